@@ -52,7 +52,7 @@ import {
   BPF_X,
   BPF_XCHG,
 } from './opcodes';
-import { checkInsn } from './validate';
+import { checkInsn, slotsAt } from './validate';
 
 export interface DisasmOptions {
   /** Print helper calls by name (`call bpf_map_lookup_elem`); they assemble to the same bytes. */
@@ -197,7 +197,7 @@ function rawDirective(ins: Readonly<Insn>): string {
 export function disassemble(insns: readonly Readonly<Insn>[], options: DisasmOptions = {}): DisasmLine[] {
   const out: DisasmLine[] = [];
   for (let i = 0; i < insns.length; i++) {
-    const slots: 1 | 2 = insns[i]!.code === LD_IMM64 && i + 1 < insns.length ? 2 : 1;
+    const slots = slotsAt(insns, i);
     out.push({ index: i, slots, text: formatInsn(insns, i, options) });
     i += slots - 1;
   }

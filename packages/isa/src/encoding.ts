@@ -1,8 +1,7 @@
 import { AsmError, DecodeError } from './errors';
 import type { Insn } from './insn';
-import { LD_IMM64 } from './insn';
 import { INSN_SIZE } from './opcodes';
-import { validateInsns } from './validate';
+import { slotsAt, validateInsns } from './validate';
 
 export interface DecodeOptions {
   /** Check every instruction against the encoding rules (default true). */
@@ -59,7 +58,7 @@ export function toHexLines(insns: readonly Readonly<Insn>[]): string[] {
   const bytes = encode(insns);
   const lines: string[] = [];
   for (let i = 0; i < insns.length; i++) {
-    const slots = insns[i]!.code === LD_IMM64 && i + 1 < insns.length ? 2 : 1;
+    const slots = slotsAt(insns, i);
     const chunk = bytes.subarray(i * INSN_SIZE, (i + slots) * INSN_SIZE);
     lines.push(Array.from(chunk, (b) => b.toString(16).padStart(2, '0')).join(' '));
     i += slots - 1;

@@ -6,7 +6,7 @@ export { LD_IMM64, insn, insnSlots, isLdImm64, ldImm64, ldImm64Value } from './i
 export { DecodeError, AsmError, IsaError } from './errors';
 export { decode, encode, parseHexBytes, toHexLines } from './encoding';
 export type { DecodeOptions } from './encoding';
-export { ATOMIC_RMW_OPS, checkInsn, validateInsns } from './validate';
+export { ATOMIC_RMW_OPS, checkInsn, slotsAt, validateInsns } from './validate';
 export { BPF_FUNC_NAMES, helperId, helperName } from './helpers';
 export { disassemble, disasmText, formatInsn } from './disasm';
 export type { DisasmLine, DisasmOptions } from './disasm';

@@ -103,16 +103,18 @@ export function checkInsn(insns: readonly Readonly<Insn>[], i: number): string |
         if (x) return unknown;
         return first(reg(dst, 'destination'), zero(src, 'src'), zero(off, 'off'), zero(imm, 'imm'));
       }
-      let offOk = off === 0;
-      if (op === BPF_DIV || op === BPF_MOD) offOk ||= off === 1;
-      if (op === BPF_MOV && x) {
-        offOk ||= off === 8 || off === 16 || (cls === BPF_ALU64 && off === 32);
+      if (op === BPF_DIV || op === BPF_MOD) {
+        if (off !== 0 && off !== 1) return `${hex(code)}: off must be 0 (unsigned) or 1 (signed), is ${off}`;
+      } else if (op === BPF_MOV && x && off !== 0) {
         if (cls === BPF_ALU64 && off === BPF_ADDR_SPACE_CAST) {
           if (imm !== 1 && imm !== 0x10000) return `${hex(code)}: addr_space_cast converts only between address spaces 0 and 1 (imm ${imm})`;
           return first(reg(dst, 'destination'), reg(src, 'source'));
         }
+        const widths = cls === BPF_ALU64 ? [8, 16, 32] : [8, 16];
+        if (!widths.includes(off)) return `${hex(code)}: movsx off must be ${widths.join(', ')} (is ${off})`;
+      } else if (off !== 0) {
+        return zero(off, 'off');
       }
-      if (!offOk) return `${hex(code)}: invalid off ${off}`;
       return x
         ? first(reg(dst, 'destination'), reg(src, 'source'), zero(imm, 'imm'))
         : first(reg(dst, 'destination'), zero(src, 'src'));
@@ -189,6 +191,11 @@ export function checkInsn(insns: readonly Readonly<Insn>[], i: number): string |
     }
   }
   return unknown;
+}
+
+/** Slots taken by the instruction at `insns[i]`: 2 for a well-formed ld_imm64, else 1. */
+export function slotsAt(insns: readonly Readonly<Insn>[], i: number): 1 | 2 {
+  return insns[i]?.code === LD_IMM64 && checkInsn(insns, i) === undefined ? 2 : 1;
 }
 
 /** Throws a DecodeError naming the first invalid instruction. */

@@ -1,5 +1,4 @@
-import { LD_IMM64 } from '../insn';
-import { checkInsn } from '../validate';
+import { checkInsn, slotsAt } from '../validate';
 import { parseLlvm } from './llvm';
 import { parseUbpf } from './ubpf';
 import type { AsmResult } from './unit';
@@ -31,10 +30,9 @@ export function assemble(text: string, options: AsmOptions = {}): AsmResult {
   if (syntax === 'ubpf') parseUbpf(unit, text, options.lineOffset ?? 0);
   else parseLlvm(unit, text, options.lineOffset ?? 0);
   const result = unit.finish();
-  for (let i = 0; i < result.insns.length; i++) {
+  for (let i = 0; i < result.insns.length; i += slotsAt(result.insns, i)) {
     const why = checkInsn(result.insns, i);
     if (why !== undefined) result.warnings.push({ line: result.lines[i]!, column: 1, message: `slot ${i} is not a valid instruction: ${why}` });
-    else if (result.insns[i]!.code === LD_IMM64) i++;
   }
   return result;
 }

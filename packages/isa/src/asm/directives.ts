@@ -48,7 +48,7 @@ export function stripComment(line: string): string {
  * anything else. `raw` is the line without its comment.
  */
 export function handleDirective(unit: AssemblyUnit, raw: string, line: number): boolean {
-  const m = /^(\s*)(\.[A-Za-z_][\w.]*)(?!\s*:)(.*)$/.exec(raw);
+  const m = /^(\s*)(\.[\w.]+)(?![\w.]|\s*:)(.*)$/.exec(raw);
   if (!m) return false;
   const name = m[2]!;
   const args = m[3]!.trim();
