@@ -1,0 +1,54 @@
+// The `bpfsim` command: subcommands registered on one commander program; every failure is
+// one line on standard error and an exit status (0 ok, 1 check failed, 2 bad input).
+import { Command, CommanderError } from 'commander';
+import { IsaError } from '@bpfsim/isa';
+import { registerAsm } from './commands/asm';
+import { registerDisasm } from './commands/disasm';
+import type { Io } from './io';
+import { UsageError, nodeIo } from './io';
+import { VERSION } from './version';
+
+export const EXIT_OK = 0;
+export const EXIT_CHECK_FAILED = 1;
+export const EXIT_USAGE = 2;
+/** An error bpfsim did not expect: a bug (sysexits' EX_SOFTWARE). */
+export const EXIT_INTERNAL = 70;
+
+export function buildProgram(io: Io): Command {
+  const program = new Command('bpfsim')
+    .description('bpfsim: a simulator of the Linux network stack and its cgroup BPF hooks')
+    .version(VERSION, '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .showSuggestionAfterError(true)
+    .addHelpText('after', '\nRun bpfsim <command> --help for a command\'s options and examples.');
+  registerAsm(program, io);
+  registerDisasm(program, io);
+  for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+  return program;
+}
+
+/** Runs the CLI on `argv` (without `node` and the script) and returns the exit status. */
+export async function runCli(argv: readonly string[], io: Io = nodeIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT_OK;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    if (e instanceof UsageError) {
+      io.stderr(`${e.place ?? 'bpfsim'}: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    // Assembly and decoding errors already name their place (file:line:col, insn N).
+    if (e instanceof IsaError) {
+      io.stderr(`${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    const err = e as Error;
+    io.stderr(`bpfsim: internal error: ${err?.message ?? String(e)}\n`);
+    if (process.env.BPFSIM_DEBUG) io.stderr(`${err?.stack ?? ''}\n`);
+    else io.stderr('bpfsim: this is a bug; set BPFSIM_DEBUG=1 to see where it happened\n');
+    return EXIT_INTERNAL;
+  }
+}
