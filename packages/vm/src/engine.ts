@@ -1,0 +1,95 @@
+// Running programs: a VmProgram holds a prepared program and its compiled forms; run()
+// executes one with a fresh ExecContext on the chosen engine and turns what happened
+// (exit, fault, a failed LD_ABS) into a RunResult.
+import type { Insn } from '@bpfsim/isa';
+import type { ExecOptions } from './context';
+import { ExecContext, LdAbsExit } from './context';
+import type { Fault } from './fault';
+import { VmFault } from './fault';
+import { interpret } from './interpreter';
+import { JitProgram } from './jit/compile';
+import type { Memory } from './memory';
+import { toU64 } from './memory';
+import type { PreparedProgram } from './program';
+import { prepareProgram } from './program';
+import type { Runnable } from './runnable';
+
+export type EngineName = 'interp' | 'jit';
+export const ENGINES: readonly EngineName[] = ['interp', 'jit'];
+
+class InterpretedProgram implements Runnable {
+  constructor(readonly prepared: PreparedProgram) {}
+  enter(C: ExecContext, args: Int32Array): number {
+    return interpret(this.prepared, C, 0, args);
+  }
+}
+
+/** A program prepared once; each engine's form is built on first use and kept. */
+export class VmProgram {
+  readonly prepared: PreparedProgram;
+  private interp?: InterpretedProgram;
+  private jit?: JitProgram;
+
+  constructor(insns: readonly Insn[]) {
+    this.prepared = prepareProgram(insns);
+  }
+
+  runnable(engine: EngineName): Runnable {
+    if (engine === 'jit') return (this.jit ??= new JitProgram(this.prepared));
+    return (this.interp ??= new InterpretedProgram(this.prepared));
+  }
+
+  /** The JIT's JavaScript for this program (compiling it if needed). */
+  jitSource(): string {
+    return (this.runnable('jit') as JitProgram).source;
+  }
+}
+
+export interface RunResult {
+  /** r0 at exit, unsigned 64-bit (0 after a fault). */
+  r0: bigint;
+  /** The low 32 bits of r0: what most program types return. */
+  retval: number;
+  fault?: Fault;
+  /** Instructions executed (blocks entered, counted whole; the budget on a budget fault). */
+  insnCount: number;
+}
+
+/** The first five argument registers, r1..r5 (unsigned or signed 64-bit values). */
+export type Args = readonly (bigint | number)[];
+
+function packArgs(args: Args): Int32Array {
+  const a = new Int32Array(10);
+  args.slice(0, 5).forEach((v, i) => {
+    const u = BigInt.asUintN(64, BigInt(v));
+    a[2 * i] = Number(BigInt.asIntN(32, u));
+    a[2 * i + 1] = Number(BigInt.asIntN(32, u >> 32n));
+  });
+  return a;
+}
+
+/** Runs `prog` in an existing context (the caller owns the context's lifetime). */
+export function runIn(prog: VmProgram, engine: EngineName, C: ExecContext, args: Args): RunResult {
+  const r = prog.runnable(engine);
+  try {
+    const lo = r.enter(C, packArgs(args));
+    const r0 = toU64(C.rh, lo);
+    return { r0, retval: lo >>> 0, insnCount: C.insnCount };
+  } catch (e) {
+    if (e instanceof LdAbsExit) return { r0: 0n, retval: 0, insnCount: C.insnCount };
+    if (e instanceof VmFault) {
+      return { r0: 0n, retval: 0, fault: e.fault, insnCount: e.fault.kind === 'budget' ? C.budgetLimit : C.insnCount };
+    }
+    throw e;
+  }
+}
+
+/** Runs `prog` once with r1..r5 = `args` in a fresh context over `memory`. */
+export function run(prog: VmProgram, engine: EngineName, memory: Memory, args: Args, options: ExecOptions = {}): RunResult {
+  const C = new ExecContext(memory, options);
+  try {
+    return runIn(prog, engine, C, args);
+  } finally {
+    C.release();
+  }
+}

@@ -1,0 +1,16 @@
+// Public API of @bpfsim/vm: the memory model, the two engines and the helper ABI
+// (kernel/bpf/core.c and the x86 JIT's job in Linux).
+export { Memory, Region, REGION_HI_BASE, REGION_LO_BASE, MAX_REGION_SIZE, addressOf, toU64 } from './memory';
+export type { FieldAccess, RegionKind, RegionOptions, Resolved } from './memory';
+export { VmFault } from './fault';
+export type { Fault, FaultKind } from './fault';
+export { ExecContext, DEFAULT_BUDGET, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT, BPF_MAX_LOOPS, LdAbsExit } from './context';
+export type { ExecOptions, Helper, HelperTable, TailCallMap } from './context';
+export { PrepareError, prepareProgram } from './program';
+export type { Block, PreparedProgram, Subprog } from './program';
+export { ENGINES, VmProgram, run, runIn } from './engine';
+export type { Args, EngineName, RunResult } from './engine';
+export type { Runnable } from './runnable';
+export * as int64 from './int64';
+export { runConformanceCase, summarize } from './conformance';
+export type { ConformanceOutcome, ConformanceStatus, ConformanceSummary } from './conformance';

@@ -1,0 +1,619 @@
+// The JIT: eBPF to JavaScript, one JS function per subprogram, compiled once with
+// `new Function` and cached per program. Registers are JS locals in (lo, hi) int32 pairs;
+// control flow is structured (see structure.ts), with a dispatch loop as the fallback for
+// irreducible graphs. The generated source is built only from numbers and fixed text: no
+// string taken from the program's data ever reaches it.
+//
+// It must agree with the interpreter bit for bit (r0, memory, faults): same block-wise
+// budget charging, same fault pc and address, same helper ABI.
+import type { Insn } from '@bpfsim/isa';
+import {
+  BPF_ABS,
+  BPF_ADD,
+  BPF_ALU,
+  BPF_ALU64,
+  BPF_AND,
+  BPF_ARSH,
+  BPF_ATOMIC,
+  BPF_CALL,
+  BPF_CLASS,
+  BPF_CMPXCHG,
+  BPF_DIV,
+  BPF_END,
+  BPF_EXIT,
+  BPF_FETCH,
+  BPF_JA,
+  BPF_JCOND,
+  BPF_JEQ,
+  BPF_JGE,
+  BPF_JGT,
+  BPF_JLE,
+  BPF_JLT,
+  BPF_JMP,
+  BPF_JMP32,
+  BPF_JNE,
+  BPF_JSET,
+  BPF_JSGE,
+  BPF_JSGT,
+  BPF_JSLE,
+  BPF_JSLT,
+  BPF_LD,
+  BPF_LDX,
+  BPF_LOAD_ACQ,
+  BPF_LSH,
+  BPF_MEMSX,
+  BPF_MOD,
+  BPF_MODE,
+  BPF_MOV,
+  BPF_MUL,
+  BPF_NEG,
+  BPF_OP,
+  BPF_OR,
+  BPF_PSEUDO_CALL,
+  BPF_PSEUDO_FUNC,
+  BPF_RSH,
+  BPF_SIZE,
+  BPF_SRC,
+  BPF_ST,
+  BPF_STORE_REL,
+  BPF_STX,
+  BPF_SUB,
+  BPF_TO_BE,
+  BPF_X,
+  BPF_XCHG,
+  BPF_XOR,
+  LD_IMM64,
+  MAX_BPF_STACK,
+  bpfSizeBytes,
+} from '@bpfsim/isa';
+import type { ExecContext } from '../context';
+import { BPF_MAX_LOOPS, FP_LO, MAX_CALL_FRAMES } from '../context';
+import { budgetFault, callDepthFault, helperFault, invalidFault, memoryFault } from '../fault';
+import * as I64 from '../int64';
+import { REGION_HI_BASE, REGION_LO_BASE, addressOf } from '../memory';
+import type { Block, PreparedProgram, Subprog } from '../program';
+import { BPF_FUNC_tail_call, jumpTarget } from '../program';
+import type { Runnable } from '../runnable';
+import type { Exit, Structured } from './structure';
+import { analyze, structure } from './structure';
+
+const MAX_NESTING = 400;
+
+// ---- run-time support the generated code calls (cold or shared paths) -------------------
+
+const OUT = I64.OUT;
+
+/** A load the fast path did not take: a ctx field, a fault, or memory with access hooks. */
+function slowLoad(C: ExecContext, pc: number, hi: number, lo: number, off: number, size: number): void {
+  const t = (lo >>> 0) + off;
+  const m = C.memory.resolve((hi + (t >= 4294967296 ? 1 : t < 0 ? -1 : 0)) | 0, t | 0, size);
+  if (!m) throw memoryFault(pc, addressOf(hi, lo, off), size, false);
+  if (m.region.access?.load(m.offset, size, OUT)) return;
+  const v = m.region.view;
+  OUT[1] = 0;
+  if (size === 1) OUT[0] = v.getUint8(m.offset);
+  else if (size === 2) OUT[0] = v.getUint16(m.offset, true);
+  else if (size === 4) OUT[0] = v.getInt32(m.offset, true);
+  else {
+    OUT[0] = v.getInt32(m.offset, true);
+    OUT[1] = v.getInt32(m.offset + 4, true);
+  }
+}
+
+function slowStore(C: ExecContext, pc: number, hi: number, lo: number, off: number, size: number, vl: number, vh: number): void {
+  const t = (lo >>> 0) + off;
+  const m = C.memory.resolve((hi + (t >= 4294967296 ? 1 : t < 0 ? -1 : 0)) | 0, t | 0, size);
+  if (!m) throw memoryFault(pc, addressOf(hi, lo, off), size, true);
+  if (!m.region.writable) throw memoryFault(pc, addressOf(hi, lo, off), size, true, true);
+  if (m.region.access?.store?.(m.offset, size, vl, vh)) return;
+  const v = m.region.view;
+  if (size === 1) v.setUint8(m.offset, vl & 0xff);
+  else if (size === 2) v.setUint16(m.offset, vl & 0xffff, true);
+  else if (size === 4) v.setInt32(m.offset, vl, true);
+  else {
+    v.setInt32(m.offset, vl, true);
+    v.setInt32(m.offset + 4, vh, true);
+  }
+}
+
+/**
+ * Atomic read-modify-write, as the interpreter does it: the access is checked as a write,
+ * the old value is left in OUT. `el, eh` is r0 for cmpxchg.
+ */
+function atomic(C: ExecContext, pc: number, op: number, size: number, hi: number, lo: number, off: number, vl: number, vh: number, el: number, eh: number): void {
+  const t = (lo >>> 0) + off;
+  const m = C.memory.resolve((hi + (t >= 4294967296 ? 1 : t < 0 ? -1 : 0)) | 0, t | 0, size);
+  if (!m) throw memoryFault(pc, addressOf(hi, lo, off), size, true);
+  if (!m.region.writable) throw memoryFault(pc, addressOf(hi, lo, off), size, true, true);
+  const wide = size === 8;
+  const view = m.region.view;
+  const ol = view.getInt32(m.offset, true);
+  const oh = wide ? view.getInt32(m.offset + 4, true) : 0;
+  let nl = vl;
+  let nh = wide ? vh : 0;
+  const base = op & ~BPF_FETCH;
+  if (op === BPF_CMPXCHG) {
+    if (!(wide ? el === ol && eh === oh : el === ol)) {
+      OUT[0] = ol;
+      OUT[1] = oh;
+      return;
+    }
+  } else if (op === BPF_XCHG) {
+    // nl, nh: the new value as given
+  } else if (base === BPF_ADD) {
+    const s = (ol >>> 0) + (vl >>> 0);
+    nl = s | 0;
+    nh = wide ? (oh + vh + (s >= 4294967296 ? 1 : 0)) | 0 : 0;
+  } else if (base === BPF_OR) {
+    nl = ol | vl;
+    nh = oh | nh;
+  } else if (base === BPF_AND) {
+    nl = ol & vl;
+    nh = oh & nh;
+  } else {
+    nl = ol ^ vl;
+    nh = oh ^ nh;
+  }
+  view.setInt32(m.offset, nl, true);
+  if (wide) view.setInt32(m.offset + 4, nh, true);
+  OUT[0] = ol;
+  OUT[1] = oh;
+}
+
+const RUNTIME = {
+  O: OUT,
+  MUL: I64.mul64,
+  MH: I64.mulhiU32,
+  UDIV: I64.udiv64,
+  UMOD: I64.umod64,
+  SDIV: I64.sdiv64,
+  SMOD: I64.smod64,
+  UDIV32: I64.udiv32,
+  UMOD32: I64.umod32,
+  SDIV32: I64.sdiv32,
+  SMOD32: I64.smod32,
+  SHL: I64.shl64,
+  SHR: I64.shr64,
+  SAR: I64.sar64,
+  BS16: I64.bswap16,
+  BS32: I64.bswap32,
+  LD: slowLoad,
+  ST: slowStore,
+  AT: atomic,
+  BF: (pc: number, C: ExecContext) => budgetFault(pc, C.budgetLimit),
+  TAIL: (lo: number, hi: number): Int32Array => Int32Array.of(lo, hi, 0, 0, 0, 0, 0, 0, 0, 0),
+  HF: helperFault,
+  CDF: (pc: number) => callDepthFault(pc, MAX_CALL_FRAMES),
+  INV: (pc: number, what: number, arg: number) =>
+    invalidFault(pc, what === 1 ? `ld_imm64 pseudo source ${arg} must be resolved by the loader before the program runs` : `kfunc calls are not supported (kfunc ${arg})`),
+};
+
+// ---- code generation ---------------------------------------------------------------------
+
+const rl = (n: number): string => `r${n}l`;
+const rh = (n: number): string => `r${n}h`;
+
+class FunctionEmitter {
+  private out: string[] = [];
+  private depth = 0;
+  /** r10 keeps the frame pointer throughout (nothing writes it): stack accesses are static. */
+  private readonly fpFixed: boolean;
+
+  constructor(
+    private readonly P: PreparedProgram,
+    private readonly sp: Subprog,
+    private readonly index: number,
+  ) {
+    this.fpFixed = !sp.blocks.some((b) => this.blockWritesR10(b));
+  }
+
+  private blockWritesR10(b: Block): boolean {
+    for (let i = b.start; i < b.end; i++) {
+      const ins = this.P.insns[i]!;
+      const cls = BPF_CLASS(ins.code);
+      if (ins.dst === 10 && (cls === BPF_ALU || cls === BPF_ALU64 || cls === BPF_LDX || ins.code === LD_IMM64)) return true;
+      if (ins.src === 10 && cls === BPF_STX && BPF_MODE(ins.code) === BPF_ATOMIC) return true; // fetch writes src
+      if (ins.code === LD_IMM64) i++;
+    }
+    return false;
+  }
+
+  private line(s: string): void {
+    this.out.push('  '.repeat(this.depth + 1) + s);
+  }
+
+  emit(): string {
+    const args = [1, 2, 3, 4, 5].map((n) => `${rl(n)}, ${rh(n)}`).join(', ');
+    this.line(`function f${this.index}(C, ${args}) {`);
+    this.depth++;
+    this.line(`let r0l = 0, r0h = 0, r6l = 0, r6h = 0, r7l = 0, r7h = 0, r8l = 0, r8h = 0, r9l = 0, r9h = 0;`);
+    this.line(`let r10l = ${FP_LO}, r10h = C.fh[C.depth];`);
+    this.line(`const R = C.R, H = C.helpers, A = C.args, SV = C.R[(r10h - ${REGION_HI_BASE}) >>> 0].view;`);
+    this.line(`let t = 0, x = 0, g, mg = ${BPF_MAX_LOOPS};`);
+    const cfg = analyze(this.sp.blocks);
+    let structured: Structured[] | undefined;
+    if (cfg.reducible) {
+      try {
+        structured = structure(cfg, this.sp.blocks);
+        if (nesting(structured) > MAX_NESTING) structured = undefined;
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e; // too deep to structure: dispatch instead
+        structured = undefined;
+      }
+    }
+    if (structured) this.structured(structured);
+    else this.dispatch(cfg.order);
+    this.depth--;
+    this.line('}');
+    return this.out.join('\n');
+  }
+
+  // Structured control flow: labelled blocks and loops.
+  private structured(nodes: Structured[]): void {
+    for (const n of nodes) {
+      if (n.kind === 'block') {
+        this.line(`B${n.label}: {`);
+        this.depth++;
+        this.structured(n.body);
+        this.depth--;
+        this.line('}');
+      } else if (n.kind === 'loop') {
+        this.line(`L${n.label}: for (;;) {`);
+        this.depth++;
+        this.structured(n.body);
+        this.depth--;
+        this.line('}');
+      } else {
+        this.block(n.block, (i) => this.exit(n.exits[i]!));
+      }
+    }
+  }
+
+  private exit(e: Exit): void {
+    if (e.kind === 'break') this.line(`break B${e.label};`);
+    else if (e.kind === 'continue') this.line(`continue L${e.label};`);
+    else this.structured(e.body);
+  }
+
+  // Fallback: a dispatch loop over block starts.
+  private dispatch(order: Block[]): void {
+    this.line(`let pc = ${this.sp.start};`);
+    this.line('for (;;) switch (pc) {');
+    this.depth++;
+    for (const b of order) {
+      this.line(`case ${b.start}: {`);
+      this.depth++;
+      this.block(b, (i) => {
+        this.line(`pc = ${b.succ[i]};`);
+        this.line('continue;');
+      });
+      this.depth--;
+      this.line('}');
+    }
+    this.line(`default: throw new Error('bpfsim JIT: bad dispatch target ' + pc);`);
+    this.depth--;
+    this.line('}');
+  }
+
+  /** A basic block's code; `goSucc(i)` emits the transfer to its i-th successor. */
+  private block(b: Block, goSucc: (i: number) => void): void {
+    this.line(`if ((C.b -= ${b.cost}) < 0) throw BF(${b.start}, C);`);
+    for (let pc = b.start; pc < b.end; pc += this.P.insns[pc]!.code === LD_IMM64 ? 2 : 1) {
+      if (pc === b.last) this.terminator(pc, b, goSucc);
+      else this.insn(pc);
+    }
+  }
+
+  private terminator(pc: number, b: Block, goSucc: (i: number) => void): void {
+    const ins = this.P.insns[pc]!;
+    const cls = BPF_CLASS(ins.code);
+    const op = BPF_OP(ins.code);
+    const isJmp = cls === BPF_JMP || cls === BPF_JMP32;
+    if (isJmp && op === BPF_EXIT) {
+      this.line('C.rh = r0h; return r0l;');
+      return;
+    }
+    if (isJmp && op === BPF_JA) {
+      goSucc(0);
+      return;
+    }
+    if (isJmp && op !== BPF_CALL) {
+      const cond = op === BPF_JCOND ? '(mg === 0 ? true : (mg--, false))' : this.condition(ins);
+      // Taken is successor 0, the fall-through successor 1; both end in a transfer.
+      this.line(`if (${cond}) {`);
+      this.depth++;
+      goSucc(0);
+      this.depth--;
+      this.line('}');
+      goSucc(1);
+      return;
+    }
+    this.insn(pc);
+    if (b.succ.length) goSucc(0);
+  }
+
+  private condition(ins: Insn): string {
+    const op = BPF_OP(ins.code);
+    const x = BPF_SRC(ins.code) === BPF_X;
+    const al = rl(ins.dst);
+    const bl = x ? rl(ins.src) : `${ins.imm}`;
+    if (BPF_CLASS(ins.code) === BPF_JMP32) {
+      const ua = `(${al} >>> 0)`;
+      const ub = x ? `(${bl} >>> 0)` : `${ins.imm >>> 0}`;
+      switch (op) {
+        case BPF_JEQ: return `${al} === ${bl}`;
+        case BPF_JNE: return `${al} !== ${bl}`;
+        case BPF_JGT: return `${ua} > ${ub}`;
+        case BPF_JGE: return `${ua} >= ${ub}`;
+        case BPF_JLT: return `${ua} < ${ub}`;
+        case BPF_JLE: return `${ua} <= ${ub}`;
+        case BPF_JSGT: return `${al} > ${bl}`;
+        case BPF_JSGE: return `${al} >= ${bl}`;
+        case BPF_JSLT: return `${al} < ${bl}`;
+        case BPF_JSLE: return `${al} <= ${bl}`;
+        case BPF_JSET: return `(${al} & ${bl}) !== 0`;
+      }
+    }
+    const ah = rh(ins.dst);
+    const bh = x ? rh(ins.src) : `${ins.imm >> 31}`;
+    const ua = `(${al} >>> 0)`;
+    const ub = x ? `(${bl} >>> 0)` : `${ins.imm >>> 0}`;
+    const uah = `(${ah} >>> 0)`;
+    const ubh = x ? `(${bh} >>> 0)` : `${(ins.imm >> 31) >>> 0}`;
+    switch (op) {
+      case BPF_JEQ: return `${al} === ${bl} && ${ah} === ${bh}`;
+      case BPF_JNE: return `${al} !== ${bl} || ${ah} !== ${bh}`;
+      case BPF_JGT: return `(${ah} === ${bh} ? ${ua} > ${ub} : ${uah} > ${ubh})`;
+      case BPF_JGE: return `(${ah} === ${bh} ? ${ua} >= ${ub} : ${uah} > ${ubh})`;
+      case BPF_JLT: return `(${ah} === ${bh} ? ${ua} < ${ub} : ${uah} < ${ubh})`;
+      case BPF_JLE: return `(${ah} === ${bh} ? ${ua} <= ${ub} : ${uah} < ${ubh})`;
+      case BPF_JSGT: return `(${ah} === ${bh} ? ${ua} > ${ub} : ${ah} > ${bh})`;
+      case BPF_JSGE: return `(${ah} === ${bh} ? ${ua} >= ${ub} : ${ah} > ${bh})`;
+      case BPF_JSLT: return `(${ah} === ${bh} ? ${ua} < ${ub} : ${ah} < ${bh})`;
+      case BPF_JSLE: return `(${ah} === ${bh} ? ${ua} <= ${ub} : ${ah} < ${bh})`;
+      case BPF_JSET: return `((${al} & ${bl}) | (${ah} & ${bh})) !== 0`;
+    }
+    throw new Error(`bpfsim JIT: unknown jump op ${op}`);
+  }
+
+  /** Memory operand at base register + off: emits code leaving (region, offset) in (g, x), or a slow path. */
+  private load(pc: number, base: number, off: number, size: number, dl: string, dh: string, signExtend: boolean): void {
+    const ext = (v: string): string => (signExtend ? (size === 1 ? `(${v} << 24) >> 24` : size === 2 ? `(${v} << 16) >> 16` : v) : v);
+    const fast = (view: string, at: string): string => {
+      if (size === 8) return `${dl} = ${view}.getInt32(${at}, true); ${dh} = ${view}.getInt32(${at} + 4, true);`;
+      const get = size === 1 ? (signExtend ? 'getInt8' : 'getUint8') : size === 2 ? (signExtend ? 'getInt16' : 'getUint16') : 'getInt32';
+      return `${dl} = ${view}.${get}(${at}, true); ${dh} = ${signExtend ? `${dl} >> 31` : '0'};`;
+    };
+    if (base === 10 && this.fpFixed && off >= -MAX_BPF_STACK && off + size <= 0) {
+      this.line(fast('SV', `${MAX_BPF_STACK + off}`));
+      return;
+    }
+    this.line(`g = R[(${rh(base)} - ${REGION_HI_BASE}) >>> 0]; x = ${rl(base)} + ${off - REGION_LO_BASE};`);
+    this.line(`if (g !== undefined && x >= 0 && x <= g.size - ${size} && g.access === null) { ${fast('g.view', 'x')} }`);
+    this.line(`else { LD(C, ${pc}, ${rh(base)}, ${rl(base)}, ${off}, ${size}); ${dl} = ${ext('O[0]')}; ${dh} = ${signExtend ? `${dl} >> 31` : size === 8 ? 'O[1]' : '0'}; }`);
+  }
+
+  private store(pc: number, base: number, off: number, size: number, vl: string, vh: string): void {
+    const put = (view: string, at: string): string => {
+      if (size === 8) return `${view}.setInt32(${at}, ${vl}, true); ${view}.setInt32(${at} + 4, ${vh}, true);`;
+      return `${view}.${size === 1 ? 'setUint8' : size === 2 ? 'setUint16' : 'setInt32'}(${at}, ${vl}, true);`;
+    };
+    if (base === 10 && this.fpFixed && off >= -MAX_BPF_STACK && off + size <= 0) {
+      this.line(put('SV', `${MAX_BPF_STACK + off}`));
+      return;
+    }
+    this.line(`g = R[(${rh(base)} - ${REGION_HI_BASE}) >>> 0]; x = ${rl(base)} + ${off - REGION_LO_BASE};`);
+    this.line(`if (g !== undefined && x >= 0 && x <= g.size - ${size} && g.access === null && g.writable) { ${put('g.view', 'x')} }`);
+    this.line(`else ST(C, ${pc}, ${rh(base)}, ${rl(base)}, ${off}, ${size}, ${vl}, ${vh});`);
+  }
+
+  private insn(pc: number): void {
+    const ins = this.P.insns[pc]!;
+    const { code, dst, src, off, imm } = ins;
+    const cls = BPF_CLASS(code);
+    const op = BPF_OP(code);
+    const x = BPF_SRC(code) === BPF_X;
+    const dl = rl(dst);
+    const dh = rh(dst);
+    const bl = x ? rl(src) : `${imm}`;
+    const bh = x ? rh(src) : `${imm >> 31}`;
+
+    if (cls === BPF_ALU64) {
+      switch (op) {
+        case BPF_ADD:
+          this.line(`t = (${dl} >>> 0) + ${x ? `(${bl} >>> 0)` : imm >>> 0}; ${dh} = (${dh} + ${bh} + (t > 4294967295 ? 1 : 0)) | 0; ${dl} = t | 0;`);
+          return;
+        case BPF_SUB:
+          this.line(`t = (${dl} >>> 0) - ${x ? `(${bl} >>> 0)` : imm >>> 0}; ${dh} = (${dh} - ${bh} - (t < 0 ? 1 : 0)) | 0; ${dl} = t | 0;`);
+          return;
+        case BPF_MUL:
+          this.line(`t = Math.imul(${dl}, ${bl}); ${dh} = (Math.imul(${dh}, ${bl}) + Math.imul(${dl}, ${bh}) + MH(${dl}, ${bl})) | 0; ${dl} = t;`);
+          return;
+        case BPF_DIV:
+        case BPF_MOD: {
+          const f = op === BPF_DIV ? (off === 1 ? 'SDIV' : 'UDIV') : off === 1 ? 'SMOD' : 'UMOD';
+          this.line(`${f}(${dh}, ${dl}, ${bh}, ${bl}); ${dl} = O[0]; ${dh} = O[1];`);
+          return;
+        }
+        case BPF_OR:
+          this.line(`${dl} |= ${bl}; ${dh} |= ${bh};`);
+          return;
+        case BPF_AND:
+          this.line(`${dl} &= ${bl}; ${dh} &= ${bh};`);
+          return;
+        case BPF_XOR:
+          this.line(`${dl} ^= ${bl}; ${dh} ^= ${bh};`);
+          return;
+        case BPF_LSH:
+        case BPF_RSH:
+        case BPF_ARSH:
+          if (x) {
+            this.line(`${op === BPF_LSH ? 'SHL' : op === BPF_RSH ? 'SHR' : 'SAR'}(${dh}, ${dl}, ${bl} & 63); ${dl} = O[0]; ${dh} = O[1];`);
+          } else this.shiftImm(op, dl, dh, imm & 63);
+          return;
+        case BPF_NEG:
+          this.line(`t = ${dl}; ${dl} = -t | 0; ${dh} = (~${dh} + (t === 0 ? 1 : 0)) | 0;`);
+          return;
+        case BPF_MOV:
+          if (!x || off === 0 || off === 1) this.line(`${dl} = ${bl}; ${dh} = ${bh};`);
+          else if (off === 32) this.line(`${dl} = ${bl}; ${dh} = ${dl} >> 31;`);
+          else this.line(`${dl} = (${bl} << ${32 - off}) >> ${32 - off}; ${dh} = ${dl} >> 31;`);
+          return;
+        case BPF_END:
+          if (imm === 16) this.line(`${dl} = BS16(${dl}); ${dh} = 0;`);
+          else if (imm === 32) this.line(`${dl} = BS32(${dl}); ${dh} = 0;`);
+          else this.line(`t = ${dl}; ${dl} = BS32(${dh}); ${dh} = BS32(t);`);
+          return;
+      }
+    }
+
+    if (cls === BPF_ALU) {
+      let v: string | undefined;
+      switch (op) {
+        case BPF_ADD: v = `(${dl} + ${bl}) | 0`; break;
+        case BPF_SUB: v = `(${dl} - ${bl}) | 0`; break;
+        case BPF_MUL: v = `Math.imul(${dl}, ${bl})`; break;
+        case BPF_DIV: v = `${off === 1 ? 'SDIV32' : 'UDIV32'}(${dl}, ${bl})`; break;
+        case BPF_MOD: v = `${off === 1 ? 'SMOD32' : 'UMOD32'}(${dl}, ${bl})`; break;
+        case BPF_OR: v = `${dl} | ${bl}`; break;
+        case BPF_AND: v = `${dl} & ${bl}`; break;
+        case BPF_XOR: v = `${dl} ^ ${bl}`; break;
+        case BPF_LSH: v = x ? `${dl} << (${bl} & 31)` : `${dl} << ${imm & 31}`; break;
+        case BPF_RSH: v = x ? `${dl} >>> (${bl} & 31)` : `${dl} >>> ${imm & 31}`; break;
+        case BPF_ARSH: v = x ? `${dl} >> (${bl} & 31)` : `${dl} >> ${imm & 31}`; break;
+        case BPF_NEG: v = `-${dl} | 0`; break;
+        case BPF_MOV: v = !x || off === 0 ? bl : `(${bl} << ${32 - off}) >> ${32 - off}`; break;
+        case BPF_END:
+          if (BPF_SRC(code) === BPF_TO_BE) {
+            if (imm === 64) {
+              this.line(`t = ${dl}; ${dl} = BS32(${dh}); ${dh} = BS32(t);`);
+              return;
+            }
+            v = imm === 16 ? `BS16(${dl})` : `BS32(${dl})`;
+          } else {
+            if (imm === 64) return; // to_le64 on little-endian: nothing
+            v = imm === 16 ? `${dl} & 65535` : dl;
+          }
+          break;
+      }
+      // `| 0` keeps V8 on int32 (the unsigned shift gives a uint32)
+      this.line(`${dl} = (${v}) | 0; ${dh} = 0;`);
+      return;
+    }
+
+    if (cls === BPF_LDX) {
+      this.load(pc, src, off, bpfSizeBytes(BPF_SIZE(code)), dl, dh, BPF_MODE(code) === BPF_MEMSX);
+      return;
+    }
+    if (cls === BPF_ST) {
+      this.store(pc, dst, off, bpfSizeBytes(BPF_SIZE(code)), `${imm}`, `${imm >> 31}`);
+      return;
+    }
+    if (cls === BPF_STX) {
+      const size = bpfSizeBytes(BPF_SIZE(code));
+      if (BPF_MODE(code) !== BPF_ATOMIC || imm === BPF_STORE_REL) {
+        this.store(pc, dst, off, size, rl(src), rh(src));
+        return;
+      }
+      if (imm === BPF_LOAD_ACQ) {
+        this.load(pc, src, off, size, dl, dh, false);
+        return;
+      }
+      const wide = size === 8;
+      this.line(`AT(C, ${pc}, ${imm}, ${size}, ${dh}, ${dl}, ${off}, ${rl(src)}, ${wide ? rh(src) : '0'}, r0l, ${wide ? 'r0h' : '0'});`);
+      if (imm === BPF_CMPXCHG) this.line(`r0l = O[0]; r0h = O[1];`);
+      else if (imm & BPF_FETCH) this.line(`${rl(src)} = O[0]; ${rh(src)} = O[1];`);
+      return;
+    }
+    if (code === LD_IMM64) {
+      if (ins.src === BPF_PSEUDO_FUNC) this.line(`${dl} = ${pc + 1 + imm}; ${dh} = 0;`);
+      else if (ins.src === 0) this.line(`${dl} = ${imm}; ${dh} = ${this.P.insns[pc + 1]!.imm};`);
+      else this.line(`throw INV(${pc}, 1, ${ins.src});`);
+      return;
+    }
+    if (cls === BPF_LD) {
+      const size = bpfSizeBytes(BPF_SIZE(code));
+      const offset = BPF_MODE(code) === BPF_ABS ? `${imm}` : `(${rl(src)} + ${imm}) | 0`;
+      this.line(`C.pc = ${pc}; r0l = C.ldAbs(${offset}, ${size}); r0h = 0;`);
+      return;
+    }
+    if ((cls === BPF_JMP || cls === BPF_JMP32) && op === BPF_CALL) {
+      this.call(pc, ins);
+      return;
+    }
+    throw new Error(`bpfsim JIT: cannot compile opcode ${code} at ${pc}`);
+  }
+
+  private shiftImm(op: number, dl: string, dh: string, n: number): void {
+    if (n === 0) return;
+    if (op === BPF_LSH) {
+      if (n < 32) this.line(`${dh} = (${dh} << ${n}) | (${dl} >>> ${32 - n}); ${dl} = ${dl} << ${n};`);
+      else this.line(`${dh} = ${dl} << ${n - 32}; ${dl} = 0;`);
+    } else if (op === BPF_RSH) {
+      if (n < 32) this.line(`${dl} = (${dl} >>> ${n}) | (${dh} << ${32 - n}); ${dh} = ${dh} >>> ${n} | 0;`);
+      else this.line(`${dl} = ${dh} >>> ${n - 32} | 0; ${dh} = 0;`);
+    } else {
+      if (n < 32) this.line(`${dl} = (${dl} >>> ${n}) | (${dh} << ${32 - n}); ${dh} = ${dh} >> ${n};`);
+      else this.line(`${dl} = ${dh} >> ${n - 32}; ${dh} = ${dh} >> 31;`);
+    }
+  }
+
+  private call(pc: number, ins: Insn): void {
+    const regs = [1, 2, 3, 4, 5].map((n) => `${rl(n)}, ${rh(n)}`).join(', ');
+    if (ins.src === BPF_PSEUDO_CALL) {
+      const target = this.P.subprogOf[pc + 1 + ins.imm]!;
+      this.line(`C.pc = ${pc}; if (C.depth + 1 >= ${MAX_CALL_FRAMES}) throw CDF(${pc}); C.depth++;`);
+      this.line(`r0l = f${target}(C, ${regs}); r0h = C.rh; C.depth--;`);
+      return;
+    }
+    if (ins.src !== 0) {
+      this.line(`throw INV(${pc}, 2, ${ins.imm});`);
+      return;
+    }
+    if (ins.imm === BPF_FUNC_tail_call) {
+      this.line(`C.pc = ${pc}; g = C.tailCall(r2h, r2l, r3l);`);
+      // The target starts afresh with r1 (ctx) only, as the interpreter does.
+      this.line(`if (g !== undefined) return g.enter(C, TAIL(r1l, r1h));`);
+      this.line(`r0l = -22; r0h = -1;`);
+      return;
+    }
+    this.line(`A[0] = r1l; A[1] = r1h; A[2] = r2l; A[3] = r2h; A[4] = r3l; A[5] = r3h; A[6] = r4l; A[7] = r4h; A[8] = r5l; A[9] = r5h;`);
+    this.line(`C.pc = ${pc}; g = H[${ins.imm}]; if (g === undefined) throw HF(${pc}, ${ins.imm}); g(C); r0l = C.retLo; r0h = C.retHi;`);
+  }
+}
+
+/** Depth of nested blocks and loops in the structured program. */
+function nesting(nodes: Structured[]): number {
+  let max = 0;
+  for (const n of nodes) {
+    if (n.kind === 'code') {
+      for (const e of n.exits) if (e.kind === 'inline') max = Math.max(max, 1 + nesting(e.body));
+    } else max = Math.max(max, 1 + nesting(n.body));
+  }
+  return max;
+}
+
+/** The JavaScript source of a program: one function per subprogram, returning the main one. */
+export function generateSource(P: PreparedProgram): string {
+  const fns = P.subprogs.map((sp, k) => new FunctionEmitter(P, sp, k).emit());
+  const names = Object.keys(RUNTIME).join(', ');
+  return `'use strict';\nconst { ${names} } = K;\n${fns.join('\n')}\nreturn f0;`;
+}
+
+type MainFn = (C: ExecContext, ...args: number[]) => number;
+
+export class JitProgram implements Runnable {
+  readonly source: string;
+  private readonly main: MainFn;
+
+  constructor(readonly prepared: PreparedProgram) {
+    this.source = generateSource(prepared);
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    this.main = new Function('K', this.source)(RUNTIME) as MainFn;
+  }
+
+  enter(C: ExecContext, a: Int32Array): number {
+    return this.main(C, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!);
+  }
+}
+
