@@ -16,6 +16,8 @@ module.exports = {
     displayName: p,
     rootDir: path.join(__dirname, 'packages', p),
     testMatch: ['<rootDir>/test/**/*.test.ts'],
+    // Probes of the live kernel run under `npm run test:kernel` only (jest.kernel.config.js).
+    testPathIgnorePatterns: ['\\.kernel\\.test\\.ts$'],
     testEnvironment: 'node',
     transform,
     moduleFileExtensions: ['ts', 'js', 'json'],

@@ -17,3 +17,5 @@ export { mapTypeByName } from './asm/directives';
 export { parseConformanceData } from './conformance-data';
 export type { ConformanceCase } from './conformance-data';
 export * from './builder';
+export { ERRNO, SysError, errnoName } from './errno';
+export type { ErrnoCode } from './errno';

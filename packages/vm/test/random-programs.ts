@@ -95,9 +95,10 @@ export function randomProgram(seed: number, opts: RandomProgramOptions): Insn[] 
         out.push(a, b);
       } else if (k < 0.55) {
         // A load or store relative to r1 (memory), r10 (stack) or any register.
-        const base = rand() < 0.4 ? 1 : rand() < 0.8 ? 10 : anyReg();
-        const size = pick(sizes);
-        const off = base === 10 ? -8 * (1 + int(64)) + (rand() < 0.1 ? int(16) - 8 : 0) : int(72) - 4;
+        // r1 is data memory and r3 a ctx with field hooks (in the differential test's world).
+        const base = rand() < 0.35 ? 1 : rand() < 0.2 ? 3 : rand() < 0.75 ? 10 : anyReg();
+        const size = base === 3 && rand() < 0.7 ? BPF_W : pick(sizes);
+        const off = base === 10 ? -8 * (1 + int(64)) + (rand() < 0.1 ? int(16) - 8 : 0) : base === 3 ? pick([0, 0, 8, 4, 12]) : int(72) - 4;
         const kind = int(6);
         if (kind === 0) out.push({ code: BPF_LDX | BPF_MEM | size, dst: reg(), src: base, off, imm: 0 });
         else if (kind === 1 && size !== BPF_DW) out.push({ code: BPF_LDX | BPF_MEMSX | size, dst: reg(), src: base, off, imm: 0 });

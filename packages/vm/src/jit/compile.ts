@@ -390,7 +390,8 @@ class FunctionEmitter {
     }
     this.line(`g = R[(${rh(base)} - ${REGION_HI_BASE}) >>> 0]; x = ${rl(base)} + ${off - REGION_LO_BASE};`);
     this.line(`if (g !== undefined && x >= 0 && x <= g.size - ${size} && g.access === null) { ${fast('g.view', 'x')} }`);
-    this.line(`else { LD(C, ${pc}, ${rh(base)}, ${rl(base)}, ${off}, ${size}); ${dl} = ${ext('O[0]')}; ${dh} = ${signExtend ? `${dl} >> 31` : size === 8 ? 'O[1]' : '0'}; }`);
+    // (a field hook may load a whole pointer from a 4-byte ctx field: take O[1] as it is)
+    this.line(`else { LD(C, ${pc}, ${rh(base)}, ${rl(base)}, ${off}, ${size}); ${dl} = ${ext('O[0]')}; ${dh} = ${signExtend ? `${dl} >> 31` : 'O[1]'}; }`);
   }
 
   private store(pc: number, base: number, off: number, size: number, vl: string, vh: string): void {
