@@ -1,9 +1,11 @@
 // The `bpfsim` command: subcommands registered on one commander program; every failure is
 // one line on standard error and an exit status (0 ok, 1 check failed, 2 bad input).
 import { Command, CommanderError } from 'commander';
-import { IsaError } from '@bpfsim/isa';
+import { IsaError, SysError } from '@bpfsim/isa';
 import { registerAsm } from './commands/asm';
+import { CheckFailed, registerConformance } from './commands/conformance';
 import { registerDisasm } from './commands/disasm';
+import { registerTestRun } from './commands/test-run';
 import type { Io } from './io';
 import { UsageError, nodeIo } from './io';
 import { VERSION } from './version';
@@ -24,6 +26,8 @@ export function buildProgram(io: Io): Command {
     .addHelpText('after', '\nRun bpfsim <command> --help for a command\'s options and examples.');
   registerAsm(program, io);
   registerDisasm(program, io);
+  registerTestRun(program, io);
+  registerConformance(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   return program;
 }
@@ -36,6 +40,11 @@ export async function runCli(argv: readonly string[], io: Io = nodeIo): Promise<
     return EXIT_OK;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    if (e instanceof CheckFailed) return EXIT_CHECK_FAILED;
+    if (e instanceof SysError) {
+      io.stderr(`bpfsim: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
     if (e instanceof UsageError) {
       io.stderr(`${e.place ?? 'bpfsim'}: ${e.message}\n`);
       return EXIT_USAGE;

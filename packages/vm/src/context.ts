@@ -52,6 +52,8 @@ export class ExecContext {
   depth = 0;
   /** High words of the stack region of each depth. */
   readonly fh = new Int32Array(MAX_CALL_FRAMES);
+  /** The interpreter's register file of each depth (lo, hi pairs of r0..r10). */
+  readonly regs: Int32Array[] = Array.from({ length: MAX_CALL_FRAMES }, () => new Int32Array(22));
   tailCalls = 0;
   /** r1..r5 at a helper call: lo, hi, lo, hi, … */
   readonly args = new Int32Array(10);
@@ -90,6 +92,17 @@ export class ExecContext {
   /** The stack region of a call depth. */
   frame(depth: number): Region {
     return this.frames[depth]!;
+  }
+
+  /**
+   * Makes the context ready for another run: a fresh budget and counters. The stack keeps
+   * what the last run left, as a kernel stack does.
+   */
+  reset(): void {
+    this.b = this.budgetLimit;
+    this.depth = 0;
+    this.tailCalls = 0;
+    this.retLo = this.retHi = this.rh = 0;
   }
 
   /** Returns the frames to the address space. */

@@ -58,7 +58,8 @@ export interface RunResult {
 /** The first five argument registers, r1..r5 (unsigned or signed 64-bit values). */
 export type Args = readonly (bigint | number)[];
 
-function packArgs(args: Args): Int32Array {
+/** r1..r5 as the (lo, hi) pairs the engines take. */
+export function packArgs(args: Args): Int32Array {
   const a = new Int32Array(10);
   args.slice(0, 5).forEach((v, i) => {
     const u = BigInt.asUintN(64, BigInt(v));
@@ -68,20 +69,29 @@ function packArgs(args: Args): Int32Array {
   return a;
 }
 
-/** Runs `prog` in an existing context (the caller owns the context's lifetime). */
-export function runIn(prog: VmProgram, engine: EngineName, C: ExecContext, args: Args): RunResult {
+/**
+ * Runs `prog` `repeat` times in an existing context (the caller owns its lifetime), each
+ * run with a fresh budget; returns the last run, or the first that faulted.
+ */
+export function runIn(prog: VmProgram, engine: EngineName, C: ExecContext, args: Args, repeat = 1): RunResult {
   const r = prog.runnable(engine);
-  try {
-    const lo = r.enter(C, packArgs(args));
-    const r0 = toU64(C.rh, lo);
-    return { r0, retval: lo >>> 0, insnCount: C.insnCount };
-  } catch (e) {
-    if (e instanceof LdAbsExit) return { r0: 0n, retval: 0, insnCount: C.insnCount };
-    if (e instanceof VmFault) {
-      return { r0: 0n, retval: 0, fault: e.fault, insnCount: e.fault.kind === 'budget' ? C.budgetLimit : C.insnCount };
+  const packed = packArgs(args);
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < repeat; i++) {
+    if (i > 0) C.reset();
+    try {
+      lo = r.enter(C, packed);
+      hi = C.rh;
+    } catch (e) {
+      if (e instanceof LdAbsExit) {
+        lo = hi = 0; // a failed LD_ABS ends the run returning 0
+      } else if (e instanceof VmFault) {
+        return { r0: 0n, retval: 0, fault: e.fault, insnCount: e.fault.kind === 'budget' ? C.budgetLimit : C.insnCount };
+      } else throw e;
     }
-    throw e;
   }
+  return { r0: toU64(hi, lo), retval: lo >>> 0, insnCount: C.insnCount };
 }
 
 /** Runs `prog` once with r1..r5 = `args` in a fresh context over `memory`. */

@@ -94,49 +94,59 @@ const TWO32 = 4294967296;
  * Runs the subprogram starting at `entry` with r1..r5 from `args` (lo, hi pairs) at the
  * current depth. Returns r0's low word; its high word is left in C.rh.
  */
+const tmp = new Int32Array(2);
+
+/** The region and offset of [base register + off, +size): exact 64-bit address arithmetic. */
+function at(C: ExecContext, r: Int32Array, base: number, off: number, size: number, write: boolean, pc: number): Resolved {
+  const t = (r[base]! >>> 0) + off;
+  const hi = (r[base + 1]! + (t >= TWO32 ? 1 : t < 0 ? -1 : 0)) | 0;
+  const got = C.memory.resolve(hi, t | 0, size);
+  if (!got) throw memoryFault(pc, addressOf(r[base + 1]!, r[base]!, off), size, write);
+  if (write && !got.region.writable) throw memoryFault(pc, addressOf(r[base + 1]!, r[base]!, off), size, true, true);
+  return got;
+}
+
+/** Loads into tmp (lo, hi): through the region's field hook when it has one, else plain bytes. */
+function load(m: Resolved, size: number): void {
+  if (m.region.access?.load(m.offset, size, tmp)) return;
+  const v = m.region.view;
+  tmp[1] = 0;
+  if (size === 1) tmp[0] = v.getUint8(m.offset);
+  else if (size === 2) tmp[0] = v.getUint16(m.offset, true);
+  else if (size === 4) tmp[0] = v.getInt32(m.offset, true);
+  else {
+    tmp[0] = v.getInt32(m.offset, true);
+    tmp[1] = v.getInt32(m.offset + 4, true);
+  }
+}
+
+function store(m: Resolved, size: number, lo: number, hi: number): void {
+  if (m.region.access?.store?.(m.offset, size, lo, hi)) return;
+  const v = m.region.view;
+  if (size === 1) v.setUint8(m.offset, lo & 0xff);
+  else if (size === 2) v.setUint16(m.offset, lo & 0xffff, true);
+  else if (size === 4) v.setInt32(m.offset, lo, true);
+  else {
+    v.setInt32(m.offset, lo, true);
+    v.setInt32(m.offset + 4, hi, true);
+  }
+}
+
+/**
+ * Runs the subprogram starting at `entry` with r1..r5 from `args` (lo, hi pairs) at the
+ * current depth. Returns r0's low word; its high word is left in C.rh.
+ */
 export function interpret(P: PreparedProgram, C: ExecContext, entry: number, args: Int32Array): number {
   const insns = P.insns;
   const cost = P.blockCost;
-  const r = new Int32Array(22); // r[2k] = lo, r[2k + 1] = hi of register k
+  // This depth's register file: r[2k] = lo, r[2k + 1] = hi of register k.
+  const r = C.regs[C.depth]!;
+  r.fill(0);
   r.set(args.subarray(0, 10), 2);
   r[20] = FP_LO;
   r[21] = C.fh[C.depth]!;
-  const tmp = new Int32Array(2);
   let mayGoto = BPF_MAX_LOOPS;
   let pc = entry;
-
-  /** The region and offset of [base + off, +size), or a memory fault. Exact 64-bit address arithmetic. */
-  const at = (base: number, off: number, size: number, write: boolean): Resolved => {
-    const t = (r[base]! >>> 0) + off;
-    const hi = (r[base + 1]! + (t >= TWO32 ? 1 : t < 0 ? -1 : 0)) | 0;
-    const got = C.memory.resolve(hi, t | 0, size);
-    if (!got) throw memoryFault(pc, addressOf(r[base + 1]!, r[base]!, off), size, write);
-    if (write && !got.region.writable) throw memoryFault(pc, addressOf(r[base + 1]!, r[base]!, off), size, true, true);
-    return got;
-  };
-  const load = (m: Resolved, size: number): void => {
-    if (m.region.access?.load(m.offset, size, tmp)) return;
-    const v = m.region.view;
-    tmp[1] = 0;
-    if (size === 1) tmp[0] = v.getUint8(m.offset);
-    else if (size === 2) tmp[0] = v.getUint16(m.offset, true);
-    else if (size === 4) tmp[0] = v.getInt32(m.offset, true);
-    else {
-      tmp[0] = v.getInt32(m.offset, true);
-      tmp[1] = v.getInt32(m.offset + 4, true);
-    }
-  };
-  const store = (m: Resolved, size: number, lo: number, hi: number): void => {
-    if (m.region.access?.store?.(m.offset, size, lo, hi)) return;
-    const v = m.region.view;
-    if (size === 1) v.setUint8(m.offset, lo & 0xff);
-    else if (size === 2) v.setUint16(m.offset, lo & 0xffff, true);
-    else if (size === 4) v.setInt32(m.offset, lo, true);
-    else {
-      v.setInt32(m.offset, lo, true);
-      v.setInt32(m.offset + 4, hi, true);
-    }
-  };
 
   for (;;) {
     const blockCost = cost[pc]!;
@@ -466,7 +476,7 @@ export function interpret(P: PreparedProgram, C: ExecContext, entry: number, arg
 
     if (cls === BPF_LDX) {
       const size = bpfSizeBytes(BPF_SIZE(code));
-      load(at(s, off, size, false), size);
+      load(at(C, r, s, off, size, false, pc), size);
       if (BPF_MODE(code) === BPF_MEMSX) {
         const v = size === 1 ? (tmp[0]! << 24) >> 24 : size === 2 ? (tmp[0]! << 16) >> 16 : tmp[0]!;
         r[d] = v;
@@ -481,7 +491,7 @@ export function interpret(P: PreparedProgram, C: ExecContext, entry: number, arg
 
     if (cls === BPF_ST) {
       const size = bpfSizeBytes(BPF_SIZE(code));
-      store(at(d, off, size, true), size, imm, imm >> 31);
+      store(at(C, r, d, off, size, true, pc), size, imm, imm >> 31);
       pc++;
       continue;
     }
@@ -489,24 +499,24 @@ export function interpret(P: PreparedProgram, C: ExecContext, entry: number, arg
     if (cls === BPF_STX) {
       const size = bpfSizeBytes(BPF_SIZE(code));
       if (BPF_MODE(code) !== BPF_ATOMIC) {
-        store(at(d, off, size, true), size, r[s]!, r[s + 1]!);
+        store(at(C, r, d, off, size, true, pc), size, r[s]!, r[s + 1]!);
         pc++;
         continue;
       }
       if (imm === BPF_LOAD_ACQ) {
-        load(at(s, off, size, false), size);
+        load(at(C, r, s, off, size, false, pc), size);
         r[d] = tmp[0]!;
         r[d + 1] = tmp[1]!;
         pc++;
         continue;
       }
       if (imm === BPF_STORE_REL) {
-        store(at(d, off, size, true), size, r[s]!, r[s + 1]!);
+        store(at(C, r, d, off, size, true, pc), size, r[s]!, r[s + 1]!);
         pc++;
         continue;
       }
       // Atomics work on plain memory (ctx fields with special access take no atomics).
-      const m = at(d, off, size, true);
+      const m = at(C, r, d, off, size, true, pc);
       const wide = size === 8;
       const view = m.region.view;
       const oldLo = view.getInt32(m.offset, true);

@@ -1,0 +1,41 @@
+// Reading a program named on the command line: assembly (.s, or anything that is text),
+// raw bytecode (.bin), or hex text (--hex); '-' is standard input.
+import type { AsmSyntax, Insn } from '@bpfsim/isa';
+import { DecodeError, INSN_SIZE, assemble, decode, parseHexBytes } from '@bpfsim/isa';
+import type { Io } from './io';
+import { UsageError, displayName, readInput, utf8 } from './io';
+
+export interface ProgramInputOptions {
+  hex?: boolean;
+  syntax?: AsmSyntax | 'auto';
+}
+
+export interface ProgramInput {
+  name: string;
+  insns: Insn[];
+  /** Assembler warnings, already formatted `FILE:LINE:COL: warning: …`. */
+  warnings: string[];
+}
+
+/** Bytecode to instructions, with errors naming the byte offset. */
+export function decodeNamed(bytes: Uint8Array, name: string): Insn[] {
+  if (bytes.length === 0) throw new UsageError('empty program', name);
+  try {
+    return decode(bytes);
+  } catch (e) {
+    if (!(e instanceof DecodeError)) throw e;
+    throw new UsageError(e.index >= 0 ? `byte ${e.index * INSN_SIZE}: ${e.message}` : e.message, name);
+  }
+}
+
+export function readProgram(io: Io, file: string, options: ProgramInputOptions = {}): ProgramInput {
+  const name = displayName(file);
+  const input = readInput(io, file);
+  if (options.hex) return { name, insns: decodeNamed(parseHexBytes(utf8(input), name), name), warnings: [] };
+  if (/\.(bin|bpf)$/i.test(file)) return { name, insns: decodeNamed(input, name), warnings: [] };
+  if (/\.o$/i.test(file)) throw new UsageError('ELF objects are not supported yet (the loader issue adds them); pass assembly, .bin or --hex', name);
+  const text = utf8(input);
+  const r = assemble(text, options.syntax && options.syntax !== 'auto' ? { file: name, syntax: options.syntax } : { file: name });
+  if (r.insns.length === 0) throw new UsageError('no instructions', name);
+  return { name, insns: r.insns, warnings: r.warnings.map((w) => `${name}:${w.line}:${w.column}: warning: ${w.message}`) };
+}
