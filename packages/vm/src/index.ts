@@ -14,5 +14,5 @@ export type { Runnable } from './runnable';
 export * as int64 from './int64';
 export { runConformanceCase, summarize } from './conformance';
 export type { ConformanceOutcome, ConformanceStatus, ConformanceSummary } from './conformance';
-export { ETH_HLEN, LOOPBACK_IFINDEX, XDP_PACKET_HEADROOM, testRun, testRunSkb, testRunXdp } from './test-run';
+export { ETH_HLEN, LOOPBACK_IFINDEX, TestRunSession, XDP_PACKET_HEADROOM, testRun, testRunSkb, testRunXdp } from './test-run';
 export type { TestRunOptions, TestRunProgType, TestRunResult } from './test-run';

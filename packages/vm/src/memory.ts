@@ -46,9 +46,15 @@ export class Region {
   readonly view: DataView;
   readonly kind: RegionKind;
   name: string;
-  writable: boolean;
   object: unknown;
-  access: FieldAccess | null;
+  /**
+   * The sizes the JIT's fast paths may read and write directly: `size` for plain memory,
+   * 0 where every access must take the slow path (field hooks; stores to read-only memory).
+   */
+  rsz = 0;
+  wsz = 0;
+  private _writable = true;
+  private _access: FieldAccess | null = null;
 
   constructor(
     readonly id: number,
@@ -60,9 +66,30 @@ export class Region {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.kind = options.kind;
     this.name = options.name ?? options.kind;
-    this.writable = options.writable ?? true;
     this.object = options.object ?? null;
-    this.access = options.access ?? null;
+    this._writable = options.writable ?? true;
+    this._access = options.access ?? null;
+    this.updateFastSizes();
+  }
+
+  get writable(): boolean {
+    return this._writable;
+  }
+  set writable(w: boolean) {
+    this._writable = w;
+    this.updateFastSizes();
+  }
+  get access(): FieldAccess | null {
+    return this._access;
+  }
+  set access(a: FieldAccess | null) {
+    this._access = a;
+    this.updateFastSizes();
+  }
+
+  private updateFastSizes(): void {
+    this.rsz = this._access ? 0 : this.size;
+    this.wsz = this._access || !this._writable ? 0 : this.size;
   }
 
   /** The low 32 bits of the address of `offset` (the high 32 bits are `hi`). */

@@ -77,87 +77,124 @@ function eth_protocol(pkt: Uint8Array): number {
   return ((proto & 0xff) << 8) | (proto >> 8);
 }
 
-const repeatRuns = (
-  prog: VmProgram,
-  options: TestRunOptions,
-  memory: Memory,
-  args: bigint[],
-  skbData: Region | null,
-): { last: RunResult; durationNs: number } => {
-  const repeat = Math.max(1, options.repeat ?? 1);
-  prog.runnable(options.engine); // compiled outside the timed loop, as the kernel JITs at load
-  const C = new ExecContext(memory, { helpers: options.helpers ?? [], budget: options.budget, skbData });
-  const t0 = options.now?.() ?? 0;
-  let last: RunResult;
-  try {
-    last = runIn(prog, options.engine, C, args, repeat);
-  } finally {
-    C.release();
+/**
+ * One BPF_PROG_TEST_RUN set up: the packet and ctx in their own address space, ready to run
+ * the program any number of times (benchmarks call run() in their own loop).
+ */
+export class TestRunSession {
+  private readonly C: ExecContext;
+  private readonly args: bigint[];
+
+  private constructor(
+    readonly prog: VmProgram,
+    readonly engine: EngineName,
+    memory: Memory,
+    ctx: Region,
+    skbData: Region | null,
+    private readonly output: () => Uint8Array,
+    options: TestRunOptions,
+  ) {
+    prog.runnable(engine); // compiled before any timing, as the kernel JITs at load
+    this.C = new ExecContext(memory, { helpers: options.helpers ?? [], budget: options.budget, skbData });
+    this.args = [ctx.address()];
   }
-  const t1 = options.now?.() ?? 0;
-  return { last, durationNs: options.now ? Math.round((t1 - t0) / repeat) : 0 };
-};
+
+  static create(prog: VmProgram, progType: TestRunProgType, data: Uint8Array, options: TestRunOptions): TestRunSession {
+    return progType === 'xdp' ? TestRunSession.xdp(prog, data, options) : TestRunSession.skb(prog, data, options);
+  }
+
+  /**
+   * bpf_prog_test_run_xdp: the packet after XDP_PACKET_HEADROOM. The program sees the linear
+   * part only (up to XDP_LINEAR_MAX bytes); the rest travels in frags and comes back in
+   * data_out after data..data_end.
+   */
+  static xdp(prog: VmProgram, data: Uint8Array, options: TestRunOptions): TestRunSession {
+    if (data.length < ETH_HLEN) throw new SysError('EINVAL', `XDP test data must hold an Ethernet header (${ETH_HLEN} bytes), got ${data.length}`, 'BPF_PROG_TEST_RUN');
+    if (data.length > XDP_TEST_MAX) throw new SysError('ENOMEM', `XDP test data of ${data.length} bytes is too large`, 'BPF_PROG_TEST_RUN');
+    const memory = new Memory();
+    const tailroom = 320; // skb_shared_info
+    const linear = Math.min(data.length, XDP_LINEAR_MAX);
+    const packet = memory.alloc(XDP_PACKET_HEADROOM + linear + tailroom, { kind: 'packet', name: 'xdp packet' });
+    packet.bytes.set(data.subarray(0, linear), XDP_PACKET_HEADROOM);
+    const frags = data.slice(linear);
+    const ctx = memory.alloc(24, { kind: 'ctx', name: 'xdp_md', writable: false });
+    const md = new XdpMd(packet);
+    md.data = md.dataMeta = XDP_PACKET_HEADROOM;
+    md.dataEnd = XDP_PACKET_HEADROOM + linear;
+    ctx.access = md;
+    ctx.view.setUint32(12, LOOPBACK_IFINDEX, true); // ingress_ifindex
+    ctx.view.setUint32(16, 0, true); // rx_queue_index
+    const output = (): Uint8Array => {
+      const head = packet.bytes.subarray(md.dataMeta, md.dataEnd);
+      const out = new Uint8Array(head.length + frags.length);
+      out.set(head);
+      out.set(frags, head.length);
+      return out;
+    };
+    return new TestRunSession(prog, options.engine, memory, ctx, null, output, options);
+  }
+
+  /**
+   * bpf_prog_test_run_skb for a socket filter: eth_type_trans() pulls the Ethernet header, so
+   * the program (and LD_ABS offset 0) starts at the network header; on the way out the
+   * header is pushed back zero-filled.
+   */
+  static skb(prog: VmProgram, data: Uint8Array, options: TestRunOptions): TestRunSession {
+    if (data.length < ETH_HLEN) throw new SysError('EINVAL', `skb test data must hold an Ethernet header (${ETH_HLEN} bytes), got ${data.length}`, 'BPF_PROG_TEST_RUN');
+    if (data.length > SKB_TEST_MAX) throw new SysError('EINVAL', `skb test data of ${data.length} bytes does not fit one page`, 'BPF_PROG_TEST_RUN');
+    const proto = eth_protocol(data);
+    const l3 = data.length - ETH_HLEN;
+    if ((proto === 0x0008 && l3 < 20) || (proto === 0xdd86 && l3 < 40))
+      throw new SysError('EINVAL', `skb test data too short for its ${proto === 0x0008 ? 'IPv4' : 'IPv6'} header`, 'BPF_PROG_TEST_RUN');
+    const memory = new Memory();
+    const net = memory.map(data.slice(ETH_HLEN), { kind: 'packet', name: 'skb data' });
+    const ctx = memory.alloc(192, { kind: 'ctx', name: '__sk_buff' });
+    const v = ctx.view;
+    v.setUint32(0, l3, true); // len
+    v.setUint32(4, eth_pkt_type(data.subarray(0, 6)), true); // pkt_type
+    v.setUint32(16, proto, true); // protocol
+    v.setUint32(40, LOOPBACK_IFINDEX, true); // ifindex
+    const output = (): Uint8Array => {
+      const out = new Uint8Array(data.length);
+      out.set(net.bytes, ETH_HLEN);
+      return out;
+    };
+    return new TestRunSession(prog, options.engine, memory, ctx, net, output, options);
+  }
+
+  /** Runs `repeat` times (each with a fresh budget); the last run's result, or the fault. */
+  run(repeat = 1): RunResult {
+    this.C.reset();
+    return runIn(this.prog, this.engine, this.C, this.args, repeat);
+  }
+
+  /** data_out: the packet as the kernel would copy it back. */
+  dataOut(): Uint8Array {
+    return this.output();
+  }
+
+  close(): void {
+    this.C.release();
+  }
+}
 
 export function testRun(prog: VmProgram, progType: TestRunProgType, data: Uint8Array, options: TestRunOptions): TestRunResult {
-  return progType === 'xdp' ? testRunXdp(prog, data, options) : testRunSkb(prog, data, options);
+  const session = TestRunSession.create(prog, progType, data, options);
+  try {
+    const repeat = Math.max(1, options.repeat ?? 1);
+    const t0 = options.now?.() ?? 0;
+    const last = session.run(repeat);
+    const t1 = options.now?.() ?? 0;
+    const dataOut = session.dataOut();
+    checkOut(dataOut, options);
+    return result(last, dataOut, options.now ? Math.round((t1 - t0) / repeat) : 0);
+  } finally {
+    session.close();
+  }
 }
 
-/**
- * bpf_prog_test_run_xdp: the packet after XDP_PACKET_HEADROOM. The program sees the linear
- * part only (up to XDP_LINEAR_MAX bytes); the rest travels in frags and comes back in
- * data_out after data..data_end.
- */
-export function testRunXdp(prog: VmProgram, data: Uint8Array, options: TestRunOptions): TestRunResult {
-  if (data.length < ETH_HLEN) throw new SysError('EINVAL', `XDP test data must hold an Ethernet header (${ETH_HLEN} bytes), got ${data.length}`, 'BPF_PROG_TEST_RUN');
-  if (data.length > XDP_TEST_MAX) throw new SysError('ENOMEM', `XDP test data of ${data.length} bytes is too large`, 'BPF_PROG_TEST_RUN');
-  const memory = new Memory();
-  const tailroom = 320; // skb_shared_info
-  const linear = Math.min(data.length, XDP_LINEAR_MAX);
-  const packet = memory.alloc(XDP_PACKET_HEADROOM + linear + tailroom, { kind: 'packet', name: 'xdp packet' });
-  packet.bytes.set(data.subarray(0, linear), XDP_PACKET_HEADROOM);
-  const frags = data.subarray(linear);
-  const ctx = memory.alloc(24, { kind: 'ctx', name: 'xdp_md', writable: false });
-  const md = new XdpMd(packet);
-  md.data = md.dataMeta = XDP_PACKET_HEADROOM;
-  md.dataEnd = XDP_PACKET_HEADROOM + linear;
-  ctx.access = md;
-  ctx.view.setUint32(12, LOOPBACK_IFINDEX, true); // ingress_ifindex
-  ctx.view.setUint32(16, 0, true); // rx_queue_index
-  const { last, durationNs } = repeatRuns(prog, options, memory, [ctx.address()], null);
-  const head = packet.bytes.subarray(md.dataMeta, md.dataEnd);
-  const dataOut = new Uint8Array(head.length + frags.length);
-  dataOut.set(head);
-  dataOut.set(frags, head.length);
-  checkOut(dataOut, options);
-  return result(last, dataOut, durationNs);
-}
-
-/**
- * bpf_prog_test_run_skb for a socket filter: eth_type_trans() pulls the Ethernet header, so
- * the program (and LD_ABS offset 0) starts at the network header; on the way out the
- * header is pushed back zero-filled.
- */
-export function testRunSkb(prog: VmProgram, data: Uint8Array, options: TestRunOptions): TestRunResult {
-  if (data.length < ETH_HLEN) throw new SysError('EINVAL', `skb test data must hold an Ethernet header (${ETH_HLEN} bytes), got ${data.length}`, 'BPF_PROG_TEST_RUN');
-  if (data.length > SKB_TEST_MAX) throw new SysError('EINVAL', `skb test data of ${data.length} bytes does not fit one page`, 'BPF_PROG_TEST_RUN');
-  const proto = eth_protocol(data);
-  const l3 = data.length - ETH_HLEN;
-  if ((proto === 0x0008 && l3 < 20) || (proto === 0xdd86 && l3 < 40))
-    throw new SysError('EINVAL', `skb test data too short for its ${proto === 0x0008 ? 'IPv4' : 'IPv6'} header`, 'BPF_PROG_TEST_RUN');
-  const memory = new Memory();
-  const net = memory.map(data.slice(ETH_HLEN), { kind: 'packet', name: 'skb data' });
-  const ctx = memory.alloc(192, { kind: 'ctx', name: '__sk_buff' });
-  const v = ctx.view;
-  v.setUint32(0, l3, true); // len
-  v.setUint32(4, eth_pkt_type(data.subarray(0, 6)), true); // pkt_type
-  v.setUint32(16, proto, true); // protocol
-  v.setUint32(40, LOOPBACK_IFINDEX, true); // ifindex
-  const { last, durationNs } = repeatRuns(prog, options, memory, [ctx.address()], net);
-  const dataOut = new Uint8Array(data.length);
-  dataOut.set(net.bytes, ETH_HLEN);
-  checkOut(dataOut, options);
-  return result(last, dataOut, durationNs);
-}
+export const testRunXdp = (prog: VmProgram, data: Uint8Array, options: TestRunOptions): TestRunResult => testRun(prog, 'xdp', data, options);
+export const testRunSkb = (prog: VmProgram, data: Uint8Array, options: TestRunOptions): TestRunResult => testRun(prog, 'socket_filter', data, options);
 
 function checkOut(dataOut: Uint8Array, options: TestRunOptions): void {
   if (options.dataSizeOut !== undefined && dataOut.length > options.dataSizeOut)

@@ -17,6 +17,7 @@ interface TestRunFlags {
   json?: boolean;
   hex?: boolean;
   batch?: boolean;
+  dumpJit?: boolean;
 }
 
 const PROG_TYPES: Record<string, TestRunProgType> = {
@@ -64,6 +65,7 @@ export function registerTestRun(program: Command, io: Io): void {
     .option('--hex', 'FILE holds hex text of the bytecode')
     .option('--json', 'print one JSON object {retval, dataOut, durationNs, fault?}')
     .option('--batch', 'FILE is JSON lines {"id","progType","insns":hex,"data":hex}; one result line each')
+    .option('--dump-jit', "print the JavaScript the JIT generates for the program (to standard error)")
     .addHelpText(
       'after',
       `
@@ -87,6 +89,7 @@ Examples:
       const input = readProgram(io, file, { hex: !!flags.hex });
       for (const w of input.warnings) io.stderr(w + '\n');
       const prog = prepare(input.insns, input.name);
+      if (flags.dumpJit) io.stderr(prog.jitSource() + '\n');
       const r = testRun(prog, progType, data, { engine: flags.engine, repeat, now });
       if (flags.json) {
         io.stdout(JSON.stringify(jsonResult(r)) + '\n');

@@ -37,6 +37,7 @@ import {
   BPF_JSGT,
   BPF_JSLE,
   BPF_JSLT,
+  BPF_K,
   BPF_LD,
   BPF_LDX,
   BPF_LOAD_ACQ,
@@ -74,7 +75,7 @@ import { REGION_HI_BASE, REGION_LO_BASE, addressOf } from '../memory';
 import type { Block, PreparedProgram, Subprog } from '../program';
 import { BPF_FUNC_tail_call, jumpTarget } from '../program';
 import type { Runnable } from '../runnable';
-import type { Exit, Structured } from './structure';
+import type { Cfg, Exit, Structured } from './structure';
 import { analyze, structure } from './structure';
 
 const MAX_NESTING = 400;
@@ -199,12 +200,36 @@ class FunctionEmitter {
   /** r10 keeps the frame pointer throughout (nothing writes it): stack accesses are static. */
   private readonly fpFixed: boolean;
 
+  private readonly consts: Map<number, ConstReg>;
+  private readonly cfg: Cfg;
+  /** The start of the block of each slot of the subprogram. */
+  private readonly blockOf = new Map<number, number>();
+
   constructor(
     private readonly P: PreparedProgram,
     private readonly sp: Subprog,
     private readonly index: number,
   ) {
     this.fpFixed = !sp.blocks.some((b) => this.blockWritesR10(b));
+    this.consts = constantRegisters(P, sp);
+    this.cfg = analyze(sp.blocks);
+    for (const b of sp.blocks) for (let i = b.start; i < b.end; i++) this.blockOf.set(i, b.start);
+  }
+
+  /** The constant register `r` holds when slot `pc` reads it, if it is one there. */
+  private constAt(pc: number, r: number): ConstReg | undefined {
+    const c = this.consts.get(r);
+    if (!c) return undefined;
+    const defBlock = this.blockOf.get(c.def)!;
+    const useBlock = this.blockOf.get(pc)!;
+    if (defBlock === useBlock) return pc > c.def ? c : undefined;
+    // Does the definition's block dominate the use's? (Unreachable blocks have no idom.)
+    const { idom, order } = this.cfg;
+    const entry = order[0]!.start;
+    for (let b: number | undefined = useBlock; b !== undefined; b = b === entry ? undefined : idom.get(b)) {
+      if (b === defBlock) return c;
+    }
+    return undefined;
   }
 
   private blockWritesR10(b: Block): boolean {
@@ -224,13 +249,8 @@ class FunctionEmitter {
 
   emit(): string {
     const args = [1, 2, 3, 4, 5].map((n) => `${rl(n)}, ${rh(n)}`).join(', ');
-    this.line(`function f${this.index}(C, ${args}) {`);
     this.depth++;
-    this.line(`let r0l = 0, r0h = 0, r6l = 0, r6h = 0, r7l = 0, r7h = 0, r8l = 0, r8h = 0, r9l = 0, r9h = 0;`);
-    this.line(`let r10l = ${FP_LO}, r10h = C.fh[C.depth];`);
-    this.line(`const R = C.R, H = C.helpers, A = C.args, SV = C.R[(r10h - ${REGION_HI_BASE}) >>> 0].view;`);
-    this.line(`let t = 0, x = 0, g, mg = ${BPF_MAX_LOOPS};`);
-    const cfg = analyze(this.sp.blocks);
+    const cfg = this.cfg;
     let structured: Structured[] | undefined;
     if (cfg.reducible) {
       try {
@@ -243,9 +263,23 @@ class FunctionEmitter {
     }
     if (structured) this.structured(structured);
     else this.dispatch(cfg.order);
-    this.depth--;
-    this.line('}');
-    return this.out.join('\n');
+    // The prologue sets up only what the body uses.
+    const body = this.out.join('\n');
+    const uses = (name: string): boolean => new RegExp(`\\b${name}\\b`).test(body);
+    const consts = [
+      uses('R') ? 'R = C.R' : '',
+      uses('H') ? 'H = C.helpers' : '',
+      uses('A') ? 'A = C.args' : '',
+      uses('SV') ? `SV = C.R[(r10h - ${REGION_HI_BASE}) >>> 0].view` : '',
+    ].filter(Boolean);
+    const prologue = [
+      `function f${this.index}(C, ${args}) {`,
+      `  let r0l = 0, r0h = 0, r6l = 0, r6h = 0, r7l = 0, r7h = 0, r8l = 0, r8h = 0, r9l = 0, r9h = 0;`,
+      `  let r10l = ${FP_LO}, r10h = C.fh[C.depth];`,
+      consts.length ? `  const ${consts.join(', ')};` : '',
+      `  let t = 0, x = 0, g, mg = ${BPF_MAX_LOOPS}, B = C.b;`,
+    ].filter(Boolean);
+    return [...prologue.map((l) => '  ' + l), body, '  }'].join('\n');
   }
 
   // Structured control flow: labelled blocks and loops.
@@ -297,7 +331,9 @@ class FunctionEmitter {
 
   /** A basic block's code; `goSucc(i)` emits the transfer to its i-th successor. */
   private block(b: Block, goSucc: (i: number) => void): void {
-    this.line(`if ((C.b -= ${b.cost}) < 0) throw BF(${b.start}, C);`);
+    // The budget lives in the local B; C.b is brought up to date wherever control can leave
+    // (exit, calls, helpers, slow paths that may fault), so counts match the interpreter's.
+    this.line(`if ((B -= ${b.cost}) < 0) { C.b = B; throw BF(${b.start}, C); }`);
     for (let pc = b.start; pc < b.end; pc += this.P.insns[pc]!.code === LD_IMM64 ? 2 : 1) {
       if (pc === b.last) this.terminator(pc, b, goSucc);
       else this.insn(pc);
@@ -310,7 +346,7 @@ class FunctionEmitter {
     const op = BPF_OP(ins.code);
     const isJmp = cls === BPF_JMP || cls === BPF_JMP32;
     if (isJmp && op === BPF_EXIT) {
-      this.line('C.rh = r0h; return r0l;');
+      this.line('C.b = B; C.rh = r0h; return r0l;');
       return;
     }
     if (isJmp && op === BPF_JA) {
@@ -318,7 +354,7 @@ class FunctionEmitter {
       return;
     }
     if (isJmp && op !== BPF_CALL) {
-      const cond = op === BPF_JCOND ? '(mg === 0 ? true : (mg--, false))' : this.condition(ins);
+      const cond = op === BPF_JCOND ? '(mg === 0 ? true : (mg--, false))' : this.condition(ins, pc);
       // Taken is successor 0, the fall-through successor 1; both end in a transfer.
       this.line(`if (${cond}) {`);
       this.depth++;
@@ -332,7 +368,11 @@ class FunctionEmitter {
     if (b.succ.length) goSucc(0);
   }
 
-  private condition(ins: Insn): string {
+  private condition(ins0: Insn, pc: number): string {
+    // A register operand that holds a constant here compares like an immediate of that value.
+    let ins = ins0;
+    const kc = BPF_SRC(ins0.code) === BPF_X ? this.constAt(pc, ins0.src) : undefined;
+    if (kc && kc.hi === kc.lo >> 31) ins = { ...ins0, code: ins0.code & ~BPF_X, src: 0, imm: kc.lo };
     const op = BPF_OP(ins.code);
     const x = BPF_SRC(ins.code) === BPF_X;
     const al = rl(ins.dst);
@@ -389,9 +429,13 @@ class FunctionEmitter {
       return;
     }
     this.line(`g = R[(${rh(base)} - ${REGION_HI_BASE}) >>> 0]; x = ${rl(base)} + ${off - REGION_LO_BASE};`);
-    this.line(`if (g !== undefined && x >= 0 && x <= g.size - ${size} && g.access === null) { ${fast('g.view', 'x')} }`);
-    // (a field hook may load a whole pointer from a 4-byte ctx field: take O[1] as it is)
-    this.line(`else { LD(C, ${pc}, ${rh(base)}, ${rl(base)}, ${off}, ${size}); ${dl} = ${ext('O[0]')}; ${dh} = ${signExtend ? `${dl} >> 31` : 'O[1]'}; }`);
+    // rsz is 0 for regions with field hooks, sending them to the slow path; x >>> 0 turns a
+    // negative offset into one far beyond any region (see memory.ts).
+    this.line(`if (g !== undefined && (x >>> 0) <= g.rsz - ${size}) { ${fast('g.view', 'x')} }`);
+    // A ctx field with a hook (xdp_md->data…): ask the hook directly; it may load a whole
+    // pointer from a 4-byte field, so O[1] is taken as it is. Anything else: the slow path.
+    this.line(`else if (g !== undefined && (x >>> 0) <= g.size - ${size} && g.access !== null && g.access.load(x, ${size}, O)) { ${dl} = ${ext('O[0]')}; ${dh} = ${signExtend ? `${dl} >> 31` : 'O[1]'}; }`);
+    this.line(`else { C.b = B; LD(C, ${pc}, ${rh(base)}, ${rl(base)}, ${off}, ${size}); ${dl} = ${ext('O[0]')}; ${dh} = ${signExtend ? `${dl} >> 31` : 'O[1]'}; }`);
   }
 
   private store(pc: number, base: number, off: number, size: number, vl: string, vh: string): void {
@@ -404,8 +448,8 @@ class FunctionEmitter {
       return;
     }
     this.line(`g = R[(${rh(base)} - ${REGION_HI_BASE}) >>> 0]; x = ${rl(base)} + ${off - REGION_LO_BASE};`);
-    this.line(`if (g !== undefined && x >= 0 && x <= g.size - ${size} && g.access === null && g.writable) { ${put('g.view', 'x')} }`);
-    this.line(`else ST(C, ${pc}, ${rh(base)}, ${rl(base)}, ${off}, ${size}, ${vl}, ${vh});`);
+    this.line(`if (g !== undefined && (x >>> 0) <= g.wsz - ${size}) { ${put('g.view', 'x')} }`);
+    this.line(`else { C.b = B; ST(C, ${pc}, ${rh(base)}, ${rl(base)}, ${off}, ${size}, ${vl}, ${vh}); }`);
   }
 
   private insn(pc: number): void {
@@ -416,19 +460,28 @@ class FunctionEmitter {
     const x = BPF_SRC(code) === BPF_X;
     const dl = rl(dst);
     const dh = rh(dst);
-    const bl = x ? rl(src) : `${imm}`;
-    const bh = x ? rh(src) : `${imm >> 31}`;
+    const k = x ? this.constAt(pc, src) : { lo: imm, hi: imm >> 31, def: -1 };
+    const bl = k ? `${k.lo}` : rl(src);
+    const bh = k ? `${k.hi}` : rh(src);
 
     if (cls === BPF_ALU64) {
       switch (op) {
         case BPF_ADD:
-          this.line(`t = (${dl} >>> 0) + ${x ? `(${bl} >>> 0)` : imm >>> 0}; ${dh} = (${dh} + ${bh} + (t > 4294967295 ? 1 : 0)) | 0; ${dl} = t | 0;`);
+          this.line(`t = (${dl} >>> 0) + ${k ? k.lo >>> 0 : `(${bl} >>> 0)`}; ${dh} = (${dh}${k?.hi === 0 ? '' : ` + ${bh}`} + (t > 4294967295 ? 1 : 0)) | 0; ${dl} = t | 0;`);
           return;
         case BPF_SUB:
-          this.line(`t = (${dl} >>> 0) - ${x ? `(${bl} >>> 0)` : imm >>> 0}; ${dh} = (${dh} - ${bh} - (t < 0 ? 1 : 0)) | 0; ${dl} = t | 0;`);
+          this.line(`t = (${dl} >>> 0) - ${k ? k.lo >>> 0 : `(${bl} >>> 0)`}; ${dh} = (${dh}${k?.hi === 0 ? '' : ` - ${bh}`} - (t < 0 ? 1 : 0)) | 0; ${dl} = t | 0;`);
           return;
         case BPF_MUL:
-          this.line(`t = Math.imul(${dl}, ${bl}); ${dh} = (Math.imul(${dh}, ${bl}) + Math.imul(${dl}, ${bh}) + MH(${dl}, ${bl})) | 0; ${dl} = t;`);
+          if (k && k.hi === 0 && k.lo >= 0 && k.lo < 65536) {
+            // A small constant: the high word of dl * k is exact in one float multiply.
+            this.line(`t = Math.imul(${dl}, ${k.lo}); ${dh} = (Math.imul(${dh}, ${k.lo}) + Math.floor((${dl} >>> 0) * ${k.lo} / 4294967296)) | 0; ${dl} = t;`);
+          } else if (k) {
+            const cross = k.hi === 0 ? '' : ` + Math.imul(${dl}, ${k.hi})`;
+            this.line(`t = Math.imul(${dl}, ${k.lo}); ${dh} = (Math.imul(${dh}, ${k.lo})${cross} + MH(${dl}, ${k.lo})) | 0; ${dl} = t;`);
+          } else {
+            this.line(`t = Math.imul(${dl}, ${bl}); ${dh} = (Math.imul(${dh}, ${bl}) + Math.imul(${dl}, ${bh}) + MH(${dl}, ${bl})) | 0; ${dl} = t;`);
+          }
           return;
         case BPF_DIV:
         case BPF_MOD: {
@@ -448,9 +501,9 @@ class FunctionEmitter {
         case BPF_LSH:
         case BPF_RSH:
         case BPF_ARSH:
-          if (x) {
+          if (!k) {
             this.line(`${op === BPF_LSH ? 'SHL' : op === BPF_RSH ? 'SHR' : 'SAR'}(${dh}, ${dl}, ${bl} & 63); ${dl} = O[0]; ${dh} = O[1];`);
-          } else this.shiftImm(op, dl, dh, imm & 63);
+          } else this.shiftImm(op, dl, dh, k.lo & 63);
           return;
         case BPF_NEG:
           this.line(`t = ${dl}; ${dl} = -t | 0; ${dh} = (~${dh} + (t === 0 ? 1 : 0)) | 0;`);
@@ -479,9 +532,9 @@ class FunctionEmitter {
         case BPF_OR: v = `${dl} | ${bl}`; break;
         case BPF_AND: v = `${dl} & ${bl}`; break;
         case BPF_XOR: v = `${dl} ^ ${bl}`; break;
-        case BPF_LSH: v = x ? `${dl} << (${bl} & 31)` : `${dl} << ${imm & 31}`; break;
-        case BPF_RSH: v = x ? `${dl} >>> (${bl} & 31)` : `${dl} >>> ${imm & 31}`; break;
-        case BPF_ARSH: v = x ? `${dl} >> (${bl} & 31)` : `${dl} >> ${imm & 31}`; break;
+        case BPF_LSH: v = k ? `${dl} << ${k.lo & 31}` : `${dl} << (${bl} & 31)`; break;
+        case BPF_RSH: v = k ? `${dl} >>> ${k.lo & 31}` : `${dl} >>> (${bl} & 31)`; break;
+        case BPF_ARSH: v = k ? `${dl} >> ${k.lo & 31}` : `${dl} >> (${bl} & 31)`; break;
         case BPF_NEG: v = `-${dl} | 0`; break;
         case BPF_MOV: v = !x || off === 0 ? bl : `(${bl} << ${32 - off}) >> ${32 - off}`; break;
         case BPF_END:
@@ -521,7 +574,7 @@ class FunctionEmitter {
         return;
       }
       const wide = size === 8;
-      this.line(`AT(C, ${pc}, ${imm}, ${size}, ${dh}, ${dl}, ${off}, ${rl(src)}, ${wide ? rh(src) : '0'}, r0l, ${wide ? 'r0h' : '0'});`);
+      this.line(`C.b = B; AT(C, ${pc}, ${imm}, ${size}, ${dh}, ${dl}, ${off}, ${rl(src)}, ${wide ? rh(src) : '0'}, r0l, ${wide ? 'r0h' : '0'});`);
       if (imm === BPF_CMPXCHG) this.line(`r0l = O[0]; r0h = O[1];`);
       else if (imm & BPF_FETCH) this.line(`${rl(src)} = O[0]; ${rh(src)} = O[1];`);
       return;
@@ -529,13 +582,13 @@ class FunctionEmitter {
     if (code === LD_IMM64) {
       if (ins.src === BPF_PSEUDO_FUNC) this.line(`${dl} = ${pc + 1 + imm}; ${dh} = 0;`);
       else if (ins.src === 0) this.line(`${dl} = ${imm}; ${dh} = ${this.P.insns[pc + 1]!.imm};`);
-      else this.line(`throw INV(${pc}, 1, ${ins.src});`);
+      else this.line(`C.b = B; throw INV(${pc}, 1, ${ins.src});`);
       return;
     }
     if (cls === BPF_LD) {
       const size = bpfSizeBytes(BPF_SIZE(code));
       const offset = BPF_MODE(code) === BPF_ABS ? `${imm}` : `(${rl(src)} + ${imm}) | 0`;
-      this.line(`C.pc = ${pc}; r0l = C.ldAbs(${offset}, ${size}); r0h = 0;`);
+      this.line(`C.b = B; C.pc = ${pc}; r0l = C.ldAbs(${offset}, ${size}); r0h = 0;`);
       return;
     }
     if ((cls === BPF_JMP || cls === BPF_JMP32) && op === BPF_CALL) {
@@ -563,24 +616,71 @@ class FunctionEmitter {
     const regs = [1, 2, 3, 4, 5].map((n) => `${rl(n)}, ${rh(n)}`).join(', ');
     if (ins.src === BPF_PSEUDO_CALL) {
       const target = this.P.subprogOf[pc + 1 + ins.imm]!;
-      this.line(`C.pc = ${pc}; if (C.depth + 1 >= ${MAX_CALL_FRAMES}) throw CDF(${pc}); C.depth++;`);
-      this.line(`r0l = f${target}(C, ${regs}); r0h = C.rh; C.depth--;`);
+      this.line(`C.b = B; C.pc = ${pc}; if (C.depth + 1 >= ${MAX_CALL_FRAMES}) throw CDF(${pc}); C.depth++;`);
+      this.line(`r0l = f${target}(C, ${regs}); r0h = C.rh; C.depth--; B = C.b;`);
       return;
     }
     if (ins.src !== 0) {
-      this.line(`throw INV(${pc}, 2, ${ins.imm});`);
+      this.line(`C.b = B; throw INV(${pc}, 2, ${ins.imm});`);
       return;
     }
     if (ins.imm === BPF_FUNC_tail_call) {
-      this.line(`C.pc = ${pc}; g = C.tailCall(r2h, r2l, r3l);`);
+      this.line(`C.b = B; C.pc = ${pc}; g = C.tailCall(r2h, r2l, r3l);`);
       // The target starts afresh with r1 (ctx) only, as the interpreter does.
       this.line(`if (g !== undefined) return g.enter(C, TAIL(r1l, r1h));`);
       this.line(`r0l = -22; r0h = -1;`);
       return;
     }
     this.line(`A[0] = r1l; A[1] = r1h; A[2] = r2l; A[3] = r2h; A[4] = r3l; A[5] = r3h; A[6] = r4l; A[7] = r4h; A[8] = r5l; A[9] = r5h;`);
-    this.line(`C.pc = ${pc}; g = H[${ins.imm}]; if (g === undefined) throw HF(${pc}, ${ins.imm}); g(C); r0l = C.retLo; r0h = C.retHi;`);
+    this.line(`C.b = B; C.pc = ${pc}; g = H[${ins.imm}]; if (g === undefined) throw HF(${pc}, ${ins.imm}); g(C); r0l = C.retLo; r0h = C.retHi;`);
   }
+}
+
+/** The registers an instruction writes (r1-r5 survive calls in both engines). */
+function writes(ins: Insn): number[] {
+  const cls = BPF_CLASS(ins.code);
+  if (cls === BPF_ALU || cls === BPF_ALU64 || cls === BPF_LDX) return [ins.dst];
+  if (ins.code === LD_IMM64) return [ins.dst];
+  if (cls === BPF_LD) return [0];
+  if (cls === BPF_STX && BPF_MODE(ins.code) === BPF_ATOMIC) {
+    if (ins.imm === BPF_CMPXCHG) return [0];
+    if (ins.imm === BPF_LOAD_ACQ) return [ins.dst];
+    if (ins.imm & BPF_FETCH) return [ins.src];
+    return [];
+  }
+  if ((cls === BPF_JMP || cls === BPF_JMP32) && BPF_OP(ins.code) === BPF_CALL) return [0];
+  return [];
+}
+
+interface ConstReg {
+  lo: number;
+  hi: number;
+  /** Slot of its only definition. */
+  def: number;
+}
+
+/**
+ * Registers a subprogram sets exactly once, to a constant: wherever that definition
+ * dominates a use, the register holds the constant (a definition that runs again writes
+ * the same value). The JIT then uses the constant instead of the register: cheaper
+ * multiplies, shifts and comparisons. (The verifier's facts will take this further.)
+ */
+function constantRegisters(P: PreparedProgram, sp: Subprog): Map<number, ConstReg> {
+  const defs = new Map<number, number[]>();
+  for (const b of sp.blocks) {
+    for (let i = b.start; i < b.end; i += P.insns[i]!.code === LD_IMM64 ? 2 : 1) {
+      for (const r of writes(P.insns[i]!)) defs.set(r, [...(defs.get(r) ?? []), i]);
+    }
+  }
+  const out = new Map<number, ConstReg>();
+  for (const [r, at] of defs) {
+    if (at.length !== 1 || r === 10) continue;
+    const d = at[0]!;
+    const ins = P.insns[d]!;
+    if (ins.code === (BPF_ALU64 | BPF_MOV | BPF_K)) out.set(r, { lo: ins.imm, hi: ins.imm >> 31, def: d });
+    else if (ins.code === LD_IMM64 && ins.src === 0) out.set(r, { lo: ins.imm, hi: P.insns[d + 1]!.imm, def: d });
+  }
+  return out;
 }
 
 /** Depth of nested blocks and loops in the structured program. */
