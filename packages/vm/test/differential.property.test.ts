@@ -6,7 +6,8 @@ import type { EngineName, FieldAccess, HelperTable, RunResult } from '../src';
 import { ExecContext, MAX_CALL_FRAMES, Memory, VmProgram, runIn } from '../src';
 import { randomProgram, rng } from './random-programs';
 
-const SEED = 0x5eed;
+// `npm test` runs a fixed slice; `npm run fuzz` runs many more with a fresh seed it prints.
+const SEED = Number(process.env.BPFSIM_FUZZ_SEED ?? 0x5eed);
 const RUNS = Number(process.env.BPFSIM_DIFF_RUNS ?? 10_000);
 
 /** A ctx-like field hook: offset 0 reads as a 64-bit pointer into memory, offset 8 counts reads. */
