@@ -6,7 +6,7 @@ import { Bench } from 'tinybench';
 import { assemble, encode } from '@bpfsim/isa';
 import type { EngineName, Helper } from '@bpfsim/vm';
 import { TestRunSession, VmProgram } from '@bpfsim/vm';
-import { kernelUnavailable, probe } from './lib/kernel';
+import { kernelUnavailable, probe } from '@bpfsim/test-support';
 import type { Table } from './lib/report';
 import { print, save } from './lib/report';
 

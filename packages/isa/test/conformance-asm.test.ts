@@ -1,7 +1,7 @@
 // Every bpf_conformance test program assembles (to its `-- raw` bytes where it has them), and
 // every negative case is rejected by the parser, the assembler or the decoder.
 import { assemble, decode, parseConformanceData } from '../src';
-import { conformanceDir, dataFiles } from './conformance-files';
+import { conformanceDir, dataFiles } from '@bpfsim/test-support';
 import { hexOf, hexOfInsns } from './helpers';
 
 const dir = conformanceDir();

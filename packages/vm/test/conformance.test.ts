@@ -1,7 +1,7 @@
 // bpf_conformance (../shared/conformance): every test passes on both engines, apart from
 // those needing a helper only the suite's plugins define; every negative case is refused.
 import { ENGINES, runConformanceCase, summarize } from '../src';
-import { conformanceDir, dataFiles } from './conformance-files';
+import { conformanceDir, dataFiles } from '@bpfsim/test-support';
 
 const dir = conformanceDir();
 

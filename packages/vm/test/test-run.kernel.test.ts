@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENGINES } from '../src';
 import { kernelCases } from './kernel-cases';
-import { kernelUnavailable, probe } from './kernel-probe';
+import { kernelUnavailable, probe } from '@bpfsim/test-support';
 import type { KernelResult, TestRunGolden } from './kernel-test-run-check';
 import { bpfsimResult, digest } from './kernel-test-run-check';
 

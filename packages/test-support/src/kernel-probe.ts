@@ -1,9 +1,18 @@
 // Runs a Python probe of the live kernel (scripts/kernel/*.py) with JSON in and out, and
 // says whether this machine lets us ask the kernel at all.
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const SCRIPTS = path.resolve(__dirname, '../../../scripts/kernel');
+/** scripts/kernel of the repository: found upwards from here (works from a bundle too). */
+function findScripts(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'scripts', 'kernel', 'bpfsys.py'))) return path.join(dir, 'scripts', 'kernel');
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '../../../scripts/kernel');
+  }
+}
+
+export const SCRIPTS = findScripts();
 
 /** Why the live kernel cannot be probed here, or undefined when it can. */
 export function kernelUnavailable(): string | undefined {
