@@ -1,0 +1,44 @@
+// What verify() takes and gives back.
+import type { ErrnoCode } from '@bpfsim/isa';
+
+/** A map a program refers to (BPF_PSEUDO_MAP_FD by fd, BPF_PSEUDO_MAP_IDX by index). */
+export interface MapInfo {
+  /** enum bpf_map_type */
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags?: number;
+  name?: string;
+  /** For map-in-map types: the shape of the inner maps. */
+  inner?: MapInfo;
+}
+
+export interface VerifyOptions {
+  /** enum bpf_prog_type */
+  progType: number;
+  /** enum bpf_attach_type given at load (expected_attach_type); 0 when none. */
+  expectedAttachType?: number;
+  /** Maps by fd (BPF_PSEUDO_MAP_FD / MAP_VALUE) */
+  mapsByFd?: ReadonlyMap<number, MapInfo>;
+  /** Maps by index (BPF_PSEUDO_MAP_IDX / MAP_IDX_VALUE: the fd_array) */
+  mapsByIdx?: readonly MapInfo[];
+  /** BPF_LOG_LEVEL: 0 none, 1 (BPF_LOG_LEVEL1), 2 (BPF_LOG_LEVEL2). */
+  logLevel?: 0 | 1 | 2;
+  /** The license string: GPL-compatible ones may call gpl_only helpers. */
+  license?: string;
+  /** CAP_BPF (+ CAP_PERFMON for pointer leaks): privileged verification (default true). */
+  privileged?: boolean;
+}
+
+export interface VerifyResult {
+  accepted: boolean;
+  /** The errno BPF_PROG_LOAD fails with when rejected. */
+  errno?: ErrnoCode;
+  /** The error sentence of the log (the kernel's wording), when rejected. */
+  error?: string;
+  /** Instructions processed (the kernel's insn_processed). */
+  insnProcessed: number;
+  /** The verifier log at the requested level, in the kernel's format. */
+  log: string;
+}
