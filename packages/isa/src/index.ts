@@ -19,3 +19,5 @@ export type { ConformanceCase } from './conformance-data';
 export * from './builder';
 export { ERRNO, SysError, errnoName } from './errno';
 export type { ErrnoCode } from './errno';
+export { formatKernelInsn } from './kernel-disasm';
+export type { KernelDisasmOptions } from './kernel-disasm';
