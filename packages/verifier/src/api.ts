@@ -1,5 +1,6 @@
 // What verify() takes and gives back.
 import type { ErrnoCode } from '@bpfsim/isa';
+import type { ProgTypeDescriptor } from './prog-type';
 
 /** A map a program refers to (BPF_PSEUDO_MAP_FD by fd, BPF_PSEUDO_MAP_IDX by index). */
 export interface MapInfo {
@@ -29,6 +30,8 @@ export interface VerifyOptions {
   license?: string;
   /** CAP_BPF (+ CAP_PERFMON for pointer leaks): privileged verification (default true). */
   privileged?: boolean;
+  /** Program-type descriptors to look `progType` up in (default: the built-in ones). */
+  progTypes?: readonly ProgTypeDescriptor[];
 }
 
 export interface VerifyResult {

@@ -1,0 +1,264 @@
+// The abstract interpreter's main loop: do_check() and do_check_insn(), with check_ld_imm(),
+// check_ld_abs(), the exit path (process_bpf_exit_full) and check_max_stack_depth().
+import type { Insn } from '@bpfsim/isa';
+import {
+  BPF_ABS,
+  BPF_ALU,
+  BPF_ALU64,
+  BPF_ATOMIC,
+  BPF_CALL,
+  BPF_CLASS,
+  BPF_DW,
+  BPF_EXIT,
+  BPF_IMM,
+  BPF_IND,
+  BPF_JA,
+  BPF_JMP,
+  BPF_JMP32,
+  BPF_K,
+  BPF_LD,
+  BPF_LDX,
+  BPF_MEM,
+  BPF_MEMSX,
+  BPF_MODE,
+  BPF_OP,
+  BPF_PSEUDO_CALL,
+  BPF_PSEUDO_FUNC,
+  BPF_PSEUDO_KFUNC_CALL,
+  BPF_PSEUDO_MAP_IDX_VALUE,
+  BPF_PSEUDO_MAP_VALUE,
+  BPF_SIZE,
+  BPF_SRC,
+  BPF_ST,
+  BPF_STX,
+  formatKernelInsn,
+} from '@bpfsim/isa';
+import { checkAluOp } from './alu';
+import { checkFuncCall, checkHelperCall, checkResourceLeak, checkReturnCode, prepareFuncExit } from './call';
+import type { Env } from './env';
+import { BPF_COMPLEXITY_LIMIT_INSNS, fail } from './env';
+import { checkCondJmp } from './jmp';
+import { frameStateStr } from './log';
+import { printInsnState, refsStr } from './print';
+import { checkAtomic, checkLoad, checkPtrOffReg, checkStoreImm, checkStoreReg } from './mem';
+import { isStateVisited, updateBranchCounts } from './prune';
+import { knownReg, notInit, ptrReg, unknownReg } from './reg';
+import { CALLER_SAVED, checkRegArg } from './regs';
+import { newFrame } from './state';
+
+const MAX_BPF_STACK = 512;
+const MAX_CALL_FRAMES = 8;
+
+/** What one instruction did to control flow. */
+type Step = 'next' | 'exit';
+
+/** print_verifier_state(..., print_all) */
+function printState(env: Env, frameno = env.cur.curframe): string {
+  return frameStateStr(env.cur.frames[frameno]!) + refsStr(env) + '\n';
+}
+
+/** check_ld_imm(): a 64-bit constant, a map, a map value address or a subprogram. */
+function checkLdImm(env: Env, insn: Insn, idx: number): void {
+  if (BPF_SIZE(insn.code) !== BPF_DW) fail('EINVAL', 'invalid BPF_LD_IMM insn');
+  if (insn.off !== 0) fail('EINVAL', 'BPF_LD_IMM64 uses reserved fields');
+  checkRegArg(env, insn.dst, 'dst');
+  const regs = env.regs;
+  if (insn.src === 0) {
+    const hi = BigInt(env.insns[idx + 1]!.imm >>> 0);
+    regs[insn.dst] = knownReg((hi << 32n) | BigInt(insn.imm >>> 0));
+    return;
+  }
+  if (insn.src === BPF_PSEUDO_FUNC) fail('EINVAL', 'missing btf func_info');
+  const map = env.insnMaps.get(idx)!;
+  if (insn.src === BPF_PSEUDO_MAP_VALUE || insn.src === BPF_PSEUDO_MAP_IDX_VALUE) {
+    regs[insn.dst] = ptrReg('PTR_TO_MAP_VALUE', { map, off: env.insns[idx + 1]!.imm >>> 0 });
+  } else {
+    regs[insn.dst] = ptrReg('CONST_PTR_TO_MAP', { map });
+  }
+}
+
+/** check_ld_abs(): legacy packet loads; they act as a helper call clobbering r1-r5. */
+function checkLdAbs(env: Env, insn: Insn): void {
+  if (!env.prog.ldAbs) fail('EINVAL', 'BPF_LD_[ABS|IND] instructions not allowed for this program type');
+  const mode = BPF_MODE(insn.code);
+  if (insn.dst !== 0 || insn.off !== 0 || BPF_SIZE(insn.code) === BPF_DW || (mode === BPF_ABS && insn.src !== 0)) {
+    fail('EINVAL', 'BPF_LD_[ABS|IND] uses reserved fields');
+  }
+  checkRegArg(env, 6, 'src');
+  checkResourceLeak(env, 'BPF_LD_[ABS|IND]');
+  const regs = env.regs;
+  if (regs[6]!.type !== 'PTR_TO_CTX') fail('EINVAL', 'at the time of BPF_LD_ABS|IND R6 != pointer to skb');
+  if (mode === BPF_IND) checkRegArg(env, insn.src, 'src');
+  checkPtrOffReg(env, regs[6]!, 6, false);
+  for (const r of CALLER_SAVED) {
+    regs[r] = notInit();
+    env.markRegScratched(r);
+  }
+  regs[0] = unknownReg();
+}
+
+/** do_check_insn() */
+function doCheckInsn(env: Env): Step {
+  const idx = env.insnIdx;
+  const insn = env.insns[idx]!;
+  const cls = BPF_CLASS(insn.code);
+  if (cls === BPF_ALU || cls === BPF_ALU64) {
+    checkAluOp(env, insn);
+  } else if (cls === BPF_LDX) {
+    checkLoad(env, insn);
+  } else if (cls === BPF_STX) {
+    if (BPF_MODE(insn.code) === BPF_ATOMIC) checkAtomic(env, insn);
+    else {
+      if (BPF_MODE(insn.code) !== BPF_MEM || insn.imm !== 0) fail('EINVAL', 'BPF_STX uses reserved fields');
+      checkStoreReg(env, insn);
+    }
+  } else if (cls === BPF_ST) {
+    checkStoreImm(env, insn);
+  } else if (cls === BPF_JMP || cls === BPF_JMP32) {
+    const op = BPF_OP(insn.code);
+    env.jmpsProcessed++;
+    if (op === BPF_CALL) {
+      if (
+        BPF_SRC(insn.code) !== BPF_K ||
+        (insn.src !== BPF_PSEUDO_KFUNC_CALL && insn.off !== 0) ||
+        (insn.src !== 0 && insn.src !== BPF_PSEUDO_CALL && insn.src !== BPF_PSEUDO_KFUNC_CALL) ||
+        insn.dst !== 0 ||
+        cls === BPF_JMP32
+      ) {
+        fail('EINVAL', 'BPF_CALL uses reserved fields');
+      }
+      if (insn.src === BPF_PSEUDO_CALL) {
+        const target = checkFuncCall(env, insn, idx);
+        if (env.log.enabled) {
+          env.verbose('caller:\n' + printState(env, env.cur.curframe - 1));
+          env.verbose('callee:\n' + printState(env));
+        }
+        env.insnIdx = target;
+        return 'next';
+      }
+      if (insn.src === BPF_PSEUDO_KFUNC_CALL) fail('EINVAL', 'calling kernel functions is not supported by bpfsim');
+      checkHelperCall(env, insn, idx);
+      env.markRegScratched(0);
+    } else if (op === BPF_JA) {
+      if (BPF_SRC(insn.code) !== BPF_K || insn.src !== 0 || insn.dst !== 0 || (cls === BPF_JMP && insn.imm !== 0) || (cls === BPF_JMP32 && insn.off !== 0)) {
+        fail('EINVAL', 'BPF_JA uses reserved fields');
+      }
+      env.insnIdx += (cls === BPF_JMP ? insn.off : insn.imm) + 1;
+      return 'next';
+    } else if (op === BPF_EXIT) {
+      if (BPF_SRC(insn.code) !== BPF_K || insn.imm !== 0 || insn.src !== 0 || insn.dst !== 0 || cls === BPF_JMP32) {
+        fail('EINVAL', 'BPF_EXIT uses reserved fields');
+      }
+      return processBpfExit(env);
+    } else {
+      env.insnIdx = checkCondJmp(env, insn, idx);
+      return 'next';
+    }
+  } else if (cls === BPF_LD) {
+    const mode = BPF_MODE(insn.code);
+    if (mode === BPF_ABS || mode === BPF_IND) checkLdAbs(env, insn);
+    else if (mode === BPF_IMM) {
+      checkLdImm(env, insn, idx);
+      env.insnIdx++;
+    } else fail('EINVAL', 'invalid BPF_LD mode');
+  } else {
+    fail('EINVAL', `unknown insn class ${cls}`);
+  }
+  env.insnIdx++;
+  return 'next';
+}
+
+/** process_bpf_exit_full(): a subprogram returns to its caller; the main program ends a path. */
+function processBpfExit(env: Env): Step {
+  checkResourceLeak(env, 'BPF_EXIT instruction in main prog');
+  if (env.cur.curframe) {
+    const callee = env.log.enabled ? printState(env) : '';
+    const next = prepareFuncExit(env);
+    if (env.log.enabled) env.verbose(`returning from callee:\n${callee}to caller at ${next}:\n` + printState(env));
+    env.insnIdx = next;
+    return 'next';
+  }
+  checkReturnCode(env);
+  return 'exit';
+}
+
+/** do_check_common()'s initial state: r1 = ctx, r10 = the frame pointer. */
+function initState(env: Env): void {
+  const frame = newFrame(0, -1, 0);
+  frame.regs[1] = ptrReg('PTR_TO_CTX');
+  frame.regs[10] = ptrReg('PTR_TO_STACK', { frameno: 0 });
+  env.cur = { frames: [frame], curframe: 0, refs: [], insnIdx: 0 };
+  env.parent = undefined;
+}
+
+/** do_check() */
+export function doCheck(env: Env): void {
+  initState(env);
+  const n = env.insns.length;
+  const log = env.log;
+  let doPrintState = false;
+  let prevInsnIdx = -1;
+  env.markAllScratched();
+  for (;;) {
+    env.prevInsnIdx = prevInsnIdx;
+    const idx = env.insnIdx;
+    if (idx >= n || idx < 0) fail('EFAULT', `invalid insn idx ${idx} insn_cnt ${n}`);
+    if (++env.insnProcessed > BPF_COMPLEXITY_LIMIT_INSNS) fail('E2BIG', `BPF program is too large. Processed ${env.insnProcessed} insn`);
+    env.cur.insnIdx = idx;
+    let step: Step;
+    if (env.prunePoints.has(idx) && isStateVisited(env, idx)) {
+      if (log.enabled) env.verbose(doPrintState ? `\nfrom ${env.prevInsnIdx} to ${idx}: safe\n` : `${idx}: safe\n`);
+      step = 'exit';
+    } else {
+      if (log.level >= 2 && doPrintState) {
+        env.verbose(`\nfrom ${env.prevInsnIdx} to ${idx}:` + printState(env));
+        doPrintState = false;
+      }
+      if (log.enabled) {
+        if (env.scratchedRegs || env.scratchedSlots.size) printInsnState(env);
+        const start = log.endPos;
+        env.verbose(`${idx}: ${formatKernelInsn(env.insns, idx)}\n`);
+        env.prevInsnPrintLen = log.endPos - start;
+        env.prevLogPos = log.endPos;
+      }
+      env.aux[idx]!.seen = true;
+      prevInsnIdx = idx;
+      step = doCheckInsn(env);
+    }
+    if (step === 'exit') {
+      env.markAllScratched();
+      updateBranchCounts(env);
+      if (!env.popBranch()) break;
+      prevInsnIdx = env.prevInsnIdx;
+      doPrintState = true;
+    }
+  }
+}
+
+/** check_max_stack_depth(): frames' stacks (rounded as the JIT does) add up along each call chain. */
+export function checkMaxStackDepth(env: Env): void {
+  const roundUp = (d: number): number => Math.ceil(d / 16) * 16;
+  const subprogOf = (insnIdx: number): number => env.subprogs.findIndex((s) => s.start === insnIdx);
+  const walk = (idx: number, depth: number, frame: number): void => {
+    depth += roundUp(env.subprogs[idx]!.stackDepth);
+    if (depth > MAX_BPF_STACK) fail('EACCES', `combined stack size of ${frame + 1} calls is ${depth}. Too large`);
+    const start = env.subprogs[idx]!.start;
+    const end = env.subprogs[idx + 1]?.start ?? env.insns.length;
+    for (let i = start; i < end; i++) {
+      const insn = env.insns[i]!;
+      const pseudoCall = insn.code === (BPF_JMP | BPF_CALL) && insn.src === BPF_PSEUDO_CALL;
+      if (!pseudoCall) continue;
+      if (frame + 1 >= MAX_CALL_FRAMES) fail('E2BIG', `the call stack of ${frame + 1} frames is too deep !`);
+      walk(subprogOf(i + insn.imm + 1), depth, frame + 1);
+    }
+  };
+  walk(0, 0, 0);
+}
+
+/** The log's last line (print_verification_stats). */
+export function verificationStats(env: Env): string {
+  return (
+    `processed ${env.insnProcessed} insns (limit ${BPF_COMPLEXITY_LIMIT_INSNS}) max_states_per_insn ${env.maxStatesPerInsn} ` +
+    `total_states ${env.totalStates} peak_states ${env.peakStates} mark_read 0\n`
+  );
+}

@@ -1,0 +1,182 @@
+// struct bpf_verifier_env: the program, its type, the current state, the states still to
+// explore, and the bookkeeping shared by every check.
+import type { ErrnoCode, Insn } from '@bpfsim/isa';
+import type { MapInfo, VerifyOptions } from './api';
+import { VerifierLog } from './log';
+import type { ProgTypeDescriptor } from './prog-type';
+import type { RegState } from './reg';
+import type { FuncState, VerifierState } from './state';
+import { cloneState } from './state';
+
+/** A check that failed: the errno BPF_PROG_LOAD returns and the log's error sentence. */
+export class VerifyError extends Error {
+  constructor(
+    readonly errno: ErrnoCode,
+    readonly sentence: string,
+  ) {
+    super(sentence);
+    this.name = 'VerifyError';
+  }
+}
+
+export const fail = (errno: ErrnoCode, sentence: string): never => {
+  throw new VerifyError(errno, sentence);
+};
+
+export interface Subprog {
+  start: number;
+  /** Deepest stack byte the subprogram touches (stack_depth). */
+  stackDepth: number;
+}
+
+/** A checkpoint: a state stored at a prune point (struct bpf_verifier_state_list). */
+export interface Checkpoint {
+  state: VerifierState;
+  /** Paths still being explored that descend from this state (0: fully verified). */
+  branches: number;
+  parent: Checkpoint | undefined;
+  hitCnt: number;
+  missCnt: number;
+}
+
+/** What the verifier proved about an instruction (handed to the JIT). */
+export interface InsnAux {
+  /** Pointer kinds seen at a memory instruction's base register. */
+  ptrTypes?: Set<string>;
+  /** Set once the instruction was reached on some path. */
+  seen?: boolean;
+}
+
+interface Pending {
+  state: VerifierState;
+  /** The checkpoint the pushed state descends from. */
+  parent: Checkpoint | undefined;
+  insnIdx: number;
+  prevInsnIdx: number;
+  /** The log position at push time: at level 1 the log rewinds to it on pop. */
+  logPos: number;
+}
+
+/** BPF_COMPLEXITY_LIMIT_JMP_SEQ: branches waiting at once. */
+export const BPF_COMPLEXITY_LIMIT_JMP_SEQ = 8192;
+/** BPF_COMPLEXITY_LIMIT_INSNS: instructions processed over all paths. */
+export const BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000;
+/** BPF_COMPLEXITY_LIMIT_STATES: states kept per instruction for unprivileged loads. */
+export const BPF_COMPLEXITY_LIMIT_STATES = 64;
+
+export class Env {
+  readonly log: VerifierLog;
+  readonly attachType: number;
+  readonly privileged: boolean;
+  readonly gplCompatible: boolean;
+  cur!: VerifierState;
+  insnIdx = 0;
+  prevInsnIdx = -1;
+  idGen = 0;
+  insnProcessed = 0;
+  subprogs: Subprog[] = [];
+  readonly aux: InsnAux[];
+  /** Instructions where states are compared for pruning (jump targets and after calls). */
+  readonly prunePoints = new Set<number>();
+  /** Explored states at prune points, newest first. */
+  readonly explored = new Map<number, Checkpoint[]>();
+  /** The checkpoint the current path descends from. */
+  parent: Checkpoint | undefined;
+  private readonly pending: Pending[] = [];
+  /** Static liveness: registers live before each instruction (live_regs_before). */
+  liveRegsBefore: Uint16Array = new Uint16Array(0);
+  /** The instruction each reference was acquired at (for "Unreleased reference"). */
+  readonly refAllocInsn = new Map<number, number>();
+  jmpsProcessed = 0;
+  prevJmpsProcessed = 0;
+  prevInsnProcessed = 0;
+  totalStates = 0;
+  peakStates = 0;
+  maxStatesPerInsn = 0;
+  /** Registers and stack slots of the current frame touched since the last state print. */
+  scratchedRegs = 0;
+  scratchedSlots = new Set<number>();
+  /** Log position after the last instruction line, and that line's length (for `; state`). */
+  prevLogPos = 0;
+  prevInsnPrintLen = 0;
+  /** Resolved map of each ld_imm64 slot that loads a map. */
+  readonly insnMaps = new Map<number, MapInfo>();
+
+  constructor(
+    readonly insns: readonly Insn[],
+    readonly prog: ProgTypeDescriptor,
+    readonly options: VerifyOptions,
+  ) {
+    this.log = new VerifierLog(options.logLevel ?? 0);
+    this.attachType = options.expectedAttachType ?? 0;
+    this.privileged = options.privileged ?? true;
+    this.gplCompatible = isGplCompatible(options.license ?? 'GPL');
+    this.aux = insns.map(() => ({}));
+  }
+
+  verbose(text: string): void {
+    if (this.log.enabled) this.log.write(text);
+  }
+
+  get frame(): FuncState {
+    return this.cur.frames[this.cur.curframe]!;
+  }
+
+  get regs(): RegState[] {
+    return this.frame.regs;
+  }
+
+  /** The frame a stack pointer points into (func()). */
+  frameOf(reg: RegState): FuncState {
+    return this.cur.frames[reg.frameno]!;
+  }
+
+  newId(): number {
+    return ++this.idGen;
+  }
+
+  markRegScratched(regno: number): void {
+    this.scratchedRegs |= 1 << regno;
+  }
+
+  markSlotScratched(spi: number): void {
+    this.scratchedSlots.add(spi);
+  }
+
+  /** mark_verifier_state_scratched(): the next state print shows everything. */
+  markAllScratched(): void {
+    this.scratchedRegs = 0x7ff;
+    this.scratchedSlots = new Set(Array.from({ length: 64 }, (_, i) => i));
+  }
+
+  /** push_stack(): remember a branch to explore later (LIFO), as a copy of the state. */
+  pushBranch(insnIdx: number, prevInsnIdx: number, state: VerifierState = this.cur): VerifierState {
+    const copy = cloneState(state);
+    this.pending.push({ state: copy, parent: this.parent, insnIdx, prevInsnIdx, logPos: this.log.endPos });
+    if (this.parent) this.parent.branches++;
+    if (this.pending.length > BPF_COMPLEXITY_LIMIT_JMP_SEQ) fail('E2BIG', `The sequence of ${this.pending.length} jumps is too complex.`);
+    return copy;
+  }
+
+  /** Branches waiting to be explored (env->stack_size). */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** pop_stack(): the next branch to explore, or false when none is left. */
+  popBranch(): boolean {
+    const next = this.pending.pop();
+    if (!next) return false;
+    this.cur = next.state;
+    this.parent = next.parent;
+    this.insnIdx = next.insnIdx;
+    this.prevInsnIdx = next.prevInsnIdx;
+    if (this.log.level === 1) this.log.reset(next.logPos);
+    return true;
+  }
+}
+
+/** license_is_gpl_compatible() */
+export function isGplCompatible(license: string): boolean {
+  return ['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL'].includes(license);
+}

@@ -1,0 +1,265 @@
+// Conditional jumps: check_cond_jmp_op() with is_branch_taken(), reg_set_min_max(), linked
+// scalars, NULL checks of maybe-NULL pointers (mark_ptr_or_null_regs) and packet range
+// discovery from comparisons with pkt_end (try_match_pkt_pointers).
+import type { Insn } from '@bpfsim/isa';
+import {
+  BPF_CLASS,
+  BPF_JCOND,
+  BPF_JEQ,
+  BPF_JGE,
+  BPF_JGT,
+  BPF_JLE,
+  BPF_JLT,
+  BPF_JMP,
+  BPF_JMP32,
+  BPF_JNE,
+  BPF_MAY_GOTO,
+  BPF_OP,
+  BPF_SRC,
+  BPF_X,
+} from '@bpfsim/isa';
+import type { Env } from './env';
+import { fail } from './env';
+import { printInsnState } from './print';
+import type { RegState } from './reg';
+import { cloneReg, isPktPointerAny, knownReg } from './reg';
+import { flipOpcode, isBranchTaken, regSetMinMax, tnumIsConst } from './scalar';
+import { checkRegArg } from './regs';
+import type { VerifierState } from './state';
+
+const MAX_PACKET_OFF = 0xffff;
+/** Negative packet ranges: the pointer is beyond pkt_end, or at it. */
+const BEYOND_PKT_END = -1;
+const AT_PKT_END = -2;
+
+/** Every register and spilled register of every frame (bpf_for_each_reg_in_vstate). */
+function* allRegs(st: VerifierState): Generator<RegState> {
+  for (const f of st.frames) {
+    yield* f.regs;
+    for (const s of f.stack) if (s.slotType[7] === 1) yield s.spilled;
+  }
+}
+
+/** reg_not_null(): pointer types that are never NULL. */
+function regNotNull(r: RegState): boolean {
+  if (r.maybeNull) return false;
+  return ['PTR_TO_SOCKET', 'PTR_TO_TCP_SOCK', 'PTR_TO_MAP_VALUE', 'PTR_TO_MAP_KEY', 'PTR_TO_SOCK_COMMON', 'PTR_TO_MEM', 'CONST_PTR_TO_MAP'].includes(r.type);
+}
+
+const isConst = (r: RegState, is32: boolean): boolean =>
+  r.type === 'SCALAR_VALUE' && (is32 ? tnumIsConst({ value: r.varOff.value & 0xffffffffn, mask: r.varOff.mask & 0xffffffffn }) : tnumIsConst(r.varOff));
+const constValue = (r: RegState, is32: boolean): bigint => (is32 ? r.varOff.value & 0xffffffffn : r.varOff.value);
+
+/** is_pkt_ptr_branch_taken() */
+function pktBranchTaken(dst: RegState, src: RegState, op: number): number {
+  let pkt: RegState;
+  if (src.type === 'PTR_TO_PACKET_END') pkt = dst;
+  else if (dst.type === 'PTR_TO_PACKET_END') {
+    pkt = src;
+    op = flipOpcode(op);
+  } else return -1;
+  if (pkt.range >= 0) return -1;
+  switch (op) {
+    case BPF_JLE:
+    case BPF_JGT:
+      if (pkt.range === BEYOND_PKT_END) return op === BPF_JGT ? 1 : 0;
+      break;
+    case BPF_JLT:
+    case BPF_JGE:
+      if (pkt.range === BEYOND_PKT_END || pkt.range === AT_PKT_END) return op === BPF_JGE ? 1 : 0;
+      break;
+  }
+  return -1;
+}
+
+/** is_branch_taken(): 1 or 0 when known, -1 otherwise. */
+function branchTaken(a: RegState, b: RegState, op: number, is32: boolean): number {
+  if (isPktPointerAny(a) && isPktPointerAny(b) && !is32) return pktBranchTaken(a, b, op);
+  if (a.type !== 'SCALAR_VALUE' || b.type !== 'SCALAR_VALUE') {
+    let r1 = a;
+    let r2 = b;
+    if (!isConst(r2, is32)) {
+      op = flipOpcode(op);
+      [r1, r2] = [r2, r1];
+    }
+    if (!isConst(r2, is32)) return -1;
+    if (!regNotNull(r1)) return -1;
+    if (constValue(r2, is32) !== 0n) return -1;
+    return op === BPF_JEQ ? 0 : op === BPF_JNE ? 1 : -1;
+  }
+  return isBranchTaken(a, b, op, is32);
+}
+
+/** find_good_pkt_pointers(): copies of `dst` (same id) are proven in range up to its offset. */
+function findGoodPktPointers(st: VerifierState, dst: RegState, rightOpen: boolean): void {
+  if (dst.off < 0 || (dst.off === 0 && rightOpen)) return;
+  if (dst.umax > BigInt(MAX_PACKET_OFF) || dst.umax + BigInt(dst.off) > BigInt(MAX_PACKET_OFF)) return;
+  const newRange = dst.off + (rightOpen ? 1 : 0);
+  for (const r of allRegs(st)) if (r.type === dst.type && r.id === dst.id) r.range = Math.max(r.range, newRange);
+}
+
+/** mark_pkt_end() */
+function markPktEnd(st: VerifierState, regno: number, rangeOpen: boolean): void {
+  const r = st.frames[st.curframe]!.regs[regno]!;
+  if (r.type !== 'PTR_TO_PACKET') return;
+  r.range = rangeOpen ? BEYOND_PKT_END : AT_PKT_END;
+}
+
+const isInitPkt = (r: RegState, type: string): boolean => r.type === type && r.id === 0 && r.off === 0 && tnumIsConst(r.varOff) && r.varOff.value === 0n;
+
+/** try_match_pkt_pointers(): a comparison of a packet pointer with pkt_end (or meta with data). */
+function matchPktPointers(insn: Insn, dst: RegState, src: RegState, thisSt: VerifierState, otherSt: VerifierState): boolean {
+  if (BPF_SRC(insn.code) !== BPF_X || BPF_CLASS(insn.code) === BPF_JMP32) return false;
+  const otherRegs = otherSt.frames[otherSt.curframe]!.regs;
+  const pktVsEnd = (dst.type === 'PTR_TO_PACKET' && src.type === 'PTR_TO_PACKET_END') || (dst.type === 'PTR_TO_PACKET_META' && isInitPkt(src, 'PTR_TO_PACKET'));
+  const endVsPkt = (dst.type === 'PTR_TO_PACKET_END' && src.type === 'PTR_TO_PACKET') || (isInitPkt(dst, 'PTR_TO_PACKET') && src.type === 'PTR_TO_PACKET_META');
+  const op = BPF_OP(insn.code);
+  // The pointer register in each branch state (this branch holds `dst`/`src` itself).
+  const good = (st: VerifierState, which: 'dst' | 'src', open: boolean): void =>
+    findGoodPktPointers(st, which === 'dst' ? (st === thisSt ? dst : otherRegs[insn.dst]!) : st === thisSt ? src : otherRegs[insn.src]!, open);
+  switch (op) {
+    case BPF_JGT:
+      if (pktVsEnd) {
+        good(thisSt, 'dst', false);
+        markPktEnd(otherSt, insn.dst, true);
+      } else if (endVsPkt) {
+        good(otherSt, 'src', true);
+        markPktEnd(thisSt, insn.src, false);
+      } else return false;
+      return true;
+    case BPF_JLT:
+      if (pktVsEnd) {
+        good(otherSt, 'dst', true);
+        markPktEnd(thisSt, insn.dst, false);
+      } else if (endVsPkt) {
+        good(thisSt, 'src', false);
+        markPktEnd(otherSt, insn.src, true);
+      } else return false;
+      return true;
+    case BPF_JGE:
+      if (pktVsEnd) {
+        good(thisSt, 'dst', true);
+        markPktEnd(otherSt, insn.dst, false);
+      } else if (endVsPkt) {
+        good(otherSt, 'src', false);
+        markPktEnd(thisSt, insn.src, true);
+      } else return false;
+      return true;
+    case BPF_JLE:
+      if (pktVsEnd) {
+        good(otherSt, 'dst', false);
+        markPktEnd(thisSt, insn.dst, true);
+      } else if (endVsPkt) {
+        good(thisSt, 'src', true);
+        markPktEnd(otherSt, insn.src, false);
+      } else return false;
+      return true;
+  }
+  return false;
+}
+
+/** mark_ptr_not_null_reg(): a map lookup's result checked non-NULL becomes a map value. */
+function markPtrNotNull(r: RegState): void {
+  r.maybeNull = false;
+}
+
+/** mark_ptr_or_null_regs(): every copy (same id) of a maybe-NULL pointer, in one branch. */
+function markPtrOrNullRegs(st: VerifierState, regno: number, isNull: boolean): void {
+  const regs = st.frames[st.curframe]!.regs;
+  const { id, refObjId } = regs[regno]!;
+  if (refObjId && refObjId === id && isNull) st.refs = st.refs.filter((x) => x !== id);
+  for (const f of st.frames) {
+    const update = (r: RegState): RegState => {
+      if (!r.maybeNull || r.id !== id) return r;
+      if (isNull) return knownReg(0n);
+      const c = cloneReg(r);
+      markPtrNotNull(c);
+      c.id = 0;
+      return c;
+    };
+    f.regs = f.regs.map(update);
+    for (const s of f.stack) if (s.slotType[7] === 1) s.spilled = update(s.spilled);
+  }
+}
+
+/** sync_linked_regs(): scalars sharing an id take the refined bounds. */
+function syncLinkedRegs(st: VerifierState, known: RegState): void {
+  if (known.type !== 'SCALAR_VALUE' || !known.id) return;
+  for (const f of st.frames) {
+    f.regs.forEach((r, i) => {
+      if (r !== known && r.type === 'SCALAR_VALUE' && r.id === known.id && i !== 10) f.regs[i] = cloneReg(known);
+    });
+    for (const s of f.stack) if (s.slotType[7] === 1 && s.spilled !== known && s.spilled.type === 'SCALAR_VALUE' && s.spilled.id === known.id) s.spilled = cloneReg(known);
+  }
+}
+
+/** check_cond_jmp_op(): returns the next instruction index. */
+export function checkCondJmp(env: Env, insn: Insn, idx: number): number {
+  const op = BPF_OP(insn.code);
+  if (op === BPF_JCOND) {
+    if (insn.code !== (BPF_JMP | BPF_JCOND) || insn.src !== BPF_MAY_GOTO || insn.dst || insn.imm) fail('EINVAL', `invalid may_goto imm ${insn.imm}`);
+    // may_goto: the fall-through is explored later, the jump first.
+    env.pushBranch(idx + 1, idx);
+    return idx + insn.off + 1;
+  }
+  checkRegArg(env, insn.dst, 'src');
+  const regs = env.regs;
+  const dst = regs[insn.dst]!;
+  let src: RegState;
+  if (BPF_SRC(insn.code) === BPF_X) {
+    if (insn.imm !== 0) fail('EINVAL', 'BPF_JMP/JMP32 uses reserved fields');
+    checkRegArg(env, insn.src, 'src');
+    src = regs[insn.src]!;
+    if (!(isPktPointerAny(dst) && isPktPointerAny(src)) && src.type !== 'SCALAR_VALUE' && !env.privileged) fail('EACCES', `R${insn.src} pointer comparison prohibited`);
+  } else {
+    if (insn.src !== 0) fail('EINVAL', 'BPF_JMP/JMP32 uses reserved fields');
+    src = knownReg(BigInt(insn.imm));
+  }
+  const is32 = BPF_CLASS(insn.code) === BPF_JMP32;
+  const pred = branchTaken(dst, src, op, is32);
+  if (pred === 1) {
+    logState(env);
+    return idx + insn.off + 1;
+  }
+  if (pred === 0) {
+    logState(env);
+    return idx + 1;
+  }
+  const thisSt = env.cur;
+  const otherSt = env.pushBranch(idx + insn.off + 1, idx);
+  const otherRegs = otherSt.frames[otherSt.curframe]!.regs;
+  if (BPF_SRC(insn.code) === BPF_X) {
+    if (dst.type === 'SCALAR_VALUE' && src.type === 'SCALAR_VALUE') {
+      // With the same register on both sides the copies must stay one object.
+      if (insn.dst === insn.src) regSetMinMax(otherRegs[insn.dst]!, otherRegs[insn.src]!, dst, src, op, is32);
+      else regSetMinMax(otherRegs[insn.dst]!, otherRegs[insn.src]!, dst, src, op, is32);
+    }
+  } else if (dst.type === 'SCALAR_VALUE') {
+    regSetMinMax(otherRegs[insn.dst]!, knownReg(BigInt(insn.imm)), dst, knownReg(BigInt(insn.imm)), op, is32);
+  }
+  if (BPF_SRC(insn.code) === BPF_X && src.type === 'SCALAR_VALUE' && src.id) {
+    syncLinkedRegs(thisSt, src);
+    syncLinkedRegs(otherSt, otherRegs[insn.src]!);
+  }
+  if (dst.type === 'SCALAR_VALUE' && dst.id) {
+    syncLinkedRegs(thisSt, dst);
+    syncLinkedRegs(otherSt, otherRegs[insn.dst]!);
+  }
+  // One pointer maybe-NULL, the other not: equality proves non-NULL.
+  if (!is32 && BPF_SRC(insn.code) === BPF_X && dst.type !== 'SCALAR_VALUE' && src.type !== 'SCALAR_VALUE' && src.maybeNull !== dst.maybeNull) {
+    const eqRegs = op === BPF_JEQ ? otherRegs : op === BPF_JNE ? regs : undefined;
+    if (eqRegs) markPtrNotNull(src.maybeNull ? eqRegs[insn.src]! : eqRegs[insn.dst]!);
+  }
+  if (!is32 && BPF_SRC(insn.code) !== BPF_X && insn.imm === 0 && (op === BPF_JEQ || op === BPF_JNE) && dst.maybeNull) {
+    markPtrOrNullRegs(thisSt, insn.dst, op === BPF_JNE);
+    markPtrOrNullRegs(otherSt, insn.dst, op === BPF_JEQ);
+  } else if (!matchPktPointers(insn, dst, regs[insn.src]!, thisSt, otherSt) && dst.type !== 'SCALAR_VALUE' && !env.privileged) {
+    fail('EACCES', `R${insn.dst} pointer comparison prohibited`);
+  }
+  logState(env);
+  return idx + 1;
+}
+
+function logState(env: Env): void {
+  if (env.log.enabled) printInsnState(env);
+}

@@ -1,0 +1,533 @@
+// Memory accesses: check_mem_access() and what it dispatches to (stack, map values and keys,
+// ctx, packet, memory from helpers), the load/store/atomic instructions, and memory
+// arguments of helpers (check_helper_mem_access).
+import type { Insn } from '@bpfsim/isa';
+import {
+  BPF_ADD,
+  BPF_AND,
+  BPF_CMPXCHG,
+  BPF_DW,
+  BPF_FETCH,
+  BPF_LOAD_ACQ,
+  BPF_MEM,
+  BPF_MEMSX,
+  BPF_MODE,
+  BPF_OR,
+  BPF_SIZE,
+  BPF_STORE_REL,
+  BPF_W,
+  BPF_XCHG,
+  BPF_XOR,
+  bpfSizeBytes,
+} from '@bpfsim/isa';
+import type { Env } from './env';
+import { fail } from './env';
+import type { CtxField } from './prog-type';
+import type { RegState } from './reg';
+import { cloneReg, isPktPointer, knownReg, ptrReg, regTypeStr, unknownReg } from './reg';
+import { S64_MIN } from './scalar/types';
+import { coerceRegToSize, coerceRegToSizeSx, tnumAdd, tnumConst, tnumIsAligned, tnumIsConst, tnumStr } from './scalar';
+import { checkRegArg } from './regs';
+import type { FuncState, StackSlot } from './state';
+import { BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, growStack, isSpilledReg, isSpilledScalarReg } from './state';
+import { BPF_MAX_VAR_OFF } from './alu';
+
+export type AccessType = 'read' | 'write';
+const MAX_BPF_STACK = 512;
+const MAX_PACKET_OFF = 0xffff;
+
+const isPointerValue = (r: RegState): boolean => r.type !== 'SCALAR_VALUE';
+const registerIsNull = (r: RegState): boolean => r.type === 'SCALAR_VALUE' && tnumIsConst(r.varOff) && r.varOff.value === 0n;
+
+/** check_ptr_alignment(): only stack accesses are strict here (x86 has efficient unaligned access). */
+function checkPtrAlignment(env: Env, reg: RegState, off: number, size: number, strictOnce: boolean): void {
+  let strict = strictOnce;
+  let desc = '';
+  switch (reg.type) {
+    case 'PTR_TO_PACKET':
+    case 'PTR_TO_PACKET_META': {
+      if (!strict || size === 1) return;
+      const regOff = tnumAdd(reg.varOff, tnumConst(BigInt(2 + reg.off + off)));
+      if (!tnumIsAligned(regOff, BigInt(size))) fail('EACCES', `misaligned packet access off 2+${tnumStr(reg.varOff)}+${reg.off}+${off} size ${size}`);
+      return;
+    }
+    case 'PTR_TO_MAP_KEY':
+      desc = 'key ';
+      break;
+    case 'PTR_TO_MAP_VALUE':
+      desc = 'value ';
+      break;
+    case 'PTR_TO_CTX':
+      desc = 'context ';
+      break;
+    case 'PTR_TO_STACK':
+      desc = 'stack ';
+      strict = true;
+      break;
+    case 'PTR_TO_SOCKET':
+      desc = 'sock ';
+      break;
+    case 'PTR_TO_SOCK_COMMON':
+      desc = 'sock_common ';
+      break;
+    case 'PTR_TO_TCP_SOCK':
+      desc = 'tcp_sock ';
+      break;
+  }
+  if (!strict || size === 1) return;
+  const regOff = tnumAdd(reg.varOff, tnumConst(BigInt(reg.off + off)));
+  if (!tnumIsAligned(regOff, BigInt(size))) fail('EACCES', `misaligned ${desc}access off ${tnumStr(reg.varOff)}+${reg.off}+${off} size ${size}`);
+}
+
+/** __check_mem_access(): [off, off + size) inside [0, memSize). */
+function checkMemRange(env: Env, regno: number, off: bigint, size: number, memSize: number, zeroSizeAllowed: boolean): string | undefined {
+  const sizeOk = size > 0 || (size === 0 && zeroSizeAllowed);
+  if (off >= 0n && sizeOk && off + BigInt(size) <= BigInt(memSize)) return undefined;
+  const reg = env.regs[regno]!;
+  switch (reg.type) {
+    case 'PTR_TO_MAP_KEY':
+      return `invalid access to map key, key_size=${memSize} off=${off} size=${size}`;
+    case 'PTR_TO_MAP_VALUE':
+      return `invalid access to map value, value_size=${memSize} off=${off} size=${size}`;
+    case 'PTR_TO_PACKET':
+    case 'PTR_TO_PACKET_META':
+    case 'PTR_TO_PACKET_END':
+      return `invalid access to packet, off=${off} size=${size}, R${regno}(id=${reg.id},off=${off},r=${memSize})`;
+    default:
+      return `invalid access to memory, mem_size=${memSize} off=${off} size=${size}`;
+  }
+}
+
+/** check_mem_region_access(): a region access with a possibly variable offset. */
+function checkMemRegionAccess(env: Env, regno: number, off: number, size: number, memSize: number, zeroSizeAllowed: boolean): void {
+  const reg = env.regs[regno]!;
+  const o = BigInt(off);
+  if (reg.smin < 0n && (reg.smin === S64_MIN || BigInt.asIntN(32, o + reg.smin) !== o + reg.smin || reg.smin + o < 0n))
+    fail('EACCES', `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  let why = checkMemRange(env, regno, reg.smin + o, size, memSize, zeroSizeAllowed);
+  if (why) {
+    env.verbose(why + '\n');
+    fail('EACCES', `R${regno} min value is outside of the allowed memory range`);
+  }
+  if (reg.umax >= BigInt(BPF_MAX_VAR_OFF)) fail('EACCES', `R${regno} unbounded memory access, make sure to bounds check any such access`);
+  why = checkMemRange(env, regno, reg.umax + o, size, memSize, zeroSizeAllowed);
+  if (why) {
+    env.verbose(why + '\n');
+    fail('EACCES', `R${regno} max value is outside of the allowed memory range`);
+  }
+}
+
+/** check_map_access() with the map's access rights (check_map_access_type). */
+function checkMapValueAccess(env: Env, regno: number, off: number, size: number, t: AccessType, zeroSizeAllowed: boolean): void {
+  const reg = env.regs[regno]!;
+  const map = reg.map!;
+  const flags = map.flags ?? 0;
+  // BPF_F_RDONLY_PROG (1 << 7) / BPF_F_WRONLY_PROG (1 << 8): what programs may do.
+  if (t === 'write' && flags & (1 << 7)) fail('EACCES', `write into map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
+  if (t === 'read' && flags & (1 << 8)) fail('EACCES', `read from map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
+  checkMemRegionAccess(env, regno, off, size, map.valueSize, zeroSizeAllowed);
+}
+
+/** check_packet_access() */
+export function checkPacketAccess(env: Env, regno: number, off: number, size: number, zeroSizeAllowed: boolean): void {
+  const reg = env.regs[regno]!;
+  if (reg.smin < 0n) fail('EACCES', `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  const why = reg.range < 0 ? 'range' : checkMemRange(env, regno, BigInt(off), size, reg.range, zeroSizeAllowed);
+  if (why) {
+    if (why !== 'range') env.verbose(why + '\n');
+    fail(reg.range < 0 ? 'EINVAL' : 'EACCES', `R${regno} offset is outside of the packet`);
+  }
+}
+
+/** may_access_direct_pkt_data() */
+function mayAccessPktData(env: Env, t: AccessType): boolean {
+  const p = env.prog.packetAccess;
+  return p === 'rw' || (p === 'r' && t === 'read');
+}
+
+/** The ctx field an access falls in, as the type's is_valid_access() decides. */
+function ctxAccess(env: Env, off: number, size: number, t: AccessType, ldsx: boolean): CtxField | undefined {
+  const d = env.prog;
+  if (off < 0 || off >= d.ctxSize || off % size !== 0) return undefined;
+  const f = d.fields.find((x) => off >= x.off && off < x.off + x.size);
+  if (!f) return undefined;
+  if (f.attachTypes && !f.attachTypes.includes(env.attachType)) return undefined;
+  const rule = t === 'write' ? f.write : f.read;
+  if (rule === false) return undefined;
+  if (ldsx && f.noLdsx) return undefined;
+  if (rule === 'exact' && (size !== f.size || off !== f.off)) return undefined;
+  if (rule === 'narrow' && (size > f.size || (size & (size - 1)) !== 0)) return undefined;
+  if (rule === 'region' && off + size > f.off + f.size) return undefined;
+  return f;
+}
+
+/** check_stack_access_within_bounds() */
+function checkStackWithinBounds(env: Env, regno: number, off: number, size: number, t: AccessType): void {
+  const reg = env.regs[regno]!;
+  const state = env.frameOf(reg);
+  const extra = t === 'read' ? ' read from' : ' write to';
+  let minOff: bigint;
+  let maxOff: bigint;
+  if (tnumIsConst(reg.varOff)) {
+    minOff = BigInt.asIntN(64, reg.varOff.value) + BigInt(off);
+    maxOff = minOff + BigInt(size);
+  } else {
+    if (reg.smax >= BigInt(BPF_MAX_VAR_OFF) || reg.smin <= -BigInt(BPF_MAX_VAR_OFF)) fail('EACCES', `invalid unbounded variable-offset${extra} stack R${regno}`);
+    minOff = reg.smin + BigInt(off);
+    maxOff = reg.smax + BigInt(off) + BigInt(size);
+  }
+  // Privileged loaders may read stack they never wrote (allow_uninit_stack).
+  const minValid = t === 'write' || env.privileged ? -MAX_BPF_STACK : -state.stack.length * BPF_REG_SIZE;
+  const bad = minOff < BigInt(minValid) || minOff > -1n || maxOff > 0n;
+  if (bad) {
+    if (tnumIsConst(reg.varOff)) fail('EACCES', `invalid${extra} stack R${regno} off=${off} size=${size}`);
+    fail('EACCES', `invalid variable-offset${extra} stack R${regno} var_off=${tnumStr(reg.varOff)} off=${off} size=${size}`);
+  }
+  growStack(state, Number(-minOff));
+  // update_stack_depth(): the subprogram owning the frame needs this much stack.
+  const sp = env.subprogs[state.subprogno];
+  if (sp && Number(-minOff) > sp.stackDepth) sp.stackDepth = Number(-minOff);
+}
+
+const slotOf = (f: FuncState, off: number): { spi: number; byte: number } => {
+  const slot = -off - 1;
+  return { spi: Math.floor(slot / BPF_REG_SIZE), byte: slot % BPF_REG_SIZE };
+};
+
+/** save_register_state(): spill `reg` into the top `size` bytes of slot spi. */
+function saveRegisterState(slot: StackSlot, reg: RegState, size: number): void {
+  slot.spilled = cloneReg(reg);
+  for (let i = BPF_REG_SIZE; i > BPF_REG_SIZE - size; i--) slot.slotType[i - 1] = STACK_SPILL;
+  for (let i = BPF_REG_SIZE - size; i > 0; i--) if (slot.slotType[i - 1] !== STACK_ZERO) slot.slotType[i - 1] = STACK_MISC;
+}
+
+/** check_stack_write_fixed_off() */
+function stackWriteFixed(env: Env, state: FuncState, off: number, size: number, valueReg: RegState | undefined, insn: Insn): void {
+  const { spi } = slotOf(state, off);
+  env.markSlotScratched(spi);
+  const slot = state.stack[spi]!;
+  if (!env.privileged && isSpilledReg(slot) && !isSpilledScalarReg(slot) && size !== BPF_REG_SIZE) fail('EACCES', 'attempt to corrupt spilled pointer on stack');
+  const isSt = BPF_MODE(insn.code) === BPF_MEM && (insn.code & 0x07) === 0x02;
+  if (valueReg && off % BPF_REG_SIZE === 0 && valueReg.type === 'SCALAR_VALUE' && env.privileged) {
+    const width = valueReg.umax === 0n ? 0 : valueReg.umax.toString(2).length;
+    const fits = width <= 8 * size;
+    saveRegisterState(slot, valueReg, size);
+    if (!fits) slot.spilled.id = 0;
+    return;
+  }
+  if (!valueReg && off % BPF_REG_SIZE === 0 && isSt && env.privileged) {
+    saveRegisterState(slot, knownReg(BigInt(insn.imm)), size);
+    return;
+  }
+  if (valueReg && valueReg.type !== 'SCALAR_VALUE' && valueReg.type !== 'NOT_INIT') {
+    if (size !== BPF_REG_SIZE) fail('EACCES', 'invalid size of register spill');
+    if (state !== env.frame && valueReg.type === 'PTR_TO_STACK') fail('EINVAL', 'cannot spill pointers to stack into stack frame of the caller');
+    saveRegisterState(slot, valueReg, size);
+    return;
+  }
+  // A data write: any spilled register here is gone.
+  let type = STACK_MISC;
+  slot.spilled = unknownReg();
+  slot.spilled.type = 'NOT_INIT';
+  if (slot.slotType.some((t) => t === STACK_SPILL)) for (let i = 0; i < BPF_REG_SIZE; i++) if (slot.slotType[i] === STACK_SPILL) slot.slotType[i] = STACK_MISC;
+  if ((valueReg && registerIsNull(valueReg)) || (!valueReg && isSt && insn.imm === 0)) type = STACK_ZERO;
+  const first = -off - 1;
+  for (let i = 0; i < size; i++) slot.slotType[(first - i) % BPF_REG_SIZE] = type;
+}
+
+/** check_stack_write_var_off() */
+function stackWriteVar(env: Env, state: FuncState, ptrRegno: number, off: number, size: number, valueReg: RegState | undefined, insn: Insn): void {
+  const ptr = env.regs[ptrRegno]!;
+  const minOff = Number(ptr.smin) + off;
+  const maxOff = Number(ptr.smax) + off + size;
+  const isSt = (insn.code & 0x07) === 0x02;
+  const writingZero = (valueReg && registerIsNull(valueReg)) || (!valueReg && isSt && insn.imm === 0);
+  for (let i = minOff; i < maxOff; i++) {
+    const { spi, byte } = slotOf(state, i);
+    env.markSlotScratched(spi);
+    const slot = state.stack[spi]!;
+    const st = slot.slotType[byte]!;
+    if (writingZero && st === STACK_SPILL && isSpilledScalarReg(slot) && tnumIsConst(slot.spilled.varOff) && slot.spilled.varOff.value === 0n) continue;
+    slot.spilled = { ...slot.spilled, type: 'NOT_INIT' };
+    slot.slotType[byte] = writingZero && st === STACK_ZERO ? STACK_ZERO : STACK_MISC;
+  }
+}
+
+/** check_stack_read_fixed_off() */
+function stackReadFixed(env: Env, state: FuncState, off: number, size: number, dstRegno: number): void {
+  const { spi } = slotOf(state, off);
+  env.markSlotScratched(spi);
+  const slot = state.stack[spi]!;
+  const regs = env.regs;
+  const first = -off - 1;
+  if (isSpilledReg(slot)) {
+    let spillSize = 1;
+    for (let i = BPF_REG_SIZE - 1; i > 0 && slot.slotType[i - 1] === STACK_SPILL; i--) spillSize++;
+    const reg = slot.spilled;
+    if (size !== BPF_REG_SIZE || spillSize !== BPF_REG_SIZE) {
+      if (reg.type !== 'SCALAR_VALUE') fail('EACCES', 'invalid size of register fill');
+      if (dstRegno < 0) return;
+      // bpf_stack_narrow_access_ok(): the fill reads the low bytes of the spill.
+      if (size <= spillSize && off % BPF_REG_SIZE === BPF_REG_SIZE - spillSize) {
+        const d = cloneReg(reg);
+        const width = reg.umax === 0n ? 0 : reg.umax.toString(2).length;
+        if (width > size * 8) d.id = 0;
+        regs[dstRegno] = d;
+      } else {
+        let spillCnt = 0;
+        let zeroCnt = 0;
+        for (let i = 0; i < size; i++) {
+          const t = slot.slotType[(first - i) % BPF_REG_SIZE];
+          if (t === STACK_SPILL) spillCnt++;
+          else if (t === STACK_ZERO) zeroCnt++;
+          else if (t === STACK_MISC || (t === STACK_INVALID && env.privileged)) continue;
+          else fail('EACCES', `invalid read from stack off ${off}+${i} size ${size}`);
+        }
+        if (spillCnt === size && tnumIsConst(reg.varOff) && reg.varOff.value === 0n) regs[dstRegno] = knownReg(0n);
+        else if (zeroCnt === size) regs[dstRegno] = knownReg(0n);
+        else regs[dstRegno] = unknownReg();
+      }
+    } else if (dstRegno >= 0) {
+      regs[dstRegno] = cloneReg(reg);
+    } else if (!env.privileged && reg.type !== 'SCALAR_VALUE') {
+      fail('EACCES', `leaking pointer from stack off ${off}`);
+    }
+    return;
+  }
+  for (let i = 0; i < size; i++) {
+    const t = slot.slotType[(first - i) % BPF_REG_SIZE];
+    if (t === STACK_MISC || t === STACK_ZERO) continue;
+    if (t === STACK_INVALID && env.privileged) continue;
+    fail('EACCES', `invalid read from stack off ${off}+${i} size ${size}`);
+  }
+  if (dstRegno >= 0) markRegStackRead(env, state, off, off + size, dstRegno);
+}
+
+/** mark_reg_stack_read(): all-zero bytes read as the constant 0, anything else unknown. */
+function markRegStackRead(env: Env, state: FuncState, minOff: number, maxOff: number, dstRegno: number): void {
+  let zeros = 0;
+  for (let i = minOff; i < maxOff; i++) {
+    const { spi, byte } = slotOf(state, i);
+    if (state.stack[spi]?.slotType[byte] !== STACK_ZERO) break;
+    zeros++;
+  }
+  env.regs[dstRegno] = zeros === maxOff - minOff ? knownReg(0n) : unknownReg();
+}
+
+/** check_mem_access() */
+export function checkMemAccess(env: Env, regno: number, off: number, size: number, t: AccessType, valueRegno: number, strictOnce: boolean, isLdsx: boolean, insn: Insn): void {
+  const regs = env.regs;
+  const reg = regs[regno]!;
+  checkPtrAlignment(env, reg, off, size, strictOnce);
+  off += reg.off;
+  const valueReg = valueRegno >= 0 ? regs[valueRegno] : undefined;
+  const readInto = t === 'read' && valueRegno >= 0;
+
+  if (reg.type === 'PTR_TO_MAP_KEY' && !reg.maybeNull) {
+    if (t === 'write') fail('EACCES', `write to change key R${regno} not allowed`);
+    checkMemRegionAccess(env, regno, off, size, reg.map!.keySize, false);
+    if (readInto) regs[valueRegno] = unknownReg();
+  } else if (reg.type === 'PTR_TO_MAP_VALUE' && !reg.maybeNull) {
+    if (t === 'write' && valueReg && isPointerValue(valueReg) && !env.privileged) fail('EACCES', `R${valueRegno} leaks addr into map`);
+    checkMapValueAccess(env, regno, off, size, t, false);
+    if (readInto) regs[valueRegno] = unknownReg();
+  } else if (reg.type === 'PTR_TO_MEM' && !reg.maybeNull) {
+    if (t === 'write' && reg.rdonly) fail('EACCES', `R${regno} cannot write into ${regTypeStr(reg)}`);
+    if (t === 'write' && valueReg && isPointerValue(valueReg) && !env.privileged) fail('EACCES', `R${valueRegno} leaks addr into mem`);
+    checkMemRegionAccess(env, regno, off, size, reg.memSize, false);
+    if (valueRegno >= 0 && (t === 'read' || reg.rdonly)) regs[valueRegno] = unknownReg();
+  } else if (reg.type === 'PTR_TO_CTX') {
+    if (t === 'write' && valueReg && isPointerValue(valueReg) && !env.privileged) fail('EACCES', `R${valueRegno} leaks addr into ctx`);
+    checkPtrOffReg(env, reg, regno, false);
+    const f = ctxAccess(env, off, size, t, isLdsx);
+    if (!f) fail('EACCES', `invalid bpf_context access off=${off} size=${size}`);
+    if (readInto) {
+      if (!f!.regType) regs[valueRegno] = unknownReg();
+      else {
+        const p = ptrReg(f!.regType, { maybeNull: !!f!.maybeNull });
+        if (f!.maybeNull) p.id = env.newId();
+        regs[valueRegno] = p;
+      }
+    }
+  } else if (reg.type === 'PTR_TO_STACK') {
+    checkStackWithinBounds(env, regno, off, size, t);
+    const state = env.frameOf(reg);
+    if (t === 'read') {
+      if (valueRegno < 0 && !tnumIsConst(reg.varOff))
+        fail('EACCES', `variable offset stack pointer cannot be passed into helper function; var_off=${tnumStr(reg.varOff)} off=${off} size=${size}`);
+      if (tnumIsConst(reg.varOff)) stackReadFixed(env, state, off + Number(BigInt.asIntN(64, reg.varOff.value)), size, valueRegno);
+      else {
+        checkStackRangeInitialized(env, regno, off, size, false, 'read', false);
+        markRegStackRead(env, state, Number(reg.smin) + off, Number(reg.smax) + off + size, valueRegno);
+      }
+    } else if (tnumIsConst(reg.varOff)) {
+      stackWriteFixed(env, state, off + Number(BigInt.asIntN(64, reg.varOff.value)), size, valueReg, insn);
+    } else {
+      stackWriteVar(env, state, regno, off, size, valueReg, insn);
+    }
+  } else if (isPktPointer(reg)) {
+    if (t === 'write' && !mayAccessPktData(env, 'write')) fail('EACCES', 'cannot write into packet');
+    if (t === 'write' && valueReg && isPointerValue(valueReg) && !env.privileged) fail('EACCES', `R${valueRegno} leaks addr into packet`);
+    checkPacketAccess(env, regno, off, size, false);
+    if (readInto) regs[valueRegno] = unknownReg();
+  } else if ((reg.type === 'PTR_TO_SOCKET' || reg.type === 'PTR_TO_SOCK_COMMON' || reg.type === 'PTR_TO_TCP_SOCK') && !reg.maybeNull) {
+    if (t === 'write') fail('EACCES', `R${regno} cannot write into ${regTypeStr(reg)}`);
+    checkSockAccess(env, regno, off, size);
+    if (valueRegno >= 0) regs[valueRegno] = unknownReg();
+  } else {
+    fail('EACCES', `R${regno} invalid mem access '${regTypeStr(reg)}'`);
+  }
+
+  if (size < BPF_REG_SIZE && readInto && regs[valueRegno]!.type === 'SCALAR_VALUE') {
+    if (isLdsx) coerceRegToSizeSx(regs[valueRegno]!, size);
+    else coerceRegToSize(regs[valueRegno]!, size);
+  }
+}
+
+/** check_sock_access(): struct bpf_sock fields a socket pointer may read. */
+function checkSockAccess(env: Env, regno: number, off: number, size: number): void {
+  const reg = env.regs[regno]!;
+  if (reg.smin < 0n) fail('EACCES', `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  // struct bpf_sock is 80 bytes; bpf_sock_common_is_valid_access allows the fields up to
+  // dst_port for sock_common; the full struct for sockets.
+  const limit = reg.type === 'PTR_TO_SOCK_COMMON' ? 28 : 80;
+  if (off < 0 || off + size > limit || off % size !== 0) fail('EACCES', `invalid ${regTypeStr(reg)} access off=${off} size=${size}`);
+}
+
+/** __check_ptr_off_reg(): ctx (and other) pointers are used unmodified. */
+export function checkPtrOffReg(env: Env, reg: RegState, regno: number, fixedOffOk: boolean): void {
+  if (reg.off < 0) fail('EACCES', `negative offset ${regTypeStr(reg)} ptr R${regno} off=${reg.off} disallowed`);
+  if (!fixedOffOk && reg.off) fail('EACCES', `dereference of modified ${regTypeStr(reg)} ptr R${regno} off=${reg.off} disallowed`);
+  if (!tnumIsConst(reg.varOff) || reg.varOff.value) fail('EACCES', `variable ${regTypeStr(reg)} access var_off=${tnumStr(reg.varOff)} disallowed`);
+}
+
+/** check_stack_range_initialized(): helper memory arguments on the stack. */
+export function checkStackRangeInitialized(env: Env, regno: number, off: number, size: number, zeroSizeAllowed: boolean, t: AccessType, rawMode: boolean): void {
+  const reg = env.regs[regno]!;
+  const state = env.frameOf(reg);
+  if (size === 0 && !zeroSizeAllowed) fail('EACCES', 'invalid zero-sized read');
+  checkStackWithinBounds(env, regno, off, size, t);
+  let minOff: number;
+  let maxOff: number;
+  if (tnumIsConst(reg.varOff)) minOff = maxOff = Number(BigInt.asIntN(64, reg.varOff.value)) + off;
+  else {
+    if (!env.privileged) fail('EACCES', `R${regno} variable offset stack access prohibited for !root, var_off=${tnumStr(reg.varOff)}`);
+    rawMode = false;
+    minOff = Number(reg.smin) + off;
+    maxOff = Number(reg.smax) + off;
+  }
+  if (rawMode) return;
+  const clobber = t === 'write';
+  for (let i = minOff; i < maxOff + size; i++) {
+    const { spi, byte } = slotOf(state, i);
+    const slot = state.stack[spi];
+    if (!slot) fail('EFAULT', 'allocated_stack too small');
+    const st = slot!.slotType[byte];
+    if (st === STACK_MISC || st === STACK_ZERO || (st === STACK_INVALID && env.privileged)) continue;
+    if (isSpilledReg(slot!) && (slot!.spilled.type === 'SCALAR_VALUE' || env.privileged)) {
+      if (clobber) {
+        slot!.spilled = unknownReg();
+        for (let j = 0; j < BPF_REG_SIZE; j++) if (slot!.slotType[j] === STACK_SPILL) slot!.slotType[j] = STACK_MISC;
+      }
+      continue;
+    }
+    if (tnumIsConst(reg.varOff)) fail('EACCES', `invalid read from stack R${regno} off ${minOff}+${i - minOff} size ${size}`);
+    fail('EACCES', `invalid read from stack R${regno} var_off ${tnumStr(reg.varOff)}+${i - minOff} size ${size}`);
+  }
+}
+
+/** check_helper_mem_access(): the memory a helper reads or writes through a pointer argument. */
+export function checkHelperMemAccess(env: Env, regno: number, size: number, t: AccessType, zeroSizeAllowed: boolean, rawMode: boolean): void {
+  const reg = env.regs[regno]!;
+  switch (reg.type) {
+    case 'PTR_TO_PACKET':
+    case 'PTR_TO_PACKET_META':
+      checkPacketAccess(env, regno, reg.off, size, zeroSizeAllowed);
+      return;
+    case 'PTR_TO_MAP_KEY':
+      if (t === 'write') fail('EACCES', `R${regno} cannot write into ${regTypeStr(reg)}`);
+      checkMemRegionAccess(env, regno, reg.off, size, reg.map!.keySize, false);
+      return;
+    case 'PTR_TO_MAP_VALUE':
+      checkMapValueAccess(env, regno, reg.off, size, t, zeroSizeAllowed);
+      return;
+    case 'PTR_TO_MEM':
+      if (reg.rdonly && t === 'write') fail('EACCES', `R${regno} cannot write into ${regTypeStr(reg)}`);
+      checkMemRegionAccess(env, regno, reg.off, size, reg.memSize, zeroSizeAllowed);
+      return;
+    case 'PTR_TO_STACK':
+      checkStackRangeInitialized(env, regno, reg.off, size, zeroSizeAllowed, t, rawMode);
+      return;
+    default:
+      if (zeroSizeAllowed && size === 0 && registerIsNull(reg)) return;
+      fail('EACCES', `R${regno} type=${regTypeStr(reg)} expected=fp`);
+  }
+}
+
+/** check_load_mem(): LDX. */
+export function checkLoad(env: Env, insn: Insn): void {
+  checkRegArg(env, insn.src, 'src');
+  checkRegArg(env, insn.dst, 'dst_no_mark');
+  const size = bpfSizeBytes(BPF_SIZE(insn.code));
+  checkMemAccess(env, insn.src, insn.off, size, 'read', insn.dst, false, BPF_MODE(insn.code) === BPF_MEMSX, insn);
+}
+
+/** check_store_reg(): STX MEM. */
+export function checkStoreReg(env: Env, insn: Insn): void {
+  checkRegArg(env, insn.src, 'src');
+  checkRegArg(env, insn.dst, 'src');
+  checkMemAccess(env, insn.dst, insn.off, bpfSizeBytes(BPF_SIZE(insn.code)), 'write', insn.src, false, false, insn);
+}
+
+/** ST MEM: a store of an immediate. */
+export function checkStoreImm(env: Env, insn: Insn): void {
+  if (BPF_MODE(insn.code) !== BPF_MEM || insn.src !== 0) fail('EINVAL', 'BPF_ST uses reserved fields');
+  checkRegArg(env, insn.dst, 'src');
+  checkMemAccess(env, insn.dst, insn.off, bpfSizeBytes(BPF_SIZE(insn.code)), 'write', -1, false, false, insn);
+}
+
+/** check_atomic(): read-modify-write, load-acquire and store-release. */
+export function checkAtomic(env: Env, insn: Insn): void {
+  const size = BPF_SIZE(insn.code);
+  switch (insn.imm) {
+    case BPF_ADD:
+    case BPF_ADD | BPF_FETCH:
+    case BPF_AND:
+    case BPF_AND | BPF_FETCH:
+    case BPF_OR:
+    case BPF_OR | BPF_FETCH:
+    case BPF_XOR:
+    case BPF_XOR | BPF_FETCH:
+    case BPF_XCHG:
+    case BPF_CMPXCHG:
+      break;
+    case BPF_LOAD_ACQ:
+      if (size === BPF_DW && !env.privileged) break;
+      checkLoad(env, { ...insn, code: (insn.code & ~0xe0) | BPF_MEM, imm: 0 } as Insn);
+      return;
+    case BPF_STORE_REL:
+      checkStoreReg(env, { ...insn, code: (insn.code & ~0xe0) | BPF_MEM, imm: 0 } as Insn);
+      return;
+    default:
+      fail('EINVAL', `BPF_ATOMIC uses invalid atomic opcode ${insn.imm.toString(16).padStart(2, '0')}`);
+  }
+  // check_atomic_rmw()
+  if (size !== BPF_W && size !== BPF_DW) fail('EINVAL', 'invalid atomic operand size');
+  checkRegArg(env, insn.src, 'src');
+  checkRegArg(env, insn.dst, 'src');
+  if (insn.imm === BPF_CMPXCHG) {
+    checkRegArg(env, 0, 'src');
+    if (isPointerValue(env.regs[0]!)) fail('EACCES', 'R0 leaks addr into mem');
+  }
+  if (isPointerValue(env.regs[insn.src]!)) fail('EACCES', `R${insn.src} leaks addr into mem`);
+  const dst = env.regs[insn.dst]!;
+  if (dst.type !== 'PTR_TO_STACK' && dst.type !== 'PTR_TO_MAP_VALUE' && dst.type !== 'PTR_TO_MEM' && dst.type !== 'PTR_TO_BTF_ID' && dst.type !== 'SCALAR_VALUE') {
+    fail('EACCES', `BPF_ATOMIC stores into R${insn.dst} ${regTypeStr(dst)} is not allowed`);
+  }
+  const bytes = bpfSizeBytes(size);
+  const fetchReg = insn.imm === BPF_CMPXCHG ? 0 : insn.src;
+  const loadReg = insn.imm & BPF_FETCH ? fetchReg : -1;
+  // The read first (into the fetch register), then the write.
+  checkMemAccess(env, insn.dst, insn.off, bytes, 'read', loadReg, true, false, insn);
+  checkMemAccess(env, insn.dst, insn.off, bytes, 'write', -1, true, false, insn);
+}

@@ -1,0 +1,253 @@
+// State equivalence for pruning and loop detection: states_equal() with regsafe(),
+// stacksafe() and refsafe(), and is_state_visited()'s checkpoint bookkeeping.
+//
+// bpfsim tracks every scalar as precise (what Linux does for unprivileged loads; for
+// privileged ones Linux marks precision lazily by backtracking, mark_chain_precision).
+// Comparing more precisely prunes less, never wrongly: verdicts match Linux, while
+// insn_processed can be higher on programs whose branches differ only in scalars Linux
+// proves irrelevant.
+import type { Checkpoint, Env } from './env';
+import { BPF_COMPLEXITY_LIMIT_STATES, fail } from './env';
+import { frameStateStr } from './log';
+import type { RegState } from './reg';
+import { unknownReg } from './reg';
+import type { FuncState, StackSlot, VerifierState } from './state';
+import { BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, cloneState } from './state';
+import type { Tnum } from './scalar/types';
+
+export type ExactLevel = 'NOT_EXACT' | 'EXACT' | 'RANGE_WITHIN';
+
+/** struct bpf_idmap: ids of the old state mapped to ids of the current one. */
+class IdMap {
+  private readonly map = new Map<number, number>();
+  private tmp: number;
+  constructor(idGen: number) {
+    this.tmp = idGen;
+  }
+  /** check_ids() */
+  check(oldId: number, curId: number): boolean {
+    if (!!oldId !== !!curId) return false;
+    if (oldId === 0) return true;
+    const seen = this.map.get(oldId);
+    if (seen === undefined) {
+      this.map.set(oldId, curId);
+      return true;
+    }
+    return seen === curId;
+  }
+  /** check_scalar_ids(): a scalar without an id gets a fresh one, unique to it. */
+  checkScalar(oldId: number, curId: number): boolean {
+    return this.check(oldId || ++this.tmp, curId || ++this.tmp);
+  }
+}
+
+/** tnum_in(a, b): every value b may hold, a may hold too. */
+const tnumIn = (a: Tnum, b: Tnum): boolean => (b.mask & ~a.mask) === 0n && (b.value & ~a.mask) === a.value;
+
+/** range_within() */
+function rangeWithin(o: RegState, c: RegState): boolean {
+  return (
+    o.umin <= c.umin &&
+    o.umax >= c.umax &&
+    o.smin <= c.smin &&
+    o.smax >= c.smax &&
+    o.u32min <= c.u32min &&
+    o.u32max >= c.u32max &&
+    o.s32min <= c.s32min &&
+    o.s32max >= c.s32max
+  );
+}
+
+/** The fields before `var_off` in struct bpf_reg_state: type with its flags, off, and the union. */
+function sameHead(o: RegState, c: RegState): boolean {
+  return (
+    o.type === c.type &&
+    o.maybeNull === c.maybeNull &&
+    o.rdonly === c.rdonly &&
+    o.ringbuf === c.ringbuf &&
+    o.off === c.off &&
+    o.map === c.map &&
+    o.memSize === c.memSize &&
+    o.range === c.range &&
+    o.subprogno === c.subprogno
+  );
+}
+
+/** regs_exact() */
+function regsExact(o: RegState, c: RegState, idmap: IdMap): boolean {
+  return (
+    sameHead(o, c) &&
+    o.varOff.value === c.varOff.value &&
+    o.varOff.mask === c.varOff.mask &&
+    o.smin === c.smin &&
+    o.smax === c.smax &&
+    o.umin === c.umin &&
+    o.umax === c.umax &&
+    o.s32min === c.s32min &&
+    o.s32max === c.s32max &&
+    o.u32min === c.u32min &&
+    o.u32max === c.u32max &&
+    o.frameno === c.frameno &&
+    idmap.check(o.id, c.id) &&
+    idmap.check(o.refObjId, c.refObjId)
+  );
+}
+
+/** regsafe() */
+function regsafe(o: RegState, c: RegState, idmap: IdMap, exact: ExactLevel): boolean {
+  if (exact === 'EXACT') return regsExact(o, c, idmap);
+  if (o.type === 'NOT_INIT' && (exact === 'NOT_EXACT' || c.type === 'NOT_INIT')) return true;
+  if (o.type !== c.type || o.maybeNull !== c.maybeNull || o.rdonly !== c.rdonly || o.ringbuf !== c.ringbuf) return false;
+  switch (o.type) {
+    case 'SCALAR_VALUE':
+      return rangeWithin(o, c) && tnumIn(o.varOff, c.varOff) && idmap.checkScalar(o.id, c.id);
+    case 'PTR_TO_MAP_KEY':
+    case 'PTR_TO_MAP_VALUE':
+    case 'PTR_TO_MEM':
+      return sameHead(o, c) && rangeWithin(o, c) && tnumIn(o.varOff, c.varOff) && idmap.check(o.id, c.id) && idmap.check(o.refObjId, c.refObjId);
+    case 'PTR_TO_PACKET_META':
+    case 'PTR_TO_PACKET':
+      if (o.range > c.range) return false;
+      if (o.off !== c.off) return false;
+      if (!idmap.check(o.id, c.id)) return false;
+      return rangeWithin(o, c) && tnumIn(o.varOff, c.varOff);
+    case 'PTR_TO_STACK':
+      return regsExact(o, c, idmap) && o.frameno === c.frameno;
+    default:
+      return regsExact(o, c, idmap);
+  }
+}
+
+/** An unbounded scalar standing for a slot of all-MISC bytes (unbound_reg). */
+const UNBOUND = unknownReg();
+
+/** scalar_reg_for_stack() */
+function scalarRegForStack(env: Env, s: StackSlot): RegState | undefined {
+  if (s.slotType[0] === STACK_SPILL && s.spilled.type === 'SCALAR_VALUE') return s.spilled;
+  if (s.slotType.every((t) => t === STACK_MISC || (t === STACK_INVALID && env.privileged))) return UNBOUND;
+  return undefined;
+}
+
+/** stacksafe(): every slot the explored state relied on is at least as good now. */
+function stacksafe(env: Env, old: FuncState, cur: FuncState, idmap: IdMap, exact: ExactLevel): boolean {
+  const oldBytes = old.stack.length * BPF_REG_SIZE;
+  const curBytes = cur.stack.length * BPF_REG_SIZE;
+  for (let i = 0; i < oldBytes; i++) {
+    const spi = Math.floor(i / BPF_REG_SIZE);
+    const b = i % BPF_REG_SIZE;
+    const os = old.stack[spi]!;
+    const cs = cur.stack[spi];
+    const ot = os.slotType[b]!;
+    if (exact !== 'NOT_EXACT' && (i >= curBytes || ot !== cs!.slotType[b])) return false;
+    if (ot === STACK_INVALID) continue;
+    if (env.privileged && ot === STACK_MISC) continue;
+    if (i >= curBytes) return false;
+    const oreg = scalarRegForStack(env, os);
+    const creg = scalarRegForStack(env, cs!);
+    if (oreg && creg) {
+      if (!regsafe(oreg, creg, idmap, exact)) return false;
+      i += BPF_REG_SIZE - 1 - b;
+      continue;
+    }
+    const ct = cs!.slotType[b]!;
+    if (ot === STACK_MISC && ct === STACK_ZERO) continue;
+    if (ot !== ct) return false;
+    if (b !== BPF_REG_SIZE - 1) continue;
+    if (os.slotType[BPF_REG_SIZE - 1] === STACK_SPILL && !regsafe(os.spilled, cs!.spilled, idmap, exact)) return false;
+  }
+  return true;
+}
+
+/** refsafe() */
+function refsafe(old: VerifierState, cur: VerifierState, idmap: IdMap): boolean {
+  if (old.refs.length !== cur.refs.length) return false;
+  return old.refs.every((id, i) => idmap.check(id, cur.refs[i]!));
+}
+
+/** frame_insn_idx(): where frame i of a state is (its callee's call site, or the state's insn). */
+const frameInsnIdx = (st: VerifierState, i: number): number => (i === st.curframe ? st.insnIdx : st.frames[i + 1]!.callsite);
+
+/** states_equal() */
+export function statesEqual(env: Env, old: VerifierState, cur: VerifierState, exact: ExactLevel): boolean {
+  if (old.curframe !== cur.curframe) return false;
+  const idmap = new IdMap(env.idGen);
+  if (!refsafe(old, cur, idmap)) return false;
+  for (let i = 0; i <= old.curframe; i++) {
+    const of = old.frames[i]!;
+    const cf = cur.frames[i]!;
+    if (of.callsite !== cf.callsite) return false;
+    const live = env.liveRegsBefore[frameInsnIdx(old, i)]!;
+    for (let r = 0; r < 11; r++) if (live & (1 << r) && !regsafe(of.regs[r]!, cf.regs[r]!, idmap, exact)) return false;
+    if (!stacksafe(env, of, cf, idmap, exact)) return false;
+  }
+  return true;
+}
+
+/** states_maybe_looping(): the registers of the current frame are byte-for-byte the same. */
+function statesMaybeLooping(old: VerifierState, cur: VerifierState): boolean {
+  if (old.curframe !== cur.curframe) return false;
+  const fo = old.frames[old.curframe]!.regs;
+  const fc = cur.frames[cur.curframe]!.regs;
+  const idmap = new IdMap(0);
+  return fo.every((r, i) => {
+    const c = fc[i]!;
+    return regsExact(r, c, idmap) && r.id === c.id && r.refObjId === c.refObjId;
+  });
+}
+
+/** is_state_visited(): true when an explored state covers this one (prune the path). */
+export function isStateVisited(env: Env, insnIdx: number): boolean {
+  const cur = env.cur;
+  let addNewState = env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.insnProcessed - env.prevInsnProcessed >= 8;
+  const list = env.explored.get(insnIdx) ?? [];
+  let statesCnt = 0;
+  for (const sl of [...list]) {
+    statesCnt++;
+    if (sl.branches > 0) {
+      // A state on the current path: reaching it again unchanged is an infinite loop.
+      if (statesMaybeLooping(sl.state, cur) && statesEqual(env, sl.state, cur, 'EXACT')) {
+        env.verbose(`infinite loop detected at insn ${insnIdx}\n`);
+        env.verbose(`cur state:${frameStateStr(env.frame)}\n`);
+        env.verbose(`old state:${frameStateStr(sl.state.frames[cur.curframe]!)}\n`);
+        fail('EINVAL', `infinite loop detected at insn ${insnIdx}`);
+      }
+      if (env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.insnProcessed - env.prevInsnProcessed < 100) addNewState = false;
+    } else if (statesEqual(env, sl.state, cur, 'NOT_EXACT')) {
+      sl.hitCnt++;
+      return true;
+    }
+    // miss: states that keep failing to match are dropped.
+    if (addNewState) sl.missCnt++;
+    if (sl.missCnt > sl.hitCnt * 3 + 3) list.splice(list.indexOf(sl), 1);
+  }
+  env.maxStatesPerInsn = Math.max(env.maxStatesPerInsn, statesCnt);
+  if (!env.privileged && statesCnt > BPF_COMPLEXITY_LIMIT_STATES) return false;
+  if (!addNewState) return false;
+  env.totalStates++;
+  env.prevJmpsProcessed = env.jmpsProcessed;
+  env.prevInsnProcessed = env.insnProcessed;
+  const state = cloneState(cur);
+  state.insnIdx = insnIdx;
+  const cp: Checkpoint = { state, branches: 1, parent: env.parent, hitCnt: 0, missCnt: 0 };
+  env.parent = cp;
+  list.unshift(cp);
+  env.explored.set(insnIdx, list);
+  env.peakStates = Math.max(env.peakStates, countStates(env));
+  return false;
+}
+
+function countStates(env: Env): number {
+  let n = 0;
+  for (const l of env.explored.values()) n += l.length;
+  return n;
+}
+
+/** update_branch_counts(): a path ended; checkpoints with no live descendants are complete. */
+export function updateBranchCounts(env: Env): void {
+  let cp = env.parent;
+  while (cp) {
+    cp.branches--;
+    if (cp.branches > 0) break;
+    cp = cp.parent;
+  }
+}

@@ -1,0 +1,127 @@
+// Register state, as struct bpf_reg_state: a type, and for scalars and pointers alike the
+// numeric domain of the (variable part of the) value, plus pointer details.
+import type { MapInfo } from './api';
+import type { ScalarBounds } from './scalar/types';
+import { knownScalar, unknownScalar } from './scalar';
+
+/** enum bpf_reg_type (base types; flags are separate fields). */
+export type RegType =
+  | 'NOT_INIT'
+  | 'SCALAR_VALUE'
+  | 'PTR_TO_CTX'
+  | 'CONST_PTR_TO_MAP'
+  | 'PTR_TO_MAP_VALUE'
+  | 'PTR_TO_MAP_KEY'
+  | 'PTR_TO_STACK'
+  | 'PTR_TO_PACKET_META'
+  | 'PTR_TO_PACKET'
+  | 'PTR_TO_PACKET_END'
+  | 'PTR_TO_SOCKET'
+  | 'PTR_TO_SOCK_COMMON'
+  | 'PTR_TO_TCP_SOCK'
+  | 'PTR_TO_MEM'
+  | 'PTR_TO_FUNC'
+  | 'PTR_TO_BTF_ID';
+
+/** reg_type_str()'s names. */
+const TYPE_STR: Record<RegType, string> = {
+  NOT_INIT: '?',
+  SCALAR_VALUE: 'scalar',
+  PTR_TO_CTX: 'ctx',
+  CONST_PTR_TO_MAP: 'map_ptr',
+  PTR_TO_MAP_VALUE: 'map_value',
+  PTR_TO_MAP_KEY: 'map_key',
+  PTR_TO_STACK: 'fp',
+  PTR_TO_PACKET_META: 'pkt_meta',
+  PTR_TO_PACKET: 'pkt',
+  PTR_TO_PACKET_END: 'pkt_end',
+  PTR_TO_SOCKET: 'sock',
+  PTR_TO_SOCK_COMMON: 'sock_common',
+  PTR_TO_TCP_SOCK: 'tcp_sock',
+  PTR_TO_MEM: 'mem',
+  PTR_TO_FUNC: 'func',
+  PTR_TO_BTF_ID: 'ptr_',
+};
+
+export interface RegState extends ScalarBounds {
+  type: RegType;
+  /** PTR_MAYBE_NULL: a pointer that must be NULL-checked before use. */
+  maybeNull: boolean;
+  /** MEM_RDONLY */
+  rdonly: boolean;
+  /** MEM_RINGBUF */
+  ringbuf: boolean;
+  /** Fixed offset of a pointer. */
+  off: number;
+  /** Links copies of the same value: NULL checks and bounds refine them all. */
+  id: number;
+  /** The reference a pointer holds (sockets, ring buffer records), or 0. */
+  refObjId: number;
+  /** PTR_TO_PACKET: bytes after the pointer proven to be inside the packet. */
+  range: number;
+  /** CONST_PTR_TO_MAP, PTR_TO_MAP_VALUE, PTR_TO_MAP_KEY */
+  map?: MapInfo;
+  /** PTR_TO_MEM: its size. */
+  memSize: number;
+  /** PTR_TO_STACK: the frame it points into. */
+  frameno: number;
+  /** PTR_TO_FUNC: the subprogram. */
+  subprogno: number;
+  /** Marked precise (privileged programs track precision lazily; we keep it simple). */
+  precise: boolean;
+}
+
+const base = (): Omit<RegState, keyof ScalarBounds> => ({
+  type: 'NOT_INIT',
+  maybeNull: false,
+  rdonly: false,
+  ringbuf: false,
+  off: 0,
+  id: 0,
+  refObjId: 0,
+  range: 0,
+  memSize: 0,
+  frameno: 0,
+  subprogno: 0,
+  precise: false,
+});
+
+/** __mark_reg_not_init(): an uninitialised register. */
+export function notInit(): RegState {
+  return { ...base(), ...unknownScalar() };
+}
+
+/** __mark_reg_unknown(): a scalar about which nothing is known. */
+export function unknownReg(): RegState {
+  return { ...base(), ...unknownScalar(), type: 'SCALAR_VALUE' };
+}
+
+/** A scalar with a known value (taken mod 2^64). */
+export function knownReg(v: bigint): RegState {
+  return { ...base(), ...knownScalar(v), type: 'SCALAR_VALUE' };
+}
+
+/** __mark_reg_known_zero() with a pointer type: a fresh pointer at offset 0. */
+export function ptrReg(type: RegType, extra: Partial<RegState> = {}): RegState {
+  return { ...base(), ...knownScalar(0n), type, ...extra };
+}
+
+export function cloneReg(r: RegState): RegState {
+  return { ...r, varOff: { ...r.varOff } };
+}
+
+/** reg_type_str(): `map_value_or_null`, `rdonly_mem`, `fp`, … */
+export function regTypeStr(r: Pick<RegState, 'type' | 'maybeNull' | 'rdonly' | 'ringbuf'>): string {
+  const prefix = (r.rdonly ? 'rdonly_' : '') + (r.ringbuf ? 'ringbuf_' : '');
+  const postfix = r.maybeNull ? (r.type === 'PTR_TO_BTF_ID' ? 'or_null_' : '_or_null') : '';
+  return prefix + TYPE_STR[r.type] + postfix;
+}
+
+export const isPointer = (r: RegState): boolean => r.type !== 'SCALAR_VALUE' && r.type !== 'NOT_INIT';
+export const isPktPointer = (r: RegState): boolean => r.type === 'PTR_TO_PACKET' || r.type === 'PTR_TO_PACKET_META';
+export const isPktPointerAny = (r: RegState): boolean => isPktPointer(r) || r.type === 'PTR_TO_PACKET_END';
+
+/** Pointer types that may be spilled to the stack and filled back (is_spillable_regtype). */
+export function isSpillable(t: RegType): boolean {
+  return t !== 'SCALAR_VALUE' && t !== 'NOT_INIT';
+}

@@ -1,0 +1,73 @@
+// Verifier state on one path: per call frame, registers and stack slots (struct
+// bpf_func_state), and the frames plus acquired references (struct bpf_verifier_state).
+import type { RegState } from './reg';
+import { cloneReg, notInit } from './reg';
+
+/** enum bpf_stack_slot_type, one per byte of an 8-byte stack slot. */
+export const STACK_INVALID = 0;
+export const STACK_SPILL = 1;
+export const STACK_MISC = 2;
+export const STACK_ZERO = 3;
+
+/** slot_type_char[]: `?`, `r`, `m`, `0`. */
+export const SLOT_CHAR = ['?', 'r', 'm', '0'];
+
+export const BPF_REG_SIZE = 8;
+
+export interface StackSlot {
+  /** slot_type[0..7], as Linux indexes it: the byte at stack offset `off` is
+   * slot_type[(-off - 1) % 8], so [7] is the slot's lowest address and [0] its highest. */
+  slotType: number[];
+  /** The register state spilled here (type NOT_INIT when none). */
+  spilled: RegState;
+}
+
+export interface FuncState {
+  regs: RegState[];
+  /** stack[spi] covers fp-8*(spi+1) .. fp-8*spi-1. */
+  stack: StackSlot[];
+  frameno: number;
+  /** The call instruction that made this frame (-1 for the main program). */
+  callsite: number;
+  subprogno: number;
+}
+
+export interface VerifierState {
+  frames: FuncState[];
+  curframe: number;
+  /** Ids of references held (sockets from sk_lookup, ring buffer records). */
+  refs: number[];
+  /** Where this state was before (for "from X to Y" and loop detection). */
+  insnIdx: number;
+}
+
+export function newSlot(): StackSlot {
+  return { slotType: [STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID], spilled: notInit() };
+}
+
+export function newFrame(frameno: number, callsite: number, subprogno: number): FuncState {
+  return { regs: Array.from({ length: 11 }, notInit), stack: [], frameno, callsite, subprogno };
+}
+
+export function cloneFrame(f: FuncState): FuncState {
+  return {
+    regs: f.regs.map(cloneReg),
+    stack: f.stack.map((s) => ({ slotType: [...s.slotType], spilled: cloneReg(s.spilled) })),
+    frameno: f.frameno,
+    callsite: f.callsite,
+    subprogno: f.subprogno,
+  };
+}
+
+export function cloneState(s: VerifierState): VerifierState {
+  return { frames: s.frames.map(cloneFrame), curframe: s.curframe, refs: [...s.refs], insnIdx: s.insnIdx };
+}
+
+/** grow_stack_state(): make room for `size` bytes below the frame pointer. */
+export function growStack(f: FuncState, size: number): void {
+  const slots = Math.ceil(size / BPF_REG_SIZE);
+  while (f.stack.length < slots) f.stack.push(newSlot());
+}
+
+export const isSpilledReg = (s: StackSlot): boolean => s.slotType[BPF_REG_SIZE - 1] === STACK_SPILL;
+export const isSpilledScalarReg = (s: StackSlot): boolean => isSpilledReg(s) && s.spilled.type === 'SCALAR_VALUE';

@@ -1,0 +1,62 @@
+// verify(): bpf_check() in order, from the load-time checks of bpf_prog_load() to the
+// abstract interpretation and the stack-depth check, with the kernel's errno and log.
+import type { Insn } from '@bpfsim/isa';
+import { BPF_CALL, BPF_JMP } from '@bpfsim/isa';
+import type { VerifyOptions, VerifyResult } from './api';
+import { addSubprogs, checkCfg, checkSubprogs, resolvePseudoLdImm64 } from './cfg';
+import { checkMaxStackDepth, doCheck, verificationStats } from './check';
+import { Env, VerifyError } from './env';
+import { helperProto } from './helper-protos';
+import { computeLiveRegs } from './live';
+import type { ProgTypeDescriptor } from './prog-type';
+import { BUILTIN_PROG_TYPES } from './prog-types';
+
+/** BPF_MAXINSNS: the instruction limit of unprivileged loads. */
+export const BPF_MAXINSNS = 4096;
+
+/** Thrown for what bpf_prog_load() refuses before the verifier runs (no log). */
+const refuse = (errno: VerifyResult['errno'], error: string): VerifyResult => ({ accepted: false, errno, error, insnProcessed: 0, log: '' });
+
+/** The program-type descriptor for `progType`, from the given registry or the built-ins. */
+export function findProgType(progType: number, registry: readonly ProgTypeDescriptor[] = BUILTIN_PROG_TYPES): ProgTypeDescriptor | undefined {
+  return registry.find((d) => d.type === progType);
+}
+
+/** Verify a program as BPF_PROG_LOAD would. */
+export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyResult {
+  const prog = findProgType(options.progType, options.progTypes);
+  if (!prog) return refuse('EINVAL', `program type ${options.progType} is not modelled by bpfsim`);
+  const attach = options.expectedAttachType ?? 0;
+  if (prog.attachTypes && !prog.attachTypes.includes(attach)) {
+    return refuse('EINVAL', `expected_attach_type ${attach} is not valid for ${prog.name} programs`);
+  }
+  const privileged = options.privileged ?? true;
+  if (insns.length === 0 || insns.length > (privileged ? 1_000_000 : BPF_MAXINSNS)) {
+    return refuse('E2BIG', `a program has 1 to ${privileged ? 1_000_000 : BPF_MAXINSNS} instructions, this one ${insns.length}`);
+  }
+  const env = new Env(insns, prog, options);
+  let error: VerifyError | undefined;
+  try {
+    addSubprogs(env);
+    checkSubprogs(env);
+    resolvePseudoLdImm64(env);
+    checkCfg(env);
+    env.liveRegsBefore = computeLiveRegs(insns, (insn) => helperParamCount(env, insn));
+    doCheck(env);
+    checkMaxStackDepth(env);
+  } catch (e) {
+    if (!(e instanceof VerifyError)) throw e;
+    error = e;
+    env.verbose(e.sentence + '\n');
+  }
+  if (env.log.enabled) env.verbose(verificationStats(env));
+  const base = { insnProcessed: env.insnProcessed, log: env.log.text() };
+  return error ? { ...base, accepted: false, errno: error.errno, error: error.sentence } : { ...base, accepted: true };
+}
+
+/** get_call_summary(): how many arguments a helper the program type offers takes. */
+function helperParamCount(env: Env, insn: Insn): number | undefined {
+  if (insn.code !== (BPF_JMP | BPF_CALL) || insn.src !== 0) return undefined;
+  if (!env.prog.helpers.some((h) => h.id === insn.imm)) return undefined;
+  return helperProto(insn.imm)?.args.length;
+}
