@@ -1,6 +1,15 @@
 // Process entry of the bundled `bpfsim` binary.
 import { runCli } from './main';
 
+// A reader that stops early (`bpfsim ... | head`) closes the pipe: that ends the output,
+// it is not an error (as for coreutils under SIGPIPE).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 runCli(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

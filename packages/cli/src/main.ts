@@ -6,6 +6,7 @@ import { registerAsm } from './commands/asm';
 import { CheckFailed, registerConformance } from './commands/conformance';
 import { registerDisasm } from './commands/disasm';
 import { registerTestRun } from './commands/test-run';
+import { registerVerify } from './commands/verify';
 import type { Io } from './io';
 import { UsageError, nodeIo } from './io';
 import { VERSION } from './version';
@@ -27,6 +28,7 @@ export function buildProgram(io: Io): Command {
   registerAsm(program, io);
   registerDisasm(program, io);
   registerTestRun(program, io);
+  registerVerify(program, io);
   registerConformance(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   return program;

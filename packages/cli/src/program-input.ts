@@ -29,13 +29,52 @@ export function decodeNamed(bytes: Uint8Array, name: string): Insn[] {
 }
 
 export function readProgram(io: Io, file: string, options: ProgramInputOptions = {}): ProgramInput {
+  const { name, insns, warnings } = readProgramUnit(io, file, options);
+  return { name, insns, warnings };
+}
+
+/** A map an assembly unit declares, in the shape the verifier takes. */
+export interface UnitMap {
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  name: string;
+  inner?: UnitMap;
+}
+
+/** A program with what its assembly declares: maps (its fd_array), `.section`, `.license`. */
+export interface ProgramUnit extends ProgramInput {
+  maps: UnitMap[];
+  section?: string;
+  license?: string;
+}
+
+export function readProgramUnit(io: Io, file: string, options: ProgramInputOptions = {}): ProgramUnit {
   const name = displayName(file);
   const input = readInput(io, file);
-  if (options.hex) return { name, insns: decodeNamed(parseHexBytes(utf8(input), name), name), warnings: [] };
-  if (/\.(bin|bpf)$/i.test(file)) return { name, insns: decodeNamed(input, name), warnings: [] };
+  if (options.hex) return { name, insns: decodeNamed(parseHexBytes(utf8(input), name), name), warnings: [], maps: [] };
+  if (/\.(bin|bpf)$/i.test(file)) return { name, insns: decodeNamed(input, name), warnings: [], maps: [] };
   if (/\.o$/i.test(file)) throw new UsageError('ELF objects are not supported yet (the loader issue adds them); pass assembly, .bin or --hex', name);
   const text = utf8(input);
   const r = assemble(text, options.syntax && options.syntax !== 'auto' ? { file: name, syntax: options.syntax } : { file: name });
   if (r.insns.length === 0) throw new UsageError('no instructions', name);
-  return { name, insns: r.insns, warnings: r.warnings.map((w) => `${name}:${w.line}:${w.column}: warning: ${w.message}`) };
+  const byName = new Map<string, UnitMap>();
+  const maps = r.maps.map((m) => {
+    const u: UnitMap = { type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, name: m.name };
+    byName.set(m.name, u);
+    return u;
+  });
+  r.maps.forEach((m, i) => {
+    if (m.innerMap) maps[i]!.inner = byName.get(m.innerMap);
+  });
+  return {
+    name,
+    insns: r.insns,
+    warnings: r.warnings.map((w) => `${name}:${w.line}:${w.column}: warning: ${w.message}`),
+    maps,
+    ...(r.section !== undefined ? { section: r.section } : {}),
+    ...(r.license !== undefined ? { license: r.license } : {}),
+  };
 }

@@ -61,7 +61,7 @@ const ATOMIC_NAMES: ReadonlyMap<number, string> = new Map([
 
 export interface KernelDisasmOptions {
   /** How ld_imm64 shows its value (the verifier prints it as `0x%llx`). */
-  imm64?: (insns: readonly Readonly<Insn>[], i: number) => string;
+  imm64?: (insns: readonly Readonly<Insn>[], i: number) => string | undefined;
 }
 
 /** print_bpf_insn(): the text after `N: ` in a verifier log line, starting with `(code)`. */

@@ -1,6 +1,6 @@
 // struct bpf_verifier_env: the program, its type, the current state, the states still to
 // explore, and the bookkeeping shared by every check.
-import type { ErrnoCode, Insn } from '@bpfsim/isa';
+import type { ErrnoCode, Insn, KernelDisasmOptions } from '@bpfsim/isa';
 import type { MapInfo, VerifyOptions } from './api';
 import { VerifierLog } from './log';
 import type { ProgTypeDescriptor } from './prog-type';
@@ -101,6 +101,19 @@ export class Env {
   prevInsnPrintLen = 0;
   /** Resolved map of each ld_imm64 slot that loads a map. */
   readonly insnMaps = new Map<number, MapInfo>();
+
+  /** The verifier prints ld_imm64 after resolve_pseudo_ldimm64() put the map's kernel
+   * address in it; bpfsim prints a made-up, stable address per map instead. */
+  readonly disasmOptions: KernelDisasmOptions = {
+    imm64: (_insns, i) => {
+      const map = this.insnMaps.get(i);
+      if (!map) return undefined;
+      const maps = [...new Set(this.insnMaps.values())];
+      const base = 0xffff888100000000n + BigInt(maps.indexOf(map)) * 0x10000n;
+      const off = this.insns[i]!.src === 2 || this.insns[i]!.src === 6 ? BigInt(this.insns[i + 1]!.imm >>> 0) : 0n;
+      return `0x${(base + (off ? 0x100n + off : 0n)).toString(16)}`;
+    },
+  };
 
   constructor(
     readonly insns: readonly Insn[],

@@ -82,18 +82,65 @@ function useDef(insn: Insn, helperParams: (insn: Insn) => number | undefined): {
   return { use: 0xffff, def: 0 };
 }
 
-/** bpf_insn_successors() */
+/** bpf_insn_successors(): fall-through first, then the jump target. */
 export function successors(insns: readonly Insn[], i: number): number[] {
   const insn = insns[i]!;
   const cls = BPF_CLASS(insn.code);
-  if (insn.code === LD_IMM64) return [i + 2];
-  if (cls !== BPF_JMP && cls !== BPF_JMP32) return [i + 1];
+  const size = insn.code === LD_IMM64 ? 2 : 1;
+  if (cls !== BPF_JMP && cls !== BPF_JMP32) return [i + size];
   const op = BPF_OP(insn.code);
   if (op === BPF_EXIT) return [];
   if (op === BPF_CALL) return [i + 1];
   if (op === BPF_JA) return [i + jmpOffset(insn) + 1];
-  const t = i + insn.off + 1;
-  return t === i + 1 ? [i + 1] : [i + 1, t];
+  return [i + 1, i + insn.off + 1];
+}
+
+/** compute_scc(): strongly connected components (loops) of the CFG, numbered from 1 in
+ * the order an iterative Tarjan walk from instruction 0 upward completes them; 0 for an
+ * instruction on no loop. */
+export function computeScc(insns: readonly Insn[]): Uint32Array {
+  const n = insns.length;
+  const NOT_ON_STACK = 0xffffffff;
+  const scc = new Uint32Array(n);
+  const pre = new Uint32Array(n);
+  const low = new Uint32Array(n);
+  const stack: number[] = [];
+  const succOf = (w: number): number[] => successors(insns, w).filter((s) => s < n);
+  let nextPre = 1;
+  let nextScc = 1;
+  for (let i = 0; i < n; i++) {
+    if (pre[i]) continue;
+    const dfs = [i];
+    outer: while (dfs.length) {
+      const w = dfs[dfs.length - 1]!;
+      if (pre[w] === 0) {
+        low[w] = pre[w] = nextPre++;
+        stack.push(w);
+      }
+      const succ = succOf(w);
+      for (const s of succ) {
+        if (pre[s]) low[w] = Math.min(low[w]!, low[s]!);
+        else {
+          dfs.push(s);
+          continue outer;
+        }
+      }
+      if (low[w]! < pre[w]!) {
+        dfs.pop();
+        continue;
+      }
+      const assign = stack[stack.length - 1] !== w || succ.includes(w);
+      let t: number;
+      do {
+        t = stack.pop()!;
+        low[t] = NOT_ON_STACK;
+        if (assign) scc[t] = nextScc;
+      } while (t !== w);
+      if (assign) nextScc++;
+      dfs.pop();
+    }
+  }
+  return scc;
 }
 
 /** compute_live_registers(): a backward dataflow to a fixed point. */
@@ -107,7 +154,7 @@ export function computeLiveRegs(insns: readonly Insn[], helperParams: (insn: Ins
     const ud = useDef(insns[i]!, helperParams);
     use[i] = ud.use;
     def[i] = ud.def;
-    succ.push(successors(insns, i).filter((s) => s >= 0 && s < n));
+    succ.push(successors(insns, i).filter((s) => s < n));
     if (insns[i]!.code === LD_IMM64) {
       succ.push([]);
       i++;

@@ -1,13 +1,13 @@
 // verify(): bpf_check() in order, from the load-time checks of bpf_prog_load() to the
 // abstract interpretation and the stack-depth check, with the kernel's errno and log.
 import type { Insn } from '@bpfsim/isa';
-import { BPF_CALL, BPF_JMP } from '@bpfsim/isa';
+import { BPF_CALL, BPF_JMP, LD_IMM64, formatKernelInsn } from '@bpfsim/isa';
 import type { VerifyOptions, VerifyResult } from './api';
 import { addSubprogs, checkCfg, checkSubprogs, resolvePseudoLdImm64 } from './cfg';
 import { checkMaxStackDepth, doCheck, verificationStats } from './check';
 import { Env, VerifyError } from './env';
 import { helperProto } from './helper-protos';
-import { computeLiveRegs } from './live';
+import { computeLiveRegs, computeScc } from './live';
 import type { ProgTypeDescriptor } from './prog-type';
 import { BUILTIN_PROG_TYPES } from './prog-types';
 
@@ -41,7 +41,9 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
     checkSubprogs(env);
     resolvePseudoLdImm64(env);
     checkCfg(env);
+    const scc = computeScc(insns);
     env.liveRegsBefore = computeLiveRegs(insns, (insn) => helperParamCount(env, insn));
+    if (env.log.level >= 2) env.verbose(liveRegsTable(env, scc));
     doCheck(env);
     checkMaxStackDepth(env);
   } catch (e) {
@@ -59,4 +61,18 @@ function helperParamCount(env: Env, insn: Insn): number | undefined {
   if (insn.code !== (BPF_JMP | BPF_CALL) || insn.src !== 0) return undefined;
   if (!env.prog.helpers.some((h) => h.id === insn.imm)) return undefined;
   return helperProto(insn.imm)?.args.length;
+}
+
+/** The level-2 table compute_live_registers() prints: SCC, index, live r0-r9, insn. */
+function liveRegsTable(env: Env, scc: Uint32Array): string {
+  const { insns, liveRegsBefore: live } = env;
+  let out = 'Live regs before insn:\n';
+  for (let i = 0; i < insns.length; i++) {
+    out += scc[i] ? `${String(scc[i]).padStart(3)} ` : '    ';
+    out += `${String(i).padStart(3)}: `;
+    for (let r = 0; r < 10; r++) out += live[i]! & (1 << r) ? String(r) : '.';
+    out += ` ${formatKernelInsn(insns, i, env.disasmOptions)}\n`;
+    if (insns[i]!.code === LD_IMM64) i++;
+  }
+  return out;
 }

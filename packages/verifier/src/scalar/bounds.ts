@@ -9,7 +9,6 @@ import {
   tnumClearSubreg,
   tnumConst,
   tnumConstSubreg,
-  tnumIn,
   tnumIntersect,
   tnumIsConst,
   tnumOr,
@@ -470,7 +469,7 @@ export function containsValue(b: ScalarBounds, v: bigint): boolean {
   const x = u64(v);
   const lo = u32(x);
   return (
-    tnumIn(b.varOff, tnumConst(x)) &&
+    ((x ^ b.varOff.value) & ~b.varOff.mask) === 0n &&
     x >= b.umin && x <= b.umax &&
     s64(x) >= b.smin && s64(x) <= b.smax &&
     lo >= b.u32min && lo <= b.u32max &&

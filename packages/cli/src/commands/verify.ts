@@ -1,0 +1,219 @@
+// `bpfsim verify`: BPF_PROG_LOAD's verifier in the simulator: the verdict, the errno, the
+// kernel's error sentence and (with --log-level) the verifier log in the kernel's format.
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import type { Insn } from '@bpfsim/isa';
+import { BPF_ATTACH_TYPE, BPF_PROG_TYPE, IsaError, SysError, decode, mapTypeByName, parseHexBytes } from '@bpfsim/isa';
+import type { MapInfo, VerifyOptions, VerifyResult } from '@bpfsim/verifier';
+import { BUILTIN_PROG_TYPES, verify } from '@bpfsim/verifier';
+import { CheckFailed } from './conformance';
+import type { Io } from '../io';
+import { UsageError, displayName, readInput, utf8 } from '../io';
+import { readProgramUnit } from '../program-input';
+
+interface VerifyFlags {
+  progType?: string;
+  attachType?: string;
+  logLevel: string;
+  unprivileged?: boolean;
+  license: string;
+  map: string[];
+  hex?: boolean;
+  json?: boolean;
+  batch?: boolean;
+}
+
+/** libbpf section names (the part before any '/') to program types. */
+const P = BPF_PROG_TYPE;
+const SECTION_TYPES: Record<string, number> = {
+  xdp: P.BPF_PROG_TYPE_XDP,
+  socket: P.BPF_PROG_TYPE_SOCKET_FILTER,
+  sk_filter: P.BPF_PROG_TYPE_SOCKET_FILTER,
+  tc: P.BPF_PROG_TYPE_SCHED_CLS,
+  tcx: P.BPF_PROG_TYPE_SCHED_CLS,
+  classifier: P.BPF_PROG_TYPE_SCHED_CLS,
+  action: P.BPF_PROG_TYPE_SCHED_ACT,
+  cgroup_skb: P.BPF_PROG_TYPE_CGROUP_SKB,
+  sockops: P.BPF_PROG_TYPE_SOCK_OPS,
+  sk_skb: P.BPF_PROG_TYPE_SK_SKB,
+  sk_msg: P.BPF_PROG_TYPE_SK_MSG,
+  raw_tp: P.BPF_PROG_TYPE_RAW_TRACEPOINT,
+  raw_tracepoint: P.BPF_PROG_TYPE_RAW_TRACEPOINT,
+  kprobe: P.BPF_PROG_TYPE_KPROBE,
+  tracepoint: P.BPF_PROG_TYPE_TRACEPOINT,
+  sk_lookup: P.BPF_PROG_TYPE_SK_LOOKUP,
+};
+
+const supported = (): string => BUILTIN_PROG_TYPES.map((d) => d.name).join(', ');
+
+/** `xdp`, `socket_filter`, `BPF_PROG_TYPE_XDP`, a section name (`xdp/foo`), or a number. */
+export function progTypeNumber(name: string): number {
+  const lower = name.toLowerCase();
+  if (/^\d+$/.test(lower)) return Number(lower);
+  const bare = lower.replace(/^bpf_prog_type_/, '');
+  const d = BUILTIN_PROG_TYPES.find((x) => x.name === bare);
+  if (d) return d.type;
+  const section = SECTION_TYPES[lower.split('/')[0]!];
+  const key = `BPF_PROG_TYPE_${bare.toUpperCase()}` as keyof typeof BPF_PROG_TYPE;
+  const known = section ?? (Object.prototype.hasOwnProperty.call(BPF_PROG_TYPE, key) ? BPF_PROG_TYPE[key] : undefined);
+  if (known !== undefined && BUILTIN_PROG_TYPES.some((x) => x.type === known)) return known;
+  if (known !== undefined) {
+    throw new UsageError(`program type '${name}' is not modelled by the verifier yet (it knows: ${supported()})`);
+  }
+  throw new UsageError(`unknown program type '${name}' (the verifier knows: ${supported()})`);
+}
+
+/** `xdp_devmap`, `BPF_XDP_DEVMAP`, `cgroup_inet4_bind`, or a number. */
+export function attachTypeNumber(name: string): number {
+  if (/^\d+$/.test(name)) return Number(name);
+  const up = name.toUpperCase();
+  const key = (up.startsWith('BPF_') ? up : `BPF_${up}`) as keyof typeof BPF_ATTACH_TYPE;
+  if (!Object.prototype.hasOwnProperty.call(BPF_ATTACH_TYPE, key)) throw new UsageError(`unknown attach type '${name}'`);
+  return BPF_ATTACH_TYPE[key];
+}
+
+/** `--map FD:TYPE:KEY_SIZE:VALUE_SIZE:MAX_ENTRIES`, e.g. `5:array:4:8:16`. */
+export function parseMapSpec(spec: string): [number, MapInfo] {
+  const parts = spec.split(':');
+  const bad = (why: string): never => {
+    throw new UsageError(`--map '${spec}': ${why} (expected FD:TYPE:KEY_SIZE:VALUE_SIZE:MAX_ENTRIES, e.g. 5:array:4:8:16)`);
+  };
+  if (parts.length !== 5) bad(`${parts.length} fields`);
+  const [fd, type, key, value, entries] = parts as [string, string, string, string, string];
+  const num = (s: string, what: string): number => (/^\d+$/.test(s) ? Number(s) : bad(`${what} '${s}' is not a number`));
+  const t = mapTypeByName(type);
+  if (t === undefined) bad(`unknown map type '${type}'`);
+  return [num(fd, 'fd'), { type: t!, keySize: num(key, 'key size'), valueSize: num(value, 'value size'), maxEntries: num(entries, 'max entries') }];
+}
+
+const LEVELS: Record<string, 0 | 1 | 2> = { '0': 0, '1': 1, '2': 2 };
+
+function resultJson(r: VerifyResult, withLog: boolean): Record<string, unknown> {
+  const o: Record<string, unknown> = { accepted: r.accepted };
+  if (!r.accepted) {
+    o.errno = r.errno;
+    o.error = r.error;
+  }
+  o.insnProcessed = r.insnProcessed;
+  if (withLog) o.log = r.log;
+  return o;
+}
+
+export function registerVerify(program: Command, io: Io): void {
+  program
+    .command('verify')
+    .description('check a program as the kernel verifier does at BPF_PROG_LOAD')
+    .argument('<file>', "program (.s assembly, .bin bytecode, or hex with --hex), or a JSON-lines file with --batch; '-' for standard input")
+    .option('--prog-type <type>', `program type (${supported()}, or a libbpf section name such as xdp)`)
+    .option('--attach-type <type>', 'expected_attach_type given at load, e.g. xdp_devmap')
+    .addOption(new Option('--log-level <n>', 'verifier log: 0 none, 1 the failing path, 2 every path').choices(['0', '1', '2']).default('0'))
+    .option('--unprivileged', 'verify as a user without CAP_BPF (stricter: no pointer leaks, no uninitialised stack reads, no loops)')
+    .option('--license <string>', 'the program license (GPL-only helpers need a GPL-compatible one)', 'GPL')
+    .option('--map <spec>', 'a map the program refers to by fd: FD:TYPE:KEY_SIZE:VALUE_SIZE:MAX_ENTRIES (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--hex', 'FILE holds hex text of the bytecode')
+    .option('--json', 'print one JSON object {accepted, errno?, error?, insnProcessed, log?}')
+    .option('--batch', 'FILE is JSON lines {"id","progType","attachType"?,"insns":hex,"maps"?}; one result line each')
+    .addHelpText(
+      'after',
+      `
+Exit status: 0 accepted, 1 rejected (the verdict is the check), 2 bad input.
+Maps declared with .map in assembly are passed as the program's fd_array; bytecode
+refers to maps by fd, declared with --map.
+
+Examples:
+  bpfsim verify prog.s --prog-type xdp --log-level 1
+  bpfsim verify prog.bin --prog-type socket_filter --map 5:array:4:8:1 --json
+  bpfsim verify --batch cases.jsonl`,
+    )
+    .action((file: string, flags: VerifyFlags) => {
+      if (flags.batch) return batch(io, file, flags);
+      const level = LEVELS[flags.logLevel]!;
+      const unit = readProgramUnit(io, file, { hex: !!flags.hex });
+      for (const w of unit.warnings) io.stderr(w + '\n');
+      const typeName = flags.progType ?? unit.section;
+      if (!typeName) throw new UsageError('--prog-type is required (or a .section directive naming the type)');
+      const mapsByFd = new Map(flags.map.map(parseMapSpec));
+      const options: VerifyOptions = {
+        progType: progTypeNumber(typeName),
+        expectedAttachType: flags.attachType ? attachTypeNumber(flags.attachType) : 0,
+        logLevel: level,
+        privileged: !flags.unprivileged,
+        license: unit.license ?? flags.license,
+        mapsByFd,
+        mapsByIdx: unit.maps,
+      };
+      const r = verify(unit.insns, options);
+      if (flags.json) io.stdout(JSON.stringify(resultJson(r, level > 0)) + '\n');
+      else {
+        if (level > 0) io.stdout(r.log);
+        io.stdout(r.accepted ? `accepted (${r.insnProcessed} insns processed)\n` : `rejected: ${r.error} (${r.errno})\n`);
+      }
+      if (!r.accepted) throw new CheckFailed();
+    });
+}
+
+interface BatchLine {
+  id?: unknown;
+  progType?: unknown;
+  attachType?: unknown;
+  insns?: unknown;
+  maps?: unknown;
+  logLevel?: unknown;
+  privileged?: unknown;
+}
+
+function batchMaps(v: unknown, where: string): Map<number, MapInfo> {
+  const out = new Map<number, MapInfo>();
+  if (v === undefined) return out;
+  if (!Array.isArray(v)) throw new UsageError(`${where}: "maps" must be an array of {fd, type, keySize, valueSize, maxEntries}`);
+  for (const m of v as Record<string, unknown>[]) {
+    const type = typeof m.type === 'string' ? mapTypeByName(m.type) : m.type;
+    const fields = [m.fd, type, m.keySize, m.valueSize, m.maxEntries];
+    if (!fields.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0)) {
+      throw new UsageError(`${where}: a map needs integer fd, type, keySize, valueSize, maxEntries`);
+    }
+    out.set(m.fd as number, { type: type as number, keySize: m.keySize as number, valueSize: m.valueSize as number, maxEntries: m.maxEntries as number });
+  }
+  return out;
+}
+
+/** One program a line in, one verdict a line out; a bad line is reported and the rest still run. */
+function batch(io: Io, file: string, flags: VerifyFlags): void {
+  const name = displayName(file);
+  const lines = utf8(readInput(io, file)).split('\n');
+  let bad = 0;
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    let id: unknown = null;
+    const where = `${name}:${i + 1}`;
+    try {
+      let v: BatchLine;
+      try {
+        v = JSON.parse(line) as BatchLine;
+      } catch {
+        throw new UsageError(`${where}: not valid JSON`);
+      }
+      id = v.id ?? null;
+      if ((typeof v.progType !== 'string' && typeof v.progType !== 'number') || typeof v.insns !== 'string') {
+        throw new UsageError(`${where}: expected {"id", "progType", "insns": hex, "attachType"?, "maps"?}`);
+      }
+      const insns: Insn[] = decode(parseHexBytes(v.insns, `${where} insns`));
+      const level = typeof v.logLevel === 'number' && (v.logLevel === 1 || v.logLevel === 2) ? v.logLevel : 0;
+      const r = verify(insns, {
+        progType: typeof v.progType === 'number' ? v.progType : progTypeNumber(v.progType),
+        expectedAttachType: typeof v.attachType === 'number' ? v.attachType : typeof v.attachType === 'string' ? attachTypeNumber(v.attachType) : 0,
+        mapsByFd: batchMaps(v.maps, where),
+        logLevel: level,
+        privileged: v.privileged === false ? false : !flags.unprivileged,
+        license: flags.license,
+      });
+      io.stdout(JSON.stringify({ id, ...resultJson(r, level > 0) }) + '\n');
+    } catch (e) {
+      if (!(e instanceof UsageError || e instanceof IsaError || e instanceof SysError)) throw e;
+      bad++;
+      const message = e instanceof UsageError && e.place ? `${e.place}: ${e.message}` : e.message;
+      io.stdout(JSON.stringify({ id, error: message.startsWith(name) ? message : `${where}: ${message}` }) + '\n');
+    }
+  });
+  if (bad) throw new UsageError(`${bad} line${bad === 1 ? '' : 's'} could not be checked (see their "error")`, name);
+}
