@@ -81,5 +81,16 @@ def test_run(prog_fd, data, repeat=1, data_out_size=None, ctx_in=None, ctx_out_s
     }
 
 
+def map_create(map_type, key_size, value_size, max_entries, map_flags=0, inner_map_fd=0, name=b""):
+    """Returns the new map's fd. Raises BpfError(errno) when the kernel refuses."""
+    attr = bytearray(ATTR_SIZE)
+    struct.pack_into("<IIIIII", attr, 0, map_type, key_size, value_size, max_entries, map_flags, inner_map_fd)
+    attr[28:28 + len(name[:15])] = name[:15]
+    fd, _ = bpf(BPF_MAP_CREATE, attr)
+    if fd < 0:
+        raise BpfError(-fd)
+    return fd
+
+
 def close(fd):
     os.close(fd)

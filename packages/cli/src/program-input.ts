@@ -7,6 +7,8 @@ import { UsageError, displayName, readInput, utf8 } from './io';
 
 export interface ProgramInputOptions {
   hex?: boolean;
+  /** Check bytecode against the encoding rules (default true); the verifier wants it raw. */
+  validate?: boolean;
   syntax?: AsmSyntax | 'auto';
 }
 
@@ -18,10 +20,10 @@ export interface ProgramInput {
 }
 
 /** Bytecode to instructions, with errors naming the byte offset. */
-export function decodeNamed(bytes: Uint8Array, name: string): Insn[] {
+export function decodeNamed(bytes: Uint8Array, name: string, validate = true): Insn[] {
   if (bytes.length === 0) throw new UsageError('empty program', name);
   try {
-    return decode(bytes);
+    return decode(bytes, { validate });
   } catch (e) {
     if (!(e instanceof DecodeError)) throw e;
     throw new UsageError(e.index >= 0 ? `byte ${e.index * INSN_SIZE}: ${e.message}` : e.message, name);
@@ -54,8 +56,9 @@ export interface ProgramUnit extends ProgramInput {
 export function readProgramUnit(io: Io, file: string, options: ProgramInputOptions = {}): ProgramUnit {
   const name = displayName(file);
   const input = readInput(io, file);
-  if (options.hex) return { name, insns: decodeNamed(parseHexBytes(utf8(input), name), name), warnings: [], maps: [] };
-  if (/\.(bin|bpf)$/i.test(file)) return { name, insns: decodeNamed(input, name), warnings: [], maps: [] };
+  const validate = options.validate ?? true;
+  if (options.hex) return { name, insns: decodeNamed(parseHexBytes(utf8(input), name), name, validate), warnings: [], maps: [] };
+  if (/\.(bin|bpf)$/i.test(file)) return { name, insns: decodeNamed(input, name, validate), warnings: [], maps: [] };
   if (/\.o$/i.test(file)) throw new UsageError('ELF objects are not supported yet (the loader issue adds them); pass assembly, .bin or --hex', name);
   const text = utf8(input);
   const r = assemble(text, options.syntax && options.syntax !== 'auto' ? { file: name, syntax: options.syntax } : { file: name });

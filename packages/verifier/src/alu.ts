@@ -25,7 +25,7 @@ import {
 import type { Env } from './env';
 import { fail } from './env';
 import type { RegState } from './reg';
-import { cloneReg, isPktPointer, knownReg, regTypeStr } from './reg';
+import { BPF_ADD_CONST32, BPF_ADD_CONST64, addConstFlags, cloneReg, isPktPointer, knownReg, regTypeStr, unknownReg } from './reg';
 import { S64_MAX, S64_MIN, U64_MAX } from './scalar/types';
 import {
   coerceRegToSizeSx,
@@ -38,7 +38,7 @@ import {
   tnumSub,
   zext32To64,
 } from './scalar';
-import { checkRegArg, markRegUnknown } from './regs';
+import { checkRegArg, isPointerValue, markRegUnknown } from './regs';
 
 /** bpf_alu_string[] */
 const ALU_STR: Record<number, string> = {
@@ -51,7 +51,6 @@ export const BPF_MAX_VAR_OFF = 1 << 29;
 /** Largest size a variable offset may span (BPF_MAX_VAR_SIZ). */
 export const BPF_MAX_VAR_SIZ = 1 << 29;
 
-const isPointerValue = (r: RegState): boolean => r.type !== 'SCALAR_VALUE';
 
 /** check_alu_op() */
 export function checkAluOp(env: Env, insn: Insn): void {
@@ -66,7 +65,7 @@ export function checkAluOp(env: Env, insn: Insn): void {
       fail('EINVAL', 'BPF_END uses reserved fields');
     }
     checkRegArg(env, insn.dst, 'src');
-    if (isPointerValue(regs[insn.dst]!)) fail('EACCES', `R${insn.dst} pointer arithmetic prohibited`);
+    if (isPointerValue(env, regs[insn.dst]!)) fail('EACCES', `R${insn.dst} pointer arithmetic prohibited`);
     if (op === BPF_NEG && regs[insn.dst]!.type === 'SCALAR_VALUE') {
       checkRegArg(env, insn.dst, 'dst_no_mark');
       const d = regs[insn.dst]!;
@@ -100,7 +99,11 @@ export function checkAluOp(env: Env, insn: Insn): void {
           assignScalarId(env, src);
           regs[insn.dst] = cloneReg(src);
         } else {
-          if (isPointerValue(src)) fail('EACCES', `R${insn.src} sign-extension part of pointer`);
+          if (isPointerValue(env, src)) fail('EACCES', `R${insn.src} sign-extension part of pointer`);
+          if (src.type !== 'SCALAR_VALUE') {
+            markRegUnknown(env, insn.dst);
+            return;
+          }
           const noSext = src.umax < 1n << BigInt(insn.off - 1);
           if (noSext) assignScalarId(env, src);
           const d = cloneReg(src);
@@ -109,9 +112,11 @@ export function checkAluOp(env: Env, insn: Insn): void {
           regs[insn.dst] = d;
         }
       } else {
-        if (isPointerValue(src)) fail('EACCES', `R${insn.src} partial copy of pointer`);
+        if (isPointerValue(env, src)) fail('EACCES', `R${insn.src} partial copy of pointer`);
         let d: RegState;
-        if (insn.off === 0) {
+        if (src.type !== 'SCALAR_VALUE') {
+          d = unknownReg();
+        } else if (insn.off === 0) {
           const fits = src.umax <= 0xffffffffn;
           if (fits) assignScalarId(env, src);
           d = cloneReg(src);
@@ -157,6 +162,11 @@ export function checkAluOp(env: Env, insn: Insn): void {
 /** assign_scalar_id_before_mov(): give a scalar an id so copies refine together. */
 export function assignScalarId(env: Env, src: RegState): void {
   if (src.type !== 'SCALAR_VALUE') return;
+  if (addConstFlags(src.id)) {
+    // rY already is "rX + const": a second link is not tracked.
+    src.id = 0;
+    src.off = 0;
+  }
   if (!src.id && !tnumIsConst(src.varOff)) src.id = env.newId();
 }
 
@@ -193,12 +203,38 @@ function adjustRegMinMaxVals(env: Env, insn: Insn): void {
     }
   }
   const srcCopy = cloneReg(src);
+  // alu32 links need dst's range before the operation zero-extends it.
+  const dstUmax = dst.umax;
   const why = scalarAlu(dst, srcCopy, op, alu32, insn.off);
   if (why) fail('EINVAL', why);
-  // A copy moved by a constant stays linked to the original (BPF_ADD_CONST); bpfsim drops
-  // the link instead, as the kernel does for anything but small 64-bit additions.
-  if (dst.id) dst.id = 0;
-  dst.off = 0;
+  linkAddConst(env, insn, dst, src, alu32, dstUmax);
+}
+
+/** The tail of adjust_reg_min_max_vals(): `r1 = r2; r1 += 4` keeps r1 linked to r2 with
+ * off 4 (BPF_ADD_CONST), so a later bound on either refines the other; any other
+ * operation breaks the link. */
+function linkAddConst(env: Env, insn: Insn, dst: RegState, src: RegState, alu32: boolean, dstUmax: bigint): void {
+  const op = BPF_OP(insn.code);
+  const clear = (): void => {
+    dst.off = 0;
+    dst.id = 0;
+  };
+  const srcConst = alu32 ? tnumIsConst({ value: src.varOff.value & 0xffffffffn, mask: src.varOff.mask & 0xffffffffn }) : tnumIsConst(src.varOff);
+  if (!(env.privileged && (op === BPF_ADD || op === BPF_SUB) && dst.id && srcConst && !(BPF_SRC(insn.code) === BPF_X && insn.src === insn.dst))) {
+    dst.id = 0;
+    return;
+  }
+  const val = alu32 ? src.varOff.value & 0xffffffffn : src.varOff.value;
+  if (!alu32 && (BigInt.asIntN(64, val) < -(1n << 31n) || BigInt.asIntN(64, val) > (1n << 31n) - 1n)) return clear();
+  if (alu32 && dstUmax > 0xffffffffn) return clear();
+  let off = Number(BigInt.asIntN(32, val));
+  if (op === BPF_SUB) {
+    if (off === -0x80000000) return clear();
+    off = -off;
+  }
+  if (addConstFlags(dst.id)) return clear();
+  dst.id = (dst.id | (alu32 ? BPF_ADD_CONST32 : BPF_ADD_CONST64)) >>> 0;
+  dst.off = off;
 }
 
 /** check_reg_sane_offset() */

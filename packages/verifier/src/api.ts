@@ -22,7 +22,7 @@ export interface VerifyOptions {
   expectedAttachType?: number;
   /** Maps by fd (BPF_PSEUDO_MAP_FD / MAP_VALUE) */
   mapsByFd?: ReadonlyMap<number, MapInfo>;
-  /** Maps by index (BPF_PSEUDO_MAP_IDX / MAP_IDX_VALUE: the fd_array) */
+  /** Maps by index (BPF_PSEUDO_MAP_IDX / MAP_IDX_VALUE: the fd_array); empty or absent: no fd_array. */
   mapsByIdx?: readonly MapInfo[];
   /** BPF_LOG_LEVEL: 0 none, 1 (BPF_LOG_LEVEL1), 2 (BPF_LOG_LEVEL2). */
   logLevel?: 0 | 1 | 2;

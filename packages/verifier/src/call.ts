@@ -5,7 +5,7 @@ import type { Insn } from '@bpfsim/isa';
 import { BPF_FUNC_NAMES, BPF_MAP_TYPE, BPF_PROG_TYPE, helperId } from '@bpfsim/isa';
 import type { MapInfo } from './api';
 import type { Env } from './env';
-import { fail } from './env';
+import { VerifyError, fail } from './env';
 import type { ArgType, HelperProto } from './helper-protos';
 import { helperProto } from './helper-protos';
 import { checkHelperMemAccess, checkMemAccess, checkPacketAccess, checkPtrOffReg } from './mem';
@@ -39,7 +39,7 @@ interface CallMeta {
 /** reg types each argument kind accepts (compatible_reg_types). */
 const MEM_TYPES = ['PTR_TO_STACK', 'PTR_TO_PACKET', 'PTR_TO_PACKET_META', 'PTR_TO_MAP_KEY', 'PTR_TO_MAP_VALUE', 'PTR_TO_MEM', 'PTR_TO_BUF', 'PTR_TO_BTF_ID'];
 const MEM_TYPE_STRS = ['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem', 'ringbuf_mem', 'buf', 'trusted_ptr_'];
-const SOCK_COMMON_TYPES = ['PTR_TO_SOCK_COMMON', 'PTR_TO_SOCKET', 'PTR_TO_TCP_SOCK'];
+const SOCK_COMMON_TYPES = ['PTR_TO_SOCK_COMMON', 'PTR_TO_SOCKET', 'PTR_TO_TCP_SOCK', 'PTR_TO_XDP_SOCK'];
 
 function compatible(arg: ArgType): { types: string[]; strs: string[] } | undefined {
   switch (arg) {
@@ -95,7 +95,7 @@ function checkRegType(env: Env, regno: number, arg: ArgType): void {
 function checkMemSize(env: Env, regno: number, zeroOk: boolean, t: 'read' | 'write', rawMode: boolean): void {
   const reg = env.regs[regno]!;
   if (!tnumIsConst(reg.varOff)) rawMode = false;
-  if (reg.smin < 0n) fail('EACCES', `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  if (reg.smin < 0n) fail('EACCES', `R${regno} min value is negative, either use unsigned or 'var &= const'`);
   if (reg.umin === 0n && !zeroOk) {
     fail('EACCES', `R${regno} invalid zero-sized read: u64=[${reg.umin},${reg.umax}]`);
   }
@@ -320,15 +320,24 @@ function clearAllPktPointers(env: Env): void {
   }
 }
 
-/** release_reference(): the reference and every register holding it. */
-function releaseReference(env: Env, refObjId: number): void {
+/** release_reference(): the reference and every register holding it; false when the
+ * reference is not held. */
+function releaseReference(env: Env, refObjId: number): boolean {
   const before = env.cur.refs.length;
   env.cur.refs = env.cur.refs.filter((x) => x !== refObjId);
-  if (env.cur.refs.length === before) fail('EINVAL', 'reference has not been acquired before');
+  if (env.cur.refs.length === before) return false;
   for (const f of env.cur.frames) {
     f.regs = f.regs.map((r) => (r.refObjId === refObjId ? (env.privileged ? unknownReg() : notInit()) : r));
     for (const s of f.stack) if (s.spilled.refObjId === refObjId) s.spilled = env.privileged ? unknownReg() : notInit();
   }
+  return true;
+}
+
+/** record_func_key(): bpf_tail_call needs a prog array. (The kernel's message has no
+ * newline, so the log runs it into the next line; bpfsim's log does the same.) */
+function recordFuncKey(env: Env, meta: CallMeta, id: number): void {
+  if (BPF_FUNC_NAMES[id] !== 'tail_call') return;
+  if (!meta.map || meta.map.type !== M.BPF_MAP_TYPE_PROG_ARRAY) throw new VerifyError('EINVAL', 'expected prog array map for tail call', false);
 }
 
 /** check_helper_call() */
@@ -342,13 +351,14 @@ export function checkHelperCall(env: Env, insn: Insn, idx: number): void {
   if (!env.gplCompatible && fn!.gplOnly) fail('EINVAL', 'cannot call GPL-restricted function from non-GPL compatible program');
   const meta: CallMeta = { constMapKey: -1n, rawRegno: -1, rawSize: 0, refObjId: 0, releaseRegno: 0, memSize: 0 };
   for (let i = 0; i < 5; i++) checkFuncArg(env, i, fn!, meta);
+  recordFuncKey(env, meta, id);
   // Raw-mode (uninitialised) stack memory is now written by the helper.
   if (meta.rawRegno >= 0) {
     for (let i = 0; i < meta.rawSize; i++) checkMemAccess(env, meta.rawRegno, i, 1, 'write', -1, false, false, { code: 0x72, dst: meta.rawRegno, src: 0, off: i, imm: 0 });
   }
   if (meta.releaseRegno) {
-    if (meta.refObjId) releaseReference(env, meta.refObjId);
-    else if (!registerIsNull(env.regs[meta.releaseRegno]!)) fail('EINVAL', `func ${fname(id)}#${id} reference has not been acquired before`);
+    const released = meta.refObjId ? releaseReference(env, meta.refObjId) : registerIsNull(env.regs[meta.releaseRegno]!);
+    if (!released) fail('EINVAL', `func ${fname(id)}#${id} reference has not been acquired before`);
   }
   if (BPF_FUNC_NAMES[id] === 'tail_call') checkResourceLeak(env, 'tail_call');
   const regs = env.regs;
@@ -363,9 +373,8 @@ export function checkHelperCall(env: Env, insn: Insn, idx: number): void {
       break;
     case 'map_value_or_null': {
       const elide = BPF_FUNC_NAMES[id] === 'map_lookup_elem' && meta.map && (meta.map.type === M.BPF_MAP_TYPE_ARRAY || meta.map.type === M.BPF_MAP_TYPE_PERCPU_ARRAY) && meta.constMapKey >= 0n && meta.constMapKey < BigInt(meta.map.maxEntries);
-      const inner = meta.map?.type === M.BPF_MAP_TYPE_ARRAY_OF_MAPS || meta.map?.type === M.BPF_MAP_TYPE_HASH_OF_MAPS;
+      // (A map-in-map's result becomes the inner map once checked: mark_ptr_not_null_reg.)
       r0 = ptrReg('PTR_TO_MAP_VALUE', { map: meta.map, maybeNull: !elide });
-      if (inner) r0.map = meta.map!.inner ?? meta.map;
       break;
     }
     case 'socket_or_null':
@@ -379,7 +388,9 @@ export function checkHelperCall(env: Env, insn: Insn, idx: number): void {
       break;
   }
   if (r0!.maybeNull) r0!.id = env.newId();
-  if (fn!.acquires) {
+  // is_acquire_function(): sockmap/sockhash lookups hand out a socket reference.
+  const sockLookup = BPF_FUNC_NAMES[id] === 'map_lookup_elem' && (meta.map?.type === M.BPF_MAP_TYPE_SOCKMAP || meta.map?.type === M.BPF_MAP_TYPE_SOCKHASH);
+  if (fn!.acquires || sockLookup) {
     const ref = env.newId();
     r0!.id = ref;
     r0!.refObjId = ref;

@@ -78,7 +78,7 @@ export function addSubprogs(env: Env): void {
     if (t < 0 || t >= n) fail('EINVAL', 'call to invalid destination');
     starts.add(t);
   });
-  env.subprogs = [...starts].sort((a, b) => a - b).map((start) => ({ start, stackDepth: 0 }));
+  env.subprogs = [...starts].sort((a, b) => a - b).map((start) => ({ start, stackDepth: 0, hasTailCall: false, hasLdAbs: false }));
   if (env.log.level >= 2) env.subprogs.forEach((s, i) => env.verbose(`func#${i} @${s.start}\n`));
 }
 
@@ -91,6 +91,9 @@ export function checkSubprogs(env: Env): void {
   let end = env.subprogs[1]?.start ?? n;
   for (let i = 0; i < n; i++) {
     const ins = insns[i]!;
+    const sp = env.subprogs[cur]!;
+    if (ins.code === (BPF_JMP | BPF_CALL) && ins.src === 0 && ins.imm === 12 /* BPF_FUNC_tail_call */) sp.hasTailCall = true;
+    if (BPF_CLASS(ins.code) === BPF_LD && (BPF_MODE(ins.code) === BPF_ABS || BPF_MODE(ins.code) === BPF_IND)) sp.hasLdAbs = true;
     if (isJmp(ins) && BPF_OP(ins.code) !== BPF_EXIT && BPF_OP(ins.code) !== BPF_CALL) {
       const off = i + jmpOffset(ins) + 1;
       if (off < start || off >= end) fail('EINVAL', `jump out of range from insn ${i} to ${off}`);
@@ -102,6 +105,15 @@ export function checkSubprogs(env: Env): void {
       cur++;
       end = env.subprogs[cur + 1]?.start ?? n;
     }
+  }
+}
+
+/** check_abnormal_return() (check_btf_info without BTF): subprograms may not end the
+ * program behind the verifier's back (LD_ABS on a short packet, a tail call). */
+export function checkAbnormalReturn(env: Env): void {
+  for (let i = 1; i < env.subprogs.length; i++) {
+    if (env.subprogs[i]!.hasLdAbs) fail('EINVAL', 'LD_ABS is not allowed in subprogs without BTF');
+    if (env.subprogs[i]!.hasTailCall) fail('EINVAL', 'tail_call is not allowed in subprogs without BTF');
   }
 }
 
@@ -124,7 +136,7 @@ export function resolvePseudoLdImm64(env: Env): void {
         if (!value && !(fdForm && next!.imm === 0)) fail('EINVAL', 'unrecognized bpf_ld_imm64 insn');
         let map: MapInfo | undefined;
         if (src === BPF_PSEUDO_MAP_IDX || src === BPF_PSEUDO_MAP_IDX_VALUE) {
-          if (!env.options.mapsByIdx) fail('EPROTO', 'fd_idx without fd_array is invalid');
+          if (!env.options.mapsByIdx?.length) fail('EPROTO', 'fd_idx without fd_array is invalid');
           map = env.options.mapsByIdx![ins.imm];
           if (!map) fail('EBADF', `fd ${ins.imm} is not pointing to valid bpf_map`);
         } else {
@@ -138,7 +150,7 @@ export function resolvePseudoLdImm64(env: Env): void {
           // element (else EOPNOTSUPP), offset inside the value (else EINVAL).
           if (map!.type !== 2 /* BPF_MAP_TYPE_ARRAY */) fail('EINVAL', 'no direct value access support for this map type');
           const why = `invalid access to map value pointer, value_size=${map!.valueSize} off=${off}`;
-          if (map!.maxEntries !== 1) fail('EOPNOTSUPP', why);
+          if (map!.maxEntries !== 1) fail('ENOTSUPP', why);
           if (off >= map!.valueSize) fail('EINVAL', why);
         }
         env.insnMaps.set(i, map!);

@@ -13,6 +13,10 @@ export class VerifyError extends Error {
   constructor(
     readonly errno: ErrnoCode,
     readonly sentence: string,
+    /** The kernel ends the log line here (a few messages lack the newline). */
+    readonly newline = true,
+    /** The sentence is already in the log, followed by detail lines (infinite loops). */
+    readonly logged = false,
   ) {
     super(sentence);
     this.name = 'VerifyError';
@@ -27,6 +31,8 @@ export interface Subprog {
   start: number;
   /** Deepest stack byte the subprogram touches (stack_depth). */
   stackDepth: number;
+  hasTailCall: boolean;
+  hasLdAbs: boolean;
 }
 
 /** A checkpoint: a state stored at a prune point (struct bpf_verifier_state_list). */

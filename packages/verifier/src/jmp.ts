@@ -5,6 +5,7 @@ import type { Insn } from '@bpfsim/isa';
 import {
   BPF_CLASS,
   BPF_JCOND,
+  BPF_MAP_TYPE,
   BPF_JEQ,
   BPF_JGE,
   BPF_JGT,
@@ -22,8 +23,9 @@ import type { Env } from './env';
 import { fail } from './env';
 import { printInsnState } from './print';
 import type { RegState } from './reg';
-import { cloneReg, isPktPointerAny, knownReg } from './reg';
-import { flipOpcode, isBranchTaken, regSetMinMax, tnumIsConst } from './scalar';
+import { BPF_ADD_CONST, BPF_ADD_CONST32, addConstFlags, baseId, cloneReg, isPktPointerAny, knownReg } from './reg';
+import { flipOpcode, isBranchTaken, regBoundsSync, regSetMinMax, scalarAddConst, tnumIsConst, zext32To64 } from './scalar';
+import { isSpilledReg } from './state';
 import { checkRegArg } from './regs';
 import type { VerifierState } from './state';
 
@@ -158,9 +160,20 @@ function matchPktPointers(insn: Insn, dst: RegState, src: RegState, thisSt: Veri
   return false;
 }
 
-/** mark_ptr_not_null_reg(): a map lookup's result checked non-NULL becomes a map value. */
+/** mark_ptr_not_null_reg(): what a map lookup's result is once checked non-NULL: the
+ * inner map of a map-in-map, a socket from a sockmap/sockhash or xskmap, else the value. */
 function markPtrNotNull(r: RegState): void {
   r.maybeNull = false;
+  if (r.type !== 'PTR_TO_MAP_VALUE' || !r.map) return;
+  const t = r.map.type;
+  if (t === BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY_OF_MAPS || t === BPF_MAP_TYPE.BPF_MAP_TYPE_HASH_OF_MAPS) {
+    r.type = 'CONST_PTR_TO_MAP';
+    r.map = r.map.inner ?? r.map;
+  } else if (t === BPF_MAP_TYPE.BPF_MAP_TYPE_XSKMAP) {
+    r.type = 'PTR_TO_XDP_SOCK';
+  } else if (t === BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKMAP || t === BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKHASH) {
+    r.type = 'PTR_TO_SOCKET';
+  }
 }
 
 /** mark_ptr_or_null_regs(): every copy (same id) of a maybe-NULL pointer, in one branch. */
@@ -182,14 +195,58 @@ function markPtrOrNullRegs(st: VerifierState, regno: number, isNull: boolean): v
   }
 }
 
-/** sync_linked_regs(): scalars sharing an id take the refined bounds. */
-function syncLinkedRegs(st: VerifierState, known: RegState): void {
-  if (known.type !== 'SCALAR_VALUE' || !known.id) return;
-  for (const f of st.frames) {
-    f.regs.forEach((r, i) => {
-      if (r !== known && r.type === 'SCALAR_VALUE' && r.id === known.id && i !== 10) f.regs[i] = cloneReg(known);
+/** One member of a linked set: a register or a spilled register (struct linked_reg). */
+interface LinkedReg {
+  frameno: number;
+  isReg: boolean;
+  /** regno or spi */
+  index: number;
+}
+
+/** LINKED_REGS_MAX: members beyond it lose their id. */
+const LINKED_REGS_MAX = 6;
+
+/** collect_linked_regs(): live scalars (and spilled scalars) whose base id is `id`. */
+function collectLinkedRegs(env: Env, st: VerifierState, id: number, set: LinkedReg[]): void {
+  id = baseId(id);
+  const add = (reg: RegState, frameno: number, index: number, isReg: boolean): void => {
+    if (reg.type !== 'SCALAR_VALUE' || baseId(reg.id) !== id) return;
+    if (set.length < LINKED_REGS_MAX) set.push({ frameno, isReg, index });
+    else reg.id = 0;
+  };
+  for (let i = st.curframe; i >= 0; i--) {
+    const live = env.liveRegsBefore[i === st.curframe ? st.insnIdx : st.frames[i + 1]!.callsite]!;
+    const f = st.frames[i]!;
+    for (let j = 0; j < 10; j++) if (live & (1 << j)) add(f.regs[j]!, i, j, true);
+    f.stack.forEach((slot, spi) => {
+      if (isSpilledReg(slot)) add(slot.spilled, i, spi, false);
     });
-    for (const s of f.stack) if (s.slotType[7] === 1 && s.spilled !== known && s.spilled.type === 'SCALAR_VALUE' && s.spilled.id === known.id) s.spilled = cloneReg(known);
+  }
+}
+
+/** sync_linked_regs(): the members take the refined range of `known`, plus their delta. */
+function syncLinkedRegs(st: VerifierState, known: RegState, set: readonly LinkedReg[]): void {
+  for (const e of set) {
+    const f = st.frames[e.frameno]!;
+    const reg = e.isReg ? f.regs[e.index]! : f.stack[e.index]!.spilled;
+    if (reg.type !== 'SCALAR_VALUE' || reg === known) continue;
+    if (baseId(reg.id) !== baseId(known.id)) continue;
+    // Mixed 32/64-bit links: the delta does not carry across widths.
+    if (addConstFlags(reg.id ^ known.id) === BPF_ADD_CONST) continue;
+    let next: RegState;
+    if ((!addConstFlags(reg.id) && !addConstFlags(known.id)) || reg.off === known.off) {
+      next = cloneReg(known);
+    } else {
+      // reg = known; reg += delta (keeping reg's own id and off)
+      next = cloneReg(known);
+      next.id = reg.id;
+      next.off = reg.off;
+      scalarAddConst(next, BigInt(reg.off) - BigInt(known.off));
+      if (addConstFlags(reg.id | known.id) & BPF_ADD_CONST32) zext32To64(next);
+      regBoundsSync(next);
+    }
+    if (e.isReg) f.regs[e.index] = next;
+    else f.stack[e.index]!.spilled = next;
   }
 }
 
@@ -226,6 +283,10 @@ export function checkCondJmp(env: Env, insn: Insn, idx: number): number {
     return idx + 1;
   }
   const thisSt = env.cur;
+  // Linked scalars are collected before the branch is pushed, so both branches use the set.
+  const linked: LinkedReg[] = [];
+  if (BPF_SRC(insn.code) === BPF_X && src.type === 'SCALAR_VALUE' && src.id) collectLinkedRegs(env, thisSt, src.id, linked);
+  if (dst.type === 'SCALAR_VALUE' && dst.id) collectLinkedRegs(env, thisSt, dst.id, linked);
   const otherSt = env.pushBranch(idx + insn.off + 1, idx);
   const otherRegs = otherSt.frames[otherSt.curframe]!.regs;
   if (BPF_SRC(insn.code) === BPF_X) {
@@ -238,12 +299,12 @@ export function checkCondJmp(env: Env, insn: Insn, idx: number): number {
     regSetMinMax(otherRegs[insn.dst]!, knownReg(BigInt(insn.imm)), dst, knownReg(BigInt(insn.imm)), op, is32);
   }
   if (BPF_SRC(insn.code) === BPF_X && src.type === 'SCALAR_VALUE' && src.id) {
-    syncLinkedRegs(thisSt, src);
-    syncLinkedRegs(otherSt, otherRegs[insn.src]!);
+    syncLinkedRegs(thisSt, regs[insn.src]!, linked);
+    syncLinkedRegs(otherSt, otherRegs[insn.src]!, linked);
   }
   if (dst.type === 'SCALAR_VALUE' && dst.id) {
-    syncLinkedRegs(thisSt, dst);
-    syncLinkedRegs(otherSt, otherRegs[insn.dst]!);
+    syncLinkedRegs(thisSt, regs[insn.dst]!, linked);
+    syncLinkedRegs(otherSt, otherRegs[insn.dst]!, linked);
   }
   // One pointer maybe-NULL, the other not: equality proves non-NULL.
   if (!is32 && BPF_SRC(insn.code) === BPF_X && dst.type !== 'SCALAR_VALUE' && src.type !== 'SCALAR_VALUE' && src.maybeNull !== dst.maybeNull) {

@@ -5,7 +5,7 @@
 import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX } from './scalar/types';
 import { tnumIsConst, tnumIsUnknown, tnumStr } from './scalar';
 import type { RegState } from './reg';
-import { regTypeStr } from './reg';
+import { addConstFlags, baseId, regTypeStr } from './reg';
 import type { FuncState } from './state';
 import { BPF_REG_SIZE, SLOT_CHAR, STACK_INVALID, STACK_SPILL } from './state';
 
@@ -54,7 +54,7 @@ export function regStateStr(r: RegState, frameno: number): string {
     if (tnumIsConst(r.varOff)) return s + snum(BigInt.asIntN(64, r.varOff.value) + BigInt(r.off));
   }
   const attrs: string[] = [];
-  if (r.id) attrs.push(`id=${r.id}`);
+  if (r.id) attrs.push(`id=${baseId(r.id)}` + (addConstFlags(r.id) ? (r.off >= 0 ? `+${r.off}` : `${r.off}`) : ''));
   if (r.refObjId) attrs.push(`ref_obj_id=${r.refObjId}`);
   if ((r.type === 'CONST_PTR_TO_MAP' || r.type === 'PTR_TO_MAP_VALUE' || r.type === 'PTR_TO_MAP_KEY') && r.map) {
     if (r.map.name) attrs.push(`map=${r.map.name}`);
@@ -100,7 +100,9 @@ export function frameStateStr(f: FuncState, regsFilter?: (i: number) => boolean,
  * rewind it (bpf_vlog_reset): at level 1 the log of every path that verified is dropped
  * when the next branch is popped, so what remains leads to the error. */
 export class VerifierLog {
-  private buf = '';
+  /** Chunks as written; rewinding drops or trims the last ones (no whole-log copies). */
+  private readonly parts: string[] = [];
+  private length = 0;
   constructor(readonly level: 0 | 1 | 2) {}
 
   get enabled(): boolean {
@@ -109,20 +111,28 @@ export class VerifierLog {
 
   /** log->end_pos */
   get endPos(): number {
-    return this.buf.length;
+    return this.length;
   }
 
   write(text: string): void {
-    this.buf += text;
+    this.parts.push(text);
+    this.length += text.length;
   }
 
   /** bpf_vlog_reset() */
   reset(pos: number): void {
-    if (pos < this.buf.length) this.buf = this.buf.slice(0, pos);
+    while (this.length > pos) {
+      const last = this.parts.pop()!;
+      this.length -= last.length;
+      if (this.length < pos) {
+        this.parts.push(last.slice(0, pos - this.length));
+        this.length = pos;
+      }
+    }
   }
 
   text(): string {
-    return this.buf;
+    return this.parts.join('');
   }
 }
 

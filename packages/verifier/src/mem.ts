@@ -3,6 +3,7 @@
 // arguments of helpers (check_helper_mem_access).
 import type { Insn } from '@bpfsim/isa';
 import {
+  BPF_MAP_TYPE,
   BPF_ADD,
   BPF_AND,
   BPF_CMPXCHG,
@@ -24,10 +25,10 @@ import type { Env } from './env';
 import { fail } from './env';
 import type { CtxField } from './prog-type';
 import type { RegState } from './reg';
-import { cloneReg, isPktPointer, knownReg, ptrReg, regTypeStr, unknownReg } from './reg';
+import { cloneReg, notInit, isPktPointer, knownReg, ptrReg, regTypeStr, unknownReg } from './reg';
 import { S64_MIN } from './scalar/types';
 import { coerceRegToSize, coerceRegToSizeSx, tnumAdd, tnumConst, tnumIsAligned, tnumIsConst, tnumStr } from './scalar';
-import { checkRegArg } from './regs';
+import { checkRegArg, isPointerValue } from './regs';
 import type { FuncState, StackSlot } from './state';
 import { BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, growStack, isSpilledReg, isSpilledScalarReg } from './state';
 import { BPF_MAX_VAR_OFF } from './alu';
@@ -36,7 +37,6 @@ export type AccessType = 'read' | 'write';
 const MAX_BPF_STACK = 512;
 const MAX_PACKET_OFF = 0xffff;
 
-const isPointerValue = (r: RegState): boolean => r.type !== 'SCALAR_VALUE';
 const registerIsNull = (r: RegState): boolean => r.type === 'SCALAR_VALUE' && tnumIsConst(r.varOff) && r.varOff.value === 0n;
 
 /** check_ptr_alignment(): only stack accesses are strict here (x86 has efficient unaligned access). */
@@ -121,8 +121,10 @@ function checkMemRegionAccess(env: Env, regno: number, off: number, size: number
 function checkMapValueAccess(env: Env, regno: number, off: number, size: number, t: AccessType, zeroSizeAllowed: boolean): void {
   const reg = env.regs[regno]!;
   const map = reg.map!;
-  const flags = map.flags ?? 0;
-  // BPF_F_RDONLY_PROG (1 << 7) / BPF_F_WRONLY_PROG (1 << 8): what programs may do.
+  // BPF_F_RDONLY_PROG (1 << 7) / BPF_F_WRONLY_PROG (1 << 8): what programs may do. Device
+  // maps set RDONLY_PROG themselves (dev_map_init_map): a lookup gives the ifindex, read-only.
+  const devmap = map.type === BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP || map.type === BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH;
+  const flags = (map.flags ?? 0) | (devmap ? 1 << 7 : 0);
   if (t === 'write' && flags & (1 << 7)) fail('EACCES', `write into map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
   if (t === 'read' && flags & (1 << 8)) fail('EACCES', `read from map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
   checkMemRegionAccess(env, regno, off, size, map.valueSize, zeroSizeAllowed);
@@ -178,10 +180,12 @@ function checkStackWithinBounds(env: Env, regno: number, off: number, size: numb
   }
   // Privileged loaders may read stack they never wrote (allow_uninit_stack).
   const minValid = t === 'write' || env.privileged ? -MAX_BPF_STACK : -state.stack.length * BPF_REG_SIZE;
-  const bad = minOff < BigInt(minValid) || minOff > -1n || maxOff > 0n;
-  if (bad) {
-    if (tnumIsConst(reg.varOff)) fail('EACCES', `invalid${extra} stack R${regno} off=${off} size=${size}`);
-    fail('EACCES', `invalid variable-offset${extra} stack R${regno} var_off=${tnumStr(reg.varOff)} off=${off} size=${size}`);
+  // check_stack_slot_within_bounds(): the start below the frame is EACCES; a start inside
+  // it that runs past the frame pointer is EINVAL.
+  const errno = minOff < BigInt(minValid) || minOff > -1n ? 'EACCES' : maxOff > 0n ? 'EINVAL' : undefined;
+  if (errno) {
+    if (tnumIsConst(reg.varOff)) fail(errno, `invalid${extra} stack R${regno} off=${off} size=${size}`);
+    fail(errno, `invalid variable-offset${extra} stack R${regno} var_off=${tnumStr(reg.varOff)} off=${off} size=${size}`);
   }
   growStack(state, Number(-minOff));
   // update_stack_depth(): the subprogram owning the frame needs this much stack.
@@ -199,6 +203,15 @@ function saveRegisterState(slot: StackSlot, reg: RegState, size: number): void {
   slot.spilled = cloneReg(reg);
   for (let i = BPF_REG_SIZE; i > BPF_REG_SIZE - size; i--) slot.slotType[i - 1] = STACK_SPILL;
   for (let i = BPF_REG_SIZE - size; i > 0; i--) if (slot.slotType[i - 1] !== STACK_ZERO) slot.slotType[i - 1] = STACK_MISC;
+}
+
+/** scrub_special_slot(): a data write over a spilled register turns the whole slot into
+ * plain data (every written-before byte MISC) and forgets the register. */
+function scrubSpecialSlot(slot: StackSlot): void {
+  if (slot.slotType[BPF_REG_SIZE - 1] === STACK_SPILL) {
+    for (let i = 0; i < BPF_REG_SIZE; i++) if (slot.slotType[i] !== STACK_INVALID) slot.slotType[i] = STACK_MISC;
+  }
+  slot.spilled = notInit();
 }
 
 /** check_stack_write_fixed_off() */
@@ -227,9 +240,7 @@ function stackWriteFixed(env: Env, state: FuncState, off: number, size: number, 
   }
   // A data write: any spilled register here is gone.
   let type = STACK_MISC;
-  slot.spilled = unknownReg();
-  slot.spilled.type = 'NOT_INIT';
-  if (slot.slotType.some((t) => t === STACK_SPILL)) for (let i = 0; i < BPF_REG_SIZE; i++) if (slot.slotType[i] === STACK_SPILL) slot.slotType[i] = STACK_MISC;
+  scrubSpecialSlot(slot);
   if ((valueReg && registerIsNull(valueReg)) || (!valueReg && isSt && insn.imm === 0)) type = STACK_ZERO;
   const first = -off - 1;
   for (let i = 0; i < size; i++) slot.slotType[(first - i) % BPF_REG_SIZE] = type;
@@ -248,8 +259,8 @@ function stackWriteVar(env: Env, state: FuncState, ptrRegno: number, off: number
     const slot = state.stack[spi]!;
     const st = slot.slotType[byte]!;
     if (writingZero && st === STACK_SPILL && isSpilledScalarReg(slot) && tnumIsConst(slot.spilled.varOff) && slot.spilled.varOff.value === 0n) continue;
-    slot.spilled = { ...slot.spilled, type: 'NOT_INIT' };
-    slot.slotType[byte] = writingZero && st === STACK_ZERO ? STACK_ZERO : STACK_MISC;
+    scrubSpecialSlot(slot);
+    slot.slotType[byte] = writingZero && slot.slotType[byte] === STACK_ZERO ? STACK_ZERO : STACK_MISC;
   }
 }
 
@@ -267,8 +278,9 @@ function stackReadFixed(env: Env, state: FuncState, off: number, size: number, d
     if (size !== BPF_REG_SIZE || spillSize !== BPF_REG_SIZE) {
       if (reg.type !== 'SCALAR_VALUE') fail('EACCES', 'invalid size of register fill');
       if (dstRegno < 0) return;
-      // bpf_stack_narrow_access_ok(): the fill reads the low bytes of the spill.
-      if (size <= spillSize && off % BPF_REG_SIZE === BPF_REG_SIZE - spillSize) {
+      // bpf_stack_narrow_access_ok(): on little-endian, a fill at the slot start reads the
+      // spill's low bytes.
+      if (size <= spillSize && off % BPF_REG_SIZE === 0) {
         const d = cloneReg(reg);
         const width = reg.umax === 0n ? 0 : reg.umax.toString(2).length;
         if (width > size * 8) d.id = 0;
@@ -328,16 +340,16 @@ export function checkMemAccess(env: Env, regno: number, off: number, size: numbe
     checkMemRegionAccess(env, regno, off, size, reg.map!.keySize, false);
     if (readInto) regs[valueRegno] = unknownReg();
   } else if (reg.type === 'PTR_TO_MAP_VALUE' && !reg.maybeNull) {
-    if (t === 'write' && valueReg && isPointerValue(valueReg) && !env.privileged) fail('EACCES', `R${valueRegno} leaks addr into map`);
+    if (t === 'write' && valueReg && isPointerValue(env, valueReg)) fail('EACCES', `R${valueRegno} leaks addr into map`);
     checkMapValueAccess(env, regno, off, size, t, false);
     if (readInto) regs[valueRegno] = unknownReg();
   } else if (reg.type === 'PTR_TO_MEM' && !reg.maybeNull) {
     if (t === 'write' && reg.rdonly) fail('EACCES', `R${regno} cannot write into ${regTypeStr(reg)}`);
-    if (t === 'write' && valueReg && isPointerValue(valueReg) && !env.privileged) fail('EACCES', `R${valueRegno} leaks addr into mem`);
+    if (t === 'write' && valueReg && isPointerValue(env, valueReg)) fail('EACCES', `R${valueRegno} leaks addr into mem`);
     checkMemRegionAccess(env, regno, off, size, reg.memSize, false);
     if (valueRegno >= 0 && (t === 'read' || reg.rdonly)) regs[valueRegno] = unknownReg();
   } else if (reg.type === 'PTR_TO_CTX') {
-    if (t === 'write' && valueReg && isPointerValue(valueReg) && !env.privileged) fail('EACCES', `R${valueRegno} leaks addr into ctx`);
+    if (t === 'write' && valueReg && isPointerValue(env, valueReg)) fail('EACCES', `R${valueRegno} leaks addr into ctx`);
     checkPtrOffReg(env, reg, regno, false);
     const f = ctxAccess(env, off, size, t, isLdsx);
     if (!f) fail('EACCES', `invalid bpf_context access off=${off} size=${size}`);
@@ -367,12 +379,15 @@ export function checkMemAccess(env: Env, regno: number, off: number, size: numbe
     }
   } else if (isPktPointer(reg)) {
     if (t === 'write' && !mayAccessPktData(env, 'write')) fail('EACCES', 'cannot write into packet');
-    if (t === 'write' && valueReg && isPointerValue(valueReg) && !env.privileged) fail('EACCES', `R${valueRegno} leaks addr into packet`);
+    if (t === 'write' && valueReg && isPointerValue(env, valueReg)) fail('EACCES', `R${valueRegno} leaks addr into packet`);
     checkPacketAccess(env, regno, off, size, false);
     if (readInto) regs[valueRegno] = unknownReg();
-  } else if ((reg.type === 'PTR_TO_SOCKET' || reg.type === 'PTR_TO_SOCK_COMMON' || reg.type === 'PTR_TO_TCP_SOCK') && !reg.maybeNull) {
+  } else if ((reg.type === 'PTR_TO_SOCKET' || reg.type === 'PTR_TO_SOCK_COMMON' || reg.type === 'PTR_TO_TCP_SOCK' || reg.type === 'PTR_TO_XDP_SOCK') && !reg.maybeNull) {
     if (t === 'write') fail('EACCES', `R${regno} cannot write into ${regTypeStr(reg)}`);
     checkSockAccess(env, regno, off, size);
+    if (valueRegno >= 0) regs[valueRegno] = unknownReg();
+  } else if (reg.type === 'CONST_PTR_TO_MAP') {
+    checkPtrToMapAccess(env, regno, off, t);
     if (valueRegno >= 0) regs[valueRegno] = unknownReg();
   } else {
     fail('EACCES', `R${regno} invalid mem access '${regTypeStr(reg)}'`);
@@ -384,14 +399,83 @@ export function checkMemAccess(env: Env, regno: number, off: number, size: numbe
   }
 }
 
-/** check_sock_access(): struct bpf_sock fields a socket pointer may read. */
+/** The kernel struct behind each map type (map->ops->map_btf_id). */
+const MAP_STRUCT: Record<number, string> = {
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_HASH]: 'bpf_htab',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_HASH]: 'bpf_htab',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_LRU_HASH]: 'bpf_htab',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_LRU_PERCPU_HASH]: 'bpf_htab',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_HASH_OF_MAPS]: 'bpf_htab',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY]: 'bpf_array',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_PERCPU_ARRAY]: 'bpf_array',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY]: 'bpf_array',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_PERF_EVENT_ARRAY]: 'bpf_array',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_CGROUP_ARRAY]: 'bpf_array',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_ARRAY_OF_MAPS]: 'bpf_array',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_LPM_TRIE]: 'lpm_trie',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_STACK_TRACE]: 'bpf_stack_map',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP]: 'bpf_dtab',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH]: 'bpf_dtab',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKMAP]: 'bpf_stab',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKHASH]: 'bpf_shtab',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_CPUMAP]: 'bpf_cpu_map',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_XSKMAP]: 'xsk_map',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_QUEUE]: 'bpf_queue_stack',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_STACK]: 'bpf_queue_stack',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_RINGBUF]: 'bpf_ringbuf_map',
+  [BPF_MAP_TYPE.BPF_MAP_TYPE_BLOOM_FILTER]: 'bpf_bloom_filter',
+};
+
+/** check_ptr_to_map_access(): reading the kernel's map struct through a map pointer.
+ * Linux types the result from its BTF; bpfsim has no kernel BTF, so every field reads as
+ * an unknown scalar and offsets are not checked against the struct's size. */
+function checkPtrToMapAccess(env: Env, regno: number, off: number, t: AccessType): void {
+  const map = env.regs[regno]!.map!;
+  const name = MAP_STRUCT[map.type];
+  if (!name) fail('ENOTSUPP', `map_ptr access not supported for map type ${map.type}`);
+  if (!env.privileged) fail('EPERM', `'struct ${name}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`);
+  if (off < 0) fail('EACCES', `R${regno} is ${name} invalid negative access: off=${off}`);
+  if (t !== 'read') fail('EACCES', `only read from ${name} is supported`);
+}
+
+/** bpf_sock_is_valid_access() over struct bpf_sock (80 bytes): u32 fields; the IP
+ * addresses and dst_port (a __be16 with 2 bytes of padding) also allow narrow loads. */
+function bpfSockValid(off: number, size: number): boolean {
+  if (off < 0 || off >= 80 || off % size !== 0) return false;
+  const narrow = (fieldSize: number): boolean => size <= fieldSize && (size & (size - 1)) === 0;
+  if (off >= 24 && off < 44) return narrow(4); // src_ip4, src_ip6[4]
+  if (off >= 52 && off < 72) return narrow(4); // dst_ip4, dst_ip6[4]
+  if (off === 72 || off === 76 || off === 4 || off === 8 || off === 12 || off === 44) return narrow(4); // state, rx_queue_mapping, family, type, protocol, src_port
+  if (off === 48 || off === 49) return narrow(size === 4 ? 4 : 2); // dst_port
+  if (off === 50 || off === 51) return false; // padding
+  return size === 4;
+}
+
+/** check_sock_access(): what a socket pointer may read, by its type. */
 function checkSockAccess(env: Env, regno: number, off: number, size: number): void {
   const reg = env.regs[regno]!;
   if (reg.smin < 0n) fail('EACCES', `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
-  // struct bpf_sock is 80 bytes; bpf_sock_common_is_valid_access allows the fields up to
-  // dst_port for sock_common; the full struct for sockets.
-  const limit = reg.type === 'PTR_TO_SOCK_COMMON' ? 28 : 80;
-  if (off < 0 || off + size > limit || off % size !== 0) fail('EACCES', `invalid ${regTypeStr(reg)} access off=${off} size=${size}`);
+  let valid: boolean;
+  switch (reg.type) {
+    case 'PTR_TO_SOCK_COMMON':
+      // bpf_sock_common_is_valid_access(): type .. priority are not in sock_common.
+      valid = !(off >= 8 && off < 24) && bpfSockValid(off, size);
+      break;
+    case 'PTR_TO_SOCKET':
+      valid = bpfSockValid(off, size);
+      break;
+    case 'PTR_TO_TCP_SOCK':
+      // struct bpf_tcp_sock: u32 fields, bytes_received and bytes_acked are u64.
+      valid = off >= 0 && off < 112 && off % size === 0 && size === (off === 80 || off === 88 ? 8 : 4);
+      break;
+    case 'PTR_TO_XDP_SOCK':
+      // struct bpf_xdp_sock: queue_id
+      valid = off >= 0 && off < 4 && off % size === 0 && size === 4;
+      break;
+    default:
+      valid = false;
+  }
+  if (!valid) fail('EACCES', `R${regno} invalid ${regTypeStr(reg)} access off=${off} size=${size}`);
 }
 
 /** __check_ptr_off_reg(): ctx (and other) pointers are used unmodified. */
@@ -464,19 +548,19 @@ export function checkHelperMemAccess(env: Env, regno: number, size: number, t: A
   }
 }
 
-/** check_load_mem(): LDX. */
-export function checkLoad(env: Env, insn: Insn): void {
+/** check_load_mem(): LDX (and load-acquire, whose alignment is always strict). */
+export function checkLoad(env: Env, insn: Insn, strictOnce = false): void {
   checkRegArg(env, insn.src, 'src');
   checkRegArg(env, insn.dst, 'dst_no_mark');
   const size = bpfSizeBytes(BPF_SIZE(insn.code));
-  checkMemAccess(env, insn.src, insn.off, size, 'read', insn.dst, false, BPF_MODE(insn.code) === BPF_MEMSX, insn);
+  checkMemAccess(env, insn.src, insn.off, size, 'read', insn.dst, strictOnce, BPF_MODE(insn.code) === BPF_MEMSX, insn);
 }
 
-/** check_store_reg(): STX MEM. */
-export function checkStoreReg(env: Env, insn: Insn): void {
+/** check_store_reg(): STX MEM (and store-release, strictly aligned). */
+export function checkStoreReg(env: Env, insn: Insn, strictOnce = false): void {
   checkRegArg(env, insn.src, 'src');
   checkRegArg(env, insn.dst, 'src');
-  checkMemAccess(env, insn.dst, insn.off, bpfSizeBytes(BPF_SIZE(insn.code)), 'write', insn.src, false, false, insn);
+  checkMemAccess(env, insn.dst, insn.off, bpfSizeBytes(BPF_SIZE(insn.code)), 'write', insn.src, strictOnce, false, insn);
 }
 
 /** ST MEM: a store of an immediate. */
@@ -486,9 +570,15 @@ export function checkStoreImm(env: Env, insn: Insn): void {
   checkMemAccess(env, insn.dst, insn.off, bpfSizeBytes(BPF_SIZE(insn.code)), 'write', -1, false, false, insn);
 }
 
-/** check_atomic(): read-modify-write, load-acquire and store-release. */
+/** atomic_ptr_type_ok(): atomics work on memory, not on ctx, packets or sockets. */
+function atomicPtrTypeOk(reg: RegState): boolean {
+  return !['PTR_TO_CTX', 'PTR_TO_PACKET', 'PTR_TO_PACKET_META', 'PTR_TO_SOCKET', 'PTR_TO_SOCK_COMMON', 'PTR_TO_TCP_SOCK'].includes(reg.type);
+}
+
+/** check_atomic(): read-modify-write (check_atomic_rmw), load-acquire and store-release. */
 export function checkAtomic(env: Env, insn: Insn): void {
-  const size = BPF_SIZE(insn.code);
+  // The plain load/store an acquire/release performs, on the same registers.
+  const plain = { ...insn, code: (insn.code & ~0xe0) | BPF_MEM, imm: 0 } as Insn;
   switch (insn.imm) {
     case BPF_ADD:
     case BPF_ADD | BPF_FETCH:
@@ -500,34 +590,45 @@ export function checkAtomic(env: Env, insn: Insn): void {
     case BPF_XOR | BPF_FETCH:
     case BPF_XCHG:
     case BPF_CMPXCHG:
-      break;
-    case BPF_LOAD_ACQ:
-      if (size === BPF_DW && !env.privileged) break;
-      checkLoad(env, { ...insn, code: (insn.code & ~0xe0) | BPF_MEM, imm: 0 } as Insn);
+      return checkAtomicRmw(env, insn);
+    case BPF_LOAD_ACQ: {
+      checkLoad(env, plain, true);
+      const src = env.regs[insn.src]!;
+      if (!atomicPtrTypeOk(src)) fail('EACCES', `BPF_ATOMIC loads from R${insn.src} ${regTypeStr(src)} is not allowed`);
       return;
-    case BPF_STORE_REL:
-      checkStoreReg(env, { ...insn, code: (insn.code & ~0xe0) | BPF_MEM, imm: 0 } as Insn);
+    }
+    case BPF_STORE_REL: {
+      checkStoreReg(env, plain, true);
+      const dst = env.regs[insn.dst]!;
+      if (!atomicPtrTypeOk(dst)) fail('EACCES', `BPF_ATOMIC stores into R${insn.dst} ${regTypeStr(dst)} is not allowed`);
       return;
+    }
     default:
       fail('EINVAL', `BPF_ATOMIC uses invalid atomic opcode ${insn.imm.toString(16).padStart(2, '0')}`);
   }
-  // check_atomic_rmw()
+}
+
+/** check_atomic_rmw() */
+function checkAtomicRmw(env: Env, insn: Insn): void {
+  const size = BPF_SIZE(insn.code);
   if (size !== BPF_W && size !== BPF_DW) fail('EINVAL', 'invalid atomic operand size');
   checkRegArg(env, insn.src, 'src');
   checkRegArg(env, insn.dst, 'src');
   if (insn.imm === BPF_CMPXCHG) {
     checkRegArg(env, 0, 'src');
-    if (isPointerValue(env.regs[0]!)) fail('EACCES', 'R0 leaks addr into mem');
+    if (isPointerValue(env, env.regs[0]!)) fail('EACCES', 'R0 leaks addr into mem');
   }
-  if (isPointerValue(env.regs[insn.src]!)) fail('EACCES', `R${insn.src} leaks addr into mem`);
+  if (isPointerValue(env, env.regs[insn.src]!)) fail('EACCES', `R${insn.src} leaks addr into mem`);
   const dst = env.regs[insn.dst]!;
-  if (dst.type !== 'PTR_TO_STACK' && dst.type !== 'PTR_TO_MAP_VALUE' && dst.type !== 'PTR_TO_MEM' && dst.type !== 'PTR_TO_BTF_ID' && dst.type !== 'SCALAR_VALUE') {
-    fail('EACCES', `BPF_ATOMIC stores into R${insn.dst} ${regTypeStr(dst)} is not allowed`);
+  if (!atomicPtrTypeOk(dst)) fail('EACCES', `BPF_ATOMIC stores into R${insn.dst} ${regTypeStr(dst)} is not allowed`);
+  let loadReg = -1;
+  if (insn.imm & BPF_FETCH) {
+    loadReg = insn.imm === BPF_CMPXCHG ? 0 : insn.src;
+    checkRegArg(env, loadReg, 'dst');
   }
   const bytes = bpfSizeBytes(size);
-  const fetchReg = insn.imm === BPF_CMPXCHG ? 0 : insn.src;
-  const loadReg = insn.imm & BPF_FETCH ? fetchReg : -1;
-  // The read first (into the fetch register), then the write.
-  checkMemAccess(env, insn.dst, insn.off, bytes, 'read', loadReg, true, false, insn);
+  // The read, then again into the fetch register (the fill), then the write.
+  checkMemAccess(env, insn.dst, insn.off, bytes, 'read', -1, true, false, insn);
+  if (loadReg >= 0) checkMemAccess(env, insn.dst, insn.off, bytes, 'read', loadReg, true, false, insn);
   checkMemAccess(env, insn.dst, insn.off, bytes, 'write', -1, true, false, insn);
 }

@@ -7,7 +7,7 @@
 // insn_processed can be higher on programs whose branches differ only in scalars Linux
 // proves irrelevant.
 import type { Checkpoint, Env } from './env';
-import { BPF_COMPLEXITY_LIMIT_STATES, fail } from './env';
+import { BPF_COMPLEXITY_LIMIT_STATES, VerifyError } from './env';
 import { frameStateStr } from './log';
 import type { RegState } from './reg';
 import { unknownReg } from './reg';
@@ -206,10 +206,9 @@ export function isStateVisited(env: Env, insnIdx: number): boolean {
     if (sl.branches > 0) {
       // A state on the current path: reaching it again unchanged is an infinite loop.
       if (statesMaybeLooping(sl.state, cur) && statesEqual(env, sl.state, cur, 'EXACT')) {
-        env.verbose(`infinite loop detected at insn ${insnIdx}\n`);
-        env.verbose(`cur state:${frameStateStr(env.frame)}\n`);
-        env.verbose(`old state:${frameStateStr(sl.state.frames[cur.curframe]!)}\n`);
-        fail('EINVAL', `infinite loop detected at insn ${insnIdx}`);
+        const sentence = `infinite loop detected at insn ${insnIdx}`;
+        env.verbose(`${sentence}\ncur state:${frameStateStr(env.frame)}\nold state:${frameStateStr(sl.state.frames[cur.curframe]!)}\n`);
+        throw new VerifyError('EINVAL', sentence, true, true);
       }
       if (env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.insnProcessed - env.prevInsnProcessed < 100) addNewState = false;
     } else if (statesEqual(env, sl.state, cur, 'NOT_EXACT')) {

@@ -19,9 +19,20 @@ export type RegType =
   | 'PTR_TO_SOCKET'
   | 'PTR_TO_SOCK_COMMON'
   | 'PTR_TO_TCP_SOCK'
+  | 'PTR_TO_XDP_SOCK'
   | 'PTR_TO_MEM'
   | 'PTR_TO_FUNC'
   | 'PTR_TO_BTF_ID';
+
+/** Flags in a scalar's id: it equals the register with the base id plus `off`
+ * (BPF_ADD_CONST64 after a 64-bit add, BPF_ADD_CONST32 after a 32-bit one). */
+export const BPF_ADD_CONST64 = 0x80000000;
+export const BPF_ADD_CONST32 = 0x40000000;
+export const BPF_ADD_CONST = 0xc0000000;
+/** id & ~BPF_ADD_CONST */
+export const baseId = (id: number): number => id & 0x3fffffff;
+/** id & BPF_ADD_CONST */
+export const addConstFlags = (id: number): number => (id & BPF_ADD_CONST) >>> 0;
 
 /** reg_type_str()'s names. */
 const TYPE_STR: Record<RegType, string> = {
@@ -38,6 +49,7 @@ const TYPE_STR: Record<RegType, string> = {
   PTR_TO_SOCKET: 'sock',
   PTR_TO_SOCK_COMMON: 'sock_common',
   PTR_TO_TCP_SOCK: 'tcp_sock',
+  PTR_TO_XDP_SOCK: 'xdp_sock',
   PTR_TO_MEM: 'mem',
   PTR_TO_FUNC: 'func',
   PTR_TO_BTF_ID: 'ptr_',
@@ -60,7 +72,7 @@ export interface RegState extends ScalarBounds {
   /** PTR_TO_PACKET: bytes after the pointer proven to be inside the packet. */
   range: number;
   /** CONST_PTR_TO_MAP, PTR_TO_MAP_VALUE, PTR_TO_MAP_KEY */
-  map?: MapInfo;
+  map: MapInfo | undefined;
   /** PTR_TO_MEM: its size. */
   memSize: number;
   /** PTR_TO_STACK: the frame it points into. */
@@ -71,43 +83,83 @@ export interface RegState extends ScalarBounds {
   precise: boolean;
 }
 
-const base = (): Omit<RegState, keyof ScalarBounds> => ({
-  type: 'NOT_INIT',
-  maybeNull: false,
-  rdonly: false,
-  ringbuf: false,
-  off: 0,
-  id: 0,
-  refObjId: 0,
-  range: 0,
-  memSize: 0,
-  frameno: 0,
-  subprogno: 0,
-  precise: false,
-});
+/** One literal with every field, so all registers share a shape (spreads are slow here). */
+function make(type: RegType, b: ScalarBounds): RegState {
+  return {
+    type,
+    maybeNull: false,
+    rdonly: false,
+    ringbuf: false,
+    off: 0,
+    id: 0,
+    refObjId: 0,
+    range: 0,
+    map: undefined,
+    memSize: 0,
+    frameno: 0,
+    subprogno: 0,
+    precise: false,
+    varOff: b.varOff,
+    smin: b.smin,
+    smax: b.smax,
+    umin: b.umin,
+    umax: b.umax,
+    s32min: b.s32min,
+    s32max: b.s32max,
+    u32min: b.u32min,
+    u32max: b.u32max,
+  };
+}
+
+const UNKNOWN: ScalarBounds = unknownScalar();
+const ZERO: ScalarBounds = knownScalar(0n);
 
 /** __mark_reg_not_init(): an uninitialised register. */
 export function notInit(): RegState {
-  return { ...base(), ...unknownScalar() };
+  return make('NOT_INIT', UNKNOWN);
 }
 
 /** __mark_reg_unknown(): a scalar about which nothing is known. */
 export function unknownReg(): RegState {
-  return { ...base(), ...unknownScalar(), type: 'SCALAR_VALUE' };
+  return make('SCALAR_VALUE', UNKNOWN);
 }
 
 /** A scalar with a known value (taken mod 2^64). */
 export function knownReg(v: bigint): RegState {
-  return { ...base(), ...knownScalar(v), type: 'SCALAR_VALUE' };
+  return make('SCALAR_VALUE', v === 0n ? ZERO : knownScalar(v));
 }
 
 /** __mark_reg_known_zero() with a pointer type: a fresh pointer at offset 0. */
 export function ptrReg(type: RegType, extra: Partial<RegState> = {}): RegState {
-  return { ...base(), ...knownScalar(0n), type, ...extra };
+  return Object.assign(make(type, ZERO), extra);
 }
 
+/** A copy; the tnum is immutable (every tnum operation returns a new one), so it is shared. */
 export function cloneReg(r: RegState): RegState {
-  return { ...r, varOff: { ...r.varOff } };
+  return {
+    type: r.type,
+    maybeNull: r.maybeNull,
+    rdonly: r.rdonly,
+    ringbuf: r.ringbuf,
+    off: r.off,
+    id: r.id,
+    refObjId: r.refObjId,
+    range: r.range,
+    map: r.map,
+    memSize: r.memSize,
+    frameno: r.frameno,
+    subprogno: r.subprogno,
+    precise: r.precise,
+    varOff: r.varOff,
+    smin: r.smin,
+    smax: r.smax,
+    umin: r.umin,
+    umax: r.umax,
+    s32min: r.s32min,
+    s32max: r.s32max,
+    u32min: r.u32min,
+    u32max: r.u32max,
+  };
 }
 
 /** reg_type_str(): `map_value_or_null`, `rdonly_mem`, `fp`, … */

@@ -1,6 +1,7 @@
 // Register operand checks shared by every instruction: check_reg_arg() and the marks.
 import type { Env } from './env';
 import { fail } from './env';
+import type { RegState } from './reg';
 import { knownReg, unknownReg } from './reg';
 
 export type RegArgType = 'src' | 'dst' | 'dst_no_mark';
@@ -30,3 +31,9 @@ export function markRegConstZero(env: Env, regno: number): void {
 
 /** mark_reg_not_init() for r0-r5 after a call (caller_saved). */
 export const CALLER_SAVED = [0, 1, 2, 3, 4, 5];
+
+/** is_pointer_value(): a pointer where only scalars may go; privileged loads may leak
+ * pointers (allow_ptr_leaks), so for them nothing counts. */
+export function isPointerValue(env: Env, reg: RegState): boolean {
+  return !env.privileged && reg.type !== 'SCALAR_VALUE';
+}

@@ -3,7 +3,7 @@
 import type { Insn } from '@bpfsim/isa';
 import { BPF_CALL, BPF_JMP, LD_IMM64, formatKernelInsn } from '@bpfsim/isa';
 import type { VerifyOptions, VerifyResult } from './api';
-import { addSubprogs, checkCfg, checkSubprogs, resolvePseudoLdImm64 } from './cfg';
+import { addSubprogs, checkAbnormalReturn, checkCfg, checkSubprogs, resolvePseudoLdImm64 } from './cfg';
 import { checkMaxStackDepth, doCheck, verificationStats } from './check';
 import { Env, VerifyError } from './env';
 import { helperProto } from './helper-protos';
@@ -39,6 +39,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
   try {
     addSubprogs(env);
     checkSubprogs(env);
+    checkAbnormalReturn(env);
     resolvePseudoLdImm64(env);
     checkCfg(env);
     const scc = computeScc(insns);
@@ -49,7 +50,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
   } catch (e) {
     if (!(e instanceof VerifyError)) throw e;
     error = e;
-    env.verbose(e.sentence + '\n');
+    if (!e.logged) env.verbose(e.sentence + (e.newline ? '\n' : ''));
   }
   if (env.log.enabled) env.verbose(verificationStats(env));
   const base = { insnProcessed: env.insnProcessed, log: env.log.text() };

@@ -128,7 +128,8 @@ Examples:
     .action((file: string, flags: VerifyFlags) => {
       if (flags.batch) return batch(io, file, flags);
       const level = LEVELS[flags.logLevel]!;
-      const unit = readProgramUnit(io, file, { hex: !!flags.hex });
+      // The verifier judges malformed instructions itself, with the kernel's words.
+      const unit = readProgramUnit(io, file, { hex: !!flags.hex, validate: false });
       for (const w of unit.warnings) io.stderr(w + '\n');
       const typeName = flags.progType ?? unit.section;
       if (!typeName) throw new UsageError('--prog-type is required (or a .section directive naming the type)');
@@ -197,7 +198,7 @@ function batch(io: Io, file: string, flags: VerifyFlags): void {
       if ((typeof v.progType !== 'string' && typeof v.progType !== 'number') || typeof v.insns !== 'string') {
         throw new UsageError(`${where}: expected {"id", "progType", "insns": hex, "attachType"?, "maps"?}`);
       }
-      const insns: Insn[] = decode(parseHexBytes(v.insns, `${where} insns`));
+      const insns: Insn[] = decode(parseHexBytes(v.insns, `${where} insns`), { validate: false });
       const level = typeof v.logLevel === 'number' && (v.logLevel === 1 || v.logLevel === 2) ? v.logLevel : 0;
       const r = verify(insns, {
         progType: typeof v.progType === 'number' ? v.progType : progTypeNumber(v.progType),
