@@ -26,9 +26,11 @@ import type { Env } from './env';
 import { fail } from './env';
 import type { RegState } from './reg';
 import { BPF_ADD_CONST32, BPF_ADD_CONST64, addConstFlags, cloneReg, isPktPointer, knownReg, regTypeStr, unknownReg } from './reg';
-import { S64_MAX, S64_MIN, U64_MAX } from './scalar/types';
+import { S64_MAX, S64_MIN, U64_MAX, asIntN, big } from './scalar/types';
 import {
   coerceRegToSizeSx,
+  forkableMinusOneOrZero,
+  markKnown32,
   coerceSubregToSizeSx,
   mark32Unbounded,
   regBoundsSync,
@@ -66,10 +68,17 @@ export function checkAluOp(env: Env, insn: Insn): void {
     }
     checkRegArg(env, insn.dst, 'src');
     if (isPointerValue(env, regs[insn.dst]!)) fail('EACCES', `R${insn.dst} pointer arithmetic prohibited`);
-    if (op === BPF_NEG && regs[insn.dst]!.type === 'SCALAR_VALUE') {
+    if ((op === BPF_NEG || op === BPF_END) && regs[insn.dst]!.type === 'SCALAR_VALUE') {
       checkRegArg(env, insn.dst, 'dst_no_mark');
       const d = regs[insn.dst]!;
-      const why = scalarAlu(d, d, BPF_NEG, cls === BPF_ALU, 0);
+      const end = op === BPF_END ? { toLe: BPF_SRC(insn.code) === BPF_TO_LE, imm: insn.imm as 16 | 32 | 64 } : undefined;
+      // A swap or truncation (scalar_byte_swap) and a negation (which starts from
+      // __mark_reg_known(dst, 0)) break the register's links; le64 is a no-op and keeps them.
+      if (!end || cls === BPF_ALU64 || !end.toLe || end.imm !== 64) {
+        d.id = 0;
+        d.off = 0;
+      }
+      const why = scalarAlu(d, d, op, cls === BPF_ALU, 0, undefined, end);
       if (why) fail('EINVAL', why);
     } else {
       checkRegArg(env, insn.dst, 'dst');
@@ -104,7 +113,7 @@ export function checkAluOp(env: Env, insn: Insn): void {
             markRegUnknown(env, insn.dst);
             return;
           }
-          const noSext = src.umax < 1n << BigInt(insn.off - 1);
+          const noSext = src.umax < 1n << big(insn.off - 1);
           if (noSext) assignScalarId(env, src);
           const d = cloneReg(src);
           if (!noSext) d.id = 0;
@@ -122,7 +131,7 @@ export function checkAluOp(env: Env, insn: Insn): void {
           d = cloneReg(src);
           if (!fits) d.id = 0;
         } else {
-          const noSext = src.umax < 1n << BigInt(insn.off - 1);
+          const noSext = src.umax < 1n << big(insn.off - 1);
           if (noSext) assignScalarId(env, src);
           d = cloneReg(src);
           if (!noSext) d.id = 0;
@@ -134,7 +143,7 @@ export function checkAluOp(env: Env, insn: Insn): void {
       }
     } else {
       // r = imm: a known constant (sign-extended for ALU64, zero-extended for ALU).
-      regs[insn.dst] = knownReg(cls === BPF_ALU64 ? BigInt(insn.imm) : BigInt(insn.imm >>> 0));
+      regs[insn.dst] = knownReg(cls === BPF_ALU64 ? big(insn.imm) : big(insn.imm >>> 0));
     }
     return;
   }
@@ -196,18 +205,37 @@ function adjustRegMinMaxVals(env: Env, insn: Insn): void {
       return;
     }
   } else {
-    src = knownReg(BigInt(insn.imm));
+    src = knownReg(big(insn.imm));
     if (dst.type !== 'SCALAR_VALUE') {
       adjustPtrMinMaxVals(env, insn, dst, src);
       return;
     }
   }
   const srcCopy = cloneReg(src);
+  if ((op === BPF_AND || op === BPF_OR) && tnumIsConst(src.varOff)) maybeForkScalars(env, insn, dst);
   // alu32 links need dst's range before the operation zero-extends it.
   const dstUmax = dst.umax;
   const why = scalarAlu(dst, srcCopy, op, alu32, insn.off);
   if (why) fail('EINVAL', why);
   linkAddConst(env, insn, dst, src, alu32, dstUmax);
+}
+
+/** maybe_fork_scalars(): a scalar known to be -1 or 0 (a typical mask) is split into two
+ * paths, one per value, so `mask & x` keeps full precision; the 0 path re-runs this
+ * instruction later. */
+function maybeForkScalars(env: Env, insn: Insn, dst: RegState): void {
+  const kind = forkableMinusOneOrZero(dst);
+  if (!kind) return;
+  const branch = env.pushBranch(env.insnIdx, env.insnIdx);
+  const other = branch.frames[branch.curframe]!.regs[insn.dst]!;
+  if (kind === 'alu32') {
+    markKnown32(other, 0n);
+    markKnown32(dst, U64_MAX);
+  } else {
+    branch.frames[branch.curframe]!.regs[insn.dst] = { ...knownReg(0n), type: 'SCALAR_VALUE' };
+    const minusOne = knownReg(U64_MAX);
+    Object.assign(dst, { ...minusOne, id: 0, refObjId: 0 });
+  }
 }
 
 /** The tail of adjust_reg_min_max_vals(): `r1 = r2; r1 += 4` keeps r1 linked to r2 with
@@ -225,9 +253,9 @@ function linkAddConst(env: Env, insn: Insn, dst: RegState, src: RegState, alu32:
     return;
   }
   const val = alu32 ? src.varOff.value & 0xffffffffn : src.varOff.value;
-  if (!alu32 && (BigInt.asIntN(64, val) < -(1n << 31n) || BigInt.asIntN(64, val) > (1n << 31n) - 1n)) return clear();
+  if (!alu32 && (asIntN(64, val) < -(1n << 31n) || asIntN(64, val) > (1n << 31n) - 1n)) return clear();
   if (alu32 && dstUmax > 0xffffffffn) return clear();
-  let off = Number(BigInt.asIntN(32, val));
+  let off = Number(asIntN(32, val));
   if (op === BPF_SUB) {
     if (off === -0x80000000) return clear();
     off = -off;
@@ -242,8 +270,8 @@ function checkRegSaneOffset(reg: RegState, type: string): void {
   const known = tnumIsConst(reg.varOff);
   const val = reg.varOff.value;
   const smin = reg.smin;
-  const max = BigInt(BPF_MAX_VAR_OFF);
-  if (known && (BigInt.asIntN(64, val) >= max || BigInt.asIntN(64, val) <= -max)) fail('EINVAL', `math between ${type} pointer and ${BigInt.asIntN(64, val)} is not allowed`);
+  const max = big(BPF_MAX_VAR_OFF);
+  if (known && (asIntN(64, val) >= max || asIntN(64, val) <= -max)) fail('EINVAL', `math between ${type} pointer and ${asIntN(64, val)} is not allowed`);
   if (reg.off >= BPF_MAX_VAR_OFF || reg.off <= -BPF_MAX_VAR_OFF) fail('EINVAL', `${type} pointer offset ${reg.off} is not allowed`);
   if (smin === S64_MIN) fail('EINVAL', `math between ${type} pointer and register with unbounded min value is not allowed`);
   if (smin >= max || smin <= -max) fail('EINVAL', `value ${smin} makes ${type} pointer be out of bounds`);

@@ -11,7 +11,7 @@ import { helperProto } from './helper-protos';
 import { checkHelperMemAccess, checkMemAccess, checkPacketAccess, checkPtrOffReg } from './mem';
 import type { RegState } from './reg';
 import { isPktPointer, notInit, ptrReg, regTypeStr, unknownReg } from './reg';
-import { S64_MAX, S64_MIN } from './scalar/types';
+import { S64_MAX, S64_MIN, asIntN, big } from './scalar/types';
 import { tnumIsConst } from './scalar';
 import { checkRegArg } from './regs';
 import type { FuncState } from './state';
@@ -107,7 +107,7 @@ function checkMemSize(env: Env, regno: number, zeroOk: boolean, t: 'read' | 'wri
 function constantMapKey(env: Env, key: RegState, keySize: number): bigint | undefined {
   if (!env.privileged || key.type !== 'PTR_TO_STACK' || !tnumIsConst(key.varOff)) return undefined;
   const f = env.frameOf(key);
-  const stackOff = key.off + Number(BigInt.asIntN(64, key.varOff.value));
+  const stackOff = key.off + Number(asIntN(64, key.varOff.value));
   const slot = -stackOff - 1;
   const spi = Math.floor(slot / BPF_REG_SIZE);
   const off = slot % BPF_REG_SIZE;
@@ -372,7 +372,7 @@ export function checkHelperCall(env: Env, insn: Insn, idx: number): void {
       r0 = notInit();
       break;
     case 'map_value_or_null': {
-      const elide = BPF_FUNC_NAMES[id] === 'map_lookup_elem' && meta.map && (meta.map.type === M.BPF_MAP_TYPE_ARRAY || meta.map.type === M.BPF_MAP_TYPE_PERCPU_ARRAY) && meta.constMapKey >= 0n && meta.constMapKey < BigInt(meta.map.maxEntries);
+      const elide = BPF_FUNC_NAMES[id] === 'map_lookup_elem' && meta.map && (meta.map.type === M.BPF_MAP_TYPE_ARRAY || meta.map.type === M.BPF_MAP_TYPE_PERCPU_ARRAY) && meta.constMapKey >= 0n && meta.constMapKey < big(meta.map.maxEntries);
       // (A map-in-map's result becomes the inner map once checked: mark_ptr_not_null_reg.)
       r0 = ptrReg('PTR_TO_MAP_VALUE', { map: meta.map, maybeNull: !elide });
       break;
@@ -450,7 +450,7 @@ export function checkReturnCode(env: Env): void {
   const range = env.prog.returnRange?.(env.attachType);
   if (!range) return;
   if (r0.type !== 'SCALAR_VALUE') fail('EINVAL', `At program exit the register R0 is not a known value (${regTypeStr(r0)})`);
-  if (r0.smin < BigInt(range[0]) || r0.smax > BigInt(range[1])) {
+  if (r0.smin < big(range[0]) || r0.smax > big(range[1])) {
     let s = 'At program exit the register R0 has';
     let unknown = true;
     if (r0.smin > S64_MIN) {

@@ -73,7 +73,14 @@ export function addSubprogs(env: Env): void {
   env.insns.forEach((ins, i) => {
     if (!isPseudoCall(ins) && !isPseudoFunc(ins) && !(ins.code === (BPF_JMP | BPF_CALL) && ins.src === BPF_PSEUDO_KFUNC_CALL)) return;
     if (!env.privileged) fail('EPERM', 'loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN');
-    if (ins.src === BPF_PSEUDO_KFUNC_CALL) fail('EINVAL', 'calling kernel functions is not supported by bpfsim');
+    if (ins.src === BPF_PSEUDO_KFUNC_CALL) {
+      // add_kfunc_call(): bpfsim's kernel BTF describes no kernel functions, so every
+      // kfunc id is "not a function" (ids from module BTF, off != 0, have no BTF at all).
+      if (!env.gplCompatible) fail('EINVAL', 'cannot call kernel function from non-GPL compatible program');
+      if (!ins.imm && !ins.off) return;
+      if (ins.off) fail('EINVAL', 'failed to find BTF for kernel function');
+      fail('EINVAL', `kernel btf_id ${ins.imm >>> 0} is not a function`);
+    }
     const t = i + ins.imm + 1;
     if (t < 0 || t >= n) fail('EINVAL', 'call to invalid destination');
     starts.add(t);

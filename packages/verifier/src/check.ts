@@ -45,6 +45,7 @@ import { isStateVisited, updateBranchCounts } from './prune';
 import { knownReg, notInit, ptrReg, unknownReg } from './reg';
 import { CALLER_SAVED, checkRegArg } from './regs';
 import { newFrame } from './state';
+import { big } from './scalar/types';
 
 const MAX_BPF_STACK = 512;
 const MAX_CALL_FRAMES = 8;
@@ -64,8 +65,8 @@ function checkLdImm(env: Env, insn: Insn, idx: number): void {
   checkRegArg(env, insn.dst, 'dst');
   const regs = env.regs;
   if (insn.src === 0) {
-    const hi = BigInt(env.insns[idx + 1]!.imm >>> 0);
-    regs[insn.dst] = knownReg((hi << 32n) | BigInt(insn.imm >>> 0));
+    const hi = big(env.insns[idx + 1]!.imm >>> 0);
+    regs[insn.dst] = knownReg((hi << 32n) | big(insn.imm >>> 0));
     return;
   }
   if (insn.src === BPF_PSEUDO_FUNC) fail('EINVAL', 'missing btf func_info');
@@ -136,7 +137,13 @@ function doCheckInsn(env: Env): Step {
         env.insnIdx = target;
         return 'next';
       }
-      if (insn.src === BPF_PSEUDO_KFUNC_CALL) fail('EINVAL', 'calling kernel functions is not supported by bpfsim');
+      if (insn.src === BPF_PSEUDO_KFUNC_CALL) {
+        // check_kfunc_call(): only the kfunc id 0 gets here (add_kfunc_call refused the
+        // others); it is left for fixup_kfunc_call to refuse if it is not dead code.
+        env.markRegScratched(0);
+        env.insnIdx++;
+        return 'next';
+      }
       checkHelperCall(env, insn, idx);
       env.markRegScratched(0);
     } else if (op === BPF_JA) {
@@ -261,4 +268,13 @@ export function verificationStats(env: Env): string {
     `processed ${env.insnProcessed} insns (limit ${BPF_COMPLEXITY_LIMIT_INSNS}) max_states_per_insn ${env.maxStatesPerInsn} ` +
     `total_states ${env.totalStates} peak_states ${env.peakStates} mark_read 0\n`
   );
+}
+
+/** fixup_kfunc_call(): a kfunc call with id 0 that survived dead-code removal. */
+export function checkKfuncZeroCalls(env: Env): void {
+  env.insns.forEach((insn, i) => {
+    if (insn.code === (BPF_JMP | BPF_CALL) && insn.src === BPF_PSEUDO_KFUNC_CALL && env.aux[i]!.seen) {
+      fail('EINVAL', 'invalid kernel function call not eliminated in verifier pass');
+    }
+  });
 }

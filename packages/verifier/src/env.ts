@@ -7,6 +7,7 @@ import type { ProgTypeDescriptor } from './prog-type';
 import type { RegState } from './reg';
 import type { FuncState, VerifierState } from './state';
 import { cloneState } from './state';
+import { big } from './scalar/types';
 
 /** A check that failed: the errno BPF_PROG_LOAD returns and the log's error sentence. */
 export class VerifyError extends Error {
@@ -115,8 +116,8 @@ export class Env {
       const map = this.insnMaps.get(i);
       if (!map) return undefined;
       const maps = [...new Set(this.insnMaps.values())];
-      const base = 0xffff888100000000n + BigInt(maps.indexOf(map)) * 0x10000n;
-      const off = this.insns[i]!.src === 2 || this.insns[i]!.src === 6 ? BigInt(this.insns[i + 1]!.imm >>> 0) : 0n;
+      const base = 0xffff888100000000n + big(maps.indexOf(map)) * 0x10000n;
+      const off = this.insns[i]!.src === 2 || this.insns[i]!.src === 6 ? big(this.insns[i + 1]!.imm >>> 0) : 0n;
       return `0x${(base + (off ? 0x100n + off : 0n)).toString(16)}`;
     },
   };

@@ -28,6 +28,7 @@ import { flipOpcode, isBranchTaken, regBoundsSync, regSetMinMax, scalarAddConst,
 import { isSpilledReg } from './state';
 import { checkRegArg } from './regs';
 import type { VerifierState } from './state';
+import { big } from './scalar/types';
 
 const MAX_PACKET_OFF = 0xffff;
 /** Negative packet ranges: the pointer is beyond pkt_end, or at it. */
@@ -95,7 +96,7 @@ function branchTaken(a: RegState, b: RegState, op: number, is32: boolean): numbe
 /** find_good_pkt_pointers(): copies of `dst` (same id) are proven in range up to its offset. */
 function findGoodPktPointers(st: VerifierState, dst: RegState, rightOpen: boolean): void {
   if (dst.off < 0 || (dst.off === 0 && rightOpen)) return;
-  if (dst.umax > BigInt(MAX_PACKET_OFF) || dst.umax + BigInt(dst.off) > BigInt(MAX_PACKET_OFF)) return;
+  if (dst.umax > big(MAX_PACKET_OFF) || dst.umax + big(dst.off) > big(MAX_PACKET_OFF)) return;
   const newRange = dst.off + (rightOpen ? 1 : 0);
   for (const r of allRegs(st)) if (r.type === dst.type && r.id === dst.id) r.range = Math.max(r.range, newRange);
 }
@@ -241,7 +242,7 @@ function syncLinkedRegs(st: VerifierState, known: RegState, set: readonly Linked
       next = cloneReg(known);
       next.id = reg.id;
       next.off = reg.off;
-      scalarAddConst(next, BigInt(reg.off) - BigInt(known.off));
+      scalarAddConst(next, big(reg.off) - big(known.off));
       if (addConstFlags(reg.id | known.id) & BPF_ADD_CONST32) zext32To64(next);
       regBoundsSync(next);
     }
@@ -270,7 +271,7 @@ export function checkCondJmp(env: Env, insn: Insn, idx: number): number {
     if (!(isPktPointerAny(dst) && isPktPointerAny(src)) && src.type !== 'SCALAR_VALUE' && !env.privileged) fail('EACCES', `R${insn.src} pointer comparison prohibited`);
   } else {
     if (insn.src !== 0) fail('EINVAL', 'BPF_JMP/JMP32 uses reserved fields');
-    src = knownReg(BigInt(insn.imm));
+    src = knownReg(big(insn.imm));
   }
   const is32 = BPF_CLASS(insn.code) === BPF_JMP32;
   const pred = branchTaken(dst, src, op, is32);
@@ -296,7 +297,7 @@ export function checkCondJmp(env: Env, insn: Insn, idx: number): number {
       else regSetMinMax(otherRegs[insn.dst]!, otherRegs[insn.src]!, dst, src, op, is32);
     }
   } else if (dst.type === 'SCALAR_VALUE') {
-    regSetMinMax(otherRegs[insn.dst]!, knownReg(BigInt(insn.imm)), dst, knownReg(BigInt(insn.imm)), op, is32);
+    regSetMinMax(otherRegs[insn.dst]!, knownReg(big(insn.imm)), dst, knownReg(big(insn.imm)), op, is32);
   }
   if (BPF_SRC(insn.code) === BPF_X && src.type === 'SCALAR_VALUE' && src.id) {
     syncLinkedRegs(thisSt, regs[insn.src]!, linked);

@@ -2,7 +2,7 @@
 // `N: (code) text`, register/stack state lines `R1=ctx() R10=fp0 fp-8=mmmmmmmm`, and the
 // error sentences. Level 1 prints each processed instruction and changed state; level 2
 // also prints the whole state at each branch ("from X to Y:").
-import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX } from './scalar/types';
+import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX, asUintN, asIntN, big } from './scalar/types';
 import { tnumIsConst, tnumIsUnknown, tnumStr } from './scalar';
 import type { RegState } from './reg';
 import { addConstFlags, baseId, regTypeStr } from './reg';
@@ -11,11 +11,11 @@ import { BPF_REG_SIZE, SLOT_CHAR, STACK_INVALID, STACK_SPILL } from './state';
 
 /** Values that print in decimal (is_unum_decimal / is_snum_decimal). */
 const unum = (v: bigint): string => (v <= 65535n ? `${v}` : `0x${v.toString(16)}`);
-const snum = (v: bigint): string => (v >= -32768n && v <= 32767n ? `${v}` : `0x${BigInt.asUintN(64, v).toString(16)}`);
+const snum = (v: bigint): string => (v >= -32768n && v <= 32767n ? `${v}` : `0x${asUintN(64, v).toString(16)}`);
 
 /** print_scalar_ranges(): the bounds that say something, equal ones merged (`smin=smin32=0`). */
 function scalarRanges(r: RegState): string[] {
-  const s32hex = (v: bigint): bigint => (v >= -32768n && v <= 32767n ? v : BigInt.asUintN(32, v));
+  const s32hex = (v: bigint): bigint => (v >= -32768n && v <= 32767n ? v : asUintN(32, v));
   const m = [
     { name: 'smin', val: r.smin, omit: r.smin === S64_MIN },
     { name: 'smax', val: r.smax, omit: r.smax === S64_MAX },
@@ -47,11 +47,11 @@ function scalarRanges(r: RegState): string[] {
 
 /** print_reg_state() */
 export function regStateStr(r: RegState, frameno: number): string {
-  if (r.type === 'SCALAR_VALUE' && tnumIsConst(r.varOff)) return (r.precise ? 'P' : '') + snum(BigInt.asIntN(64, r.varOff.value));
+  if (r.type === 'SCALAR_VALUE' && tnumIsConst(r.varOff)) return (r.precise ? 'P' : '') + snum(asIntN(64, r.varOff.value));
   let s = (r.type === 'SCALAR_VALUE' && r.precise ? 'P' : '') + regTypeStr(r);
   if (r.type === 'PTR_TO_STACK') {
     if (frameno !== r.frameno) s += `[${r.frameno}]`;
-    if (tnumIsConst(r.varOff)) return s + snum(BigInt.asIntN(64, r.varOff.value) + BigInt(r.off));
+    if (tnumIsConst(r.varOff)) return s + snum(asIntN(64, r.varOff.value) + big(r.off));
   }
   const attrs: string[] = [];
   if (r.id) attrs.push(`id=${baseId(r.id)}` + (addConstFlags(r.id) ? (r.off >= 0 ? `+${r.off}` : `${r.off}`) : ''));
@@ -60,11 +60,11 @@ export function regStateStr(r: RegState, frameno: number): string {
     if (r.map.name) attrs.push(`map=${r.map.name}`);
     attrs.push(`ks=${r.map.keySize},vs=${r.map.valueSize}`);
   }
-  if (r.type !== 'SCALAR_VALUE' && r.off) attrs.push(`off=${snum(BigInt(r.off))}`);
-  if (r.type === 'PTR_TO_PACKET' || r.type === 'PTR_TO_PACKET_META') attrs.push(`r=${unum(BigInt(r.range))}`);
-  if (r.type === 'PTR_TO_MEM') attrs.push(`sz=${unum(BigInt(r.memSize))}`);
+  if (r.type !== 'SCALAR_VALUE' && r.off) attrs.push(`off=${snum(big(r.off))}`);
+  if (r.type === 'PTR_TO_PACKET' || r.type === 'PTR_TO_PACKET_META') attrs.push(`r=${unum(big(r.range))}`);
+  if (r.type === 'PTR_TO_MEM') attrs.push(`sz=${unum(big(r.memSize))}`);
   if (tnumIsConst(r.varOff)) {
-    if (r.varOff.value) attrs.push(`imm=${snum(BigInt.asIntN(64, r.varOff.value))}`);
+    if (r.varOff.value) attrs.push(`imm=${snum(asIntN(64, r.varOff.value))}`);
   } else {
     attrs.push(...scalarRanges(r));
     if (!tnumIsUnknown(r.varOff)) attrs.push(`var_off=${tnumStr(r.varOff)}`);

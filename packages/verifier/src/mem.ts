@@ -26,7 +26,7 @@ import { fail } from './env';
 import type { CtxField } from './prog-type';
 import type { RegState } from './reg';
 import { cloneReg, notInit, isPktPointer, knownReg, ptrReg, regTypeStr, unknownReg } from './reg';
-import { S64_MIN } from './scalar/types';
+import { S64_MIN, asIntN, big } from './scalar/types';
 import { coerceRegToSize, coerceRegToSizeSx, tnumAdd, tnumConst, tnumIsAligned, tnumIsConst, tnumStr } from './scalar';
 import { checkRegArg, isPointerValue } from './regs';
 import type { FuncState, StackSlot } from './state';
@@ -47,8 +47,8 @@ function checkPtrAlignment(env: Env, reg: RegState, off: number, size: number, s
     case 'PTR_TO_PACKET':
     case 'PTR_TO_PACKET_META': {
       if (!strict || size === 1) return;
-      const regOff = tnumAdd(reg.varOff, tnumConst(BigInt(2 + reg.off + off)));
-      if (!tnumIsAligned(regOff, BigInt(size))) fail('EACCES', `misaligned packet access off 2+${tnumStr(reg.varOff)}+${reg.off}+${off} size ${size}`);
+      const regOff = tnumAdd(reg.varOff, tnumConst(big(2 + reg.off + off)));
+      if (!tnumIsAligned(regOff, big(size))) fail('EACCES', `misaligned packet access off 2+${tnumStr(reg.varOff)}+${reg.off}+${off} size ${size}`);
       return;
     }
     case 'PTR_TO_MAP_KEY':
@@ -75,14 +75,14 @@ function checkPtrAlignment(env: Env, reg: RegState, off: number, size: number, s
       break;
   }
   if (!strict || size === 1) return;
-  const regOff = tnumAdd(reg.varOff, tnumConst(BigInt(reg.off + off)));
-  if (!tnumIsAligned(regOff, BigInt(size))) fail('EACCES', `misaligned ${desc}access off ${tnumStr(reg.varOff)}+${reg.off}+${off} size ${size}`);
+  const regOff = tnumAdd(reg.varOff, tnumConst(big(reg.off + off)));
+  if (!tnumIsAligned(regOff, big(size))) fail('EACCES', `misaligned ${desc}access off ${tnumStr(reg.varOff)}+${reg.off}+${off} size ${size}`);
 }
 
 /** __check_mem_access(): [off, off + size) inside [0, memSize). */
 function checkMemRange(env: Env, regno: number, off: bigint, size: number, memSize: number, zeroSizeAllowed: boolean): string | undefined {
   const sizeOk = size > 0 || (size === 0 && zeroSizeAllowed);
-  if (off >= 0n && sizeOk && off + BigInt(size) <= BigInt(memSize)) return undefined;
+  if (off >= 0n && sizeOk && off + big(size) <= big(memSize)) return undefined;
   const reg = env.regs[regno]!;
   switch (reg.type) {
     case 'PTR_TO_MAP_KEY':
@@ -101,15 +101,15 @@ function checkMemRange(env: Env, regno: number, off: bigint, size: number, memSi
 /** check_mem_region_access(): a region access with a possibly variable offset. */
 function checkMemRegionAccess(env: Env, regno: number, off: number, size: number, memSize: number, zeroSizeAllowed: boolean): void {
   const reg = env.regs[regno]!;
-  const o = BigInt(off);
-  if (reg.smin < 0n && (reg.smin === S64_MIN || BigInt.asIntN(32, o + reg.smin) !== o + reg.smin || reg.smin + o < 0n))
+  const o = big(off);
+  if (reg.smin < 0n && (reg.smin === S64_MIN || asIntN(32, o + reg.smin) !== o + reg.smin || reg.smin + o < 0n))
     fail('EACCES', `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
   let why = checkMemRange(env, regno, reg.smin + o, size, memSize, zeroSizeAllowed);
   if (why) {
     env.verbose(why + '\n');
     fail('EACCES', `R${regno} min value is outside of the allowed memory range`);
   }
-  if (reg.umax >= BigInt(BPF_MAX_VAR_OFF)) fail('EACCES', `R${regno} unbounded memory access, make sure to bounds check any such access`);
+  if (reg.umax >= big(BPF_MAX_VAR_OFF)) fail('EACCES', `R${regno} unbounded memory access, make sure to bounds check any such access`);
   why = checkMemRange(env, regno, reg.umax + o, size, memSize, zeroSizeAllowed);
   if (why) {
     env.verbose(why + '\n');
@@ -134,7 +134,7 @@ function checkMapValueAccess(env: Env, regno: number, off: number, size: number,
 export function checkPacketAccess(env: Env, regno: number, off: number, size: number, zeroSizeAllowed: boolean): void {
   const reg = env.regs[regno]!;
   if (reg.smin < 0n) fail('EACCES', `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
-  const why = reg.range < 0 ? 'range' : checkMemRange(env, regno, BigInt(off), size, reg.range, zeroSizeAllowed);
+  const why = reg.range < 0 ? 'range' : checkMemRange(env, regno, big(off), size, reg.range, zeroSizeAllowed);
   if (why) {
     if (why !== 'range') env.verbose(why + '\n');
     fail(reg.range < 0 ? 'EINVAL' : 'EACCES', `R${regno} offset is outside of the packet`);
@@ -171,18 +171,18 @@ function checkStackWithinBounds(env: Env, regno: number, off: number, size: numb
   let minOff: bigint;
   let maxOff: bigint;
   if (tnumIsConst(reg.varOff)) {
-    minOff = BigInt.asIntN(64, reg.varOff.value) + BigInt(off);
-    maxOff = minOff + BigInt(size);
+    minOff = asIntN(64, reg.varOff.value) + big(off);
+    maxOff = minOff + big(size);
   } else {
-    if (reg.smax >= BigInt(BPF_MAX_VAR_OFF) || reg.smin <= -BigInt(BPF_MAX_VAR_OFF)) fail('EACCES', `invalid unbounded variable-offset${extra} stack R${regno}`);
-    minOff = reg.smin + BigInt(off);
-    maxOff = reg.smax + BigInt(off) + BigInt(size);
+    if (reg.smax >= big(BPF_MAX_VAR_OFF) || reg.smin <= -big(BPF_MAX_VAR_OFF)) fail('EACCES', `invalid unbounded variable-offset${extra} stack R${regno}`);
+    minOff = reg.smin + big(off);
+    maxOff = reg.smax + big(off) + big(size);
   }
   // Privileged loaders may read stack they never wrote (allow_uninit_stack).
   const minValid = t === 'write' || env.privileged ? -MAX_BPF_STACK : -state.stack.length * BPF_REG_SIZE;
   // check_stack_slot_within_bounds(): the start below the frame is EACCES; a start inside
   // it that runs past the frame pointer is EINVAL.
-  const errno = minOff < BigInt(minValid) || minOff > -1n ? 'EACCES' : maxOff > 0n ? 'EINVAL' : undefined;
+  const errno = minOff < big(minValid) || minOff > -1n ? 'EACCES' : maxOff > 0n ? 'EINVAL' : undefined;
   if (errno) {
     if (tnumIsConst(reg.varOff)) fail(errno, `invalid${extra} stack R${regno} off=${off} size=${size}`);
     fail(errno, `invalid variable-offset${extra} stack R${regno} var_off=${tnumStr(reg.varOff)} off=${off} size=${size}`);
@@ -229,7 +229,7 @@ function stackWriteFixed(env: Env, state: FuncState, off: number, size: number, 
     return;
   }
   if (!valueReg && off % BPF_REG_SIZE === 0 && isSt && env.privileged) {
-    saveRegisterState(slot, knownReg(BigInt(insn.imm)), size);
+    saveRegisterState(slot, knownReg(big(insn.imm)), size);
     return;
   }
   if (valueReg && valueReg.type !== 'SCALAR_VALUE' && valueReg.type !== 'NOT_INIT') {
@@ -367,13 +367,13 @@ export function checkMemAccess(env: Env, regno: number, off: number, size: numbe
     if (t === 'read') {
       if (valueRegno < 0 && !tnumIsConst(reg.varOff))
         fail('EACCES', `variable offset stack pointer cannot be passed into helper function; var_off=${tnumStr(reg.varOff)} off=${off} size=${size}`);
-      if (tnumIsConst(reg.varOff)) stackReadFixed(env, state, off + Number(BigInt.asIntN(64, reg.varOff.value)), size, valueRegno);
+      if (tnumIsConst(reg.varOff)) stackReadFixed(env, state, off + Number(asIntN(64, reg.varOff.value)), size, valueRegno);
       else {
         checkStackRangeInitialized(env, regno, off, size, false, 'read', false);
         markRegStackRead(env, state, Number(reg.smin) + off, Number(reg.smax) + off + size, valueRegno);
       }
     } else if (tnumIsConst(reg.varOff)) {
-      stackWriteFixed(env, state, off + Number(BigInt.asIntN(64, reg.varOff.value)), size, valueReg, insn);
+      stackWriteFixed(env, state, off + Number(asIntN(64, reg.varOff.value)), size, valueReg, insn);
     } else {
       stackWriteVar(env, state, regno, off, size, valueReg, insn);
     }
@@ -493,7 +493,7 @@ export function checkStackRangeInitialized(env: Env, regno: number, off: number,
   checkStackWithinBounds(env, regno, off, size, t);
   let minOff: number;
   let maxOff: number;
-  if (tnumIsConst(reg.varOff)) minOff = maxOff = Number(BigInt.asIntN(64, reg.varOff.value)) + off;
+  if (tnumIsConst(reg.varOff)) minOff = maxOff = Number(asIntN(64, reg.varOff.value)) + off;
   else {
     if (!env.privileged) fail('EACCES', `R${regno} variable offset stack access prohibited for !root, var_off=${tnumStr(reg.varOff)}`);
     rawMode = false;

@@ -10,7 +10,7 @@ import type { Checkpoint, Env } from './env';
 import { BPF_COMPLEXITY_LIMIT_STATES, VerifyError } from './env';
 import { frameStateStr } from './log';
 import type { RegState } from './reg';
-import { unknownReg } from './reg';
+import { addConstFlags, baseId, unknownReg } from './reg';
 import type { FuncState, StackSlot, VerifierState } from './state';
 import { BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, cloneState } from './state';
 import type { Tnum } from './scalar/types';
@@ -35,9 +35,15 @@ class IdMap {
     }
     return seen === curId;
   }
-  /** check_scalar_ids(): a scalar without an id gets a fresh one, unique to it. */
+  /** check_scalar_ids(): an old scalar without an id relied on no link; a current one
+   * without an id gets a fresh one, so two unlinked registers cannot pass for a linked
+   * pair. A linked-with-delta id must map consistently with its base id too. */
   checkScalar(oldId: number, curId: number): boolean {
-    return this.check(oldId || ++this.tmp, curId || ++this.tmp);
+    if (!oldId) return true;
+    curId = curId || ++this.tmp;
+    if (!this.check(oldId, curId)) return false;
+    if (addConstFlags(oldId)) return this.check(baseId(oldId), baseId(curId));
+    return true;
   }
 }
 
@@ -100,14 +106,22 @@ function regsafe(o: RegState, c: RegState, idmap: IdMap, exact: ExactLevel): boo
   if (o.type !== c.type || o.maybeNull !== c.maybeNull || o.rdonly !== c.rdonly || o.ringbuf !== c.ringbuf) return false;
   switch (o.type) {
     case 'SCALAR_VALUE':
-      return rangeWithin(o, c) && tnumIn(o.varOff, c.varOff) && idmap.checkScalar(o.id, c.id);
+      // BPF_ADD_CONST32 and 64 link differently: the flags must match exactly; linked
+      // offsets too.
+      if (o.id && addConstFlags(o.id) !== addConstFlags(c.id)) return false;
+      if (addConstFlags(o.id) && o.off !== c.off) return false;
+      if (!idmap.checkScalar(o.id, c.id)) return false;
+      return rangeWithin(o, c) && tnumIn(o.varOff, c.varOff);
     case 'PTR_TO_MAP_KEY':
     case 'PTR_TO_MAP_VALUE':
     case 'PTR_TO_MEM':
       return sameHead(o, c) && rangeWithin(o, c) && tnumIn(o.varOff, c.varOff) && idmap.check(o.id, c.id) && idmap.check(o.refObjId, c.refObjId);
     case 'PTR_TO_PACKET_META':
     case 'PTR_TO_PACKET':
-      if (o.range > c.range) return false;
+      // A negative range marks "at/beyond pkt_end" ([BEYOND|AT]_PKT_END): exact match only.
+      if (o.range < 0 || c.range < 0) {
+        if (o.range !== c.range) return false;
+      } else if (o.range > c.range) return false;
       if (o.off !== c.off) return false;
       if (!idmap.check(o.id, c.id)) return false;
       return rangeWithin(o, c) && tnumIn(o.varOff, c.varOff);

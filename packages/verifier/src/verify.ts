@@ -4,7 +4,7 @@ import type { Insn } from '@bpfsim/isa';
 import { BPF_CALL, BPF_JMP, LD_IMM64, formatKernelInsn } from '@bpfsim/isa';
 import type { VerifyOptions, VerifyResult } from './api';
 import { addSubprogs, checkAbnormalReturn, checkCfg, checkSubprogs, resolvePseudoLdImm64 } from './cfg';
-import { checkMaxStackDepth, doCheck, verificationStats } from './check';
+import { checkKfuncZeroCalls, checkMaxStackDepth, doCheck, verificationStats } from './check';
 import { Env, VerifyError } from './env';
 import { helperProto } from './helper-protos';
 import { computeLiveRegs, computeScc } from './live';
@@ -47,6 +47,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
     if (env.log.level >= 2) env.verbose(liveRegsTable(env, scc));
     doCheck(env);
     checkMaxStackDepth(env);
+    checkKfuncZeroCalls(env);
   } catch (e) {
     if (!(e instanceof VerifyError)) throw e;
     error = e;

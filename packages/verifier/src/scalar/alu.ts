@@ -1,11 +1,13 @@
 // Scalar-with-scalar ALU operations on the abstract domain: adjust_scalar_min_max_vals()
-// and its scalar{,32}_min_max_*() helpers, plus the scalar cases of BPF_MOV in
-// check_alu_op(). Like the kernel, each 64-bit instruction also tracks the 32-bit bounds,
-// and each 32-bit instruction computes both then zero-extends.
+// and its scalar{,32}_min_max_*() helpers (with scalar_byte_swap() for BPF_END, as of
+// Linux 6.18.35), plus the scalar cases of BPF_MOV in check_alu_op(). Like the kernel,
+// each 64-bit instruction also tracks the 32-bit bounds, and each 32-bit instruction
+// computes both then zero-extends.
 import {
   BPF_ADD,
   BPF_AND,
   BPF_ARSH,
+  BPF_END,
   BPF_LSH,
   BPF_MUL,
   BPF_NEG,
@@ -15,9 +17,10 @@ import {
   BPF_XOR,
 } from '@bpfsim/isa';
 import type { ScalarBounds } from './types';
-import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX } from './types';
+import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX, asUintN, asIntN, big } from './types';
 import {
   cloneBounds,
+  coerceRegToSize,
   coerceRegToSizeSx,
   coerceSubregToSizeSx,
   copyBounds,
@@ -26,6 +29,7 @@ import {
   mark64Unbounded,
   markKnown,
   markKnown32,
+  markUnbounded,
   markUnknown,
   regBoundsSync,
   update32Bounds,
@@ -36,6 +40,9 @@ import {
   tnumAdd,
   tnumAnd,
   tnumArshift,
+  tnumBswap16,
+  tnumBswap32,
+  tnumBswap64,
   tnumIsConst,
   tnumLshift,
   tnumMul,
@@ -48,10 +55,10 @@ import {
   tnumXor,
 } from './tnum';
 
-const u64 = (x: bigint): bigint => BigInt.asUintN(64, x);
-const s64 = (x: bigint): bigint => BigInt.asIntN(64, x);
-const u32 = (x: bigint): bigint => BigInt.asUintN(32, x);
-const s32 = (x: bigint): bigint => BigInt.asIntN(32, x);
+const u64 = (x: bigint): bigint => asUintN(64, x);
+const s64 = (x: bigint): bigint => asIntN(64, x);
+const u32 = (x: bigint): bigint => asUintN(32, x);
+const s32 = (x: bigint): bigint => asIntN(32, x);
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
@@ -60,7 +67,7 @@ const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
  * the exact result did not fit.
  */
 function wrapped(exact: bigint, bits: 32 | 64, signed: boolean): [bigint, boolean] {
-  const r = signed ? BigInt.asIntN(bits, exact) : BigInt.asUintN(bits, exact);
+  const r = signed ? asIntN(bits, exact) : asUintN(bits, exact);
   return [r, r !== exact];
 }
 
@@ -332,11 +339,15 @@ export function scalar32MinMaxLsh(dst: ScalarBounds, src: ScalarBounds): void {
 
 /** mirrors __scalar64_min_max_lsh() */
 function scalar64MinMaxLshBounds(dst: ScalarBounds, uminVal: bigint, umaxVal: bigint): void {
-  // `x << 32 s>> 32` is how compilers sign-extend a subregister, so <<32 of a non-negative
-  // s32 range keeps signed bounds.
-  const by32 = uminVal === 32n && umaxVal === 32n;
-  dst.smax = by32 && dst.s32max >= 0n ? dst.s32max << 32n : S64_MAX;
-  dst.smin = by32 && dst.s32min >= 0n ? dst.s32min << 32n : S64_MIN;
+  // `x << 32 s>> 32` is how compilers sign-extend a subregister. Since 6.18.35 any s32
+  // range carries over (negative ones too): shifting left by exactly 32 flips no sign.
+  if (uminVal === 32n && umaxVal === 32n) {
+    dst.smax = dst.s32max << 32n;
+    dst.smin = dst.s32min << 32n;
+  } else {
+    dst.smax = S64_MAX;
+    dst.smin = S64_MIN;
+  }
   if (dst.umax > 1n << (63n - umaxVal)) {
     dst.umin = 0n;
     dst.umax = U64_MAX;
@@ -411,12 +422,72 @@ export function scalarMinMaxArsh(dst: ScalarBounds, src: ScalarBounds): void {
   updateBounds(dst);
 }
 
+// ---- byte swap (BPF_END) ----
+
+/**
+ * mirrors scalar_byte_swap() (Linux 6.18.35) on a little-endian machine, for
+ * `BPF_END | (alu64 ? BPF_ALU64 : BPF_ALU) | (toLe ? BPF_TO_LE : BPF_TO_BE)` with `imm` bits:
+ * bswap (alu64) and to_be always swap; to_le only truncates (16/32) or does nothing (64).
+ * The bounds are then reset and left for reg_bounds_sync() to rebuild from var_off, which
+ * adjust_scalar_min_max_vals() does after this (scalarAlu() with BPF_END does it all).
+ *
+ * Returns `mutated`: whether the kernel clears dst's scalar id here (`dst_reg->id = 0`),
+ * which the caller does, since ids live outside ScalarBounds.
+ */
+export function scalarByteSwap(dst: ScalarBounds, alu64: boolean, toLe: boolean, imm: 16 | 32 | 64): boolean {
+  // CONFIG_CPU_BIG_ENDIAN is off: bpfsim models a little-endian machine.
+  const isBigEndian = false;
+  const needBswap = alu64 || toLe === isBigEndian;
+  const mutated = needBswap || imm === 16 || imm === 32;
+  if (needBswap) {
+    if (imm === 16) dst.varOff = tnumBswap16(dst.varOff);
+    else if (imm === 32) dst.varOff = tnumBswap32(dst.varOff);
+    else if (imm === 64) dst.varOff = tnumBswap64(dst.varOff);
+    // the swap scrambles the ranges: they are re-derived from the new tnum
+    markUnbounded(dst);
+  }
+  // bswap16/32 (and to_le16/32) truncate to the swapped size
+  if (imm === 16 || imm === 32) coerceRegToSize(dst, imm / 8);
+  return mutated;
+}
+
+// ---- maybe_fork_scalars() ----
+
+/**
+ * The first test of maybe_fork_scalars() (Linux 6.18.35): whether dst is exactly {-1, 0}
+ * as an s64 ('alu64') or, failing that, as an s32 ('alu32'). For BPF_AND and BPF_OR whose
+ * source has a constant 64-bit tnum (tnumIsConst(src.varOff), even for ALU32), the kernel
+ * then splits the path in two before computing. That needs the verifier's branch stack,
+ * so it is the caller's; doing it just before scalarAlu() is exact, since nothing in
+ * adjust_scalar_min_max_vals() comes before it for AND/OR. The caller:
+ *   1. pushes a copy of the current state at this same instruction
+ *      (push_stack(env, insn_idx, insn_idx, false)), whose dst is then made 0:
+ *      __mark_reg_known() ('alu64', markKnown(b, 0n)) or __mark_reg32_known() ('alu32',
+ *      markKnown32(b, 0n));
+ *   2. makes the current dst -1 the same way (markKnown(b, -1n), with the id/off clearing
+ *      of __mark_reg_known(); or markKnown32(b, -1n), which keeps the id);
+ *   3. calls scalarAlu() on the current state; the pushed copy re-runs the instruction.
+ */
+export function forkableMinusOneOrZero(dst: ScalarBounds): 'alu64' | 'alu32' | undefined {
+  if (dst.smin === -1n && dst.smax === 0n) return 'alu64';
+  if (dst.s32min === -1n && dst.s32max === 0n) return 'alu32';
+  return undefined;
+}
+
 // ---- the dispatcher ----
+
+/** The fields of a BPF_END instruction that scalarAlu() needs for op BPF_END. */
+export interface ByteSwapInsn {
+  /** BPF_SRC(code) === BPF_TO_LE (also true for the ALU64 bswap, whose source bit is 0) */
+  toLe: boolean;
+  /** insn->imm: the swapped width in bits */
+  imm: 16 | 32 | 64;
+}
 
 /**
  * mirrors is_safe_to_compute_dst_reg_range(): whether adjust_scalar_min_max_vals() computes
  * a result range, or just makes dst unknown (div, mod, and shifts by anything but a known
- * amount below the width, in Linux 6.18).
+ * amount below the width, in Linux 6.18.35; BPF_END is tracked since 6.18.35).
  */
 export function isSafeToComputeDstRegRange(src: ScalarBounds, op: number, alu32: boolean): boolean {
   const bitness = alu32 ? 32n : 64n;
@@ -431,6 +502,7 @@ export function isSafeToComputeDstRegRange(src: ScalarBounds, op: number, alu32:
     case BPF_XOR:
     case BPF_OR:
     case BPF_MUL:
+    case BPF_END:
       return true;
     case BPF_LSH:
     case BPF_RSH:
@@ -443,15 +515,23 @@ export function isSafeToComputeDstRegRange(src: ScalarBounds, op: number, alu32:
 }
 
 /**
- * mirrors adjust_scalar_min_max_vals(): dst = dst <op> src for two scalars, in place.
- * `op` is BPF_OP(code); `off` is the instruction's off (1 = sdiv/smod, which 6.18 like
- * div/mod does not track). src is read as a copy first, as the kernel passes it by value,
- * so dst and src may be the same object (BPF_NEG passes dst as both).
+ * mirrors adjust_scalar_min_max_vals() (Linux 6.18.35): dst = dst <op> src for two
+ * scalars, in place. `op` is BPF_OP(code); `alu32` is BPF_CLASS(code) != BPF_ALU64; `off`
+ * is the instruction's off (1 = sdiv/smod, which 6.18 like div/mod does not track). src is
+ * read as a copy first, as the kernel passes it by value, so dst and src may be the same
+ * object (BPF_NEG and BPF_END pass dst as both).
  *
  * The only error the kernel can raise here is sanitize_val_alu()'s for ADD/SUB, which
  * depends on per-instruction state (insn_aux_data) outside this domain; a caller that
  * models it passes `sanitize`, called where the kernel calls it, and its message is
- * returned. Otherwise the result is always undefined.
+ * returned. Otherwise the result is always undefined. (maybe_fork_scalars()'s push_stack()
+ * error is the caller's too: see forkableMinusOneOrZero(), which the caller checks and
+ * acts on before calling this.)
+ *
+ * For op BPF_END pass `end` (toLe and imm of the instruction): the result is
+ * scalarByteSwap() then reg_bounds_sync(), with no zero extension even for BPF_ALU class.
+ * Whether the kernel clears dst's id is scalarByteSwap()'s return value for
+ * (alu64 = !alu32, end.toLe, end.imm). BPF_END without `end` throws a RangeError.
  */
 export function scalarAlu(
   dst: ScalarBounds,
@@ -460,8 +540,10 @@ export function scalarAlu(
   alu32: boolean,
   off: number,
   sanitize?: () => string | undefined,
+  end?: ByteSwapInsn,
 ): string | undefined {
   void off; // sdiv/smod take the same (unknown-result) path as div/mod in 6.18
+  if (op === BPF_END && end === undefined) throw new RangeError('scalarAlu: BPF_END needs the instruction\'s toLe and imm');
   const s = cloneBounds(src);
   if (!isSafeToComputeDstRegRange(s, op, alu32)) {
     markUnknown(dst);
@@ -523,17 +605,24 @@ export function scalarAlu(
       if (alu32) scalar32MinMaxArsh(dst, s);
       else scalarMinMaxArsh(dst, s);
       break;
+    case BPF_END:
+      scalarByteSwap(dst, !alu32, end!.toLe, end!.imm);
+      break;
     default:
       break;
   }
-  if (alu32) zext32To64(dst);
+  // ALU32 results are zero-extended, except BPF_END's: scalarByteSwap() already truncated,
+  // and le64/be64 are BPF_ALU class yet 64-bit wide.
+  if (alu32 && op !== BPF_END) zext32To64(dst);
   regBoundsSync(dst);
   return undefined;
 }
 
 /**
  * The "reg += delta" step of sync_linked_regs() for a register linked by `rX += const`:
- * both add helpers and tnum_add(), with no reg_bounds_sync() afterwards (as the kernel).
+ * both add helpers and tnum_add(). Since 6.18.35 the kernel then zero-extends (for a
+ * BPF_ADD_CONST32 link) and calls reg_bounds_sync(); those are the caller's, as the link
+ * flags live outside ScalarBounds.
  */
 export function scalarAddConst(dst: ScalarBounds, delta: bigint): void {
   const k = knownScalar(delta);
@@ -563,7 +652,7 @@ export function scalarMovReg(dst: ScalarBounds, src: ScalarBounds, alu32: boolea
 
 /** The numeric effect of `dst = imm`: the s32 immediate sign-extended (64-bit) or as a u32 (32-bit). */
 export function scalarMovImm(dst: ScalarBounds, imm: number, alu32: boolean): void {
-  markKnown(dst, alu32 ? u32(BigInt(imm)) : BigInt(imm));
+  markKnown(dst, alu32 ? u32(big(imm)) : big(imm));
 }
 
 /**
@@ -571,5 +660,5 @@ export function scalarMovImm(dst: ScalarBounds, imm: number, alu32: boolean): vo
  * positive range), the `no_sext` test that decides whether dst keeps src's id.
  */
 export function movsxIsNoSext(src: ScalarBounds, offBits: number): boolean {
-  return src.umax < 1n << BigInt(offBits - 1);
+  return src.umax < 1n << big(offBits - 1);
 }

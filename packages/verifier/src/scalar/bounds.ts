@@ -3,7 +3,7 @@
 // kernel/bpf/verifier.c does. Functions mutate their ScalarBounds argument in place, like
 // the kernel's reg state; fields are normalised exactly where the C types wrap or cast.
 import type { ScalarBounds, Tnum } from './types';
-import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX } from './types';
+import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX, asUintN, asIntN, big } from './types';
 import {
   tnumCast,
   tnumClearSubreg,
@@ -13,16 +13,17 @@ import {
   tnumIsConst,
   tnumOr,
   tnumRange,
+  tnumStep,
   tnumSubreg,
   tnumSubregIsConst,
   tnumUnion,
   tnumUnknown,
 } from './tnum';
 
-const u64 = (x: bigint): bigint => BigInt.asUintN(64, x);
-const s64 = (x: bigint): bigint => BigInt.asIntN(64, x);
-const u32 = (x: bigint): bigint => BigInt.asUintN(32, x);
-const s32 = (x: bigint): bigint => BigInt.asIntN(32, x);
+const u64 = (x: bigint): bigint => asUintN(64, x);
+const s64 = (x: bigint): bigint => asIntN(64, x);
+const u32 = (x: bigint): bigint => asUintN(32, x);
+const s32 = (x: bigint): bigint => asIntN(32, x);
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
@@ -140,13 +141,32 @@ export function update32Bounds(b: ScalarBounds): void {
   b.u32max = min(b.u32max, u32(t.value | t.mask));
 }
 
-/** mirrors __update_reg64_bounds(): tighten the 64-bit bounds from var_off. */
+/**
+ * mirrors __update_reg64_bounds() (Linux 6.18.35): tighten the 64-bit bounds from var_off,
+ * then, when the u64 range and var_off have exactly one value in common, make the
+ * register that constant (all of its bounds, 32-bit ones included).
+ */
 export function update64Bounds(b: ScalarBounds): void {
   const t = b.varOff;
   b.smin = max(b.smin, s64(t.value | (t.mask & (1n << 63n))));
   b.smax = min(b.smax, s64(t.value | (t.mask & S64_MAX)));
   b.umin = max(b.umin, t.value);
   b.umax = min(b.umax, t.value | t.mask);
+
+  // Does the u64 range meet the tnum in a single value?
+  const tnumNext = tnumStep(b.varOff, b.umin);
+  const uminInTnum = (b.umin & u64(~b.varOff.mask)) === b.varOff.value;
+  const tmax = b.varOff.value | b.varOff.mask;
+  if (uminInTnum && tnumNext > b.umax) {
+    // only at umin
+    markKnown(b, b.umin);
+  } else if (!uminInTnum && tnumNext === tmax) {
+    // only at the tnum's largest member
+    markKnown(b, tmax);
+  } else if (!uminInTnum && tnumNext <= b.umax && tnumStep(b.varOff, tnumNext) > b.umax) {
+    // only at one member strictly between umin and umax
+    markKnown(b, tnumNext);
+  }
 }
 
 /** mirrors __update_reg_bounds() */
@@ -195,6 +215,15 @@ export function reg32DeduceBounds(b: ScalarBounds): void {
   if (u32(b.s32min) <= u32(b.s32max)) {
     b.u32min = max(u32(b.s32min), b.u32min);
     b.u32max = min(u32(b.s32max), b.u32max);
+  } else if (b.u32max < u32(b.s32min)) {
+    // (6.18.35) The s32 range wraps through the sign boundary, but the u32 range meets
+    // only its non-negative part...
+    b.s32min = s32(b.u32min);
+    b.u32max = min(b.u32max, u32(b.s32max));
+  } else if (u32(b.s32max) < b.u32min) {
+    // ...or only its negative part, as __reg64_deduce_bounds() does for 64 bits.
+    b.s32max = s32(b.u32max);
+    b.u32min = max(b.u32min, u32(b.s32min));
   }
 }
 
@@ -335,7 +364,7 @@ export function zext32To64(b: ScalarBounds): void {
 /** mirrors coerce_reg_to_size(): truncate to `size` bytes (1, 2 or 4) with zero extension. */
 export function coerceRegToSize(b: ScalarBounds, size: number): void {
   b.varOff = tnumCast(b.varOff, size);
-  const mask = (1n << BigInt(size * 8)) - 1n;
+  const mask = (1n << big(size * 8)) - 1n;
   if ((b.umin & ~mask) === (b.umax & ~mask)) {
     b.umin &= mask;
     b.umax &= mask;
@@ -350,11 +379,11 @@ export function coerceRegToSize(b: ScalarBounds, size: number): void {
   regBoundsSync(b);
 }
 
-const sext = (x: bigint, size: number): bigint => BigInt.asIntN(size * 8, x);
+const sext = (x: bigint, size: number): bigint => asIntN(size * 8, x);
 
 /** mirrors set_sext64_default_val() */
 function setSext64DefaultVal(b: ScalarBounds, size: number): void {
-  const bits = BigInt(size * 8);
+  const bits = big(size * 8);
   b.smin = b.s32min = -(1n << (bits - 1n));
   b.smax = b.s32max = (1n << (bits - 1n)) - 1n;
   b.umin = b.u32min = 0n;
@@ -368,7 +397,7 @@ function setSext64DefaultVal(b: ScalarBounds, size: number): void {
  * for movsx and sign-extending loads. Like the kernel, it does not end with reg_bounds_sync().
  */
 export function coerceRegToSizeSx(b: ScalarBounds, size: number): void {
-  const numBits = BigInt(size * 8);
+  const numBits = big(size * 8);
   if (tnumIsConst(b.varOff)) {
     b.varOff = tnumConst(sext(b.varOff.value, size));
     const v = b.varOff.value;
@@ -404,7 +433,7 @@ export function coerceRegToSizeSx(b: ScalarBounds, size: number): void {
 
 /** mirrors set_sext32_default_val() */
 function setSext32DefaultVal(b: ScalarBounds, size: number): void {
-  const bits = BigInt(size * 8);
+  const bits = big(size * 8);
   b.s32min = -(1n << (bits - 1n));
   b.s32max = (1n << (bits - 1n)) - 1n;
   b.u32min = 0n;
@@ -418,7 +447,7 @@ function setSext32DefaultVal(b: ScalarBounds, size: number): void {
  * zero-extends (zext32To64) and syncs, as check_alu_op() does.
  */
 export function coerceSubregToSizeSx(b: ScalarBounds, size: number): void {
-  const numBits = BigInt(size * 8);
+  const numBits = big(size * 8);
   if (tnumIsConst(b.varOff)) {
     // As in the kernel, the constant is sign-extended to all 64 bits of var_off here;
     // the zero extension that follows cuts it back to 32.

@@ -26,11 +26,12 @@ import {
   tnumSubreg,
   tnumWithSubreg,
 } from './tnum';
+import { asUintN, asIntN } from './types';
 
-const u64 = (x: bigint): bigint => BigInt.asUintN(64, x);
-const s64 = (x: bigint): bigint => BigInt.asIntN(64, x);
-const u32 = (x: bigint): bigint => BigInt.asUintN(32, x);
-const s32 = (x: bigint): bigint => BigInt.asIntN(32, x);
+const u64 = (x: bigint): bigint => asUintN(64, x);
+const s64 = (x: bigint): bigint => asIntN(64, x);
+const u32 = (x: bigint): bigint => asUintN(32, x);
+const s32 = (x: bigint): bigint => asIntN(32, x);
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 

@@ -2,13 +2,13 @@
 // known 0, known 1 or unknown. Every function returns a fresh Tnum and never mutates its
 // arguments, so Tnum objects may be shared between register states.
 import type { Tnum } from './types';
-import { U32_MAX, U64_MAX } from './types';
+import { U32_MAX, U64_MAX, asUintN, asIntN, big } from './types';
 
-const u64 = (x: bigint): bigint => BigInt.asUintN(64, x);
-const u32 = (x: bigint): bigint => BigInt.asUintN(32, x);
+const u64 = (x: bigint): bigint => asUintN(64, x);
+const u32 = (x: bigint): bigint => asUintN(32, x);
 
 /** Shift amounts are `u8` in the kernel's prototypes. */
-const u8 = (x: number | bigint): bigint => BigInt.asUintN(8, BigInt(x));
+const u8 = (x: number | bigint): bigint => asUintN(8, big(x));
 
 const TNUM = (value: bigint, mask: bigint): Tnum => ({ value: u64(value), mask: u64(mask) });
 
@@ -37,7 +37,7 @@ export function tnumRange(min: bigint, max: bigint): Tnum {
   const bits = fls64(chi);
   // 1 << 64 would be undefined in C, so a span of all 64 bits is simply unknown.
   if (bits > 63) return tnumUnknown();
-  const delta = (1n << BigInt(bits)) - 1n;
+  const delta = (1n << big(bits)) - 1n;
   return TNUM(lo & ~delta, delta);
 }
 
@@ -60,9 +60,9 @@ export function tnumRshift(a: Tnum, shift: number | bigint): Tnum {
 export function tnumArshift(a: Tnum, minShift: number | bigint, bitness: 32 | 64): Tnum {
   const s = u8(minShift);
   if (bitness === 32) {
-    return TNUM(u32(BigInt.asIntN(32, a.value) >> s), u32(BigInt.asIntN(32, a.mask) >> s));
+    return TNUM(u32(asIntN(32, a.value) >> s), u32(asIntN(32, a.mask) >> s));
   }
-  return TNUM(BigInt.asIntN(64, a.value) >> s, BigInt.asIntN(64, a.mask) >> s);
+  return TNUM(asIntN(64, a.value) >> s, asIntN(64, a.mask) >> s);
 }
 
 /** mirrors tnum_add(): carries out of unknown bits make the bits they reach unknown. */
@@ -155,13 +155,13 @@ export function tnumUnion(a: Tnum, b: Tnum): Tnum {
 
 /** mirrors tnum_cast(): keep the low `sizeBytes` bytes, clear the rest. */
 export function tnumCast(a: Tnum, sizeBytes: number): Tnum {
-  const m = (1n << BigInt(sizeBytes * 8)) - 1n;
+  const m = (1n << big(sizeBytes * 8)) - 1n;
   return TNUM(a.value & m, a.mask & m);
 }
 
 /** mirrors tnum_is_aligned(): every value is a multiple of `size` (a power of two; 0 = any). */
 export function tnumIsAligned(a: Tnum, size: number | bigint): boolean {
-  const s = u64(BigInt(size));
+  const s = u64(big(size));
   if (s === 0n) return true;
   return ((a.value | a.mask) & u64(s - 1n)) === 0n;
 }
@@ -170,6 +170,60 @@ export function tnumIsAligned(a: Tnum, size: number | bigint): boolean {
 export function tnumIn(a: Tnum, b: Tnum): boolean {
   if ((b.mask & ~a.mask) !== 0n) return false;
   return a.value === (b.value & u64(~a.mask));
+}
+
+/** swab16()/swab32()/swab64(): reverse the byte order of the low `bytes` bytes (the rest are dropped). */
+function swab(x: bigint, bytes: number): bigint {
+  let r = 0n;
+  for (let i = 0; i < bytes; i++) r = (r << 8n) | ((x >> big(8 * i)) & 0xffn);
+  return r;
+}
+
+/** mirrors tnum_bswap16(): the low 16 bits byte-swapped; the rest known 0. */
+export function tnumBswap16(a: Tnum): Tnum {
+  return TNUM(swab(a.value & 0xffffn, 2), swab(a.mask & 0xffffn, 2));
+}
+
+/** mirrors tnum_bswap32(): the low 32 bits byte-swapped; the rest known 0. */
+export function tnumBswap32(a: Tnum): Tnum {
+  return TNUM(swab(a.value & U32_MAX, 4), swab(a.mask & U32_MAX, 4));
+}
+
+/** mirrors tnum_bswap64(): all 8 bytes swapped. */
+export function tnumBswap64(a: Tnum): Tnum {
+  return TNUM(swab(a.value, 8), swab(a.mask, 8));
+}
+
+/**
+ * mirrors tnum_step() (Linux 6.18.35): the smallest member of t greater than z, for
+ * t.value <= z < tmax (tmax = t.value | t.mask). Returns tmax when z >= tmax and t.value
+ * when z < t.value, as the kernel does.
+ */
+export function tnumStep(t: Tnum, zIn: bigint): bigint {
+  const z = u64(zIn);
+  const tmax = t.value | t.mask;
+  if (z >= tmax) return tmax;
+  if (z < t.value) return t.value;
+  // t's known bits, with its unknown bits taken from z
+  const j = t.value | (z & t.mask);
+  if (j > z) {
+    // the most significant known-1 bit where z has a 0: keep z above it, t.value from it down
+    const p = u64(~z) & t.value & u64(~t.mask);
+    const k = big(fls64(p));
+    const q = u64(U64_MAX << k);
+    const r = q & z;
+    const s = u64(~q) & t.value;
+    return r | s;
+  }
+  // the most significant known-0 bit where z has a 1: above it, add 1 to the unknown bits
+  const p = z & u64(~t.value) & u64(~t.mask);
+  const k = big(fls64(p));
+  const q = u64(U64_MAX << k);
+  const r = q & t.mask & z;
+  const s = q & u64(~t.mask);
+  const v = r | s;
+  const w = u64(v + (1n << k));
+  return (w & t.mask) | t.value;
 }
 
 /** mirrors tnum_subreg(): the low 32 bits. */
