@@ -41,6 +41,7 @@ import {
   zext32To64,
 } from './scalar';
 import { checkRegArg, isPointerValue, markRegUnknown } from './regs';
+import { markChainPrecision } from './precision';
 
 /** bpf_alu_string[] */
 const ALU_STR: Record<number, string> = {
@@ -197,13 +198,17 @@ function adjustRegMinMaxVals(env: Env, insn: Insn): void {
         fail('EACCES', `R${insn.dst} pointer ${ALU_STR[op]} pointer prohibited`);
       }
       // scalar += pointer
+      markChainPrecision(env, insn.dst);
       adjustPtrMinMaxVals(env, insn, src, dst);
       return;
     }
     if (dst.type !== 'SCALAR_VALUE') {
+      markChainPrecision(env, insn.src);
       adjustPtrMinMaxVals(env, insn, dst, src);
       return;
     }
+    // If dst is precise, src should be precise as well.
+    if (dst.precise) markChainPrecision(env, insn.src);
   } else {
     src = knownReg(big(insn.imm));
     if (dst.type !== 'SCALAR_VALUE') {

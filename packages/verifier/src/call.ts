@@ -14,6 +14,7 @@ import { isPktPointer, notInit, ptrReg, regTypeStr, unknownReg } from './reg';
 import { S64_MAX, S64_MIN, asIntN, big } from './scalar/types';
 import { tnumIsConst } from './scalar';
 import { checkRegArg } from './regs';
+import { markChainPrecision } from './precision';
 import type { FuncState } from './state';
 import { BPF_REG_SIZE, STACK_SPILL, STACK_ZERO, isSpilledScalarReg, newFrame } from './state';
 
@@ -101,6 +102,7 @@ function checkMemSize(env: Env, regno: number, zeroOk: boolean, t: 'read' | 'wri
   }
   if (reg.umax >= 1n << 29n) fail('EACCES', `R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
   checkHelperMemAccess(env, regno - 1, Number(reg.umax), t, zeroOk, rawMode);
+  markChainPrecision(env, regno);
 }
 
 /** get_constant_map_key(): a key on the stack whose value is known. */
@@ -121,6 +123,8 @@ function constantMapKey(env: Env, key: RegState, keySize: number): bigint | unde
   for (let i = off; i >= 0 && s.slotType[i] === STACK_SPILL; i--) spill++;
   if (spill !== keySize) return undefined;
   if (!tnumIsConst(s.spilled.varOff)) return undefined;
+  // The lookup relies on the key's exact value.
+  markChainPrecision(env, { slots: [{ frameno: key.frameno, spi }] });
   return s.spilled.varOff.value;
 }
 
@@ -190,6 +194,7 @@ function checkFuncArg(env: Env, i: number, fn: HelperProto, meta: CallMeta): voi
     case 'alloc_size_or_zero':
       if (!tnumIsConst(reg.varOff)) fail('EACCES', `R${regno} is not a known constant'`);
       meta.memSize = Number(reg.varOff.value);
+      markChainPrecision(env, regno);
       break;
     case 'long_uninit':
       checkHelperMemAccess(env, regno, 8, 'write', false, true);
@@ -338,6 +343,9 @@ function releaseReference(env: Env, refObjId: number): boolean {
 function recordFuncKey(env: Env, meta: CallMeta, id: number): void {
   if (BPF_FUNC_NAMES[id] !== 'tail_call') return;
   if (!meta.map || meta.map.type !== M.BPF_MAP_TYPE_PROG_ARRAY) throw new VerifyError('EINVAL', 'expected prog array map for tail call', false);
+  // A constant in-range index lets the JIT call the program directly; it must stay exact.
+  const key = env.regs[3]!;
+  if (key.type === 'SCALAR_VALUE' && tnumIsConst(key.varOff) && key.varOff.value < big(meta.map.maxEntries)) markChainPrecision(env, 3);
 }
 
 /** check_helper_call() */
@@ -450,6 +458,7 @@ export function checkReturnCode(env: Env): void {
   const range = env.prog.returnRange?.(env.attachType);
   if (!range) return;
   if (r0.type !== 'SCALAR_VALUE') fail('EINVAL', `At program exit the register R0 is not a known value (${regTypeStr(r0)})`);
+  markChainPrecision(env, 0);
   if (r0.smin < big(range[0]) || r0.smax > big(range[1])) {
     let s = 'At program exit the register R0 has';
     let unknown = true;

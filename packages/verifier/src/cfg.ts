@@ -187,7 +187,10 @@ export function checkCfg(env: Env): void {
     if (e === FALLTHROUGH && state[t]! >= (DISCOVERED | FALLTHROUGH)) return 1;
     if (e === BRANCH && state[t]! >= (DISCOVERED | BRANCH)) return 1;
     if (w < 0 || w >= n) fail('EINVAL', `jump out of range from insn ${t} to ${w}`);
-    if (e === BRANCH) prune(w);
+    if (e === BRANCH) {
+      prune(w);
+      env.jmpPoints.add(w);
+    }
     if (state[w] === 0) {
       state[t] = DISCOVERED | e;
       state[w] = DISCOVERED;
@@ -205,6 +208,7 @@ export function checkCfg(env: Env): void {
     const sz = insns[t]!.code === LD_IMM64 ? 2 : 1;
     if (push(t, t + sz, FALLTHROUGH) === 0) return 0;
     prune(t + sz);
+    env.jmpPoints.add(t + sz);
     if (visitCallee) {
       prune(t);
       return push(t, t + insns[t]!.imm + 1, BRANCH);
@@ -224,10 +228,11 @@ export function checkCfg(env: Env): void {
       const r = push(t, w, FALLTHROUGH);
       if (r === 0) return 0;
       prune(w);
+      env.jmpPoints.add(w);
       return r;
     }
     prune(t);
-    if (op === BPF_JCOND) prune(t);
+    if (op === BPF_JCOND) env.forceCheckpoints.add(t);
     if (push(t, t + 1, FALLTHROUGH) === 0) return 0;
     return push(t, t + ins.off + 1, BRANCH);
   };

@@ -42,6 +42,7 @@ import { frameStateStr } from './log';
 import { printInsnState, refsStr } from './print';
 import { checkAtomic, checkLoad, checkPtrOffReg, checkStoreImm, checkStoreReg } from './mem';
 import { isStateVisited, updateBranchCounts } from './prune';
+import { pushJmpHistory } from './precision';
 import { knownReg, notInit, ptrReg, unknownReg } from './reg';
 import { CALLER_SAVED, checkRegArg } from './regs';
 import { newFrame } from './state';
@@ -194,8 +195,7 @@ function initState(env: Env): void {
   const frame = newFrame(0, -1, 0);
   frame.regs[1] = ptrReg('PTR_TO_CTX');
   frame.regs[10] = ptrReg('PTR_TO_STACK', { frameno: 0 });
-  env.cur = { frames: [frame], curframe: 0, refs: [], insnIdx: 0 };
-  env.parent = undefined;
+  env.cur = { frames: [frame], curframe: 0, refs: [], insnIdx: 0, parent: undefined, firstInsnIdx: 0, lastInsnIdx: -1, jmpHistory: [], mayGotoDepth: 0, dfsDepth: 0 };
 }
 
 /** do_check() */
@@ -210,13 +210,16 @@ export function doCheck(env: Env): void {
     env.prevInsnIdx = prevInsnIdx;
     const idx = env.insnIdx;
     if (idx >= n || idx < 0) fail('EFAULT', `invalid insn idx ${idx} insn_cnt ${n}`);
+    env.curHistEnt = undefined;
     if (++env.insnProcessed > BPF_COMPLEXITY_LIMIT_INSNS) fail('E2BIG', `BPF program is too large. Processed ${env.insnProcessed} insn`);
+    env.cur.lastInsnIdx = env.prevInsnIdx;
     env.cur.insnIdx = idx;
     let step: Step;
     if (env.prunePoints.has(idx) && isStateVisited(env, idx)) {
       if (log.enabled) env.verbose(doPrintState ? `\nfrom ${env.prevInsnIdx} to ${idx}: safe\n` : `${idx}: safe\n`);
       step = 'exit';
     } else {
+      if (env.jmpPoints.has(idx)) pushJmpHistory(env);
       if (log.level >= 2 && doPrintState) {
         env.verbose(`\nfrom ${env.prevInsnIdx} to ${idx}:` + printState(env));
         doPrintState = false;

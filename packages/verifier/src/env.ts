@@ -5,7 +5,7 @@ import type { MapInfo, VerifyOptions } from './api';
 import { VerifierLog } from './log';
 import type { ProgTypeDescriptor } from './prog-type';
 import type { RegState } from './reg';
-import type { FuncState, VerifierState } from './state';
+import type { Checkpoint, FuncState, HistEntry, VerifierState } from './state';
 import { cloneState } from './state';
 import { big } from './scalar/types';
 
@@ -36,15 +36,6 @@ export interface Subprog {
   hasLdAbs: boolean;
 }
 
-/** A checkpoint: a state stored at a prune point (struct bpf_verifier_state_list). */
-export interface Checkpoint {
-  state: VerifierState;
-  /** Paths still being explored that descend from this state (0: fully verified). */
-  branches: number;
-  parent: Checkpoint | undefined;
-  hitCnt: number;
-  missCnt: number;
-}
 
 /** What the verifier proved about an instruction (handed to the JIT). */
 export interface InsnAux {
@@ -56,8 +47,6 @@ export interface InsnAux {
 
 interface Pending {
   state: VerifierState;
-  /** The checkpoint the pushed state descends from. */
-  parent: Checkpoint | undefined;
   insnIdx: number;
   prevInsnIdx: number;
   /** The log position at push time: at level 1 the log rewinds to it on pop. */
@@ -87,8 +76,12 @@ export class Env {
   readonly prunePoints = new Set<number>();
   /** Explored states at prune points, newest first. */
   readonly explored = new Map<number, Checkpoint[]>();
-  /** The checkpoint the current path descends from. */
-  parent: Checkpoint | undefined;
+  /** The history entry of the instruction being checked, once recorded (cur_hist_ent). */
+  curHistEnt: HistEntry | undefined;
+  /** Instructions reached other than by falling through (jmp points: history records them). */
+  readonly jmpPoints = new Set<number>();
+  /** Instructions where a state is always stored (may_goto). */
+  readonly forceCheckpoints = new Set<number>();
   private readonly pending: Pending[] = [];
   /** Static liveness: registers live before each instruction (live_regs_before). */
   liveRegsBefore: Uint16Array = new Uint16Array(0);
@@ -172,8 +165,8 @@ export class Env {
   /** push_stack(): remember a branch to explore later (LIFO), as a copy of the state. */
   pushBranch(insnIdx: number, prevInsnIdx: number, state: VerifierState = this.cur): VerifierState {
     const copy = cloneState(state);
-    this.pending.push({ state: copy, parent: this.parent, insnIdx, prevInsnIdx, logPos: this.log.endPos });
-    if (this.parent) this.parent.branches++;
+    this.pending.push({ state: copy, insnIdx, prevInsnIdx, logPos: this.log.endPos });
+    if (copy.parent) copy.parent.branches++;
     if (this.pending.length > BPF_COMPLEXITY_LIMIT_JMP_SEQ) fail('E2BIG', `The sequence of ${this.pending.length} jumps is too complex.`);
     return copy;
   }
@@ -188,7 +181,6 @@ export class Env {
     const next = this.pending.pop();
     if (!next) return false;
     this.cur = next.state;
-    this.parent = next.parent;
     this.insnIdx = next.insnIdx;
     this.prevInsnIdx = next.prevInsnIdx;
     if (this.log.level === 1) this.log.reset(next.logPos);

@@ -22,6 +22,8 @@ import {
 import type { Env } from './env';
 import { fail } from './env';
 import { printInsnState } from './print';
+import { markChainPrecision, pushJmpHistory } from './precision';
+import { findPrevEntryFor, widenImpreciseScalars } from './prune';
 import type { RegState } from './reg';
 import { BPF_ADD_CONST, BPF_ADD_CONST32, addConstFlags, baseId, cloneReg, isPktPointerAny, knownReg } from './reg';
 import { flipOpcode, isBranchTaken, regBoundsSync, regSetMinMax, scalarAddConst, tnumIsConst, zext32To64 } from './scalar';
@@ -256,8 +258,13 @@ export function checkCondJmp(env: Env, insn: Insn, idx: number): number {
   const op = BPF_OP(insn.code);
   if (op === BPF_JCOND) {
     if (insn.code !== (BPF_JMP | BPF_JCOND) || insn.src !== BPF_MAY_GOTO || insn.dst || insn.imm) fail('EINVAL', `invalid may_goto imm ${insn.imm}`);
-    // may_goto: the fall-through is explored later, the jump first.
-    env.pushBranch(idx + 1, idx);
+    // may_goto: the jump (the loop's way out) is explored first; the fall-through (another
+    // iteration) later, one level deeper, with the scalars that changed since the previous
+    // iteration's checkpoint and that nothing needed precise widened to unknown.
+    const prev = env.cur.parent ? findPrevEntryFor(env, env.cur.parent.state, idx) : undefined;
+    const queued = env.pushBranch(idx + 1, idx);
+    queued.mayGotoDepth++;
+    if (prev) widenImpreciseScalars(prev, queued);
     return idx + insn.off + 1;
   }
   checkRegArg(env, insn.dst, 'src');
@@ -273,8 +280,17 @@ export function checkCondJmp(env: Env, insn: Insn, idx: number): number {
     if (insn.src !== 0) fail('EINVAL', 'BPF_JMP/JMP32 uses reserved fields');
     src = knownReg(big(insn.imm));
   }
+  // Comparisons of stack pointers are recorded, so backtracking does not follow them.
+  const srcStack = BPF_SRC(insn.code) === BPF_X && src.type === 'PTR_TO_STACK';
+  const dstStack = dst.type === 'PTR_TO_STACK';
+  if (srcStack || dstStack) pushJmpHistory(env, { ...(srcStack ? { srcStack } : {}), ...(dstStack ? { dstStack } : {}) });
   const is32 = BPF_CLASS(insn.code) === BPF_JMP32;
   const pred = branchTaken(dst, src, op, is32);
+  if (pred >= 0) {
+    // The verifier relies on the values it predicted the branch from.
+    if (dst.type === 'SCALAR_VALUE') markChainPrecision(env, insn.dst);
+    if (BPF_SRC(insn.code) === BPF_X && src.type === 'SCALAR_VALUE') markChainPrecision(env, insn.src);
+  }
   if (pred === 1) {
     logState(env);
     return idx + insn.off + 1;
@@ -288,6 +304,7 @@ export function checkCondJmp(env: Env, insn: Insn, idx: number): number {
   const linked: LinkedReg[] = [];
   if (BPF_SRC(insn.code) === BPF_X && src.type === 'SCALAR_VALUE' && src.id) collectLinkedRegs(env, thisSt, src.id, linked);
   if (dst.type === 'SCALAR_VALUE' && dst.id) collectLinkedRegs(env, thisSt, dst.id, linked);
+  if (linked.length > 1) pushJmpHistory(env, { linked: linked.slice() });
   const otherSt = env.pushBranch(idx + insn.off + 1, idx);
   const otherRegs = otherSt.frames[otherSt.curframe]!.regs;
   if (BPF_SRC(insn.code) === BPF_X) {

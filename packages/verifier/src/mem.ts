@@ -29,6 +29,8 @@ import { cloneReg, notInit, isPktPointer, knownReg, ptrReg, regTypeStr, unknownR
 import { S64_MIN, asIntN, big } from './scalar/types';
 import { coerceRegToSize, coerceRegToSizeSx, tnumAdd, tnumConst, tnumIsAligned, tnumIsConst, tnumStr } from './scalar';
 import { checkRegArg, isPointerValue } from './regs';
+import { markChainPrecision, pushJmpHistory } from './precision';
+import { assignScalarId } from './alu';
 import type { FuncState, StackSlot } from './state';
 import { BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, growStack, isSpilledReg, isSpilledScalarReg } from './state';
 import { BPF_MAX_VAR_OFF } from './alu';
@@ -215,8 +217,11 @@ function scrubSpecialSlot(slot: StackSlot): void {
 }
 
 /** check_stack_write_fixed_off() */
-function stackWriteFixed(env: Env, state: FuncState, off: number, size: number, valueReg: RegState | undefined, insn: Insn): void {
+function stackWriteFixed(env: Env, state: FuncState, off: number, size: number, valueRegno: number, insn: Insn): void {
+  const valueReg = valueRegno >= 0 ? env.regs[valueRegno] : undefined;
   const { spi } = slotOf(state, off);
+  // A spill is recorded in the path's history, so precision can follow it back.
+  const spilled = (): void => pushJmpHistory(env, { stack: { frameno: state.frameno, spi } });
   env.markSlotScratched(spi);
   const slot = state.stack[spi]!;
   if (!env.privileged && isSpilledReg(slot) && !isSpilledScalarReg(slot) && size !== BPF_REG_SIZE) fail('EACCES', 'attempt to corrupt spilled pointer on stack');
@@ -224,30 +229,38 @@ function stackWriteFixed(env: Env, state: FuncState, off: number, size: number, 
   if (valueReg && off % BPF_REG_SIZE === 0 && valueReg.type === 'SCALAR_VALUE' && env.privileged) {
     const width = valueReg.umax === 0n ? 0 : valueReg.umax.toString(2).length;
     const fits = width <= 8 * size;
+    // The spill and the register stay linked (same id), unless the spill narrows it.
+    if (fits) assignScalarId(env, valueReg);
     saveRegisterState(slot, valueReg, size);
     if (!fits) slot.spilled.id = 0;
-    return;
+    return spilled();
   }
   if (!valueReg && off % BPF_REG_SIZE === 0 && isSt && env.privileged) {
     saveRegisterState(slot, knownReg(big(insn.imm)), size);
-    return;
+    return spilled();
   }
   if (valueReg && valueReg.type !== 'SCALAR_VALUE' && valueReg.type !== 'NOT_INIT') {
     if (size !== BPF_REG_SIZE) fail('EACCES', 'invalid size of register spill');
     if (state !== env.frame && valueReg.type === 'PTR_TO_STACK') fail('EINVAL', 'cannot spill pointers to stack into stack frame of the caller');
     saveRegisterState(slot, valueReg, size);
-    return;
+    return spilled();
   }
   // A data write: any spilled register here is gone.
   let type = STACK_MISC;
   scrubSpecialSlot(slot);
-  if ((valueReg && registerIsNull(valueReg)) || (!valueReg && isSt && insn.imm === 0)) type = STACK_ZERO;
+  if ((valueReg && registerIsNull(valueReg)) || (!valueReg && isSt && insn.imm === 0)) {
+    // STACK_ZERO depends on the value being exactly 0: make that precise.
+    if (valueRegno >= 0) markChainPrecision(env, valueRegno);
+    type = STACK_ZERO;
+  }
   const first = -off - 1;
   for (let i = 0; i < size; i++) slot.slotType[(first - i) % BPF_REG_SIZE] = type;
 }
 
 /** check_stack_write_var_off() */
-function stackWriteVar(env: Env, state: FuncState, ptrRegno: number, off: number, size: number, valueReg: RegState | undefined, insn: Insn): void {
+function stackWriteVar(env: Env, state: FuncState, ptrRegno: number, off: number, size: number, valueRegno: number, insn: Insn): void {
+  const valueReg = valueRegno >= 0 ? env.regs[valueRegno] : undefined;
+  let zeroUsed = false;
   const ptr = env.regs[ptrRegno]!;
   const minOff = Number(ptr.smin) + off;
   const maxOff = Number(ptr.smax) + off + size;
@@ -258,15 +271,24 @@ function stackWriteVar(env: Env, state: FuncState, ptrRegno: number, off: number
     env.markSlotScratched(spi);
     const slot = state.stack[spi]!;
     const st = slot.slotType[byte]!;
-    if (writingZero && st === STACK_SPILL && isSpilledScalarReg(slot) && tnumIsConst(slot.spilled.varOff) && slot.spilled.varOff.value === 0n) continue;
+    if (writingZero && st === STACK_SPILL && isSpilledScalarReg(slot) && tnumIsConst(slot.spilled.varOff) && slot.spilled.varOff.value === 0n) {
+      zeroUsed = true;
+      continue;
+    }
     scrubSpecialSlot(slot);
-    slot.slotType[byte] = writingZero && slot.slotType[byte] === STACK_ZERO ? STACK_ZERO : STACK_MISC;
+    const keepZero = writingZero && slot.slotType[byte] === STACK_ZERO;
+    if (keepZero) zeroUsed = true;
+    slot.slotType[byte] = keepZero ? STACK_ZERO : STACK_MISC;
   }
+  // backtracking does not follow STACK_ZERO: make the zero written precise.
+  if (zeroUsed && valueRegno >= 0) markChainPrecision(env, valueRegno);
 }
 
 /** check_stack_read_fixed_off() */
 function stackReadFixed(env: Env, state: FuncState, off: number, size: number, dstRegno: number): void {
   const { spi } = slotOf(state, off);
+  // A fill that restores the spilled register is recorded for precision backtracking.
+  const filled = (): void => pushJmpHistory(env, { stack: { frameno: state.frameno, spi } });
   env.markSlotScratched(spi);
   const slot = state.stack[spi]!;
   const regs = env.regs;
@@ -277,7 +299,7 @@ function stackReadFixed(env: Env, state: FuncState, off: number, size: number, d
     const reg = slot.spilled;
     if (size !== BPF_REG_SIZE || spillSize !== BPF_REG_SIZE) {
       if (reg.type !== 'SCALAR_VALUE') fail('EACCES', 'invalid size of register fill');
-      if (dstRegno < 0) return;
+      if (dstRegno < 0) return filled();
       // bpf_stack_narrow_access_ok(): on little-endian, a fill at the slot start reads the
       // spill's low bytes.
       if (size <= spillSize && off % BPF_REG_SIZE === 0) {
@@ -285,6 +307,7 @@ function stackReadFixed(env: Env, state: FuncState, off: number, size: number, d
         const width = reg.umax === 0n ? 0 : reg.umax.toString(2).length;
         if (width > size * 8) d.id = 0;
         regs[dstRegno] = d;
+        return filled();
       } else {
         let spillCnt = 0;
         let zeroCnt = 0;
@@ -295,16 +318,19 @@ function stackReadFixed(env: Env, state: FuncState, off: number, size: number, d
           else if (t === STACK_MISC || (t === STACK_INVALID && env.privileged)) continue;
           else fail('EACCES', `invalid read from stack off ${off}+${i} size ${size}`);
         }
-        if (spillCnt === size && tnumIsConst(reg.varOff) && reg.varOff.value === 0n) regs[dstRegno] = knownReg(0n);
-        else if (zeroCnt === size) regs[dstRegno] = knownReg(0n);
-        else regs[dstRegno] = unknownReg();
+        if (spillCnt === size && tnumIsConst(reg.varOff) && reg.varOff.value === 0n) {
+          regs[dstRegno] = knownReg(0n);
+          return filled();
+        }
+        regs[dstRegno] = zeroCnt === size ? knownReg(0n) : unknownReg();
+        return; // not the spilled register: nothing to backtrack through
       }
     } else if (dstRegno >= 0) {
       regs[dstRegno] = cloneReg(reg);
     } else if (!env.privileged && reg.type !== 'SCALAR_VALUE') {
       fail('EACCES', `leaking pointer from stack off ${off}`);
     }
-    return;
+    return filled();
   }
   for (let i = 0; i < size; i++) {
     const t = slot.slotType[(first - i) % BPF_REG_SIZE];
@@ -373,9 +399,9 @@ export function checkMemAccess(env: Env, regno: number, off: number, size: numbe
         markRegStackRead(env, state, Number(reg.smin) + off, Number(reg.smax) + off + size, valueRegno);
       }
     } else if (tnumIsConst(reg.varOff)) {
-      stackWriteFixed(env, state, off + Number(asIntN(64, reg.varOff.value)), size, valueReg, insn);
+      stackWriteFixed(env, state, off + Number(asIntN(64, reg.varOff.value)), size, valueRegno, insn);
     } else {
-      stackWriteVar(env, state, regno, off, size, valueReg, insn);
+      stackWriteVar(env, state, regno, off, size, valueRegno, insn);
     }
   } else if (isPktPointer(reg)) {
     if (t === 'write' && !mayAccessPktData(env, 'write')) fail('EACCES', 'cannot write into packet');

@@ -6,13 +6,14 @@
 // Comparing more precisely prunes less, never wrongly: verdicts match Linux, while
 // insn_processed can be higher on programs whose branches differ only in scalars Linux
 // proves irrelevant.
-import type { Checkpoint, Env } from './env';
+import type { Env } from './env';
 import { BPF_COMPLEXITY_LIMIT_STATES, VerifyError } from './env';
 import { frameStateStr } from './log';
 import type { RegState } from './reg';
 import { addConstFlags, baseId, unknownReg } from './reg';
-import type { FuncState, StackSlot, VerifierState } from './state';
-import { BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, cloneState } from './state';
+import type { Checkpoint, FuncState, StackSlot, VerifierState } from './state';
+import { BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, cloneState, isSpilledReg } from './state';
+import { markAllScalarsImprecise, markChainPrecision, pushJmpHistory } from './precision';
 import type { Tnum } from './scalar/types';
 
 export type ExactLevel = 'NOT_EXACT' | 'EXACT' | 'RANGE_WITHIN';
@@ -212,26 +213,38 @@ function statesMaybeLooping(old: VerifierState, cur: VerifierState): boolean {
 /** is_state_visited(): true when an explored state covers this one (prune the path). */
 export function isStateVisited(env: Env, insnIdx: number): boolean {
   const cur = env.cur;
-  let addNewState = env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.insnProcessed - env.prevInsnProcessed >= 8;
+  const force = env.forceCheckpoints.has(insnIdx) || cur.jmpHistory.length > 40;
+  let addNewState = force || (env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.insnProcessed - env.prevInsnProcessed >= 8);
+  const mayGoto = env.forceCheckpoints.has(insnIdx);
   const list = env.explored.get(insnIdx) ?? [];
   let statesCnt = 0;
   for (const sl of [...list]) {
     statesCnt++;
+    let hit = false;
     if (sl.branches > 0) {
-      // A state on the current path: reaching it again unchanged is an infinite loop.
-      if (statesMaybeLooping(sl.state, cur) && statesEqual(env, sl.state, cur, 'EXACT')) {
-        const sentence = `infinite loop detected at insn ${insnIdx}`;
-        env.verbose(`${sentence}\ncur state:${frameStateStr(env.frame)}\nold state:${frameStateStr(sl.state.frames[cur.curframe]!)}\n`);
-        throw new VerifyError('EINVAL', sentence, true, true);
+      // A state on the current path. At may_goto, another iteration that is no wider is
+      // covered (the runtime bounds the loop); elsewhere reaching it again unchanged is an
+      // infinite loop.
+      if (mayGoto && sl.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(env, sl.state, cur, 'RANGE_WITHIN')) hit = true;
+      else {
+        if (statesMaybeLooping(sl.state, cur) && statesEqual(env, sl.state, cur, 'EXACT') && sl.state.mayGotoDepth === cur.mayGotoDepth) {
+          const sentence = `infinite loop detected at insn ${insnIdx}`;
+          env.verbose(`${sentence}\ncur state:${frameStateStr(env.frame)}\nold state:${frameStateStr(sl.state.frames[cur.curframe]!)}\n`);
+          throw new VerifyError('EINVAL', sentence, true, true);
+        }
+        if (!force && env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.insnProcessed - env.prevInsnProcessed < 100) addNewState = false;
       }
-      if (env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.insnProcessed - env.prevInsnProcessed < 100) addNewState = false;
-    } else if (statesEqual(env, sl.state, cur, 'NOT_EXACT')) {
+    } else if (statesEqual(env, sl.state, cur, 'NOT_EXACT')) hit = true;
+    if (hit) {
       sl.hitCnt++;
+      if (env.jmpPoints.has(insnIdx)) pushJmpHistory(env);
+      propagatePrecision(env, sl.state, cur);
       return true;
     }
     // miss: states that keep failing to match are dropped.
     if (addNewState) sl.missCnt++;
-    if (sl.missCnt > sl.hitCnt * 3 + 3) list.splice(list.indexOf(sl), 1);
+    const n = force && sl.branches > 0 ? 64 : 3;
+    if (sl.missCnt > sl.hitCnt * n + n) list.splice(list.indexOf(sl), 1);
   }
   env.maxStatesPerInsn = Math.max(env.maxStatesPerInsn, statesCnt);
   if (!env.privileged && statesCnt > BPF_COMPLEXITY_LIMIT_STATES) return false;
@@ -239,14 +252,74 @@ export function isStateVisited(env: Env, insnIdx: number): boolean {
   env.totalStates++;
   env.prevJmpsProcessed = env.jmpsProcessed;
   env.prevInsnProcessed = env.insnProcessed;
+  // Precision is demanded afresh below each checkpoint (mark_all_scalars_imprecise).
+  if (env.privileged) markAllScalarsImprecise(cur);
   const state = cloneState(cur);
   state.insnIdx = insnIdx;
-  const cp: Checkpoint = { state, branches: 1, parent: env.parent, hitCnt: 0, missCnt: 0 };
-  env.parent = cp;
+  const cp: Checkpoint = { state, branches: 1, hitCnt: 0, missCnt: 0 };
+  cur.parent = cp;
+  cur.firstInsnIdx = insnIdx;
+  cur.jmpHistory = [];
+  cur.dfsDepth = state.dfsDepth + 1;
   list.unshift(cp);
   env.explored.set(insnIdx, list);
   env.peakStates = Math.max(env.peakStates, countStates(env));
   return false;
+}
+
+/** propagate_precision(): what the covering state needed precise, the current path needs too. */
+function propagatePrecision(env: Env, old: VerifierState, cur: VerifierState): void {
+  const regs: { frameno: number; regno: number }[] = [];
+  const slots: { frameno: number; spi: number }[] = [];
+  for (let fr = old.curframe; fr >= 0; fr--) {
+    const f = old.frames[fr]!;
+    const names: string[] = [];
+    f.regs.forEach((r, i) => {
+      if (i >= 10 || r.type !== 'SCALAR_VALUE' || !r.precise) return;
+      regs.push({ frameno: fr, regno: i });
+      names.push(`r${i}`);
+    });
+    f.stack.forEach((slot, spi) => {
+      if (!isSpilledReg(slot) || slot.spilled.type !== 'SCALAR_VALUE' || !slot.spilled.precise) return;
+      slots.push({ frameno: fr, spi });
+      names.push(`fp${-(spi + 1) * BPF_REG_SIZE}`);
+    });
+    if (names.length && env.log.level >= 2) env.verbose(`frame ${fr}: propagating ${names.join(',')}\n`);
+  }
+  markChainPrecision(env, { regs, slots }, cur);
+}
+
+/** find_prev_entry(): the checkpoint at this instruction on the path of `cur` (a loop). */
+export function findPrevEntryFor(env: Env, cur: VerifierState, insnIdx: number): VerifierState | undefined {
+  for (const sl of env.explored.get(insnIdx) ?? []) {
+    const st = sl.state;
+    if (st.insnIdx === insnIdx && sl.branches > 0 && sameCallsites(st, cur) && st.dfsDepth < cur.dfsDepth) return st;
+  }
+  return undefined;
+}
+
+const sameCallsites = (a: VerifierState, b: VerifierState): boolean =>
+  a.curframe === b.curframe && a.frames.every((f, i) => f.callsite === b.frames[i]!.callsite);
+
+/** widen_imprecise_scalars(): scalars that change from one may_goto iteration to the next
+ * and that nothing needed precise become unknown, so the iterations converge. */
+export function widenImpreciseScalars(old: VerifierState, cur: VerifierState): void {
+  const idmap = new IdMap(0);
+  const widen = (o: RegState, c: RegState): RegState => {
+    if (o.type !== 'SCALAR_VALUE' || c.type !== o.type) return c;
+    if (o.precise || c.precise || regsExact(o, c, idmap)) return c;
+    return unknownReg();
+  };
+  for (let fr = old.curframe; fr >= 0; fr--) {
+    const fo = old.frames[fr]!;
+    const fc = cur.frames[fr]!;
+    for (let i = 0; i < 11; i++) fc.regs[i] = widen(fo.regs[i]!, fc.regs[i]!);
+    const n = Math.min(fo.stack.length, fc.stack.length);
+    for (let i = 0; i < n; i++) {
+      if (!isSpilledReg(fo.stack[i]!) || !isSpilledReg(fc.stack[i]!)) continue;
+      fc.stack[i]!.spilled = widen(fo.stack[i]!.spilled, fc.stack[i]!.spilled);
+    }
+  }
 }
 
 function countStates(env: Env): number {
@@ -257,10 +330,10 @@ function countStates(env: Env): number {
 
 /** update_branch_counts(): a path ended; checkpoints with no live descendants are complete. */
 export function updateBranchCounts(env: Env): void {
-  let cp = env.parent;
+  let cp = env.cur.parent;
   while (cp) {
     cp.branches--;
     if (cp.branches > 0) break;
-    cp = cp.parent;
+    cp = cp.state.parent;
   }
 }

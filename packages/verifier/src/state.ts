@@ -32,13 +32,47 @@ export interface FuncState {
   subprogno: number;
 }
 
+/** One bpf_jmp_history_entry: a non-sequential step, or an instruction whose effect
+ * precision backtracking needs (a spill/fill's stack slot, a jump's linked scalars). */
+export interface HistEntry {
+  idx: number;
+  prevIdx: number;
+  /** INSN_F_STACK_ACCESS: the slot a spill or fill used. */
+  stack?: { frameno: number; spi: number };
+  /** INSN_F_SRC_REG_STACK / INSN_F_DST_REG_STACK: a jump compared stack pointers. */
+  srcStack?: boolean;
+  dstStack?: boolean;
+  /** Scalars linked at a conditional jump (they share precision). */
+  linked?: readonly { frameno: number; isReg: boolean; index: number }[];
+}
+
 export interface VerifierState {
   frames: FuncState[];
   curframe: number;
   /** Ids of references held (sockets from sk_lookup, ring buffer records). */
   refs: number[];
-  /** Where this state was before (for "from X to Y" and loop detection). */
+  /** The instruction this state is at (for checkpoints: where it was stored). */
   insnIdx: number;
+  /** The checkpoint this path continues from (parent), shared between copies. */
+  parent: Checkpoint | undefined;
+  /** The instruction the path started at after its parent checkpoint, and the last one
+   * it ran (first_insn_idx / last_insn_idx), with the jumps in between. */
+  firstInsnIdx: number;
+  lastInsnIdx: number;
+  jmpHistory: HistEntry[];
+  /** may_goto iterations on this path. */
+  mayGotoDepth: number;
+  /** Checkpoints above this state (dfs_depth). */
+  dfsDepth: number;
+}
+
+/** A checkpoint: a state stored at a prune point (struct bpf_verifier_state_list). */
+export interface Checkpoint {
+  state: VerifierState;
+  /** Paths still being explored that descend from this state (0: fully verified). */
+  branches: number;
+  hitCnt: number;
+  missCnt: number;
 }
 
 export function newSlot(): StackSlot {
@@ -60,7 +94,18 @@ export function cloneFrame(f: FuncState): FuncState {
 }
 
 export function cloneState(s: VerifierState): VerifierState {
-  return { frames: s.frames.map(cloneFrame), curframe: s.curframe, refs: [...s.refs], insnIdx: s.insnIdx };
+  return {
+    frames: s.frames.map(cloneFrame),
+    curframe: s.curframe,
+    refs: [...s.refs],
+    insnIdx: s.insnIdx,
+    parent: s.parent,
+    firstInsnIdx: s.firstInsnIdx,
+    lastInsnIdx: s.lastInsnIdx,
+    jmpHistory: s.jmpHistory.slice(),
+    mayGotoDepth: s.mayGotoDepth,
+    dfsDepth: s.dfsDepth,
+  };
 }
 
 /** grow_stack_state(): make room for `size` bytes below the frame pointer. */
