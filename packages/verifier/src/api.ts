@@ -1,6 +1,7 @@
 // What verify() takes and gives back.
 import type { ErrnoCode } from '@bpfsim/isa';
 import type { ProgTypeDescriptor } from './prog-type';
+import type { InsnFacts } from './check';
 
 /** A map a program refers to (BPF_PSEUDO_MAP_FD by fd, BPF_PSEUDO_MAP_IDX by index). */
 export interface MapInfo {
@@ -44,4 +45,6 @@ export interface VerifyResult {
   insnProcessed: number;
   /** The verifier log at the requested level, in the kernel's format. */
   log: string;
+  /** Per instruction, what the verifier proved (accepted programs): for the JIT. */
+  facts?: InsnFacts[];
 }

@@ -231,7 +231,7 @@ export function doCheck(env: Env): void {
         env.prevInsnPrintLen = log.endPos - start;
         env.prevLogPos = log.endPos;
       }
-      env.aux[idx]!.seen = true;
+      noteFacts(env, idx);
       prevInsnIdx = idx;
       step = doCheckInsn(env);
     }
@@ -279,5 +279,44 @@ export function checkKfuncZeroCalls(env: Env): void {
     if (insn.code === (BPF_JMP | BPF_CALL) && insn.src === BPF_PSEUDO_KFUNC_CALL && env.aux[i]!.seen) {
       fail('EINVAL', 'invalid kernel function call not eliminated in verifier pass');
     }
+  });
+}
+
+/** What this path shows about the instruction, met with what other paths showed (the JIT
+ * may rely on a fact only if it held on every path; pruned paths are covered by the state
+ * that pruned them, which is at least as general). */
+function noteFacts(env: Env, idx: number): void {
+  const aux = env.aux[idx]!;
+  aux.seen = true;
+  let mask = 0;
+  const regs = env.regs;
+  for (let r = 0; r < 10; r++) {
+    const reg = regs[r]!;
+    if (reg.type === 'SCALAR_VALUE' && reg.umax <= 0xffffffffn) mask |= 1 << r;
+  }
+  aux.u32Regs = (aux.u32Regs ?? 0x3ff) & mask;
+}
+
+/** What the verifier proved about one instruction, for the JIT (VerifyResult.facts). */
+export interface InsnFacts {
+  /** The instruction is reached on some path (false: dead code, never run). */
+  reached: boolean;
+  /** Registers r0-r9 holding a scalar in [0, 2^32) before the instruction on every path. */
+  u32Regs: number[];
+  /** A memory instruction: the kinds of pointer its base register held (`ctx`, `fp`, `pkt`, …). */
+  ptrKinds?: string[];
+  /** A conditional jump taken on every path ('always') or on none ('never'). */
+  branch?: 'always' | 'never';
+}
+
+export function collectFacts(env: Env): InsnFacts[] {
+  return env.aux.map((a) => {
+    const f: InsnFacts = { reached: !!a.seen, u32Regs: [] };
+    if (!a.seen) return f;
+    for (let r = 0; r < 10; r++) if ((a.u32Regs ?? 0) & (1 << r)) f.u32Regs.push(r);
+    if (a.ptrTypes?.size) f.ptrKinds = [...a.ptrTypes].sort();
+    if (a.outcomes === 1) f.branch = 'never';
+    if (a.outcomes === 2) f.branch = 'always';
+    return f;
   });
 }

@@ -43,6 +43,11 @@ export interface InsnAux {
   ptrTypes?: Set<string>;
   /** Set once the instruction was reached on some path. */
   seen?: boolean;
+  /** Registers r0-r9 that held a scalar in [0, U32_MAX] before this instruction on every
+   * path that reached it (bit i for ri). */
+  u32Regs?: number;
+  /** A conditional jump's outcomes over all paths: bit 0 fell through, bit 1 jumped. */
+  outcomes?: number;
 }
 
 interface Pending {

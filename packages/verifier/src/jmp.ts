@@ -291,6 +291,8 @@ export function checkCondJmp(env: Env, insn: Insn, idx: number): number {
     if (dst.type === 'SCALAR_VALUE') markChainPrecision(env, insn.dst);
     if (BPF_SRC(insn.code) === BPF_X && src.type === 'SCALAR_VALUE') markChainPrecision(env, insn.src);
   }
+  const aux = env.aux[idx]!;
+  aux.outcomes = (aux.outcomes ?? 0) | (pred === 1 ? 2 : pred === 0 ? 1 : 3);
   if (pred === 1) {
     logState(env);
     return idx + insn.off + 1;

@@ -356,6 +356,8 @@ function markRegStackRead(env: Env, state: FuncState, minOff: number, maxOff: nu
 export function checkMemAccess(env: Env, regno: number, off: number, size: number, t: AccessType, valueRegno: number, strictOnce: boolean, isLdsx: boolean, insn: Insn): void {
   const regs = env.regs;
   const reg = regs[regno]!;
+  // A fact for the JIT: what this instruction's base register points to.
+  if (env.insns[env.insnIdx] === insn) (env.aux[env.insnIdx]!.ptrTypes ??= new Set()).add(regTypeStr(reg));
   checkPtrAlignment(env, reg, off, size, strictOnce);
   off += reg.off;
   const valueReg = valueRegno >= 0 ? regs[valueRegno] : undefined;

@@ -4,7 +4,7 @@ import type { Insn } from '@bpfsim/isa';
 import { BPF_CALL, BPF_JMP, LD_IMM64, formatKernelInsn } from '@bpfsim/isa';
 import type { VerifyOptions, VerifyResult } from './api';
 import { addSubprogs, checkAbnormalReturn, checkCfg, checkSubprogs, resolvePseudoLdImm64 } from './cfg';
-import { checkKfuncZeroCalls, checkMaxStackDepth, doCheck, verificationStats } from './check';
+import { checkKfuncZeroCalls, checkMaxStackDepth, collectFacts, doCheck, verificationStats } from './check';
 import { Env, VerifyError } from './env';
 import { helperProto } from './helper-protos';
 import { computeLiveRegs, computeScc } from './live';
@@ -55,7 +55,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
   }
   if (env.log.enabled) env.verbose(verificationStats(env));
   const base = { insnProcessed: env.insnProcessed, log: env.log.text() };
-  return error ? { ...base, accepted: false, errno: error.errno, error: error.sentence } : { ...base, accepted: true };
+  return error ? { ...base, accepted: false, errno: error.errno, error: error.sentence } : { ...base, accepted: true, facts: collectFacts(env) };
 }
 
 /** get_call_summary(): how many arguments a helper the program type offers takes. */
