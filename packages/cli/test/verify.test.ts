@@ -82,6 +82,19 @@ describe('bpfsim verify', () => {
       { id: 'c', accepted: false, errno: 'EACCES', error: 'R0 !read_ok', insnProcessed: 1 },
     ]);
   });
+  test('type names: uapi, short, libbpf sections; a section implies its attach type', async () => {
+    // egress_ifindex (xdp_md offset 20) exists only for expected_attach_type BPF_XDP_DEVMAP.
+    const io = new MemoryIo({ 'eg.s': 'r0 = *(u32 *)(r1 + 20)\nr0 = 2\nexit\n' });
+    expect(await runCli(['verify', 'eg.s', '--prog-type', 'BPF_PROG_TYPE_XDP'], io)).toBe(1);
+    expect(io.out).toContain('rejected: invalid bpf_context access off=20 size=4 (EACCES)');
+    expect(await runCli(['verify', 'eg.s', '--prog-type', 'xdp/devmap'], io)).toBe(0);
+    expect(await runCli(['verify', 'eg.s', '--prog-type', 'xdp', '--attach-type', 'xdp_devmap'], io)).toBe(0);
+    for (const name of ['cgroup/connect4', 'cgroup_inet4_connect', 'BPF_PROG_TYPE_CGROUP_SOCK_ADDR', 'cgroup_sock_addr']) {
+      io.err = '';
+      expect(await runCli(['verify', 'eg.s', '--prog-type', name], io)).toBe(2);
+      expect(io.err).toContain(`program type '${name}' is not modelled by the verifier yet`);
+    }
+  });
   test.each([
     [['verify', 'ok.s'], '--prog-type is required'],
     [['verify', 'ok.s', '--prog-type', 'tc'], "program type 'tc' is not modelled by the verifier yet"],

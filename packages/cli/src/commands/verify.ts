@@ -23,44 +23,94 @@ interface VerifyFlags {
   batch?: boolean;
 }
 
-/** libbpf section names (the part before any '/') to program types. */
 const P = BPF_PROG_TYPE;
-const SECTION_TYPES: Record<string, number> = {
-  xdp: P.BPF_PROG_TYPE_XDP,
-  socket: P.BPF_PROG_TYPE_SOCKET_FILTER,
-  sk_filter: P.BPF_PROG_TYPE_SOCKET_FILTER,
-  tc: P.BPF_PROG_TYPE_SCHED_CLS,
-  tcx: P.BPF_PROG_TYPE_SCHED_CLS,
-  classifier: P.BPF_PROG_TYPE_SCHED_CLS,
-  action: P.BPF_PROG_TYPE_SCHED_ACT,
-  cgroup_skb: P.BPF_PROG_TYPE_CGROUP_SKB,
-  sockops: P.BPF_PROG_TYPE_SOCK_OPS,
-  sk_skb: P.BPF_PROG_TYPE_SK_SKB,
-  sk_msg: P.BPF_PROG_TYPE_SK_MSG,
-  raw_tp: P.BPF_PROG_TYPE_RAW_TRACEPOINT,
-  raw_tracepoint: P.BPF_PROG_TYPE_RAW_TRACEPOINT,
-  kprobe: P.BPF_PROG_TYPE_KPROBE,
-  tracepoint: P.BPF_PROG_TYPE_TRACEPOINT,
-  sk_lookup: P.BPF_PROG_TYPE_SK_LOOKUP,
+const A = BPF_ATTACH_TYPE;
+
+/** What a type name implies: the program type and, for hook-specific names, the
+ * expected_attach_type (libbpf's section_defs). */
+interface TypeSpec {
+  progType: number;
+  attachType?: number;
+}
+
+/** libbpf section names (exact, or the prefix before '/'): program type and attach type. */
+const SECTIONS: Record<string, TypeSpec> = {
+  xdp: { progType: P.BPF_PROG_TYPE_XDP, attachType: A.BPF_XDP },
+  'xdp.frags': { progType: P.BPF_PROG_TYPE_XDP, attachType: A.BPF_XDP },
+  'xdp/devmap': { progType: P.BPF_PROG_TYPE_XDP, attachType: A.BPF_XDP_DEVMAP },
+  'xdp/cpumap': { progType: P.BPF_PROG_TYPE_XDP, attachType: A.BPF_XDP_CPUMAP },
+  socket: { progType: P.BPF_PROG_TYPE_SOCKET_FILTER },
+  sk_filter: { progType: P.BPF_PROG_TYPE_SOCKET_FILTER },
+  tc: { progType: P.BPF_PROG_TYPE_SCHED_CLS },
+  classifier: { progType: P.BPF_PROG_TYPE_SCHED_CLS },
+  action: { progType: P.BPF_PROG_TYPE_SCHED_ACT },
+  'cgroup/skb': { progType: P.BPF_PROG_TYPE_CGROUP_SKB },
+  'cgroup_skb/ingress': { progType: P.BPF_PROG_TYPE_CGROUP_SKB, attachType: A.BPF_CGROUP_INET_INGRESS },
+  'cgroup_skb/egress': { progType: P.BPF_PROG_TYPE_CGROUP_SKB, attachType: A.BPF_CGROUP_INET_EGRESS },
+  'cgroup/sock': { progType: P.BPF_PROG_TYPE_CGROUP_SOCK, attachType: A.BPF_CGROUP_INET_SOCK_CREATE },
+  'cgroup/sock_create': { progType: P.BPF_PROG_TYPE_CGROUP_SOCK, attachType: A.BPF_CGROUP_INET_SOCK_CREATE },
+  'cgroup/sock_release': { progType: P.BPF_PROG_TYPE_CGROUP_SOCK, attachType: A.BPF_CGROUP_INET_SOCK_RELEASE },
+  'cgroup/post_bind4': { progType: P.BPF_PROG_TYPE_CGROUP_SOCK, attachType: A.BPF_CGROUP_INET4_POST_BIND },
+  'cgroup/post_bind6': { progType: P.BPF_PROG_TYPE_CGROUP_SOCK, attachType: A.BPF_CGROUP_INET6_POST_BIND },
+  'cgroup/bind4': { progType: P.BPF_PROG_TYPE_CGROUP_SOCK_ADDR, attachType: A.BPF_CGROUP_INET4_BIND },
+  'cgroup/bind6': { progType: P.BPF_PROG_TYPE_CGROUP_SOCK_ADDR, attachType: A.BPF_CGROUP_INET6_BIND },
+  'cgroup/connect4': { progType: P.BPF_PROG_TYPE_CGROUP_SOCK_ADDR, attachType: A.BPF_CGROUP_INET4_CONNECT },
+  'cgroup/connect6': { progType: P.BPF_PROG_TYPE_CGROUP_SOCK_ADDR, attachType: A.BPF_CGROUP_INET6_CONNECT },
+  'cgroup/sendmsg4': { progType: P.BPF_PROG_TYPE_CGROUP_SOCK_ADDR, attachType: A.BPF_CGROUP_UDP4_SENDMSG },
+  'cgroup/sendmsg6': { progType: P.BPF_PROG_TYPE_CGROUP_SOCK_ADDR, attachType: A.BPF_CGROUP_UDP6_SENDMSG },
+  'cgroup/recvmsg4': { progType: P.BPF_PROG_TYPE_CGROUP_SOCK_ADDR, attachType: A.BPF_CGROUP_UDP4_RECVMSG },
+  'cgroup/recvmsg6': { progType: P.BPF_PROG_TYPE_CGROUP_SOCK_ADDR, attachType: A.BPF_CGROUP_UDP6_RECVMSG },
+  'cgroup/getpeername4': { progType: P.BPF_PROG_TYPE_CGROUP_SOCK_ADDR, attachType: A.BPF_CGROUP_INET4_GETPEERNAME },
+  'cgroup/getpeername6': { progType: P.BPF_PROG_TYPE_CGROUP_SOCK_ADDR, attachType: A.BPF_CGROUP_INET6_GETPEERNAME },
+  'cgroup/getsockname4': { progType: P.BPF_PROG_TYPE_CGROUP_SOCK_ADDR, attachType: A.BPF_CGROUP_INET4_GETSOCKNAME },
+  'cgroup/getsockname6': { progType: P.BPF_PROG_TYPE_CGROUP_SOCK_ADDR, attachType: A.BPF_CGROUP_INET6_GETSOCKNAME },
+  sockops: { progType: P.BPF_PROG_TYPE_SOCK_OPS, attachType: A.BPF_CGROUP_SOCK_OPS },
+  sk_skb: { progType: P.BPF_PROG_TYPE_SK_SKB },
+  'sk_skb/stream_parser': { progType: P.BPF_PROG_TYPE_SK_SKB, attachType: A.BPF_SK_SKB_STREAM_PARSER },
+  'sk_skb/stream_verdict': { progType: P.BPF_PROG_TYPE_SK_SKB, attachType: A.BPF_SK_SKB_STREAM_VERDICT },
+  sk_msg: { progType: P.BPF_PROG_TYPE_SK_MSG, attachType: A.BPF_SK_MSG_VERDICT },
+  raw_tp: { progType: P.BPF_PROG_TYPE_RAW_TRACEPOINT },
+  raw_tracepoint: { progType: P.BPF_PROG_TYPE_RAW_TRACEPOINT },
+  kprobe: { progType: P.BPF_PROG_TYPE_KPROBE },
+  tracepoint: { progType: P.BPF_PROG_TYPE_TRACEPOINT },
+  sk_lookup: { progType: P.BPF_PROG_TYPE_SK_LOOKUP, attachType: A.BPF_SK_LOOKUP },
 };
+
+/** Attach types that name their program type (`cgroup_inet4_connect`). */
+function attachTypeProgType(attach: number): number | undefined {
+  for (const spec of Object.values(SECTIONS)) if (spec.attachType === attach && spec.progType !== P.BPF_PROG_TYPE_XDP) return spec.progType;
+  return undefined;
+}
 
 const supported = (): string => BUILTIN_PROG_TYPES.map((d) => d.name).join(', ');
 
-/** `xdp`, `socket_filter`, `BPF_PROG_TYPE_XDP`, a section name (`xdp/foo`), or a number. */
-export function progTypeNumber(name: string): number {
+/** A program type name: the uapi name (`BPF_PROG_TYPE_CGROUP_SOCK_ADDR`), its short form
+ * (`cgroup_sock_addr`), an attach type that implies one (`cgroup_inet4_connect`), a libbpf
+ * section name (`cgroup/connect4`, `xdp`), or a number. */
+export function typeSpec(name: string): TypeSpec {
   const lower = name.toLowerCase();
-  if (/^\d+$/.test(lower)) return Number(lower);
+  if (/^\d+$/.test(lower)) return { progType: Number(lower) };
   const bare = lower.replace(/^bpf_prog_type_/, '');
-  const d = BUILTIN_PROG_TYPES.find((x) => x.name === bare);
-  if (d) return d.type;
-  const section = SECTION_TYPES[lower.split('/')[0]!];
-  const key = `BPF_PROG_TYPE_${bare.toUpperCase()}` as keyof typeof BPF_PROG_TYPE;
-  const known = section ?? (Object.prototype.hasOwnProperty.call(BPF_PROG_TYPE, key) ? BPF_PROG_TYPE[key] : undefined);
-  if (known !== undefined && BUILTIN_PROG_TYPES.some((x) => x.type === known)) return known;
-  if (known !== undefined) {
+  const upper = `BPF_PROG_TYPE_${bare.toUpperCase()}` as keyof typeof BPF_PROG_TYPE;
+  let spec: TypeSpec | undefined = Object.prototype.hasOwnProperty.call(BPF_PROG_TYPE, upper) ? { progType: BPF_PROG_TYPE[upper] } : undefined;
+  if (!spec) {
+    const attachKey = `BPF_${lower.replace(/^bpf_/, '').toUpperCase()}` as keyof typeof BPF_ATTACH_TYPE;
+    if (Object.prototype.hasOwnProperty.call(BPF_ATTACH_TYPE, attachKey)) {
+      const progType = attachTypeProgType(BPF_ATTACH_TYPE[attachKey]);
+      if (progType !== undefined) spec = { progType, attachType: BPF_ATTACH_TYPE[attachKey] };
+    }
+  }
+  spec ??= SECTIONS[lower] ?? SECTIONS[lower.split('/')[0]!];
+  if (!spec) throw new UsageError(`unknown program type '${name}' (the verifier knows: ${supported()})`);
+  if (!BUILTIN_PROG_TYPES.some((x) => x.type === spec!.progType)) {
     throw new UsageError(`program type '${name}' is not modelled by the verifier yet (it knows: ${supported()})`);
   }
-  throw new UsageError(`unknown program type '${name}' (the verifier knows: ${supported()})`);
+  return spec;
+}
+
+/** The program type alone (see typeSpec). */
+export function progTypeNumber(name: string): number {
+  return typeSpec(name).progType;
 }
 
 /** `xdp_devmap`, `BPF_XDP_DEVMAP`, `cgroup_inet4_bind`, or a number. */
@@ -134,9 +184,10 @@ Examples:
       const typeName = flags.progType ?? unit.section;
       if (!typeName) throw new UsageError('--prog-type is required (or a .section directive naming the type)');
       const mapsByFd = new Map(flags.map.map(parseMapSpec));
+      const spec = typeSpec(typeName);
       const options: VerifyOptions = {
-        progType: progTypeNumber(typeName),
-        expectedAttachType: flags.attachType ? attachTypeNumber(flags.attachType) : 0,
+        progType: spec.progType,
+        expectedAttachType: flags.attachType ? attachTypeNumber(flags.attachType) : (spec.attachType ?? 0),
         logLevel: level,
         privileged: !flags.unprivileged,
         license: unit.license ?? flags.license,
@@ -200,9 +251,10 @@ function batch(io: Io, file: string, flags: VerifyFlags): void {
       }
       const insns: Insn[] = decode(parseHexBytes(v.insns, `${where} insns`), { validate: false });
       const level = typeof v.logLevel === 'number' && (v.logLevel === 1 || v.logLevel === 2) ? v.logLevel : 0;
+      const spec = typeof v.progType === 'number' ? { progType: v.progType } : typeSpec(v.progType);
       const r = verify(insns, {
-        progType: typeof v.progType === 'number' ? v.progType : progTypeNumber(v.progType),
-        expectedAttachType: typeof v.attachType === 'number' ? v.attachType : typeof v.attachType === 'string' ? attachTypeNumber(v.attachType) : 0,
+        progType: spec.progType,
+        expectedAttachType: typeof v.attachType === 'number' ? v.attachType : typeof v.attachType === 'string' ? attachTypeNumber(v.attachType) : (spec.attachType ?? 0),
         mapsByFd: batchMaps(v.maps, where),
         logLevel: level,
         privileged: v.privileged === false ? false : !flags.unprivileged,
