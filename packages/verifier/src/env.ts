@@ -50,6 +50,14 @@ export interface InsnAux {
   outcomes?: number;
 }
 
+/** A loop being explored in one call chain (struct bpf_scc_visit): the checkpoint it was
+ * entered at, and the states pruned inside it before its precision marks were complete. */
+export interface SccVisit {
+  key: string;
+  entryState: VerifierState | undefined;
+  backedges: { state: VerifierState; equal: VerifierState }[];
+}
+
 interface Pending {
   state: VerifierState;
   insnIdx: number;
@@ -87,6 +95,11 @@ export class Env {
   readonly jmpPoints = new Set<number>();
   /** Instructions where a state is always stored (may_goto). */
   readonly forceCheckpoints = new Set<number>();
+  /** Each instruction's loop (strongly connected component), 0 when on none (compute_scc). */
+  scc: Uint32Array = new Uint32Array(0);
+  /** Loops being explored, by call chain (struct bpf_scc_visit). */
+  readonly sccVisits = new Map<string, SccVisit>();
+  numBackedges = 0;
   private readonly pending: Pending[] = [];
   /** Static liveness: registers live before each instruction (live_regs_before). */
   liveRegsBefore: Uint16Array = new Uint16Array(0);

@@ -212,6 +212,10 @@ function prevInsnIdx(st: VerifierState, i: number, cursor: { history: number }):
 }
 
 /** mark_all_scalars_precise(): the fallback when backtracking cannot follow the path. */
+export function markAllScalarsPreciseFrom(env: Env, start: VerifierState): void {
+  markAllScalarsPrecise(env, start);
+}
+
 function markAllScalarsPrecise(env: Env, start: VerifierState): void {
   if (env.log.level >= 2) env.verbose(`mark_precise: frame${start.curframe}: falling back to forcing all scalars precise\n`);
   for (let cp = start.parent; cp; cp = cp.state.parent) {

@@ -7,13 +7,14 @@
 // insn_processed can be higher on programs whose branches differ only in scalars Linux
 // proves irrelevant.
 import type { Env } from './env';
-import { BPF_COMPLEXITY_LIMIT_STATES, VerifyError } from './env';
+import type { SccVisit } from './env';
+import { BPF_COMPLEXITY_LIMIT_STATES, VerifyError, fail } from './env';
 import { frameStateStr } from './log';
 import type { RegState } from './reg';
 import { addConstFlags, baseId, unknownReg } from './reg';
 import type { Checkpoint, FuncState, StackSlot, VerifierState } from './state';
 import { BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, cloneState, isSpilledReg } from './state';
-import { markAllScalarsImprecise, markChainPrecision, pushJmpHistory } from './precision';
+import { markAllScalarsImprecise, markAllScalarsPreciseFrom, markChainPrecision, pushJmpHistory } from './precision';
 import type { Tnum } from './scalar/types';
 
 export type ExactLevel = 'NOT_EXACT' | 'EXACT' | 'RANGE_WITHIN';
@@ -107,6 +108,8 @@ function regsafe(o: RegState, c: RegState, idmap: IdMap, exact: ExactLevel): boo
   if (o.type !== c.type || o.maybeNull !== c.maybeNull || o.rdonly !== c.rdonly || o.ringbuf !== c.ringbuf) return false;
   switch (o.type) {
     case 'SCALAR_VALUE':
+      // Only what the explored path needed precise must be covered exactly.
+      if (!o.precise && exact === 'NOT_EXACT') return true;
       // BPF_ADD_CONST32 and 64 link differently: the flags must match exactly; linked
       // offsets too.
       if (o.id && addConstFlags(o.id) !== addConstFlags(c.id)) return false;
@@ -221,11 +224,12 @@ export function isStateVisited(env: Env, insnIdx: number): boolean {
   for (const sl of [...list]) {
     statesCnt++;
     let hit = false;
+    let loop = false;
     if (sl.branches > 0) {
       // A state on the current path. At may_goto, another iteration that is no wider is
       // covered (the runtime bounds the loop); elsewhere reaching it again unchanged is an
       // infinite loop.
-      if (mayGoto && sl.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(env, sl.state, cur, 'RANGE_WITHIN')) hit = true;
+      if (mayGoto && sl.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(env, sl.state, cur, 'RANGE_WITHIN')) hit = loop = true;
       else {
         if (statesMaybeLooping(sl.state, cur) && statesEqual(env, sl.state, cur, 'EXACT') && sl.state.mayGotoDepth === cur.mayGotoDepth) {
           const sentence = `infinite loop detected at insn ${insnIdx}`;
@@ -234,11 +238,21 @@ export function isStateVisited(env: Env, insnIdx: number): boolean {
         }
         if (!force && env.jmpsProcessed - env.prevJmpsProcessed < 20 && env.insnProcessed - env.prevInsnProcessed < 100) addNewState = false;
       }
-    } else if (statesEqual(env, sl.state, cur, 'NOT_EXACT')) hit = true;
+    } else {
+      // Inside a loop whose precision marks are not final yet, compare as if all precise.
+      loop = incompleteReadMarks(env, sl.state);
+      if (statesEqual(env, sl.state, cur, loop ? 'RANGE_WITHIN' : 'NOT_EXACT')) hit = true;
+    }
     if (hit) {
       sl.hitCnt++;
       if (env.jmpPoints.has(insnIdx)) pushJmpHistory(env);
       propagatePrecision(env, sl.state, cur);
+      if (loop) {
+        // Pruned inside a loop: remember it, to propagate marks again when the loop is done.
+        const backedge = cloneState(cur);
+        backedge.insnIdx = insnIdx;
+        addSccBackedge(env, sl.state, backedge);
+      }
       return true;
     }
     // miss: states that keep failing to match are dropped.
@@ -263,12 +277,92 @@ export function isStateVisited(env: Env, insnIdx: number): boolean {
   cur.dfsDepth = state.dfsDepth + 1;
   list.unshift(cp);
   env.explored.set(insnIdx, list);
-  env.peakStates = Math.max(env.peakStates, countStates(env));
+  updatePeakStates(env);
+  maybeEnterScc(env, state);
   return false;
 }
 
+/** compute_scc_callchain(): the loop a state is in, with the call sites leading to it. */
+function sccCallchain(env: Env, st: VerifierState): string | undefined {
+  const sites: number[] = [];
+  for (let i = 0; i <= st.curframe; i++) {
+    const idx = frameInsnIdx(st, i);
+    const scc = env.scc[idx]!;
+    if (scc) return `(${sites.map((c) => `${c},`).join('')}${scc})`;
+    if (i < st.curframe) sites.push(idx);
+    else return undefined;
+  }
+  return undefined;
+}
+
+/** maybe_enter_scc(): the first checkpoint inside a loop marks the loop's entry. */
+function maybeEnterScc(env: Env, st: VerifierState): void {
+  const key = sccCallchain(env, st);
+  if (!key) return;
+  let visit = env.sccVisits.get(key);
+  if (!visit) {
+    visit = { key, entryState: undefined, backedges: [] };
+    env.sccVisits.set(key, visit);
+  }
+  if (!visit.entryState) {
+    visit.entryState = st;
+    if (env.log.level >= 2) env.verbose(`SCC enter ${key}\n`);
+  }
+}
+
+/** maybe_exit_scc(): the loop's entry is fully explored; its backedges' marks are final. */
+function maybeExitScc(env: Env, st: VerifierState): void {
+  const key = sccCallchain(env, st);
+  if (!key) return;
+  const visit = env.sccVisits.get(key);
+  if (!visit || visit.entryState !== st) return;
+  if (env.log.level >= 2) env.verbose(`SCC exit ${key}\n`);
+  visit.entryState = undefined;
+  env.numBackedges -= visit.backedges.length;
+  updatePeakStates(env);
+  propagateBackedges(env, visit);
+}
+
+/** incomplete_read_marks(): the state's loop still has backedges waiting. */
+function incompleteReadMarks(env: Env, st: VerifierState): boolean {
+  const key = sccCallchain(env, st);
+  return !!key && !!env.sccVisits.get(key)?.backedges.length;
+}
+
+/** add_scc_backedge() */
+function addSccBackedge(env: Env, equal: VerifierState, st: VerifierState): void {
+  const key = sccCallchain(env, equal);
+  const visit = key ? env.sccVisits.get(key) : undefined;
+  if (!visit) fail('EFAULT', `verifier bug: add backedge: no visit info for insn ${st.insnIdx}`);
+  if (env.log.level >= 2) env.verbose(`SCC backedge ${key}\n`);
+  visit!.backedges.unshift({ state: st, equal });
+  env.numBackedges++;
+  updatePeakStates(env);
+}
+
+/** propagate_backedges(): precision marks of the states that covered pruned loop paths go
+ * to those paths' parents, until nothing changes (at most 64 rounds, then all precise). */
+function propagateBackedges(env: Env, visit: SccVisit): void {
+  for (let i = 0; ; i++) {
+    if (i > 64) {
+      if (env.log.level >= 2) env.verbose('propagate_backedges: too many iterations\n');
+      for (const b of visit.backedges) markAllScalarsPreciseFrom(env, b.state);
+      break;
+    }
+    let changed = false;
+    for (const b of visit.backedges) if (propagatePrecision(env, b.equal, b.state)) changed = true;
+    if (!changed) break;
+  }
+  visit.backedges = [];
+}
+
+/** update_peak_states() */
+function updatePeakStates(env: Env): void {
+  env.peakStates = Math.max(env.peakStates, countStates(env) + env.numBackedges);
+}
+
 /** propagate_precision(): what the covering state needed precise, the current path needs too. */
-function propagatePrecision(env: Env, old: VerifierState, cur: VerifierState): void {
+function propagatePrecision(env: Env, old: VerifierState, cur: VerifierState): boolean {
   const regs: { frameno: number; regno: number }[] = [];
   const slots: { frameno: number; spi: number }[] = [];
   for (let fr = old.curframe; fr >= 0; fr--) {
@@ -286,7 +380,7 @@ function propagatePrecision(env: Env, old: VerifierState, cur: VerifierState): v
     });
     if (names.length && env.log.level >= 2) env.verbose(`frame ${fr}: propagating ${names.join(',')}\n`);
   }
-  markChainPrecision(env, { regs, slots }, cur);
+  return markChainPrecision(env, { regs, slots }, cur);
 }
 
 /** find_prev_entry(): the checkpoint at this instruction on the path of `cur` (a loop). */
@@ -334,6 +428,7 @@ export function updateBranchCounts(env: Env): void {
   while (cp) {
     cp.branches--;
     if (cp.branches > 0) break;
+    maybeExitScc(env, cp.state);
     cp = cp.state.parent;
   }
 }

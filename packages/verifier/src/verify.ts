@@ -43,6 +43,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
     resolvePseudoLdImm64(env);
     checkCfg(env);
     const scc = computeScc(insns);
+    env.scc = scc;
     env.liveRegsBefore = computeLiveRegs(insns, (insn) => helperParamCount(env, insn));
     if (env.log.level >= 2) env.verbose(liveRegsTable(env, scc));
     doCheck(env);
