@@ -47,6 +47,8 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
     env.liveRegsBefore = computeLiveRegs(insns, (insn) => helperParamCount(env, insn));
     if (env.log.level >= 2) env.verbose(liveRegsTable(env, scc));
     doCheck(env);
+    // do_check_common(): at level 1 only a failing path's log is kept.
+    if (env.log.level === 1) env.log.reset(0);
     checkMaxStackDepth(env);
     checkKfuncZeroCalls(env);
   } catch (e) {
