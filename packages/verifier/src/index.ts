@@ -5,3 +5,4 @@ export type { ScalarBounds, Tnum } from './scalar/types';
 export { verify, findProgType, BPF_MAXINSNS } from './verify';
 export type { ProgTypeDescriptor, CtxField, AccessRule, HelperOffer } from './prog-type';
 export { BUILTIN_PROG_TYPES, SOCKET_FILTER, XDP } from './prog-types';
+export { isGplCompatible } from './env';

@@ -36,6 +36,11 @@ export interface TestRunOptions {
   dataSizeOut?: number;
   /** A clock in nanoseconds for duration (performance.now() * 1e6 in practice); 0 without one. */
   now?: () => number;
+  /** The address space to run in (a kernel's, where its maps live); a fresh one by default.
+   * The session's packet, ctx and stack regions are unmapped from it on close(). */
+  memory?: Memory;
+  /** What helpers need from the caller (ExecContext.env). */
+  env?: unknown;
 }
 
 export interface TestRunResult {
@@ -95,9 +100,15 @@ export class TestRunSession {
     options: TestRunOptions,
   ) {
     prog.runnable(engine); // compiled before any timing, as the kernel JITs at load
-    this.C = new ExecContext(memory, { helpers: options.helpers ?? [], budget: options.budget, skbData });
+    this.C = new ExecContext(memory, { helpers: options.helpers ?? [], budget: options.budget, skbData, env: options.env });
     this.args = [ctx.address()];
+    this.memory = memory;
+    this.owned = [ctx, ...(skbData ? [skbData] : [])];
   }
+
+  private readonly memory: Memory;
+  /** Regions this session mapped (unmapped on close). */
+  private owned: Region[];
 
   static create(prog: VmProgram, progType: TestRunProgType, data: Uint8Array, options: TestRunOptions): TestRunSession {
     return progType === 'xdp' ? TestRunSession.xdp(prog, data, options) : TestRunSession.skb(prog, data, options);
@@ -111,7 +122,7 @@ export class TestRunSession {
   static xdp(prog: VmProgram, data: Uint8Array, options: TestRunOptions): TestRunSession {
     if (data.length < ETH_HLEN) throw new SysError('EINVAL', `XDP test data must hold an Ethernet header (${ETH_HLEN} bytes), got ${data.length}`, 'BPF_PROG_TEST_RUN');
     if (data.length > XDP_TEST_MAX) throw new SysError('ENOMEM', `XDP test data of ${data.length} bytes is too large`, 'BPF_PROG_TEST_RUN');
-    const memory = new Memory();
+    const memory = options.memory ?? new Memory();
     const tailroom = 320; // skb_shared_info
     const linear = Math.min(data.length, XDP_LINEAR_MAX);
     const packet = memory.alloc(XDP_PACKET_HEADROOM + linear + tailroom, { kind: 'packet', name: 'xdp packet' });
@@ -131,7 +142,9 @@ export class TestRunSession {
       out.set(frags, head.length);
       return out;
     };
-    return new TestRunSession(prog, options.engine, memory, ctx, null, output, options);
+    const session = new TestRunSession(prog, options.engine, memory, ctx, null, output, options);
+    session.owned.push(packet);
+    return session;
   }
 
   /**
@@ -146,7 +159,7 @@ export class TestRunSession {
     const l3 = data.length - ETH_HLEN;
     if ((proto === 0x0008 && l3 < 20) || (proto === 0xdd86 && l3 < 40))
       throw new SysError('EINVAL', `skb test data too short for its ${proto === 0x0008 ? 'IPv4' : 'IPv6'} header`, 'BPF_PROG_TEST_RUN');
-    const memory = new Memory();
+    const memory = options.memory ?? new Memory();
     const net = memory.map(data.slice(ETH_HLEN), { kind: 'packet', name: 'skb data' });
     const ctx = memory.alloc(192, { kind: 'ctx', name: '__sk_buff' });
     const v = ctx.view;
@@ -175,6 +188,8 @@ export class TestRunSession {
 
   close(): void {
     this.C.release();
+    for (const r of this.owned) this.memory.unmap(r);
+    this.owned = [];
   }
 }
 

@@ -1,0 +1,96 @@
+// The cgroup v2 hierarchy of a host (kernel/cgroup): a tree of cgroups named by path
+// ("/", "/app", "/app/web"), each with an id (the kernfs inode number user space sees in
+// bpf_get_current_cgroup_id), its processes, and — per attach type — the programs attached
+// to it and the effective array the hooks run (kernel/bpf/cgroup.c, in cgroup/attach.ts).
+import { SysError } from '@bpfsim/isa';
+
+export class Cgroup {
+  readonly children = new Map<string, Cgroup>();
+  /** Per-cgroup BPF state (struct cgroup_bpf), owned by cgroup/attach.ts. */
+  bpf: unknown = undefined;
+
+  constructor(
+    readonly id: bigint,
+    readonly name: string,
+    readonly parent: Cgroup | null,
+  ) {}
+
+  get path(): string {
+    if (!this.parent) return '/';
+    const up = this.parent.path;
+    return up === '/' ? `/${this.name}` : `${up}/${this.name}`;
+  }
+
+  /** Depth below the root (cgroup->level). */
+  get level(): number {
+    return this.parent ? this.parent.level + 1 : 0;
+  }
+
+  /** This cgroup and its ancestors, nearest first. */
+  *ancestors(): IterableIterator<Cgroup> {
+    for (let c: Cgroup | null = this; c; c = c.parent) yield c;
+  }
+
+  /** Descendants, this cgroup included, parents before children. */
+  *descendants(): IterableIterator<Cgroup> {
+    yield this;
+    for (const c of this.children.values()) yield* c.descendants();
+  }
+}
+
+/** A host's cgroup tree. Ids start where a fresh cgroup2 mount's inode numbers do. */
+export class CgroupTree {
+  readonly root: Cgroup;
+  private nextId: bigint;
+
+  constructor(firstId = 1n) {
+    this.nextId = firstId;
+    this.root = new Cgroup(this.nextId++, '', null);
+  }
+
+  /** The cgroup at `path`, or undefined. */
+  lookup(path: string): Cgroup | undefined {
+    let c: Cgroup | undefined = this.root;
+    for (const part of splitPath(path)) {
+      c = c.children.get(part);
+      if (!c) return undefined;
+    }
+    return c;
+  }
+
+  /** mkdir: the cgroup at `path`, made with any missing parents when `parents` is set. */
+  create(path: string, parents = true): Cgroup {
+    let c = this.root;
+    const parts = splitPath(path);
+    parts.forEach((part, i) => {
+      const next = c.children.get(part);
+      if (next) {
+        if (i === parts.length - 1 && !parents) throw new SysError('EEXIST', `cgroup ${path} exists`, 'mkdir');
+        c = next;
+        return;
+      }
+      if (i < parts.length - 1 && !parents) throw new SysError('ENOENT', `no cgroup ${parts.slice(0, i + 1).join('/')}`, 'mkdir');
+      const made = new Cgroup(this.nextId++, part, c);
+      c.children.set(part, made);
+      this.onCreate?.(made);
+      c = made;
+    });
+    return c;
+  }
+
+  /** Called for each new cgroup (the BPF layer inherits effective programs into it). */
+  onCreate?: (cg: Cgroup) => void;
+
+  /** The cgroup with this id. */
+  byId(id: bigint): Cgroup | undefined {
+    for (const c of this.root.descendants()) if (c.id === id) return c;
+    return undefined;
+  }
+}
+
+function splitPath(path: string): string[] {
+  if (!path.startsWith('/')) throw new SysError('EINVAL', `cgroup path '${path}' must start with /`);
+  const parts = path.split('/').filter((p) => p.length);
+  for (const p of parts) if (p === '.' || p === '..') throw new SysError('EINVAL', `cgroup path '${path}' has '${p}'`);
+  return parts;
+}

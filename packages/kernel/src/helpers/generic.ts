@@ -1,0 +1,220 @@
+// Generic helpers (kernel/bpf/helpers.c, kernel/trace/bpf_trace.c): map access, time,
+// randomness, the current task. Each reads its arguments from the VM's helper ABI and
+// mirrors the kernel function named beside it. The verifier has already checked argument
+// types; a helper still checks what it reads (defence in depth, as the VM does).
+import { helperId } from '@bpfsim/isa';
+import type { ExecContext, Helper } from '@bpfsim/vm';
+import type { BpfMap } from '../maps/map';
+import type { HelperEnv } from './env';
+import { utf8Decode, utf8Encode } from '../utf8';
+
+/** The map behind a CONST_PTR_TO_MAP argument. */
+export function mapArg(run: ExecContext, i: number): BpfMap {
+  const r = run.argPtr(i, 0);
+  const map = r?.region.object as BpfMap | undefined;
+  if (!map || r!.region.kind !== 'map') throw run.failArgs(`R${i} is not a map pointer`);
+  return map;
+}
+
+/** `size` bytes at argument i, copied out of VM memory. */
+export function memArg(run: ExecContext, i: number, size: number): Uint8Array {
+  const r = run.argMem(i, size);
+  return r.region.bytes.slice(r.offset, r.offset + size);
+}
+
+const env = (run: ExecContext): HelperEnv => run.env as HelperEnv;
+
+/** bpf_map_lookup_elem(map, key): a pointer to the value or NULL. */
+const mapLookupElem: Helper = (run) => {
+  const map = mapArg(run, 1);
+  const addr = map.lookupElem(memArg(run, 2, map.keySize));
+  if (addr) run.ret(addr.hi, addr.lo);
+  else run.ret(0, 0);
+};
+
+/** bpf_map_update_elem(map, key, value, flags) */
+const mapUpdateElem: Helper = (run) => {
+  const map = mapArg(run, 1);
+  run.retInt(map.updateElem(memArg(run, 2, map.keySize), memArg(run, 3, map.valueSize), Number(run.arg(4))));
+};
+
+/** bpf_map_delete_elem(map, key) */
+const mapDeleteElem: Helper = (run) => {
+  const map = mapArg(run, 1);
+  run.retInt(map.deleteElem(memArg(run, 2, map.keySize)));
+};
+
+/** bpf_ktime_get_ns(), bpf_ktime_get_boot_ns(), bpf_ktime_get_coarse_ns(): the virtual clock. */
+const ktimeGetNs: Helper = (run) => run.retU64(env(run).kernel.now());
+
+/** bpf_get_prandom_u32(): the kernel's seeded generator. */
+const getPrandomU32: Helper = (run) => run.ret(0, env(run).kernel.prandomU32());
+
+/** bpf_get_smp_processor_id() */
+const getSmpProcessorId: Helper = (run) => run.retInt(env(run).cpu);
+
+/** bpf_get_numa_node_id(): one NUMA node. */
+const getNumaNodeId: Helper = (run) => run.retInt(0);
+
+/** bpf_get_current_pid_tgid(): tgid << 32 | pid, or -EINVAL outside a task (softirq). */
+const getCurrentPidTgid: Helper = (run) => {
+  const p = env(run).process;
+  if (!p) return run.retInt(-22);
+  run.ret(p.tgid, p.pid);
+};
+
+/** bpf_get_current_uid_gid(): gid << 32 | uid. */
+const getCurrentUidGid: Helper = (run) => {
+  const p = env(run).process;
+  if (!p) return run.retInt(-22);
+  run.ret(p.gid, p.uid);
+};
+
+/** bpf_get_current_comm(buf, size): the task name, NUL-padded; -EINVAL (zeroed) without a task. */
+const getCurrentComm: Helper = (run) => {
+  const size = run.argU32(2);
+  const r = run.argMem(1, size, true);
+  const dst = r.region.bytes.subarray(r.offset, r.offset + size);
+  dst.fill(0);
+  const p = env(run).process;
+  if (!p) return run.retInt(-22);
+  const name = utf8Encode(p.comm);
+  dst.set(name.subarray(0, Math.max(0, size - 1)));
+  run.retInt(0);
+};
+
+/** bpf_get_current_cgroup_id(): the current task's cgroup v2 id. */
+const getCurrentCgroupId: Helper = (run) => {
+  const p = env(run).process;
+  run.retU64(p ? p.cgroup.id : 0n);
+};
+
+/** bpf_jiffies64(): HZ=1000 ticks of the virtual clock (INITIAL_JIFFIES aside). */
+const jiffies64: Helper = (run) => run.retU64(env(run).kernel.now() / 1_000_000n);
+
+/** bpf_probe_read_kernel/user(dst, size, src): copies, or zero-fills and -EFAULT. */
+const probeRead: Helper = (run) => {
+  const size = run.argU32(2);
+  const d = run.argMem(1, size, true);
+  const dst = d.region.bytes.subarray(d.offset, d.offset + size);
+  const s = run.argPtr(3, size);
+  if (!s) {
+    dst.fill(0);
+    return run.retInt(-14);
+  }
+  dst.set(s.region.bytes.subarray(s.offset, s.offset + size));
+  run.retInt(0);
+};
+
+/** bpf_trace_printk(fmt, fmt_size, arg1, arg2, arg3): to the kernel's trace pipe. */
+const tracePrintk: Helper = (run) => {
+  const size = run.argU32(2);
+  const fmtBytes = memArg(run, 1, size);
+  const nul = fmtBytes.indexOf(0);
+  if (nul < 0) return run.retInt(-22);
+  const fmt = utf8Decode(fmtBytes.subarray(0, nul));
+  const args = [run.arg(3), run.arg(4), run.arg(5)];
+  const out = formatPrintk(fmt, args, (addr) => readString(run, addr));
+  if (out === undefined) return run.retInt(-22);
+  env(run).kernel.tracePrintk(env(run), out);
+  run.retInt(utf8Encode(out).length);
+};
+
+function readString(run: ExecContext, addr: bigint): string | undefined {
+  const hi = Number(BigInt.asIntN(32, addr >> 32n));
+  const lo = Number(BigInt.asIntN(32, addr));
+  const r = run.memory.resolve(hi, lo, 1);
+  if (!r) return undefined;
+  const bytes = r.region.bytes.subarray(r.offset);
+  const end = bytes.indexOf(0);
+  return utf8Decode(end < 0 ? bytes : bytes.subarray(0, end));
+}
+
+/**
+ * bpf_trace_printk's format (bpf_bprintf_prepare): at most three arguments, conversions
+ * %d %i %u %x %X %ld %lu %lx %lld %llu %llx %p %s %c and %%; anything else is -EINVAL.
+ */
+export function formatPrintk(fmt: string, args: readonly bigint[], str: (addr: bigint) => string | undefined): string | undefined {
+  let out = '';
+  let n = 0;
+  for (let i = 0; i < fmt.length; i++) {
+    const c = fmt[i]!;
+    if (c !== '%') {
+      out += c;
+      continue;
+    }
+    const m = /^%([-0 +#]*)(\d*)(ll|l|h|hh|z)?([diuxXpsc%])/.exec(fmt.slice(i));
+    if (!m) return undefined;
+    i += m[0].length - 1;
+    const [, flags, width, len, conv] = m;
+    if (conv === '%') {
+      out += '%';
+      continue;
+    }
+    if (n >= 3) return undefined;
+    const a = args[n++]!;
+    let text: string;
+    const bits = len === 'll' || len === 'l' || len === 'z' ? 64 : 32;
+    switch (conv) {
+      case 'd':
+      case 'i':
+        text = BigInt.asIntN(bits, a).toString();
+        break;
+      case 'u':
+        text = BigInt.asUintN(bits, a).toString();
+        break;
+      case 'x':
+        text = BigInt.asUintN(bits, a).toString(16);
+        break;
+      case 'X':
+        text = BigInt.asUintN(bits, a).toString(16).toUpperCase();
+        break;
+      case 'p':
+        text = `0x${BigInt.asUintN(64, a).toString(16)}`;
+        break;
+      case 'c':
+        text = String.fromCharCode(Number(a & 0xffn));
+        break;
+      default: {
+        const s = str(a);
+        text = s ?? '(efault)';
+      }
+    }
+    const w = Number(width || 0);
+    if (flags!.includes('#') && (conv === 'x' || conv === 'X')) text = `0x${text}`;
+    if (text.length < w) text = flags!.includes('-') ? text.padEnd(w) : flags!.includes('0') && conv !== 's' ? text.padStart(w, '0') : text.padStart(w);
+    out += text;
+  }
+  return out;
+}
+
+/** The generic helpers, by name (helperId gives the number). */
+export const GENERIC_HELPERS: Readonly<Record<string, Helper>> = {
+  map_lookup_elem: mapLookupElem,
+  map_update_elem: mapUpdateElem,
+  map_delete_elem: mapDeleteElem,
+  ktime_get_ns: ktimeGetNs,
+  ktime_get_boot_ns: ktimeGetNs,
+  ktime_get_coarse_ns: ktimeGetNs,
+  ktime_get_tai_ns: ktimeGetNs,
+  jiffies64,
+  get_prandom_u32: getPrandomU32,
+  get_smp_processor_id: getSmpProcessorId,
+  get_numa_node_id: getNumaNodeId,
+  get_current_pid_tgid: getCurrentPidTgid,
+  get_current_uid_gid: getCurrentUidGid,
+  get_current_comm: getCurrentComm,
+  get_current_cgroup_id: getCurrentCgroupId,
+  probe_read_kernel: probeRead,
+  probe_read_user: probeRead,
+  trace_printk: tracePrintk,
+};
+
+/** Fills `table` (indexed by helper id) with helpers by name. */
+export function installHelpers(table: (Helper | undefined)[], helpers: Readonly<Record<string, Helper>>): void {
+  for (const [name, h] of Object.entries(helpers)) {
+    const id = helperId(name);
+    if (id === undefined) throw new Error(`bpfsim bug: no helper named ${name}`);
+    table[id] = h;
+  }
+}

@@ -1,0 +1,21 @@
+// Public API of @bpfsim/kernel: a simulated host's BPF subsystem.
+export { Kernel, ManualClock } from './kernel';
+export type { Clock, KernelOptions, TraceLine } from './kernel';
+export { Process, CAP, ALL_CAPS } from './process';
+export type { Capability, ProcessOptions } from './process';
+export { BpfObject } from './object';
+export type { ObjectKind } from './object';
+export { FdTable } from './fd-table';
+export { BpfFs, BPFFS_MOUNT } from './bpffs';
+export { Cgroup, CgroupTree } from './cgroup/cgroup';
+export { BpfMap, MapTypeRegistry } from './maps/map';
+export * from './maps/map';
+export { BpfProg } from './prog';
+export type { ProgSpec } from './prog';
+export { ProgTypeRegistry, builtinProgTypes } from './prog-types/registry';
+export type { ProgTypeEntry } from './prog-types/registry';
+export { bpf, registerCommand, fdMap, fdProg, fdObject, objName } from './syscall';
+export type { ProgLoadAttr, ObjPinAttr, GetIdAttr, InfoAttr, ProgInfo, MapInfoOut, TestRunAttr } from './syscall';
+export type { HelperEnv, HelperKernel } from './helpers/env';
+export { GENERIC_HELPERS, installHelpers, formatPrintk, mapArg, memArg } from './helpers/generic';
+export { sha1 } from './sha1';

@@ -1,0 +1,125 @@
+// One simulated host's kernel, as far as BPF is concerned: the address space programs and
+// maps share, object ids, processes and their fd tables, the cgroup tree, bpffs, the map
+// and program type registries, the helper table, the virtual clock and the seeded RNG.
+// bpf() itself is in syscall.ts; the friendly API in api.ts.
+import type { EngineName, Helper } from '@bpfsim/vm';
+import { Memory } from '@bpfsim/vm';
+import { BpfFs } from './bpffs';
+import { CgroupTree } from './cgroup/cgroup';
+import { IdAllocator } from './idr';
+import type { HelperEnv, HelperKernel } from './helpers/env';
+import { GENERIC_HELPERS, installHelpers } from './helpers/generic';
+import type { BpfMap, MapHost } from './maps/map';
+import { MapTypeRegistry } from './maps/map';
+import type { BpfObject } from './object';
+import type { ProcessOptions } from './process';
+import { Process } from './process';
+import type { BpfProg } from './prog';
+import { ProgTypeRegistry, builtinProgTypes } from './prog-types/registry';
+import { Rng } from './rng';
+
+/** A source of virtual time in nanoseconds (the simulation's clock). */
+export interface Clock {
+  now(): bigint;
+}
+
+/** A clock that only moves when told to (the default outside a simulation). */
+export class ManualClock implements Clock {
+  constructor(private t = 0n) {}
+  now(): bigint {
+    return this.t;
+  }
+  advance(ns: bigint): void {
+    this.t += ns;
+  }
+}
+
+export interface KernelOptions {
+  /** CPUs of the machine (per-CPU maps, bpf_get_smp_processor_id). Default 2. */
+  cpus?: number;
+  clock?: Clock;
+  /** Seed of the kernel's random numbers. Default 1. */
+  seed?: number;
+  /** The engine programs run on (the JIT by default, as with bpf_jit_enable=1). */
+  engine?: EngineName;
+}
+
+/** A line bpf_trace_printk wrote (what /sys/kernel/tracing/trace_pipe shows). */
+export interface TraceLine {
+  time: bigint;
+  cpu: number;
+  pid: number;
+  comm: string;
+  text: string;
+}
+
+export class Kernel implements MapHost, HelperKernel {
+  readonly memory = new Memory();
+  readonly cpus: number;
+  readonly clock: Clock;
+  engine: EngineName;
+  readonly mapIds = new IdAllocator<BpfMap>();
+  readonly progIds = new IdAllocator<BpfProg>();
+  readonly linkIds = new IdAllocator<BpfObject>();
+  readonly mapTypes = new MapTypeRegistry();
+  readonly progTypes = new ProgTypeRegistry();
+  /** Helpers by id, as the VM calls them. */
+  readonly helpers: (Helper | undefined)[] = [];
+  readonly cgroups = new CgroupTree();
+  readonly bpffs = new BpfFs();
+  readonly processes = new Map<number, Process>();
+  readonly trace: TraceLine[] = [];
+  /** The CPU the running program is on. */
+  cpu = 0;
+  private readonly rng: Rng;
+  private nextPid = 1;
+
+  constructor(options: KernelOptions = {}) {
+    this.cpus = options.cpus ?? 2;
+    if (!Number.isInteger(this.cpus) || this.cpus < 1 || this.cpus > 1024) throw new RangeError(`cpus must be 1..1024, got ${options.cpus}`);
+    this.clock = options.clock ?? new ManualClock();
+    this.rng = new Rng(options.seed ?? 1);
+    this.engine = options.engine ?? 'jit';
+    for (const t of builtinProgTypes()) this.progTypes.register(t);
+    installHelpers(this.helpers, GENERIC_HELPERS);
+  }
+
+  // ---- MapHost / HelperKernel --------------------------------------------------------
+
+  now(): bigint {
+    return this.clock.now();
+  }
+
+  currentCpu(): number {
+    return this.cpu;
+  }
+
+  prandomU32(): number {
+    return this.rng.u32();
+  }
+
+  tracePrintk(env: HelperEnv, text: string): void {
+    this.trace.push({ time: this.now(), cpu: env.cpu, pid: env.process?.pid ?? 0, comm: env.process?.comm ?? '<idle>', text });
+  }
+
+  // ---- processes ---------------------------------------------------------------------
+
+  /** A new process (pid 1, 2, …) in the root cgroup unless told otherwise. */
+  spawn(options: ProcessOptions = {}): Process {
+    const pid = this.nextPid++;
+    const p = new Process(pid, pid, this.cgroups.root, options);
+    this.processes.set(pid, p);
+    return p;
+  }
+
+  /** The process exits: its fds close (objects they alone held are freed). */
+  exit(p: Process): void {
+    p.fds.closeAll();
+    this.processes.delete(p.pid);
+  }
+
+  /** The environment helpers see for a program run on behalf of `process`. */
+  helperEnv(process?: Process, extra: Record<string, unknown> = {}): HelperEnv {
+    return { kernel: this, cpu: this.cpu, ...(process ? { process } : {}), ...extra };
+  }
+}

@@ -1,0 +1,41 @@
+// Kernel objects with reference counts (bpf_map_inc/put, bpf_prog_inc/put, bpf_link):
+// an object lives while something holds it — an fd, a pin in bpffs, a cgroup attachment,
+// a link, a map slot (prog arrays, map-in-map), a program that uses a map. The last put
+// frees it: its id goes away, its memory is unmapped, what it held is put in turn.
+
+export type ObjectKind = 'map' | 'prog' | 'link';
+
+export abstract class BpfObject {
+  abstract readonly kind: ObjectKind;
+  /** The id user space sees (BPF_*_GET_FD_BY_ID, bpf_*_info.id); 0 once freed. */
+  id = 0;
+  private refs = 0;
+  private freed = false;
+
+  get refcnt(): number {
+    return this.refs;
+  }
+
+  get isFreed(): boolean {
+    return this.freed;
+  }
+
+  /** bpf_*_inc() */
+  get(): this {
+    if (this.freed) throw new Error(`bpfsim bug: get() on a freed ${this.kind}`);
+    this.refs++;
+    return this;
+  }
+
+  /** bpf_*_put(): the last reference frees the object. */
+  put(): void {
+    if (this.refs <= 0) throw new Error(`bpfsim bug: put() on a ${this.kind} with no references`);
+    if (--this.refs === 0) {
+      this.freed = true;
+      this.release();
+    }
+  }
+
+  /** Frees what the object holds (called once, when the last reference goes). */
+  protected abstract release(): void;
+}
