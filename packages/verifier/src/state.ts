@@ -76,17 +76,25 @@ export interface Checkpoint {
 }
 
 export function newSlot(): StackSlot {
-  return { slotType: [STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID], spilled: notInit() };
+  return { slotType: [STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID, STACK_INVALID], spilled: NO_SPILL };
 }
 
 export function newFrame(frameno: number, callsite: number, subprogno: number): FuncState {
   return { regs: Array.from({ length: 11 }, notInit), stack: [], frameno, callsite, subprogno };
 }
 
+/** The register of a slot that holds no spill: never changed in place (writes replace it). */
+const NO_SPILL = notInit();
+
+function cloneSlot(s: StackSlot): StackSlot {
+  const t = s.slotType;
+  return { slotType: [t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!], spilled: s.spilled.type === 'NOT_INIT' ? NO_SPILL : cloneReg(s.spilled) };
+}
+
 export function cloneFrame(f: FuncState): FuncState {
   return {
     regs: f.regs.map(cloneReg),
-    stack: f.stack.map((s) => ({ slotType: [...s.slotType], spilled: cloneReg(s.spilled) })),
+    stack: f.stack.map(cloneSlot),
     frameno: f.frameno,
     callsite: f.callsite,
     subprogno: f.subprogno,
