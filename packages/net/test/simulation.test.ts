@@ -1,0 +1,113 @@
+import fc from 'fast-check';
+import { EventQueue, MS, Rng, Simulation } from '../src';
+
+describe('EventQueue', () => {
+  test('pops in (time, sequence) order, whatever the push order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 300 }), (times) => {
+        const q = new EventQueue();
+        times.forEach((t) => q.push(t, () => undefined));
+        const out: [number, number][] = [];
+        for (let e = q.pop(); e; e = q.pop()) out.push([e.time, e.seq]);
+        const want = times.map((t, i) => [t, i] as [number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+        expect(out).toEqual(want);
+      }),
+      { seed: 7, numRuns: 200 },
+    );
+  });
+  test('cancelled events are skipped and not counted', () => {
+    const q = new EventQueue();
+    const a = q.push(5, () => undefined);
+    q.push(7, () => undefined);
+    q.cancel(a);
+    q.cancel(a);
+    expect(q.size).toBe(1);
+    expect(q.pop()!.time).toBe(7);
+    expect(q.pop()).toBeUndefined();
+  });
+});
+
+describe('Simulation', () => {
+  test('events run at their time, same-time events in scheduling order; runUntil moves the clock', () => {
+    const sim = new Simulation();
+    const log: string[] = [];
+    sim.schedule(2 * MS, () => log.push(`b@${sim.now}`));
+    sim.schedule(1 * MS, () => {
+      log.push(`a@${sim.now}`);
+      sim.schedule(1 * MS, () => log.push(`c@${sim.now}`)); // same instant as b, scheduled later
+    });
+    expect(sim.runUntil(1.5 * MS)).toBe('time');
+    expect(sim.now).toBe(1.5 * MS);
+    expect(sim.run()).toBe('quiescent');
+    expect(log).toEqual(['a@1000000', 'b@2000000', 'c@2000000']);
+  });
+  test('timers can be cancelled; pending says whether they will still run', () => {
+    const sim = new Simulation();
+    let ran = 0;
+    const t = sim.schedule(10, () => ran++);
+    expect(t.pending).toBe(true);
+    t.cancel();
+    expect(t.pending).toBe(false);
+    const u = sim.schedule(20, () => ran++);
+    sim.run();
+    expect(ran).toBe(1);
+    expect(u.pending).toBe(false);
+  });
+  test('run(maxEvents) stops endless timers; stop() ends a run', () => {
+    const sim = new Simulation();
+    const tick = (): void => void sim.schedule(1, tick);
+    tick();
+    expect(sim.run(100)).toBe('steps');
+    sim.schedule(0, () => sim.stop());
+    expect(sim.run()).toBe('stopped');
+  });
+  test('bad times are refused', () => {
+    const sim = new Simulation();
+    sim.runUntil(100);
+    expect(() => sim.schedule(-1, () => undefined)).toThrow(RangeError);
+    expect(() => sim.at(50, () => undefined)).toThrow(/already 100/);
+    expect(() => sim.schedule(Number.NaN, () => undefined)).toThrow(RangeError);
+  });
+});
+
+describe('Rng', () => {
+  test('the same seed draws the same sequence; different seeds differ', () => {
+    const a = new Rng(42);
+    const b = new Rng(42);
+    const c = new Rng(43);
+    const sa = Array.from({ length: 20 }, () => a.u32());
+    expect(Array.from({ length: 20 }, () => b.u32())).toEqual(sa);
+    expect(Array.from({ length: 20 }, () => c.u32())).not.toEqual(sa);
+  });
+  test('int() stays in range and reaches both ends; float() is in [0, 1)', () => {
+    const r = new Rng(1);
+    const seen = new Set<number>();
+    for (let i = 0; i < 2000; i++) {
+      const v = r.int(3, 9);
+      expect(v).toBeGreaterThanOrEqual(3);
+      expect(v).toBeLessThanOrEqual(9);
+      seen.add(v);
+      const f = r.float();
+      expect(f >= 0 && f < 1).toBe(true);
+    }
+    expect([...seen].sort()).toEqual([3, 4, 5, 6, 7, 8, 9]);
+  });
+  test('u32 is roughly uniform (chi-square over 16 buckets)', () => {
+    const r = new Rng(99);
+    const n = 64000;
+    const buckets = new Array(16).fill(0);
+    for (let i = 0; i < n; i++) buckets[r.u32() >>> 28]++;
+    const e = n / 16;
+    const chi = buckets.reduce((s, o) => s + (o - e) ** 2 / e, 0);
+    expect(chi).toBeLessThan(37.7); // p = 0.001 for 15 degrees of freedom
+  });
+  test('split streams are independent of later draws on the parent', () => {
+    const p1 = new Rng(5);
+    const s1 = p1.split('link0');
+    const p2 = new Rng(5);
+    const s2 = p2.split('link0');
+    p2.u32();
+    expect(s1.u32()).toBe(s2.u32());
+    expect(new Rng(5).split('link1').u32()).not.toBe(new Rng(5).split('link0').u32());
+  });
+});
