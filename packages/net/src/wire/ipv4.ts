@@ -1,0 +1,79 @@
+// IPv4 headers (RFC 791): parse and build, header checksum, no options on output.
+import { checksum } from './checksum';
+
+export const IPPROTO_ICMP = 1;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+export const IPPROTO_ICMPV6 = 58;
+
+export interface Ipv4Header {
+  /** Header length in bytes (20 without options). */
+  ihl: number;
+  tos: number;
+  totalLength: number;
+  id: number;
+  /** DF (0x4000), MF (0x2000) and the fragment offset in 8-byte units. */
+  flagsFrag: number;
+  ttl: number;
+  protocol: number;
+  checksum: number;
+  src: Uint8Array;
+  dst: Uint8Array;
+}
+
+export const IP_DF = 0x4000;
+export const IP_MF = 0x2000;
+
+/** Parses an IPv4 header; undefined when `b` does not hold a valid one (the packet is dropped). */
+export function parseIpv4(b: Uint8Array): Ipv4Header | undefined {
+  if (b.length < 20 || b[0]! >> 4 !== 4) return undefined;
+  const ihl = (b[0]! & 15) * 4;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const totalLength = v.getUint16(2);
+  if (ihl < 20 || totalLength < ihl || totalLength > b.length) return undefined;
+  return {
+    ihl,
+    tos: b[1]!,
+    totalLength,
+    id: v.getUint16(4),
+    flagsFrag: v.getUint16(6),
+    ttl: b[8]!,
+    protocol: b[9]!,
+    checksum: v.getUint16(10),
+    src: b.slice(12, 16),
+    dst: b.slice(16, 20),
+  };
+}
+
+/** Whether the header checksum is right (ip_fast_csum == 0). */
+export function ipv4ChecksumOk(b: Uint8Array, ihl: number): boolean {
+  return checksum(b, 0, ihl) === 0;
+}
+
+export interface Ipv4Build {
+  src: Uint8Array;
+  dst: Uint8Array;
+  protocol: number;
+  ttl?: number;
+  tos?: number;
+  id?: number;
+  df?: boolean;
+}
+
+/** An IPv4 datagram: a 20-byte header with its checksum, then `payload`. */
+export function buildIpv4(h: Ipv4Build, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(20 + payload.length);
+  const v = new DataView(out.buffer);
+  out[0] = 0x45;
+  out[1] = h.tos ?? 0;
+  v.setUint16(2, out.length);
+  v.setUint16(4, h.id ?? 0);
+  v.setUint16(6, h.df === false ? 0 : IP_DF);
+  out[8] = h.ttl ?? 64;
+  out[9] = h.protocol;
+  out.set(h.src, 12);
+  out.set(h.dst, 16);
+  v.setUint16(10, checksum(out, 0, 20));
+  out.set(payload, 20);
+  return out;
+}

@@ -1,0 +1,157 @@
+// TCP segments (RFC 9293): the header, its options (MSS, window scale, SACK-permitted,
+// SACK blocks, timestamps) and the pseudo-header checksum.
+import { finish, pseudoSum4, pseudoSum6, sumBytes } from './checksum';
+import { IPPROTO_TCP } from './ipv4';
+
+export const TCP_FIN = 0x01;
+export const TCP_SYN = 0x02;
+export const TCP_RST = 0x04;
+export const TCP_PSH = 0x08;
+export const TCP_ACK = 0x10;
+export const TCP_URG = 0x20;
+export const TCP_ECE = 0x40;
+export const TCP_CWR = 0x80;
+
+export interface TcpOptions {
+  mss?: number;
+  /** Window scale shift (0..14). */
+  wscale?: number;
+  sackPermitted?: boolean;
+  /** SACK blocks [left, right) as sequence numbers. */
+  sack?: [number, number][];
+  /** Timestamps: TSval and TSecr. */
+  ts?: [number, number];
+}
+
+export interface TcpSegment {
+  srcPort: number;
+  dstPort: number;
+  /** Sequence and acknowledgement numbers, u32. */
+  seq: number;
+  ack: number;
+  flags: number;
+  /** The window field as sent (unscaled). */
+  window: number;
+  checksum: number;
+  urgent: number;
+  options: TcpOptions;
+  /** Header length in bytes. */
+  headerLength: number;
+  payload: Uint8Array;
+}
+
+export function parseTcp(b: Uint8Array): TcpSegment | undefined {
+  if (b.length < 20) return undefined;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const headerLength = (b[12]! >> 4) * 4;
+  if (headerLength < 20 || headerLength > b.length) return undefined;
+  const options = parseOptions(b.subarray(20, headerLength));
+  if (!options) return undefined;
+  return {
+    srcPort: v.getUint16(0),
+    dstPort: v.getUint16(2),
+    seq: v.getUint32(4),
+    ack: v.getUint32(8),
+    flags: b[13]!,
+    window: v.getUint16(14),
+    checksum: v.getUint16(16),
+    urgent: v.getUint16(18),
+    options,
+    headerLength,
+    payload: b.subarray(headerLength),
+  };
+}
+
+function parseOptions(o: Uint8Array): TcpOptions | undefined {
+  const out: TcpOptions = {};
+  for (let i = 0; i < o.length; ) {
+    const kind = o[i]!;
+    if (kind === 0) break; // end of option list
+    if (kind === 1) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= o.length) return undefined;
+    const len = o[i + 1]!;
+    if (len < 2 || i + len > o.length) return undefined;
+    const v = new DataView(o.buffer, o.byteOffset + i, len);
+    switch (kind) {
+      case 2:
+        if (len === 4) out.mss = v.getUint16(2);
+        break;
+      case 3:
+        if (len === 3) out.wscale = Math.min(14, o[i + 2]!);
+        break;
+      case 4:
+        if (len === 2) out.sackPermitted = true;
+        break;
+      case 5:
+        out.sack = [];
+        for (let j = 2; j + 8 <= len; j += 8) out.sack.push([v.getUint32(j), v.getUint32(j + 4)]);
+        break;
+      case 8:
+        if (len === 10) out.ts = [v.getUint32(2), v.getUint32(6)];
+        break;
+    }
+    i += len;
+  }
+  return out;
+}
+
+/** The options as Linux lays them out (tcp_options_write): MSS, SACK-perm+TS or NOPs, WS, SACK. */
+export function encodeOptions(opt: TcpOptions): Uint8Array {
+  const b: number[] = [];
+  if (opt.mss !== undefined) b.push(2, 4, opt.mss >> 8, opt.mss & 255);
+  if (opt.ts) {
+    if (opt.sackPermitted) b.push(4, 2);
+    else b.push(1, 1);
+    b.push(8, 10, ...u32(opt.ts[0]), ...u32(opt.ts[1]));
+  } else if (opt.sackPermitted) b.push(1, 1, 4, 2);
+  if (opt.wscale !== undefined) b.push(1, 3, 3, opt.wscale);
+  if (opt.sack?.length) {
+    b.push(1, 1, 5, 2 + 8 * opt.sack.length);
+    for (const [l, r] of opt.sack) b.push(...u32(l), ...u32(r));
+  }
+  while (b.length % 4) b.push(1);
+  return Uint8Array.from(b);
+}
+
+const u32 = (x: number): number[] => [(x >>> 24) & 255, (x >>> 16) & 255, (x >>> 8) & 255, x & 255];
+
+export interface TcpBuild {
+  srcPort: number;
+  dstPort: number;
+  seq: number;
+  ack: number;
+  flags: number;
+  window: number;
+  urgent?: number;
+  options?: TcpOptions;
+}
+
+function pseudo(src: Uint8Array, dst: Uint8Array, length: number): number {
+  return src.length === 4 ? pseudoSum4(src, dst, IPPROTO_TCP, length) : pseudoSum6(src, dst, IPPROTO_TCP, length);
+}
+
+export function buildTcp(src: Uint8Array, dst: Uint8Array, s: TcpBuild, payload: Uint8Array = new Uint8Array()): Uint8Array {
+  const opts = s.options ? encodeOptions(s.options) : new Uint8Array();
+  const hl = 20 + opts.length;
+  const out = new Uint8Array(hl + payload.length);
+  const v = new DataView(out.buffer);
+  v.setUint16(0, s.srcPort);
+  v.setUint16(2, s.dstPort);
+  v.setUint32(4, s.seq >>> 0);
+  v.setUint32(8, s.ack >>> 0);
+  out[12] = (hl / 4) << 4;
+  out[13] = s.flags;
+  v.setUint16(14, s.window);
+  v.setUint16(18, s.urgent ?? 0);
+  out.set(opts, 20);
+  out.set(payload, hl);
+  v.setUint16(16, finish(sumBytes(out, pseudo(src, dst, out.length))));
+  return out;
+}
+
+export function tcpChecksumOk(src: Uint8Array, dst: Uint8Array, seg: Uint8Array): boolean {
+  return finish(sumBytes(seg, pseudo(src, dst, seg.length))) === 0;
+}
