@@ -3,7 +3,9 @@
 // a link, a map slot (prog arrays, map-in-map), a program that uses a map. The last put
 // frees it: its id goes away, its memory is unmapped, what it held is put in turn.
 
-export type ObjectKind = 'map' | 'prog' | 'link';
+/** What an fd refers to: bpf objects, and the other files bpf() takes fds of (an open cgroup
+ * directory for attach targets, a socket for sockmap updates). */
+export type ObjectKind = 'map' | 'prog' | 'link' | 'cgroup' | 'socket';
 
 export abstract class BpfObject {
   abstract readonly kind: ObjectKind;
