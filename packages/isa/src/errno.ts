@@ -29,6 +29,7 @@ export const ERRNO = {
   ENOSYS: 38,
   ELOOP: 40,
   ENOTEMPTY: 39,
+  ENOLINK: 67,
   ENODATA: 61,
   EPROTO: 71,
   EOVERFLOW: 75,

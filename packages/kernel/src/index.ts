@@ -19,3 +19,56 @@ export type { ProgLoadAttr, ObjPinAttr, GetIdAttr, InfoAttr, ProgInfo, MapInfoOu
 export type { HelperEnv, HelperKernel } from './helpers/env';
 export { GENERIC_HELPERS, installHelpers, formatPrintk, mapArg, memArg } from './helpers/generic';
 export { sha1 } from './sha1';
+import './cgroup/commands';
+export { BpfLink, fdLink, registerLinkCreator, linkCreate, linkUpdate, linkDetach } from './link';
+export type { LinkInfo, LinkCreateAttr, LinkUpdateAttr, LinkCreator } from './link';
+export { CgroupFile, CGROUP2_MOUNT, openCgroup, fdCgroup, removeCgroup } from './cgroup/cgroup-file';
+export { CgroupLink } from './cgroup/cgroup-link';
+export {
+  BPF_F_ALLOW_OVERRIDE,
+  BPF_F_ALLOW_MULTI,
+  BPF_F_REPLACE,
+  BPF_F_BEFORE,
+  BPF_F_AFTER,
+  BPF_F_ID,
+  BPF_F_PREORDER,
+  BPF_F_LINK,
+  BPF_F_QUERY_EFFECTIVE,
+  BPF_CGROUP_MAX_PROGS,
+  CGROUP_ATTACH_TYPES,
+  cgroupBpfEnabled,
+  computeEffective,
+  effectivePrograms,
+} from './cgroup/attach';
+export type { ProgQueryAttr, ProgListEntry } from './cgroup/attach';
+export { attachTypeToProgType, checkAttachType, isCgroupProgType, progAttach, progDetach, progQuery, registerAttachTarget } from './cgroup/commands';
+export type { AttachTarget, ProgAttachAttr } from './cgroup/commands';
+export { runCgroupHook, runCgroupSkb, onHookRun, NET_XMIT_SUCCESS, NET_XMIT_DROP, NET_XMIT_CN } from './cgroup/runner';
+export type { HookRunEvent, HookListener, CgroupHookOptions, CgroupHookResult, CgRunCtx } from './cgroup/runner';
+export { CGROUP_SKB, SK_BUFF_CG_FIELDS } from './prog-types/cgroup-skb';
+export { CGROUP_SOCK, BPF_SOCK_FIELDS } from './prog-types/cgroup-sock';
+export {
+  registerBuiltinMaps,
+  ArrayMap,
+  HashMap,
+  BpfLru,
+  ProgArrayMap,
+  PerfEvent,
+  PerfEventArrayMap,
+  BPF_F_CURRENT_CPU,
+  ArrayOfMapsMap,
+  HashOfMapsMap,
+  InnerMapMeta,
+  QueueStackMap,
+  RingbufMap,
+  BPF_RB_NO_WAKEUP,
+  BPF_RB_FORCE_WAKEUP,
+  BPF_RINGBUF_BUSY_BIT,
+  BPF_RINGBUF_DISCARD_BIT,
+  BPF_RINGBUF_HDR_SZ,
+  BloomFilterMap,
+  jhash,
+  MAP_MEMORY_LIMIT,
+  mapFdMode,
+} from './maps/index';
+export type { LruListName, ProgArrayOwner, PerfSample, RingbufRecord, MapCreateCmdAttr, MapElemAttr, MapFreezeAttr, BuiltinMapTypeOps, MapAllocContext } from './maps/index';

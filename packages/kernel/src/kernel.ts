@@ -11,6 +11,7 @@ import type { HelperEnv, HelperKernel } from './helpers/env';
 import { GENERIC_HELPERS, installHelpers } from './helpers/generic';
 import type { BpfMap, MapHost } from './maps/map';
 import { MapTypeRegistry } from './maps/map';
+import { registerBuiltinMaps } from './maps/index';
 import type { BpfObject } from './object';
 import type { ProcessOptions } from './process';
 import { Process } from './process';
@@ -82,6 +83,7 @@ export class Kernel implements MapHost, HelperKernel {
     this.engine = options.engine ?? 'jit';
     for (const t of builtinProgTypes()) this.progTypes.register(t);
     installHelpers(this.helpers, GENERIC_HELPERS);
+    registerBuiltinMaps(this);
   }
 
   // ---- MapHost / HelperKernel --------------------------------------------------------

@@ -47,8 +47,13 @@ export class Process {
   }
 
   capable(cap: Capability): boolean {
-    // CAP_SYS_ADMIN implies CAP_BPF and CAP_PERFMON for bpf() (bpf_capable, perfmon_capable).
+    // CAP_SYS_ADMIN implies CAP_BPF and CAP_PERFMON (bpf_capable, perfmon_capable).
     if (cap === 'CAP_BPF' || cap === 'CAP_PERFMON') return this.caps.has(cap) || this.caps.has('CAP_SYS_ADMIN');
     return this.caps.has(cap);
+  }
+
+  /** bpf_token_capable(): what bpf() checks — CAP_SYS_ADMIN stands in for any capability. */
+  bpfCapable(cap: Capability): boolean {
+    return this.caps.has(cap) || this.caps.has('CAP_SYS_ADMIN');
   }
 }

@@ -20,6 +20,9 @@ export interface ProgSpec {
   /** The verifier's insn_processed (bpf_prog_info.verified_insns). */
   verifiedInsns: number;
   facts: InsnFacts[] | undefined;
+  /** The verifier proved an exit returns a value only the expected attach type gives meaning
+   * to (prog->enforce_expected_attach_type): attaching elsewhere is refused. */
+  enforceExpectedAttachType: boolean;
   loadTime: bigint;
   uid: number;
 }

@@ -4,7 +4,7 @@
 // failure throws SysError with the kernel's errno. Map commands live in maps/commands.ts,
 // cgroup attach in cgroup/attach.ts; they register here.
 import type { Insn } from '@bpfsim/isa';
-import { BPF_CMD, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, LD_IMM64, SysError, decode, encode } from '@bpfsim/isa';
+import { BPF_ATTACH_TYPE, BPF_CMD, BPF_PROG_TYPE, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, LD_IMM64, SysError, decode, encode } from '@bpfsim/isa';
 import { TestRunSession, VmProgram } from '@bpfsim/vm';
 import type { MapInfo } from '@bpfsim/verifier';
 import { isGplCompatible, verify } from '@bpfsim/verifier';
@@ -116,19 +116,28 @@ function loadInsns(attr: ProgLoadAttr): Insn[] {
   return attr.insns.map((i) => ({ ...i }));
 }
 
+/** bpf_prog_load_fixup_attach_type(): types whose attach type was optional before get
+ * their default. */
+function fixupAttachType(progType: number, attach: number): number {
+  if (attach) return attach;
+  if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_CGROUP_SOCK) return BPF_ATTACH_TYPE.BPF_CGROUP_INET_SOCK_CREATE;
+  if (progType === BPF_PROG_TYPE.BPF_PROG_TYPE_SK_REUSEPORT) return BPF_ATTACH_TYPE.BPF_SK_REUSEPORT_SELECT;
+  return attach;
+}
+
 /** bpf_prog_load() */
 export function progLoad(kernel: Kernel, proc: Process, attr: ProgLoadAttr): number {
   const flags = attr.prog_flags ?? 0;
   if (flags & ~PROG_FLAGS_ALL) throw new SysError('EINVAL', `unknown prog_flags 0x${(flags & ~PROG_FLAGS_ALL).toString(16)}`);
   const insns = loadInsns(attr);
-  const bpfCap = proc.capable('CAP_BPF');
+  const bpfCap = proc.bpfCapable('CAP_BPF');
   if (insns.length === 0 || insns.length > (bpfCap ? 1_000_000 : 4096)) throw new SysError('E2BIG', `a program has 1 to ${bpfCap ? 1_000_000 : 4096} instructions, this one ${insns.length}`);
   const entry = kernel.progTypes.get(attr.prog_type);
   if (!entry?.unprivileged && !bpfCap) throw new SysError('EPERM', 'loading this program type needs CAP_BPF');
-  if (entry?.netAdmin && !proc.capable('CAP_NET_ADMIN')) throw new SysError('EPERM', 'loading this program type needs CAP_NET_ADMIN');
-  if (entry?.perfmon && !proc.capable('CAP_PERFMON')) throw new SysError('EPERM', 'loading this program type needs CAP_PERFMON');
+  if (entry?.netAdmin && !proc.bpfCapable('CAP_NET_ADMIN')) throw new SysError('EPERM', 'loading this program type needs CAP_NET_ADMIN');
+  if (entry?.perfmon && !proc.bpfCapable('CAP_PERFMON')) throw new SysError('EPERM', 'loading this program type needs CAP_PERFMON');
   if (!entry) throw new SysError('EINVAL', `program type ${attr.prog_type} is unknown to this kernel`);
-  const attach = attr.expected_attach_type ?? 0;
+  const attach = fixupAttachType(attr.prog_type, attr.expected_attach_type ?? 0);
   if (entry.descriptor.attachTypes && !entry.descriptor.attachTypes.includes(attach)) {
     throw new SysError('EINVAL', `expected_attach_type ${attach} is not valid for ${entry.descriptor.name} programs`);
   }
@@ -216,6 +225,7 @@ export function progLoad(kernel: Kernel, proc: Process, attr: ProgLoadAttr): num
       tag: sha1(encode(tagInsns)).slice(0, 8),
       verifiedInsns: result.insnProcessed,
       facts: result.facts,
+      enforceExpectedAttachType: !!result.enforceExpectedAttachType,
       loadTime: kernel.now(),
       uid: proc.uid,
     },

@@ -47,4 +47,6 @@ export interface VerifyResult {
   log: string;
   /** Per instruction, what the verifier proved (accepted programs): for the JIT. */
   facts?: InsnFacts[];
+  /** The program may attach only with its expected_attach_type (enforce_expected_attach_type). */
+  enforceExpectedAttachType?: boolean;
 }

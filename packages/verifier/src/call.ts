@@ -12,7 +12,7 @@ import { checkHelperMemAccess, checkMemAccess, checkPacketAccess, checkPtrOffReg
 import type { RegState } from './reg';
 import { isPktPointer, notInit, ptrReg, regTypeStr, unknownReg } from './reg';
 import { S64_MAX, S64_MIN, asIntN, big } from './scalar/types';
-import { tnumIsConst } from './scalar';
+import { tnumIn, tnumIsConst, tnumRange } from './scalar';
 import { checkRegArg } from './regs';
 import { markChainPrecision } from './precision';
 import type { FuncState } from './state';
@@ -473,5 +473,7 @@ export function checkReturnCode(env: Env): void {
     if (unknown) s += ' unknown scalar value';
     fail('EINVAL', `${s} should have been in [${range[0]}, ${range[1]}]`);
   }
+  const enforce = env.prog.enforceAttachTypeRange?.(env.attachType);
+  if (enforce && tnumIn(tnumRange(big(enforce[0]), big(enforce[1])), r0.varOff)) env.enforceExpectedAttachType = true;
 }
 

@@ -100,6 +100,8 @@ export class Env {
   /** Loops being explored, by call chain (struct bpf_scc_visit). */
   readonly sccVisits = new Map<string, SccVisit>();
   numBackedges = 0;
+  /** Set when an exit proves R0 in the type's enforce range (prog->enforce_expected_attach_type). */
+  enforceExpectedAttachType = false;
   private readonly pending: Pending[] = [];
   /** Static liveness: registers live before each instruction (live_regs_before). */
   liveRegsBefore: Uint16Array = new Uint16Array(0);

@@ -6,3 +6,4 @@ export { verify, findProgType, BPF_MAXINSNS } from './verify';
 export type { ProgTypeDescriptor, CtxField, AccessRule, HelperOffer } from './prog-type';
 export { BUILTIN_PROG_TYPES, SOCKET_FILTER, XDP } from './prog-types';
 export { isGplCompatible } from './env';
+export { BASE_HELPERS, SK_BASE_HELPERS, helperOffers } from './prog-types/base-helpers';

@@ -52,6 +52,10 @@ export interface ProgTypeDescriptor {
   helpers: readonly HelperOffer[];
   /** The return range R0 must be in at exit, by attach type; undefined when unchecked. */
   returnRange?: (attachType: number) => readonly [number, number] | undefined;
+  /** check_return_code()'s enforce_attach_type_range: when R0 at an exit is known to lie in
+   * this range, the program may only attach with its expected_attach_type (cgroup skb
+   * egress programs returning 2 or 3). */
+  enforceAttachTypeRange?: (attachType: number) => readonly [number, number] | undefined;
   /** Direct packet access: 'rw' (XDP, tc), 'r', or none. */
   packetAccess?: 'r' | 'rw';
   /** LD_ABS / LD_IND allowed (may_access_skb). */

@@ -8,6 +8,8 @@ export class Cgroup {
   readonly children = new Map<string, Cgroup>();
   /** Per-cgroup BPF state (struct cgroup_bpf), owned by cgroup/attach.ts. */
   bpf: unknown = undefined;
+  /** False once the cgroup has been removed (rmdir): fds on it no longer reach it. */
+  online = true;
 
   constructor(
     readonly id: bigint,
@@ -80,6 +82,20 @@ export class CgroupTree {
 
   /** Called for each new cgroup (the BPF layer inherits effective programs into it). */
   onCreate?: (cg: Cgroup) => void;
+
+  /**
+   * rmdir: the cgroup at `path` goes offline. EBUSY while it has children or when `busy`
+   * says so (a process still in it); the root cannot be removed (EBUSY, as rmdir of a mount).
+   * removeCgroup() (cgroup-file.ts) wraps this and releases what is attached to the cgroup.
+   */
+  remove(path: string, busy?: (cg: Cgroup) => boolean): void {
+    const c = this.lookup(path);
+    if (!c) throw new SysError('ENOENT', `no cgroup ${path}`, 'rmdir');
+    if (!c.parent) throw new SysError('EBUSY', 'the root cgroup cannot be removed', 'rmdir');
+    if (c.children.size || busy?.(c)) throw new SysError('EBUSY', `cgroup ${path} is not empty`, 'rmdir');
+    c.parent.children.delete(c.name);
+    c.online = false;
+  }
 
   /** The cgroup with this id. */
   byId(id: bigint): Cgroup | undefined {

@@ -6,7 +6,7 @@
 import type { Memory, Region } from '@bpfsim/vm';
 import { REGION_LO_BASE } from '@bpfsim/vm';
 import type { MapInfo } from '@bpfsim/verifier';
-import { SysError } from '@bpfsim/isa';
+import { ERRNO, SysError } from '@bpfsim/isa';
 import { BpfObject } from '../object';
 
 /** union bpf_attr for BPF_MAP_CREATE (the fields bpfsim models), uapi names. */
@@ -48,6 +48,8 @@ export interface MapHost {
   currentCpu(): number;
   /** Monotonic virtual time in ns (LRU ages, ringbuf timestamps). */
   now(): bigint;
+  /** The kernel's seeded generator (get_random_u32: hash seeds); 0 when absent. */
+  prandomU32?(): number;
 }
 
 /** An address in VM memory: (hi, lo) as programs see it. */
@@ -83,6 +85,8 @@ export abstract class BpfMap extends BpfObject {
   readonly handle: Region;
   /** Programs (and prog arrays, map-in-map slots) using the map hold references to it. */
   frozen = false;
+  /** Called once when the map is freed (the kernel frees its id here). */
+  onRelease?: (map: BpfMap) => void;
 
   constructor(
     readonly host: MapHost,
@@ -157,6 +161,23 @@ export abstract class BpfMap extends BpfObject {
   /** bpf_map_delete_elem(): 0 or a negative errno. */
   abstract deleteElem(key: Uint8Array): number;
 
+  /** bpf_map_push_elem() (queue, stack, bloom filter): 0 or a negative errno. */
+  pushElem(_value: Uint8Array, _flags: number): number {
+    return -ERRNO.EOPNOTSUPP;
+  }
+  /** bpf_map_pop_elem(): copies the value into `out`; 0 or a negative errno. */
+  popElem(_out: Uint8Array): number {
+    return -ERRNO.EOPNOTSUPP;
+  }
+  /** bpf_map_peek_elem(): as popElem without removing. */
+  peekElem(_out: Uint8Array): number {
+    return -ERRNO.EOPNOTSUPP;
+  }
+  /** bpf_map_lookup_percpu_elem(): the value of `cpu`, or null. */
+  lookupPercpuElem(_key: Uint8Array, _cpu: number): VmAddress | null {
+    return null;
+  }
+
   /** BPF_PSEUDO_MAP_VALUE: the address of byte `off` of the map's value (array maps only). */
   directValueAddr(_off: number): VmAddress {
     throw new SysError('EINVAL', 'no direct value access support for this map type');
@@ -164,6 +185,7 @@ export abstract class BpfMap extends BpfObject {
 
   /** The user-space fd commands check this before calling the ops. */
   protected release(): void {
+    this.onRelease?.(this);
     this.freeMemory();
     this.host.memory.unmap(this.handle);
     this.spec.inner?.put();

@@ -5,6 +5,8 @@
 // SK_MSG, raw tracepoints).
 import type { ProgTypeDescriptor } from '@bpfsim/verifier';
 import { SOCKET_FILTER, XDP } from '@bpfsim/verifier';
+import { CGROUP_SKB_ENTRY } from './cgroup-skb';
+import { CGROUP_SOCK_ENTRY } from './cgroup-sock';
 
 export interface ProgTypeEntry {
   descriptor: ProgTypeDescriptor;
@@ -40,5 +42,7 @@ export function builtinProgTypes(): ProgTypeEntry[] {
   return [
     { descriptor: SOCKET_FILTER, testRun: 'socket_filter', unprivileged: true },
     { descriptor: XDP, testRun: 'xdp', netAdmin: true },
+    CGROUP_SKB_ENTRY,
+    CGROUP_SOCK_ENTRY,
   ];
 }
