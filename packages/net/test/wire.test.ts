@@ -80,7 +80,7 @@ describe('headers round-trip with valid checksums', () => {
     const seg = ip.subarray(20);
     expect(parseUdp(seg)).toMatchObject({ srcPort: 40000, dstPort: 53, length: 11 });
     expect(udpChecksumOk(a4, b4, seg)).toBe(true);
-    seg[9] ^= 0xff;
+    seg[9] = seg[9]! ^ 0xff;
     expect(udpChecksumOk(a4, b4, seg)).toBe(false);
   });
   test('TCP segments with options over IPv4 and IPv6 (property)', () => {
