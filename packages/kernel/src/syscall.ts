@@ -4,7 +4,7 @@
 // failure throws SysError with the kernel's errno. Map commands live in maps/commands.ts,
 // cgroup attach in cgroup/attach.ts; they register here.
 import type { Insn } from '@bpfsim/isa';
-import { BPF_ATTACH_TYPE, BPF_CMD, BPF_PROG_TYPE, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, LD_IMM64, SysError, decode, encode } from '@bpfsim/isa';
+import { BPF_ATTACH_TYPE, BPF_CMD, BPF_MAP_TYPE, BPF_PROG_TYPE, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, LD_IMM64, SysError, decode, encode } from '@bpfsim/isa';
 import { TestRunSession, VmProgram } from '@bpfsim/vm';
 import type { MapInfo } from '@bpfsim/verifier';
 import { isGplCompatible, verify } from '@bpfsim/verifier';
@@ -212,6 +212,15 @@ export function progLoad(kernel: Kernel, proc: Process, attr: ProgLoadAttr): num
       tagInsns[i + 1] = { ...tagInsns[i + 1]!, imm: 0 };
     }
     i++;
+  }
+  // A program that tail-calls through a prog array must match its owner's type
+  // (__bpf_prog_map_compatible at load).
+  const probe = { type: attr.prog_type, expectedAttachType: attach, spec: { type: attr.prog_type, expectedAttachType: attach } } as unknown as BpfProg;
+  for (const m of used) {
+    const pa = m as BpfMap & { compatible?(p: BpfProg): boolean };
+    if (m.type === BPF_MAP_TYPE.BPF_MAP_TYPE_PROG_ARRAY && pa.compatible && !pa.compatible(probe)) {
+      throw new SysError('EINVAL', `the prog array is owned by programs of another type or attach type`);
+    }
   }
   const usedMaps = [...used].map((m) => m.get());
   const prog = new BpfProg(

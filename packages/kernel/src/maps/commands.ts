@@ -3,7 +3,7 @@
 // map_freeze. Each checks in the kernel's order: CHECK_ATTR, flags, the fd, the fd's
 // access mode, then copies key and value and calls the map's ops.
 //
-// Attrs use the uapi names. Keys and values are Uint8Arrays; `null` or an absent field is
+// Attrs use the uapi names. Keys and values are Uint8Arrays; `null` (for inputs also an absent field) is
 // the NULL pointer. A buffer shorter than the kernel copies fails EFAULT (copy_from_user
 // or copy_to_user of unmapped user memory would, and bpfsim has no memory past the end of
 // a Uint8Array). Outputs (`value` of a lookup, `next_key`) are written into the buffer

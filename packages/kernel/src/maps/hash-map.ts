@@ -104,6 +104,8 @@ export class HashMap extends BpfMap {
     const lru = isLru(spec.type);
     const hasExtra = this.prealloc && !this.percpu && !lru;
     const capacity = spec.maxEntries + (lru ? 0 : cpus);
+    // htab->hashrnd: get_random_u32() in Linux, the kernel's seeded generator here, so a
+    // simulation iterates the same way every run; BPF_F_ZERO_SEED makes it Linux's order.
     const seed = spec.flags & BPF_F_ZERO_SEED ? 0 : (host.prandomU32?.() ?? 0);
     this.table = new HashTable(spec.keySize, spec.maxEntries, capacity, seed | 0);
     this.values = new ValueStore({

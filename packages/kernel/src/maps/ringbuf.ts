@@ -116,13 +116,9 @@ export class RingbufMap extends BpfMap {
     if (flags & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)) return -22;
     const off = this.reserve(data.length);
     if (off < 0) return -11;
-    this.writeWrapped(off, data);
+    this.data.bytes.set(data, off);
     this.commit(off, flags, false);
     return 0;
-  }
-
-  private writeWrapped(off: number, data: Uint8Array): void {
-    this.data.bytes.set(data, off);
   }
 
   /** bpf_ringbuf_query() */

@@ -1,0 +1,70 @@
+// The typed events a network simulation emits (one eventemitter3 emitter per simulation).
+// Timelines, pcap writers, reports and benchmarks are all consumers of these.
+
+/** Why the stack dropped a packet (a subset of enum skb_drop_reason, by name). */
+export type DropReason =
+  | 'link-loss'
+  | 'link-queue-full'
+  | 'link-down'
+  | 'dev-down'
+  | 'no-link'
+  | 'not-for-us'
+  | 'ip-header'
+  | 'ip-checksum'
+  | 'ip-ttl'
+  | 'no-route'
+  | 'neigh-failed'
+  | 'neigh-queue-full'
+  | 'no-socket'
+  | 'tcp-checksum'
+  | 'udp-checksum'
+  | 'icmp-checksum'
+  | 'bad-header'
+  | 'proto-unreachable'
+  | 'socket-backlog'
+  | 'socket-rcvbuf'
+  | 'cgroup-bpf'
+  | 'frag-timeout'
+  | 'other';
+
+export interface PacketEvent {
+  time: number;
+  host: string;
+  dev: string;
+  dir: 'in' | 'out';
+  frame: Uint8Array;
+}
+
+export interface DropEvent {
+  time: number;
+  host: string;
+  dev?: string;
+  reason: DropReason;
+  /** The frame or datagram dropped. */
+  bytes: Uint8Array;
+}
+
+export interface SocketStateEvent {
+  time: number;
+  host: string;
+  /** "tcp 10.0.0.1:5000 -> 10.0.0.2:80" */
+  socket: string;
+  from: string;
+  to: string;
+}
+
+export interface RetransmitEvent {
+  time: number;
+  host: string;
+  socket: string;
+  seq: number;
+  length: number;
+  reason: 'rto' | 'fast' | 'syn' | 'synack' | 'fin' | 'probe';
+}
+
+export interface NetEvents {
+  packet: (e: PacketEvent) => void;
+  drop: (e: DropEvent) => void;
+  'tcp:state': (e: SocketStateEvent) => void;
+  'tcp:retransmit': (e: RetransmitEvent) => void;
+}

@@ -1,0 +1,94 @@
+// Network devices (struct net_device): a name and ifindex, a MAC, an MTU, up/down, the
+// addresses configured on it, and a transmit side. Frames a device sends or receives are
+// shown to its captures (a pcap tap sees both directions, as tcpdump on the device does).
+import type { Link, Port } from '../link/link';
+import type { Mac } from '../wire/ethernet';
+import type { IpAddr } from '../wire/addr';
+
+export interface DeviceAddress {
+  addr: IpAddr;
+  prefixLen: number;
+}
+
+export type CaptureDirection = 'in' | 'out';
+export type Capture = (frame: Uint8Array, dir: CaptureDirection) => void;
+
+/** What a device needs from its host. */
+export interface DeviceHost {
+  readonly name: string;
+  /** A frame arrived on `dev` (netif_receive_skb). */
+  netifReceive(dev: NetDevice, frame: Uint8Array): void;
+  /** Runs `fn` as a softirq would: at the current instant, after what is already due. */
+  defer(fn: () => void): void;
+}
+
+export abstract class NetDevice implements Port {
+  up = true;
+  readonly addresses: DeviceAddress[] = [];
+  readonly captures = new Set<Capture>();
+  readonly stats = { rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0, rxDropped: 0, txDropped: 0 };
+
+  constructor(
+    readonly host: DeviceHost,
+    readonly name: string,
+    readonly ifindex: number,
+    readonly mac: Mac,
+    public mtu: number,
+  ) {}
+
+  /** Sends a frame out of the device. */
+  xmit(frame: Uint8Array): void {
+    if (!this.up) {
+      this.stats.txDropped++;
+      return;
+    }
+    this.stats.txPackets++;
+    this.stats.txBytes += frame.length;
+    for (const c of this.captures) c(frame, 'out');
+    this.transmit(frame);
+  }
+
+  protected abstract transmit(frame: Uint8Array): void;
+
+  /** Port: a frame from the link. */
+  receiveFrame(frame: Uint8Array): void {
+    if (!this.up) {
+      this.stats.rxDropped++;
+      return;
+    }
+    this.stats.rxPackets++;
+    this.stats.rxBytes += frame.length;
+    for (const c of this.captures) c(frame, 'in');
+    this.host.netifReceive(this, frame);
+  }
+}
+
+/** lo: what is sent comes back in (loopback_xmit → netif_rx). */
+export class LoopbackDevice extends NetDevice {
+  protected transmit(frame: Uint8Array): void {
+    const copy = frame.slice();
+    this.host.defer(() => {
+      this.stats.rxPackets++;
+      this.stats.rxBytes += copy.length;
+      this.host.netifReceive(this, copy);
+    });
+  }
+
+  /** Loopback frames are captured once, as they go out (tcpdump -i lo shows each once). */
+  override receiveFrame(frame: Uint8Array): void {
+    this.host.netifReceive(this, frame);
+  }
+}
+
+/** An Ethernet device, plugged into a link (or nothing: frames go nowhere). */
+export class EthernetDevice extends NetDevice {
+  link: Link | undefined;
+
+  protected transmit(frame: Uint8Array): void {
+    if (!this.link) {
+      this.stats.txDropped++;
+      return;
+    }
+    this.link.transmit(this, frame);
+  }
+}
