@@ -26,3 +26,5 @@ export type { Route } from './iface/route';
 export { Link } from './link/link';
 export type { LinkOptions, Port, LinkDropReason } from './link/link';
 export { Bridge, BridgePort } from './link/bridge';
+export * from './sock/sock';
+export type { NetHooks, HookAddr } from './sock/hooks';

@@ -6,6 +6,7 @@ import { Kernel } from '@bpfsim/kernel';
 import type { KernelOptions } from '@bpfsim/kernel';
 import type { DropReason } from '../events';
 import type { Network } from '../network';
+import type { NetHooks } from '../sock/hooks';
 import type { IpAddr } from '../wire/addr';
 import { addrEqual, addrFromBytes, isAny, isLoopback, isMulticast, parsePrefix } from '../wire/addr';
 import { ARPOP_REPLY, ARPOP_REQUEST, buildArp, parseArp } from '../wire/arp';
@@ -117,7 +118,10 @@ export class Host implements DeviceHost {
   readonly protocols = new Map<number, Protocol>();
   readonly lo: LoopbackDevice;
   forwarding: boolean;
+  /** cgroup BPF hook call sites (the hooks package fills these in). */
+  hooks: NetHooks = {};
   private nextIfindex = 1;
+  private cookie = 0n;
   private readonly neigh = new Map<string, Neighbour>();
   private ipId = 0;
 
@@ -134,6 +138,11 @@ export class Host implements DeviceHost {
     this.network.watchDevice(this, this.lo);
     this.addAddress('lo', '127.0.0.1/8');
     this.addAddress('lo', '::1/128');
+  }
+
+  /** sock_gen_cookie(): socket cookies, from 1, per host. */
+  nextSocketCookie(): bigint {
+    return ++this.cookie;
   }
 
   // ---- DeviceHost ------------------------------------------------------------------------

@@ -1,0 +1,186 @@
+// Sockets as the stack holds them (struct socket + struct sock + struct inet_sock): family,
+// type, the bound and connected addresses, options, the pending error, the owning process
+// and its cgroup, and wakeups for whoever waits on the socket. A socket is a file: it
+// lives in a process's fd table (kernel FdTable, kind 'socket') and is released when the
+// last reference goes. Each protocol (UDP, TCP) extends Sock and implements SockOps; the
+// socket API (api.ts) does the checks common to every protocol and calls these.
+import type { ErrnoCode } from '@bpfsim/isa';
+import type { Cgroup, Process } from '@bpfsim/kernel';
+import { BpfObject } from '@bpfsim/kernel';
+import type { Host } from '../iface/host';
+import type { NetDevice } from '../iface/device';
+import type { IpAddr } from '../wire/addr';
+
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const SOCK_STREAM = 1;
+export const SOCK_DGRAM = 2;
+export const IPPROTO_IP = 0;
+export const SOL_SOCKET = 1;
+export const SOL_TCP = 6;
+export const SOL_IP = 0;
+export const SOL_IPV6 = 41;
+
+/** struct sockaddr_in / sockaddr_in6, as the API takes and returns them. */
+export interface SockAddr {
+  family: 4 | 6;
+  addr: IpAddr;
+  port: number;
+  /** sin6_flowinfo */
+  flowinfo?: number;
+  /** sin6_scope_id */
+  scopeId?: number;
+}
+
+/** The options every inet socket has (the SOL_SOCKET and SOL_IP/SOL_IPV6 ones the stack
+ * models); protocol options (TCP_NODELAY…) live with the protocol. */
+export interface SockOptions {
+  /** SO_REUSEADDR (sk_reuse) */
+  reuseaddr: boolean;
+  /** SO_REUSEPORT (sk_reuseport) */
+  reuseport: boolean;
+  /** SO_RCVBUF / SO_SNDBUF as the kernel stores them (doubled, clamped). */
+  rcvbuf: number;
+  sndbuf: number;
+  /** SO_BINDTODEVICE */
+  boundDev?: NetDevice;
+  /** SO_LINGER */
+  linger?: { onoff: boolean; seconds: number };
+  /** SO_KEEPALIVE (off by default) */
+  keepalive: boolean;
+  /** IPV6_V6ONLY (default net.ipv6.bindv6only = 0) */
+  v6only: boolean;
+  /** IP_FREEBIND / IPV6_FREEBIND */
+  freebind: boolean;
+  /** IP_BIND_ADDRESS_NO_PORT */
+  bindAddressNoPort: boolean;
+  /** IP_TTL / IPV6_UNICAST_HOPS (-1: the default) */
+  ttl: number;
+  /** IP_TOS / IPV6_TCLASS */
+  tos: number;
+  /** O_NONBLOCK on the file */
+  nonblock: boolean;
+}
+
+export function defaultSockOptions(): SockOptions {
+  return {
+    reuseaddr: false,
+    reuseport: false,
+    // net.core.rmem_default / wmem_default (212992 on 6.x)
+    rcvbuf: 212992,
+    sndbuf: 212992,
+    keepalive: false,
+    v6only: false,
+    freebind: false,
+    bindAddressNoPort: false,
+    ttl: -1,
+    tos: 0,
+    nonblock: false,
+  };
+}
+
+/** What poll() would report. */
+export interface PollState {
+  readable: boolean;
+  writable: boolean;
+  /** An error is pending (POLLERR). */
+  error: boolean;
+  /** The peer or we shut down (POLLHUP / POLLRDHUP). */
+  hup: boolean;
+}
+
+export type Waker = () => void;
+
+export abstract class Sock extends BpfObject {
+  readonly kind = 'socket' as const;
+  readonly options: SockOptions = defaultSockOptions();
+  /** inet_rcv_saddr: the bound local address (any until bound or connected). */
+  boundAddr: IpAddr;
+  /** inet_num: the local port (0 until bound). */
+  localPort = 0;
+  /** inet_saddr: the source address datagrams carry. */
+  srcAddr: IpAddr;
+  /** The peer (connected sockets). */
+  peer: SockAddr | undefined;
+  /** sk_err: a pending error, reported once (SO_ERROR or the next call). */
+  error: ErrnoCode | undefined;
+  /** The cgroup of the process that created the socket (sock_cgroup_data). */
+  readonly cgroup: Cgroup;
+  /** bpf_get_socket_cookie(): allocated on first use. */
+  private cookieValue = 0n;
+  private readonly wakers = new Set<Waker>();
+
+  constructor(
+    readonly host: Host,
+    readonly family: 4 | 6,
+    readonly type: number,
+    readonly protocol: number,
+    readonly owner: Process,
+    any: IpAddr,
+  ) {
+    super();
+    this.cgroup = owner.cgroup;
+    this.boundAddr = any;
+    this.srcAddr = any;
+  }
+
+  /** The socket cookie (sock_gen_cookie): unique per network namespace, from 1 on. */
+  cookie(): bigint {
+    if (this.cookieValue === 0n) this.cookieValue = this.host.nextSocketCookie();
+    return this.cookieValue;
+  }
+
+  /** Takes the pending error (sock_error): once reported, it is cleared. */
+  takeError(): ErrnoCode | undefined {
+    const e = this.error;
+    this.error = undefined;
+    return e;
+  }
+
+  /** Wakes whoever waits on this socket (sk_data_ready / sk_write_space / sk_state_change). */
+  wake(): void {
+    for (const w of [...this.wakers]) w();
+  }
+
+  /** Registers a waker; returns a function that removes it. */
+  onWake(w: Waker): () => void {
+    this.wakers.add(w);
+    return () => this.wakers.delete(w);
+  }
+
+  /** "tcp 10.0.0.1:40000 -> 10.0.0.2:80", for events and errors. */
+  describe(): string {
+    const kind = this.type === SOCK_STREAM ? 'tcp' : 'udp';
+    const local = `${fmt(this.boundAddr)}:${this.localPort}`;
+    return this.peer ? `${kind} ${local} -> ${fmt(this.peer.addr)}:${this.peer.port}` : `${kind} ${local}`;
+  }
+
+  abstract poll(): PollState;
+
+  // ---- protocol operations (struct proto_ops + struct proto) ------------------------------
+  // Each throws SysError with the kernel's errno; the API turns "would block" into EAGAIN /
+  // EINPROGRESS for non-blocking callers and into a wait for awaiting ones.
+
+  /** inet_bind / inet6_bind, after the API checked the sockaddr. */
+  abstract bind(addr: SockAddr): void;
+  abstract connect(addr: SockAddr): void;
+  abstract listen(backlog: number): void;
+  /** A connection from the accept queue, or undefined (would block). */
+  abstract accept(): Sock | undefined;
+  /** Bytes taken (partial sends allowed for streams); throws EAGAIN when nothing fits. */
+  abstract sendmsg(data: Uint8Array, to: SockAddr | undefined, flags: number): number;
+  /** Data and its source, or undefined (would block); an empty Uint8Array means EOF. */
+  abstract recvmsg(maxBytes: number, flags: number): { data: Uint8Array; from?: SockAddr } | undefined;
+  abstract shutdown(how: number): void;
+  /** close(): the protocol's orderly release (FIN, linger…); the fd is gone already. */
+  abstract close(): void;
+  /** Protocol-level options (SOL_TCP, …); undefined: not this protocol's option. */
+  setProtoOption?(level: number, name: number, value: number): boolean;
+  getProtoOption?(level: number, name: number): number | undefined;
+
+  protected release(): void {
+    this.close();
+  }
+}
+
+const fmt = (a: IpAddr): string => (a.family === 6 ? `[${a.text}]` : a.text);
