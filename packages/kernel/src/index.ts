@@ -72,3 +72,5 @@ export {
   mapFdMode,
 } from './maps/index';
 export type { LruListName, ProgArrayOwner, PerfSample, RingbufRecord, MapCreateCmdAttr, MapElemAttr, MapFreezeAttr, BuiltinMapTypeOps, MapAllocContext } from './maps/index';
+export { BpfClient, MapHandle, ProgHandle, attachTypeNumber, readLE } from './api';
+export type { MapDatum, MapSpecInput, ProgramInput } from './api';
