@@ -3,7 +3,8 @@
 // ip_finish_output2, and the IPv6 twins), ICMP, and its kernel (processes, cgroups, BPF).
 // Transport protocols register a handler per protocol number.
 import { Kernel } from '@bpfsim/kernel';
-import type { KernelOptions } from '@bpfsim/kernel';
+import type { KernelOptions, Process } from '@bpfsim/kernel';
+import type { Sock } from '../sock/sock';
 import type { DropReason } from '../events';
 import type { Network } from '../network';
 import type { NetHooks } from '../sock/hooks';
@@ -101,6 +102,13 @@ interface Neighbour {
   timer?: { cancel(): void };
 }
 
+/** Makes a protocol's socket (inet_create() after the protosw lookup). */
+export interface SockFactory {
+  type: number;
+  protocol: number;
+  create(host: Host, family: 4 | 6, owner: Process): Sock;
+}
+
 export interface HostOptions {
   /** sysctl net.ipv4.ip_forward / net.ipv6.conf.all.forwarding. */
   forwarding?: boolean;
@@ -118,6 +126,9 @@ export class Host implements DeviceHost {
   readonly protocols = new Map<number, Protocol>();
   readonly lo: LoopbackDevice;
   forwarding: boolean;
+  /** inet_protosw: how socket(family, type, protocol) makes a socket; the UDP and TCP
+   * modules register themselves here (protocol 0 picks the type's default). */
+  readonly protosw = new Map<string, SockFactory>();
   /** cgroup BPF hook call sites (the hooks package fills these in). */
   hooks: NetHooks = {};
   private nextIfindex = 1;

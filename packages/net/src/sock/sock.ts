@@ -10,6 +10,7 @@ import { BpfObject } from '@bpfsim/kernel';
 import type { Host } from '../iface/host';
 import type { NetDevice } from '../iface/device';
 import type { IpAddr } from '../wire/addr';
+import { TCP_STATE } from './state';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -102,6 +103,8 @@ export abstract class Sock extends BpfObject {
   srcAddr: IpAddr;
   /** The peer (connected sockets). */
   peer: SockAddr | undefined;
+  /** sk_state (TCP_STATE numbering; UDP: TCP_CLOSE, or TCP_ESTABLISHED once connected). */
+  state: number = TCP_STATE.TCP_CLOSE;
   /** sk_err: a pending error, reported once (SO_ERROR or the next call). */
   error: ErrnoCode | undefined;
   /** The cgroup of the process that created the socket (sock_cgroup_data). */
