@@ -2,7 +2,23 @@
 // npm run fuzz [-- RUNS]: the differential test of the engines with a fresh seed and many
 // more programs than npm test's fixed slice. A failure prints the seed to replay with
 // BPFSIM_FUZZ_SEED=<seed> BPFSIM_DIFF_RUNS=<runs> npx jest packages/vm/test/differential.
+// npm run fuzz -- verifier [RUNS] [SEED]: the verifier's soundness property the same way
+// (200,000 programs, a fresh seed unless SEED or BPFSIM_VERIFIER_SEED gives one); it lists
+// every failing program seed, each replayable with BPFSIM_VERIFIER_PROGRAM=<seed>.
 import { spawnSync } from 'node:child_process';
+
+if (process.argv[2] === 'verifier') {
+  const runs = Number(process.argv[3] ?? 200_000);
+  const seed = Number(process.argv[4] ?? process.env.BPFSIM_VERIFIER_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  const replay = `BPFSIM_VERIFIER_SEED=${seed} BPFSIM_VERIFIER_RUNS=${runs} BPFSIM_VERIFIER_COLLECT=1 npx jest packages/verifier/test/soundness`;
+  console.log(`fuzz verifier: ${runs} random programs, seed ${seed}`);
+  const r = spawnSync('npx', ['jest', 'packages/verifier/test/soundness'], {
+    stdio: 'inherit',
+    env: { ...process.env, BPFSIM_VERIFIER_SEED: String(seed), BPFSIM_VERIFIER_RUNS: String(runs), BPFSIM_VERIFIER_STATS: '1', BPFSIM_VERIFIER_COLLECT: '1' },
+  });
+  if (r.status !== 0) console.log(`fuzz failed: replay with ${replay}`);
+  process.exit(r.status ?? 1);
+}
 
 const runs = Number(process.argv[2] ?? 200_000);
 const seed = Math.floor(Math.random() * 2 ** 31);

@@ -264,7 +264,7 @@ export function checkCondJmp(env: Env, insn: Insn, idx: number): number {
     const prev = env.cur.parent ? findPrevEntryFor(env, env.cur.parent.state, idx) : undefined;
     const queued = env.pushBranch(idx + 1, idx);
     queued.mayGotoDepth++;
-    if (prev) widenImpreciseScalars(prev, queued);
+    if (prev) widenImpreciseScalars(prev, queued, env.privileged);
     return idx + insn.off + 1;
   }
   checkRegArg(env, insn.dst, 'src');

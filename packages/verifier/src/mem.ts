@@ -415,7 +415,7 @@ export function checkMemAccess(env: Env, regno: number, off: number, size: numbe
     checkSockAccess(env, regno, off, size);
     if (valueRegno >= 0) regs[valueRegno] = unknownReg();
   } else if (reg.type === 'CONST_PTR_TO_MAP') {
-    checkPtrToMapAccess(env, regno, off, t);
+    checkPtrToMapAccess(env, regno, off, size, t);
     if (valueRegno >= 0) regs[valueRegno] = unknownReg();
   } else {
     fail('EACCES', `R${regno} invalid mem access '${regTypeStr(reg)}'`);
@@ -454,16 +454,36 @@ const MAP_STRUCT: Record<number, string> = {
   [BPF_MAP_TYPE.BPF_MAP_TYPE_BLOOM_FILTER]: 'bpf_bloom_filter',
 };
 
+/** sizeof each of those structs on Linux 6.18.44 (x86-64, from /sys/kernel/btf/vmlinux):
+ * btf_struct_access() refuses reads past the end. */
+const MAP_STRUCT_SIZE: Record<string, number> = {
+  bpf_htab: 832,
+  bpf_array: 312,
+  lpm_trie: 400,
+  bpf_stack_map: 320,
+  bpf_dtab: 344,
+  bpf_stab: 376,
+  bpf_shtab: 384,
+  bpf_cpu_map: 304,
+  xsk_map: 304,
+  bpf_queue_stack: 312,
+  bpf_ringbuf_map: 304,
+  bpf_bloom_filter: 312,
+};
+
 /** check_ptr_to_map_access(): reading the kernel's map struct through a map pointer.
- * Linux types the result from its BTF; bpfsim has no kernel BTF, so every field reads as
- * an unknown scalar and offsets are not checked against the struct's size. */
-function checkPtrToMapAccess(env: Env, regno: number, off: number, t: AccessType): void {
+ * Linux types the result from its BTF; bpfsim has the structs' sizes but not their
+ * fields, so every read within the struct is an unknown scalar. (bpf_stack_map ends in a
+ * flexible array of pointers that Linux lets 8-byte reads walk into; bpfsim does not.) */
+function checkPtrToMapAccess(env: Env, regno: number, off: number, size: number, t: AccessType): void {
   const map = env.regs[regno]!.map!;
   const name = MAP_STRUCT[map.type];
   if (!name) fail('ENOTSUPP', `map_ptr access not supported for map type ${map.type}`);
   if (!env.privileged) fail('EPERM', `'struct ${name}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`);
   if (off < 0) fail('EACCES', `R${regno} is ${name} invalid negative access: off=${off}`);
   if (t !== 'read') fail('EACCES', `only read from ${name} is supported`);
+  const structSize = MAP_STRUCT_SIZE[name!]!;
+  if (off + size > structSize) fail('EACCES', `access beyond struct ${name} at off ${off} size ${size}`);
 }
 
 /** bpf_sock_is_valid_access() over struct bpf_sock (80 bytes): u32 fields; the IP

@@ -103,15 +103,17 @@ function regsExact(o: RegState, c: RegState, idmap: IdMap): boolean {
   );
 }
 
-/** regsafe() */
-function regsafe(o: RegState, c: RegState, idmap: IdMap, exact: ExactLevel): boolean {
+/** regsafe(). allPrecise: an unprivileged verifier's scalars are all precise (Linux's
+ * __mark_reg_unknown() sets reg->precise = !env->bpf_capable, and __mark_chain_precision()
+ * does nothing then), so none of them matches "anything". */
+function regsafe(o: RegState, c: RegState, idmap: IdMap, exact: ExactLevel, allPrecise: boolean): boolean {
   if (exact === 'EXACT') return regsExact(o, c, idmap);
   if (o.type === 'NOT_INIT' && (exact === 'NOT_EXACT' || c.type === 'NOT_INIT')) return true;
   if (o.type !== c.type || o.maybeNull !== c.maybeNull || o.rdonly !== c.rdonly || o.ringbuf !== c.ringbuf) return false;
   switch (o.type) {
     case 'SCALAR_VALUE':
       // Only what the explored path needed precise must be covered exactly.
-      if (!o.precise && exact === 'NOT_EXACT') return true;
+      if (!o.precise && !allPrecise && exact === 'NOT_EXACT') return true;
       // BPF_ADD_CONST32 and 64 link differently: the flags must match exactly; linked
       // offsets too.
       if (o.id && addConstFlags(o.id) !== addConstFlags(c.id)) return false;
@@ -165,7 +167,7 @@ function stacksafe(env: Env, old: FuncState, cur: FuncState, idmap: IdMap, exact
     const oreg = scalarRegForStack(env, os);
     const creg = scalarRegForStack(env, cs!);
     if (oreg && creg) {
-      if (!regsafe(oreg, creg, idmap, exact)) return false;
+      if (!regsafe(oreg, creg, idmap, exact, !env.privileged)) return false;
       i += BPF_REG_SIZE - 1 - b;
       continue;
     }
@@ -173,7 +175,7 @@ function stacksafe(env: Env, old: FuncState, cur: FuncState, idmap: IdMap, exact
     if (ot === STACK_MISC && ct === STACK_ZERO) continue;
     if (ot !== ct) return false;
     if (b !== BPF_REG_SIZE - 1) continue;
-    if (os.slotType[BPF_REG_SIZE - 1] === STACK_SPILL && !regsafe(os.spilled, cs!.spilled, idmap, exact)) return false;
+    if (os.slotType[BPF_REG_SIZE - 1] === STACK_SPILL && !regsafe(os.spilled, cs!.spilled, idmap, exact, !env.privileged)) return false;
   }
   return true;
 }
@@ -197,7 +199,7 @@ export function statesEqual(env: Env, old: VerifierState, cur: VerifierState, ex
     const cf = cur.frames[i]!;
     if (of.callsite !== cf.callsite) return false;
     const live = env.liveRegsBefore[frameInsnIdx(old, i)]!;
-    for (let r = 0; r < 11; r++) if (live & (1 << r) && !regsafe(of.regs[r]!, cf.regs[r]!, idmap, exact)) return false;
+    for (let r = 0; r < 11; r++) if (live & (1 << r) && !regsafe(of.regs[r]!, cf.regs[r]!, idmap, exact, !env.privileged)) return false;
     if (!stacksafe(env, of, cf, idmap, exact)) return false;
   }
   return true;
@@ -399,7 +401,8 @@ const sameCallsites = (a: VerifierState, b: VerifierState): boolean =>
 
 /** widen_imprecise_scalars(): scalars that change from one may_goto iteration to the next
  * and that nothing needed precise become unknown, so the iterations converge. */
-export function widenImpreciseScalars(old: VerifierState, cur: VerifierState): void {
+export function widenImpreciseScalars(old: VerifierState, cur: VerifierState, privileged = true): void {
+  if (!privileged) return; // every scalar is precise (see regsafe)
   const idmap = new IdMap(0);
   const widen = (o: RegState, c: RegState): RegState => {
     if (o.type !== 'SCALAR_VALUE' || c.type !== o.type) return c;
