@@ -591,4 +591,21 @@ export const MAPS_CASES: CorpusCase[] = [
     .8byte 0x0000000100000000
     r0 = 0
     exit`),
+  // Reading struct bpf_map through a map pointer: BTF bounds it by the map type's struct
+  // (bpf_array: 312 bytes, bpf_htab: 832 on 6.18).
+  ...[
+    ['array', ARRAY, 311, 1],
+    ['array', ARRAY, 312, 1],
+    ['array', ARRAY, 304, 8],
+    ['array', ARRAY, 308, 8],
+    ['hash', HASH, 831, 1],
+    ['hash', HASH, 832, 1],
+  ].map(([kind, decl, off, size]) =>
+    c(`map-ptr-read-${kind}-off${off}-size${size}`, `
+    ${decl}
+    r1 = ${kind === 'array' ? 'm' : 'h'} ll
+    r0 = *(${size === 1 ? 'u8' : 'u64'} *)(r1 + ${off})
+    r0 = 0
+    exit`),
+  ),
 ];
