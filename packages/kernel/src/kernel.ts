@@ -43,6 +43,10 @@ export interface KernelOptions {
   seed?: number;
   /** The engine programs run on (the JIT by default, as with bpf_jit_enable=1). */
   engine?: EngineName;
+  /** sysctl kernel.unprivileged_bpf_disabled: 0 lets users without CAP_BPF create maps
+   * and load the program types open to them; 1 and 2 refuse them with EPERM. Default 2,
+   * Linux's default (CONFIG_BPF_UNPRIV_DEFAULT_OFF=y) and this project's reference machine. */
+  unprivilegedBpfDisabled?: 0 | 1 | 2;
 }
 
 /** A line bpf_trace_printk wrote (what /sys/kernel/tracing/trace_pipe shows). */
@@ -59,6 +63,8 @@ export class Kernel implements MapHost, HelperKernel {
   readonly cpus: number;
   readonly clock: Clock;
   engine: EngineName;
+  /** sysctl kernel.unprivileged_bpf_disabled (see KernelOptions). */
+  unprivilegedBpfDisabled: 0 | 1 | 2;
   readonly mapIds = new IdAllocator<BpfMap>();
   readonly progIds = new IdAllocator<BpfProg>();
   readonly linkIds = new IdAllocator<BpfObject>();
@@ -81,6 +87,7 @@ export class Kernel implements MapHost, HelperKernel {
     this.clock = options.clock ?? new ManualClock();
     this.rng = new Rng(options.seed ?? 1);
     this.engine = options.engine ?? 'jit';
+    this.unprivilegedBpfDisabled = options.unprivilegedBpfDisabled ?? 2;
     for (const t of builtinProgTypes()) this.progTypes.register(t);
     installHelpers(this.helpers, GENERIC_HELPERS);
     registerBuiltinMaps(this);

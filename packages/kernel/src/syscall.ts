@@ -131,6 +131,9 @@ export function progLoad(kernel: Kernel, proc: Process, attr: ProgLoadAttr): num
   if (flags & ~PROG_FLAGS_ALL) throw new SysError('EINVAL', `unknown prog_flags 0x${(flags & ~PROG_FLAGS_ALL).toString(16)}`);
   const insns = loadInsns(attr);
   const bpfCap = proc.bpfCapable('CAP_BPF');
+  if (kernel.unprivilegedBpfDisabled && !bpfCap) {
+    throw new SysError('EPERM', `loading programs needs CAP_BPF (kernel.unprivileged_bpf_disabled=${kernel.unprivilegedBpfDisabled})`);
+  }
   if (insns.length === 0 || insns.length > (bpfCap ? 1_000_000 : 4096)) throw new SysError('E2BIG', `a program has 1 to ${bpfCap ? 1_000_000 : 4096} instructions, this one ${insns.length}`);
   const entry = kernel.progTypes.get(attr.prog_type);
   if (!entry?.unprivileged && !bpfCap) throw new SysError('EPERM', 'loading this program type needs CAP_BPF');

@@ -30,7 +30,8 @@ function errno(f: () => unknown): string | undefined {
 }
 
 function setup() {
-  const k = new Kernel();
+  // unprivileged_bpf_disabled=0: one test loads programs as an unprivileged user.
+  const k = new Kernel({ unprivilegedBpfDisabled: 0 });
   const p = k.spawn({ comm: 'admin' });
   k.cgroups.create('/app/web');
   const load = (src = 'r0 = 1\nexit', type: number = SKB, eat = 0): number => bpf(k, p, BPF_CMD.BPF_PROG_LOAD, { prog_type: type, insns: assemble(src).insns, license: 'GPL', expected_attach_type: eat });

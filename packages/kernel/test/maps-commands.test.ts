@@ -55,8 +55,16 @@ describe('BPF_MAP_CREATE', () => {
     expect(s.k.memory.regions.filter(Boolean).length).toBe(before);
   });
 
-  test('unprivileged users create arrays and hashes, not LRU maps, queues or bloom filters', () => {
+  test('kernel.unprivileged_bpf_disabled (2 by default, as Linux) keeps users without CAP_BPF from creating maps', () => {
     const s = new Sys();
+    expect(s.k.unprivilegedBpfDisabled).toBe(2);
+    const user = s.k.spawn({ uid: 1000 });
+    expect(errno(() => s.create(array(), user))).toBe('EPERM');
+    expect(s.create(array(), s.k.spawn({ uid: 1000, caps: ['CAP_BPF'] }))).toBe(3);
+  });
+
+  test('with unprivileged_bpf_disabled=0, unprivileged users create arrays and hashes, not LRU maps, queues or bloom filters', () => {
+    const s = new Sys({ unprivilegedBpfDisabled: 0 });
     const user = s.k.spawn({ uid: 1000 });
     expect(s.create(hash(), user)).toBe(3);
     expect(s.create(array(), user)).toBe(4);
@@ -84,7 +92,7 @@ describe('BPF_MAP_CREATE', () => {
   });
 
   test('without CAP_PERFMON arrays round max_entries up to a power of two (and may overflow)', () => {
-    const s = new Sys();
+    const s = new Sys({ unprivilegedBpfDisabled: 0 });
     const user = s.k.spawn({ uid: 1000 });
     expect(errno(() => s.create(array({ max_entries: 0x80000001 }), user))).toBe('E2BIG');
     expect(errno(() => s.create(array({ max_entries: 0x80000001 })))).toBe('ENOMEM');

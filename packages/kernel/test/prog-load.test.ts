@@ -58,8 +58,13 @@ describe('BPF_PROG_LOAD', () => {
     const k = new Kernel();
     expect(errno(() => bpf(k, k.spawn(), BPF_CMD.BPF_PROG_LOAD, attr as ProgLoadAttr))).toBe(code);
   });
-  test('capabilities: XDP needs CAP_BPF and CAP_NET_ADMIN; a socket filter loads for anyone', () => {
+  test('kernel.unprivileged_bpf_disabled (default 2) refuses every load without CAP_BPF', () => {
     const k = new Kernel();
+    const user = k.spawn({ uid: 1000 });
+    expect(errno(() => bpf(k, user, BPF_CMD.BPF_PROG_LOAD, { prog_type: SOCKET_FILTER, insns: assemble('r0 = 0\nexit').insns, license: 'GPL' }))).toBe('EPERM');
+  });
+  test('capabilities: XDP needs CAP_BPF and CAP_NET_ADMIN; a socket filter loads for anyone (unprivileged_bpf_disabled=0)', () => {
+    const k = new Kernel({ unprivilegedBpfDisabled: 0 });
     const user = k.spawn({ uid: 1000 });
     expect(errno(() => bpf(k, user, BPF_CMD.BPF_PROG_LOAD, { prog_type: XDP, insns: pass, license: 'GPL' }))).toBe('EPERM');
     const bpfOnly = k.spawn({ uid: 1000, caps: ['CAP_BPF'] });

@@ -200,10 +200,13 @@ export function mapCreate(kernel: Kernel, proc: Process, attr: MapCreateCmdAttr)
     const o = proc.fds.lookup(u32(attr.map_token_fd));
     throw new SysError(o ? 'EINVAL' : 'EBADF', `map_token_fd ${attr.map_token_fd} is not a BPF token`);
   }
-  // The privilege check (unprivileged_bpf_disabled is 0 in bpfsim).
+  // The privilege checks of map_create().
+  if (kernel.unprivilegedBpfDisabled && !proc.bpfCapable('CAP_BPF')) {
+    throw new SysError('EPERM', `creating maps needs CAP_BPF (kernel.unprivileged_bpf_disabled=${kernel.unprivilegedBpfDisabled})`);
+  }
   if (NET_ADMIN_TYPES.includes(type)) {
-    if (!proc.capable('CAP_NET_ADMIN')) throw new SysError('EPERM', `map type ${type} needs CAP_NET_ADMIN`);
-  } else if (!UNPRIVILEGED_TYPES.includes(type) && !proc.capable('CAP_BPF')) {
+    if (!proc.bpfCapable('CAP_NET_ADMIN')) throw new SysError('EPERM', `map type ${type} needs CAP_NET_ADMIN`);
+  } else if (!UNPRIVILEGED_TYPES.includes(type) && !proc.bpfCapable('CAP_BPF')) {
     throw new SysError('EPERM', `map type ${type} needs CAP_BPF`);
   }
   if (ifindex) {
