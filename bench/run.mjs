@@ -18,5 +18,5 @@ const outDir = join(here, '.build');
 mkdirSync(outDir, { recursive: true });
 const outfile = join(outDir, `${suite}.cjs`);
 await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: true, logLevel: 'warning', define: { __dirname: JSON.stringify(here) } });
-const r = spawnSync(process.execPath, ['--enable-source-maps', outfile, ...rest], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--enable-source-maps', '--expose-gc', outfile, ...rest], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -30,6 +30,35 @@ describe('generic helpers', () => {
     const comm = run(c, 'r1 = r10\nr1 += -16\nr2 = 16\ncall bpf_get_current_comm\nr0 = *(u32 *)(r10 - 16)');
     expect(comm).toBe(0x6e69676e); // "ngin" read as a little-endian u32
   });
+  test('bpf_map_update_elem refuses flags with high bits (a u64 argument)', () => {
+    const { c } = setup();
+    const m = c.createMap({ type: 'array', keySize: 4, valueSize: 8, maxEntries: 4 });
+    const update = (flags: string): number =>
+      c
+        .loadProgram({
+          type: 'xdp',
+          maps: { m },
+          insns: `
+            .map m type=array key_size=4 value_size=8 max_entries=4
+            r1 = 0
+            *(u64 *)(r10 - 8) = r1
+            *(u64 *)(r10 - 16) = r1
+            r2 = r10
+            r2 += -8
+            r3 = r10
+            r3 += -16
+            r1 = m ll
+            r4 = ${flags} ll
+            call bpf_map_update_elem
+            exit`,
+        })
+        .testRun(new Uint8Array(64)).retval | 0;
+    expect(update('0')).toBe(0);
+    expect(update('2')).toBe(0); // BPF_EXIST: array elements always exist
+    expect(update('1')).toBe(-17); // BPF_NOEXIST: EEXIST
+    expect(update('0x100000000')).toBe(-22);
+    expect(update('0x80000000')).toBe(-22);
+  });
   test('prandom is seeded: the same seed draws the same numbers', () => {
     const draw = (): number[] => {
       const { c } = setup();

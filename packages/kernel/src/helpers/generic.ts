@@ -19,8 +19,15 @@ export function mapArg(run: ExecContext, i: number): BpfMap {
 /** `size` bytes at argument i, copied out of VM memory. */
 export function memArg(run: ExecContext, i: number, size: number): Uint8Array {
   const r = run.argMem(i, size);
-  return r.region.bytes.slice(r.offset, r.offset + size);
+  const out = new Uint8Array(size);
+  const src = r.region.bytes;
+  for (let k = 0, o = r.offset; k < size; k++) out[k] = src[o + k]!;
+  return out;
 }
+
+/** A u64 flags argument as a non-negative int32 (so flag masks stay positive): valid flags
+ * are small, and any bit from 31 up makes the value invalid for every map. */
+const flagsArg = (run: ExecContext, i: number): number => (run.argHi(i) === 0 && run.argLo(i) >= 0 ? run.argLo(i) : 0x7fffffff);
 
 const env = (run: ExecContext): HelperEnv => run.env as HelperEnv;
 
@@ -35,7 +42,7 @@ const mapLookupElem: Helper = (run) => {
 /** bpf_map_update_elem(map, key, value, flags) */
 const mapUpdateElem: Helper = (run) => {
   const map = mapArg(run, 1);
-  run.retInt(map.updateElem(memArg(run, 2, map.keySize), memArg(run, 3, map.valueSize), Number(run.arg(4))));
+  run.retInt(map.updateElem(memArg(run, 2, map.keySize), memArg(run, 3, map.valueSize), flagsArg(run, 4)));
 };
 
 /** bpf_map_delete_elem(map, key) */

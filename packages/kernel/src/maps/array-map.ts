@@ -136,7 +136,7 @@ export class ArrayMap extends BpfMap {
     if (i >= this.maxEntries) return -E2BIG;
     if (flags & BPF_NOEXIST) return -EEXIST;
     if (flags & BPF_F_LOCK) return -EINVAL; // no bpf_spin_lock without BTF
-    this.values.value(i, this.percpu ? this.host.currentCpu() : 0).set(value.subarray(0, this.valueSize));
+    this.values.write(i, this.percpu ? this.host.currentCpu() : 0, value);
     return 0;
   }
 

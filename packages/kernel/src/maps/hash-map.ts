@@ -185,7 +185,7 @@ export class HashMap extends BpfMap {
       slot = this.pool!.alloc();
       if (slot < 0) return -ENOMEM;
     }
-    this.values.value(slot).set(value.subarray(0, this.valueSize));
+    this.values.write(slot, 0, value);
     t.linkHead(slot, key, 0, hash);
     if (old >= 0) {
       t.unlink(old);
@@ -223,7 +223,7 @@ export class HashMap extends BpfMap {
     const hash = t.hash(key);
     const slot = lru.popFree(this.host.currentCpu());
     if (slot < 0) return -ENOMEM;
-    this.values.value(slot).set(value.subarray(0, this.valueSize));
+    this.values.write(slot, 0, value);
     const old = t.find(key, 0, hash);
     const err = checkFlags(old, flags);
     if (err) {

@@ -7,6 +7,7 @@
 // Iteration (htab_map_get_next_key) walks buckets in index order and each chain head
 // first, as Linux does; with BPF_F_ZERO_SEED the order is exactly Linux's.
 import { jhashInt } from './jhash';
+import { copyBytes } from './value-store';
 
 /** Buckets per page of the bucket array (pages are made when a bucket in them is used). */
 const PAGE_SHIFT = 12;
@@ -100,7 +101,7 @@ export class HashTable {
   /** Stores the key of `slot` and puts it at the head of its bucket. */
   linkHead(slot: number, key: Uint8Array, off: number, hash: number): void {
     this.ensureSlot(slot);
-    this.keys.set(key.subarray(off, off + this.keySize), slot * this.keySize);
+    copyBytes(this.keys, slot * this.keySize, key, off, this.keySize);
     this.hashes[slot] = hash;
     const b = hash & this.bucketMask;
     this.next[slot] = this.head(b);

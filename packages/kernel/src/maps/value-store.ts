@@ -84,6 +84,14 @@ export class ValueStore {
     return this.region(i).bytes.subarray(off, off + size);
   }
 
+  /** Copies the first valueSize bytes of `src` into element i's value for `cpu` without
+   * making views (TypedArray.set on a fresh subarray costs more than the copy itself for
+   * the small values programs update). */
+  write(i: number, cpu: number, src: Uint8Array): void {
+    const off = this.offset(i, cpu);
+    copyBytes(this.region(i).bytes, off, src, 0, this.options.valueSize);
+  }
+
   /** All of element i's values (stride × perElement bytes, a view). */
   element(i: number): Uint8Array {
     const off = this.offset(i, 0);
@@ -109,5 +117,14 @@ export class ValueStore {
   /** The size of a full chunk, for reports. */
   get chunkSize(): number {
     return this.chunkBytes;
+  }
+}
+
+/** memcpy for the short copies maps do: a loop below 64 bytes, TypedArray.set above. */
+export function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, n: number): void {
+  if (n <= 64) {
+    for (let k = 0; k < n; k++) dst[dstOff + k] = src[srcOff + k]!;
+  } else {
+    dst.set(src.subarray(srcOff, srcOff + n), dstOff);
   }
 }
