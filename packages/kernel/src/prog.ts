@@ -23,6 +23,8 @@ export interface ProgSpec {
   /** The verifier proved an exit returns a value only the expected attach type gives meaning
    * to (prog->enforce_expected_attach_type): attaching elsewhere is refused. */
   enforceExpectedAttachType: boolean;
+  /** prog->aux->max_ctx_offset: raw tracepoints check it against the argument count. */
+  maxCtxOffset: number;
   loadTime: bigint;
   uid: number;
 }

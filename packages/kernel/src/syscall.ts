@@ -238,6 +238,7 @@ export function progLoad(kernel: Kernel, proc: Process, attr: ProgLoadAttr): num
       verifiedInsns: result.insnProcessed,
       facts: result.facts,
       enforceExpectedAttachType: !!result.enforceExpectedAttachType,
+      maxCtxOffset: result.maxCtxOffset ?? 0,
       loadTime: kernel.now(),
       uid: proc.uid,
     },
@@ -404,8 +405,18 @@ export interface TestRunAttr {
   cpu?: number;
 }
 
+/** A program type's own BPF_PROG_TEST_RUN (prog->aux->ops->test_run), for types the VM's
+ * packet test runs do not cover (raw tracepoints…). */
+export type TestRunner = (kernel: Kernel, proc: Process, prog: BpfProg, attr: TestRunAttr) => number;
+const testRunners = new Map<number, TestRunner>();
+export function registerTestRunner(progType: number, runner: TestRunner): void {
+  testRunners.set(progType, runner);
+}
+
 registerCommand<TestRunAttr>(BPF_CMD.BPF_PROG_TEST_RUN, (kernel, proc, attr) => {
   const prog = fdProg(proc, attr.prog_fd);
+  const own = testRunners.get(prog.type);
+  if (own) return own(kernel, proc, prog, attr);
   const entry = kernel.progTypes.get(prog.type);
   if (!entry?.testRun) throw new SysError('ENOTSUPP', `BPF_PROG_TEST_RUN is not supported for ${entry?.descriptor.name ?? `program type ${prog.type}`}`);
   if (attr.ctx_in?.length || attr.ctx_out) throw new SysError('EINVAL', 'ctx_in/ctx_out are not supported by bpfsim for this program type yet');

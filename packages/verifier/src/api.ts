@@ -47,6 +47,8 @@ export interface VerifyResult {
   log: string;
   /** Per instruction, what the verifier proved (accepted programs): for the JIT. */
   facts?: InsnFacts[];
+  /** prog->aux->max_ctx_offset (accepted programs): the end of the furthest ctx access. */
+  maxCtxOffset?: number;
   /** The program may attach only with its expected_attach_type (enforce_expected_attach_type). */
   enforceExpectedAttachType?: boolean;
 }

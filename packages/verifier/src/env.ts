@@ -102,6 +102,8 @@ export class Env {
   numBackedges = 0;
   /** Set when an exit proves R0 in the type's enforce range (prog->enforce_expected_attach_type). */
   enforceExpectedAttachType = false;
+  /** prog->aux->max_ctx_offset: the end of the furthest ctx access (read or write). */
+  maxCtxOffset = 0;
   private readonly pending: Pending[] = [];
   /** Static liveness: registers live before each instruction (live_regs_before). */
   liveRegsBefore: Uint16Array = new Uint16Array(0);

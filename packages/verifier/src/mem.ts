@@ -381,6 +381,8 @@ export function checkMemAccess(env: Env, regno: number, off: number, size: numbe
     checkPtrOffReg(env, reg, regno, false);
     const f = ctxAccess(env, off, size, t, isLdsx);
     if (!f) fail('EACCES', `invalid bpf_context access off=${off} size=${size}`);
+    // check_ctx_access(): raw tracepoints check this against their argument count at attach.
+    if (off + size > env.maxCtxOffset) env.maxCtxOffset = off + size;
     if (readInto) {
       if (!f!.regType) regs[valueRegno] = unknownReg();
       else {

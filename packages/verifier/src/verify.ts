@@ -58,7 +58,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
   }
   if (env.log.enabled) env.verbose(verificationStats(env));
   const base = { insnProcessed: env.insnProcessed, log: env.log.text() };
-  return error ? { ...base, accepted: false, errno: error.errno, error: error.sentence } : { ...base, accepted: true, facts: collectFacts(env), ...(env.enforceExpectedAttachType ? { enforceExpectedAttachType: true } : {}) };
+  return error ? { ...base, accepted: false, errno: error.errno, error: error.sentence } : { ...base, accepted: true, facts: collectFacts(env), maxCtxOffset: env.maxCtxOffset, ...(env.enforceExpectedAttachType ? { enforceExpectedAttachType: true } : {}) };
 }
 
 /** get_call_summary(): how many arguments a helper the program type offers takes. */

@@ -7,6 +7,7 @@ import type { ProgTypeDescriptor } from '@bpfsim/verifier';
 import { SOCKET_FILTER, XDP } from '@bpfsim/verifier';
 import { CGROUP_SKB_ENTRY } from './cgroup-skb';
 import { CGROUP_SOCK_ENTRY } from './cgroup-sock';
+import { RAW_TRACEPOINT_ENTRY } from './raw-tracepoint';
 
 export interface ProgTypeEntry {
   descriptor: ProgTypeDescriptor;
@@ -44,5 +45,6 @@ export function builtinProgTypes(): ProgTypeEntry[] {
     { descriptor: XDP, testRun: 'xdp', netAdmin: true },
     CGROUP_SKB_ENTRY,
     CGROUP_SOCK_ENTRY,
+    RAW_TRACEPOINT_ENTRY,
   ];
 }

@@ -1,0 +1,170 @@
+// Raw tracepoints (include/linux/tracepoint.h, kernel/trace/bpf_trace.c): the points the
+// simulated kernel and stack announce, by Linux's name and argument list, and the programs
+// BPF_RAW_TRACEPOINT_OPEN attached to them. Firing a tracepoint with nothing attached costs
+// one array length check (Linux's static key); with programs attached, each runs on a
+// struct bpf_raw_tracepoint_args holding the arguments as u64s, as __bpf_trace_run() does.
+import type { Region } from '@bpfsim/vm';
+import { ExecContext, runIn } from '@bpfsim/vm';
+import type { Kernel } from '../kernel';
+import type { Process } from '../process';
+import type { BpfProg } from '../prog';
+
+/** A tracepoint: `system:name` and TP_PROTO's arguments, as Linux 6.18 declares them. */
+export interface TracepointDef {
+  system: string;
+  name: string;
+  /** The C arguments, in order (their count bounds what a program may read). */
+  args: readonly string[];
+}
+
+/**
+ * The tracepoints bpfsim fires, with Linux 6.18's argument lists. The argument counts are
+ * checked against the live kernel (packages/kernel/test/golden/kernel-raw-tp.json).
+ */
+export const TRACEPOINTS: readonly TracepointDef[] = [
+  { system: 'raw_syscalls', name: 'sys_enter', args: ['struct pt_regs *regs', 'long id'] },
+  { system: 'raw_syscalls', name: 'sys_exit', args: ['struct pt_regs *regs', 'long ret'] },
+  { system: 'sock', name: 'inet_sock_set_state', args: ['const struct sock *sk', 'const int oldstate', 'const int newstate'] },
+  { system: 'sock', name: 'inet_sk_error_report', args: ['const struct sock *sk'] },
+  { system: 'tcp', name: 'tcp_retransmit_skb', args: ['const struct sock *sk', 'const struct sk_buff *skb', 'int err'] },
+  { system: 'tcp', name: 'tcp_send_reset', args: ['const struct sock *sk', 'const struct sk_buff *skb', 'const enum sk_rst_reason reason'] },
+  { system: 'tcp', name: 'tcp_receive_reset', args: ['struct sock *sk'] },
+  { system: 'tcp', name: 'tcp_probe', args: ['struct sock *sk', 'const struct sk_buff *skb'] },
+  { system: 'net', name: 'net_dev_xmit', args: ['struct sk_buff *skb', 'int rc', 'struct net_device *dev', 'unsigned int skb_len'] },
+  { system: 'net', name: 'netif_receive_skb', args: ['struct sk_buff *skb'] },
+  { system: 'skb', name: 'kfree_skb', args: ['struct sk_buff *skb', 'void *location', 'enum skb_drop_reason reason', 'struct sock *rx_sk'] },
+  { system: 'udp', name: 'udp_fail_queue_rcv_skb', args: ['int rc', 'struct sock *sk', 'struct sk_buff *skb'] },
+  { system: 'bpf_trace', name: 'bpf_trace_printk', args: ['const char *bpf_string'] },
+];
+
+/** What a tracepoint run reports to listeners (one per program run). */
+export interface TraceRunEvent {
+  type: 'tracepoint';
+  time: bigint;
+  tracepoint: string;
+  progId: number;
+  progName: string;
+  ret: number;
+  insns: number;
+}
+
+/** Something attached to a tracepoint: a raw tracepoint link, with its cookie. */
+export interface TracepointProbe {
+  readonly prog: BpfProg | null;
+  readonly cookie: bigint;
+}
+
+export class Tracepoint {
+  /** The attached probes, in attach order (tracepoint_probe_register appends). */
+  probes: readonly TracepointProbe[] = [];
+
+  constructor(readonly def: TracepointDef) {}
+
+  get name(): string {
+    return this.def.name;
+  }
+  get numArgs(): number {
+    return this.def.args.length;
+  }
+}
+
+interface TraceState {
+  points: Map<string, Tracepoint>;
+  listeners: ((e: TraceRunEvent) => void)[];
+  /** Programs running now (prog->active): a program is not re-entered from its own run. */
+  active: Set<BpfProg>;
+  /** One ctx region and execution context per nesting level (a program's helper may fire
+   * another tracepoint, as bpf_trace_printk does). */
+  frames: { ctx: Region; exec: ExecContext }[];
+  depth: number;
+  /** bpf_prog_inc_misses_counter(): runs skipped because the program was already active. */
+  misses: Map<BpfProg, number>;
+}
+
+const states = new WeakMap<Kernel, TraceState>();
+
+function state(kernel: Kernel): TraceState {
+  let s = states.get(kernel);
+  if (!s) {
+    s = { points: new Map(TRACEPOINTS.map((d) => [d.name, new Tracepoint(d)])), listeners: [], active: new Set(), frames: [], depth: 0, misses: new Map() };
+    states.set(kernel, s);
+  }
+  return s;
+}
+
+/** bpf_get_raw_tracepoint(): the tracepoint by name (no system prefix), or undefined. */
+export function findTracepoint(kernel: Kernel, name: string): Tracepoint | undefined {
+  return state(kernel).points.get(name);
+}
+
+/** Every tracepoint the kernel has. */
+export function tracepoints(kernel: Kernel): Tracepoint[] {
+  return [...state(kernel).points.values()];
+}
+
+/** bpf_probe_register() / bpf_probe_unregister(). */
+export function addProbe(tp: Tracepoint, probe: TracepointProbe): void {
+  tp.probes = [...tp.probes, probe];
+}
+export function removeProbe(tp: Tracepoint, probe: TracepointProbe): void {
+  tp.probes = tp.probes.filter((p) => p !== probe);
+}
+
+/** Listens to every program run from a tracepoint; returns the function that stops it. */
+export function onTraceRun(kernel: Kernel, listener: (e: TraceRunEvent) => void): () => void {
+  const s = state(kernel);
+  s.listeners = [...s.listeners, listener];
+  return () => {
+    s.listeners = s.listeners.filter((l) => l !== listener);
+  };
+}
+
+/** Runs skipped because the program was already running (bpf_prog_info.recursion_misses). */
+export function recursionMisses(kernel: Kernel, prog: BpfProg): number {
+  return state(kernel).misses.get(prog) ?? 0;
+}
+
+/**
+ * trace_<name>(args…) → __bpf_trace_run(): runs every attached program on the arguments.
+ * Arguments are u64s (pointers are VM addresses of the objects they describe); extra
+ * arguments beyond the tracepoint's own are ignored, missing ones read as 0.
+ */
+export function fireTracepoint(kernel: Kernel, name: string | Tracepoint, args: readonly (bigint | number)[], process?: Process): void {
+  const s = state(kernel);
+  const tp = typeof name === 'string' ? s.points.get(name) : name;
+  if (!tp || tp.probes.length === 0) return;
+  const frame = (s.frames[s.depth] ??= {
+    ctx: kernel.memory.alloc(8 * 12, { kind: 'ctx', name: 'bpf_raw_tracepoint_args' }),
+    exec: new ExecContext(kernel.memory, { helpers: kernel.helpers }),
+  });
+  s.depth++;
+  try {
+    for (const probe of tp.probes) {
+      const prog = probe.prog;
+      if (!prog) continue;
+      if (s.active.has(prog)) {
+        s.misses.set(prog, (s.misses.get(prog) ?? 0) + 1);
+        continue;
+      }
+      // The ctx is rewritten for every program: one may not see what another left.
+      const v = frame.ctx.view;
+      for (let i = 0; i < 12; i++) v.setBigUint64(8 * i, i < tp.numArgs ? BigInt.asUintN(64, BigInt(args[i] ?? 0)) : 0n, true);
+      const C = frame.exec;
+      C.reset();
+      C.env = kernel.helperEnv(process, { attachCookie: probe.cookie, tracepoint: tp.name });
+      s.active.add(prog);
+      const t0 = kernel.now();
+      let r;
+      try {
+        r = runIn(prog.vm, kernel.engine, C, [frame.ctx.address()]);
+      } finally {
+        s.active.delete(prog);
+        C.env = undefined;
+      }
+      prog.runCnt++;
+      for (const l of s.listeners) l({ type: 'tracepoint', time: t0, tracepoint: tp.name, progId: prog.id, progName: prog.name, ret: r.retval, insns: r.insnCount });
+    }
+  } finally {
+    s.depth--;
+  }
+}
