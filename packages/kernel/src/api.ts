@@ -272,6 +272,12 @@ export class BpfClient {
   }
 
   /** An fd of an open cgroup directory ('/app' or '/sys/fs/cgroup/app'); close it when done. */
+  /** BPF_RAW_TRACEPOINT_OPEN: attaches `prog` to the tracepoint `name`; returns the link fd
+   * (closing it detaches). */
+  rawTracepointOpen(prog: ProgHandle | number, name: string, cookie: bigint = 0n): number {
+    return bpf(this.kernel, this.process, BPF_CMD.BPF_RAW_TRACEPOINT_OPEN, { name, prog_fd: typeof prog === 'number' ? prog : prog.fd, cookie });
+  }
+
   openCgroup(path: string): number {
     return openCgroup(this.kernel, this.process, path);
   }

@@ -81,3 +81,10 @@ export { RawTpLink, BPF_LINK_TYPE_RAW_TRACEPOINT, rawTracepointOpen, rawTpLinkAt
 export type { RawTracepointOpenAttr } from './tracing/raw-tp';
 export { registerTestRunner } from './syscall';
 export type { TestRunner } from './syscall';
+export { StackTraceMap, BPF_F_STACK_BUILD_ID, BPF_F_USER_STACK, BPF_F_FAST_STACK_CMP, BPF_F_REUSE_STACKID, BPF_F_USER_BUILD_ID, BPF_F_SKIP_FIELD_MASK, BPF_STACK_BUILD_ID_EMPTY, BPF_STACK_BUILD_ID_VALID, BPF_STACK_BUILD_ID_IP, PERF_EVENT_MAX_STACK } from './maps/stack-map';
+export { MemoryMap, PAGE_SIZE, ipOf, symbolize } from './tracing/mm';
+export type { SimBinary, SimSymbol, Vma } from './tracing/mm';
+export { KERNEL_TEXT, kernelAddress, kernelStack, kernelSymbolize } from './tracing/kallsyms';
+export type { KernelFunction } from './tracing/kallsyms';
+export { ElfError, readBuildId, readFunctionSymbols, binaryFromElf, writeElf } from './tracing/elf';
+export type { ElfSpec } from './tracing/elf';

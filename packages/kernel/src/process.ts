@@ -3,6 +3,7 @@
 // bpf_get_current_pid_tgid() report.
 import type { Cgroup } from './cgroup/cgroup';
 import { FdTable } from './fd-table';
+import { MemoryMap } from './tracing/mm';
 
 /** The capabilities bpf() looks at (include/uapi/linux/capability.h). */
 export const CAP = {
@@ -26,6 +27,11 @@ export interface ProcessOptions {
 
 export class Process {
   readonly fds = new FdTable();
+  /** The address space: binaries mapped for stack walking (bpf_get_stack*). */
+  readonly mm = new MemoryMap();
+  /** The user call stack the process is in now, innermost return address first (what a
+   * scenario says the process is doing: main → serve → handle_conn → connect). */
+  userStack: bigint[] = [];
   comm: string;
   uid: number;
   gid: number;

@@ -95,6 +95,8 @@ const PROTOS: HelperProto[] = [
   P('probe_read_user_str', ['mem_uninit', 'size_or_zero', 'any'], 'integer', { gplOnly: true }),
   P('probe_read_kernel_str', ['mem_uninit', 'size_or_zero', 'any'], 'integer', { gplOnly: true }),
   P('perf_event_output', ['ctx', 'map', 'any', 'mem_ro', 'size_or_zero'], 'integer', { gplOnly: true }),
+  P('get_stackid', ['ctx', 'map', 'any'], 'integer', { gplOnly: true }),
+  P('get_stack', ['ctx', 'mem_uninit', 'size_or_zero', 'any'], 'integer', { gplOnly: true }),
   P('csum_diff', ['mem_ro_or_null', 'size_or_zero', 'mem_ro_or_null', 'size_or_zero', 'any'], 'integer', { pktAccess: true }),
   P('xdp_adjust_head', ['ctx', 'any'], 'integer', { changesPktData: true }),
   P('xdp_adjust_meta', ['ctx', 'any'], 'integer', { changesPktData: true }),

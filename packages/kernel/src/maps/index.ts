@@ -14,6 +14,7 @@ import { QUEUE_OPS, STACK_OPS } from './queue-stack';
 import { RINGBUF_OPS } from './ringbuf';
 import { BLOOM_FILTER_OPS } from './bloom-filter';
 import { MAP_HELPERS } from './helpers';
+import { STACK_HELPERS, STACK_TRACE_OPS } from './stack-map';
 import { registerMapCommands } from './commands';
 
 /** Registers the map types, their helpers and the BPF_MAP_* commands with `kernel`. */
@@ -34,8 +35,10 @@ export function registerBuiltinMaps(kernel: Kernel): void {
   r.register(M.BPF_MAP_TYPE_STACK, STACK_OPS);
   r.register(M.BPF_MAP_TYPE_RINGBUF, RINGBUF_OPS);
   r.register(M.BPF_MAP_TYPE_BLOOM_FILTER, BLOOM_FILTER_OPS);
+  r.register(M.BPF_MAP_TYPE_STACK_TRACE, STACK_TRACE_OPS);
   installHelpers(kernel.helpers, MAP_HELPERS);
   installHelpers(kernel.helpers, RINGBUF_HELPERS);
+  installHelpers(kernel.helpers, STACK_HELPERS);
 }
 
 export { ArrayMap } from './array-map';

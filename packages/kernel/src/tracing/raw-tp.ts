@@ -13,6 +13,7 @@ import { RAW_TP_MAX_ARGS } from '../prog-types/raw-tracepoint';
 import type { TestRunAttr } from '../syscall';
 import { fdProg, registerCommand, registerTestRunner } from '../syscall';
 import type { Tracepoint, TracepointProbe } from './tracepoints';
+import { kernelStack } from './kallsyms';
 import { addProbe, findTracepoint, removeProbe } from './tracepoints';
 
 /** enum bpf_link_type: BPF_LINK_TYPE_RAW_TRACEPOINT */
@@ -107,7 +108,8 @@ export function testRunRawTp(kernel: Kernel, proc: Process, prog: BpfProg, attr:
   const savedCpu = kernel.cpu;
   if (flags & BPF_F_TEST_RUN_ON_CPU) kernel.cpu = cpu;
   try {
-    C.env = kernel.helperEnv(proc);
+    // The program runs on the bpf() syscall's own kernel stack, as in Linux.
+    C.env = kernel.helperEnv(proc, { kstack: TEST_RUN_KSTACK });
     const r = runIn(prog.vm, kernel.engine, C, [ctx.address()]);
     if (r.fault) throw new SysError('EFAULT', `the program faulted: ${r.fault.message}`);
     prog.runCnt++;
@@ -121,3 +123,5 @@ export function testRunRawTp(kernel: Kernel, proc: Process, prog: BpfProg, attr:
 }
 
 registerTestRunner(BPF_PROG_TYPE_RAW_TRACEPOINT, testRunRawTp);
+
+const TEST_RUN_KSTACK = kernelStack('__bpf_prog_test_run_raw_tp', 'bpf_prog_test_run_raw_tp', 'bpf_prog_test_run', '__sys_bpf', '__x64_sys_bpf', 'x64_sys_call', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe');

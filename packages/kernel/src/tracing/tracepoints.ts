@@ -127,9 +127,10 @@ export function recursionMisses(kernel: Kernel, prog: BpfProg): number {
 /**
  * trace_<name>(args…) → __bpf_trace_run(): runs every attached program on the arguments.
  * Arguments are u64s (pointers are VM addresses of the objects they describe); extra
- * arguments beyond the tracepoint's own are ignored, missing ones read as 0.
+ * arguments beyond the tracepoint's own are ignored, missing ones read as 0. `kstack` is the
+ * kernel call chain at the firing site (innermost first), for the stack helpers.
  */
-export function fireTracepoint(kernel: Kernel, name: string | Tracepoint, args: readonly (bigint | number)[], process?: Process): void {
+export function fireTracepoint(kernel: Kernel, name: string | Tracepoint, args: readonly (bigint | number)[], process?: Process, kstack?: readonly bigint[]): void {
   const s = state(kernel);
   const tp = typeof name === 'string' ? s.points.get(name) : name;
   if (!tp || tp.probes.length === 0) return;
@@ -151,7 +152,8 @@ export function fireTracepoint(kernel: Kernel, name: string | Tracepoint, args: 
       for (let i = 0; i < 12; i++) v.setBigUint64(8 * i, i < tp.numArgs ? BigInt.asUintN(64, BigInt(args[i] ?? 0)) : 0n, true);
       const C = frame.exec;
       C.reset();
-      C.env = kernel.helperEnv(process, { attachCookie: probe.cookie, tracepoint: tp.name });
+      // The kernel stack the firing site is on (bpf_get_stackid without BPF_F_USER_STACK).
+      C.env = kernel.helperEnv(process, { attachCookie: probe.cookie, tracepoint: tp.name, ...(kstack ? { kstack } : {}) });
       s.active.add(prog);
       const t0 = kernel.now();
       let r;
