@@ -88,3 +88,5 @@ export { KERNEL_TEXT, kernelAddress, kernelStack, kernelSymbolize } from './trac
 export type { KernelFunction } from './tracing/kallsyms';
 export { ElfError, readBuildId, readFunctionSymbols, binaryFromElf, writeElf } from './tracing/elf';
 export type { ElfSpec } from './tracing/elf';
+export { KERNEL_STRUCTS, StructWriter, kernelObject, releaseKernelObject } from './tracing/kobjects';
+export type { KernelStruct, StructLayout, FieldLayout, FieldValue } from './tracing/kobjects';
