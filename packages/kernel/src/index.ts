@@ -45,7 +45,7 @@ export { attachTypeToProgType, checkAttachType, isCgroupProgType, progAttach, pr
 export type { AttachTarget, ProgAttachAttr } from './cgroup/commands';
 export { runCgroupHook, runCgroupSkb, onHookRun, NET_XMIT_SUCCESS, NET_XMIT_DROP, NET_XMIT_CN } from './cgroup/runner';
 export type { HookRunEvent, HookListener, CgroupHookOptions, CgroupHookResult, CgRunCtx } from './cgroup/runner';
-export { CGROUP_SKB, SK_BUFF_CG_FIELDS } from './prog-types/cgroup-skb';
+export { CGROUP_SKB, SK_BUFF_CG_FIELDS, BASE_HELPER_OFFERS, offers } from './prog-types/cgroup-skb';
 export { CGROUP_SOCK, BPF_SOCK_FIELDS } from './prog-types/cgroup-sock';
 export {
   registerBuiltinMaps,
@@ -90,3 +90,4 @@ export { ElfError, readBuildId, readFunctionSymbols, binaryFromElf, writeElf } f
 export type { ElfSpec } from './tracing/elf';
 export { KERNEL_STRUCTS, StructWriter, kernelObject, releaseKernelObject } from './tracing/kobjects';
 export type { KernelStruct, StructLayout, FieldLayout, FieldValue } from './tracing/kobjects';
+export type { FdSource, FdValueMap } from './maps/fd-array';

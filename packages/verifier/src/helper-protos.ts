@@ -116,6 +116,14 @@ const PROTOS: HelperProto[] = [
   P('get_socket_cookie', ['ctx'], 'integer'),
   P('get_netns_cookie', ['ctx_or_null'], 'integer'),
   P('get_socket_uid', ['ctx'], 'integer'),
+  // SK_MSG (net/core/filter.c: bpf_msg_*_proto, net/core/sock_map.c: bpf_msg_redirect_*).
+  P('msg_redirect_map', ['ctx', 'map', 'any', 'any'], 'integer'),
+  P('msg_redirect_hash', ['ctx', 'map', 'map_key', 'any'], 'integer'),
+  P('msg_apply_bytes', ['ctx', 'any'], 'integer'),
+  P('msg_cork_bytes', ['ctx', 'any'], 'integer'),
+  P('msg_pull_data', ['ctx', 'any', 'any', 'any'], 'integer', { changesPktData: true }),
+  P('msg_push_data', ['ctx', 'any', 'any', 'any'], 'integer', { changesPktData: true }),
+  P('msg_pop_data', ['ctx', 'any', 'any', 'any'], 'integer', { changesPktData: true }),
 ];
 
 const BY_ID = new Map(PROTOS.map((p) => [p.id, p]));

@@ -299,7 +299,7 @@ export function mapUpdateElem(_kernel: Kernel, proc: Process, attr: MapElemAttr)
   if (flags & BPF_F_LOCK) throw new SysError('EINVAL', 'BPF_F_LOCK needs a bpf_spin_lock in the value (BTF)');
   const key = copyKey(map, attr.key) ?? EMPTY;
   const value = copyIn(attr.value, mapValueSize(map), 'value');
-  if (isFdValueMap(map)) map.updateFd(proc.fds, key, new DataView(value.buffer).getInt32(0, true), flags);
+  if (isFdValueMap(map)) map.updateFd(proc.fds, key, new DataView(value.buffer).getInt32(0, true), flags, value);
   else map.update(key, value, flags);
   return 0;
 }

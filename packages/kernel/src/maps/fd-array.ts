@@ -18,7 +18,7 @@ export interface FdSource {
 /** A map whose syscall updates take an fd as the value (IS_FD_MAP). */
 export interface FdValueMap {
   /** bpf_fd_array_map_update_elem() / bpf_fd_htab_map_update_elem() */
-  updateFd(fds: FdSource, key: Uint8Array, fd: number, flags: number): void;
+  updateFd(fds: FdSource, key: Uint8Array, fd: number, flags: number, value?: Uint8Array): void;
 }
 
 export const isFdValueMap = (m: BpfMap): m is BpfMap & FdValueMap => typeof (m as Partial<FdValueMap>).updateFd === 'function';

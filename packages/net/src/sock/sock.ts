@@ -61,6 +61,10 @@ export interface SockOptions {
   tos: number;
   /** O_NONBLOCK on the file */
   nonblock: boolean;
+  /** SO_MARK (sk_mark; a SOCK_CREATE program may set it) */
+  mark: number;
+  /** SO_PRIORITY (sk_priority; a SOCK_CREATE program may set it) */
+  priority: number;
 }
 
 export function defaultSockOptions(): SockOptions {
@@ -77,6 +81,8 @@ export function defaultSockOptions(): SockOptions {
     ttl: -1,
     tos: 0,
     nonblock: false,
+    mark: 0,
+    priority: 0,
   };
 }
 
@@ -112,6 +118,8 @@ export abstract class Sock extends BpfObject {
   /** bpf_get_socket_cookie(): allocated on first use. */
   private cookieValue = 0n;
   private readonly wakers = new Set<Waker>();
+  /** Called when the socket is released (sock_map_close() takes it out of every sockmap). */
+  private readonly releaseHooks = new Set<(sk: Sock) => void>();
 
   constructor(
     readonly host: Host,
@@ -151,6 +159,12 @@ export abstract class Sock extends BpfObject {
     return () => this.wakers.delete(w);
   }
 
+  /** Runs `fn` when the socket is released; returns a function that cancels it. */
+  onRelease(fn: (sk: Sock) => void): () => void {
+    this.releaseHooks.add(fn);
+    return () => this.releaseHooks.delete(fn);
+  }
+
   /** "tcp 10.0.0.1:40000 -> 10.0.0.2:80", for events and errors. */
   describe(): string {
     const kind = this.type === SOCK_STREAM ? 'tcp' : 'udp';
@@ -182,6 +196,8 @@ export abstract class Sock extends BpfObject {
   getProtoOption?(level: number, name: number): number | undefined;
 
   protected release(): void {
+    for (const fn of [...this.releaseHooks]) fn(this);
+    this.releaseHooks.clear();
     this.close();
   }
 }

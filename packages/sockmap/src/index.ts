@@ -1,0 +1,28 @@
+// Public API of @bpfsim/sockmap: SOCKMAP/SOCKHASH maps and the SK_MSG program type.
+// installSockmap(kernel) plugs them into a kernel (each simulated host's).
+import { BPF_MAP_TYPE } from '@bpfsim/isa';
+import type { Kernel } from '@bpfsim/kernel';
+import { registerSockmapAttach } from './attach';
+import { SK_MSG_ENTRY } from './sk-msg';
+import { SockHash, SockMap, sockMapAllocCheck } from './sock-map';
+
+export { SK_MSG, SK_MSG_ENTRY, SK_MSG_MD_FIELDS, SK_DROP, SK_PASS } from './sk-msg';
+export { SockMap, SockHash, SockMapBase, sockPsock, sockMapAllocCheck } from './sock-map';
+export type { Psock, SockMapProgs } from './sock-map';
+export { SOCKMAP_ATTACH, registerSockmapAttach } from './attach';
+
+/** Registers the sockmap map types, the SK_MSG program type and its attach target. */
+export function installSockmap(kernel: Kernel): void {
+  kernel.mapTypes.register(BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKMAP, {
+    name: 'sockmap',
+    check: (attr) => sockMapAllocCheck(attr, false),
+    create: (host, spec) => new SockMap(host, spec),
+  });
+  kernel.mapTypes.register(BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKHASH, {
+    name: 'sockhash',
+    check: (attr) => sockMapAllocCheck(attr, true),
+    create: (host, spec) => new SockHash(host, spec),
+  });
+  kernel.progTypes.register(SK_MSG_ENTRY);
+  registerSockmapAttach();
+}
