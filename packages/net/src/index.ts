@@ -29,3 +29,8 @@ export { Bridge, BridgePort } from './link/bridge';
 export * from './sock/sock';
 export type { NetHooks, HookAddr } from './sock/hooks';
 export * from './sock/state';
+export { CgroupHooks, installCgroupHooks } from './bpf/cgroup-hooks';
+export type { SockHookEnv } from './bpf/cgroup-hooks';
+export { BPF_SOCK, BPF_SOCK_SIZE, fillBpfSock, applyBpfSockWrites } from './bpf/bpf-sock';
+export { BPF_SOCK_ADDR, BPF_SOCK_ADDR_SIZE, fillBpfSockAddr, readBpfSockAddr, readMsgSrc } from './bpf/bpf-sock-addr';
+export { getSocketCookie, getNetnsCookie } from './bpf/sock-helpers';

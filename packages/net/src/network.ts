@@ -23,6 +23,7 @@ export class Network {
   readonly links: Link[] = [];
   readonly bridges = new Map<string, Bridge>();
   private nextMac = 1;
+  private netnsCookies = 0n;
 
   constructor(options: NetworkOptions = {}) {
     this.sim = new Sim<NetEvents>({ seed: options.seed ?? 1 });
@@ -53,6 +54,11 @@ export class Network {
   }
 
   /** A locally administered, unicast MAC: 02:00:00:xx:xx:xx, in creation order. */
+  /** net->net_cookie: each host is a network namespace; cookies count from 1. */
+  nextNetnsCookie(): bigint {
+    return ++this.netnsCookies;
+  }
+
   allocMac(): Uint8Array {
     const n = this.nextMac++;
     return Uint8Array.of(0x02, 0, 0, (n >> 16) & 255, (n >> 8) & 255, n & 255);

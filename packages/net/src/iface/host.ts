@@ -131,6 +131,8 @@ export class Host implements DeviceHost {
   readonly protosw = new Map<string, SockFactory>();
   /** cgroup BPF hook call sites (the hooks package fills these in). */
   hooks: NetHooks = {};
+  /** The cookie of this host's network namespace (bpf_get_netns_cookie). */
+  readonly netnsCookie: bigint;
   private nextIfindex = 1;
   private cookie = 0n;
   private readonly neigh = new Map<string, Neighbour>();
@@ -142,6 +144,7 @@ export class Host implements DeviceHost {
     options: HostOptions = {},
   ) {
     this.forwarding = options.forwarding ?? false;
+    this.netnsCookie = network.nextNetnsCookie();
     const sim = network.sim;
     this.kernel = new Kernel({ ...options.kernel, clock: { now: () => BigInt(sim.now) }, seed: options.kernel?.seed ?? sim.rng.split(`kernel:${name}`).u32() });
     this.lo = new LoopbackDevice(this, 'lo', this.nextIfindex++, ZERO_MAC, 65536);

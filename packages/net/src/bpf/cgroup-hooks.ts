@@ -1,0 +1,135 @@
+// The cgroup BPF hooks of a host: the stack's call sites (NetHooks, sock/hooks.ts) run the
+// socket's cgroup's effective programs through the kernel's runner, as include/linux/
+// bpf-cgroup.h's BPF_CGROUP_RUN_PROG_* macros call __cgroup_bpf_run_filter_sk() and
+// __cgroup_bpf_run_filter_sock_addr(). Each hook first asks whether any program of its
+// attach type is attached in the tree (cgroup_bpf_enabled), so a host without programs
+// pays nothing but that check; the ctx is filled only when programs will run.
+import { BPF_ATTACH_TYPE } from '@bpfsim/isa';
+import type { CgroupHookResult } from '@bpfsim/kernel';
+import { cgroupBpfEnabled, installHelpers, runCgroupHook } from '@bpfsim/kernel';
+import type { Region } from '@bpfsim/vm';
+import type { Host } from '../iface/host';
+import type { HookAddr, NetHooks } from '../sock/hooks';
+import type { Sock, SockAddr } from '../sock/sock';
+import type { IpAddr } from '../wire/addr';
+import { BPF_SOCK_ADDR_SIZE, fillBpfSockAddr, readBpfSockAddr, readMsgSrc } from './bpf-sock-addr';
+import { BPF_SOCK_SIZE, applyBpfSockWrites, fillBpfSock } from './bpf-sock';
+import { getNetnsCookie, getSocketCookie } from './sock-helpers';
+
+const A = BPF_ATTACH_TYPE;
+
+/** What a hook's helpers find in ExecContext.env (bpf_bind, bpf_get_socket_cookie…). */
+export interface SockHookEnv {
+  /** The socket the hook runs for. */
+  sock: Sock;
+  /** The host of the socket (for helpers that act on the stack). */
+  host: Host;
+}
+
+export class CgroupHooks implements NetHooks {
+  private sockAddrCtx: Region | undefined;
+  private sockCtx: Region | undefined;
+
+  constructor(readonly host: Host) {}
+
+  private regions(): { addr: Region; sock: Region } {
+    const m = this.host.kernel.memory;
+    this.sockAddrCtx ??= m.alloc(BPF_SOCK_ADDR_SIZE, { kind: 'ctx', name: 'bpf_sock_addr' });
+    this.sockCtx ??= m.alloc(BPF_SOCK_SIZE, { kind: 'ctx', name: 'bpf_sock' });
+    return { addr: this.sockAddrCtx, sock: this.sockCtx };
+  }
+
+  private run(sk: Sock, attachType: number, ctx: Region, retFlags = false): CgroupHookResult {
+    const env: SockHookEnv = { sock: sk, host: this.host };
+    return runCgroupHook(this.host.kernel, sk.cgroup, attachType, { ctx, process: sk.owner, env: { ...env }, retFlags });
+  }
+
+  // ---- BPF_PROG_TYPE_CGROUP_SOCK: __cgroup_bpf_run_filter_sk() ----------------------------
+
+  /** Runs a CGROUP_SOCK hook; SOCK_CREATE and SOCK_RELEASE programs may write fields back. */
+  private runSk(sk: Sock, attachType: number, writable: boolean): number {
+    if (!cgroupBpfEnabled(sk.cgroup, attachType)) return 0;
+    const { sock } = this.regions();
+    fillBpfSock(sock.bytes, sk);
+    const r = this.run(sk, attachType, sock);
+    if (writable) applyBpfSockWrites(sock.bytes, sk, this.host);
+    return r.retval;
+  }
+
+  /** inet_create(): BPF_CGROUP_RUN_PROG_INET_SOCK(sk). */
+  sockCreate(sk: Sock): number {
+    return this.runSk(sk, A.BPF_CGROUP_INET_SOCK_CREATE, true);
+  }
+
+  /** __inet_bind() / __inet6_bind() after get_port: BPF_CGROUP_RUN_PROG_INET4/6_POST_BIND. */
+  postBind(sk: Sock): number {
+    return this.runSk(sk, sk.family === 4 ? A.BPF_CGROUP_INET4_POST_BIND : A.BPF_CGROUP_INET6_POST_BIND, false);
+  }
+
+  /** inet_release(): BPF_CGROUP_RUN_PROG_INET_SOCK_RELEASE(sk) (the verdict is ignored). */
+  sockRelease(sk: Sock): void {
+    this.runSk(sk, A.BPF_CGROUP_INET_SOCK_RELEASE, true);
+  }
+
+  // ---- BPF_PROG_TYPE_CGROUP_SOCK_ADDR: __cgroup_bpf_run_filter_sock_addr() -----------------
+
+  /** Runs a SOCK_ADDR hook on `addr`, applying the programs' rewrite to it. */
+  private runAddr(sk: Sock, attachType: number, addr: HookAddr, msgSrc?: IpAddr, retFlags = false): (CgroupHookResult & { ctx: Uint8Array }) | undefined {
+    if (!cgroupBpfEnabled(sk.cgroup, attachType)) return undefined;
+    const { addr: ctx, sock } = this.regions();
+    fillBpfSock(sock.bytes, sk);
+    fillBpfSockAddr(ctx.bytes, sk, addr.addr, msgSrc, sock);
+    const r = this.run(sk, attachType, ctx, retFlags);
+    addr.addr = readBpfSockAddr(ctx.bytes, addr.addr.family, addr.addr);
+    return { ...r, ctx: ctx.bytes };
+  }
+
+  /** inet_bind_sk() / inet6_bind_sk(): BPF_CGROUP_RUN_PROG_INET_BIND_LOCK, before any check.
+   * Bit 1 of a program's return (BPF_RET_BIND_NO_CAP_NET_BIND_SERVICE) lifts the
+   * CAP_NET_BIND_SERVICE check. */
+  bind(sk: Sock, addr: HookAddr): { err: number; bindServiceOverride?: boolean } {
+    const r = this.runAddr(sk, addr.addr.family === 4 ? A.BPF_CGROUP_INET4_BIND : A.BPF_CGROUP_INET6_BIND, addr, undefined, true);
+    if (!r) return { err: 0 };
+    return { err: r.retval, bindServiceOverride: (r.flags & 1) !== 0 };
+  }
+
+  /** tcp_v4_pre_connect() / udp_pre_connect() and the v6 twins: INET4/6_CONNECT (the
+   * address family decides: an IPv6 UDP socket connecting to AF_INET runs INET4_CONNECT). */
+  connect(sk: Sock, addr: HookAddr): number {
+    return this.runAddr(sk, addr.addr.family === 4 ? A.BPF_CGROUP_INET4_CONNECT : A.BPF_CGROUP_INET6_CONNECT, addr)?.retval ?? 0;
+  }
+
+  /** udp_sendmsg() / udpv6_sendmsg() on the slow path: UDP4/6_SENDMSG; msg_src_ip4/6 in,
+   * and out as the datagram's source. */
+  sendmsg(sk: Sock, addr: HookAddr, src: { addr?: SockAddr['addr'] }): number {
+    const family = addr.addr.family;
+    const r = this.runAddr(sk, family === 4 ? A.BPF_CGROUP_UDP4_SENDMSG : A.BPF_CGROUP_UDP6_SENDMSG, addr, src.addr);
+    if (!r) return 0;
+    const out = readMsgSrc(r.ctx, family);
+    if (!src.addr || out.text !== src.addr.text) src.addr = out;
+    return r.retval;
+  }
+
+  /** udp_recvmsg() / udpv6_recvmsg() with an address buffer: UDP4/6_RECVMSG (the programs
+   * must return 1; they may rewrite the source the user sees). */
+  recvmsg(sk: Sock, addr: HookAddr): number {
+    this.runAddr(sk, addr.addr.family === 4 ? A.BPF_CGROUP_UDP4_RECVMSG : A.BPF_CGROUP_UDP6_RECVMSG, addr);
+    return 0;
+  }
+
+  /** inet_getname() / inet6_getname(): GETPEERNAME / GETSOCKNAME (the verdict is ignored). */
+  getname(sk: Sock, addr: HookAddr, peer: boolean): number {
+    const v4 = addr.addr.family === 4;
+    const type = peer ? (v4 ? A.BPF_CGROUP_INET4_GETPEERNAME : A.BPF_CGROUP_INET6_GETPEERNAME) : v4 ? A.BPF_CGROUP_INET4_GETSOCKNAME : A.BPF_CGROUP_INET6_GETSOCKNAME;
+    this.runAddr(sk, type, addr);
+    return 0;
+  }
+}
+
+/** Plugs the cgroup hooks into a host's stack, with the socket helpers they need. */
+export function installCgroupHooks(host: Host): CgroupHooks {
+  const hooks = new CgroupHooks(host);
+  host.hooks = hooks;
+  installHelpers(host.kernel.helpers, { get_socket_cookie: getSocketCookie, get_netns_cookie: getNetnsCookie });
+  return hooks;
+}
