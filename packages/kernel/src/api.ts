@@ -189,6 +189,11 @@ export class ProgHandle {
     }
   }
 
+  /** BPF_PROG_ATTACH to a map (a sockmap's SK_MSG verdict slot). */
+  attachToMap(map: MapHandle, attachType: string | number): void {
+    bpf(this.client.kernel, this.client.process, BPF_CMD.BPF_PROG_ATTACH, { target_fd: map.fd, attach_bpf_fd: this.fd, attach_type: attachTypeNumber(attachType) });
+  }
+
   /** BPF_PROG_DETACH from a cgroup. */
   detach(cgroupPath: string, attachType: string | number): void {
     const cg = this.client.openCgroup(cgroupPath);

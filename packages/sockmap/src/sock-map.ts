@@ -27,8 +27,9 @@ export interface Psock {
   progs: SockMapProgs;
   /** The (map, key) slots holding the socket. */
   links: { map: SockMapBase; key: string }[];
-  /** SK_MSG state (tcp_bpf): the verdict in force, apply/cork budgets, the corked bytes. */
-  msg: { eval: 'none' | 'pass' | 'redirect' | 'drop'; applyBytes: number; corkBytes: number; cork: Uint8Array | null; redir: { sk: Sock; ingress: boolean } | null };
+  /** SK_MSG state (tcp_bpf): the verdict in force, apply/cork budgets, the redirect target
+   * (the corked message itself is kept by sk-msg-run.ts). */
+  msg: { eval: 'none' | 'pass' | 'redirect' | 'drop'; applyBytes: number; corkBytes: number; redir: { sk: Sock; ingress: boolean } | null };
   /** Bytes redirected to this socket's ingress (BPF_F_INGRESS), for its recv() to read. */
   ingress: Uint8Array[];
   unhookClose: () => void;
@@ -134,7 +135,7 @@ export abstract class SockMapBase extends BpfMap {
         sk,
         progs: { msgParser: null },
         links: [],
-        msg: { eval: 'none', applyBytes: 0, corkBytes: 0, cork: null, redir: null },
+        msg: { eval: 'none', applyBytes: 0, corkBytes: 0, redir: null },
         ingress: [],
         unhookClose: sk.onRelease(() => sockMapClose(sk)),
       };

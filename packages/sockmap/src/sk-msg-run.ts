@@ -1,0 +1,523 @@
+// The SK_MSG send path: what tcp_bpf_sendmsg() does for a TCP socket in a sockmap whose
+// psock has a verdict program (net/ipv4/tcp_bpf.c, net/core/skmsg.c), and the msg_*
+// helpers the program calls (net/core/filter.c, net/core/sock_map.c). The TCP layer hands
+// each sendmsg's bytes here with a Transport that pushes bytes out on a socket; this module
+// runs the verdict program on the message (struct sk_msg as a ring of up to 17 page-sized
+// elements), keeps the psock's state (the verdict in force, apply_bytes, cork_bytes and the
+// corked message, the redirect target) and returns what sendmsg returns:
+//  - SK_PASS: the bytes go out on this socket;
+//  - SK_PASS after msg_redirect_map/hash: the bytes go to the target, out on its TCP send
+//    path, or (BPF_F_INGRESS) into its receive queue for its own recv();
+//  - anything else: the bytes are dropped and sendmsg fails with EACCES (a short count if
+//    part of the call was accepted already);
+//  - apply_bytes(n): the verdict covers the next n bytes, across sendmsg calls;
+//  - cork_bytes(n): nothing is decided until n bytes have gathered (sendmsg reports them
+//    sent), then the program runs on all of them.
+import { ERRNO, SysError } from '@bpfsim/isa';
+import type { BpfProg, Kernel } from '@bpfsim/kernel';
+import { installHelpers } from '@bpfsim/kernel';
+import type { Helper, Region } from '@bpfsim/vm';
+import { ExecContext, runIn } from '@bpfsim/vm';
+import type { Sock } from '@bpfsim/net';
+import { AF_INET, AF_INET6, SOCK_STREAM, TCP_STATE } from '@bpfsim/net';
+import { SK_DROP, SK_PASS } from './sk-msg';
+import type { Psock } from './sock-map';
+import { SockMapBase, sockPsock } from './sock-map';
+
+/** MAX_MSG_FRAGS (CONFIG_MAX_SKB_FRAGS default 17): elements a message holds. */
+export const MAX_MSG_FRAGS = 17;
+/** Each element is at most a page here (sk_msg_alloc takes page fragments). */
+export const MSG_ELEM_SIZE = 4096;
+/** BPF_F_INGRESS */
+export const BPF_F_INGRESS = 1;
+
+/** One scatterlist element; `copy`: a page the program may not write in place (shared:
+ * sendpage of a file page on 4.17, where data/data_end read NULL until pull_data). */
+interface Elem {
+  bytes: Uint8Array;
+  copy: boolean;
+}
+
+/** struct sk_msg */
+export interface SkMsg {
+  elems: Elem[];
+  applyBytes: number;
+  corkBytes: number;
+  redir: Sock | null;
+  flags: number;
+}
+
+const size = (m: SkMsg): number => m.elems.reduce((n, e) => n + e.bytes.length, 0);
+
+/** How the TCP layer sends bytes (tcp_bpf_push) and takes redirected ingress bytes. */
+export interface Transport {
+  /** Pushes bytes out on `sk`'s TCP send path; 0, or a negative errno. */
+  push(sk: Sock, bytes: Uint8Array): number;
+  /** Bytes redirected into `sk`'s receive side (bpf_tcp_ingress): its recv() returns them. */
+  ingress?(sk: Sock, bytes: Uint8Array): void;
+}
+
+/** What a verdict run reports (for timelines and tests). */
+export interface MsgVerdictEvent {
+  type: 'sk_msg';
+  socket: string;
+  progId: number;
+  /** SK_PASS / SK_DROP as returned, and what it meant. */
+  ret: number;
+  verdict: 'pass' | 'redirect' | 'drop';
+  size: number;
+  applyBytes: number;
+  corkBytes: number;
+  redirect?: { socket: string; ingress: boolean };
+}
+
+/** What the helpers find in ExecContext.env while a verdict program runs. */
+interface MsgEnv {
+  msg: SkMsg;
+  run: MsgRun;
+}
+
+/** The ctx and packet regions of one program run. */
+class MsgRun {
+  packet: Region | null = null;
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly ctx: Region,
+  ) {}
+
+  /** sk_msg_compute_data_pointers() or the pointers pull_data chose: data and data_end in
+   * the ctx; a shared page reads NULL. */
+  setData(bytes: Uint8Array | null): void {
+    if (this.packet) this.kernel.memory.unmap(this.packet);
+    this.packet = null;
+    const v = this.ctx.view;
+    if (!bytes) {
+      v.setBigUint64(0, 0n, true);
+      v.setBigUint64(8, 0n, true);
+      return;
+    }
+    this.packet = this.kernel.memory.map(bytes, { kind: 'packet', name: 'sk_msg data' });
+    v.setBigUint64(0, this.packet.address(), true);
+    v.setBigUint64(8, this.packet.address(bytes.length), true);
+  }
+
+  computeDataPointers(msg: SkMsg): void {
+    const first = msg.elems[0];
+    this.setData(first && !first.copy ? first.bytes : null);
+    this.ctx.view.setUint32(68, size(msg), true);
+  }
+
+  close(): void {
+    if (this.packet) this.kernel.memory.unmap(this.packet);
+    this.kernel.memory.unmap(this.ctx);
+  }
+}
+
+/** Writes the socket fields of struct sk_msg_md (sk_msg_convert_ctx_access). */
+function fillMsgMd(ctx: Region, sk: Sock): void {
+  const b = ctx.bytes;
+  b.fill(0, 16);
+  const v = ctx.view;
+  v.setUint32(16, sk.family === 4 ? AF_INET : AF_INET6, true);
+  const put = (a: Uint8Array, off4: number, off6: number): void => {
+    if (a.length === 4) b.set(a, off4);
+    else b.set(a, off6);
+  };
+  if (sk.peer) put(sk.peer.addr.bytes, 20, 28);
+  put(sk.boundAddr.bytes, 24, 44);
+  // remote_port: the __be16 loaded and shifted left 16, so bpf_ntohl(remote_port) == port.
+  if (sk.peer) v.setUint32(60, sk.peer.port, false);
+  v.setUint32(64, sk.localPort, true);
+}
+
+/** sk_psock_map_verd() */
+function mapVerdict(ret: number, redir: Sock | null): 'pass' | 'redirect' | 'drop' {
+  return ret === SK_PASS ? (redir ? 'redirect' : 'pass') : 'drop';
+}
+
+const listeners = new WeakMap<Kernel, ((e: MsgVerdictEvent) => void)[]>();
+
+/** Listens to every SK_MSG verdict on this kernel. */
+export function onMsgVerdict(kernel: Kernel, l: (e: MsgVerdictEvent) => void): () => void {
+  listeners.set(kernel, [...(listeners.get(kernel) ?? []), l]);
+  return () => listeners.set(kernel, (listeners.get(kernel) ?? []).filter((x) => x !== l));
+}
+
+/** sk_psock_msg_verdict(): runs the program on `msg`; sets psock.msg.eval. */
+function runVerdict(kernel: Kernel, sk: Sock, psock: Psock, prog: BpfProg, msg: SkMsg): void {
+  const ctx = kernel.memory.alloc(80, { kind: 'ctx', name: 'sk_msg_md' });
+  const run = new MsgRun(kernel, ctx);
+  fillMsgMd(ctx, sk);
+  run.computeDataPointers(msg);
+  const C = new ExecContext(kernel.memory, { helpers: kernel.helpers });
+  C.env = kernel.helperEnv(undefined, { msg, run, sock: sk } satisfies MsgEnv & { sock: Sock });
+  let ret: number;
+  try {
+    // The ctx also holds sk (PTR_TO_SOCKET): bpfsim gives programs no socket view there yet.
+    const r = runIn(prog.vm, kernel.engine, C, [ctx.address()]);
+    ret = r.fault ? SK_DROP : r.retval >>> 0;
+    prog.runCnt++;
+  } finally {
+    C.release();
+    run.close();
+  }
+  const verdict = mapVerdict(ret, msg.redir);
+  const s = psock.msg;
+  s.applyBytes = msg.applyBytes;
+  s.eval = verdict;
+  s.redir = verdict === 'redirect' ? { sk: msg.redir!, ingress: (msg.flags & BPF_F_INGRESS) !== 0 } : null;
+  for (const l of listeners.get(kernel) ?? []) {
+    l({
+      type: 'sk_msg',
+      socket: sk.describe(),
+      progId: prog.id,
+      ret,
+      verdict,
+      size: size(msg),
+      applyBytes: msg.applyBytes,
+      corkBytes: msg.corkBytes,
+      ...(s.redir ? { redirect: { socket: s.redir.sk.describe(), ingress: s.redir.ingress } } : {}),
+    });
+  }
+}
+
+/** sk_msg_apply_bytes() */
+function applyBytes(psock: Psock, bytes: number): void {
+  const s = psock.msg;
+  if (s.applyBytes) s.applyBytes = s.applyBytes < bytes ? 0 : s.applyBytes - bytes;
+}
+
+/** Takes the first `n` bytes off the message (what a push or redirect consumed). */
+function take(msg: SkMsg, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let at = 0;
+  while (at < n && msg.elems.length) {
+    const e = msg.elems[0]!;
+    const k = Math.min(e.bytes.length, n - at);
+    out.set(e.bytes.subarray(0, k), at);
+    at += k;
+    if (k === e.bytes.length) msg.elems.shift();
+    else e.bytes = e.bytes.subarray(k);
+  }
+  return out;
+}
+
+/** sk_msg_full() */
+const full = (m: SkMsg): boolean => m.elems.length >= MAX_MSG_FRAGS;
+
+/**
+ * tcp_bpf_send_verdict(): decides on `msg` (the program runs unless a verdict is in force)
+ * and acts. Returns 0 or a negative errno; `copied` is adjusted as Linux does.
+ */
+function sendVerdict(kernel: Kernel, sk: Sock, psock: Psock, msg: SkMsg, copied: { n: number }, t: Transport): number {
+  const enospc = full(msg);
+  const s = psock.msg;
+  for (;;) {
+    let delta = 0;
+    if (s.eval === 'none') {
+      delta = size(msg);
+      const prog = psock.progs.msgParser;
+      if (prog) runVerdict(kernel, sk, psock, prog, msg);
+      else s.eval = 'pass';
+      delta -= size(msg);
+    }
+    if (msg.corkBytes && msg.corkBytes > size(msg) && !enospc) {
+      s.corkBytes = msg.corkBytes - size(msg);
+      corks.set(psock, msg);
+      return 0;
+    }
+    let tosend = size(msg);
+    if (s.applyBytes && s.applyBytes < tosend) tosend = s.applyBytes;
+    let ret = 0;
+    switch (s.eval) {
+      case 'pass': {
+        ret = t.push(sk, take(msg, tosend));
+        if (ret) {
+          copied.n -= size(msg);
+          msg.elems = [];
+          break;
+        }
+        applyBytes(psock, tosend);
+        break;
+      }
+      case 'redirect': {
+        const target = s.redir!;
+        applyBytes(psock, tosend);
+        if (!s.applyBytes) {
+          s.eval = 'none';
+          s.redir = null;
+        }
+        const corked = corks.get(psock) === msg;
+        if (corked) corks.delete(psock);
+        const bytes = take(msg, tosend);
+        const tp = sockPsock(target.sk);
+        // tcp_bpf_sendmsg_redir(): a target that left the sockmap has no psock: EPIPE.
+        if (!tp) ret = -ERRNO.EPIPE;
+        else if (target.ingress) {
+          tp.ingress.push(bytes);
+          t.ingress?.(target.sk, bytes);
+          target.sk.wake();
+        } else ret = t.push(target.sk, bytes);
+        if (ret < 0) {
+          const free = size(msg) + bytes.length;
+          msg.elems = [];
+          if (!corked) copied.n -= free;
+        }
+        if (corked) {
+          msg.elems = [];
+          ret = 0;
+        }
+        break;
+      }
+      default: {
+        msg.elems = [];
+        applyBytes(psock, tosend);
+        copied.n -= tosend + delta;
+        return -ERRNO.EACCES;
+      }
+    }
+    if (ret) return ret;
+    if (!s.applyBytes) {
+      s.eval = 'none';
+      s.redir = null;
+    }
+    if (!msg.elems.length || !msg.elems[0]!.bytes.length) return 0;
+  }
+}
+
+/** The corked message of a psock (psock->cork). */
+const corks = new WeakMap<Psock, SkMsg>();
+
+/** Unsent corked bytes of `sk` (what sk_psock_cork_free throws away at close). */
+export function corkedBytes(sk: Sock): number {
+  const p = sockPsock(sk);
+  const c = p ? corks.get(p) : undefined;
+  return c ? size(c) : 0;
+}
+
+/** bpf_tcp_ingress()'s queue: bytes redirected into `sk` that its recv() has not read. */
+export function takeIngress(sk: Sock, max: number): Uint8Array | undefined {
+  const p = sockPsock(sk);
+  if (!p || !p.ingress.length) return undefined;
+  const first = p.ingress[0]!;
+  if (first.length <= max) {
+    p.ingress.shift();
+    return first;
+  }
+  p.ingress[0] = first.subarray(max);
+  return first.subarray(0, max);
+}
+
+export interface SkMsgSendOptions {
+  /** The data comes from a file page that is not copied (4.17's tcp_bpf_sendpage): the
+   * program sees data == data_end == NULL until bpf_msg_pull_data(). */
+  sharedPages?: boolean;
+}
+
+/**
+ * tcp_bpf_sendmsg(): sends `data` on `sk` through its psock. Returns the bytes sendmsg
+ * reports; throws SysError (EACCES for a drop, EPIPE…) when nothing was accepted.
+ * A socket without a psock (or without a verdict program) should use the plain path.
+ */
+export function skMsgSendmsg(kernel: Kernel, sk: Sock, data: Uint8Array, t: Transport, options: SkMsgSendOptions = {}): number {
+  const psock = sockPsock(sk);
+  if (!psock) {
+    const r = t.push(sk, data);
+    if (r < 0) throw new SysError(errnoName(-r), 'sendmsg failed');
+    return data.length;
+  }
+  const copied = { n: 0 };
+  let off = 0;
+  let err = 0;
+  while (off < data.length) {
+    const corked = corks.get(psock);
+    const msg: SkMsg = corked ?? { elems: [], applyBytes: 0, corkBytes: 0, redir: null, flags: 0 };
+    // sk_msg_alloc() + sk_msg_memcopy_from_iter(): page-sized elements up to the ring's size.
+    let enospc = false;
+    const start = off;
+    while (off < data.length) {
+      if (msg.elems.length >= MAX_MSG_FRAGS) {
+        enospc = true;
+        break;
+      }
+      const n = Math.min(MSG_ELEM_SIZE, data.length - off);
+      msg.elems.push({ bytes: data.slice(off, off + n), copy: !!options.sharedPages });
+      off += n;
+    }
+    copied.n += off - start;
+    const s = psock.msg;
+    if (s.corkBytes) {
+      // The whole call's size counts against the cork, as Linux counts it.
+      s.corkBytes = data.length > s.corkBytes ? 0 : s.corkBytes - data.length;
+      if (s.corkBytes && !enospc) break;
+      s.eval = 'none';
+      s.corkBytes = 0;
+    }
+    if (corked) corks.delete(psock);
+    err = sendVerdict(kernel, sk, psock, msg, copied, t);
+    if (err < 0) break;
+  }
+  if (copied.n > 0) return copied.n;
+  if (err < 0) throw new SysError(errnoName(-err), err === -ERRNO.EACCES ? 'the SK_MSG program dropped the message' : 'sendmsg failed');
+  return 0;
+}
+
+const errnoName = (n: number): keyof typeof ERRNO => (Object.entries(ERRNO).find(([, v]) => v === n)?.[0] ?? 'EINVAL') as keyof typeof ERRNO;
+
+// ---- the helpers (net/core/filter.c, net/core/sock_map.c) ----------------------------------
+
+const msgEnv = (run: { env?: unknown }): MsgEnv => run.env as MsgEnv;
+
+/** bpf_msg_apply_bytes(msg, bytes): always 0. */
+const msgApplyBytes: Helper = (run) => {
+  msgEnv(run).msg.applyBytes = run.argLo(2) >>> 0;
+  run.retInt(0);
+};
+
+/** bpf_msg_cork_bytes(msg, bytes): always 0. */
+const msgCorkBytes: Helper = (run) => {
+  msgEnv(run).msg.corkBytes = run.argLo(2) >>> 0;
+  run.retInt(0);
+};
+
+/** sock_map_redirect_allowed(): TCP targets not listening; others established. */
+function redirectAllowed(sk: Sock): boolean {
+  const tcp = sk.type === SOCK_STREAM && sk.protocol === 6;
+  return tcp ? sk.state !== TCP_STATE.TCP_LISTEN : sk.state === TCP_STATE.TCP_ESTABLISHED;
+}
+
+function redirectTo(run: Parameters<Helper>[0], sk: Sock | undefined, flags: bigint): void {
+  const env = msgEnv(run);
+  if (flags & ~BigInt(BPF_F_INGRESS) || !sk || !redirectAllowed(sk)) return run.retInt(SK_DROP);
+  const tcp = sk.type === SOCK_STREAM && sk.protocol === 6;
+  if (!(flags & BigInt(BPF_F_INGRESS)) && !tcp) return run.retInt(SK_DROP);
+  env.msg.flags = Number(flags);
+  env.msg.redir = sk;
+  run.retInt(SK_PASS);
+}
+
+/** bpf_msg_redirect_map(msg, map, key, flags) */
+const msgRedirectMap: Helper = (run) => {
+  const r = run.argPtr(2, 0);
+  const map = r?.region.object;
+  if (!(map instanceof SockMapBase)) throw run.failArgs('R2 is not a sockmap');
+  const key = new Uint8Array(new Uint32Array([run.argLo(3) >>> 0]).buffer);
+  redirectTo(run, map.socketAt(key), run.arg(4));
+};
+
+/** bpf_msg_redirect_hash(msg, map, &key, flags) */
+const msgRedirectHash: Helper = (run) => {
+  const r = run.argPtr(2, 0);
+  const map = r?.region.object;
+  if (!(map instanceof SockMapBase)) throw run.failArgs('R2 is not a sockhash');
+  const k = run.argMem(3, map.keySize);
+  redirectTo(run, map.socketAt(k.region.bytes.slice(k.offset, k.offset + map.keySize)), run.arg(4));
+};
+
+/** bpf_msg_pull_data(msg, start, end, flags): data..data_end = bytes [start, end). */
+const msgPullData: Helper = (run) => {
+  const { msg, run: r } = msgEnv(run);
+  const start = run.argLo(2) >>> 0;
+  const end = run.argLo(3) >>> 0;
+  if (run.arg(4) !== 0n || end <= start) return run.retInt(-ERRNO.EINVAL);
+  let offset = 0;
+  let i = 0;
+  for (; i < msg.elems.length; i++) {
+    const len = msg.elems[i]!.bytes.length;
+    if (start < offset + len) break;
+    offset += len;
+  }
+  if (i === msg.elems.length) return run.retInt(-ERRNO.EINVAL);
+  const bytes = end - start;
+  const total = start - offset + bytes;
+  const first = msg.elems[i]!;
+  if (!first.copy && total <= first.bytes.length) {
+    r.setData(first.bytes.subarray(start - offset, start - offset + bytes));
+    return run.retInt(0);
+  }
+  // Linearize the elements that [start, end) covers into one exclusively owned buffer.
+  let copy = 0;
+  let last = i;
+  while (last < msg.elems.length) {
+    copy += msg.elems[last]!.bytes.length;
+    last++;
+    if (total <= copy) break;
+  }
+  if (total > copy) return run.retInt(-ERRNO.EINVAL);
+  const merged = new Uint8Array(copy);
+  let at = 0;
+  for (let j = i; j < last; j++) {
+    merged.set(msg.elems[j]!.bytes, at);
+    at += msg.elems[j]!.bytes.length;
+  }
+  msg.elems.splice(i, last - i, { bytes: merged, copy: false });
+  r.setData(merged.subarray(start - offset, start - offset + bytes));
+  run.retInt(0);
+};
+
+/** Rebuilds the ring from flat bytes (push/pop change the layout). */
+function relayout(msg: SkMsg, flat: Uint8Array): void {
+  msg.elems = [];
+  for (let o = 0; o < flat.length; o += MSG_ELEM_SIZE) msg.elems.push({ bytes: flat.slice(o, o + MSG_ELEM_SIZE), copy: false });
+}
+
+function flatten(msg: SkMsg): Uint8Array {
+  const out = new Uint8Array(size(msg));
+  let at = 0;
+  for (const e of msg.elems) {
+    out.set(e.bytes, at);
+    at += e.bytes.length;
+  }
+  return out;
+}
+
+/** bpf_msg_push_data(msg, start, len, flags): inserts len bytes (zero here; Linux leaves
+ * them uninitialised) at start. The ring is rebuilt in page-sized elements. */
+const msgPushData: Helper = (run) => {
+  const { msg, run: r } = msgEnv(run);
+  const start = run.argLo(2) >>> 0;
+  const len = run.argLo(3) >>> 0;
+  if (run.arg(4) !== 0n) return run.retInt(-ERRNO.EINVAL);
+  if (len === 0) return run.retInt(0);
+  const flat = flatten(msg);
+  if (start > flat.length) return run.retInt(-ERRNO.EINVAL);
+  const out = new Uint8Array(flat.length + len);
+  out.set(flat.subarray(0, start));
+  out.set(flat.subarray(start), start + len);
+  relayout(msg, out);
+  r.computeDataPointers(msg);
+  run.retInt(0);
+};
+
+/** bpf_msg_pop_data(msg, start, len, flags): removes [start, start + len). */
+const msgPopData: Helper = (run) => {
+  const { msg, run: r } = msgEnv(run);
+  const start = run.argLo(2) >>> 0;
+  const len = run.argLo(3) >>> 0;
+  if (run.arg(4) !== 0n) return run.retInt(-ERRNO.EINVAL);
+  if (len === 0) return run.retInt(0);
+  const flat = flatten(msg);
+  if (start >= flat.length || start + len > flat.length) return run.retInt(-ERRNO.EINVAL);
+  const out = new Uint8Array(flat.length - len);
+  out.set(flat.subarray(0, start));
+  out.set(flat.subarray(start + len), start);
+  relayout(msg, out);
+  r.computeDataPointers(msg);
+  run.retInt(0);
+};
+
+export const SK_MSG_HELPERS: Readonly<Record<string, Helper>> = {
+  msg_apply_bytes: msgApplyBytes,
+  msg_cork_bytes: msgCorkBytes,
+  msg_redirect_map: msgRedirectMap,
+  msg_redirect_hash: msgRedirectHash,
+  msg_pull_data: msgPullData,
+  msg_push_data: msgPushData,
+  msg_pop_data: msgPopData,
+};
+
+/** Installs the msg_* helpers in a kernel's helper table. */
+export function installSkMsgHelpers(kernel: Kernel): void {
+  installHelpers(kernel.helpers, SK_MSG_HELPERS);
+}
