@@ -2,8 +2,8 @@
 // psock has a verdict program (net/ipv4/tcp_bpf.c, net/core/skmsg.c), and the msg_*
 // helpers the program calls (net/core/filter.c, net/core/sock_map.c). The TCP layer hands
 // each sendmsg's bytes here with a Transport that pushes bytes out on a socket; this module
-// runs the verdict program on the message (struct sk_msg as a ring of up to 17 page-sized
-// elements), keeps the psock's state (the verdict in force, apply_bytes, cork_bytes and the
+// runs the verdict program on the message (struct sk_msg as a ring of up to 17 elements of
+// up to 32 KiB), keeps the psock's state (the verdict in force, apply_bytes, cork_bytes and the
 // corked message, the redirect target) and returns what sendmsg returns:
 //  - SK_PASS: the bytes go out on this socket;
 //  - SK_PASS after msg_redirect_map/hash: the bytes go to the target, out on its TCP send
@@ -26,8 +26,10 @@ import { SockMapBase, sockPsock } from './sock-map';
 
 /** MAX_MSG_FRAGS (CONFIG_MAX_SKB_FRAGS default 17): elements a message holds. */
 export const MAX_MSG_FRAGS = 17;
-/** Each element is at most a page here (sk_msg_alloc takes page fragments). */
-export const MSG_ELEM_SIZE = 4096;
+/** sk_msg_alloc() fills elements from the socket's page frag, a 32 KiB compound page
+ * (SKB_FRAG_PAGE_ORDER): an element holds up to 32 KiB (a fresh frag each message here;
+ * Linux continues a partly used frag, so its boundaries can fall earlier). */
+export const MSG_ELEM_SIZE = 32768;
 /** BPF_F_INGRESS */
 export const BPF_F_INGRESS = 1;
 
@@ -333,7 +335,7 @@ export function skMsgSendmsg(kernel: Kernel, sk: Sock, data: Uint8Array, t: Tran
   while (off < data.length) {
     const corked = corks.get(psock);
     const msg: SkMsg = corked ?? { elems: [], applyBytes: 0, corkBytes: 0, redir: null, flags: 0 };
-    // sk_msg_alloc() + sk_msg_memcopy_from_iter(): page-sized elements up to the ring's size.
+    // sk_msg_alloc() + sk_msg_memcopy_from_iter(): elements up to the ring's size.
     let enospc = false;
     const start = off;
     while (off < data.length) {
@@ -473,7 +475,7 @@ function flatten(msg: SkMsg): Uint8Array {
 }
 
 /** bpf_msg_push_data(msg, start, len, flags): inserts len bytes (zero here; Linux leaves
- * them uninitialised) at start. The ring is rebuilt in page-sized elements. */
+ * them uninitialised) at start. The ring is rebuilt in whole elements. */
 const msgPushData: Helper = (run) => {
   const { msg, run: r } = msgEnv(run);
   const start = run.argLo(2) >>> 0;

@@ -125,7 +125,7 @@ describe('verdicts', () => {
     expect(w.pushed.map((x) => x.bytes[0])).toEqual([0x41]);
   });
 
-  test('size is the whole message; data..data_end is its first page-sized element', () => {
+  test('size is the whole message; data..data_end is its first (32 KiB) element', () => {
     const w = world(`
       r7 = *(u32 *)(r6 + 68)
       ${store(0)}
@@ -135,9 +135,9 @@ describe('verdicts', () => {
       ${store(1)}
       r0 = 1
       exit`);
-    w.send(bytes(10000));
-    expect(w.stat(0)).toBe(10000n);
-    expect(w.stat(1)).toBe(4096n);
+    w.send(bytes(40000));
+    expect(w.stat(0)).toBe(40000n);
+    expect(w.stat(1)).toBe(32768n);
   });
 });
 
@@ -339,8 +339,8 @@ describe('pull, push and pop', () => {
   test('pull_data across elements linearizes them into one', () => {
     const w = world(`
       r1 = r6
-      r2 = 4090
-      r3 = 4100
+      r2 = 32760
+      r3 = 32770
       r4 = 0
       call bpf_msg_pull_data
       r2 = *(u64 *)(r6 + 0)
@@ -349,9 +349,9 @@ describe('pull, push and pop', () => {
       ${store(0)}
       r0 = 1
       exit`);
-    w.send(bytes(6000));
+    w.send(bytes(40000));
     expect(w.stat(0)).toBe(10n);
-    expect(w.pushed.flatMap((x) => x.bytes)).toEqual(bytes(6000));
+    expect(w.pushed.flatMap((x) => x.bytes)).toEqual(bytes(40000));
   });
 
   test('pop_data removes bytes and push_data inserts them', () => {
