@@ -128,7 +128,13 @@ export class Kernel implements MapHost, HelperKernel {
   }
 
   /** The environment helpers see for a program run on behalf of `process`. */
+  /** The env helpers see: `extra` (a fresh object the caller hands over, not copied — this
+   * is on every hook's path) with the kernel, the CPU and the task added. */
   helperEnv(process?: Process, extra: Record<string, unknown> = {}): HelperEnv {
-    return { kernel: this, cpu: this.cpu, ...(process ? { process } : {}), ...extra };
+    const env = extra as HelperEnv;
+    env.kernel = this;
+    env.cpu = this.cpu;
+    if (process) env.process = process;
+    return env;
   }
 }

@@ -17,7 +17,7 @@ import { ERRNO, SysError } from '@bpfsim/isa';
 import type { BpfProg, Kernel } from '@bpfsim/kernel';
 import { installHelpers } from '@bpfsim/kernel';
 import type { Helper, Region } from '@bpfsim/vm';
-import { ExecContext, runIn } from '@bpfsim/vm';
+import { ExecContext, runCtx } from '@bpfsim/vm';
 import type { Sock } from '@bpfsim/net';
 import { AF_INET, AF_INET6, SOCK_STREAM, TCP_STATE } from '@bpfsim/net';
 import { SK_DROP, SK_PASS } from './sk-msg';
@@ -110,10 +110,35 @@ class MsgRun {
     this.ctx.view.setUint32(68, size(msg), true);
   }
 
-  close(): void {
+  /** Ends a run: the packet view goes (stale data pointers fault); the ctx stays for reuse. */
+  finish(): void {
     if (this.packet) this.kernel.memory.unmap(this.packet);
-    this.kernel.memory.unmap(this.ctx);
+    this.packet = null;
   }
+}
+
+/** One ctx and execution context per kernel and nesting level, reused run after run (a
+ * redirect never runs another verdict synchronously, so one level is enough). */
+const runs = new WeakMap<Kernel, { run: MsgRun; C: ExecContext; busy: boolean }>();
+
+function acquireRun(kernel: Kernel): { run: MsgRun; C: ExecContext; release(): void } {
+  let r = runs.get(kernel);
+  if (!r || r.busy) {
+    const fresh = { run: new MsgRun(kernel, kernel.memory.alloc(80, { kind: 'ctx', name: 'sk_msg_md' })), C: new ExecContext(kernel.memory, { helpers: kernel.helpers }), busy: false };
+    if (!r) runs.set(kernel, fresh);
+    r = fresh;
+  }
+  const slot = r;
+  slot.busy = true;
+  return {
+    run: slot.run,
+    C: slot.C,
+    release() {
+      slot.run.finish();
+      slot.C.env = undefined;
+      slot.busy = false;
+    },
+  };
 }
 
 /** Writes the socket fields of struct sk_msg_md (sk_msg_convert_ctx_access). */
@@ -148,21 +173,20 @@ export function onMsgVerdict(kernel: Kernel, l: (e: MsgVerdictEvent) => void): (
 
 /** sk_psock_msg_verdict(): runs the program on `msg`; sets psock.msg.eval. */
 function runVerdict(kernel: Kernel, sk: Sock, psock: Psock, prog: BpfProg, msg: SkMsg): void {
-  const ctx = kernel.memory.alloc(80, { kind: 'ctx', name: 'sk_msg_md' });
-  const run = new MsgRun(kernel, ctx);
-  fillMsgMd(ctx, sk);
+  const slot = acquireRun(kernel);
+  const { run, C } = slot;
+  fillMsgMd(run.ctx, sk);
   run.computeDataPointers(msg);
-  const C = new ExecContext(kernel.memory, { helpers: kernel.helpers });
-  C.env = kernel.helperEnv(undefined, { msg, run, sock: sk } satisfies MsgEnv & { sock: Sock });
+  C.reset();
+  C.env = kernel.helperEnv(undefined, { msg, run, sock: sk, kernel: undefined, cpu: 0 });
   let ret: number;
   try {
     // The ctx also holds sk (PTR_TO_SOCKET): bpfsim gives programs no socket view there yet.
-    const r = runIn(prog.vm, kernel.engine, C, [ctx.address()]);
+    const r = runCtx(prog.vm, kernel.engine, C, run.ctx);
     ret = r.fault ? SK_DROP : r.retval >>> 0;
     prog.runCnt++;
   } finally {
-    C.release();
-    run.close();
+    slot.release();
   }
   const verdict = mapVerdict(ret, msg.redir);
   const s = psock.msg;

@@ -57,6 +57,8 @@ export class ExecContext {
   tailCalls = 0;
   /** r1..r5 at a helper call: lo, hi, lo, hi, … */
   readonly args = new Int32Array(10);
+  /** r1..r5 for runCtx(): r1 is the ctx pointer, the rest stay 0. */
+  readonly ctxArgs = new Int32Array(10);
   retLo = 0;
   retHi = 0;
   /** The high word of a 64-bit value a JIT-compiled function returns (the low word is its result). */

@@ -8,7 +8,7 @@ import type { Fault } from './fault';
 import { VmFault } from './fault';
 import { interpret } from './interpreter';
 import { JitProgram } from './jit/compile';
-import type { Memory } from './memory';
+import type { Memory, Region } from './memory';
 import { toU64 } from './memory';
 import type { PreparedProgram } from './program';
 import { prepareProgram } from './program';
@@ -92,6 +92,32 @@ export function runIn(prog: VmProgram, engine: EngineName, C: ExecContext, args:
     }
   }
   return { r0: toU64(hi, lo), retval: lo >>> 0, insnCount: C.insnCount };
+}
+
+/** What runCtx returns: runIn's result without the BigInt r0 (hooks use the low word). */
+export interface CtxRunResult {
+  retval: number;
+  fault?: Fault;
+  insnCount: number;
+}
+
+/**
+ * Runs `prog` once with r1 = the start of `ctx` — the hooks' hot path: no BigInt on the way
+ * in (the pointer is the region's (hi, lo) words) or out. Otherwise as runIn().
+ */
+export function runCtx(prog: VmProgram, engine: EngineName, C: ExecContext, ctx: Region): CtxRunResult {
+  const r = prog.runnable(engine);
+  const packed = C.ctxArgs;
+  packed[0] = ctx.lo();
+  packed[1] = ctx.hi;
+  try {
+    const lo = r.enter(C, packed);
+    return { retval: lo >>> 0, insnCount: C.insnCount };
+  } catch (e) {
+    if (e instanceof LdAbsExit) return { retval: 0, insnCount: C.insnCount };
+    if (e instanceof VmFault) return { retval: 0, fault: e.fault, insnCount: e.fault.kind === 'budget' ? C.budgetLimit : C.insnCount };
+    throw e;
+  }
 }
 
 /** Runs `prog` once with r1..r5 = `args` in a fresh context over `memory`. */

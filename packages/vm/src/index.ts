@@ -8,8 +8,8 @@ export { ExecContext, DEFAULT_BUDGET, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT, BPF_MA
 export type { ExecOptions, Helper, HelperTable, TailCallMap } from './context';
 export { PrepareError, prepareProgram } from './program';
 export type { Block, PreparedProgram, Subprog } from './program';
-export { ENGINES, VmProgram, run, runIn } from './engine';
-export type { Args, EngineName, RunResult } from './engine';
+export { ENGINES, VmProgram, run, runIn, runCtx } from './engine';
+export type { Args, EngineName, RunResult, CtxRunResult } from './engine';
 export type { Runnable } from './runnable';
 export * as int64 from './int64';
 export { runConformanceCase, summarize } from './conformance';

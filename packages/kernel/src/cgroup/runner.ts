@@ -14,7 +14,7 @@
 // program) counts as returning 0, and its event carries the fault.
 import { BPF_ATTACH_TYPE, ERRNO, uapiName } from '@bpfsim/isa';
 import type { Fault, Region } from '@bpfsim/vm';
-import { ExecContext, runIn } from '@bpfsim/vm';
+import { ExecContext, runCtx } from '@bpfsim/vm';
 import type { Kernel } from '../kernel';
 import type { Process } from '../process';
 import type { BpfProg } from '../prog';
@@ -60,7 +60,8 @@ export interface CgroupHookOptions {
   ctx: Region | ((prog: BpfProg, index: number) => Region);
   /** The task the hook runs for (absent in softirq context, as for ingress packets). */
   process?: Process;
-  /** What the hook adds for its own helpers (the socket, the sockaddr…). */
+  /** What the hook adds for its own helpers (the socket, the sockaddr…): a fresh object per
+   * call, which becomes the helpers' env (the runner adds cgRunCtx, kernel, cpu, process). */
   env?: Record<string, unknown>;
   /** The packet LD_ABS/LD_IND read, if any. */
   skbData?: Region | null;
@@ -115,7 +116,10 @@ export function runCgroupHook(kernel: Kernel, cgroup: Cgroup, attachType: number
   if (!progs.length) return { retval: run.retval, flags, ran: 0 };
   const s = runner(kernel);
   const C = s.pool.pop() ?? new ExecContext(kernel.memory, { helpers: kernel.helpers });
-  C.env = kernel.helperEnv(options.process, { ...options.env, cgRunCtx: run });
+  // options.env becomes the helpers' env (not copied: this is every hook's path).
+  const env: Record<string, unknown> = options.env ?? {};
+  env.cgRunCtx = run;
+  C.env = kernel.helperEnv(options.process, env);
   C.skbData = options.skbData ?? null;
   try {
     for (let i = 0; i < progs.length; i++) {
@@ -123,15 +127,16 @@ export function runCgroupHook(kernel: Kernel, cgroup: Cgroup, attachType: number
       const ctx = typeof options.ctx === 'function' ? options.ctx(prog, i) : options.ctx;
       run.prog = prog;
       C.reset();
-      const t0 = kernel.now();
-      const r = runIn(prog.vm, kernel.engine, C, [ctx.address()]);
+      const listeners = s.listeners;
+      // Virtual time does not move inside a run; read the clock only for listeners.
+      const t0 = listeners.length ? kernel.now() : 0n;
+      const r = runCtx(prog.vm, kernel.engine, C, ctx);
       let funcRet = r.fault ? 0 : r.retval;
       if (options.retFlags) {
         flags |= funcRet >>> 1;
         funcRet &= 1;
       }
       if (!funcRet && !isErrno(run.retval)) run.retval = -ERRNO.EPERM;
-      const listeners = s.listeners;
       if (listeners.length) {
         const event: HookRunEvent = {
           type: 'hook',

@@ -4,7 +4,7 @@
 // one array length check (Linux's static key); with programs attached, each runs on a
 // struct bpf_raw_tracepoint_args holding the arguments as u64s, as __bpf_trace_run() does.
 import type { Region } from '@bpfsim/vm';
-import { ExecContext, runIn } from '@bpfsim/vm';
+import { ExecContext, runCtx } from '@bpfsim/vm';
 import type { Kernel } from '../kernel';
 import type { Process } from '../process';
 import type { BpfProg } from '../prog';
@@ -158,7 +158,7 @@ export function fireTracepoint(kernel: Kernel, name: string | Tracepoint, args: 
       const t0 = kernel.now();
       let r;
       try {
-        r = runIn(prog.vm, kernel.engine, C, [frame.ctx.address()]);
+        r = runCtx(prog.vm, kernel.engine, C, frame.ctx);
       } finally {
         s.active.delete(prog);
         C.env = undefined;

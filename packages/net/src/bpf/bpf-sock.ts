@@ -40,8 +40,8 @@ function putAddr(bytes: Uint8Array, a: Uint8Array, off4: number, off6: number): 
 }
 
 /** Fills `bytes` (80 bytes) with the struct bpf_sock view of `sk`. */
-export function fillBpfSock(bytes: Uint8Array, sk: Sock): void {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, BPF_SOCK_SIZE);
+export function fillBpfSock(bytes: Uint8Array, sk: Sock, view?: DataView): void {
+  const v = view ?? new DataView(bytes.buffer, bytes.byteOffset, BPF_SOCK_SIZE);
   bytes.fill(0, 0, BPF_SOCK_SIZE);
   v.setUint32(BPF_SOCK.bound_dev_if, sk.options.boundDev?.ifindex ?? 0, true);
   v.setUint32(BPF_SOCK.family, sk.family === 4 ? AF_INET : AF_INET6, true);
@@ -66,8 +66,8 @@ export function fillBpfSock(bytes: Uint8Array, sk: Sock): void {
  * attach types write, and only these three fields). An ifindex no device of the host has
  * leaves the socket unbound (Linux stores the number and fails later at routing).
  */
-export function applyBpfSockWrites(bytes: Uint8Array, sk: Sock, host: Host): void {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, BPF_SOCK_SIZE);
+export function applyBpfSockWrites(bytes: Uint8Array, sk: Sock, host: Host, view?: DataView): void {
+  const v = view ?? new DataView(bytes.buffer, bytes.byteOffset, BPF_SOCK_SIZE);
   const ifindex = v.getUint32(BPF_SOCK.bound_dev_if, true);
   if (ifindex !== (sk.options.boundDev?.ifindex ?? 0)) {
     const dev = [...host.devices.values()].find((d) => d.ifindex === ifindex);

@@ -40,8 +40,9 @@ export class CgroupHooks implements NetHooks {
   }
 
   private run(sk: Sock, attachType: number, ctx: Region, retFlags = false): CgroupHookResult {
-    const env: SockHookEnv = { sock: sk, host: this.host };
-    return runCgroupHook(this.host.kernel, sk.cgroup, attachType, { ctx, process: sk.owner, env: { ...env }, retFlags });
+    // Every field the env will get, in one literal: one hidden class for every call.
+    const env = { sock: sk, host: this.host, cgRunCtx: undefined, kernel: undefined, cpu: 0, process: undefined };
+    return runCgroupHook(this.host.kernel, sk.cgroup, attachType, { ctx, process: sk.owner, env, retFlags });
   }
 
   // ---- BPF_PROG_TYPE_CGROUP_SOCK: __cgroup_bpf_run_filter_sk() ----------------------------
@@ -50,9 +51,9 @@ export class CgroupHooks implements NetHooks {
   private runSk(sk: Sock, attachType: number, writable: boolean): number {
     if (!cgroupBpfEnabled(sk.cgroup, attachType)) return 0;
     const { sock } = this.regions();
-    fillBpfSock(sock.bytes, sk);
+    fillBpfSock(sock.bytes, sk, sock.view);
     const r = this.run(sk, attachType, sock);
-    if (writable) applyBpfSockWrites(sock.bytes, sk, this.host);
+    if (writable) applyBpfSockWrites(sock.bytes, sk, this.host, sock.view);
     return r.retval;
   }
 
@@ -77,7 +78,7 @@ export class CgroupHooks implements NetHooks {
   private runAddr(sk: Sock, attachType: number, addr: HookAddr, msgSrc?: IpAddr, retFlags = false): (CgroupHookResult & { ctx: Uint8Array }) | undefined {
     if (!cgroupBpfEnabled(sk.cgroup, attachType)) return undefined;
     const { addr: ctx, sock } = this.regions();
-    fillBpfSock(sock.bytes, sk);
+    fillBpfSock(sock.bytes, sk, sock.view);
     fillBpfSockAddr(ctx.bytes, sk, addr.addr, msgSrc, sock);
     const r = this.run(sk, attachType, ctx, retFlags);
     addr.addr = readBpfSockAddr(ctx.bytes, addr.addr.family, addr.addr);
