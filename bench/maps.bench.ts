@@ -109,14 +109,26 @@ async function main(): Promise<void> {
   const rows: (string | number)[][] = [];
   const memRows: (string | number)[][] = [];
   const fmt = (n: number | undefined): string => (n === undefined ? 'n/a' : n >= 100 ? n.toFixed(0) : n.toFixed(1));
+  // Memory first, each map alone: made, filled, measured after a gc, closed.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const used = (): number => {
+    gc?.();
+    const u = process.memoryUsage();
+    return u.heapUsed + u.arrayBuffers;
+  };
   for (const { kind, entries } of cases) {
-    const used = (): number => { const u = process.memoryUsage(); return u.heapUsed + u.arrayBuffers; };
-    (globalThis as { gc?: () => void }).gc?.();
-    const heap0 = used();
+    const before = used();
     const m = client.createMap({ type: kind === 'lru' ? 'lru_hash' : kind, keySize: 4, valueSize: VALUE_SIZE, maxEntries: entries });
     fill(m, kind, entries);
-    (globalThis as { gc?: () => void }).gc?.();
-    const heapBytes = used() - heap0;
+    const bytes = used() - before;
+    m.close();
+    memRows.push([kind, entries, (bytes / entries).toFixed(1)]);
+  }
+  if (!gc) memRows.push(['(run with --expose-gc for stable numbers)', '', '']);
+
+  for (const { kind, entries } of cases) {
+    const m = client.createMap({ type: kind === 'lru' ? 'lru_hash' : kind, keySize: 4, valueSize: VALUE_SIZE, maxEntries: entries });
+    fill(m, kind, entries);
 
     // From JS: the bpf() command path (what a loader does), and the map's ops directly.
     const keys = Array.from({ length: 4096 }, (_, i) => key((i * 2654435761) % entries));
@@ -160,7 +172,6 @@ async function main(): Promise<void> {
       ratio(progLookup, linuxLookup),
       ratio(progUpdate, linuxUpdate),
     ]);
-    memRows.push([kind, entries, (heapBytes / entries).toFixed(1)]);
     m.close();
   }
   const table: Table = {
