@@ -7,6 +7,7 @@ import { MemoryMap } from './tracing/mm';
 
 /** The capabilities bpf() looks at (include/uapi/linux/capability.h). */
 export const CAP = {
+  CAP_NET_BIND_SERVICE: 10,
   CAP_NET_ADMIN: 12,
   CAP_SYS_ADMIN: 21,
   CAP_PERFMON: 38,
@@ -14,7 +15,7 @@ export const CAP = {
 } as const;
 export type Capability = keyof typeof CAP;
 
-export const ALL_CAPS: readonly Capability[] = ['CAP_NET_ADMIN', 'CAP_SYS_ADMIN', 'CAP_PERFMON', 'CAP_BPF'];
+export const ALL_CAPS: readonly Capability[] = ['CAP_NET_BIND_SERVICE', 'CAP_NET_ADMIN', 'CAP_SYS_ADMIN', 'CAP_PERFMON', 'CAP_BPF'];
 
 export interface ProcessOptions {
   comm?: string;

@@ -34,3 +34,7 @@ export type { SockHookEnv } from './bpf/cgroup-hooks';
 export { BPF_SOCK, BPF_SOCK_SIZE, fillBpfSock, applyBpfSockWrites } from './bpf/bpf-sock';
 export { BPF_SOCK_ADDR, BPF_SOCK_ADDR_SIZE, fillBpfSockAddr, readBpfSockAddr, readMsgSrc } from './bpf/bpf-sock-addr';
 export { getSocketCookie, getNetnsCookie } from './bpf/sock-helpers';
+export { SocketApi, inetBind, AF_UNSPEC, SOCK_NONBLOCK, MSG_PEEK, MSG_DONTWAIT, IP_UNPRIVILEGED_PORT_START, SO, IP, IPV6, BIND_FORCE_ADDRESS_NO_PORT, BIND_FROM_BPF, BIND_NO_CAP_NET_BIND_SERVICE, BIND_WITH_LOCK } from './sock/api';
+export type { SockAddrIn } from './sock/api';
+export { PortTable, portTable, IP_LOCAL_PORT_RANGE, rcvSaddrEqual, ipv6Only } from './ports/port-table';
+export { UdpSock, UdpProtocol, installUdp, IPPROTO_UDP } from './udp/udp';

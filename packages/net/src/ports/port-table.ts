@@ -1,0 +1,208 @@
+// Local ports (net/ipv4/inet_connection_sock.c: inet_csk_get_port(), inet_bind_conflict(),
+// inet_csk_find_open_port(); net/ipv4/inet_hashtables.c: __inet_hash_connect();
+// net/ipv4/udp.c: udp_lib_get_port(), udp_lib_lport_inuse()). One table per host and
+// protocol (`portTable(host, 'tcp' | 'udp')`): which sockets hold which port, the bind
+// conflict rules between them, and ephemeral port choice in ip_local_port_range.
+import { SysError } from '@bpfsim/isa';
+import type { Host } from '../iface/host';
+import { Rng } from '../sim/rng';
+import type { Sock } from '../sock/sock';
+import { TCP_STATE } from '../sock/state';
+import { isAny, isV4Mapped } from '../wire/addr';
+
+/** sysctl net.ipv4.ip_local_port_range (Linux's default). */
+export const IP_LOCAL_PORT_RANGE: readonly [number, number] = [32768, 60999];
+
+type Kind = 'tcp' | 'udp';
+
+const tables = new WeakMap<Host, Map<Kind, PortTable>>();
+
+/** The host's port table for a protocol. */
+export function portTable(host: Host, kind: Kind): PortTable {
+  let byKind = tables.get(host);
+  if (!byKind) tables.set(host, (byKind = new Map()));
+  let t = byKind.get(kind);
+  if (!t) byKind.set(kind, (t = new PortTable(host, kind)));
+  return t;
+}
+
+/** Sockets whose specific IPv6 bind made them IPv6-only (__inet6_bind sets ipv6only). */
+const impliedV6only = new WeakSet<Sock>();
+
+/** ipv6_only_sock() */
+export const ipv6Only = (sk: Sock): boolean => sk.family === 6 && (sk.options.v6only || impliedV6only.has(sk));
+
+/** Records that a specific, non-mapped IPv6 bind makes the socket IPv6-only. */
+export function setImpliedV6only(sk: Sock, on: boolean): void {
+  if (on) impliedV6only.add(sk);
+  else impliedV6only.delete(sk);
+}
+
+/** sk_rcv_saddr as a number (an IPv6 socket's: its mapped IPv4 part, or 0 for ::, or
+ * LOOPBACK4_IPV6 for any other IPv6 address, as __inet6_bind stores it). */
+function rcvSaddr4(sk: Sock): number {
+  const a = sk.boundAddr;
+  const b = a.bytes;
+  if (a.family === 4) return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+  if (isAny(a)) return 0;
+  if (isV4Mapped(a)) return ((b[12]! << 24) | (b[13]! << 16) | (b[14]! << 8) | b[15]!) >>> 0;
+  return 0x7f000006; // LOOPBACK4_IPV6
+}
+
+type V6Type = 'any' | 'mapped' | 'other';
+const v6Type = (sk: Sock): V6Type => (sk.family !== 6 ? 'mapped' : isAny(sk.boundAddr) ? 'any' : isV4Mapped(sk.boundAddr) ? 'mapped' : 'other');
+
+/** inet_rcv_saddr_equal(sk, sk2, match_wildcard = true): do the bound addresses overlap? */
+export function rcvSaddrEqual(sk: Sock, sk2: Sock): boolean {
+  if (sk.family === 6) {
+    // ipv6_rcv_saddr_equal(); an IPv4 sk2 counts as a mapped address.
+    const t1 = v6Type(sk);
+    const t2 = v6Type(sk2);
+    if (t1 === 'mapped' && t2 === 'mapped') {
+      if (ipv6Only(sk2)) return false;
+      const a1 = rcvSaddr4(sk);
+      const a2 = rcvSaddr4(sk2);
+      return a1 === a2 || a1 === 0 || a2 === 0;
+    }
+    if (t1 === 'any' && t2 === 'any') return true;
+    if (t2 === 'any' && !(ipv6Only(sk2) && t1 === 'mapped')) return true;
+    if (t1 === 'any' && !(ipv6Only(sk) && t2 === 'mapped')) return true;
+    return sk2.family === 6 && sk.boundAddr.text === sk2.boundAddr.text;
+  }
+  // ipv4_rcv_saddr_equal()
+  if (ipv6Only(sk2)) return false;
+  const a1 = rcvSaddr4(sk);
+  const a2 = rcvSaddr4(sk2);
+  return a1 === a2 || a1 === 0 || a2 === 0;
+}
+
+const devOk = (a: Sock, b: Sock): boolean => !a.options.boundDev || !b.options.boundDev || a.options.boundDev === b.options.boundDev;
+
+export class PortTable {
+  private readonly byPort = new Map<number, Sock[]>();
+  private readonly rng: Rng;
+
+  constructor(
+    readonly host: Host,
+    readonly kind: Kind,
+  ) {
+    this.rng = host.network.sim.rng.split(`ports:${host.name}:${kind}`);
+  }
+
+  owners(port: number): readonly Sock[] {
+    return this.byPort.get(port) ?? [];
+  }
+
+  /** Would `sk` conflict at `port` with a socket already there? */
+  conflict(sk: Sock, port: number): boolean {
+    for (const sk2 of this.owners(port)) {
+      if (sk2 === sk || !devOk(sk, sk2)) continue;
+      if (this.kind === 'udp') {
+        // udp_lib_lport_inuse()
+        if (sk.options.reuseaddr && sk2.options.reuseaddr) continue;
+        if (!rcvSaddrEqual(sk, sk2)) continue;
+        if (sk.options.reuseport && sk2.options.reuseport && sk.owner.uid === sk2.owner.uid) continue;
+        return true;
+      }
+      // inet_bind_conflict() with relax and reuseport_ok, as inet_csk_get_port() asks it.
+      const reuse = sk.options.reuseaddr && sk.state !== TCP_STATE.TCP_LISTEN;
+      if (reuse && sk2.options.reuseaddr && sk2.state !== TCP_STATE.TCP_LISTEN) continue;
+      const reuseportOk = sk.options.reuseport && sk2.options.reuseport && (sk2.state === TCP_STATE.TCP_TIME_WAIT || sk.owner.uid === sk2.owner.uid);
+      if (reuseportOk) continue;
+      if (rcvSaddrEqual(sk, sk2)) return true;
+    }
+    return false;
+  }
+
+  private take(sk: Sock, port: number): void {
+    const list = this.byPort.get(port);
+    if (list) {
+      if (!list.includes(sk)) list.push(sk);
+    } else this.byPort.set(port, [sk]);
+    sk.localPort = port;
+  }
+
+  /**
+   * inet_csk_get_port() / udp_lib_get_port(): `sk` takes `port` at its bound address, or an
+   * ephemeral port for 0. Throws EADDRINUSE. A socket already holding `port` is re-checked
+   * (listen() does that, with the socket now in TCP_LISTEN).
+   */
+  bind(sk: Sock, port: number): void {
+    if (port !== 0) {
+      if (this.conflict(sk, port)) throw new SysError('EADDRINUSE', `port ${port} is in use`);
+      this.take(sk, port);
+      return;
+    }
+    const p = this.kind === 'tcp' ? this.findOpenPort(sk) : this.udpEphemeral(sk);
+    if (p === undefined) throw new SysError('EADDRINUSE', 'no ephemeral port is free');
+    this.take(sk, p);
+  }
+
+  /** inet_csk_find_open_port(): odd ports first (connect() favours even ones). */
+  private findOpenPort(sk: Sock): number | undefined {
+    const [low, highIncl] = IP_LOCAL_PORT_RANGE;
+    const high = highIncl + 1;
+    let remaining = high - low;
+    if (remaining > 1) remaining &= ~1;
+    let offset = this.rng.int(0, remaining - 1) | 1;
+    for (let parity = 0; parity < 2; parity++) {
+      let port = low + offset;
+      for (let i = 0; i < remaining; i += 2, port += 2) {
+        if (port >= high) port -= remaining;
+        if (!this.conflict(sk, port)) return port;
+      }
+      offset--;
+    }
+    return undefined;
+  }
+
+  /** udp_lib_get_port(snum = 0): a random port in the range that is free for `sk`. */
+  private udpEphemeral(sk: Sock): number | undefined {
+    const [low, high] = IP_LOCAL_PORT_RANGE;
+    const n = high - low + 1;
+    const first = this.rng.int(0, n - 1);
+    for (let i = 0; i < n; i++) {
+      const port = low + ((first + i) % n);
+      if (!this.owners(port).length || !this.conflict(sk, port)) return port;
+    }
+    return undefined;
+  }
+
+  /**
+   * __inet_hash_connect() for a socket without a port (or bound with
+   * IP_BIND_ADDRESS_NO_PORT): an even port first, then odd, free for the 4-tuple as
+   * `isFree` says. Throws EADDRNOTAVAIL when none is.
+   */
+  connectBind(sk: Sock, isFree: (port: number) => boolean): void {
+    const [low, highIncl] = IP_LOCAL_PORT_RANGE;
+    const high = highIncl + 1;
+    let remaining = high - low;
+    if (remaining > 1) remaining &= ~1;
+    let offset = this.rng.int(0, remaining - 1) & ~1;
+    for (let parity = 0; parity < 2; parity++) {
+      let port = low + offset;
+      for (let i = 0; i < remaining; i += 2, port += 2) {
+        if (port >= high) port -= remaining;
+        // A port some socket bound (rather than connected) is not for connect() to share.
+        const bound = this.owners(port).some((o) => !o.peer);
+        if (!bound && isFree(port)) {
+          this.take(sk, port);
+          return;
+        }
+      }
+      offset++;
+    }
+    throw new SysError('EADDRNOTAVAIL', 'no local port is free for this destination');
+  }
+
+  /** inet_put_port() / udp_lib_unhash(). */
+  unbind(sk: Sock): void {
+    const list = this.byPort.get(sk.localPort);
+    if (list) {
+      const i = list.indexOf(sk);
+      if (i >= 0) list.splice(i, 1);
+      if (!list.length) this.byPort.delete(sk.localPort);
+    }
+    sk.localPort = 0;
+  }
+}

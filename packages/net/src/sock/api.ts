@@ -1,0 +1,374 @@
+// The socket system calls of a simulated process (net/socket.c and net/ipv4/af_inet.c,
+// net/ipv6/af_inet6.c): the checks common to every protocol, in Linux's order and with its
+// errno, and the cgroup BPF hook call sites (BPF_CGROUP_RUN_PROG_*). Sockets live in the
+// process's fd table. Each call is synchronous: what would block fails with EAGAIN here,
+// and the awaitable forms (recvAsync) wait on the simulation's clock.
+import type { ErrnoCode } from '@bpfsim/isa';
+import { ERRNO, SysError } from '@bpfsim/isa';
+import type { Process } from '@bpfsim/kernel';
+import type { Host } from '../iface/host';
+import { ipv6Only, portTable, setImpliedV6only } from '../ports/port-table';
+import type { IpAddr } from '../wire/addr';
+import { ANY4, ANY6, isAny, isMulticast, isV4Mapped, parseAddr, unmapV4 } from '../wire/addr';
+import type { SockAddr } from './sock';
+import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, SOL_IP, SOL_IPV6, SOL_SOCKET, Sock } from './sock';
+import { TCP_STATE } from './state';
+
+export const AF_UNSPEC = 0;
+export const SOCK_NONBLOCK = 0o4000;
+export const MSG_PEEK = 2;
+export const MSG_DONTWAIT = 0x40;
+/** sysctl net.ipv4.ip_unprivileged_port_start */
+export const IP_UNPRIVILEGED_PORT_START = 1024;
+
+/** Option names (include/uapi/asm-generic/socket.h, linux/in.h, linux/in6.h). */
+export const SO = { SO_REUSEADDR: 2, SO_TYPE: 3, SO_ERROR: 4, SO_SNDBUF: 7, SO_RCVBUF: 8, SO_KEEPALIVE: 9, SO_PRIORITY: 12, SO_LINGER: 13, SO_REUSEPORT: 15, SO_BINDTODEVICE: 25, SO_MARK: 36, SO_COOKIE: 57 } as const;
+export const IP = { IP_TOS: 1, IP_TTL: 2, IP_FREEBIND: 15, IP_BIND_ADDRESS_NO_PORT: 24 } as const;
+export const IPV6 = { IPV6_UNICAST_HOPS: 16, IPV6_V6ONLY: 26, IPV6_FREEBIND: 78 } as const;
+/** __inet_bind() flags */
+export const BIND_FORCE_ADDRESS_NO_PORT = 1 << 0;
+export const BIND_WITH_LOCK = 1 << 1;
+export const BIND_FROM_BPF = 1 << 2;
+export const BIND_NO_CAP_NET_BIND_SERVICE = 1 << 3;
+
+/** sysctl net.core.rmem_max / wmem_max, and SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF. */
+const RMEM_MAX = 212992;
+const WMEM_MAX = 212992;
+const SOCK_MIN_RCVBUF = 2304;
+const SOCK_MIN_SNDBUF = 4608;
+
+/** An address as the API takes it: text or parsed. */
+export interface SockAddrIn {
+  /** AF_INET (4), AF_INET6 (6) or AF_UNSPEC (0). */
+  family: 0 | 4 | 6;
+  addr?: IpAddr | string;
+  port?: number;
+}
+
+const fail = (code: ErrnoCode, why: string): never => {
+  throw new SysError(code, why);
+};
+
+function toSockAddr(a: SockAddrIn): SockAddr {
+  const fam = a.family === 0 ? 4 : a.family;
+  const addr = a.addr === undefined ? (fam === 4 ? ANY4 : ANY6) : typeof a.addr === 'string' ? parseAddr(a.addr) : a.addr;
+  if (a.family !== 0 && addr.family !== fam) fail('EINVAL', `address ${addr.text} is not an ${fam === 4 ? 'IPv4' : 'IPv6'} address`);
+  const port = a.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('EINVAL', `port ${port} is out of range`);
+  return { family: fam, addr, port };
+}
+
+/** __inet_bind() / __inet6_bind() after the BIND hook: the checks, the port, POST_BIND. */
+export function inetBind(host: Host, sk: Sock, uaddr: SockAddr, userFamily: number, flags: number): void {
+  const proto = sk.type === SOCK_STREAM ? 'tcp' : 'udp';
+  const port = uaddr.port;
+  const needsCap = (): boolean => !(flags & BIND_NO_CAP_NET_BIND_SERVICE) && port !== 0 && port < IP_UNPRIVILEGED_PORT_START && !sk.owner.capable('CAP_NET_BIND_SERVICE');
+  let bound: IpAddr;
+  let implied = false;
+  if (sk.family === 4) {
+    if (userFamily !== AF_INET && !(userFamily === AF_UNSPEC && isAny(uaddr.addr))) fail('EAFNOSUPPORT', 'an IPv4 socket binds an AF_INET address');
+    const a = uaddr.addr;
+    if (!isAny(a) && !isMulticast(a) && !host.isLocal(a) && !sk.options.freebind) fail('EADDRNOTAVAIL', `${a.text} is not an address of this host`);
+    if (needsCap()) fail('EACCES', `port ${port} needs CAP_NET_BIND_SERVICE`);
+    if (sk.state !== TCP_STATE.TCP_CLOSE || sk.localPort) fail('EINVAL', 'the socket is bound already');
+    bound = a;
+  } else {
+    if (userFamily !== AF_INET6) fail('EAFNOSUPPORT', 'an IPv6 socket binds an AF_INET6 address');
+    const a = uaddr.addr;
+    if (isMulticast(a) && sk.type === SOCK_STREAM) fail('EINVAL', 'a stream socket cannot bind a multicast address');
+    if (needsCap()) fail('EACCES', `port ${port} needs CAP_NET_BIND_SERVICE`);
+    if (sk.state !== TCP_STATE.TCP_CLOSE || sk.localPort) fail('EINVAL', 'the socket is bound already');
+    if (isV4Mapped(a)) {
+      if (ipv6Only(sk)) fail('EINVAL', 'an IPv6-only socket cannot bind a v4-mapped address');
+      const v4 = unmapV4(a);
+      if (!isAny(v4) && !isMulticast(v4) && !host.isLocal(v4) && !sk.options.freebind) fail('EADDRNOTAVAIL', `${v4.text} is not an address of this host`);
+    } else if (!isAny(a)) {
+      if (!isMulticast(a) && !host.isLocal(a) && !sk.options.freebind) fail('EADDRNOTAVAIL', `${a.text} is not an address of this host`);
+      implied = true;
+    }
+    bound = a;
+  }
+  const saved = { addr: sk.boundAddr, src: sk.srcAddr };
+  sk.boundAddr = bound;
+  sk.srcAddr = isMulticast(bound) ? (sk.family === 4 ? ANY4 : ANY6) : bound;
+  const wasImplied = ipv6Only(sk) && !sk.options.v6only;
+  if (implied) setImpliedV6only(sk, true);
+  const undo = (): void => {
+    sk.boundAddr = saved.addr;
+    sk.srcAddr = saved.src;
+    setImpliedV6only(sk, wasImplied);
+  };
+  if (port || !(sk.options.bindAddressNoPort || flags & BIND_FORCE_ADDRESS_NO_PORT)) {
+    const table = portTable(host, proto);
+    try {
+      table.bind(sk, port);
+    } catch (e) {
+      undo();
+      throw e;
+    }
+    if (!(flags & BIND_FROM_BPF)) {
+      const err = host.hooks.postBind?.(sk) ?? 0;
+      if (err) {
+        // A refusal undoes the bind completely, port included (Linux >= 5.18).
+        table.unbind(sk);
+        undo();
+        fail(errnoOf(err), 'a cgroup post_bind program refused the bind');
+      }
+    }
+  }
+  sk.peer = undefined;
+}
+
+const errnoOf = (neg: number): ErrnoCode => ((Object.entries(ERRNO).find(([, v]) => v === -neg)?.[0] ?? 'EPERM') as ErrnoCode);
+
+/** A process's socket calls on a host. */
+export class SocketApi {
+  constructor(
+    readonly host: Host,
+    readonly proc: Process,
+  ) {}
+
+  private sock(fd: number): Sock {
+    const o = this.proc.fds.lookup(fd);
+    if (!o) return fail('EBADF', `fd ${fd} is not open`);
+    if (o.kind !== 'socket') return fail('ENOTSOCK', `fd ${fd} is not a socket`);
+    return o as unknown as Sock;
+  }
+
+  /** The socket object behind an fd (for inspection). */
+  socketOf(fd: number): Sock {
+    return this.sock(fd);
+  }
+
+  /** socket(2): inet_create() / inet6_create(), then the SOCK_CREATE hook. */
+  socket(family: number, type: number, protocol = 0): number {
+    if (family !== AF_INET && family !== AF_INET6) fail('EAFNOSUPPORT', `address family ${family} is not supported`);
+    const nonblock = (type & SOCK_NONBLOCK) !== 0;
+    const t = type & 0xf;
+    const f = this.host.protosw.get(`${t}:${protocol}`);
+    if (!f) {
+      if (t !== SOCK_STREAM && t !== SOCK_DGRAM) fail('ESOCKTNOSUPPORT', `socket type ${t} is not supported`);
+      fail('EPROTONOSUPPORT', `protocol ${protocol} is not supported for socket type ${t}`);
+    }
+    const sk = f!.create(this.host, family === AF_INET ? 4 : 6, this.proc);
+    sk.options.nonblock = nonblock;
+    const err = this.host.hooks.sockCreate?.(sk) ?? 0;
+    if (err) {
+      sk.close();
+      fail(errnoOf(err), 'a cgroup sock_create program refused the socket');
+    }
+    // inet_release(): the SOCK_RELEASE hook runs when the last reference goes.
+    sk.onRelease(() => this.host.hooks.sockRelease?.(sk));
+    return this.proc.fds.install(sk.get());
+  }
+
+  /** bind(2): inet_bind_sk(): the BIND hook first (it may rewrite the address), then __inet_bind. */
+  bind(fd: number, addr: SockAddrIn): void {
+    const sk = this.sock(fd);
+    const hookAddr = { addr: toSockAddr(addr.family === 0 ? { ...addr, family: sk.family } : addr) };
+    let flags = 0;
+    if (this.host.hooks.bind && addr.family !== 0) {
+      const r = this.host.hooks.bind(sk, hookAddr);
+      if (r.err) fail(errnoOf(r.err), 'a cgroup bind program refused the bind');
+      if (r.bindServiceOverride) flags |= BIND_NO_CAP_NET_BIND_SERVICE;
+    }
+    const userFamily = addr.family === 0 ? AF_UNSPEC : addr.family === 4 ? AF_INET : AF_INET6;
+    inetBind(this.host, sk, hookAddr.addr, userFamily, flags);
+  }
+
+  /** connect(2) on a datagram socket (inet_dgram_connect: pre_connect with the CONNECT hook,
+   * autobind, then ip4_datagram_connect); stream sockets go through their protocol. */
+  connect(fd: number, addr: SockAddrIn): void {
+    const sk = this.sock(fd);
+    if (addr.family === 0) {
+      if (sk.type === SOCK_DGRAM) (sk as Sock & { disconnect?(): void }).disconnect?.();
+      return;
+    }
+    if (sk.family === 4 && addr.family !== 4) fail('EAFNOSUPPORT', 'an IPv4 socket connects to an AF_INET address');
+    if (sk.family === 6 && addr.family === 4 && ipv6Only(sk)) fail('EAFNOSUPPORT', 'an IPv6-only socket cannot connect to an IPv4 address');
+    const hookAddr = { addr: toSockAddr(addr) };
+    const err = this.host.hooks.connect?.(sk, hookAddr) ?? 0;
+    if (err) fail(errnoOf(err), 'a cgroup connect program refused the connect');
+    sk.connect(hookAddr.addr);
+  }
+
+  /** sendto(2) / send(2): for UDP, the SENDMSG hook runs when a destination is given. */
+  sendto(fd: number, data: Uint8Array, to?: SockAddrIn, flags = 0): number {
+    const sk = this.sock(fd);
+    const pending = sk.takeError();
+    if (pending) fail(pending, 'an earlier error is pending on the socket');
+    let dest: SockAddr | undefined;
+    let src: IpAddr | undefined;
+    if (to) {
+      if (sk.family === 4 && to.family !== 4 && to.family !== 0) fail('EAFNOSUPPORT', 'an IPv4 socket sends to AF_INET addresses');
+      dest = toSockAddr(to);
+      if (sk.type === SOCK_DGRAM) {
+        if (dest.port === 0) fail('EINVAL', 'the destination port is 0');
+        const hookAddr = { addr: dest };
+        const srcBox: { addr?: IpAddr } = isAny(sk.srcAddr) ? {} : { addr: sk.srcAddr };
+        const err = this.host.hooks.sendmsg?.(sk, hookAddr, srcBox) ?? 0;
+        if (err) fail(errnoOf(err), 'a cgroup sendmsg program refused the datagram');
+        if (hookAddr.addr.port === 0) fail('EINVAL', 'a sendmsg program set the destination port to 0');
+        dest = hookAddr.addr;
+        src = srcBox.addr && !isAny(srcBox.addr) ? srcBox.addr : undefined;
+      }
+    }
+    return (sk as Sock & { sendmsg(d: Uint8Array, to: SockAddr | undefined, f: number, s?: IpAddr): number }).sendmsg(data, dest, flags, src);
+  }
+
+  /** recvfrom(2): EAGAIN when nothing is queued; the RECVMSG hook may rewrite the source. */
+  recvfrom(fd: number, maxBytes = 65536, flags = 0): { data: Uint8Array; from?: SockAddr } {
+    const sk = this.sock(fd);
+    const pending = sk.takeError();
+    if (pending) fail(pending, 'an earlier error is pending on the socket');
+    const r = sk.recvmsg(maxBytes, flags);
+    if (!r) return fail('EAGAIN', 'no data is waiting');
+    if (r.from && sk.type === SOCK_DGRAM && this.host.hooks.recvmsg) {
+      const hookAddr = { addr: r.from };
+      this.host.hooks.recvmsg(sk, hookAddr);
+      return { data: r.data, from: hookAddr.addr };
+    }
+    return r;
+  }
+
+  /** recvfrom that waits: resolves when a datagram arrives (or rejects with the pending error). */
+  recvAsync(fd: number, maxBytes = 65536): Promise<{ data: Uint8Array; from?: SockAddr }> {
+    const sk = this.sock(fd);
+    return new Promise((resolve, reject) => {
+      const attempt = (): boolean => {
+        try {
+          resolve(this.recvfrom(fd, maxBytes));
+          return true;
+        } catch (e) {
+          if (e instanceof SysError && e.code === 'EAGAIN') return false;
+          reject(e);
+          return true;
+        }
+      };
+      if (attempt()) return;
+      const off = sk.onWake(() => {
+        if (attempt()) off();
+      });
+    });
+  }
+
+  /** getsockname(2): inet_getname() then the GETSOCKNAME hook. */
+  getsockname(fd: number): SockAddr {
+    const sk = this.sock(fd);
+    const addr = { addr: { family: sk.family, addr: isAny(sk.boundAddr) && !isAny(sk.srcAddr) && sk.peer ? sk.srcAddr : sk.boundAddr, port: sk.localPort } };
+    this.host.hooks.getname?.(sk, addr, false);
+    return addr.addr;
+  }
+
+  /** getpeername(2): ENOTCONN before the GETPEERNAME hook when there is no peer. */
+  getpeername(fd: number): SockAddr {
+    const sk = this.sock(fd);
+    if (!sk.peer) fail('ENOTCONN', 'the socket is not connected');
+    const addr = { addr: { ...sk.peer! } };
+    this.host.hooks.getname?.(sk, addr, true);
+    return addr.addr;
+  }
+
+  /** setsockopt(2) for the options the stack models (integer values). */
+  setsockopt(fd: number, level: number, name: number, value: number): void {
+    const sk = this.sock(fd);
+    const o = sk.options;
+    if (level === SOL_SOCKET) {
+      switch (name) {
+        case SO.SO_REUSEADDR:
+          o.reuseaddr = value !== 0;
+          return;
+        case SO.SO_REUSEPORT:
+          o.reuseport = value !== 0;
+          return;
+        case SO.SO_KEEPALIVE:
+          o.keepalive = value !== 0;
+          return;
+        case SO.SO_RCVBUF:
+          // sock_setsockopt(): doubled, clamped to [SOCK_MIN_RCVBUF, 2 * rmem_max].
+          o.rcvbuf = Math.max(SOCK_MIN_RCVBUF, Math.min(value, RMEM_MAX) * 2);
+          return;
+        case SO.SO_SNDBUF:
+          o.sndbuf = Math.max(SOCK_MIN_SNDBUF, Math.min(value, WMEM_MAX) * 2);
+          return;
+        case SO.SO_MARK:
+          o.mark = value >>> 0;
+          return;
+        case SO.SO_PRIORITY:
+          o.priority = value >>> 0;
+          return;
+        default:
+          return fail('ENOPROTOOPT', `SOL_SOCKET option ${name} is not modelled`);
+      }
+    }
+    if (level === SOL_IP) {
+      if (name === IP.IP_FREEBIND) o.freebind = value !== 0;
+      else if (name === IP.IP_BIND_ADDRESS_NO_PORT) o.bindAddressNoPort = value !== 0;
+      else if (name === IP.IP_TTL) o.ttl = value;
+      else if (name === IP.IP_TOS) o.tos = value & 0xff;
+      else fail('ENOPROTOOPT', `SOL_IP option ${name} is not modelled`);
+      return;
+    }
+    if (level === SOL_IPV6) {
+      if (sk.family !== 6) fail('ENOPROTOOPT', 'IPv6 options are for IPv6 sockets');
+      if (name === IPV6.IPV6_V6ONLY) {
+        if (sk.localPort) fail('EINVAL', 'IPV6_V6ONLY cannot change on a bound socket');
+        o.v6only = value !== 0;
+      } else if (name === IPV6.IPV6_FREEBIND) o.freebind = value !== 0;
+      else if (name === IPV6.IPV6_UNICAST_HOPS) o.ttl = value;
+      else fail('ENOPROTOOPT', `SOL_IPV6 option ${name} is not modelled`);
+      return;
+    }
+    if (!sk.setProtoOption?.(level, name, value)) fail('ENOPROTOOPT', `option ${level}/${name} is not modelled`);
+  }
+
+  getsockopt(fd: number, level: number, name: number): number | bigint {
+    const sk = this.sock(fd);
+    const o = sk.options;
+    if (level === SOL_SOCKET) {
+      switch (name) {
+        case SO.SO_REUSEADDR:
+          return o.reuseaddr ? 1 : 0;
+        case SO.SO_REUSEPORT:
+          return o.reuseport ? 1 : 0;
+        case SO.SO_TYPE:
+          return sk.type;
+        case SO.SO_ERROR: {
+          const e = sk.takeError();
+          return e ? ERRNO[e] : 0;
+        }
+        case SO.SO_RCVBUF:
+          return o.rcvbuf;
+        case SO.SO_SNDBUF:
+          return o.sndbuf;
+        case SO.SO_KEEPALIVE:
+          return o.keepalive ? 1 : 0;
+        case SO.SO_MARK:
+          return o.mark;
+        case SO.SO_PRIORITY:
+          return o.priority;
+        case SO.SO_COOKIE:
+          return sk.cookie();
+        default:
+          return fail('ENOPROTOOPT', `SOL_SOCKET option ${name} is not modelled`);
+      }
+    }
+    if (level === SOL_IP) {
+      if (name === IP.IP_FREEBIND) return o.freebind ? 1 : 0;
+      if (name === IP.IP_BIND_ADDRESS_NO_PORT) return o.bindAddressNoPort ? 1 : 0;
+      if (name === IP.IP_TTL) return o.ttl < 0 ? 64 : o.ttl;
+      if (name === IP.IP_TOS) return o.tos;
+    }
+    if (level === SOL_IPV6 && name === IPV6.IPV6_V6ONLY) return ipv6Only(sk) && o.v6only ? 1 : 0;
+    const v = sk.getProtoOption?.(level, name);
+    if (v === undefined) return fail('ENOPROTOOPT', `option ${level}/${name} is not modelled`);
+    return v;
+  }
+
+  /** close(2): the fd goes; the socket is released (SOCK_RELEASE hook) with its last reference. */
+  close(fd: number): void {
+    this.sock(fd);
+    this.proc.fds.close(fd);
+  }
+}
+
