@@ -6,6 +6,7 @@ import { Kernel } from '@bpfsim/kernel';
 import type { KernelOptions, Process } from '@bpfsim/kernel';
 import type { Sock } from '../sock/sock';
 import { installUdp } from '../udp/udp';
+import { installTcp } from '../tcp/tcp';
 import type { DropReason } from '../events';
 import type { Network } from '../network';
 import type { NetHooks } from '../sock/hooks';
@@ -154,6 +155,7 @@ export class Host implements DeviceHost {
     this.addAddress('lo', '127.0.0.1/8');
     this.addAddress('lo', '::1/128');
     installUdp(this);
+    installTcp(this);
   }
 
   /** sock_gen_cookie(): socket cookies, from 1, per host. */

@@ -105,8 +105,8 @@ export class PortTable {
         return true;
       }
       // inet_bind_conflict() with relax and reuseport_ok, as inet_csk_get_port() asks it.
-      const reuse = sk.options.reuseaddr && sk.state !== TCP_STATE.TCP_LISTEN;
-      if (reuse && sk2.options.reuseaddr && sk2.state !== TCP_STATE.TCP_LISTEN) continue;
+      // sk_reuse of both, the other not listening (this one may be: listen() re-checks).
+      if (sk.options.reuseaddr && sk2.options.reuseaddr && sk2.state !== TCP_STATE.TCP_LISTEN) continue;
       const reuseportOk = sk.options.reuseport && sk2.options.reuseport && (sk2.state === TCP_STATE.TCP_TIME_WAIT || sk.owner.uid === sk2.owner.uid);
       if (reuseportOk) continue;
       if (rcvSaddrEqual(sk, sk2)) return true;
@@ -193,6 +193,11 @@ export class PortTable {
       offset++;
     }
     throw new SysError('EADDRNOTAVAIL', 'no local port is free for this destination');
+  }
+
+  /** __inet_inherit_port(): an accepted child shares its listener's port. */
+  inherit(sk: Sock, port: number): void {
+    this.take(sk, port);
   }
 
   /** inet_put_port() / udp_lib_unhash(). */

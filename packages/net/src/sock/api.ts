@@ -186,17 +186,100 @@ export class SocketApi {
     }
     if (sk.family === 4 && addr.family !== 4) fail('EAFNOSUPPORT', 'an IPv4 socket connects to an AF_INET address');
     if (sk.family === 6 && addr.family === 4 && ipv6Only(sk)) fail('EAFNOSUPPORT', 'an IPv6-only socket cannot connect to an IPv4 address');
+    if (sk.type === SOCK_STREAM) {
+      // __inet_stream_connect(): the states that never reach the hook.
+      if (sk.state === TCP_STATE.TCP_SYN_SENT) fail('EALREADY', 'a connect is in progress');
+      if (sk.state !== TCP_STATE.TCP_CLOSE) fail(sk.state === TCP_STATE.TCP_LISTEN ? 'EINVAL' : 'EISCONN', 'the socket is connected or listening');
+    }
     const hookAddr = { addr: toSockAddr(addr) };
     const err = this.host.hooks.connect?.(sk, hookAddr) ?? 0;
     if (err) fail(errnoOf(err), 'a cgroup connect program refused the connect');
     sk.connect(hookAddr.addr);
+    // A stream connect completes later (the handshake): EINPROGRESS, as for O_NONBLOCK.
+    if (sk.type === SOCK_STREAM && sk.state !== TCP_STATE.TCP_ESTABLISHED) fail('EINPROGRESS', 'the handshake is under way (await connectAsync)');
+  }
+
+  /** connect() that resolves when the connection is established (rejects with its error). */
+  connectAsync(fd: number, addr: SockAddrIn): Promise<void> {
+    const sk = this.sock(fd);
+    try {
+      this.connect(fd, addr);
+      return Promise.resolve();
+    } catch (e) {
+      if (!(e instanceof SysError) || e.code !== 'EINPROGRESS') return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => {
+      const off = sk.onWake(() => {
+        if (sk.state === TCP_STATE.TCP_SYN_SENT) return;
+        off();
+        const e = sk.takeError();
+        if (e) reject(new SysError(e, 'connect failed'));
+        else if (sk.state === TCP_STATE.TCP_CLOSE) reject(new SysError('ECONNREFUSED', 'connect failed'));
+        else resolve();
+      });
+    });
+  }
+
+  /** listen(2) */
+  listen(fd: number, backlog = 128): void {
+    const sk = this.sock(fd);
+    if (sk.type !== SOCK_STREAM) fail('EOPNOTSUPP', 'listen() is for stream sockets');
+    if (!sk.localPort) {
+      // inet_listen() autobinds an unbound socket to an ephemeral port.
+      portTable(this.host, 'tcp').bind(sk, 0);
+    }
+    sk.listen(backlog);
+  }
+
+  /** accept(2): a new fd, or EAGAIN when no connection is waiting. */
+  accept(fd: number): number {
+    const sk = this.sock(fd);
+    if (sk.type !== SOCK_STREAM) fail('EOPNOTSUPP', 'accept() is for stream sockets');
+    const c = sk.accept();
+    if (!c) return fail('EAGAIN', 'no connection is waiting');
+    c.onRelease(() => this.host.hooks.sockRelease?.(c));
+    return this.proc.fds.install(c.get());
+  }
+
+  /** accept() that resolves with the new fd when a connection arrives. */
+  acceptAsync(fd: number): Promise<number> {
+    const sk = this.sock(fd);
+    return new Promise((resolve, reject) => {
+      const attempt = (): boolean => {
+        try {
+          resolve(this.accept(fd));
+          return true;
+        } catch (e) {
+          if (e instanceof SysError && e.code === 'EAGAIN') return false;
+          reject(e);
+          return true;
+        }
+      };
+      if (attempt()) return;
+      const off = sk.onWake(() => {
+        if (attempt()) off();
+      });
+    });
+  }
+
+  /** send(2) on a connected socket. */
+  send(fd: number, data: Uint8Array): number {
+    return this.sendto(fd, data);
+  }
+
+  /** shutdown(2): SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2. */
+  shutdown(fd: number, how: number): void {
+    if (how < 0 || how > 2) fail('EINVAL', `how ${how} is not SHUT_RD, SHUT_WR or SHUT_RDWR`);
+    this.sock(fd).shutdown(how);
   }
 
   /** sendto(2) / send(2): for UDP, the SENDMSG hook runs when a destination is given. */
   sendto(fd: number, data: Uint8Array, to?: SockAddrIn, flags = 0): number {
     const sk = this.sock(fd);
-    const pending = sk.takeError();
-    if (pending) fail(pending, 'an earlier error is pending on the socket');
+    if (sk.type === SOCK_DGRAM) {
+      const pending = sk.takeError();
+      if (pending) fail(pending, 'an earlier error is pending on the socket');
+    }
     let dest: SockAddr | undefined;
     let src: IpAddr | undefined;
     if (to) {
@@ -219,8 +302,10 @@ export class SocketApi {
   /** recvfrom(2): EAGAIN when nothing is queued; the RECVMSG hook may rewrite the source. */
   recvfrom(fd: number, maxBytes = 65536, flags = 0): { data: Uint8Array; from?: SockAddr } {
     const sk = this.sock(fd);
-    const pending = sk.takeError();
-    if (pending) fail(pending, 'an earlier error is pending on the socket');
+    if (sk.type === SOCK_DGRAM) {
+      const pending = sk.takeError();
+      if (pending) fail(pending, 'an earlier error is pending on the socket');
+    }
     const r = sk.recvmsg(maxBytes, flags);
     if (!r) return fail('EAGAIN', 'no data is waiting');
     if (r.from && sk.type === SOCK_DGRAM && this.host.hooks.recvmsg) {

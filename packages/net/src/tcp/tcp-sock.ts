@@ -1,0 +1,796 @@
+// A TCP socket (net/ipv4/tcp*.c) as it behaves from the outside: the RFC 793 state machine
+// with Linux's timers and choices — SYN retries (tcp_syn_retries = 6) and SYN-ACK retries
+// (5), RTO per RFC 6298 (initial 1 s, min 200 ms, max 120 s, doubling), tcp_retries2 = 15
+// then ETIMEDOUT, delayed ACKs (40 ms, or every second full segment), Nagle unless
+// TCP_NODELAY, NewReno congestion control with fast retransmit on three duplicate ACKs
+// (initial cwnd 10), window scaling (shift 7 as Linux offers), MSS from the route's MTU,
+// half-close, SO_LINGER 0 and unread data at close as RST, TIME_WAIT for 60 s.
+// Not modelled yet: SACK (negotiated off), timestamps, CUBIC, keepalive probes, urgent data.
+import type { ErrnoCode } from '@bpfsim/isa';
+import { SysError } from '@bpfsim/isa';
+import type { Process } from '@bpfsim/kernel';
+import type { Host } from '../iface/host';
+import { portTable } from '../ports/port-table';
+import type { Timer } from '../sim/simulation';
+import type { PollState, SockAddr } from '../sock/sock';
+import { SOCK_STREAM, Sock } from '../sock/sock';
+import { TCP_STATE, tcpStateName } from '../sock/state';
+import type { IpAddr } from '../wire/addr';
+import { ANY4, ANY6, isAny, isV4Mapped, unmapV4, v4Mapped } from '../wire/addr';
+import type { TcpSegment } from '../wire/tcp';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, buildTcp } from '../wire/tcp';
+import type { TcpProtocol } from './tcp';
+
+export const IPPROTO_TCP = 6;
+const S = TCP_STATE;
+const MS = 1_000_000;
+const SEC = 1_000_000_000;
+const TCP_RTO_INIT = 1 * SEC;
+const TCP_RTO_MIN = 200 * MS;
+const TCP_RTO_MAX = 120 * SEC;
+const TCP_DELACK = 40 * MS;
+const TCP_TIMEWAIT = 60 * SEC;
+const TCP_SYN_RETRIES = 6;
+const TCP_SYNACK_RETRIES = 5;
+const TCP_RETRIES2 = 15;
+const TCP_INIT_CWND = 10;
+const WSCALE = 7;
+/** TCP_NODELAY, TCP_MAXSEG, TCP_CORK (include/uapi/linux/tcp.h) */
+export const TCP_NODELAY = 1;
+export const TCP_MAXSEG = 2;
+export const TCP_CORK = 3;
+const SOL_TCP = 6;
+
+/** Sequence-space comparisons (mod 2^32). */
+const lt = (a: number, b: number): boolean => ((a - b) | 0) < 0;
+const le = (a: number, b: number): boolean => ((a - b) | 0) <= 0;
+const add = (a: number, n: number): number => (a + n) >>> 0;
+const diff = (a: number, b: number): number => (a - b) | 0;
+
+/** How a socket's bytes reach the wire: hooks (SK_MSG) may take them on the way. */
+export type TcpSendHook = (sk: TcpSock, data: Uint8Array) => number;
+
+export class TcpSock extends Sock {
+  // ---- send side (snd_una … snd_nxt … end of sbuf) ----
+  private iss = 0;
+  private sndUna = 0;
+  private sndNxt = 0;
+  /** The highest sequence number sent (snd_nxt can go back to snd_una after a timeout). */
+  private sndMax = 0;
+  /** The peer's window, unscaled to bytes. */
+  private sndWnd = 65535;
+  private sndWscale = 0;
+  /** Bytes from snd_una on: sent but unacknowledged, then unsent. */
+  private sbuf = new Uint8Array(4096);
+  private sbufLen = 0;
+  private finQueued = false;
+  private finSent = false;
+  // ---- receive side ----
+  private irs = 0;
+  private rcvNxt = 0;
+  private rcvWscale = 0;
+  private readonly ooo = new Map<number, Uint8Array>();
+  private readonly rq: Uint8Array[] = [];
+  private rqBytes = 0;
+  private finReceived = false;
+  // ---- congestion and timers ----
+  mss = 536;
+  private cwnd = 0;
+  private ssthresh = 0x7fffffff;
+  private dupAcks = 0;
+  private recover: number | undefined;
+  private srtt = 0;
+  private rttvar = 0;
+  private rto = TCP_RTO_INIT;
+  private retries = 0;
+  private rtoTimer: Timer | undefined;
+  private delackTimer: Timer | undefined;
+  private twTimer: Timer | undefined;
+  private rttSample: { seq: number; at: number } | undefined;
+  private unackedSegs = 0;
+  nodelay = false;
+  cork = false;
+  // ---- listening ----
+  private backlog = 0;
+  readonly acceptQueue: TcpSock[] = [];
+  /** Children in SYN_RECV (the request socks of a listener). */
+  readonly synQueue = new Set<TcpSock>();
+  parent: TcpSock | undefined;
+  private shutWr = false;
+  private shutRd = false;
+  /** What the send path runs bytes through (SK_MSG), if anything. */
+  sendHook: TcpSendHook | undefined;
+
+  constructor(
+    host: Host,
+    family: 4 | 6,
+    owner: Process,
+    private readonly proto: TcpProtocol,
+  ) {
+    super(host, family, SOCK_STREAM, IPPROTO_TCP, owner, family === 4 ? ANY4 : ANY6);
+  }
+
+  private get now(): number {
+    return this.host.network.sim.now;
+  }
+
+  private setState(to: number): void {
+    if (this.state === to) return;
+    const from = this.state;
+    this.state = to;
+    const net = this.host.network;
+    net.events.emit('tcp:state', { time: net.sim.now, host: this.host.name, socket: this.describe(), from: tcpStateName(from), to: tcpStateName(to) });
+    this.wake();
+  }
+
+  poll(): PollState {
+    const readable = this.rqBytes > 0 || this.finReceived || this.acceptQueue.length > 0 || this.error !== undefined || this.state === S.TCP_CLOSE;
+    const writable = (this.state === S.TCP_ESTABLISHED || this.state === S.TCP_CLOSE_WAIT) && this.sbufLen < this.options.sndbuf;
+    return { readable, writable, error: this.error !== undefined, hup: this.finReceived || this.state === S.TCP_CLOSE };
+  }
+
+  // ---- addresses on the wire ----
+  private wire(a: IpAddr): IpAddr {
+    return a.family === 6 && isV4Mapped(a) ? unmapV4(a) : a;
+  }
+  get localWire(): IpAddr {
+    return this.wire(this.srcAddr);
+  }
+  get remoteWire(): IpAddr {
+    return this.wire(this.peer!.addr);
+  }
+
+  // ---- user calls ----
+
+  bind(_addr: SockAddr): void {}
+
+  /** tcp_v4_connect(): route, pick the source and a port unique for the 4-tuple, send SYN. */
+  connect(addr: SockAddr): void {
+    if (this.state === S.TCP_LISTEN) throw new SysError('EINVAL', 'a listening socket cannot connect');
+    if (this.state === S.TCP_SYN_SENT) throw new SysError('EALREADY', 'a connect is in progress');
+    if (this.state !== S.TCP_CLOSE) throw new SysError('EISCONN', 'the socket is connected');
+    const dstAddr = this.family === 6 && addr.family === 4 ? v4Mapped(addr.addr) : addr.addr;
+    const dst = this.wire(dstAddr);
+    if (isAny(dst)) throw new SysError('ECONNREFUSED', 'connect to the wildcard address');
+    const route = this.host.route(dst, this.options.boundDev, isAny(this.boundAddr) ? undefined : this.wire(this.boundAddr));
+    if (!route) throw new SysError('ENETUNREACH', `no route to ${dst.text}`);
+    if (isAny(this.boundAddr)) this.srcAddr = this.family === 6 && route.src.family === 4 ? v4Mapped(route.src) : route.src;
+    this.peer = { family: this.family, addr: dstAddr, port: addr.port };
+    if (!this.localPort) {
+      portTable(this.host, 'tcp').connectBind(this, (port) => !this.proto.lookupEstablished(this.localWire, port, dst, addr.port));
+    } else if (this.proto.lookupEstablished(this.localWire, this.localPort, dst, addr.port)) {
+      this.peer = undefined;
+      throw new SysError('EADDRNOTAVAIL', 'the 4-tuple is in use');
+    }
+    this.mss = this.routeMss(route.dev.mtu, dst.family);
+    this.iss = this.host.network.sim.rng.u32();
+    this.sndUna = this.iss;
+    this.sndNxt = add(this.iss, 1);
+    this.sndMax = this.sndNxt;
+    this.proto.hashEstablished(this);
+    this.setState(S.TCP_SYN_SENT);
+    this.sendSyn(false);
+    this.armRto();
+  }
+
+  private routeMss(mtu: number, family: 4 | 6): number {
+    return mtu - (family === 4 ? 20 : 40) - 20;
+  }
+
+  listen(backlog: number): void {
+    if (this.state !== S.TCP_CLOSE && this.state !== S.TCP_LISTEN) throw new SysError('EINVAL', 'only a closed socket can listen');
+    // net.core.somaxconn = 4096 clamps the backlog.
+    this.backlog = Math.max(0, Math.min(backlog, 4096));
+    if (this.state === S.TCP_LISTEN) return;
+    const prev = this.state;
+    this.state = S.TCP_LISTEN;
+    try {
+      // inet_csk_listen_start(): the port is checked again, now as a listener.
+      portTable(this.host, 'tcp').bind(this, this.localPort);
+    } catch (e) {
+      this.state = prev;
+      throw e;
+    }
+    this.state = prev;
+    this.setState(S.TCP_LISTEN);
+  }
+
+  accept(): Sock | undefined {
+    if (this.state !== S.TCP_LISTEN) throw new SysError('EINVAL', 'the socket is not listening');
+    const c = this.acceptQueue.shift();
+    if (c) c.parent = undefined;
+    return c;
+  }
+
+  sendmsg(data: Uint8Array, _to: SockAddr | undefined, _flags: number): number {
+    if (this.error) {
+      const e = this.takeError()!;
+      throw new SysError(e, 'the connection failed');
+    }
+    if (this.shutWr || (this.state !== S.TCP_ESTABLISHED && this.state !== S.TCP_CLOSE_WAIT)) {
+      if (this.state === S.TCP_SYN_SENT || this.state === S.TCP_SYN_RECV) throw new SysError('EAGAIN', 'the connection is not established yet');
+      throw new SysError(this.shutWr || this.state !== S.TCP_CLOSE ? 'EPIPE' : 'ENOTCONN', 'the socket cannot send');
+    }
+    if (this.sendHook) return this.sendHook(this, data);
+    return this.queueData(data);
+  }
+
+  /** tcp_sendmsg_locked(): copy into the send buffer as far as SO_SNDBUF allows, then push. */
+  queueData(data: Uint8Array): number {
+    const room = this.options.sndbuf - this.sbufLen;
+    if (room <= 0) throw new SysError('EAGAIN', 'the send buffer is full');
+    const n = Math.min(room, data.length);
+    this.ensure(this.sbufLen + n);
+    this.sbuf.set(data.subarray(0, n), this.sbufLen);
+    this.sbufLen += n;
+    this.push();
+    return n;
+  }
+
+  private ensure(cap: number): void {
+    if (cap <= this.sbuf.length) return;
+    let size = this.sbuf.length;
+    while (size < cap) size *= 2;
+    const b = new Uint8Array(size);
+    b.set(this.sbuf.subarray(0, this.sbufLen));
+    this.sbuf = b;
+  }
+
+  recvmsg(maxBytes: number, flags: number): { data: Uint8Array } | undefined {
+    if (this.rqBytes === 0) {
+      if (this.error) {
+        const e = this.takeError()!;
+        throw new SysError(e, 'the connection failed');
+      }
+      if (this.finReceived || this.shutRd || this.state === S.TCP_CLOSE) return { data: new Uint8Array(0) };
+      if (this.state === S.TCP_LISTEN || this.state === S.TCP_SYN_SENT) throw new SysError('ENOTCONN', 'the socket is not connected');
+      return undefined;
+    }
+    const MSG_PEEK = 2;
+    const n = Math.min(maxBytes, this.rqBytes);
+    const out = new Uint8Array(n);
+    let at = 0;
+    let i = 0;
+    while (at < n) {
+      const c = this.rq[i]!;
+      const k = Math.min(c.length, n - at);
+      out.set(c.subarray(0, k), at);
+      at += k;
+      if (flags & MSG_PEEK) {
+        i++;
+        continue;
+      }
+      if (k === c.length) this.rq.shift();
+      else this.rq[0] = c.subarray(k);
+    }
+    if (!(flags & MSG_PEEK)) {
+      const before = this.rcvWindow();
+      this.rqBytes -= n;
+      // Window update when the window opens from (nearly) closed.
+      if (before < this.mss && this.rcvWindow() >= this.mss) this.sendAck();
+    }
+    return { data: out };
+  }
+
+  shutdown(how: number): void {
+    // SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2
+    if (this.state === S.TCP_CLOSE || this.state === S.TCP_LISTEN || this.state === S.TCP_SYN_SENT) {
+      if (this.state !== S.TCP_LISTEN) throw new SysError('ENOTCONN', 'the socket is not connected');
+    }
+    if (how === 0 || how === 2) this.shutRd = true;
+    if (how === 1 || how === 2) this.closeWrite();
+    this.wake();
+  }
+
+  private closeWrite(): void {
+    if (this.shutWr) return;
+    this.shutWr = true;
+    if (this.state === S.TCP_ESTABLISHED) this.setState(S.TCP_FIN_WAIT1);
+    else if (this.state === S.TCP_CLOSE_WAIT) this.setState(S.TCP_LAST_ACK);
+    else return;
+    this.finQueued = true;
+    this.push();
+  }
+
+  /** tcp_close(): listeners drop their queues; unread data or SO_LINGER 0 resets; else FIN. */
+  close(): void {
+    if (this.state === S.TCP_LISTEN) {
+      for (const c of [...this.acceptQueue, ...this.synQueue]) c.abort();
+      this.acceptQueue.length = 0;
+      this.synQueue.clear();
+      this.setState(S.TCP_CLOSE);
+      portTable(this.host, 'tcp').unbind(this);
+      return;
+    }
+    if (this.state === S.TCP_CLOSE) {
+      portTable(this.host, 'tcp').unbind(this);
+      return;
+    }
+    if (this.state === S.TCP_SYN_SENT) {
+      this.teardown();
+      return;
+    }
+    const linger0 = this.options.linger?.onoff && this.options.linger.seconds === 0;
+    if (this.rqBytes > 0 || linger0) {
+      this.abort();
+      return;
+    }
+    this.shutRd = true;
+    this.closeWrite();
+  }
+
+  /** tcp_send_active_reset() then gone. */
+  abort(): void {
+    if (this.state !== S.TCP_CLOSE && this.state !== S.TCP_LISTEN && this.state !== S.TCP_SYN_SENT && this.peer) {
+      this.emit({ seq: this.sndNxt, ack: this.rcvNxt, flags: TCP_RST | TCP_ACK });
+    }
+    this.teardown();
+  }
+
+  override setProtoOption(level: number, name: number, value: number): boolean {
+    if (level !== SOL_TCP) return false;
+    if (name === TCP_NODELAY) {
+      this.nodelay = value !== 0;
+      if (this.nodelay) this.push();
+    } else if (name === TCP_CORK) {
+      this.cork = value !== 0;
+      if (!this.cork) this.push();
+    } else if (name === TCP_MAXSEG) this.mss = Math.max(88, Math.min(value, this.mss));
+    else return false;
+    return true;
+  }
+
+  override getProtoOption(level: number, name: number): number | undefined {
+    if (level !== SOL_TCP) return undefined;
+    if (name === TCP_NODELAY) return this.nodelay ? 1 : 0;
+    if (name === TCP_CORK) return this.cork ? 1 : 0;
+    if (name === TCP_MAXSEG) return this.mss;
+    return undefined;
+  }
+
+  // ---- segments out ----
+
+  private rcvWindow(): number {
+    return Math.max(0, this.options.rcvbuf - this.rqBytes);
+  }
+
+  private emit(s: { seq: number; ack: number; flags: number; data?: Uint8Array; syn?: boolean }): void {
+    const win = s.syn ? Math.min(this.rcvWindow(), 65535) : Math.min(this.rcvWindow() >> this.rcvWscale, 65535);
+    const options = s.syn ? { mss: this.mss, wscale: WSCALE } : undefined;
+    const src = this.localWire;
+    const dst = this.remoteWire;
+    const seg = buildTcp(src.bytes, dst.bytes, { srcPort: this.localPort, dstPort: this.peer!.port, seq: s.seq, ack: s.ack, flags: s.flags, window: win, ...(options ? { options } : {}) }, s.data);
+    this.host.ipOutput({ family: dst.family, src, dst, protocol: IPPROTO_TCP, payload: seg, ...(this.options.ttl >= 0 ? { ttl: this.options.ttl } : {}), tos: this.options.tos });
+    if (s.flags & TCP_ACK) this.cancelDelack();
+  }
+
+  private sendSyn(ack: boolean): void {
+    this.emit({ seq: this.iss, ack: ack ? this.rcvNxt : 0, flags: ack ? TCP_SYN | TCP_ACK : TCP_SYN, syn: true });
+  }
+
+  private sendAck(): void {
+    this.emit({ seq: this.sndNxt, ack: this.rcvNxt, flags: TCP_ACK });
+  }
+
+  /** tcp_write_xmit(): send what the windows allow (Nagle and cork may hold a runt). */
+  private push(): void {
+    if (this.state !== S.TCP_ESTABLISHED && this.state !== S.TCP_CLOSE_WAIT && this.state !== S.TCP_FIN_WAIT1 && this.state !== S.TCP_LAST_ACK && this.state !== S.TCP_CLOSING) return;
+    for (;;) {
+      const sent = diff(this.sndNxt, this.sndUna);
+      const unsent = this.sbufLen - sent;
+      const inflight = sent;
+      const wnd = Math.min(this.cwnd, this.sndWnd);
+      if (unsent > 0) {
+        let len = Math.min(this.mss, unsent, wnd - inflight);
+        if (len <= 0) {
+          // Zero window with nothing in flight: probe with the RTO timer.
+          if (inflight === 0) this.armRto();
+          break;
+        }
+        // Nagle: a runt waits while data is in flight (unless TCP_NODELAY); cork holds it.
+        if (len < this.mss && len === unsent && (this.cork || (!this.nodelay && inflight > 0)) && !this.finQueued) break;
+        len = Math.max(len, 0);
+        const data = this.sbuf.slice(sent, sent + len);
+        const last = len === unsent;
+        const fin = last && this.finQueued && !this.finSent && len + inflight < wnd;
+        this.emit({ seq: this.sndNxt, ack: this.rcvNxt, flags: TCP_ACK | (last ? TCP_PSH : 0) | (fin ? TCP_FIN : 0), data });
+        if (!this.rttSample) this.rttSample = { seq: add(this.sndNxt, len), at: this.now };
+        this.sndNxt = add(this.sndNxt, len + (fin ? 1 : 0));
+        if (lt(this.sndMax, this.sndNxt)) this.sndMax = this.sndNxt;
+        if (fin) this.finSent = true;
+        this.armRto();
+        continue;
+      }
+      if (this.finQueued && !this.finSent) {
+        this.emit({ seq: this.sndNxt, ack: this.rcvNxt, flags: TCP_FIN | TCP_ACK });
+        this.sndNxt = add(this.sndNxt, 1);
+        if (lt(this.sndMax, this.sndNxt)) this.sndMax = this.sndNxt;
+        this.finSent = true;
+        this.armRto();
+      }
+      break;
+    }
+  }
+
+  /** Retransmits from snd_una: one segment (or the SYN / FIN). */
+  private retransmitHead(reason: 'rto' | 'fast' | 'syn' | 'synack' | 'fin'): void {
+    const net = this.host.network;
+    if (this.state === S.TCP_SYN_SENT) {
+      this.sendSyn(false);
+    } else if (this.state === S.TCP_SYN_RECV) {
+      this.sendSyn(true);
+    } else {
+      const len = Math.min(this.mss, this.sbufLen);
+      if (len > 0) {
+        const fin = len === this.sbufLen && this.finSent;
+        this.emit({ seq: this.sndUna, ack: this.rcvNxt, flags: TCP_ACK | TCP_PSH | (fin ? TCP_FIN : 0), data: this.sbuf.slice(0, len) });
+      } else if (this.finSent) this.emit({ seq: this.sndUna, ack: this.rcvNxt, flags: TCP_FIN | TCP_ACK });
+      else return;
+    }
+    this.rttSample = undefined;
+    net.events.emit('tcp:retransmit', { time: net.sim.now, host: this.host.name, socket: this.describe(), seq: this.sndUna, length: Math.min(this.mss, this.sbufLen), reason });
+  }
+
+  private armRto(): void {
+    if (this.rtoTimer?.pending) return;
+    this.rtoTimer = this.host.network.sim.schedule(this.rto, () => this.onRto());
+  }
+
+  private restartRto(): void {
+    this.rtoTimer?.cancel();
+    this.rtoTimer = undefined;
+    if (diff(this.sndNxt, this.sndUna) > 0 || (this.sbufLen > 0 && this.sndWnd === 0)) this.armRto();
+  }
+
+  /** tcp_retransmit_timer() */
+  private onRto(): void {
+    this.rtoTimer = undefined;
+    const limit = this.state === S.TCP_SYN_SENT ? TCP_SYN_RETRIES : this.state === S.TCP_SYN_RECV ? TCP_SYNACK_RETRIES : TCP_RETRIES2;
+    if (this.retries >= limit) {
+      this.fail(this.state === S.TCP_SYN_RECV ? undefined : 'ETIMEDOUT');
+      return;
+    }
+    this.retries++;
+    if (diff(this.sndNxt, this.sndUna) > 0 || this.state === S.TCP_SYN_SENT || this.state === S.TCP_SYN_RECV) {
+      // Loss: NewReno's response to a timeout, then go back to snd_una.
+      const flight = diff(this.sndNxt, this.sndUna);
+      this.ssthresh = Math.max(flight >> 1, 2 * this.mss);
+      this.cwnd = this.mss;
+      this.recover = undefined;
+      this.dupAcks = 0;
+      this.retransmitHead(this.state === S.TCP_SYN_SENT ? 'syn' : this.state === S.TCP_SYN_RECV ? 'synack' : 'rto');
+      if (this.state !== S.TCP_SYN_SENT && this.state !== S.TCP_SYN_RECV) {
+        const head = Math.min(this.mss, this.sbufLen);
+        this.sndNxt = add(this.sndUna, head + (head === this.sbufLen && this.finSent ? 1 : 0) + (head === 0 && this.finSent ? 1 : 0));
+      }
+    } else if (this.sbufLen > 0) {
+      // Zero-window probe: one byte beyond the window.
+      this.emit({ seq: this.sndUna, ack: this.rcvNxt, flags: TCP_ACK, data: this.sbuf.slice(0, 1) });
+    }
+    this.rto = Math.min(this.rto * 2, TCP_RTO_MAX);
+    this.armRto();
+  }
+
+  private cancelDelack(): void {
+    this.delackTimer?.cancel();
+    this.delackTimer = undefined;
+    this.unackedSegs = 0;
+  }
+
+  // ---- segments in ----
+
+  /** The socket's half of tcp_rcv_state_process() / tcp_rcv_established(). */
+  input(seg: TcpSegment, src: IpAddr): void {
+    if (this.state === S.TCP_LISTEN) return this.listenInput(seg, src);
+    if (this.state === S.TCP_SYN_SENT) return this.synSentInput(seg);
+    if (this.state === S.TCP_CLOSE) return;
+    const len = seg.payload.length + (seg.flags & TCP_FIN ? 1 : 0);
+    // Acceptability (RFC 793): the segment overlaps the receive window.
+    const wnd = this.rcvWindow();
+    const acceptable = len === 0 ? (wnd === 0 ? seg.seq === this.rcvNxt : le(this.rcvNxt, seg.seq) && lt(seg.seq, add(this.rcvNxt, Math.max(wnd, 1)))) : lt(seg.seq, add(this.rcvNxt, Math.max(wnd, 1))) && lt(this.rcvNxt, add(seg.seq, len));
+    if (seg.flags & TCP_RST) {
+      // RFC 5961-ish: only an in-window RST resets.
+      if (acceptable || seg.seq === this.rcvNxt) this.reset();
+      return;
+    }
+    if (!acceptable) {
+      if (!(seg.flags & TCP_RST)) this.sendAck();
+      return;
+    }
+    if (seg.flags & TCP_SYN && this.state !== S.TCP_SYN_RECV) {
+      // A SYN in the window: challenge ACK (RFC 5961).
+      this.sendAck();
+      return;
+    }
+    if (!(seg.flags & TCP_ACK)) return;
+    if (this.state === S.TCP_SYN_RECV) {
+      if (!(le(this.sndUna, seg.ack) && le(seg.ack, this.sndNxt))) {
+        this.emit({ seq: seg.ack, ack: 0, flags: TCP_RST });
+        return;
+      }
+      this.sndUna = seg.ack;
+      this.retries = 0;
+      this.restartRto();
+      this.sndWnd = seg.window << this.sndWscale;
+      this.setState(S.TCP_ESTABLISHED);
+      const p = this.parent;
+      if (p) {
+        p.synQueue.delete(this);
+        if (p.acceptQueue.length >= p.backlog + 1) {
+          // The accept queue is full: Linux drops the ACK (the child stays half-open);
+          // here the child is dropped with a reset.
+          this.abort();
+          return;
+        }
+        p.acceptQueue.push(this);
+        p.wake();
+      }
+    }
+    this.ackInput(seg);
+    if (this.state === S.TCP_CLOSE) return;
+    this.dataInput(seg);
+  }
+
+  private ackInput(seg: TcpSegment): void {
+    const ack = seg.ack;
+    if (lt(this.sndMax, ack)) {
+      this.sendAck();
+      return;
+    }
+    // After a timeout snd_nxt went back; the peer may have had more than it covers.
+    if (lt(this.sndNxt, ack)) this.sndNxt = ack;
+    const wnd = seg.window << this.sndWscale;
+    if (lt(this.sndUna, ack)) {
+      const acked = diff(ack, this.sndUna);
+      // Bytes of the buffer acknowledged (a FIN takes a sequence number, not a byte).
+      const bytes = Math.min(acked, this.sbufLen);
+      this.sbuf.copyWithin(0, bytes, this.sbufLen);
+      this.sbufLen -= bytes;
+      this.sndUna = ack;
+      this.sndWnd = wnd;
+      this.retries = 0;
+      if (this.rttSample && le(this.rttSample.seq, ack)) {
+        this.rttUpdate(this.now - this.rttSample.at);
+        this.rttSample = undefined;
+      }
+      // NewReno (RFC 6582).
+      if (this.recover !== undefined) {
+        if (le(this.recover, ack)) {
+          this.cwnd = Math.min(this.ssthresh, Math.max(diff(this.sndNxt, this.sndUna), this.mss) + this.mss);
+          this.recover = undefined;
+        } else {
+          this.retransmitHead('fast');
+          this.cwnd = Math.max(this.cwnd - bytes + this.mss, this.mss);
+        }
+      } else if (this.cwnd < this.ssthresh) this.cwnd += Math.min(bytes, this.mss);
+      else this.cwnd += Math.max(1, Math.floor((this.mss * this.mss) / this.cwnd));
+      this.dupAcks = 0;
+      this.restartRto();
+      this.finAcked();
+      this.wake();
+    } else if (ack === this.sndUna && seg.payload.length === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && diff(this.sndNxt, this.sndUna) > 0 && wnd === this.sndWnd) {
+      this.dupAcks++;
+      if (this.dupAcks === 3 && this.recover === undefined) {
+        const flight = diff(this.sndNxt, this.sndUna);
+        this.ssthresh = Math.max(flight >> 1, 2 * this.mss);
+        this.cwnd = this.ssthresh + 3 * this.mss;
+        this.recover = this.sndNxt;
+        this.retransmitHead('fast');
+      } else if (this.dupAcks > 3) this.cwnd += this.mss;
+    } else this.sndWnd = wnd;
+    this.push();
+  }
+
+  /** Our FIN was acknowledged: FIN_WAIT1 → FIN_WAIT2, CLOSING → TIME_WAIT, LAST_ACK → CLOSE. */
+  private finAcked(): void {
+    if (!this.finSent || this.sndUna !== this.sndNxt) return;
+    if (this.state === S.TCP_FIN_WAIT1) {
+      this.setState(S.TCP_FIN_WAIT2);
+      // tcp_fin_timeout: an orphan in FIN_WAIT2 goes after 60 s.
+      this.twTimer = this.host.network.sim.schedule(TCP_TIMEWAIT, () => this.state === S.TCP_FIN_WAIT2 && this.teardown());
+    } else if (this.state === S.TCP_CLOSING) this.timeWait();
+    else if (this.state === S.TCP_LAST_ACK) this.teardown();
+  }
+
+  private rttUpdate(r: number): void {
+    if (!this.srtt) {
+      this.srtt = r;
+      this.rttvar = r / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
+      this.srtt = 0.875 * this.srtt + 0.125 * r;
+    }
+    this.rto = Math.min(Math.max(Math.round(this.srtt + Math.max(4 * this.rttvar, MS)), TCP_RTO_MIN), TCP_RTO_MAX);
+  }
+
+  private dataInput(seg: TcpSegment): void {
+    const fin = (seg.flags & TCP_FIN) !== 0;
+    if (seg.payload.length === 0 && !fin) return;
+    if (this.finReceived) {
+      this.sendAck();
+      return;
+    }
+    let data = seg.payload;
+    let seq = seg.seq;
+    // Trim what we have already.
+    if (lt(seq, this.rcvNxt)) {
+      const skip = diff(this.rcvNxt, seq);
+      data = data.subarray(Math.min(skip, data.length));
+      seq = this.rcvNxt;
+    }
+    if (seq !== this.rcvNxt) {
+      // Out of order: keep it, and ACK at once (a duplicate ACK for the sender).
+      if (data.length && !this.ooo.has(seq)) this.ooo.set(seq, data.slice());
+      if (fin) this.ooo.set(add(seq, data.length), FIN_MARK);
+      this.sendAck();
+      return;
+    }
+    let gotFin = fin;
+    this.deliver(data);
+    // Pull in what the out-of-order queue now continues.
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const [s, d] of this.ooo) {
+        if (d === FIN_MARK) {
+          if (s === this.rcvNxt) {
+            this.ooo.delete(s);
+            gotFin = true;
+          }
+          continue;
+        }
+        const end = add(s, d.length);
+        if (le(end, this.rcvNxt)) {
+          this.ooo.delete(s);
+          progress = true;
+        } else if (le(s, this.rcvNxt)) {
+          this.ooo.delete(s);
+          this.deliver(d.subarray(diff(this.rcvNxt, s)));
+          progress = true;
+        }
+      }
+    }
+    if (gotFin) {
+      this.rcvNxt = add(this.rcvNxt, 1);
+      this.finReceived = true;
+      this.sendAck();
+      if (this.state === S.TCP_ESTABLISHED) this.setState(S.TCP_CLOSE_WAIT);
+      else if (this.state === S.TCP_FIN_WAIT1) this.setState(S.TCP_CLOSING);
+      else if (this.state === S.TCP_FIN_WAIT2) this.timeWait();
+      this.wake();
+      return;
+    }
+    // Delayed ACK: every second full segment at once, else within 40 ms; out-of-order
+    // queues pending make it immediate.
+    this.unackedSegs++;
+    if (this.unackedSegs >= 2 || this.ooo.size) this.sendAck();
+    else if (!this.delackTimer?.pending) this.delackTimer = this.host.network.sim.schedule(TCP_DELACK, () => this.sendAck());
+  }
+
+  private deliver(d: Uint8Array): void {
+    if (!d.length) return;
+    if (this.shutRd) {
+      this.rcvNxt = add(this.rcvNxt, d.length);
+      return;
+    }
+    this.rq.push(d.slice());
+    this.rqBytes += d.length;
+    this.rcvNxt = add(this.rcvNxt, d.length);
+    this.wake();
+  }
+
+  private timeWait(): void {
+    this.setState(S.TCP_TIME_WAIT);
+    this.rtoTimer?.cancel();
+    this.twTimer?.cancel();
+    this.twTimer = this.host.network.sim.schedule(TCP_TIMEWAIT, () => this.teardown());
+  }
+
+  /** A SYN_SENT socket's input: the SYN-ACK completes the handshake; RST refuses. */
+  private synSentInput(seg: TcpSegment): void {
+    if (seg.flags & TCP_ACK && (le(seg.ack, this.iss) || lt(this.sndNxt, seg.ack))) {
+      if (!(seg.flags & TCP_RST)) this.emit({ seq: seg.ack, ack: 0, flags: TCP_RST });
+      return;
+    }
+    if (seg.flags & TCP_RST) {
+      if (seg.flags & TCP_ACK) this.fail('ECONNREFUSED');
+      return;
+    }
+    if (!(seg.flags & TCP_SYN)) return;
+    this.irs = seg.seq;
+    this.rcvNxt = add(seg.seq, 1);
+    this.sndWscale = seg.options.wscale ?? 0;
+    this.rcvWscale = seg.options.wscale !== undefined ? WSCALE : 0;
+    if (seg.options.mss) this.mss = Math.min(this.mss, seg.options.mss);
+    this.cwnd = TCP_INIT_CWND * this.mss;
+    if (seg.flags & TCP_ACK) {
+      this.sndUna = seg.ack;
+      this.sndWnd = seg.window << this.sndWscale;
+      this.retries = 0;
+      this.rtoTimer?.cancel();
+      this.rtoTimer = undefined;
+      if (!this.srtt) this.rto = TCP_RTO_INIT;
+      this.setState(S.TCP_ESTABLISHED);
+      this.sendAck();
+      this.push();
+    } else {
+      // Simultaneous open.
+      this.setState(S.TCP_SYN_RECV);
+      this.sendSyn(true);
+    }
+  }
+
+  /** A listener's input: a SYN makes a child in SYN_RECV and a SYN-ACK. */
+  private listenInput(seg: TcpSegment, src: IpAddr): void {
+    if (seg.flags & TCP_RST) return;
+    if (seg.flags & TCP_ACK) {
+      this.proto.sendReset(seg, this.localWireFor(src), src);
+      return;
+    }
+    if (!(seg.flags & TCP_SYN)) return;
+    // The SYN queue and accept queue bound what a listener takes (tcp_conn_request drops).
+    if (this.acceptQueue.length > this.backlog || this.synQueue.size >= Math.max(this.backlog, 1) * 2 + 8) return;
+    const c = this.proto.createChild(this);
+    c.boundAddr = this.boundAddr;
+    c.srcAddr = this.family === 6 && src.family === 4 ? v4Mapped(this.proto.lastDst!) : this.proto.lastDst!;
+    c.localPort = this.localPort;
+    c.peer = { family: this.family, addr: this.family === 6 && src.family === 4 ? v4Mapped(src) : src, port: seg.srcPort };
+    c.options.rcvbuf = this.options.rcvbuf;
+    c.options.sndbuf = this.options.sndbuf;
+    c.nodelay = this.nodelay;
+    c.parent = this;
+    c.irs = seg.seq;
+    c.rcvNxt = add(seg.seq, 1);
+    c.sndWscale = seg.options.wscale ?? 0;
+    c.rcvWscale = seg.options.wscale !== undefined ? WSCALE : 0;
+    const route = this.host.route(src);
+    c.mss = Math.min(c.routeMss(route?.dev.mtu ?? 1500, src.family), seg.options.mss ?? 536);
+    c.cwnd = TCP_INIT_CWND * c.mss;
+    c.iss = this.host.network.sim.rng.u32();
+    c.sndUna = c.iss;
+    c.sndNxt = add(c.iss, 1);
+    c.sndMax = c.sndNxt;
+    c.sndWnd = seg.window;
+    c.state = S.TCP_SYN_RECV;
+    this.synQueue.add(c);
+    this.proto.hashEstablished(c);
+    // __inet_inherit_port(): the child joins the listener's port without a conflict check.
+    portTable(this.host, 'tcp').inherit(c, this.localPort);
+    c.sendSyn(true);
+    c.armRto();
+  }
+
+  private localWireFor(_src: IpAddr): IpAddr {
+    return this.proto.lastDst!;
+  }
+
+  /** tcp_reset(): the peer reset the connection. */
+  private reset(): void {
+    const err: ErrnoCode = this.state === S.TCP_SYN_SENT ? 'ECONNREFUSED' : this.state === S.TCP_CLOSE_WAIT ? 'EPIPE' : 'ECONNRESET';
+    if (this.state === S.TCP_TIME_WAIT) return this.teardown();
+    this.fail(err);
+  }
+
+  /** tcp_done() with an error for the user (undefined: silently, a SYN_RECV child). */
+  private fail(err: ErrnoCode | undefined): void {
+    if (err) this.error = err;
+    if (this.parent) this.parent.synQueue.delete(this);
+    this.teardown();
+  }
+
+  /** tcp_done(): to TCP_CLOSE, off the tables, timers off. */
+  teardown(): void {
+    this.rtoTimer?.cancel();
+    this.delackTimer?.cancel();
+    this.twTimer?.cancel();
+    this.proto.unhashEstablished(this);
+    const wasListenerChild = !!this.parent;
+    this.setState(S.TCP_CLOSE);
+    this.sbufLen = 0;
+    // The port goes with the socket unless the user still holds it (close() unbinds then).
+    if (wasListenerChild || this.refcnt === 0) portTable(this.host, 'tcp').unbind(this);
+    this.wake();
+  }
+}
+
+/** Marks a FIN's position in the out-of-order queue. */
+const FIN_MARK = new Uint8Array(0);

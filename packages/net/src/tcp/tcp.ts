@@ -1,0 +1,121 @@
+// The TCP protocol of a host (net/ipv4/tcp_ipv4.c: tcp_v4_rcv, __inet_lookup_established,
+// inet_lookup_listener, tcp_v4_send_reset): segments in are checked, matched to an
+// established (or SYN_RECV, TIME_WAIT) socket by 4-tuple, else to the best listener, else
+// answered with RST; ICMP errors reach the socket they concern.
+import type { Process } from '@bpfsim/kernel';
+import type { Host, IcmpError, InPacket } from '../iface/host';
+import { ipv6Only, portTable } from '../ports/port-table';
+import { SOCK_STREAM } from '../sock/sock';
+import { TCP_STATE } from '../sock/state';
+import type { IpAddr } from '../wire/addr';
+import { isAny, isV4Mapped, unmapV4 } from '../wire/addr';
+import type { TcpSegment } from '../wire/tcp';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, buildTcp, parseTcp, tcpChecksumOk } from '../wire/tcp';
+import { IPPROTO_TCP, TcpSock } from './tcp-sock';
+
+const key = (local: IpAddr, lport: number, remote: IpAddr, rport: number): string => `${local.text}|${lport}|${remote.text}|${rport}`;
+const wire = (a: IpAddr): IpAddr => (a.family === 6 && isV4Mapped(a) ? unmapV4(a) : a);
+
+export class TcpProtocol {
+  private readonly established = new Map<string, TcpSock>();
+  /** The destination address of the segment being processed (a listener's child takes it). */
+  lastDst: IpAddr | undefined;
+
+  constructor(readonly host: Host) {}
+
+  create(family: 4 | 6, owner: Process): TcpSock {
+    return new TcpSock(this.host, family, owner, this);
+  }
+
+  createChild(listener: TcpSock): TcpSock {
+    return new TcpSock(this.host, listener.family, listener.owner, this);
+  }
+
+  lookupEstablished(local: IpAddr, lport: number, remote: IpAddr, rport: number): TcpSock | undefined {
+    return this.established.get(key(wire(local), lport, wire(remote), rport));
+  }
+
+  hashEstablished(sk: TcpSock): void {
+    this.established.set(key(sk.localWire, sk.localPort, sk.remoteWire, sk.peer!.port), sk);
+  }
+
+  unhashEstablished(sk: TcpSock): void {
+    if (!sk.peer) return;
+    const k = key(sk.localWire, sk.localPort, sk.remoteWire, sk.peer.port);
+    if (this.established.get(k) === sk) this.established.delete(k);
+  }
+
+  /** Established connections (for inspection and benchmarks). */
+  get connections(): number {
+    return this.established.size;
+  }
+
+  /** inet_lookup_listener(): the listener with the best score for (daddr, dport). */
+  private lookupListener(dst: IpAddr, dport: number, dev: InPacket['dev']): TcpSock | undefined {
+    let best: TcpSock | undefined;
+    let bestScore = -1;
+    for (const sk of portTable(this.host, 'tcp').owners(dport)) {
+      if (!(sk instanceof TcpSock) || sk.state !== TCP_STATE.TCP_LISTEN) continue;
+      if (sk.family === 4 && dst.family !== 4) continue;
+      if (sk.family === 6 && dst.family === 4 && ipv6Only(sk)) continue;
+      let score = sk.family === dst.family ? 2 : 1;
+      if (!isAny(sk.boundAddr)) {
+        if (wire(sk.boundAddr).text !== dst.text) continue;
+        score += 4;
+      }
+      if (sk.options.boundDev) {
+        if (sk.options.boundDev !== dev) continue;
+        score += 4;
+      }
+      if (score > bestScore) {
+        best = sk;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  receive(pkt: InPacket): void {
+    const seg = parseTcp(pkt.payload);
+    if (!seg) return this.host.drop('bad-header', pkt.datagram, pkt.dev);
+    if (!tcpChecksumOk(pkt.src.bytes, pkt.dst.bytes, pkt.payload)) return this.host.drop('tcp-checksum', pkt.datagram, pkt.dev);
+    this.lastDst = pkt.dst;
+    const sk = this.lookupEstablished(pkt.dst, seg.dstPort, pkt.src, seg.srcPort) ?? this.lookupListener(pkt.dst, seg.dstPort, pkt.dev);
+    if (!sk) {
+      this.host.drop('no-socket', pkt.datagram, pkt.dev);
+      this.sendReset(seg, pkt.dst, pkt.src);
+      return;
+    }
+    sk.input(seg, pkt.src);
+  }
+
+  /** tcp_v4_send_reset(): never in answer to a RST. */
+  sendReset(seg: TcpSegment, local: IpAddr, remote: IpAddr): void {
+    if (seg.flags & TCP_RST) return;
+    const len = seg.payload.length + (seg.flags & TCP_SYN ? 1 : 0) + (seg.flags & TCP_FIN ? 1 : 0);
+    const rst = seg.flags & TCP_ACK ? { seq: seg.ack, ack: 0, flags: TCP_RST } : { seq: 0, ack: (seg.seq + len) >>> 0, flags: TCP_RST | TCP_ACK };
+    const out = buildTcp(local.bytes, remote.bytes, { srcPort: seg.dstPort, dstPort: seg.srcPort, window: 0, ...rst });
+    this.host.ipOutput({ family: remote.family, src: local, dst: remote, protocol: IPPROTO_TCP, payload: out });
+  }
+
+  /** tcp_v4_err(): a hard error (port/proto unreachable) while connecting fails the connect. */
+  error(err: IcmpError): void {
+    const h = parseTcp(err.quoted.length >= 20 ? err.quoted : new Uint8Array(20));
+    if (!h) return;
+    const sk = this.lookupEstablished(err.src, h.srcPort, err.dst, h.dstPort);
+    if (sk && sk.state === TCP_STATE.TCP_SYN_SENT && err.family === 4 && err.type === 3 && (err.code === 2 || err.code === 3)) {
+      sk.error = 'ECONNREFUSED';
+      sk.teardown();
+    }
+  }
+}
+
+/** Registers TCP with the host: the protocol handler and socket(…, SOCK_STREAM, 0/6). */
+export function installTcp(host: Host): TcpProtocol {
+  const proto = new TcpProtocol(host);
+  host.protocols.set(IPPROTO_TCP, proto);
+  const f = { type: SOCK_STREAM, protocol: IPPROTO_TCP, create: (_h: Host, family: 4 | 6, owner: Process) => proto.create(family, owner) };
+  host.protosw.set(`${SOCK_STREAM}:0`, f);
+  host.protosw.set(`${SOCK_STREAM}:${IPPROTO_TCP}`, f);
+  return proto;
+}

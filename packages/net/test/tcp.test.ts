@@ -1,0 +1,187 @@
+// TCP end to end through the socket API: handshake and accept, echo, half-close and the
+// closing states, RST for a closed port (ECONNREFUSED), a reset connection (ECONNRESET),
+// a peer gone (ETIMEDOUT), and bulk transfers over links that lose, duplicate and reorder,
+// which must deliver the same bytes.
+import { SysError } from '@bpfsim/isa';
+import type { SocketStateEvent } from '../src';
+import { AF_INET, AF_INET6, MS, Network, SEC, SOCK_STREAM, SocketApi, TCP_STATE } from '../src';
+
+function pair(link: { loss?: number; duplicate?: number; reorder?: number; delay?: number; bandwidth?: number } = {}, seed = 21) {
+  const net = new Network({ seed });
+  const a = net.addHost('a');
+  const b = net.addHost('b');
+  const l = net.connect(a.addDevice(), b.addDevice(), { delay: 1 * MS, ...link });
+  a.addAddress('eth0', '10.0.0.1/24');
+  b.addAddress('eth0', '10.0.0.2/24');
+  a.addAddress('eth0', 'fd00::1/64');
+  b.addAddress('eth0', 'fd00::2/64');
+  return { net, a, b, link: l, A: new SocketApi(a, a.kernel.spawn({ comm: 'client' })), B: new SocketApi(b, b.kernel.spawn({ comm: 'server' })) };
+}
+
+const errno = async (p: Promise<unknown>): Promise<string | undefined> => {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof SysError) return e.code;
+    throw e;
+  }
+  return undefined;
+};
+
+/** Runs the simulation until `p` settles. */
+async function until<T>(net: Network, p: Promise<T>): Promise<T> {
+  let done = false;
+  void p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  for (let i = 0; i < 100000 && !done; i++) {
+    if (!net.sim.step()) await Promise.resolve();
+    await Promise.resolve();
+  }
+  return p;
+}
+
+/** Reads from fd until EOF. */
+async function readAll(net: Network, api: SocketApi, fd: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for (;;) {
+    const r = await until(net, api.recvAsync(fd, 1 << 20));
+    if (r.data.length === 0) break;
+    chunks.push(r.data);
+    n += r.data.length;
+  }
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+describe('connections', () => {
+  test('connect, accept, echo, close: the states Linux goes through, on both sides', async () => {
+    const { net, A, B } = pair();
+    const states: string[] = [];
+    net.events.on('tcp:state', (e: SocketStateEvent) => states.push(`${e.host}:${e.to}`));
+    const l = B.socket(AF_INET, SOCK_STREAM);
+    B.bind(l, { family: 4, addr: '0.0.0.0', port: 8080 });
+    B.listen(l);
+    const c = A.socket(AF_INET, SOCK_STREAM);
+    const accepted = B.acceptAsync(l);
+    await until(net, A.connectAsync(c, { family: 4, addr: '10.0.0.2', port: 8080 }));
+    const s = await until(net, accepted);
+    expect(B.getpeername(s)).toEqual({ family: 4, addr: expect.objectContaining({ text: '10.0.0.1' }), port: A.getsockname(c).port });
+    A.send(c, new TextEncoder().encode('hello'));
+    const got = await until(net, B.recvAsync(s));
+    expect(new TextDecoder().decode(got.data)).toBe('hello');
+    B.send(s, got.data);
+    expect(new TextDecoder().decode((await until(net, A.recvAsync(c))).data)).toBe('hello');
+    A.close(c);
+    expect((await until(net, B.recvAsync(s))).data.length).toBe(0);
+    B.close(s);
+    net.sim.runFor(1 * SEC);
+    expect(states).toEqual([
+      'b:TCP_LISTEN',
+      'a:TCP_SYN_SENT',
+      'a:TCP_ESTABLISHED',
+      'b:TCP_ESTABLISHED',
+      'a:TCP_FIN_WAIT1',
+      'b:TCP_CLOSE_WAIT',
+      // b closes as soon as it reads EOF, before its ACK of a's FIN has crossed the link.
+      'b:TCP_LAST_ACK',
+      'a:TCP_FIN_WAIT2',
+      'a:TCP_TIME_WAIT',
+      'b:TCP_CLOSE',
+    ]);
+    net.sim.runFor(61 * SEC);
+    expect(states.at(-1)).toBe('a:TCP_CLOSE');
+  });
+
+  test('a closed port answers RST: ECONNREFUSED', async () => {
+    const { net, A } = pair();
+    const c = A.socket(AF_INET, SOCK_STREAM);
+    expect(await errno(until(net, A.connectAsync(c, { family: 4, addr: '10.0.0.2', port: 9 })))).toBe('ECONNREFUSED');
+  });
+
+  test('IPv6 connections, and SO_LINGER 0 resetting the peer: ECONNRESET', async () => {
+    const { net, A, B } = pair();
+    const l = B.socket(AF_INET6, SOCK_STREAM);
+    B.bind(l, { family: 6, addr: '::', port: 8081 });
+    B.listen(l);
+    const c = A.socket(AF_INET6, SOCK_STREAM);
+    const acc = B.acceptAsync(l);
+    await until(net, A.connectAsync(c, { family: 6, addr: 'fd00::2', port: 8081 }));
+    const s = await until(net, acc);
+    B.socketOf(s).options.linger = { onoff: true, seconds: 0 };
+    B.close(s);
+    expect(await errno(until(net, A.recvAsync(c)))).toBe('ECONNRESET');
+  });
+
+  test('a peer that is gone: the connect times out after the SYN retries (ETIMEDOUT)', async () => {
+    const { net, A, link } = pair();
+    link.cut();
+    const c = A.socket(AF_INET, SOCK_STREAM);
+    const p = A.connectAsync(c, { family: 4, addr: '10.0.0.2', port: 80 });
+    const r = errno(until(net, p));
+    expect(await r).toBe('ETIMEDOUT');
+    // 1 + 2 + 4 + … + 64 s of SYN retries, then the last wait: about 127 s.
+    expect(net.sim.now).toBeGreaterThan(120 * SEC);
+    expect(net.sim.now).toBeLessThan(140 * SEC);
+    expect(A.socketOf(c).state).toBe(TCP_STATE.TCP_CLOSE);
+  });
+});
+
+describe('bulk transfer', () => {
+  const transfer = async (size: number, link: Parameters<typeof pair>[0], seed: number): Promise<{ ok: boolean; time: number; retransmits: number }> => {
+    const { net, A, B } = pair(link, seed);
+    let retransmits = 0;
+    net.events.on('tcp:retransmit', () => retransmits++);
+    const l = B.socket(AF_INET, SOCK_STREAM);
+    B.bind(l, { family: 4, addr: '0.0.0.0', port: 5001 });
+    B.listen(l);
+    const c = A.socket(AF_INET, SOCK_STREAM);
+    const acc = B.acceptAsync(l);
+    await until(net, A.connectAsync(c, { family: 4, addr: '10.0.0.2', port: 5001 }));
+    const s = await until(net, acc);
+    const data = new Uint8Array(size);
+    for (let i = 0; i < size; i++) data[i] = (i * 131 + (i >> 9)) & 0xff;
+    let off = 0;
+    let shut = false;
+    const pump = (): void => {
+      if (shut) return;
+      while (off < size) {
+        try {
+          off += A.send(c, data.subarray(off, Math.min(size, off + 65536)));
+        } catch (e) {
+          if (e instanceof SysError && e.code === 'EAGAIN') return;
+          throw e;
+        }
+      }
+      shut = true;
+      A.shutdown(c, 1);
+    };
+    A.socketOf(c).onWake(pump);
+    pump();
+    const got = await readAll(net, B, s);
+    return { ok: got.length === size && Buffer.from(got).equals(Buffer.from(data)), time: net.sim.now, retransmits };
+  };
+
+  test('1 MB over a clean link arrives intact', async () => {
+    const r = await transfer(1 << 20, { bandwidth: 100_000_000 }, 1);
+    expect(r.ok).toBe(true);
+  });
+
+  test('1 MB over a link with 10% loss, duplication and reordering arrives intact', async () => {
+    const r = await transfer(1 << 20, { loss: 0.1, duplicate: 0.1, reorder: 0.1, bandwidth: 100_000_000 }, 2);
+    expect(r.ok).toBe(true);
+    expect(r.retransmits).toBeGreaterThan(10);
+  });
+
+  test('10 MB over a link with 10% loss, duplication and reordering arrives intact', async () => {
+    const r = await transfer(10 << 20, { loss: 0.1, duplicate: 0.1, reorder: 0.1, bandwidth: 1_000_000_000 }, 3);
+    expect(r.ok).toBe(true);
+  });
+});
