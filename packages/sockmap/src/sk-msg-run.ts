@@ -19,10 +19,10 @@ import { installHelpers } from '@bpfsim/kernel';
 import type { Helper, Region } from '@bpfsim/vm';
 import { ExecContext, runCtx } from '@bpfsim/vm';
 import type { Sock } from '@bpfsim/net';
-import { AF_INET, AF_INET6, SOCK_STREAM, TCP_STATE } from '@bpfsim/net';
+import { AF_INET, AF_INET6, SOCK_STREAM, TCP_STATE, TcpSock } from '@bpfsim/net';
 import { SK_DROP, SK_PASS } from './sk-msg';
 import type { Psock } from './sock-map';
-import { SockMapBase, sockPsock } from './sock-map';
+import { SockMapBase, psockHooks, sockPsock } from './sock-map';
 
 /** MAX_MSG_FRAGS (CONFIG_MAX_SKB_FRAGS default 17): elements a message holds. */
 export const MAX_MSG_FRAGS = 17;
@@ -547,3 +547,33 @@ export const SK_MSG_HELPERS: Readonly<Record<string, Helper>> = {
 export function installSkMsgHelpers(kernel: Kernel): void {
   installHelpers(kernel.helpers, SK_MSG_HELPERS);
 }
+
+/** tcp_bpf_update_proto(): a TCP socket with a psock sends through the verdict program (when
+ * its psock has one) and reads redirected ingress bytes before its own queue. */
+export function tcpTransport(): Transport {
+  return {
+    push(sk, bytes) {
+      const t = sk as TcpSock;
+      try {
+        t.queueData(bytes);
+        return 0;
+      } catch (e) {
+        if (e instanceof SysError) return -e.errno;
+        throw e;
+      }
+    },
+  };
+}
+
+psockHooks.install = (p) => {
+  const sk = p.sk;
+  if (!(sk instanceof TcpSock)) return;
+  const transport = tcpTransport();
+  sk.sendHook = p.progs.msgParser ? (s, data) => skMsgSendmsg(s.host.kernel, s, data, transport) : undefined;
+  sk.recvHook = (max) => takeIngress(sk, max);
+};
+psockHooks.remove = (p) => {
+  if (!(p.sk instanceof TcpSock)) return;
+  p.sk.sendHook = undefined;
+  p.sk.recvHook = undefined;
+};

@@ -143,6 +143,7 @@ export abstract class SockMapBase extends BpfMap {
       created = true;
     }
     if (this.progs.msgParser) psock.progs.msgParser = this.progs.msgParser;
+    psockHooks.install?.(psock);
     return created;
   }
 
@@ -207,7 +208,12 @@ function unlinkSlot(sk: Sock, map: SockMapBase, k: string): void {
 function dropPsock(psock: Psock): void {
   psock.unhookClose();
   psocks.delete(psock.sk);
+  psockHooks.remove?.(psock);
 }
+
+/** What the send path module plugs in when a psock is made or dropped (tcp_bpf's
+ * psock_update_sk_prot): the socket's send and receive paths. */
+export const psockHooks: { install?: (p: Psock) => void; remove?: (p: Psock) => void } = {};
 
 /** sock_map_close(): a closed socket leaves every map. */
 function sockMapClose(sk: Sock): void {
@@ -216,6 +222,7 @@ function sockMapClose(sk: Sock): void {
   for (const l of [...psock.links]) l.map.removeSlot(l.key, sk);
   psock.links = [];
   psocks.delete(sk);
+  psockHooks.remove?.(psock);
 }
 
 export class SockMap extends SockMapBase {

@@ -98,8 +98,10 @@ export class TcpSock extends Sock {
   parent: TcpSock | undefined;
   private shutWr = false;
   private shutRd = false;
-  /** What the send path runs bytes through (SK_MSG), if anything. */
+  /** What the send path runs bytes through (SK_MSG), if anything (tcp_bpf_sendmsg). */
   sendHook: TcpSendHook | undefined;
+  /** Bytes to read before the TCP receive queue (tcp_bpf_recvmsg: a psock's ingress). */
+  recvHook: ((maxBytes: number) => Uint8Array | undefined) | undefined;
 
   constructor(
     host: Host,
@@ -237,6 +239,8 @@ export class TcpSock extends Sock {
   }
 
   recvmsg(maxBytes: number, flags: number): { data: Uint8Array } | undefined {
+    const redirected = this.recvHook?.(maxBytes);
+    if (redirected) return { data: redirected };
     if (this.rqBytes === 0) {
       if (this.error) {
         const e = this.takeError()!;

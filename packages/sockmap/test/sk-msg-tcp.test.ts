@@ -1,0 +1,103 @@
+// SK_MSG on real simulated TCP connections: a process with two connections puts both in a
+// sockmap with a verdict program; what it sends on one can be passed, dropped (EACCES),
+// redirected out of the other connection (the remote end receives it), or redirected into
+// the other socket's own receive queue.
+import { SysError } from '@bpfsim/isa';
+import { BpfClient } from '@bpfsim/kernel';
+import { AF_INET, MS, Network, SOCK_STREAM, SocketApi } from '@bpfsim/net';
+import { installSockmap } from '../src';
+
+async function until<T>(net: Network, p: Promise<T>): Promise<T> {
+  let done = false;
+  void p.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  for (let i = 0; i < 100000 && !done; i++) {
+    if (!net.sim.step()) await Promise.resolve();
+    await Promise.resolve();
+  }
+  return p;
+}
+
+/** Host p has connection X (to host x) and Y (to host y), both in sockmap m (keys 0, 1). */
+async function world(program: string) {
+  const net = new Network({ seed: 8 });
+  const p = net.addHost('p');
+  const x = net.addHost('x');
+  const y = net.addHost('y');
+  net.connect(p.addDevice(), x.addDevice(), { delay: 1 * MS });
+  net.connect(p.addDevice(), y.addDevice(), { delay: 1 * MS });
+  p.addAddress('eth0', '10.0.1.1/24');
+  x.addAddress('eth0', '10.0.1.2/24');
+  p.addAddress('eth1', '10.0.2.1/24');
+  y.addAddress('eth0', '10.0.2.2/24');
+  installSockmap(p.kernel);
+  const proc = p.kernel.spawn({ comm: 'proxy' });
+  const P = new SocketApi(p, proc);
+  const X = new SocketApi(x, x.kernel.spawn({ comm: 'x' }));
+  const Y = new SocketApi(y, y.kernel.spawn({ comm: 'y' }));
+  const serve = (api: SocketApi, addr: string): Promise<number> => {
+    const l = api.socket(AF_INET, SOCK_STREAM);
+    api.bind(l, { family: 4, addr, port: 80 });
+    api.listen(l);
+    return api.acceptAsync(l);
+  };
+  const xs = serve(X, '10.0.1.2');
+  const ys = serve(Y, '10.0.2.2');
+  const px = P.socket(AF_INET, SOCK_STREAM);
+  const py = P.socket(AF_INET, SOCK_STREAM);
+  await until(net, P.connectAsync(px, { family: 4, addr: '10.0.1.2', port: 80 }));
+  await until(net, P.connectAsync(py, { family: 4, addr: '10.0.2.2', port: 80 }));
+  const xfd = await until(net, xs);
+  const yfd = await until(net, ys);
+  const c = new BpfClient(p.kernel, proc);
+  const m = c.createMap({ type: 'sockmap', keySize: 4, valueSize: 8, maxEntries: 2 });
+  c.loadProgram({ type: 'sk_msg', maps: { m }, insns: `.map m type=sockmap key_size=4 value_size=8 max_entries=2\n${program}` }).attachToMap(m, 'sk_msg_verdict');
+  m.update(0, BigInt(px));
+  m.update(1, BigInt(py));
+  const read = async (api: SocketApi, fd: number): Promise<string> => {
+    const r = await until(net, Promise.race([api.recvAsync(fd), new Promise<{ data: Uint8Array }>((res) => net.sim.schedule(50 * MS, () => res({ data: new Uint8Array() })))]));
+    return new TextDecoder().decode(r.data);
+  };
+  return { net, P, X, Y, px, py, xfd, yfd, read };
+}
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+test('SK_PASS: the bytes go out on the connection they were sent on', async () => {
+  const w = await world('r0 = 1\nexit');
+  expect(w.P.send(w.px, text('to x'))).toBe(4);
+  expect(await w.read(w.X, w.xfd)).toBe('to x');
+  expect(await w.read(w.Y, w.yfd)).toBe('');
+});
+
+test('SK_DROP: sendmsg fails with EACCES and nothing leaves', async () => {
+  const w = await world('r0 = 0\nexit');
+  expect(() => w.P.send(w.px, text('nope'))).toThrow(expect.objectContaining({ code: 'EACCES' }) as unknown as SysError);
+  expect(await w.read(w.X, w.xfd)).toBe('');
+});
+
+test('redirect to egress: bytes sent on X leave on Y and reach host y', async () => {
+  const w = await world(`
+    r2 = m ll
+    r3 = 1
+    r4 = 0
+    call bpf_msg_redirect_map
+    exit`);
+  expect(w.P.send(w.px, text('via y'))).toBe(5);
+  expect(await w.read(w.Y, w.yfd)).toBe('via y');
+  expect(await w.read(w.X, w.xfd)).toBe('');
+});
+
+test('redirect to ingress: bytes sent on X are read back from Y by the proxy itself', async () => {
+  const w = await world(`
+    r2 = m ll
+    r3 = 1
+    r4 = 1
+    call bpf_msg_redirect_map
+    exit`);
+  w.P.send(w.px, text('loop'));
+  expect(new TextDecoder().decode(w.P.recvfrom(w.py).data)).toBe('loop');
+  expect(await w.read(w.Y, w.yfd)).toBe('');
+});
