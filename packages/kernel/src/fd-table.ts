@@ -8,18 +8,23 @@ export const DEFAULT_NOFILE = 1024;
 
 export class FdTable {
   private readonly files: (BpfObject | null | undefined)[] = [];
+  /** files->next_fd: no fd below this is free (so install does not rescan from 3). */
+  private nextFd: number;
 
   constructor(
     /** fds below this are taken by stdin/stdout/stderr (never handed out here). */
     private readonly reserved = 3,
     private readonly limit = DEFAULT_NOFILE,
-  ) {}
+  ) {
+    this.nextFd = reserved;
+  }
 
   /** anon_inode_getfd(): a new fd for `obj`, which takes over one reference to it. */
   install(obj: BpfObject): number {
-    for (let fd = this.reserved; fd < this.limit; fd++) {
+    for (let fd = this.nextFd; fd < this.limit; fd++) {
       if (!this.files[fd]) {
         this.files[fd] = obj;
+        this.nextFd = fd + 1;
         return fd;
       }
     }
@@ -37,6 +42,7 @@ export class FdTable {
     const obj = this.lookup(fd);
     if (!obj) throw new SysError('EBADF', `fd ${fd} is not open`, 'close');
     this.files[fd] = null;
+    if (fd < this.nextFd) this.nextFd = fd;
     obj.put();
   }
 

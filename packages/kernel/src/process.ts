@@ -24,10 +24,12 @@ export interface ProcessOptions {
   /** Capabilities (default: all of them when uid is 0, none otherwise). */
   caps?: readonly Capability[];
   cgroup?: Cgroup;
+  /** RLIMIT_NOFILE (default 1024). */
+  nofile?: number;
 }
 
 export class Process {
-  readonly fds = new FdTable();
+  readonly fds: FdTable;
   /** The address space: binaries mapped for stack walking (bpf_get_stack*). */
   readonly mm = new MemoryMap();
   /** The user call stack the process is in now, innermost return address first (what a
@@ -46,6 +48,7 @@ export class Process {
     root: Cgroup,
     options: ProcessOptions = {},
   ) {
+    this.fds = new FdTable(3, options.nofile);
     this.comm = (options.comm ?? 'proc').slice(0, 15);
     this.uid = options.uid ?? 0;
     this.gid = options.gid ?? this.uid;

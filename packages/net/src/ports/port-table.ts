@@ -16,6 +16,7 @@ export const IP_LOCAL_PORT_RANGE: readonly [number, number] = [32768, 60999];
 type Kind = 'tcp' | 'udp';
 
 const tables = new WeakMap<Host, Map<Kind, PortTable>>();
+const NONE: ReadonlySet<Sock> = new Set();
 
 /** The host's port table for a protocol. */
 export function portTable(host: Host, kind: Kind): PortTable {
@@ -79,7 +80,9 @@ export function rcvSaddrEqual(sk: Sock, sk2: Sock): boolean {
 const devOk = (a: Sock, b: Sock): boolean => !a.options.boundDev || !b.options.boundDev || a.options.boundDev === b.options.boundDev;
 
 export class PortTable {
-  private readonly byPort = new Map<number, Sock[]>();
+  private readonly byPort = new Map<number, Set<Sock>>();
+  /** table_perturb: where the next connect() to a destination starts looking. */
+  private readonly perturb = new Map<string, number>();
   private readonly rng: Rng;
 
   constructor(
@@ -89,8 +92,8 @@ export class PortTable {
     this.rng = host.network.sim.rng.split(`ports:${host.name}:${kind}`);
   }
 
-  owners(port: number): readonly Sock[] {
-    return this.byPort.get(port) ?? [];
+  owners(port: number): Iterable<Sock> {
+    return this.byPort.get(port) ?? NONE;
   }
 
   /** Would `sk` conflict at `port` with a socket already there? */
@@ -115,10 +118,9 @@ export class PortTable {
   }
 
   private take(sk: Sock, port: number): void {
-    const list = this.byPort.get(port);
-    if (list) {
-      if (!list.includes(sk)) list.push(sk);
-    } else this.byPort.set(port, [sk]);
+    const set = this.byPort.get(port);
+    if (set) set.add(sk);
+    else this.byPort.set(port, new Set([sk]));
     sk.localPort = port;
   }
 
@@ -163,7 +165,7 @@ export class PortTable {
     const first = this.rng.int(0, n - 1);
     for (let i = 0; i < n; i++) {
       const port = low + ((first + i) % n);
-      if (!this.owners(port).length || !this.conflict(sk, port)) return port;
+      if (!this.byPort.has(port) || !this.conflict(sk, port)) return port;
     }
     return undefined;
   }
@@ -178,15 +180,23 @@ export class PortTable {
     const high = highIncl + 1;
     let remaining = high - low;
     if (remaining > 1) remaining &= ~1;
-    let offset = this.rng.int(0, remaining - 1) & ~1;
+    // Linux starts from a per-destination offset (a keyed hash plus table_perturb, which
+    // moves past the port just taken), so consecutive connects to one destination try
+    // consecutive ports instead of rescanning taken ones.
+    const dest = sk.peer ? `${sk.peer.addr.text}|${sk.peer.port}` : '';
+    let start = this.perturb.get(dest);
+    if (start === undefined) start = this.rng.int(0, remaining - 1);
+    let offset = start & ~1;
     for (let parity = 0; parity < 2; parity++) {
       let port = low + offset;
       for (let i = 0; i < remaining; i += 2, port += 2) {
         if (port >= high) port -= remaining;
         // A port some socket bound (rather than connected) is not for connect() to share.
-        const bound = this.owners(port).some((o) => !o.peer);
+        let bound = false;
+        for (const o of this.owners(port)) if (!o.peer) bound = true;
         if (!bound && isFree(port)) {
           this.take(sk, port);
+          this.perturb.set(dest, (port - low + 2) % remaining);
           return;
         }
       }
@@ -202,11 +212,10 @@ export class PortTable {
 
   /** inet_put_port() / udp_lib_unhash(). */
   unbind(sk: Sock): void {
-    const list = this.byPort.get(sk.localPort);
-    if (list) {
-      const i = list.indexOf(sk);
-      if (i >= 0) list.splice(i, 1);
-      if (!list.length) this.byPort.delete(sk.localPort);
+    const set = this.byPort.get(sk.localPort);
+    if (set) {
+      set.delete(sk);
+      if (!set.size) this.byPort.delete(sk.localPort);
     }
     sk.localPort = 0;
   }

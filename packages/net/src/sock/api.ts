@@ -11,7 +11,7 @@ import { ipv6Only, portTable, setImpliedV6only } from '../ports/port-table';
 import type { IpAddr } from '../wire/addr';
 import { ANY4, ANY6, isAny, isMulticast, isV4Mapped, parseAddr, unmapV4 } from '../wire/addr';
 import type { SockAddr } from './sock';
-import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, SOL_IP, SOL_IPV6, SOL_SOCKET, Sock } from './sock';
+import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, SOL_IP, SOL_IPV6, SOL_SOCKET, Sock, wouldBlock } from './sock';
 import { TCP_STATE } from './state';
 
 export const AF_UNSPEC = 0;
@@ -46,7 +46,7 @@ export interface SockAddrIn {
 }
 
 const fail = (code: ErrnoCode, why: string): never => {
-  throw new SysError(code, why);
+  throw code === 'EAGAIN' || code === 'EINPROGRESS' || code === 'EALREADY' ? wouldBlock(code, why) : new SysError(code, why);
 };
 
 function toSockAddr(a: SockAddrIn): SockAddr {
@@ -179,10 +179,18 @@ export class SocketApi {
   /** connect(2) on a datagram socket (inet_dgram_connect: pre_connect with the CONNECT hook,
    * autobind, then ip4_datagram_connect); stream sockets go through their protocol. */
   connect(fd: number, addr: SockAddrIn): void {
+    if (!this.connectStart(fd, addr)) fail('EINPROGRESS', 'the handshake is under way (await connectAsync)');
+  }
+
+  /**
+   * connect() without the EINPROGRESS exception: true when the socket is connected now
+   * (datagram sockets), false when a stream handshake is under way. Errors still throw.
+   */
+  connectStart(fd: number, addr: SockAddrIn): boolean {
     const sk = this.sock(fd);
     if (addr.family === 0) {
       if (sk.type === SOCK_DGRAM) (sk as Sock & { disconnect?(): void }).disconnect?.();
-      return;
+      return true;
     }
     if (sk.family === 4 && addr.family !== 4) fail('EAFNOSUPPORT', 'an IPv4 socket connects to an AF_INET address');
     if (sk.family === 6 && addr.family === 4 && ipv6Only(sk)) fail('EAFNOSUPPORT', 'an IPv6-only socket cannot connect to an IPv4 address');
@@ -196,17 +204,16 @@ export class SocketApi {
     if (err) fail(errnoOf(err), 'a cgroup connect program refused the connect');
     sk.connect(hookAddr.addr);
     // A stream connect completes later (the handshake): EINPROGRESS, as for O_NONBLOCK.
-    if (sk.type === SOCK_STREAM && sk.state !== TCP_STATE.TCP_ESTABLISHED) fail('EINPROGRESS', 'the handshake is under way (await connectAsync)');
+    return !(sk.type === SOCK_STREAM && sk.state !== TCP_STATE.TCP_ESTABLISHED);
   }
 
   /** connect() that resolves when the connection is established (rejects with its error). */
   connectAsync(fd: number, addr: SockAddrIn): Promise<void> {
     const sk = this.sock(fd);
     try {
-      this.connect(fd, addr);
-      return Promise.resolve();
+      if (this.connectStart(fd, addr)) return Promise.resolve();
     } catch (e) {
-      if (!(e instanceof SysError) || e.code !== 'EINPROGRESS') return Promise.reject(e);
+      return Promise.reject(e);
     }
     return new Promise((resolve, reject) => {
       const off = sk.onWake(() => {

@@ -5,6 +5,7 @@
 // last reference goes. Each protocol (UDP, TCP) extends Sock and implements SockOps; the
 // socket API (api.ts) does the checks common to every protocol and calls these.
 import type { ErrnoCode } from '@bpfsim/isa';
+import { SysError } from '@bpfsim/isa';
 import type { Cgroup, Process } from '@bpfsim/kernel';
 import { BpfObject } from '@bpfsim/kernel';
 import type { Host } from '../iface/host';
@@ -203,3 +204,17 @@ export abstract class Sock extends BpfObject {
 }
 
 const fmt = (a: IpAddr): string => (a.family === 6 ? `[${a.text}]` : a.text);
+
+/** A SysError for a call that would block (EAGAIN, EINPROGRESS, EALREADY): these are the
+ * expected answers of non-blocking calls, made on every poll, so they carry no stack trace
+ * (capturing one costs more than the rest of a simulated connect). */
+export function wouldBlock(code: 'EAGAIN' | 'EINPROGRESS' | 'EALREADY', why: string): SysError {
+  const E = Error as { stackTraceLimit?: number };
+  const limit = E.stackTraceLimit;
+  E.stackTraceLimit = 0;
+  try {
+    return new SysError(code, why);
+  } finally {
+    E.stackTraceLimit = limit;
+  }
+}

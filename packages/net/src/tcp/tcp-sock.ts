@@ -13,7 +13,7 @@ import type { Host } from '../iface/host';
 import { portTable } from '../ports/port-table';
 import type { Timer } from '../sim/simulation';
 import type { PollState, SockAddr } from '../sock/sock';
-import { SOCK_STREAM, Sock } from '../sock/sock';
+import { SOCK_STREAM, Sock, wouldBlock } from '../sock/sock';
 import { TCP_STATE, tcpStateName } from '../sock/state';
 import type { IpAddr } from '../wire/addr';
 import { ANY4, ANY6, isAny, isV4Mapped, unmapV4, v4Mapped } from '../wire/addr';
@@ -61,7 +61,8 @@ export class TcpSock extends Sock {
   private sndWnd = 65535;
   private sndWscale = 0;
   /** Bytes from snd_una on: sent but unacknowledged, then unsent. */
-  private sbuf = new Uint8Array(4096);
+  /** Allocated on first use: an idle connection holds no send buffer. */
+  private sbuf = EMPTY;
   private sbufLen = 0;
   private finQueued = false;
   private finSent = false;
@@ -120,6 +121,8 @@ export class TcpSock extends Sock {
     if (this.state === to) return;
     const from = this.state;
     this.state = to;
+    if (to === S.TCP_LISTEN) this.proto.hashListener(this);
+    else if (from === S.TCP_LISTEN) this.proto.unhashListener(this);
     const net = this.host.network;
     net.events.emit('tcp:state', { time: net.sim.now, host: this.host.name, socket: this.describe(), from: tcpStateName(from), to: tcpStateName(to) });
     this.wake();
@@ -210,7 +213,7 @@ export class TcpSock extends Sock {
       throw new SysError(e, 'the connection failed');
     }
     if (this.shutWr || (this.state !== S.TCP_ESTABLISHED && this.state !== S.TCP_CLOSE_WAIT)) {
-      if (this.state === S.TCP_SYN_SENT || this.state === S.TCP_SYN_RECV) throw new SysError('EAGAIN', 'the connection is not established yet');
+      if (this.state === S.TCP_SYN_SENT || this.state === S.TCP_SYN_RECV) throw wouldBlock('EAGAIN', 'the connection is not established yet');
       throw new SysError(this.shutWr || this.state !== S.TCP_CLOSE ? 'EPIPE' : 'ENOTCONN', 'the socket cannot send');
     }
     if (this.sendHook) return this.sendHook(this, data);
@@ -220,7 +223,7 @@ export class TcpSock extends Sock {
   /** tcp_sendmsg_locked(): copy into the send buffer as far as SO_SNDBUF allows, then push. */
   queueData(data: Uint8Array): number {
     const room = this.options.sndbuf - this.sbufLen;
-    if (room <= 0) throw new SysError('EAGAIN', 'the send buffer is full');
+    if (room <= 0) throw wouldBlock('EAGAIN', 'the send buffer is full');
     const n = Math.min(room, data.length);
     this.ensure(this.sbufLen + n);
     this.sbuf.set(data.subarray(0, n), this.sbufLen);
@@ -231,7 +234,7 @@ export class TcpSock extends Sock {
 
   private ensure(cap: number): void {
     if (cap <= this.sbuf.length) return;
-    let size = this.sbuf.length;
+    let size = Math.max(this.sbuf.length, 2048);
     while (size < cap) size *= 2;
     const b = new Uint8Array(size);
     b.set(this.sbuf.subarray(0, this.sbufLen));
@@ -795,6 +798,8 @@ export class TcpSock extends Sock {
     this.wake();
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** Marks a FIN's position in the out-of-order queue. */
 const FIN_MARK = new Uint8Array(0);

@@ -4,7 +4,7 @@
 // answered with RST; ICMP errors reach the socket they concern.
 import type { Process } from '@bpfsim/kernel';
 import type { Host, IcmpError, InPacket } from '../iface/host';
-import { ipv6Only, portTable } from '../ports/port-table';
+import { ipv6Only } from '../ports/port-table';
 import { SOCK_STREAM } from '../sock/sock';
 import { TCP_STATE } from '../sock/state';
 import type { IpAddr } from '../wire/addr';
@@ -18,6 +18,8 @@ const wire = (a: IpAddr): IpAddr => (a.family === 6 && isV4Mapped(a) ? unmapV4(a
 
 export class TcpProtocol {
   private readonly established = new Map<string, TcpSock>();
+  /** The listening hash: listeners by port (children sharing the port are not in it). */
+  private readonly listening = new Map<number, TcpSock[]>();
   /** The destination address of the segment being processed (a listener's child takes it). */
   lastDst: IpAddr | undefined;
 
@@ -45,6 +47,20 @@ export class TcpProtocol {
     if (this.established.get(k) === sk) this.established.delete(k);
   }
 
+  /** inet_hash() / inet_unhash() of a listener. */
+  hashListener(sk: TcpSock): void {
+    const list = this.listening.get(sk.localPort);
+    if (list) list.push(sk);
+    else this.listening.set(sk.localPort, [sk]);
+  }
+  unhashListener(sk: TcpSock): void {
+    const list = this.listening.get(sk.localPort);
+    if (!list) return;
+    const i = list.indexOf(sk);
+    if (i >= 0) list.splice(i, 1);
+    if (!list.length) this.listening.delete(sk.localPort);
+  }
+
   /** Established connections (for inspection and benchmarks). */
   get connections(): number {
     return this.established.size;
@@ -54,8 +70,8 @@ export class TcpProtocol {
   private lookupListener(dst: IpAddr, dport: number, dev: InPacket['dev']): TcpSock | undefined {
     let best: TcpSock | undefined;
     let bestScore = -1;
-    for (const sk of portTable(this.host, 'tcp').owners(dport)) {
-      if (!(sk instanceof TcpSock) || sk.state !== TCP_STATE.TCP_LISTEN) continue;
+    for (const sk of this.listening.get(dport) ?? []) {
+      if (sk.state !== TCP_STATE.TCP_LISTEN) continue;
       if (sk.family === 4 && dst.family !== 4) continue;
       if (sk.family === 6 && dst.family === 4 && ipv6Only(sk)) continue;
       let score = sk.family === dst.family ? 2 : 1;

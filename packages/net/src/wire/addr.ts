@@ -30,8 +30,22 @@ export function parseAddr(text: string): IpAddr {
   throw new Error(`'${text}' is not an IPv4 or IPv6 address`);
 }
 
+/** IPv4 addresses seen on the wire, by value: every packet carries two, and making one
+ * (with its text) costs more than the rest of parsing the header. Addresses are immutable,
+ * so one object serves every packet. Bounded, so a scan of the address space cannot grow it
+ * without limit. */
+const v4Cache = new Map<number, IpAddr>();
+
 export function addrFromBytes(bytes: Uint8Array): IpAddr {
-  if (bytes.length === 4) return make(4, Uint8Array.from(bytes));
+  if (bytes.length === 4) {
+    const key = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+    let a = v4Cache.get(key);
+    if (!a) {
+      if (v4Cache.size >= 65536) v4Cache.clear();
+      v4Cache.set(key, (a = make(4, Uint8Array.from(bytes))));
+    }
+    return a;
+  }
   if (bytes.length === 16) return make(6, Uint8Array.from(bytes));
   throw new Error(`an address has 4 or 16 bytes, not ${bytes.length}`);
 }
