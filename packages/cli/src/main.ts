@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { IsaError, SysError } from '@bpfsim/isa';
 import { registerAsm } from './commands/asm';
+import { registerDemo } from './commands/demo';
 import { CheckFailed, registerConformance } from './commands/conformance';
 import { registerDisasm } from './commands/disasm';
 import { registerTestRun } from './commands/test-run';
@@ -30,6 +31,7 @@ export function buildProgram(io: Io): Command {
   registerTestRun(program, io);
   registerVerify(program, io);
   registerConformance(program, io);
+  registerDemo(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   return program;
 }

@@ -169,7 +169,7 @@ export abstract class Sock extends BpfObject {
   /** "tcp 10.0.0.1:40000 -> 10.0.0.2:80", for events and errors. */
   describe(): string {
     const kind = this.type === SOCK_STREAM ? 'tcp' : 'udp';
-    const local = `${fmt(this.boundAddr)}:${this.localPort}`;
+    const local = `${fmt(isAnyAddr(this.boundAddr) && this.peer ? this.srcAddr : this.boundAddr)}:${this.localPort}`;
     return this.peer ? `${kind} ${local} -> ${fmt(this.peer.addr)}:${this.peer.port}` : `${kind} ${local}`;
   }
 
@@ -204,6 +204,7 @@ export abstract class Sock extends BpfObject {
 }
 
 const fmt = (a: IpAddr): string => (a.family === 6 ? `[${a.text}]` : a.text);
+const isAnyAddr = (a: IpAddr): boolean => a.bytes.every((x) => x === 0);
 
 /** A SysError for a call that would block (EAGAIN, EINPROGRESS, EALREADY): these are the
  * expected answers of non-blocking calls, made on every poll, so they carry no stack trace
