@@ -76,6 +76,10 @@ export class TcpSock extends Sock {
   private finReceived = false;
   // ---- congestion and timers ----
   mss = 536;
+  /** The MSS we advertise (from the route), whatever the peer's clamps us to. */
+  private advMss = 536;
+  /** tcp_incr_quickack(): segments ACKed at once at the start of a connection. */
+  private quickAcks = 16;
   private cwnd = 0;
   private ssthresh = 0x7fffffff;
   private dupAcks = 0;
@@ -168,6 +172,7 @@ export class TcpSock extends Sock {
       throw new SysError('EADDRNOTAVAIL', 'the 4-tuple is in use');
     }
     this.mss = this.routeMss(route.dev.mtu, dst.family);
+    this.advMss = this.mss;
     this.iss = this.host.network.sim.rng.u32();
     this.sndUna = this.iss;
     this.sndNxt = add(this.iss, 1);
@@ -363,7 +368,7 @@ export class TcpSock extends Sock {
 
   private emit(s: { seq: number; ack: number; flags: number; data?: Uint8Array; syn?: boolean }): void {
     const win = s.syn ? Math.min(this.rcvWindow(), 65535) : Math.min(this.rcvWindow() >> this.rcvWscale, 65535);
-    const options = s.syn ? { mss: this.mss, wscale: WSCALE } : undefined;
+    const options = s.syn ? { mss: this.advMss, wscale: WSCALE } : undefined;
     const src = this.localWire;
     const dst = this.remoteWire;
     const seg = buildTcp(src.bytes, dst.bytes, { srcPort: this.localPort, dstPort: this.peer!.port, seq: s.seq, ack: s.ack, flags: s.flags, window: win, ...(options ? { options } : {}) }, s.data);
@@ -669,7 +674,10 @@ export class TcpSock extends Sock {
     // Delayed ACK: every second full segment at once, else within 40 ms; out-of-order
     // queues pending make it immediate.
     this.unackedSegs++;
-    if (this.unackedSegs >= 2 || this.ooo.size) this.sendAck();
+    if (this.quickAcks > 0) {
+      this.quickAcks--;
+      this.sendAck();
+    } else if (this.unackedSegs >= 2 || this.ooo.size) this.sendAck();
     else if (!this.delackTimer?.pending) this.delackTimer = this.host.network.sim.schedule(TCP_DELACK, () => this.sendAck());
   }
 
@@ -750,7 +758,8 @@ export class TcpSock extends Sock {
     c.sndWscale = seg.options.wscale ?? 0;
     c.rcvWscale = seg.options.wscale !== undefined ? WSCALE : 0;
     const route = this.host.route(src);
-    c.mss = Math.min(c.routeMss(route?.dev.mtu ?? 1500, src.family), seg.options.mss ?? 536);
+    c.advMss = c.routeMss(route?.dev.mtu ?? 1500, src.family);
+    c.mss = Math.min(c.advMss, seg.options.mss ?? 536);
     c.cwnd = TCP_INIT_CWND * c.mss;
     c.iss = this.host.network.sim.rng.u32();
     c.sndUna = c.iss;

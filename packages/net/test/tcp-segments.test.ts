@@ -1,0 +1,144 @@
+// The TCP state machine driven by crafted segments, as smoltcp's socket tests do: host a is
+// a raw peer (its TCP is replaced by a recorder), host b runs bpfsim's TCP; each case sends
+// hand-built segments and checks the exact segments b answers with (flags, seq, ack,
+// options) and b's socket state.
+import { SysError } from '@bpfsim/isa';
+import type { InPacket, TcpSegment } from '../src';
+import { AF_INET, MS, Network, SOCK_STREAM, SocketApi, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_STATE, TCP_SYN, buildTcp, parseAddr, parseTcp } from '../src';
+
+const A = parseAddr('10.0.0.1');
+const B = parseAddr('10.0.0.2');
+const PEER_PORT = 40000;
+const ISN = 1000;
+
+function world() {
+  const net = new Network({ seed: 4 });
+  const a = net.addHost('a');
+  const b = net.addHost('b');
+  net.connect(a.addDevice(), b.addDevice(), { delay: 1 * MS });
+  a.addAddress('eth0', '10.0.0.1/24');
+  b.addAddress('eth0', '10.0.0.2/24');
+  const got: TcpSegment[] = [];
+  a.protocols.set(6, { receive: (p: InPacket) => got.push(parseTcp(p.payload)!) });
+  const api = new SocketApi(b, b.kernel.spawn({ comm: 'srv' }));
+  const send = (seq: number, ack: number, flags: number, data = new Uint8Array(), port = 80, window = 65535, options = {}): TcpSegment[] => {
+    got.length = 0;
+    a.ipOutput({ family: 4, src: A, dst: B, protocol: 6, payload: buildTcp(A.bytes, B.bytes, { srcPort: PEER_PORT, dstPort: port, seq, ack, flags, window, options }, data) });
+    net.sim.runFor(10 * MS);
+    return [...got];
+  };
+  return { net, api, send, got };
+}
+
+/** A listener on :80, and a connection from the raw peer through the handshake. */
+function established() {
+  const w = world();
+  const l = w.api.socket(AF_INET, SOCK_STREAM);
+  w.api.bind(l, { family: 4, addr: '0.0.0.0', port: 80 });
+  w.api.listen(l);
+  const [synack] = w.send(ISN, 0, TCP_SYN, undefined, 80, 65535, { mss: 1460 });
+  w.send(ISN + 1, synack!.seq + 1, TCP_ACK);
+  const s = w.api.accept(l);
+  return { ...w, l, s, iss: synack!.seq, sk: w.api.socketOf(s) };
+}
+
+const flags = (s: TcpSegment | undefined): string => (s ? ['FIN', 'SYN', 'RST', 'PSH', 'ACK'].filter((_, i) => s.flags & [1, 2, 4, 8, 16][i]!).join('|') : 'none');
+
+describe('listen and handshake', () => {
+  test('a SYN to a listener gets a SYN-ACK: ack = ISN + 1, our MSS, window scale 7', () => {
+    const w = world();
+    const l = w.api.socket(AF_INET, SOCK_STREAM);
+    w.api.bind(l, { family: 4, addr: '0.0.0.0', port: 80 });
+    w.api.listen(l);
+    const [r] = w.send(ISN, 0, TCP_SYN, undefined, 80, 65535, { mss: 1400, wscale: 3 });
+    expect(flags(r)).toBe('SYN|ACK');
+    expect(r!.ack).toBe(ISN + 1);
+    expect(r!.options.mss).toBe(1460);
+    expect(r!.options.wscale).toBe(7);
+  });
+
+  test('the final ACK completes it: the connection waits in the accept queue, ESTABLISHED', () => {
+    const e = established();
+    expect(e.sk.state).toBe(TCP_STATE.TCP_ESTABLISHED);
+  });
+
+  test('a SYN to a closed port: RST|ACK, seq 0, ack = ISN + 1', () => {
+    const w = world();
+    const [r] = w.send(ISN, 0, TCP_SYN, undefined, 81);
+    expect(flags(r)).toBe('RST|ACK');
+    expect([r!.seq, r!.ack]).toEqual([0, ISN + 1]);
+  });
+
+  test('an ACK to a closed port: RST with seq = its ack; a RST is never answered', () => {
+    const w = world();
+    const [r] = w.send(ISN, 5555, TCP_ACK, undefined, 81);
+    expect(flags(r)).toBe('RST');
+    expect(r!.seq).toBe(5555);
+    expect(w.send(ISN, 5555, TCP_RST, undefined, 81)).toEqual([]);
+  });
+});
+
+describe('established', () => {
+  test('in-order data is queued for the reader and acknowledged (delayed ACK within 40 ms)', () => {
+    const e = established();
+    const r = e.send(ISN + 1, e.iss + 1, TCP_ACK | TCP_PSH, Uint8Array.of(1, 2, 3));
+    expect(r.map(flags)).toEqual(['ACK']);
+    expect(r[0]!.ack).toBe(ISN + 4);
+    expect([...e.api.recvfrom(e.s).data]).toEqual([1, 2, 3]);
+  });
+
+  test('out-of-order data: an immediate duplicate ACK, then the gap is filled and both are delivered', () => {
+    const e = established();
+    const r1 = e.send(ISN + 4, e.iss + 1, TCP_ACK, Uint8Array.of(4, 5));
+    expect(r1.map((s) => [flags(s), s.ack])).toEqual([['ACK', ISN + 1]]);
+    const r2 = e.send(ISN + 1, e.iss + 1, TCP_ACK, Uint8Array.of(1, 2, 3));
+    expect(r2.map((s) => [flags(s), s.ack])).toEqual([['ACK', ISN + 6]]);
+    expect([...e.api.recvfrom(e.s).data]).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  test('a retransmitted (old) segment is acknowledged again and not delivered twice', () => {
+    const e = established();
+    e.send(ISN + 1, e.iss + 1, TCP_ACK, Uint8Array.of(9, 9));
+    const r = e.send(ISN + 1, e.iss + 1, TCP_ACK, Uint8Array.of(9, 9));
+    expect(r.map((s) => [flags(s), s.ack])).toEqual([['ACK', ISN + 3]]);
+    expect([...e.api.recvfrom(e.s).data]).toEqual([9, 9]);
+    expect(() => e.api.recvfrom(e.s)).toThrow(SysError);
+  });
+
+  test('a FIN: ACKed, CLOSE_WAIT, the reader sees end of stream; our close sends FIN → LAST_ACK → CLOSE', () => {
+    const e = established();
+    const r = e.send(ISN + 1, e.iss + 1, TCP_ACK | TCP_FIN);
+    expect(r.map((s) => [flags(s), s.ack])).toEqual([['ACK', ISN + 2]]);
+    expect(e.sk.state).toBe(TCP_STATE.TCP_CLOSE_WAIT);
+    expect(e.api.recvfrom(e.s).data.length).toBe(0);
+    e.got.length = 0;
+    e.api.close(e.s);
+    e.net.sim.runFor(10 * MS);
+    expect(e.got.map(flags)).toEqual(['FIN|ACK']);
+    expect(e.sk.state).toBe(TCP_STATE.TCP_LAST_ACK);
+    e.send(ISN + 2, e.got[0]!.seq + 1, TCP_ACK);
+    expect(e.sk.state).toBe(TCP_STATE.TCP_CLOSE);
+  });
+
+  test('an in-window RST resets the connection (ECONNRESET); one outside the window is ignored', () => {
+    const e = established();
+    e.send(ISN + 1 + 1_000_000, 0, TCP_RST);
+    expect(e.sk.state).toBe(TCP_STATE.TCP_ESTABLISHED);
+    e.send(ISN + 1, 0, TCP_RST);
+    expect(e.sk.state).toBe(TCP_STATE.TCP_CLOSE);
+    expect(() => e.api.recvfrom(e.s)).toThrow(expect.objectContaining({ code: 'ECONNRESET' }) as unknown as Error);
+  });
+
+  test('our data is retransmitted after the RTO (1 s initially), then at doubling intervals', () => {
+    const e = established();
+    const times: number[] = [];
+    e.net.events.on('tcp:retransmit', (x) => times.push(x.time));
+    const t0 = e.net.sim.now;
+    e.api.send(e.s, Uint8Array.of(7));
+    e.net.sim.runFor(8 * 1000 * MS);
+    expect(times.length).toBeGreaterThanOrEqual(2);
+    const gaps = [times[0]! - t0, times[1]! - times[0]!];
+    expect(gaps[0]).toBeGreaterThanOrEqual(200 * MS);
+    expect(gaps[1]).toBeGreaterThanOrEqual(gaps[0]! * 2 - 1);
+  });
+});
