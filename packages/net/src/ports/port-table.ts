@@ -185,8 +185,10 @@ export class PortTable {
     // consecutive ports instead of rescanning taken ones.
     const dest = sk.peer ? `${sk.peer.addr.text}|${sk.peer.port}` : '';
     let start = this.perturb.get(dest);
-    if (start === undefined) start = this.rng.int(0, remaining - 1);
-    let offset = start & ~1;
+    // A fresh destination starts on an even port, as Linux does; once a destination's even
+    // ports ran out, its hint stays odd so later connects do not rescan the even ones (Linux
+    // rescans them, at C speed; a port freed meanwhile is taken here only on the next pass).
+    let offset = start === undefined ? this.rng.int(0, remaining - 1) & ~1 : start;
     for (let parity = 0; parity < 2; parity++) {
       let port = low + offset;
       for (let i = 0; i < remaining; i += 2, port += 2) {
@@ -200,7 +202,7 @@ export class PortTable {
           return;
         }
       }
-      offset++;
+      offset = (offset + 1) % remaining;
     }
     throw new SysError('EADDRNOTAVAIL', 'no local port is free for this destination');
   }
