@@ -158,7 +158,7 @@ export class SocketApi {
       fail(errnoOf(err), 'a cgroup sock_create program refused the socket');
     }
     // inet_release(): the SOCK_RELEASE hook runs when the last reference goes.
-    sk.onRelease(() => this.host.hooks.sockRelease?.(sk));
+    if (this.host.hooks.sockRelease) sk.onRelease(() => this.host.hooks.sockRelease?.(sk));
     return this.proc.fds.install(sk.get());
   }
 
@@ -244,7 +244,7 @@ export class SocketApi {
     if (sk.type !== SOCK_STREAM) fail('EOPNOTSUPP', 'accept() is for stream sockets');
     const c = sk.accept();
     if (!c) return fail('EAGAIN', 'no connection is waiting');
-    c.onRelease(() => this.host.hooks.sockRelease?.(c));
+    if (this.host.hooks.sockRelease) c.onRelease(() => this.host.hooks.sockRelease?.(c));
     return this.proc.fds.install(c.get());
   }
 

@@ -118,9 +118,10 @@ export abstract class Sock extends BpfObject {
   readonly cgroup: Cgroup;
   /** bpf_get_socket_cookie(): allocated on first use. */
   private cookieValue = 0n;
-  private readonly wakers = new Set<Waker>();
+  /** Who waits on the socket (made on first use: most sockets never have a waiter). */
+  private wakers: Set<Waker> | undefined;
   /** Called when the socket is released (sock_map_close() takes it out of every sockmap). */
-  private readonly releaseHooks = new Set<(sk: Sock) => void>();
+  private releaseHooks: Set<(sk: Sock) => void> | undefined;
 
   constructor(
     readonly host: Host,
@@ -151,19 +152,21 @@ export abstract class Sock extends BpfObject {
 
   /** Wakes whoever waits on this socket (sk_data_ready / sk_write_space / sk_state_change). */
   wake(): void {
-    for (const w of [...this.wakers]) w();
+    if (this.wakers) for (const w of [...this.wakers]) w();
   }
 
   /** Registers a waker; returns a function that removes it. */
   onWake(w: Waker): () => void {
-    this.wakers.add(w);
-    return () => this.wakers.delete(w);
+    const set = (this.wakers ??= new Set());
+    set.add(w);
+    return () => set.delete(w);
   }
 
   /** Runs `fn` when the socket is released; returns a function that cancels it. */
   onRelease(fn: (sk: Sock) => void): () => void {
-    this.releaseHooks.add(fn);
-    return () => this.releaseHooks.delete(fn);
+    const set = (this.releaseHooks ??= new Set());
+    set.add(fn);
+    return () => set.delete(fn);
   }
 
   /** "tcp 10.0.0.1:40000 -> 10.0.0.2:80", for events and errors. */
@@ -197,8 +200,8 @@ export abstract class Sock extends BpfObject {
   getProtoOption?(level: number, name: number): number | undefined;
 
   protected release(): void {
-    for (const fn of [...this.releaseHooks]) fn(this);
-    this.releaseHooks.clear();
+    if (this.releaseHooks) for (const fn of [...this.releaseHooks]) fn(this);
+    this.releaseHooks = undefined;
     this.close();
   }
 }

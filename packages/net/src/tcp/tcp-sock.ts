@@ -70,7 +70,11 @@ export class TcpSock extends Sock {
   private irs = 0;
   private rcvNxt = 0;
   private rcvWscale = 0;
-  private readonly ooo = new Map<number, Uint8Array>();
+  /** Out-of-order segments by sequence number (made when the first one arrives). */
+  private oooMap: Map<number, Uint8Array> | undefined;
+  private get ooo(): Map<number, Uint8Array> {
+    return (this.oooMap ??= new Map());
+  }
   private readonly rq: Uint8Array[] = [];
   private rqBytes = 0;
   private finReceived = false;
@@ -97,9 +101,16 @@ export class TcpSock extends Sock {
   cork = false;
   // ---- listening ----
   private backlog = 0;
-  readonly acceptQueue: TcpSock[] = [];
+  private acceptQ: TcpSock[] | undefined;
+  private synQ: Set<TcpSock> | undefined;
+  /** Established children waiting for accept() (a listener's; made on first use). */
+  get acceptQueue(): TcpSock[] {
+    return (this.acceptQ ??= []);
+  }
   /** Children in SYN_RECV (the request socks of a listener). */
-  readonly synQueue = new Set<TcpSock>();
+  get synQueue(): Set<TcpSock> {
+    return (this.synQ ??= new Set());
+  }
   parent: TcpSock | undefined;
   private shutWr = false;
   private shutRd = false;
@@ -133,7 +144,7 @@ export class TcpSock extends Sock {
   }
 
   poll(): PollState {
-    const readable = this.rqBytes > 0 || this.finReceived || this.acceptQueue.length > 0 || this.error !== undefined || this.state === S.TCP_CLOSE;
+    const readable = this.rqBytes > 0 || this.finReceived || (this.acceptQ?.length ?? 0) > 0 || this.error !== undefined || this.state === S.TCP_CLOSE;
     const writable = (this.state === S.TCP_ESTABLISHED || this.state === S.TCP_CLOSE_WAIT) && this.sbufLen < this.options.sndbuf;
     return { readable, writable, error: this.error !== undefined, hup: this.finReceived || this.state === S.TCP_CLOSE };
   }
@@ -642,7 +653,7 @@ export class TcpSock extends Sock {
     // Pull in what the out-of-order queue now continues.
     for (let progress = true; progress; ) {
       progress = false;
-      for (const [s, d] of this.ooo) {
+      for (const [s, d] of this.oooMap ?? NO_SEGMENTS) {
         if (d === FIN_MARK) {
           if (s === this.rcvNxt) {
             this.ooo.delete(s);
@@ -677,7 +688,7 @@ export class TcpSock extends Sock {
     if (this.quickAcks > 0) {
       this.quickAcks--;
       this.sendAck();
-    } else if (this.unackedSegs >= 2 || this.ooo.size) this.sendAck();
+    } else if (this.unackedSegs >= 2 || this.oooMap?.size) this.sendAck();
     else if (!this.delackTimer?.pending) this.delackTimer = this.host.network.sim.schedule(TCP_DELACK, () => this.sendAck());
   }
 
@@ -789,7 +800,7 @@ export class TcpSock extends Sock {
   /** tcp_done() with an error for the user (undefined: silently, a SYN_RECV child). */
   private fail(err: ErrnoCode | undefined): void {
     if (err) this.error = err;
-    if (this.parent) this.parent.synQueue.delete(this);
+    if (this.parent) this.parent.synQ?.delete(this);
     this.teardown();
   }
 
@@ -809,6 +820,7 @@ export class TcpSock extends Sock {
 }
 
 const EMPTY = new Uint8Array(0);
+const NO_SEGMENTS: ReadonlyMap<number, Uint8Array> = new Map();
 
 /** Marks a FIN's position in the out-of-order queue. */
 const FIN_MARK = new Uint8Array(0);
