@@ -91,3 +91,4 @@ export type { ElfSpec } from './tracing/elf';
 export { KERNEL_STRUCTS, StructWriter, kernelObject, releaseKernelObject } from './tracing/kobjects';
 export type { KernelStruct, StructLayout, FieldLayout, FieldValue } from './tracing/kobjects';
 export type { FdSource, FdValueMap } from './maps/fd-array';
+export { CGROUP_SOCK_ADDR, CGROUP_SOCK_ADDR_ENTRY, BPF_SOCK_ADDR_FIELDS, SOCK_ADDR_ATTACH_TYPES } from './prog-types/cgroup-sock-addr';

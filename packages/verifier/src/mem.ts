@@ -156,6 +156,7 @@ function ctxAccess(env: Env, off: number, size: number, t: AccessType, ldsx: boo
   const f = d.fields.find((x) => off >= x.off && off < x.off + x.size);
   if (!f) return undefined;
   if (f.attachTypes && !f.attachTypes.includes(env.attachType)) return undefined;
+  if (size === 8 && f.wideEnd !== undefined && off % 8 === 0 && off + 8 <= f.wideEnd && !(ldsx && f.noLdsx)) return f;
   const rule = t === 'write' ? f.write : f.read;
   if (rule === false) return undefined;
   if (ldsx && f.noLdsx) return undefined;

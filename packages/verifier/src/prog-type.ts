@@ -30,6 +30,9 @@ export interface CtxField {
   noLdsx?: boolean;
   /** The field exists only for these expected_attach_types. */
   attachTypes?: readonly number[];
+  /** bpf_ctx_wide_access_ok(): 8-byte reads and writes at 8-aligned offsets are allowed up
+   * to this end of the array the field belongs to (bpf_sock_addr.user_ip6[]). */
+  wideEnd?: number;
 }
 
 /** A helper as a program type offers it: the id and any type-specific prototype changes. */

@@ -8,6 +8,7 @@ import { SOCKET_FILTER, XDP } from '@bpfsim/verifier';
 import { CGROUP_SKB_ENTRY } from './cgroup-skb';
 import { CGROUP_SOCK_ENTRY } from './cgroup-sock';
 import { RAW_TRACEPOINT_ENTRY } from './raw-tracepoint';
+import { CGROUP_SOCK_ADDR_ENTRY } from './cgroup-sock-addr';
 
 export interface ProgTypeEntry {
   descriptor: ProgTypeDescriptor;
@@ -46,5 +47,6 @@ export function builtinProgTypes(): ProgTypeEntry[] {
     CGROUP_SKB_ENTRY,
     CGROUP_SOCK_ENTRY,
     RAW_TRACEPOINT_ENTRY,
+    CGROUP_SOCK_ADDR_ENTRY,
   ];
 }
