@@ -93,3 +93,56 @@ test('sendmsg4 rewrites a datagram destination', () => {
   w.net.sim.runFor(10 * MS);
   expect([...w.B.recvfrom(s).data]).toEqual([1, 2, 3]);
 });
+
+// bpf_bind(ctx, &sockaddr_in{AF_INET, port, 10.0.0.3}, 16) from connect4: the seed's story of
+// a cgroup whose every connection leaves from one chosen address on a host with several.
+const bindProgram = (port: number): string => `
+  r6 = r1
+  r2 = 2
+  *(u16 *)(r10 - 16) = r2          // sin_family = AF_INET
+  r2 = ${((port & 0xff) << 8) | (port >> 8)}
+  *(u16 *)(r10 - 14) = r2          // sin_port (network order)
+  r2 = 0x0300000a
+  *(u32 *)(r10 - 12) = r2          // sin_addr = 10.0.0.3
+  r2 = 0
+  *(u64 *)(r10 - 8) = r2
+  r1 = r6
+  r2 = r10
+  r2 += -16
+  r3 = 16
+  call bpf_bind
+  r7 = r0
+  r0 = 1
+  exit`;
+
+test('bpf_bind from connect4: connections of the cgroup leave from the chosen address', async () => {
+  const w = world();
+  w.a.addAddress('eth0', '10.0.0.3/24');
+  w.admin.loadProgram({ type: 'cgroup_sock_addr', attachType: 'cgroup_inet4_connect', insns: bindProgram(0) }).attach('/app', 'cgroup_inet4_connect');
+  const l = w.B.socket(AF_INET, SOCK_STREAM);
+  w.B.bind(l, { family: 4, addr: '0.0.0.0', port: 7000 });
+  w.B.listen(l);
+  const acc = w.B.acceptAsync(l);
+  const c = w.A.socket(AF_INET, SOCK_STREAM);
+  await until(w.net, w.A.connectAsync(c, { family: 4, addr: '10.0.0.2', port: 7000 }));
+  const s = await until(w.net, acc);
+  expect(w.A.getsockname(c).addr.text).toBe('10.0.0.3');
+  expect(w.B.getpeername(s).addr.text).toBe('10.0.0.3');
+  expect(w.A.getsockname(c).port).toBeGreaterThanOrEqual(32768);
+});
+
+test('bpf_bind with a port binds it; a socket already bound makes bpf_bind fail (the connect goes on)', async () => {
+  const w = world();
+  w.a.addAddress('eth0', '10.0.0.3/24');
+  w.admin.loadProgram({ type: 'cgroup_sock_addr', attachType: 'cgroup_inet4_connect', insns: bindProgram(6123) }).attach('/app', 'cgroup_inet4_connect');
+  const l = w.B.socket(AF_INET, SOCK_STREAM);
+  w.B.bind(l, { family: 4, addr: '0.0.0.0', port: 7001 });
+  w.B.listen(l);
+  const c = w.A.socket(AF_INET, SOCK_STREAM);
+  await until(w.net, w.A.connectAsync(c, { family: 4, addr: '10.0.0.2', port: 7001 }));
+  expect(w.A.getsockname(c)).toEqual({ family: 4, addr: expect.objectContaining({ text: '10.0.0.3' }), port: 6123 });
+  const d = w.A.socket(AF_INET, SOCK_STREAM);
+  w.A.bind(d, { family: 4, addr: '10.0.0.1', port: 0 });
+  await until(w.net, w.A.connectAsync(d, { family: 4, addr: '10.0.0.2', port: 7001 }));
+  expect(w.A.getsockname(d).addr.text).toBe('10.0.0.1');
+});

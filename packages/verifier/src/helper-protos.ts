@@ -116,6 +116,7 @@ const PROTOS: HelperProto[] = [
   P('get_socket_cookie', ['ctx'], 'integer'),
   P('get_netns_cookie', ['ctx_or_null'], 'integer'),
   P('get_socket_uid', ['ctx'], 'integer'),
+  P('bind', ['ctx', 'mem_ro', 'size'], 'integer'),
   // SK_MSG (net/core/filter.c: bpf_msg_*_proto, net/core/sock_map.c: bpf_msg_redirect_*).
   P('msg_redirect_map', ['ctx', 'map', 'any', 'any'], 'integer'),
   P('msg_redirect_hash', ['ctx', 'map', 'map_key', 'any'], 'integer'),
