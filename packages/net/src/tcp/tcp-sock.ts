@@ -20,6 +20,7 @@ import { ANY4, ANY6, isAny, isV4Mapped, unmapV4, v4Mapped } from '../wire/addr';
 import type { TcpSegment } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, buildTcp } from '../wire/tcp';
 import type { TcpProtocol } from './tcp';
+import { releaseSockObject, traceReceiveReset, traceRetransmit, traceSetState } from '../bpf/tracepoints';
 
 export const IPPROTO_TCP = 6;
 const S = TCP_STATE;
@@ -135,6 +136,7 @@ export class TcpSock extends Sock {
   private setState(to: number): void {
     if (this.state === to) return;
     const from = this.state;
+    traceSetState(this, from, to);
     this.state = to;
     if (to === S.TCP_LISTEN) this.proto.hashListener(this);
     else if (from === S.TCP_LISTEN) this.proto.unhashListener(this);
@@ -451,6 +453,7 @@ export class TcpSock extends Sock {
       else return;
     }
     this.rttSample = undefined;
+    traceRetransmit(this);
     net.events.emit('tcp:retransmit', { time: net.sim.now, host: this.host.name, socket: this.describe(), seq: this.sndUna, length: Math.min(this.mss, this.sbufLen), reason });
   }
 
@@ -792,6 +795,7 @@ export class TcpSock extends Sock {
 
   /** tcp_reset(): the peer reset the connection. */
   private reset(): void {
+    traceReceiveReset(this);
     const err: ErrnoCode = this.state === S.TCP_SYN_SENT ? 'ECONNREFUSED' : this.state === S.TCP_CLOSE_WAIT ? 'EPIPE' : 'ECONNRESET';
     if (this.state === S.TCP_TIME_WAIT) return this.teardown();
     this.fail(err);
@@ -815,6 +819,7 @@ export class TcpSock extends Sock {
     this.sbufLen = 0;
     // The port goes with the socket unless the user still holds it (close() unbinds then).
     if (wasListenerChild || this.refcnt === 0) portTable(this.host, 'tcp').unbind(this);
+    releaseSockObject(this);
     this.wake();
   }
 }
