@@ -5,9 +5,12 @@ Each case gets a fresh cgroup v2 directory under /sys/fs/cgroup/unified/bpfsim-p
 and, for pins, a private bpffs (in a mount namespace of this process only). Everything a
 case creates is closed and removed after it; the probe directory goes at the end.
 
-stdin: JSON {"cases": [{"id", "steps": [step…]}], "ctx": [{"type", "eat", "insns"}…], "helpers": [{"type", "eat", "id"}…]}
+stdin: JSON {"cases": [{"id", "steps": [step…]}], "ctx": [{"type", "eat", "insns"}…], "helpers": [{"type", "eat", "id"}…],
+             "logs": [{"type", "eat", "insns"}…]}
 stdout: JSON {"results": [[step result…] per case], "ctx": ["ok" | errno per ctx load],
-              "helpers": ["offered" | "refused" per helper], "rootClean": bool, "bpffs": bool}
+              "helpers": ["offered" | "refused" per helper],
+              "logs": [{"ret": "ok" | errno, "msg": the verifier's error line} per log load],
+              "rootClean": bool, "bpffs": bool}
 
 Names: programs ("p1"), links ("l1") and cgroups ("." is the case's root, "a", "a/b") share
 one namespace of open fds; "BAD" is an fd that is not open (999). Program and link ids in
@@ -15,7 +18,7 @@ outputs are reported by name; cgroup ids by cgroup name.
 
 Steps (op and fields):
   mkdir cg | rmdir cg
-  load prog type(8 cgroup_skb | 9 cgroup_sock) eat insns(hex)
+  load prog type(8 cgroup_skb | 9 cgroup_sock | 18 cgroup_sock_addr) eat insns(hex)
   attach cg prog at [flags replace rel relId rev]   (rel: a name whose fd is relative_fd;
                                                      relId: a name whose id is relative_id, or a number)
   detach cg prog at [flags rel rev]                 (prog may be "BAD")
@@ -264,7 +267,8 @@ class Case:
             os.rmdir(self.path(cg))
 
 
-ATTACH_TYPES = [0, 1, 2, 12, 13, 34]
+# cgroup skb, cgroup sock, and every cgroup sock_addr attach type (8-11, 14, 15, 19, 20, 29-32, 49-53).
+ATTACH_TYPES = [0, 1, 2, 12, 13, 34, 8, 9, 10, 11, 14, 15, 19, 20, 29, 30, 31, 32, 49, 50, 51, 52, 53]
 
 
 def ctx_case(c):
@@ -286,6 +290,24 @@ def helper_case(c):
         return "offered"
     except bpfsys.BpfError as e:
         return "refused" if "cannot use helper" in e.log or "invalid func" in e.log else "offered"
+
+
+def error_line(log):
+    """The verifier's last line before its summary ("processed N insns …"): why it refused."""
+    lines = [l for l in log.split("\n") if l.strip()]
+    while lines and lines[-1].startswith(("processed ", "verification time", "stack depth")):
+        lines.pop()
+    return lines[-1] if lines else ""
+
+
+def log_case(c):
+    """Loads one program with a log: {"ret": "ok" | errno, "msg": error line or ""}."""
+    try:
+        fd, _ = bpfsys.prog_load(c["type"], bytes.fromhex(c["insns"]), expected_attach_type=c.get("eat", 0), log_level=1)
+        os.close(fd)
+        return {"ret": "ok", "msg": ""}
+    except bpfsys.BpfError as e:
+        return {"ret": e.code, "msg": error_line(e.log)}
 
 
 def root_clean():
@@ -319,12 +341,13 @@ def main():
             results.append(out)
         ctx = [ctx_case(c) for c in spec.get("ctx", [])]
         helpers = [helper_case(c) for c in spec.get("helpers", [])]
+        logs = [log_case(c) for c in spec.get("logs", [])]
     finally:
         os.rmdir(top)
         if bpffs:
             libc.umount2(bpffs.encode(), 0)
             shutil.rmtree(bpffs, ignore_errors=True)
-    json.dump({"results": results, "ctx": ctx, "helpers": helpers, "rootClean": root_clean(), "bpffs": bool(bpffs)}, sys.stdout)
+    json.dump({"results": results, "ctx": ctx, "helpers": helpers, "logs": logs, "rootClean": root_clean(), "bpffs": bool(bpffs)}, sys.stdout)
 
 
 if __name__ == "__main__":

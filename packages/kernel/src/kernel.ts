@@ -8,6 +8,7 @@ import { BpfFs } from './bpffs';
 import { CgroupTree } from './cgroup/cgroup';
 import { IdAllocator } from './idr';
 import type { HelperEnv, HelperKernel } from './helpers/env';
+import { CGROUP_HELPERS } from './helpers/cgroup';
 import { GENERIC_HELPERS, installHelpers } from './helpers/generic';
 import type { BpfMap, MapHost } from './maps/map';
 import { MapTypeRegistry } from './maps/map';
@@ -90,6 +91,7 @@ export class Kernel implements MapHost, HelperKernel {
     this.unprivilegedBpfDisabled = options.unprivilegedBpfDisabled ?? 2;
     for (const t of builtinProgTypes()) this.progTypes.register(t);
     installHelpers(this.helpers, GENERIC_HELPERS);
+    installHelpers(this.helpers, CGROUP_HELPERS);
     registerBuiltinMaps(this);
   }
 

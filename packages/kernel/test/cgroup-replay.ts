@@ -3,7 +3,7 @@
 import { BPF_CMD, SysError } from '@bpfsim/isa';
 import type { Capability, LinkInfo, ProgQueryAttr, ProgLoadAttr } from '../src';
 import { BPFFS_MOUNT, Kernel, bpf, openCgroup, removeCgroup } from '../src';
-import type { CgCase, CtxCase, HelperCase, Step, StepResult } from './cgroup-cases';
+import type { CgCase, CtxCase, HelperCase, LogCase, LogResult, Step, StepResult } from './cgroup-cases';
 
 /** The fd number "BAD" stands for (not open). */
 const BAD_FD = 999;
@@ -221,4 +221,19 @@ export function replayHelper(c: HelperCase): string {
     return /cannot use helper|invalid func/.test(e.message) ? 'refused' : 'offered';
   }
   return 'offered';
+}
+
+/** The verifier's last line before its "processed … insns" summary (probe_cgroup.py's error_line). */
+export function errorLine(log: string): string {
+  const lines = log.split('\n').filter((l) => l.trim());
+  while (lines.length && /^(processed |verification time|stack depth)/.test(lines[lines.length - 1]!)) lines.pop();
+  return lines[lines.length - 1] ?? '';
+}
+
+/** Loads one program with a log (as probe_cgroup.py's log cases): the errno and why. */
+export function replayLog(c: LogCase): LogResult {
+  const k = new Kernel();
+  const attr: ProgLoadAttr = { prog_type: c.type, insns: Buffer.from(c.insns, 'hex'), license: 'GPL', expected_attach_type: c.eat, log_level: 1, log_size: 1 << 20 };
+  const ret = errnoOf(() => bpf(k, k.spawn(), BPF_CMD.BPF_PROG_LOAD, attr));
+  return { ret, msg: ret === 'ok' ? '' : errorLine(attr.log_buf ?? '') };
 }

@@ -1,13 +1,13 @@
-// Records cgroup attach scenarios and ctx-access verdicts of the live kernel
+// Records cgroup attach scenarios, ctx-access verdicts, helper offers and verifier messages of the live kernel
 // (scripts/kernel/probe_cgroup.py; npm run test:kernel) into golden/kernel-cgroup.json, which
 // cgroup-golden.test.ts replays against bpfsim under `npm test`.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { kernelUnavailable, probe } from '@bpfsim/test-support';
-import type { CgroupGolden, StepResult } from './cgroup-cases';
-import { cgroupCases, ctxCases, helperCases } from './cgroup-cases';
-import { replayCase, replayCtx, replayHelper } from './cgroup-replay';
+import type { CgroupGolden, LogResult, StepResult } from './cgroup-cases';
+import { cgroupCases, ctxCases, helperCases, knownLogDeviation, logCases } from './cgroup-cases';
+import { replayCase, replayCtx, replayHelper, replayLog } from './cgroup-replay';
 
 const CGROUP2 = '/sys/fs/cgroup/unified';
 const GOLDEN = path.join(__dirname, 'golden/kernel-cgroup.json');
@@ -20,7 +20,8 @@ if (why) {
   const cases = cgroupCases();
   const ctx = ctxCases();
   const helpers = helperCases();
-  const out = probe<{ results: StepResult[][]; ctx: string[]; helpers: string[]; rootClean: boolean; bpffs: boolean }>('probe_cgroup.py', { cases, ctx, helpers });
+  const logs = logCases();
+  const out = probe<{ results: StepResult[][]; ctx: string[]; helpers: string[]; logs: LogResult[]; rootClean: boolean; bpffs: boolean }>('probe_cgroup.py', { cases, ctx, helpers, logs });
 
   test('the host root cgroup has nothing attached that the cases would see, and bpffs could be mounted', () => {
     expect(out.rootClean).toBe(true);
@@ -36,6 +37,8 @@ if (why) {
     ctxResults: out.ctx,
     helpers,
     helperResults: out.helpers,
+    logs,
+    logResults: out.logs,
   };
   fs.mkdirSync(path.dirname(GOLDEN), { recursive: true });
   fs.writeFileSync(GOLDEN, JSON.stringify(golden, null, 1) + '\n');
@@ -57,6 +60,15 @@ if (why) {
         return got === out.helpers[i] ? [] : [`type ${c.type}/${c.eat} helper ${c.id}: kernel ${out.helpers[i]}, bpfsim ${got}`];
       });
       expect(differ).toEqual([]);
+    });
+    test('verifier messages (but the listed deviations)', () => {
+      const differ = logs.flatMap((c, i) => {
+        const got = replayLog(c);
+        const want = out.logs[i]!;
+        return got.ret === want.ret && got.msg === want.msg ? [] : [{ id: c.id, line: `${c.id}: kernel ${want.ret} "${want.msg}", bpfsim ${got.ret} "${got.msg}"` }];
+      });
+      expect(differ.filter((d) => !knownLogDeviation(d.id)).map((d) => d.line)).toEqual([]);
+      expect(differ.length).toBe(logs.filter((c) => knownLogDeviation(c.id)).length);
     });
   });
 }

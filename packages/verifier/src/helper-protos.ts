@@ -117,6 +117,9 @@ const PROTOS: HelperProto[] = [
   P('get_netns_cookie', ['ctx_or_null'], 'integer'),
   P('get_socket_uid', ['ctx'], 'integer'),
   P('bind', ['ctx', 'mem_ro', 'size'], 'integer'),
+  // cgroup_common_func_proto() (kernel/bpf/cgroup.c: bpf_get_retval_proto, bpf_set_retval_proto).
+  P('get_retval', [], 'integer'),
+  P('set_retval', ['any'], 'integer'),
   // SK_MSG (net/core/filter.c: bpf_msg_*_proto, net/core/sock_map.c: bpf_msg_redirect_*).
   P('msg_redirect_map', ['ctx', 'map', 'any', 'any'], 'integer'),
   P('msg_redirect_hash', ['ctx', 'map', 'map_key', 'any'], 'integer'),

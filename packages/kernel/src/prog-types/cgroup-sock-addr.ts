@@ -43,13 +43,19 @@ export const BPF_SOCK_ADDR_FIELDS: readonly CtxField[] = [
   { name: 'sk', off: 64, size: 8, read: 'exact', write: false, regType: 'PTR_TO_SOCKET' },
 ];
 
-const CONNECT = [A.BPF_CGROUP_INET4_CONNECT, A.BPF_CGROUP_INET6_CONNECT];
-/** cgroup_common_func_proto(): no get/set_retval where the verdict is ignored. */
-const NO_RETVAL: readonly number[] = [
-  A.BPF_CGROUP_UDP4_RECVMSG, A.BPF_CGROUP_UDP6_RECVMSG, A.BPF_CGROUP_UNIX_RECVMSG, A.BPF_CGROUP_INET4_GETPEERNAME, A.BPF_CGROUP_INET6_GETPEERNAME,
-  A.BPF_CGROUP_UNIX_GETPEERNAME, A.BPF_CGROUP_INET4_GETSOCKNAME, A.BPF_CGROUP_INET6_GETSOCKNAME, A.BPF_CGROUP_UNIX_GETSOCKNAME,
+const CONNECT: readonly number[] = [A.BPF_CGROUP_INET4_CONNECT, A.BPF_CGROUP_INET6_CONNECT];
+const BIND: readonly number[] = [A.BPF_CGROUP_INET4_BIND, A.BPF_CGROUP_INET6_BIND];
+/**
+ * The hooks whose verdict the kernel ignores (recvmsg, getpeername, getsockname): they must
+ * return exactly 1 (check_return_code), and get/set_retval are not offered there
+ * (cgroup_common_func_proto) — Linux lists the same nine attach types in both places.
+ */
+const VERDICT_IGNORED: readonly number[] = [
+  A.BPF_CGROUP_UDP4_RECVMSG, A.BPF_CGROUP_UDP6_RECVMSG, A.BPF_CGROUP_UNIX_RECVMSG,
+  A.BPF_CGROUP_INET4_GETPEERNAME, A.BPF_CGROUP_INET6_GETPEERNAME, A.BPF_CGROUP_UNIX_GETPEERNAME,
+  A.BPF_CGROUP_INET4_GETSOCKNAME, A.BPF_CGROUP_INET6_GETSOCKNAME, A.BPF_CGROUP_UNIX_GETSOCKNAME,
 ];
-const WITH_RETVAL = SOCK_ADDR_ATTACH_TYPES.filter((t) => !NO_RETVAL.includes(t));
+const WITH_RETVAL = SOCK_ADDR_ATTACH_TYPES.filter((t) => !VERDICT_IGNORED.includes(t));
 
 export const CGROUP_SOCK_ADDR: ProgTypeDescriptor = {
   type: BPF_PROG_TYPE.BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
@@ -57,6 +63,9 @@ export const CGROUP_SOCK_ADDR: ProgTypeDescriptor = {
   ctxName: 'bpf_sock_addr',
   ctxSize: 72,
   fields: BPF_SOCK_ADDR_FIELDS,
+  // sock_addr_func_proto(): cgroup_common_func_proto() first, its own (bind for connect
+  // only; get/setsockopt for all 17 attach types), then bpf_sk_base_func_proto() (skc_to_*)
+  // and bpf_base_func_proto(). The live-kernel matrix (kernel-cgroup.json) checks all 211 ids.
   helpers: [
     { id: 64, attachTypes: CONNECT }, // bpf_bind
     { id: 186, attachTypes: WITH_RETVAL }, // bpf_get_retval
@@ -71,11 +80,8 @@ export const CGROUP_SOCK_ADDR: ProgTypeDescriptor = {
       BASE_HELPER_OFFERS,
     ),
   ],
-  returnRange: (t) => {
-    if (t === A.BPF_CGROUP_INET4_BIND || t === A.BPF_CGROUP_INET6_BIND) return [0, 3];
-    if ([A.BPF_CGROUP_UDP4_RECVMSG, A.BPF_CGROUP_UDP6_RECVMSG, A.BPF_CGROUP_INET4_GETPEERNAME, A.BPF_CGROUP_INET6_GETPEERNAME, A.BPF_CGROUP_INET4_GETSOCKNAME, A.BPF_CGROUP_INET6_GETSOCKNAME, A.BPF_CGROUP_UNIX_RECVMSG, A.BPF_CGROUP_UNIX_GETPEERNAME, A.BPF_CGROUP_UNIX_GETSOCKNAME].includes(t as never)) return [1, 1];
-    return [0, 1];
-  },
+  // check_return_code(): bind may return 2|3 (bit 1: skip the CAP_NET_BIND_SERVICE check).
+  returnRange: (t) => (BIND.includes(t) ? [0, 3] : VERDICT_IGNORED.includes(t) ? [1, 1] : [0, 1]),
   attachTypes: SOCK_ADDR_ATTACH_TYPES,
 };
 
