@@ -434,13 +434,7 @@ export function logCases(): LogCase[] {
   return out;
 }
 
-/**
- * Log cases where bpfsim knowingly differs from Linux, with why. bpf_getsockopt and
- * bpf_setsockopt are offered to every sock_addr attach type (the helper matrix agrees), but
- * bpfsim has neither their prototypes nor their socket-option code yet (that lives with
- * packages/net), so a program calling them fails to load with ENOTSUPP ("bpfsim does not
- * model helper …") instead of being checked further.
- */
-export function knownLogDeviation(id: string): string | undefined {
-  return /^sock_addr\/\S+ helper (getsockopt|setsockopt)$/.test(id) ? 'bpf_getsockopt/bpf_setsockopt not modelled yet' : undefined;
+/** Log cases where bpfsim knowingly differs from Linux, with why (none at present). */
+export function knownLogDeviation(_id: string): string | undefined {
+  return undefined;
 }

@@ -117,6 +117,9 @@ const PROTOS: HelperProto[] = [
   P('get_netns_cookie', ['ctx_or_null'], 'integer'),
   P('get_socket_uid', ['ctx'], 'integer'),
   P('bind', ['ctx', 'mem_ro', 'size'], 'integer'),
+  // net/core/filter.c: bpf_sock_addr_setsockopt_proto / bpf_sock_addr_getsockopt_proto.
+  P('setsockopt', ['ctx', 'any', 'any', 'mem_ro', 'size'], 'integer'),
+  P('getsockopt', ['ctx', 'any', 'any', 'mem_uninit', 'size'], 'integer'),
   // cgroup_common_func_proto() (kernel/bpf/cgroup.c: bpf_get_retval_proto, bpf_set_retval_proto).
   P('get_retval', [], 'integer'),
   P('set_retval', ['any'], 'integer'),

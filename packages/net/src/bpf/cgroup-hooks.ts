@@ -14,7 +14,7 @@ import type { Sock, SockAddr } from '../sock/sock';
 import type { IpAddr } from '../wire/addr';
 import { BPF_SOCK_ADDR_SIZE, fillBpfSockAddr, readBpfSockAddr, readMsgSrc } from './bpf-sock-addr';
 import { BPF_SOCK_SIZE, applyBpfSockWrites, fillBpfSock } from './bpf-sock';
-import { bpfBind, getNetnsCookie, getSocketCookie } from './sock-helpers';
+import { bpfBind, bpfGetsockopt, bpfSetsockopt, getNetnsCookie, getSocketCookie } from './sock-helpers';
 
 const A = BPF_ATTACH_TYPE;
 
@@ -131,6 +131,6 @@ export class CgroupHooks implements NetHooks {
 export function installCgroupHooks(host: Host): CgroupHooks {
   const hooks = new CgroupHooks(host);
   host.hooks = hooks;
-  installHelpers(host.kernel.helpers, { get_socket_cookie: getSocketCookie, get_netns_cookie: getNetnsCookie, bind: bpfBind });
+  installHelpers(host.kernel.helpers, { get_socket_cookie: getSocketCookie, get_netns_cookie: getNetnsCookie, bind: bpfBind, setsockopt: bpfSetsockopt, getsockopt: bpfGetsockopt });
   return hooks;
 }

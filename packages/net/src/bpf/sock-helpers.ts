@@ -2,7 +2,7 @@
 // each finds the socket in ExecContext.env.sock (SockHookEnv), which the hook put there.
 import { ERRNO, SysError } from '@bpfsim/isa';
 import type { Helper } from '@bpfsim/vm';
-import { BIND_FORCE_ADDRESS_NO_PORT, BIND_FROM_BPF, inetBind } from '../sock/api';
+import { BIND_FORCE_ADDRESS_NO_PORT, BIND_FROM_BPF, inetBind, sockGetsockopt, sockSetsockopt } from '../sock/api';
 import { addrFromBytes } from '../wire/addr';
 import type { Host } from '../iface/host';
 import type { Sock, SockAddr } from '../sock/sock';
@@ -54,4 +54,97 @@ export const bpfBind: Helper = (run) => {
     if (e instanceof SysError) return run.retInt(-e.errno);
     throw e;
   }
+};
+
+// ---- bpf_setsockopt / bpf_getsockopt (net/core/filter.c) ------------------------------------
+
+const SOL_SOCKET = 1;
+const SOL_IP = 0;
+const SOL_IPV6 = 41;
+const SOL_TCP = 6;
+const IPPROTO_TCP = 6;
+/** sol_socket_sockopt(): the int options a program may set or get. */
+const BPF_SOL_SOCKET_INT = new Set([2 /* SO_REUSEADDR */, 7 /* SO_SNDBUF */, 8 /* SO_RCVBUF */, 9 /* SO_KEEPALIVE */, 12 /* SO_PRIORITY */, 15 /* SO_REUSEPORT */, 18 /* SO_RCVLOWAT */, 36 /* SO_MARK */, 47 /* SO_MAX_PACING_RATE */, 62 /* SO_BINDTOIFINDEX */, 74 /* SO_TXREHASH */]);
+const SO_BINDTODEVICE = 25;
+/** sol_tcp_sockopt(): the int options (TCP_CONGESTION, TCP_SAVED_SYN and TCP_BPF_* aside). */
+const BPF_SOL_TCP_INT = new Set([1 /* NODELAY */, 2 /* MAXSEG */, 4 /* KEEPIDLE */, 5 /* KEEPINTVL */, 6 /* KEEPCNT */, 7 /* SYNCNT */, 10 /* WINDOW_CLAMP */, 16 /* THIN_LINEAR_TIMEOUTS */, 18 /* USER_TIMEOUT */, 25 /* NOTSENT_LOWAT */, 27 /* SAVE_SYN */]);
+
+/**
+ * The checks of __bpf_setsockopt()/__bpf_getsockopt() before the socket's own option code:
+ * the level, the option list a program may use, the family or protocol the level needs, and
+ * the length. 0 when the option may go on to sk_setsockopt()/do_*_setsockopt().
+ */
+function bpfSockoptCheck(sk: Sock, level: number, name: number, len: number, get: boolean): number {
+  const intLen = len === 4 ? 0 : -ERRNO.EINVAL;
+  if (level === SOL_SOCKET) {
+    if (BPF_SOL_SOCKET_INT.has(name)) return intLen;
+    if (name === SO_BINDTODEVICE) return get ? -ERRNO.EINVAL : 0;
+    return -ERRNO.EINVAL;
+  }
+  if (level === SOL_IP) return sk.family !== 4 ? -ERRNO.EINVAL : name === 1 /* IP_TOS */ ? intLen : -ERRNO.EINVAL;
+  if (level === SOL_IPV6) return sk.family !== 6 ? -ERRNO.EINVAL : name === 67 /* IPV6_TCLASS */ || name === 70 /* IPV6_AUTOFLOWLABEL */ ? intLen : -ERRNO.EINVAL;
+  if (level === SOL_TCP) {
+    if (sk.protocol !== IPPROTO_TCP) return -ERRNO.EINVAL;
+    if (BPF_SOL_TCP_INT.has(name)) return intLen;
+    return -ERRNO.EINVAL;
+  }
+  return -ERRNO.EINVAL;
+}
+
+/** The errno of the socket's option code as the helper returns it; bpfsim's "not modelled"
+ * (an option Linux accepts that the stack has no state for) shows as -EOPNOTSUPP. */
+function sockoptErrno(e: unknown): number {
+  if (!(e instanceof SysError)) throw e;
+  return e.code === 'ENOPROTOOPT' ? -ERRNO.EOPNOTSUPP : -e.errno;
+}
+
+/**
+ * bpf_setsockopt(ctx, level, optname, optval, optlen): _bpf_setsockopt() on the hook's
+ * socket — the option list of sol_socket_sockopt()/sol_ip_sockopt()/sol_ipv6_sockopt()/
+ * sol_tcp_sockopt(), then the socket's own setsockopt code with no capability check
+ * (sockopt_ns_capable() passes in a BPF context). Options Linux allows that bpfsim's stack
+ * has no state for (SO_RCVLOWAT, SO_MAX_PACING_RATE, SO_BINDTODEVICE, IPV6_TCLASS, most
+ * TCP_* timers, TCP_CONGESTION) return -EOPNOTSUPP.
+ */
+export const bpfSetsockopt: Helper = (run) => {
+  const sk = sockOf(run.env);
+  const level = run.argLo(2) | 0;
+  const name = run.argLo(3) | 0;
+  const len = run.argLo(5) | 0;
+  const m = run.argMem(4, len);
+  if (!sk) return run.retInt(-ERRNO.EINVAL);
+  const err = bpfSockoptCheck(sk, level, name, len, false);
+  if (err) return run.retInt(err);
+  if (len !== 4) return run.retInt(-ERRNO.EOPNOTSUPP);
+  const value = new DataView(m.region.bytes.buffer, m.region.bytes.byteOffset + m.offset, 4).getInt32(0, true);
+  try {
+    sockSetsockopt(sk, level, name, value, true);
+    run.retInt(0);
+  } catch (e) {
+    run.retInt(sockoptErrno(e));
+  }
+};
+
+/**
+ * bpf_getsockopt(ctx, level, optname, optval, optlen): _bpf_getsockopt(): the same option
+ * list, the value written to optval; on an error optval is zeroed (as Linux does).
+ */
+export const bpfGetsockopt: Helper = (run) => {
+  const sk = sockOf(run.env);
+  const level = run.argLo(2) | 0;
+  const name = run.argLo(3) | 0;
+  const len = run.argLo(5) | 0;
+  const m = run.argMem(4, len, true);
+  const out = m.region.bytes.subarray(m.offset, m.offset + len);
+  let err = sk ? bpfSockoptCheck(sk, level, name, len, true) : -ERRNO.EINVAL;
+  if (!err) {
+    try {
+      const v = sockGetsockopt(sk!, level, name);
+      new DataView(out.buffer, out.byteOffset, 4).setInt32(0, Number(v) | 0, true);
+    } catch (e) {
+      err = sockoptErrno(e);
+    }
+  }
+  if (err) out.fill(0);
+  run.retInt(err);
 };

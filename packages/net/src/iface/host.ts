@@ -217,6 +217,15 @@ export class Host implements DeviceHost {
     return false;
   }
 
+  /** fib_prefsrc of the local route a local destination matches (see route()). */
+  private localPrefSrc(dst: IpAddr): IpAddr {
+    if (dst.family === 4 && dst.bytes[0] === 127 && !this.lo.addresses.some((x) => addrEqual(x.addr, dst))) {
+      const covering = this.lo.addresses.find((x) => x.addr.family === 4 && x.addr.bytes[0] === 127 && x.prefixLen <= 8);
+      if (covering) return covering.addr;
+    }
+    return dst;
+  }
+
   /** The device an address is on, if local. */
   deviceOf(a: IpAddr): NetDevice | undefined {
     if (isLoopback(a)) return this.lo;
@@ -237,7 +246,10 @@ export class Host implements DeviceHost {
    * same subnet, else the device's first, else any address of the host). */
   route(dst: IpAddr, oif?: NetDevice, src?: IpAddr): PathInfo | undefined {
     if (this.isLocal(dst)) {
-      const s = src && !isAny(src) ? src : isLoopback(dst) ? dst : dst;
+      // RTN_LOCAL: the local route's preferred source. Every address has its own host route
+      // (src = the address itself); the rest of 127/8 matches lo's "local 127.0.0.0/8 src
+      // 127.0.0.1" prefix route, so 127.0.0.5 is reached from 127.0.0.1 (checked on Linux).
+      const s = src && !isAny(src) ? src : this.localPrefSrc(dst);
       return { dev: this.lo, src: s, route: undefined, local: true };
     }
     const table = dst.family === 4 ? this.routes4 : this.routes6;

@@ -248,6 +248,16 @@ export class SocketApi {
     return this.proc.fds.install(c.get());
   }
 
+  /**
+   * accept(2) with an address buffer: the new fd and the peer's address. As in
+   * __sys_accept4_file(), the address comes from getname(peer = 2), so the GETPEERNAME hook
+   * rewrites it (accept() without a buffer runs no hook).
+   */
+  acceptFrom(fd: number): { fd: number; from: SockAddr } {
+    const nfd = this.accept(fd);
+    return { fd: nfd, from: this.getpeername(nfd) };
+  }
+
   /** accept() that resolves with the new fd when a connection arrives. */
   acceptAsync(fd: number): Promise<number> {
     const sk = this.sock(fd);
@@ -363,98 +373,12 @@ export class SocketApi {
 
   /** setsockopt(2) for the options the stack models (integer values). */
   setsockopt(fd: number, level: number, name: number, value: number): void {
-    const sk = this.sock(fd);
-    const o = sk.options;
-    if (level === SOL_SOCKET) {
-      switch (name) {
-        case SO.SO_REUSEADDR:
-          o.reuseaddr = value !== 0;
-          return;
-        case SO.SO_REUSEPORT:
-          o.reuseport = value !== 0;
-          return;
-        case SO.SO_KEEPALIVE:
-          o.keepalive = value !== 0;
-          return;
-        case SO.SO_RCVBUF:
-          // sock_setsockopt(): doubled, clamped to [SOCK_MIN_RCVBUF, 2 * rmem_max].
-          o.rcvbuf = Math.max(SOCK_MIN_RCVBUF, Math.min(value, RMEM_MAX) * 2);
-          return;
-        case SO.SO_SNDBUF:
-          o.sndbuf = Math.max(SOCK_MIN_SNDBUF, Math.min(value, WMEM_MAX) * 2);
-          return;
-        case SO.SO_MARK:
-          o.mark = value >>> 0;
-          return;
-        case SO.SO_PRIORITY:
-          o.priority = value >>> 0;
-          return;
-        default:
-          return fail('ENOPROTOOPT', `SOL_SOCKET option ${name} is not modelled`);
-      }
-    }
-    if (level === SOL_IP) {
-      if (name === IP.IP_FREEBIND) o.freebind = value !== 0;
-      else if (name === IP.IP_BIND_ADDRESS_NO_PORT) o.bindAddressNoPort = value !== 0;
-      else if (name === IP.IP_TTL) o.ttl = value;
-      else if (name === IP.IP_TOS) o.tos = value & 0xff;
-      else fail('ENOPROTOOPT', `SOL_IP option ${name} is not modelled`);
-      return;
-    }
-    if (level === SOL_IPV6) {
-      if (sk.family !== 6) fail('ENOPROTOOPT', 'IPv6 options are for IPv6 sockets');
-      if (name === IPV6.IPV6_V6ONLY) {
-        if (sk.localPort) fail('EINVAL', 'IPV6_V6ONLY cannot change on a bound socket');
-        o.v6only = value !== 0;
-      } else if (name === IPV6.IPV6_FREEBIND) o.freebind = value !== 0;
-      else if (name === IPV6.IPV6_UNICAST_HOPS) o.ttl = value;
-      else fail('ENOPROTOOPT', `SOL_IPV6 option ${name} is not modelled`);
-      return;
-    }
-    if (!sk.setProtoOption?.(level, name, value)) fail('ENOPROTOOPT', `option ${level}/${name} is not modelled`);
+    sockSetsockopt(this.sock(fd), level, name, value);
   }
 
+  /** getsockopt(2) for the options the stack models. */
   getsockopt(fd: number, level: number, name: number): number | bigint {
-    const sk = this.sock(fd);
-    const o = sk.options;
-    if (level === SOL_SOCKET) {
-      switch (name) {
-        case SO.SO_REUSEADDR:
-          return o.reuseaddr ? 1 : 0;
-        case SO.SO_REUSEPORT:
-          return o.reuseport ? 1 : 0;
-        case SO.SO_TYPE:
-          return sk.type;
-        case SO.SO_ERROR: {
-          const e = sk.takeError();
-          return e ? ERRNO[e] : 0;
-        }
-        case SO.SO_RCVBUF:
-          return o.rcvbuf;
-        case SO.SO_SNDBUF:
-          return o.sndbuf;
-        case SO.SO_KEEPALIVE:
-          return o.keepalive ? 1 : 0;
-        case SO.SO_MARK:
-          return o.mark;
-        case SO.SO_PRIORITY:
-          return o.priority;
-        case SO.SO_COOKIE:
-          return sk.cookie();
-        default:
-          return fail('ENOPROTOOPT', `SOL_SOCKET option ${name} is not modelled`);
-      }
-    }
-    if (level === SOL_IP) {
-      if (name === IP.IP_FREEBIND) return o.freebind ? 1 : 0;
-      if (name === IP.IP_BIND_ADDRESS_NO_PORT) return o.bindAddressNoPort ? 1 : 0;
-      if (name === IP.IP_TTL) return o.ttl < 0 ? 64 : o.ttl;
-      if (name === IP.IP_TOS) return o.tos;
-    }
-    if (level === SOL_IPV6 && name === IPV6.IPV6_V6ONLY) return ipv6Only(sk) && o.v6only ? 1 : 0;
-    const v = sk.getProtoOption?.(level, name);
-    if (v === undefined) return fail('ENOPROTOOPT', `option ${level}/${name} is not modelled`);
-    return v;
+    return sockGetsockopt(this.sock(fd), level, name);
   }
 
   /** close(2): the fd goes; the socket is released (SOCK_RELEASE hook) with its last reference. */
@@ -464,3 +388,105 @@ export class SocketApi {
   }
 }
 
+/**
+ * sk_setsockopt() / do_ip_setsockopt() / do_ipv6_setsockopt() for the integer options the
+ * stack models. `fromBpf`: called by bpf_setsockopt(), where sockopt_ns_capable() passes
+ * (has_current_bpf_ctx), so no capability is checked.
+ */
+export function sockSetsockopt(sk: Sock, level: number, name: number, value: number, fromBpf = false): void {
+  const o = sk.options;
+  if (level === SOL_SOCKET) {
+    switch (name) {
+      case SO.SO_REUSEADDR:
+        o.reuseaddr = value !== 0;
+        return;
+      case SO.SO_REUSEPORT:
+        o.reuseport = value !== 0;
+        return;
+      case SO.SO_KEEPALIVE:
+        o.keepalive = value !== 0;
+        return;
+      case SO.SO_RCVBUF:
+        // sock_setsockopt(): doubled, clamped to [SOCK_MIN_RCVBUF, 2 * rmem_max].
+        o.rcvbuf = Math.max(SOCK_MIN_RCVBUF, Math.min(value, RMEM_MAX) * 2);
+        return;
+      case SO.SO_SNDBUF:
+        o.sndbuf = Math.max(SOCK_MIN_SNDBUF, Math.min(value, WMEM_MAX) * 2);
+        return;
+      case SO.SO_MARK:
+        // sk_setsockopt(): CAP_NET_RAW or CAP_NET_ADMIN in the socket's namespace.
+        if (!fromBpf && !sk.owner.capable('CAP_NET_ADMIN')) fail('EPERM', 'SO_MARK needs CAP_NET_ADMIN');
+        o.mark = value >>> 0;
+        return;
+      case SO.SO_PRIORITY:
+        // sk_setsockopt(): priorities above 6 (TC_PRIO_INTERACTIVE) need CAP_NET_ADMIN.
+        if ((value < 0 || value > 6) && !fromBpf && !sk.owner.capable('CAP_NET_ADMIN')) fail('EPERM', 'SO_PRIORITY above 6 needs CAP_NET_ADMIN');
+        o.priority = value >>> 0;
+        return;
+      default:
+        return fail('ENOPROTOOPT', `SOL_SOCKET option ${name} is not modelled`);
+    }
+  }
+  if (level === SOL_IP) {
+    if (name === IP.IP_FREEBIND) o.freebind = value !== 0;
+    else if (name === IP.IP_BIND_ADDRESS_NO_PORT) o.bindAddressNoPort = value !== 0;
+    else if (name === IP.IP_TTL) o.ttl = value;
+    else if (name === IP.IP_TOS) o.tos = value & 0xff;
+    else fail('ENOPROTOOPT', `SOL_IP option ${name} is not modelled`);
+    return;
+  }
+  if (level === SOL_IPV6) {
+    if (sk.family !== 6) fail('ENOPROTOOPT', 'IPv6 options are for IPv6 sockets');
+    if (name === IPV6.IPV6_V6ONLY) {
+      if (sk.localPort) fail('EINVAL', 'IPV6_V6ONLY cannot change on a bound socket');
+      o.v6only = value !== 0;
+    } else if (name === IPV6.IPV6_FREEBIND) o.freebind = value !== 0;
+    else if (name === IPV6.IPV6_UNICAST_HOPS) o.ttl = value;
+    else fail('ENOPROTOOPT', `SOL_IPV6 option ${name} is not modelled`);
+    return;
+  }
+  if (!sk.setProtoOption?.(level, name, value)) fail('ENOPROTOOPT', `option ${level}/${name} is not modelled`);
+}
+
+/** sk_getsockopt() / do_ip_getsockopt() / do_ipv6_getsockopt() for the options the stack models. */
+export function sockGetsockopt(sk: Sock, level: number, name: number): number | bigint {
+  const o = sk.options;
+  if (level === SOL_SOCKET) {
+    switch (name) {
+      case SO.SO_REUSEADDR:
+        return o.reuseaddr ? 1 : 0;
+      case SO.SO_REUSEPORT:
+        return o.reuseport ? 1 : 0;
+      case SO.SO_TYPE:
+        return sk.type;
+      case SO.SO_ERROR: {
+        const e = sk.takeError();
+        return e ? ERRNO[e] : 0;
+      }
+      case SO.SO_RCVBUF:
+        return o.rcvbuf;
+      case SO.SO_SNDBUF:
+        return o.sndbuf;
+      case SO.SO_KEEPALIVE:
+        return o.keepalive ? 1 : 0;
+      case SO.SO_MARK:
+        return o.mark;
+      case SO.SO_PRIORITY:
+        return o.priority;
+      case SO.SO_COOKIE:
+        return sk.cookie();
+      default:
+        return fail('ENOPROTOOPT', `SOL_SOCKET option ${name} is not modelled`);
+    }
+  }
+  if (level === SOL_IP) {
+    if (name === IP.IP_FREEBIND) return o.freebind ? 1 : 0;
+    if (name === IP.IP_BIND_ADDRESS_NO_PORT) return o.bindAddressNoPort ? 1 : 0;
+    if (name === IP.IP_TTL) return o.ttl < 0 ? 64 : o.ttl;
+    if (name === IP.IP_TOS) return o.tos;
+  }
+  if (level === SOL_IPV6 && name === IPV6.IPV6_V6ONLY) return ipv6Only(sk) && o.v6only ? 1 : 0;
+  const v = sk.getProtoOption?.(level, name);
+  if (v === undefined) return fail('ENOPROTOOPT', `option ${level}/${name} is not modelled`);
+  return v;
+}
