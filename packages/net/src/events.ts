@@ -62,7 +62,39 @@ export interface RetransmitEvent {
   reason: 'rto' | 'fast' | 'syn' | 'synack' | 'fin' | 'probe';
 }
 
+/** One program of a hook run (the kernel runner's HookRunEvent, trimmed). */
+export interface HookProgRun {
+  id: number;
+  name: string;
+  /** What the program returned (r0). */
+  ret: number;
+  /** Instructions executed. */
+  insns: number;
+  /** Wall-clock time of the run, ns (not deterministic: reports leave it out unless asked). */
+  wallNs: number;
+}
+
+/** A cgroup hook that ran programs (a hook with nothing attached emits nothing). */
+export interface HookEvent {
+  time: number;
+  host: string;
+  /** The attach type, as bpftool names it ("cgroup_inet4_connect"). */
+  hook: string;
+  /** The socket's cgroup. */
+  cgroup: string;
+  /** The socket, as Sock.describe() gives it. */
+  socket: string;
+  /** "ok", or the errno the call fails with (EPERM). */
+  verdict: string;
+  /** sock_addr hooks: the address before and after the programs ("10.0.0.1:80", "[::1]:53"). */
+  addr?: { before: string; after: string };
+  /** sendmsg hooks: the source the datagram leaves from, when a program set one. */
+  msgSrc?: string;
+  progs: HookProgRun[];
+}
+
 export interface NetEvents {
+  hook: (e: HookEvent) => void;
   packet: (e: PacketEvent) => void;
   drop: (e: DropEvent) => void;
   'tcp:state': (e: SocketStateEvent) => void;

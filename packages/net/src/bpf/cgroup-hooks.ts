@@ -4,19 +4,32 @@
 // __cgroup_bpf_run_filter_sock_addr(). Each hook first asks whether any program of its
 // attach type is attached in the tree (cgroup_bpf_enabled), so a host without programs
 // pays nothing but that check; the ctx is filled only when programs will run.
-import { BPF_ATTACH_TYPE } from '@bpfsim/isa';
+import { BPF_ATTACH_TYPE, ERRNO } from '@bpfsim/isa';
 import type { CgroupHookResult } from '@bpfsim/kernel';
-import { cgroupBpfEnabled, installHelpers, runCgroupHook } from '@bpfsim/kernel';
+import { cgroupBpfEnabled, installHelpers, onHookRun, runCgroupHook } from '@bpfsim/kernel';
+import type { HookEvent, HookProgRun } from '../events';
 import type { Region } from '@bpfsim/vm';
 import type { Host } from '../iface/host';
 import type { HookAddr, NetHooks } from '../sock/hooks';
 import type { Sock, SockAddr } from '../sock/sock';
 import type { IpAddr } from '../wire/addr';
+import { isAny as isAnyAddr } from '../wire/addr';
 import { BPF_SOCK_ADDR_SIZE, fillBpfSockAddr, readBpfSockAddr, readMsgSrc } from './bpf-sock-addr';
 import { BPF_SOCK_SIZE, applyBpfSockWrites, fillBpfSock } from './bpf-sock';
 import { bpfBind, bpfGetsockopt, bpfSetsockopt, getNetnsCookie, getSocketCookie } from './sock-helpers';
 
 const A = BPF_ATTACH_TYPE;
+/** "cgroup_inet4_connect" for BPF_CGROUP_INET4_CONNECT, as bpftool prints attach types. */
+const ATTACH_NAME = new Map(Object.entries(A).map(([k, v]) => [v as number, k.slice(4).toLowerCase()]));
+/** The host's monotonic clock, ms (performance.now() in Node and browsers; 0 without one). */
+const perf = (globalThis as { performance?: { now(): number } }).performance;
+const wallMs = (): number => (perf ? perf.now() : 0);
+const ERRNO_NAME = new Map(Object.entries(ERRNO).map(([k, v]) => [v as number, k]));
+
+/** "10.0.0.1:80", "[::1]:53" */
+export function fmtSockAddr(a: SockAddr): string {
+  return a.family === 6 ? `[${a.addr.text}]:${a.port}` : `${a.addr.text}:${a.port}`;
+}
 
 /** What a hook's helpers find in ExecContext.env (bpf_bind, bpf_get_socket_cookie…). */
 export interface SockHookEnv {
@@ -45,6 +58,40 @@ export class CgroupHooks implements NetHooks {
     return runCgroupHook(this.host.kernel, sk.cgroup, attachType, { ctx, process: sk.owner, env, retFlags });
   }
 
+  /** Whether anyone listens for 'hook' events (checked before any event work). */
+  private get traced(): boolean {
+    return this.host.network.events.listenerCount('hook') > 0;
+  }
+
+  /** run(), collecting each program's run for a 'hook' event. */
+  private runTraced(sk: Sock, attachType: number, ctx: Region, retFlags: boolean, progs: HookProgRun[]): CgroupHookResult {
+    let t0 = 0;
+    const off = onHookRun(this.host.kernel, (e) => {
+      progs.push({ id: e.progId, name: e.progName, ret: e.ret, insns: e.insns, wallNs: Math.round((wallMs() - t0) * 1e6) });
+      t0 = wallMs();
+    });
+    try {
+      t0 = wallMs();
+      return this.run(sk, attachType, ctx, retFlags);
+    } finally {
+      off();
+    }
+  }
+
+  private emit(sk: Sock, attachType: number, r: CgroupHookResult, progs: HookProgRun[], extra: Partial<HookEvent>): void {
+    const net = this.host.network;
+    net.events.emit('hook', {
+      time: net.sim.now,
+      host: this.host.name,
+      hook: ATTACH_NAME.get(attachType) ?? String(attachType),
+      cgroup: sk.cgroup.path,
+      socket: sk.describe(),
+      verdict: r.retval ? (ERRNO_NAME.get(-r.retval) ?? String(r.retval)) : 'ok',
+      ...extra,
+      progs,
+    });
+  }
+
   // ---- BPF_PROG_TYPE_CGROUP_SOCK: __cgroup_bpf_run_filter_sk() ----------------------------
 
   /** Runs a CGROUP_SOCK hook; SOCK_CREATE and SOCK_RELEASE programs may write fields back. */
@@ -52,8 +99,10 @@ export class CgroupHooks implements NetHooks {
     if (!cgroupBpfEnabled(sk.cgroup, attachType)) return 0;
     const { sock } = this.regions();
     fillBpfSock(sock.bytes, sk, sock.view);
-    const r = this.run(sk, attachType, sock);
+    const progs: HookProgRun[] | undefined = this.traced ? [] : undefined;
+    const r = progs ? this.runTraced(sk, attachType, sock, false, progs) : this.run(sk, attachType, sock);
     if (writable) applyBpfSockWrites(sock.bytes, sk, this.host, sock.view);
+    if (progs) this.emit(sk, attachType, r, progs, {});
     return r.retval;
   }
 
@@ -80,8 +129,15 @@ export class CgroupHooks implements NetHooks {
     const { addr: ctx, sock } = this.regions();
     fillBpfSock(sock.bytes, sk, sock.view);
     fillBpfSockAddr(ctx.bytes, sk, addr.addr, msgSrc, sock);
-    const r = this.run(sk, attachType, ctx, retFlags);
+    const progs: HookProgRun[] | undefined = this.traced ? [] : undefined;
+    const before = addr.addr;
+    const r = progs ? this.runTraced(sk, attachType, ctx, retFlags, progs) : this.run(sk, attachType, ctx, retFlags);
     addr.addr = readBpfSockAddr(ctx.bytes, addr.addr.family, addr.addr);
+    if (progs) {
+      const isSend = attachType === A.BPF_CGROUP_UDP4_SENDMSG || attachType === A.BPF_CGROUP_UDP6_SENDMSG;
+      const src = isSend ? readMsgSrc(ctx.bytes, addr.addr.family) : undefined;
+      this.emit(sk, attachType, r, progs, { addr: { before: fmtSockAddr(before), after: fmtSockAddr(addr.addr) }, ...(src && !isAnyAddr(src) ? { msgSrc: src.text } : {}) });
+    }
     return { ...r, ctx: ctx.bytes };
   }
 
