@@ -186,7 +186,7 @@ export class TcpSock extends Sock {
     }
     this.mss = this.routeMss(route.dev.mtu, dst.family);
     this.advMss = this.mss;
-    this.iss = this.host.network.sim.rng.u32();
+    this.iss = this.proto.secureSeq(this.localWire, this.localPort, dst, addr.port);
     this.sndUna = this.iss;
     this.sndNxt = add(this.iss, 1);
     this.sndMax = this.sndNxt;
@@ -417,7 +417,9 @@ export class TcpSock extends Sock {
         len = Math.max(len, 0);
         const data = this.sbuf.slice(sent, sent + len);
         const last = len === unsent;
-        const fin = last && this.finQueued && !this.finSent && len + inflight < wnd;
+        // The FIN rides on the last segment; after a go-back (RTO) it is sent again at the
+        // sequence number it had (snd_max - 1).
+        const fin = last && this.finQueued && (this.finSent ? add(this.sndNxt, len) === add(this.sndMax, -1) : len + inflight < wnd);
         this.emit({ seq: this.sndNxt, ack: this.rcvNxt, flags: TCP_ACK | (last ? TCP_PSH : 0) | (fin ? TCP_FIN : 0), data });
         if (!this.rttSample) this.rttSample = { seq: add(this.sndNxt, len), at: this.now };
         this.sndNxt = add(this.sndNxt, len + (fin ? 1 : 0));
@@ -426,7 +428,7 @@ export class TcpSock extends Sock {
         this.armRto();
         continue;
       }
-      if (this.finQueued && !this.finSent) {
+      if (this.finQueued && (!this.finSent || this.sndNxt === add(this.sndMax, -1))) {
         this.emit({ seq: this.sndNxt, ack: this.rcvNxt, flags: TCP_FIN | TCP_ACK });
         this.sndNxt = add(this.sndNxt, 1);
         if (lt(this.sndMax, this.sndNxt)) this.sndMax = this.sndNxt;
@@ -609,7 +611,9 @@ export class TcpSock extends Sock {
 
   /** Our FIN was acknowledged: FIN_WAIT1 → FIN_WAIT2, CLOSING → TIME_WAIT, LAST_ACK → CLOSE. */
   private finAcked(): void {
-    if (!this.finSent || this.sndUna !== this.sndNxt) return;
+    // The FIN is the last sequence number sent (snd_max - 1): acknowledged when snd_una
+    // reaches snd_max with no data left (snd_nxt alone may have gone back after an RTO).
+    if (!this.finSent || this.sbufLen !== 0 || this.sndUna !== this.sndMax) return;
     if (this.state === S.TCP_FIN_WAIT1) {
       this.setState(S.TCP_FIN_WAIT2);
       // tcp_fin_timeout: an orphan in FIN_WAIT2 goes after 60 s.
@@ -775,7 +779,7 @@ export class TcpSock extends Sock {
     c.advMss = c.routeMss(route?.dev.mtu ?? 1500, src.family);
     c.mss = Math.min(c.advMss, seg.options.mss ?? 536);
     c.cwnd = TCP_INIT_CWND * c.mss;
-    c.iss = this.host.network.sim.rng.u32();
+    c.iss = this.proto.twIsn ?? this.proto.secureSeq(this.proto.lastDst!, this.localPort, src, seg.srcPort);
     c.sndUna = c.iss;
     c.sndNxt = add(c.iss, 1);
     c.sndMax = c.sndNxt;
@@ -791,6 +795,16 @@ export class TcpSock extends Sock {
 
   private localWireFor(_src: IpAddr): IpAddr {
     return this.proto.lastDst!;
+  }
+
+  /**
+   * tcp_timewait_state_process() for a bare SYN: when its sequence is after our rcv_nxt, the
+   * TIME_WAIT socket may go and the SYN opens a new connection; the ISN that connection
+   * should use (tw_snd_nxt + 65535 + 2), or undefined when the SYN is an old duplicate.
+   */
+  twSynIsn(seq: number): number | undefined {
+    if (this.state !== S.TCP_TIME_WAIT || !lt(this.rcvNxt, seq)) return undefined;
+    return add(this.sndNxt, 65537);
   }
 
   /** tcp_reset(): the peer reset the connection. */

@@ -22,8 +22,33 @@ export class TcpProtocol {
   private readonly listening = new Map<number, TcpSock[]>();
   /** The destination address of the segment being processed (a listener's child takes it). */
   lastDst: IpAddr | undefined;
+  /** The ISN a TIME_WAIT socket handed to the SYN being processed (TCP_SKB_CB()->tcp_tw_isn). */
+  twIsn: number | undefined;
+  /** net_secret of secure_tcp_seq(), drawn from the simulation's seeded RNG. */
+  private readonly secret: number;
 
-  constructor(readonly host: Host) {}
+  constructor(readonly host: Host) {
+    this.secret = host.network.sim.rng.u32();
+  }
+
+  /**
+   * secure_tcp_seq(): the initial sequence number of a connection — a keyed hash of the
+   * 4-tuple plus the clock in 64 ns units, so that a new incarnation of a 4-tuple starts
+   * above the old one (which is what lets a SYN reopen a TIME_WAIT socket).
+   */
+  secureSeq(local: IpAddr, lport: number, remote: IpAddr, rport: number): number {
+    let h = this.secret ^ 0x811c9dc5;
+    const mix = (b: number): void => {
+      h = Math.imul(h ^ b, 0x01000193);
+    };
+    for (const b of wire(local).bytes) mix(b);
+    for (const b of wire(remote).bytes) mix(b);
+    mix(lport >> 8);
+    mix(lport & 0xff);
+    mix(rport >> 8);
+    mix(rport & 0xff);
+    return (h + Math.floor(this.host.network.sim.now / 64)) >>> 0;
+  }
 
   create(family: 4 | 6, owner: Process): TcpSock {
     return new TcpSock(this.host, family, owner, this);
@@ -96,13 +121,26 @@ export class TcpProtocol {
     if (!seg) return this.host.drop('bad-header', pkt.datagram, pkt.dev);
     if (!tcpChecksumOk(pkt.src.bytes, pkt.dst.bytes, pkt.payload)) return this.host.drop('tcp-checksum', pkt.datagram, pkt.dev);
     this.lastDst = pkt.dst;
-    const sk = this.lookupEstablished(pkt.dst, seg.dstPort, pkt.src, seg.srcPort) ?? this.lookupListener(pkt.dst, seg.dstPort, pkt.dev);
+    let sk = this.lookupEstablished(pkt.dst, seg.dstPort, pkt.src, seg.srcPort);
+    if (sk && sk.state === TCP_STATE.TCP_TIME_WAIT && (seg.flags & (TCP_SYN | TCP_RST | TCP_ACK)) === TCP_SYN) {
+      // tcp_timewait_state_process(): TCP_TW_SYN — a SYN above the old connection's rcv_nxt
+      // ends the TIME_WAIT and goes to the listener, whose reply starts at tw_snd_nxt + 65537.
+      const isn = sk.twSynIsn(seg.seq);
+      if (isn !== undefined) {
+        sk.teardown();
+        sk = undefined;
+        this.twIsn = isn;
+      }
+    }
+    sk ??= this.lookupListener(pkt.dst, seg.dstPort, pkt.dev);
     if (!sk) {
+      this.twIsn = undefined;
       this.host.drop('no-socket', pkt.datagram, pkt.dev);
       this.sendReset(seg, pkt.dst, pkt.src);
       return;
     }
     sk.input(seg, pkt.src);
+    this.twIsn = undefined;
   }
 
   /** tcp_v4_send_reset(): never in answer to a RST. */
