@@ -25,13 +25,16 @@ export const BPF_SOCK_ADDR = {
   sk: 64,
 } as const;
 
-/** Fills the ctx for a hook run on `sk` with the user's address (and the datagram source). */
-export function fillBpfSockAddr(bytes: Uint8Array, sk: Sock, addr: SockAddr, msgSrc: IpAddr | undefined, skView: Region): void {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, BPF_SOCK_ADDR_SIZE);
+/**
+ * Fills the ctx for a hook run on `sk` with the user's address (and the datagram source).
+ * `v` is a DataView over exactly `bytes` (the ctx region's view: made once, not per call).
+ */
+export function fillBpfSockAddr(bytes: Uint8Array, v: DataView, sk: Sock, addr: SockAddr, msgSrc: IpAddr | undefined, skView: Region): void {
   bytes.fill(0, 0, BPF_SOCK_ADDR_SIZE);
   v.setUint32(BPF_SOCK_ADDR.user_family, addr.family === 4 ? AF_INET : AF_INET6, true);
-  if (addr.family === 4) bytes.set(addr.addr.bytes.subarray(addr.addr.bytes.length - 4), BPF_SOCK_ADDR.user_ip4);
-  else bytes.set(addr.addr.bytes, BPF_SOCK_ADDR.user_ip6);
+  const ip = addr.addr.bytes;
+  if (addr.family === 4) bytes.set(ip.length === 4 ? ip : ip.subarray(12), BPF_SOCK_ADDR.user_ip4);
+  else bytes.set(ip, BPF_SOCK_ADDR.user_ip6);
   v.setUint16(BPF_SOCK_ADDR.user_port, addr.port, false);
   v.setUint32(BPF_SOCK_ADDR.family, sk.family === 4 ? AF_INET : AF_INET6, true);
   v.setUint32(BPF_SOCK_ADDR.type, sk.type, true);
@@ -43,23 +46,34 @@ export function fillBpfSockAddr(bytes: Uint8Array, sk: Sock, addr: SockAddr, msg
   v.setBigUint64(BPF_SOCK_ADDR.sk, skView.address(), true);
 }
 
-/** The address after the programs ran: user_ip4/user_ip6 and user_port as they left them. */
-export function readBpfSockAddr(bytes: Uint8Array, family: 4 | 6, before: SockAddr): SockAddr {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, BPF_SOCK_ADDR_SIZE);
-  const ipBytes = family === 4 ? bytes.slice(BPF_SOCK_ADDR.user_ip4, BPF_SOCK_ADDR.user_ip4 + 4) : bytes.slice(BPF_SOCK_ADDR.user_ip6, BPF_SOCK_ADDR.user_ip6 + 16);
+/** The address after the programs ran: user_ip4/user_ip6 and user_port as they left them
+ * (`before` itself when the programs changed nothing, so the common case allocates nothing). */
+export function readBpfSockAddr(bytes: Uint8Array, v: DataView, family: 4 | 6, before: SockAddr): SockAddr {
+  const off = family === 4 ? BPF_SOCK_ADDR.user_ip4 : BPF_SOCK_ADDR.user_ip6;
+  const len = family === 4 ? 4 : 16;
   const port = v.getUint16(BPF_SOCK_ADDR.user_port, false);
-  const same = port === before.port && equalBytes(ipBytes, before.family === family ? before.addr.bytes : new Uint8Array(0));
-  if (same) return before;
-  return { ...before, family, addr: addrFromBytes(ipBytes), port };
+  if (port === before.port && before.family === family && sameBytes(bytes, off, before.addr.bytes, len)) return before;
+  return { ...before, family, addr: addrFromBytes(bytes.slice(off, off + len)), port };
 }
 
-/** The datagram source after a sendmsg program ran (msg_src_ip4 / msg_src_ip6). */
-export function readMsgSrc(bytes: Uint8Array, family: 4 | 6): IpAddr {
-  return addrFromBytes(family === 4 ? bytes.slice(BPF_SOCK_ADDR.msg_src_ip4, BPF_SOCK_ADDR.msg_src_ip4 + 4) : bytes.slice(BPF_SOCK_ADDR.msg_src_ip6, BPF_SOCK_ADDR.msg_src_ip6 + 16));
+/** The datagram source after a sendmsg program ran (msg_src_ip4 / msg_src_ip6), or
+ * `before` when it is unchanged (undefined when there was none and the field is zero). */
+export function readMsgSrc(bytes: Uint8Array, family: 4 | 6, before?: IpAddr): IpAddr | undefined {
+  const off = family === 4 ? BPF_SOCK_ADDR.msg_src_ip4 : BPF_SOCK_ADDR.msg_src_ip6;
+  const len = family === 4 ? 4 : 16;
+  if (before ? before.family === family && sameBytes(bytes, off, before.bytes, len) : isZero(bytes, off, len)) return before;
+  return addrFromBytes(bytes.slice(off, off + len));
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** bytes[off, off + len) equals the last `len` bytes of b (b may be a v4-mapped 16-byte form). */
+function sameBytes(bytes: Uint8Array, off: number, b: Uint8Array, len: number): boolean {
+  const start = b.length - len;
+  if (start < 0) return false;
+  for (let i = 0; i < len; i++) if (bytes[off + i] !== b[start + i]) return false;
+  return true;
+}
+
+function isZero(bytes: Uint8Array, off: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (bytes[off + i] !== 0) return false;
   return true;
 }

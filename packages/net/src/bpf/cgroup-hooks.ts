@@ -123,22 +123,23 @@ export class CgroupHooks implements NetHooks {
 
   // ---- BPF_PROG_TYPE_CGROUP_SOCK_ADDR: __cgroup_bpf_run_filter_sock_addr() -----------------
 
-  /** Runs a SOCK_ADDR hook on `addr`, applying the programs' rewrite to it. */
-  private runAddr(sk: Sock, attachType: number, addr: HookAddr, msgSrc?: IpAddr, retFlags = false): (CgroupHookResult & { ctx: Uint8Array }) | undefined {
+  /** Runs a SOCK_ADDR hook on `addr`, applying the programs' rewrite to it (and, for
+   * sendmsg, to the datagram source in `src`). */
+  private runAddr(sk: Sock, attachType: number, addr: HookAddr, src?: { addr?: IpAddr }, retFlags = false): CgroupHookResult | undefined {
     if (!cgroupBpfEnabled(sk.cgroup, attachType)) return undefined;
     const { addr: ctx, sock } = this.regions();
     fillBpfSock(sock.bytes, sk, sock.view);
-    fillBpfSockAddr(ctx.bytes, sk, addr.addr, msgSrc, sock);
+    fillBpfSockAddr(ctx.bytes, ctx.view, sk, addr.addr, src?.addr, sock);
     const progs: HookProgRun[] | undefined = this.traced ? [] : undefined;
     const before = addr.addr;
     const r = progs ? this.runTraced(sk, attachType, ctx, retFlags, progs) : this.run(sk, attachType, ctx, retFlags);
-    addr.addr = readBpfSockAddr(ctx.bytes, addr.addr.family, addr.addr);
+    addr.addr = readBpfSockAddr(ctx.bytes, ctx.view, addr.addr.family, before);
+    if (src) src.addr = readMsgSrc(ctx.bytes, addr.addr.family, src.addr);
     if (progs) {
-      const isSend = attachType === A.BPF_CGROUP_UDP4_SENDMSG || attachType === A.BPF_CGROUP_UDP6_SENDMSG;
-      const src = isSend ? readMsgSrc(ctx.bytes, addr.addr.family) : undefined;
-      this.emit(sk, attachType, r, progs, { addr: { before: fmtSockAddr(before), after: fmtSockAddr(addr.addr) }, ...(src && !isAnyAddr(src) ? { msgSrc: src.text } : {}) });
+      const msgSrc = src?.addr && !isAnyAddr(src.addr) ? { msgSrc: src.addr.text } : {};
+      this.emit(sk, attachType, r, progs, { addr: { before: fmtSockAddr(before), after: fmtSockAddr(addr.addr) }, ...msgSrc });
     }
-    return { ...r, ctx: ctx.bytes };
+    return r;
   }
 
   /** inet_bind_sk() / inet6_bind_sk(): BPF_CGROUP_RUN_PROG_INET_BIND_LOCK, before any check.
@@ -159,12 +160,7 @@ export class CgroupHooks implements NetHooks {
   /** udp_sendmsg() / udpv6_sendmsg() on the slow path: UDP4/6_SENDMSG; msg_src_ip4/6 in,
    * and out as the datagram's source. */
   sendmsg(sk: Sock, addr: HookAddr, src: { addr?: SockAddr['addr'] }): number {
-    const family = addr.addr.family;
-    const r = this.runAddr(sk, family === 4 ? A.BPF_CGROUP_UDP4_SENDMSG : A.BPF_CGROUP_UDP6_SENDMSG, addr, src.addr);
-    if (!r) return 0;
-    const out = readMsgSrc(r.ctx, family);
-    if (!src.addr || out.text !== src.addr.text) src.addr = out;
-    return r.retval;
+    return this.runAddr(sk, addr.addr.family === 4 ? A.BPF_CGROUP_UDP4_SENDMSG : A.BPF_CGROUP_UDP6_SENDMSG, addr, src)?.retval ?? 0;
   }
 
   /** udp_recvmsg() / udpv6_recvmsg() with an address buffer: UDP4/6_RECVMSG (the programs
