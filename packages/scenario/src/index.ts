@@ -1,0 +1,11 @@
+// @bpfsim/scenario: scripted scenarios over the simulated stack (see scenarios/README.md).
+export { scenario } from './scenario';
+export type { ScenarioDef } from './scenario';
+export { World, WorldHost, WorldProgram, Proc, Expectation, sockaddr } from './world';
+export type { LinkOptions, MapSpec, ProgramSpec, WorldMap } from './world';
+export { runScenario } from './runner';
+export type { RunOptions, RunResult } from './runner';
+export { formatEvent, fmtTime } from './timeline';
+export type { TimelineEvent, TraceLevel, SyscallEvent, HookTimelineEvent, PacketTimelineEvent, TcpStateEvent, ExpectEvent, NoteEvent } from './timeline';
+export { ScenarioError, ExpectationFailed } from './errors';
+export { summarizeFrame } from './packets';

@@ -1,0 +1,119 @@
+// Runs a scenario: builds its World, starts run(w), and moves the simulation's clock only
+// when every process is waiting (microtasks drained), until run() settles, the network is
+// quiet, or the time limit passes. Collects the timeline (hook runs, TCP states, packets,
+// syscalls, expectations) and, on request, one pcapng per device.
+import type { HookEvent } from '@bpfsim/net';
+import { MS, PcapNgWriter } from '@bpfsim/net';
+import { ExpectationFailed, ScenarioError } from './errors';
+import { summarizeFrame } from './packets';
+import type { ScenarioDef } from './scenario';
+import type { TimelineEvent } from './timeline';
+import { World } from './world';
+
+export interface RunOptions {
+  seed?: number;
+  /** Collect a pcapng per device ("host/dev" → file bytes). */
+  pcap?: boolean;
+}
+
+export interface RunResult {
+  name: string;
+  seed: number;
+  /** true when run() finished and every expectation held. */
+  ok: boolean;
+  /** Why not: the failed expectation or the error, one line. */
+  failure?: { code: string; message: string };
+  events: TimelineEvent[];
+  /** Virtual time at the end, ns. */
+  endNs: number;
+  expectations: { passed: number; failed: number };
+  pcaps?: Map<string, Uint8Array>;
+}
+
+/** Settles microtasks: loops until a few turns pass with no process activity. */
+async function drain(w: World): Promise<void> {
+  let last = -1;
+  for (let stable = 0; stable < 6; ) {
+    await Promise.resolve();
+    if (w.activity === last) stable++;
+    else {
+      stable = 0;
+      last = w.activity;
+    }
+  }
+}
+
+export async function runScenario(def: ScenarioDef, opts: RunOptions = {}): Promise<RunResult> {
+  const seed = opts.seed ?? def.seed ?? 1;
+  const w = new World(seed);
+  const net = w.net;
+  const limit = (def.timeLimitMs ?? 60_000) * MS;
+  net.events.on('hook', (e: HookEvent) => {
+    w.activity++;
+    const { time: _time, progs, ...rest } = e;
+    w.events.push({ t: net.sim.now, kind: 'hook', ...rest, progs: progs.map(({ wallNs: _w, ...p }) => p) });
+  });
+  net.events.on('tcp:state', (e) => w.events.push({ t: e.time, kind: 'tcp', host: e.host, socket: e.socket, from: e.from, to: e.to }));
+  const pcaps = opts.pcap ? new Map<string, { w: PcapNgWriter; id: number }>() : undefined;
+  net.events.on('packet', (e) => {
+    if (e.dir === 'out') w.events.push({ t: e.time, kind: 'packet', host: e.host, dev: e.dev, summary: summarizeFrame(e.frame) });
+    if (pcaps && !(e.dev === 'lo' && e.dir === 'in')) {
+      const key = `${e.host}/${e.dev}`;
+      let p = pcaps.get(key);
+      if (!p) {
+        const writer = new PcapNgWriter();
+        p = { w: writer, id: writer.addInterface({ name: key }) };
+        pcaps.set(key, p);
+      }
+      p.w.addPacket(p.id, e.time, e.frame);
+    }
+  });
+
+  let settled = false;
+  let failure: RunResult['failure'];
+  // The scenario ends when run() does; processes still waiting then (servers) are left.
+  const main = Promise.resolve().then(() => def.run(w));
+  main.then(
+    () => (settled = true),
+    (e: unknown) => {
+      settled = true;
+      failure = describe(e);
+    },
+  );
+  for (;;) {
+    await drain(w);
+    if (w.processFailure !== undefined && !failure) failure = describe(w.processFailure);
+    if (settled || failure) break;
+    if (net.sim.now > limit) {
+      failure = { code: 'E_TIMEOUT', message: `the scenario did not finish within ${limit / MS} ms of virtual time` };
+      break;
+    }
+    if (!net.sim.step()) {
+      await drain(w);
+      if (settled) break;
+      failure = { code: 'E_STUCK', message: 'every process is waiting and the network is quiet: nothing more can happen (a recv or accept that no one will answer?)' };
+      break;
+    }
+  }
+  // Let what is in flight land (ACKs, FINs) for the timeline and the captures.
+  if (!failure) net.sim.runFor(Math.min(200 * MS, Math.max(0, limit - net.sim.now)));
+  const expects = w.events.filter((e) => e.kind === 'expect');
+  const failed = expects.filter((e) => !e.ok).length;
+  return {
+    name: def.name,
+    seed,
+    ok: !failure && failed === 0,
+    ...(failure ? { failure } : {}),
+    events: w.events,
+    endNs: net.sim.now,
+    expectations: { passed: expects.length - failed, failed },
+    ...(pcaps ? { pcaps: new Map([...pcaps].map(([k, v]) => [k, v.w.bytes()])) } : {}),
+  };
+}
+
+function describe(e: unknown): { code: string; message: string } {
+  if (e instanceof ExpectationFailed || e instanceof ScenarioError) return { code: e.code, message: e.message };
+  const err = e as { code?: unknown; message?: unknown };
+  if (typeof err?.code === 'string' && typeof err.message === 'string') return { code: err.code, message: err.message };
+  return { code: 'E_ERROR', message: e instanceof Error ? e.message : String(e) };
+}

@@ -1,0 +1,391 @@
+// The world a scenario builds and drives: hosts on links, cgroups, maps and programs, and
+// processes — async functions that use the socket API (`Proc`), each call logged on the
+// timeline with what it returned. Blocking calls (connect on TCP, accept, recv) wait on the
+// simulation's clock; the runner (runner.ts) moves the clock while every process waits.
+import { SysError } from '@bpfsim/isa';
+import type { Cgroup, MapHandle, ProgHandle, Process } from '@bpfsim/kernel';
+import { BpfClient } from '@bpfsim/kernel';
+import type { Host, Link, SockAddr, SockAddrIn } from '@bpfsim/net';
+import { AF_INET, AF_INET6, MS, Network, SOCK_DGRAM, SOCK_STREAM, SocketApi, fmtSockAddr, installCgroupHooks } from '@bpfsim/net';
+import { installSockmap } from '@bpfsim/sockmap';
+import { ExpectationFailed, ScenarioError } from './errors';
+import type { TimelineEvent } from './timeline';
+
+/** Link options: delay as ns or "1ms"/"50us", plus the link's loss, bandwidth… */
+export interface LinkOptions {
+  delay?: number | string;
+  bandwidth?: number;
+  loss?: number;
+  duplicate?: number;
+  reorder?: number;
+  corrupt?: number;
+}
+
+export interface MapSpec {
+  type: 'hash' | 'array' | 'lru_hash' | 'percpu_array' | 'sockmap' | 'sockhash' | 'stack_trace' | 'ringbuf' | string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags?: number;
+}
+
+export interface ProgramSpec {
+  /** Shown in the timeline. */
+  name: string;
+  /** 'cgroup_sock_addr', 'cgroup_sock', 'sk_msg', 'raw_tracepoint', … */
+  type: string;
+  /** expected_attach_type and, for attach(), where it goes: 'cgroup_inet4_connect', … */
+  attach?: string;
+  /** The program in LLVM assembly syntax. Maps named in `maps` need no `.map` lines. */
+  asm: string;
+  maps?: Record<string, WorldMap>;
+}
+
+/** A map made by w.map(): the kernel handle and its spec (for programs' `.map` lines). */
+export interface WorldMap {
+  name: string;
+  spec: MapSpec;
+  handle: MapHandle;
+}
+
+const parseDelay = (d: number | string | undefined): number | undefined => {
+  if (d === undefined || typeof d === 'number') return d;
+  const m = /^(\d+(?:\.\d+)?)\s*(ns|us|ms|s)$/.exec(d.trim());
+  if (!m) throw new ScenarioError('E_DELAY', `delay '${d}' is not a duration like "1ms" or "50us"`);
+  return Math.round(Number(m[1]) * { ns: 1, us: 1e3, ms: 1e6, s: 1e9 }[m[2] as 'ns']);
+};
+
+/** "10.0.0.1:80", "[fd00::1]:53", or { addr, port } → a sockaddr for the socket API. */
+export function sockaddr(a: string | { addr: string; port: number }): SockAddrIn {
+  if (typeof a !== 'string') return { family: a.addr.includes(':') ? 6 : 4, addr: a.addr, port: a.port };
+  const m6 = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(a);
+  if (m6) return { family: 6, addr: m6[1]!, port: Number(m6[2]) };
+  const m4 = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(a);
+  if (m4) return { family: 4, addr: m4[1]!, port: Number(m4[2]) };
+  throw new ScenarioError('E_ADDR', `'${a}' is not an address:port ("10.0.0.1:80" or "[::1]:80")`);
+}
+
+// WHATWG encoders (Node and browsers have them; the core's lib has no DOM types).
+declare const TextEncoder: new () => { encode(s: string): Uint8Array };
+declare const TextDecoder: new () => { decode(b: Uint8Array): string };
+const text = (d: Uint8Array): string => new TextDecoder().decode(d);
+const bytes = (d: string | Uint8Array): Uint8Array => (typeof d === 'string' ? new TextEncoder().encode(d) : d);
+/** A timeline event before the runner stamps its time. */
+type Unstamped<E> = E extends unknown ? Omit<E, 't'> : never;
+
+/** A host of the world. */
+export class WorldHost {
+  readonly admin: BpfClient;
+  private devices = 0;
+  constructor(
+    readonly world: World,
+    readonly host: Host,
+  ) {
+    installCgroupHooks(host);
+    installSockmap(host.kernel);
+    this.admin = new BpfClient(host.kernel, host.kernel.spawn({ comm: 'bpfsim-admin' }));
+  }
+  get name(): string {
+    return this.host.name;
+  }
+  /** A new Ethernet device (eth0, eth1, …). */
+  newDevice(): ReturnType<Host['addDevice']> {
+    this.devices++;
+    return this.host.addDevice();
+  }
+  /** Adds an address ("10.0.0.5/24") to a device ('lo', 'eth0', …). */
+  address(dev: string, cidr: string): this {
+    this.host.addAddress(dev, cidr);
+    return this;
+  }
+  /** A static route ("0.0.0.0/0" via "10.0.0.254" on eth0). */
+  route(prefix: string, dev: string, via?: string): this {
+    this.host.addRoute(prefix, { dev, ...(via ? { via } : {}) });
+    return this;
+  }
+  /** Creates a cgroup (and its parents): '/app', '/app/web'. */
+  cgroup(path: string): Cgroup {
+    return this.host.kernel.cgroups.create(path);
+  }
+}
+
+/** An async socket API for one simulated process; every call lands on the timeline. */
+export class Proc {
+  readonly api: SocketApi;
+  constructor(
+    private readonly world: World,
+    readonly host: WorldHost,
+    readonly process: Process,
+  ) {
+    this.api = new SocketApi(host.host, process);
+  }
+  get label(): string {
+    return `${this.process.comm}[${this.process.pid}]`;
+  }
+
+  private log<T>(call: string, args: string, fn: () => T, show: (v: T) => string = String): T {
+    this.world.activity++;
+    try {
+      const v = fn();
+      this.world.record({ kind: 'syscall', host: this.host.name, proc: this.label, call, args, ret: show(v), ok: true });
+      return v;
+    } catch (e) {
+      if (e instanceof SysError) this.world.record({ kind: 'syscall', host: this.host.name, proc: this.label, call, args, ret: e.code, ok: false });
+      throw e;
+    }
+  }
+
+  private async logAsync<T>(call: string, args: string, p: () => Promise<T>, show: (v: T) => string = String): Promise<T> {
+    this.world.activity++;
+    try {
+      const v = await p();
+      this.world.activity++;
+      this.world.record({ kind: 'syscall', host: this.host.name, proc: this.label, call, args, ret: show(v), ok: true });
+      return v;
+    } catch (e) {
+      this.world.activity++;
+      if (e instanceof SysError) this.world.record({ kind: 'syscall', host: this.host.name, proc: this.label, call, args, ret: e.code, ok: false });
+      throw e;
+    }
+  }
+
+  socket(family: 4 | 6, type: 'tcp' | 'udp'): number {
+    return this.log('socket', `${family === 4 ? 'AF_INET' : 'AF_INET6'}, ${type === 'tcp' ? 'SOCK_STREAM' : 'SOCK_DGRAM'}`, () => this.api.socket(family === 4 ? AF_INET : AF_INET6, type === 'tcp' ? SOCK_STREAM : SOCK_DGRAM));
+  }
+  bind(fd: number, addr: string | { addr: string; port: number }): void {
+    const a = sockaddr(addr);
+    this.log('bind', `${fd}, ${typeof addr === 'string' ? addr : fmtIn(a)}`, () => this.api.bind(fd, a), () => '0');
+  }
+  /** connect(): resolves when a TCP handshake completes (or at once for UDP). */
+  connect(fd: number, addr: string | { addr: string; port: number }): Promise<void> {
+    const a = sockaddr(addr);
+    return this.logAsync('connect', `${fd}, ${fmtIn(a)}`, () => this.api.connectAsync(fd, a), () => '0');
+  }
+  listen(fd: number, backlog = 128): void {
+    this.log('listen', `${fd}, ${backlog}`, () => this.api.listen(fd, backlog), () => '0');
+  }
+  /** accept(): resolves with the new fd when a connection arrives. */
+  accept(fd: number): Promise<number> {
+    return this.logAsync('accept', String(fd), () => this.api.acceptAsync(fd));
+  }
+  send(fd: number, data: string | Uint8Array): number {
+    const b = bytes(data);
+    return this.log('send', `${fd}, ${b.length} bytes`, () => this.api.send(fd, b));
+  }
+  sendto(fd: number, data: string | Uint8Array, to: string | { addr: string; port: number }): number {
+    const b = bytes(data);
+    const a = sockaddr(to);
+    return this.log('sendto', `${fd}, ${b.length} bytes, ${fmtIn(a)}`, () => this.api.sendto(fd, b, a));
+  }
+  /** recv(): resolves with the next bytes (empty at end of stream). */
+  async recv(fd: number, max = 65536): Promise<Uint8Array> {
+    const r = await this.logAsync('recv', `${fd}, ${max}`, () => this.api.recvAsync(fd, max), (v) => `${v.data.length} bytes`);
+    return r.data;
+  }
+  /** recv() decoded as UTF-8. */
+  async recvText(fd: number, max = 65536): Promise<string> {
+    return text(await this.recv(fd, max));
+  }
+  /** recvfrom(): resolves with the next datagram and who sent it ("10.0.0.1:5353"). */
+  async recvfrom(fd: number, max = 65536): Promise<{ data: Uint8Array; text: string; from: string }> {
+    const r = await this.logAsync('recvfrom', `${fd}, ${max}`, () => this.api.recvAsync(fd, max), (v) => `${v.data.length} bytes from ${v.from ? fmtSockAddr(v.from) : '?'}`);
+    return { data: r.data, text: text(r.data), from: r.from ? fmtSockAddr(r.from) : '' };
+  }
+  getsockname(fd: number): string {
+    return this.log('getsockname', String(fd), () => fmtSockAddr(this.api.getsockname(fd)));
+  }
+  getpeername(fd: number): string {
+    return this.log('getpeername', String(fd), () => fmtSockAddr(this.api.getpeername(fd)));
+  }
+  setsockopt(fd: number, level: number, name: number, value: number): void {
+    this.log('setsockopt', `${fd}, ${level}, ${name}, ${value}`, () => this.api.setsockopt(fd, level, name, value), () => '0');
+  }
+  getsockopt(fd: number, level: number, name: number): number {
+    return this.log('getsockopt', `${fd}, ${level}, ${name}`, () => Number(this.api.getsockopt(fd, level, name)));
+  }
+  shutdown(fd: number, how: 0 | 1 | 2): void {
+    this.log('shutdown', `${fd}, ${['SHUT_RD', 'SHUT_WR', 'SHUT_RDWR'][how]}`, () => this.api.shutdown(fd, how), () => '0');
+  }
+  close(fd: number): void {
+    this.log('close', String(fd), () => this.api.close(fd), () => '0');
+  }
+  /** Waits `ms` milliseconds of virtual time. */
+  sleep(ms: number): Promise<void> {
+    this.world.activity++;
+    return new Promise((resolve) =>
+      this.world.net.sim.schedule(Math.round(ms * MS), () => {
+        this.world.activity++;
+        resolve();
+      }),
+    );
+  }
+}
+
+const fmtIn = (a: SockAddrIn): string => (a.family === 6 ? `[${String(a.addr)}]:${a.port ?? 0}` : `${String(a.addr)}:${a.port ?? 0}`);
+
+/** expect(actual, what).toBe(expected) — recorded on the timeline; a failure stops the scenario. */
+export class Expectation<T> {
+  constructor(
+    private readonly world: World,
+    private readonly actual: T,
+    private readonly step: string,
+  ) {}
+  private check(ok: boolean, expected: string): void {
+    this.world.record({ kind: 'expect', step: this.step, ok, expected, actual: show(this.actual) });
+    if (!ok) throw new ExpectationFailed(this.step, expected, show(this.actual));
+  }
+  toBe(expected: T): void {
+    this.check(Object.is(this.actual, expected), show(expected));
+  }
+  toEqual(expected: unknown): void {
+    this.check(JSON.stringify(this.actual) === JSON.stringify(expected), show(expected));
+  }
+  toMatch(re: RegExp): void {
+    this.check(typeof this.actual === 'string' && re.test(this.actual), String(re));
+  }
+  toBeGreaterThan(n: number): void {
+    this.check(typeof this.actual === 'number' && this.actual > n, `> ${n}`);
+  }
+}
+
+function show(v: unknown): string {
+  if (v instanceof Uint8Array) return JSON.stringify(text(v));
+  if (typeof v === 'string') return JSON.stringify(v);
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v);
+}
+
+/** What a scenario's run() receives. */
+export class World {
+  readonly net: Network;
+  readonly events: TimelineEvent[] = [];
+  /** Bumped by every process step; the runner flushes microtasks until it settles. */
+  activity = 0;
+  /** The first error a process threw (the runner reports it). */
+  processFailure: unknown;
+  private readonly hosts = new Map<string, WorldHost>();
+  private readonly procs: Promise<unknown>[] = [];
+  private links = 0;
+
+  constructor(readonly seed: number) {
+    this.net = new Network({ seed });
+  }
+
+  record(e: Unstamped<TimelineEvent>): void {
+    this.events.push({ t: this.net.sim.now, ...e } as TimelineEvent);
+  }
+
+  /** A host with lo (127.0.0.1/8, ::1). */
+  host(name: string): WorldHost {
+    if (this.hosts.has(name)) throw new ScenarioError('E_HOST', `host '${name}' exists`);
+    const h = new WorldHost(this, this.net.addHost(name));
+    this.hosts.set(name, h);
+    return h;
+  }
+
+  /** A point-to-point link between new devices of a and b, with their addresses. */
+  link(a: WorldHost, b: WorldHost, opts: LinkOptions & { a?: string[]; b?: string[] } = {}): Link {
+    const da = a.newDevice();
+    const db = b.newDevice();
+    const { a: aAddrs = [], b: bAddrs = [], delay, ...rest } = opts;
+    const link = this.net.connect(da, db, { delay: parseDelay(delay) ?? 1 * MS, ...rest });
+    for (const x of aAddrs) a.address(da.name, x);
+    for (const x of bAddrs) b.address(db.name, x);
+    this.links++;
+    return link;
+  }
+
+  /** A BPF map on a host (made by the host's admin process). */
+  map(host: WorldHost, name: string, spec: MapSpec): WorldMap {
+    return { name, spec, handle: host.admin.createMap({ ...spec, name }) };
+  }
+
+  /** Loads a program on a host; `.attach(cgroup)` attaches it with its attach type. */
+  program(host: WorldHost, spec: ProgramSpec): WorldProgram {
+    const maps = spec.maps ?? {};
+    const decls = Object.entries(maps)
+      .filter(([n]) => !new RegExp(`^\\s*\\.map\\s+${n}\\b`, 'm').test(spec.asm))
+      .map(([n, m]) => `.map ${n} type=${m.spec.type} key_size=${m.spec.keySize} value_size=${m.spec.valueSize} max_entries=${m.spec.maxEntries}`)
+      .join('\n');
+    const handle = host.admin.loadProgram({
+      type: spec.type,
+      ...(spec.attach ? { attachType: spec.attach } : {}),
+      name: spec.name.slice(0, 15),
+      insns: decls ? `${decls}\n${spec.asm}` : spec.asm,
+      maps: Object.fromEntries(Object.entries(maps).map(([n, m]) => [n, m.handle])),
+    });
+    return new WorldProgram(host, spec, handle);
+  }
+
+  /** Starts a process on a host (in a cgroup, as a uid); resolves with what `main` returns. */
+  process<T>(host: WorldHost, opts: { comm: string; cgroup?: string; uid?: number }, main: (p: Proc) => Promise<T>): Promise<T> {
+    const cg = opts.cgroup ? host.host.kernel.cgroups.lookup(opts.cgroup) : undefined;
+    if (opts.cgroup && !cg) throw new ScenarioError('E_CGROUP', `no cgroup ${opts.cgroup} on ${host.name} (make it with host.cgroup())`);
+    const proc = host.host.kernel.spawn({ comm: opts.comm, ...(cg ? { cgroup: cg } : {}), ...(opts.uid !== undefined ? { uid: opts.uid } : {}) });
+    const p = Promise.resolve().then(() => main(new Proc(this, host, proc)));
+    // A process that fails fails the scenario, even one nobody awaits (a server loop).
+    p.catch((e: unknown) => {
+      this.processFailure ??= e;
+    });
+    this.procs.push(p);
+    return p;
+  }
+
+  expect<T>(actual: T, step: string): Expectation<T> {
+    return new Expectation(this, actual, step);
+  }
+
+  /** Expects `fn` (a call or a promise) to fail with `errno`; records the check. */
+  async expectErrno(fn: (() => unknown) | Promise<unknown>, errno: string, step: string): Promise<void> {
+    let got = 'success';
+    try {
+      await (typeof fn === 'function' ? fn() : fn);
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+      got = e.code;
+    }
+    this.record({ kind: 'expect', step, ok: got === errno, expected: errno, actual: got });
+    if (got !== errno) throw new ExpectationFailed(step, errno, got);
+  }
+
+  /** A line of prose on the timeline. */
+  note(text: string): void {
+    this.record({ kind: 'note', text });
+  }
+
+  /** Waits `ms` of virtual time (for the scenario's top level). */
+  sleep(ms: number): Promise<void> {
+    this.activity++;
+    return new Promise((resolve) =>
+      this.net.sim.schedule(Math.round(ms * MS), () => {
+        this.activity++;
+        resolve();
+      }),
+    );
+  }
+
+  /** Every process started so far (the runner waits for them). */
+  get processes(): readonly Promise<unknown>[] {
+    return this.procs;
+  }
+}
+
+/** A loaded program. */
+export class WorldProgram {
+  constructor(
+    readonly host: WorldHost,
+    readonly spec: ProgramSpec,
+    readonly handle: ProgHandle,
+  ) {}
+  /** Attaches to a cgroup of the host with the program's attach type ('multi' or 'override' as flags). */
+  attach(cgroup: string, flags?: 'multi' | 'override'): this {
+    if (!this.spec.attach) throw new ScenarioError('E_ATTACH', `program ${this.spec.name} has no attach type`);
+    this.handle.attach(cgroup, this.spec.attach, flags === 'multi' ? 2 : flags === 'override' ? 1 : 0);
+    return this;
+  }
+  detach(cgroup: string): this {
+    this.handle.detach(cgroup, this.spec.attach!);
+    return this;
+  }
+}
+
+export type { SockAddr };
