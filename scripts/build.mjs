@@ -48,6 +48,8 @@ export async function buildCli() {
     target: 'node20',
     sourcemap: true,
     logLevel: 'warning',
+    // Scenario scripts are compiled at run time (bpfsim run): esbuild stays a real module.
+    external: ['esbuild'],
   });
 }
 

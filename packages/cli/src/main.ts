@@ -6,6 +6,7 @@ import { registerAsm } from './commands/asm';
 import { registerDemo } from './commands/demo';
 import { CheckFailed, registerConformance } from './commands/conformance';
 import { registerDisasm } from './commands/disasm';
+import { registerRun } from './commands/run';
 import { registerTestRun } from './commands/test-run';
 import { registerVerify } from './commands/verify';
 import type { Io } from './io';
@@ -32,6 +33,7 @@ export function buildProgram(io: Io): Command {
   registerVerify(program, io);
   registerConformance(program, io);
   registerDemo(program, io);
+  registerRun(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   return program;
 }

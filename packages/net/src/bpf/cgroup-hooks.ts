@@ -102,7 +102,7 @@ export class CgroupHooks implements NetHooks {
     const progs: HookProgRun[] | undefined = this.traced ? [] : undefined;
     const r = progs ? this.runTraced(sk, attachType, sock, false, progs) : this.run(sk, attachType, sock);
     if (writable) applyBpfSockWrites(sock.bytes, sk, this.host, sock.view);
-    if (progs) this.emit(sk, attachType, r, progs, {});
+    if (progs && r.ran) this.emit(sk, attachType, r, progs, {});
     return r.retval;
   }
 
@@ -135,7 +135,7 @@ export class CgroupHooks implements NetHooks {
     const r = progs ? this.runTraced(sk, attachType, ctx, retFlags, progs) : this.run(sk, attachType, ctx, retFlags);
     addr.addr = readBpfSockAddr(ctx.bytes, ctx.view, addr.addr.family, before);
     if (src) src.addr = readMsgSrc(ctx.bytes, addr.addr.family, src.addr);
-    if (progs) {
+    if (progs && r.ran) {
       const msgSrc = src?.addr && !isAnyAddr(src.addr) ? { msgSrc: src.addr.text } : {};
       this.emit(sk, attachType, r, progs, { addr: { before: fmtSockAddr(before), after: fmtSockAddr(addr.addr) }, ...msgSrc });
     }

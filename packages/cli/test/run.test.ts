@@ -1,0 +1,52 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runCli } from '../src';
+import { MemoryIo } from './memory-io';
+
+describe('bpfsim run / list', () => {
+  test('run NAME: the timeline shows the hook refusing, the expectations, and exit 0', async () => {
+    const io = new MemoryIo();
+    expect(await runCli(['run', 'port-policy', '--no-color'], io)).toBe(0);
+    expect(io.out).toMatch(/hook cgroup_inet4_post_bind \/web: port_policy→0 \(\d+ insns\) → EPERM/);
+    expect(io.out).toMatch(/bind\(3, 0\.0\.0\.0:80\) = EPERM/);
+    expect(io.out).toMatch(/port-policy: ok — 5 expectations met, 0 failed/);
+  });
+
+  test('--json: one event per line, a result line last; the same seed gives the same bytes', async () => {
+    const a = new MemoryIo();
+    const b = new MemoryIo();
+    expect(await runCli(['run', 'single-ip', '--json', '--seed', '7'], a)).toBe(0);
+    expect(await runCli(['run', 'single-ip', '--json', '--seed', '7'], b)).toBe(0);
+    expect(a.out).toBe(b.out);
+    const lines = a.out.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; ok?: boolean; seed?: number });
+    expect(lines.at(-1)).toMatchObject({ kind: 'result', ok: true, seed: 7 });
+    expect(new Set(lines.map((l) => l.kind))).toEqual(new Set(['syscall', 'hook', 'tcp', 'packet', 'expect', 'result']));
+  });
+
+  test('a failed expectation exits 1 and says which; a broken file exits 2 naming the place', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpfsim-run-'));
+    const bad = path.join(dir, 'bad.ts');
+    fs.writeFileSync(bad, 'import { scenario } from "@bpfsim/scenario";\nexport default scenario({ name: "bad", lesson: "fails", async run(w) { w.expect(1, "one is two").toBe(2); } });\n');
+    const syn = path.join(dir, 'syn.ts');
+    fs.writeFileSync(syn, 'export default 5 +\n');
+    const io = new MemoryIo();
+    expect(await runCli(['run', bad, '--no-color'], io)).toBe(1);
+    expect(io.out).toMatch(/✗ one is two: expected 2, got 1/);
+    expect(io.out).toMatch(/bad: FAILED \(E_EXPECT/);
+    const io2 = new MemoryIo();
+    expect(await runCli(['run', syn], io2)).toBe(2);
+    expect(io2.err).toMatch(/syn\.ts:2:1: Unexpected end of file/);
+    const io3 = new MemoryIo();
+    expect(await runCli(['run', 'no-such-scenario'], io3)).toBe(2);
+    expect(io3.err).toMatch(/^no-such-scenario: no scenario 'no-such-scenario'/);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  test('list: every scenario with its lesson', async () => {
+    const io = new MemoryIo();
+    expect(await runCli(['list'], io)).toBe(0);
+    expect(io.out).toMatch(/^single-ip\s+bind4 \+ connect4 with bpf_bind/m);
+    expect(io.out.trim().split('\n').length).toBe(fs.readdirSync(path.resolve(__dirname, '../../../scenarios')).filter((f) => f.endsWith('.ts')).length);
+  });
+});
