@@ -43,6 +43,17 @@ describe('bpfsim run / list', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  test("the tutorial's example in scenarios/README.md runs as written", async () => {
+    const readme = fs.readFileSync(path.resolve(__dirname, '../../../scenarios/README.md'), 'utf8');
+    const code = /```ts\n(\/\/ scenarios\/no-telnet\.ts[\s\S]*?)```/.exec(readme)![1]!;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpfsim-readme-'));
+    fs.writeFileSync(path.join(dir, 'no-telnet.ts'), code);
+    const io = new MemoryIo();
+    expect(await runCli(['run', path.join(dir, 'no-telnet.ts'), '--no-color'], io)).toBe(0);
+    expect(io.out).toMatch(/no_telnet→0 \(4 insns\) → EPERM/);
+    fs.rmSync(dir, { recursive: true });
+  });
+
   test('list: every scenario with its lesson', async () => {
     const io = new MemoryIo();
     expect(await runCli(['list'], io)).toBe(0);
