@@ -4,7 +4,8 @@
 //   - one program: the whole hook (ctx fill, runner, verdict, write-back),
 //   - the same program run alone on a ready ctx (the floor),
 // and the SK_MSG send path: a 100-byte sendmsg through a SK_PASS verdict against the plain
-// push it ends in. `npm run bench:hooks` (`-- --quick` for a short run).
+// push it ends in; then what a sock_addr hook adds to whole connect/bind/sendto calls, per
+// engine and on the real kernel (lib/hook-cost.ts). `npm run bench:hooks` (`-- --quick`).
 import { Bench } from 'tinybench';
 import { BpfClient } from '@bpfsim/kernel';
 import type { PollState, SockAddr } from '@bpfsim/net';
@@ -13,6 +14,7 @@ import { installSockmap, skMsgSendmsg } from '@bpfsim/sockmap';
 import { ExecContext, runCtx } from '@bpfsim/vm';
 import type { Table } from './lib/report';
 import { print, save } from './lib/report';
+import { hookCostSection } from './lib/hook-cost';
 
 const quick = process.argv.includes('--quick');
 
@@ -128,7 +130,9 @@ async function main(): Promise<void> {
     ],
   };
   print(table);
-  save('hooks', [table], { quick });
+  const cost = await hookCostSection(quick);
+  print(cost.table);
+  save('hooks', [table, cost.table], { quick, hookCost: cost.summary });
 }
 
 main().catch((e: unknown) => {
