@@ -183,6 +183,7 @@ export async function hookCostSection(quick: boolean): Promise<{ table: Table; s
       notes: [
         'connect = socket + connect + handshake + accept + close of both ends; bind = UDP socket + bind(port 0) + close; sendto = one 8-byte UDP datagram.',
         'The same bytecode runs in bpfsim (JIT and interpreter) and on the real kernel (scripts/kernel/bench_hooks.py: a cgroup under /sys/fs/cgroup/unified, loopback sockets).',
+        'The Linux column is driven from Python, so its "no program" times include the interpreter\'s per-call overhead; the difference a program makes is the kernel\'s own.',
         'Target: an empty program adds at most 10% to the simulated connect cycle.',
       ],
     },
