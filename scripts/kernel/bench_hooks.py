@@ -134,36 +134,17 @@ def main():
     cg = os.path.join(CGROUP2, "bpfsim-bench-%d" % os.getpid())
     os.mkdir(cg)
     cg_fd = os.open(cg, os.O_RDONLY | os.O_DIRECTORY)
-    r, w = os.pipe()
+    def child():
+        with open(os.path.join(cg, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+        return {"results": measure(spec, cg_fd)}
     try:
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                os.close(r)
-                with open(os.path.join(cg, "cgroup.procs"), "w") as f:
-                    f.write(str(os.getpid()))
-                out = {"results": measure(spec, cg_fd)}
-            except BaseException as e:  # noqa: BLE001
-                out = {"error": "%s: %s" % (type(e).__name__, e)}
-                code = 1
-            os.write(w, json.dumps(out).encode())
-            os._exit(code)
-        os.close(w)
-        data = b""
-        while True:
-            chunk = os.read(r, 65536)
-            if not chunk:
-                break
-            data += chunk
-        _, status = os.waitpid(pid, 0)
-        res = json.loads(data)
-        if "error" in res:
-            print(res["error"], file=sys.stderr)
+        res = bpfsys.fork_json(child)
+        if "childError" in res:
+            print(res["childError"], file=sys.stderr)
             sys.exit(1)
         json.dump({"kernel": os.uname().release, "results": res["results"]}, sys.stdout)
     finally:
-        os.close(r)
         os.close(cg_fd)
         os.rmdir(cg)
 

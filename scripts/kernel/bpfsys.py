@@ -312,3 +312,29 @@ def prog_load_fd_array(prog_type, insns, fd_array, expected_attach_type=0, licen
     if fd < 0:
         raise BpfError(-fd, text)
     return fd, text
+
+
+def fork_json(fn):
+    """Runs fn() in a forked child and returns what it returned (JSON-able), read from a
+    pipe; an exception in the child comes back as {"childError": "Type: message"}."""
+    import json as _json
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            out = fn()
+        except BaseException as e:  # noqa: BLE001
+            out = {"childError": "%s: %s" % (type(e).__name__, e)}
+        os.write(w, _json.dumps(out).encode())
+        os._exit(0)
+    os.close(w)
+    chunks = []
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(r)
+    os.waitpid(pid, 0)
+    return _json.loads(b"".join(chunks))

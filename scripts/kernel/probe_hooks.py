@@ -132,32 +132,16 @@ def run_steps(c):
 
 def in_cgroup(cg_dir, uid, fn):
     """Runs fn() in a forked child that joined cg_dir (and dropped to uid); returns its JSON."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(r)
-            with open(os.path.join(cg_dir, "cgroup.procs"), "w") as f:
-                f.write(str(os.getpid()))
-            if uid:
-                os.setgroups([])
-                os.setgid(uid)
-                os.setuid(uid)
-            out = fn()
-        except BaseException as e:  # noqa: BLE001
-            out = ["child error: %s" % e]
-        os.write(w, json.dumps(out).encode())
-        os._exit(0)
-    os.close(w)
-    data = b""
-    while True:
-        chunk = os.read(r, 65536)
-        if not chunk:
-            break
-        data += chunk
-    os.close(r)
-    os.waitpid(pid, 0)
-    return json.loads(data)
+    def child():
+        with open(os.path.join(cg_dir, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+        if uid:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+        return fn()
+    out = bpfsys.fork_json(child)
+    return ["child error: %s" % out["childError"]] if isinstance(out, dict) else out
 
 
 def dump(m, fd):
