@@ -185,3 +185,32 @@ describe('bulk transfer', () => {
     expect(r.ok).toBe(true);
   });
 });
+
+test('after a timeout, the FIN counts as acknowledged only once the peer has every byte before it', async () => {
+  const { net, A, B, link } = pair({ bandwidth: 100_000_000 });
+  const l = B.socket(AF_INET, SOCK_STREAM);
+  B.bind(l, { family: 4, addr: '0.0.0.0', port: 5002 });
+  B.listen(l);
+  const acc = B.acceptAsync(l);
+  const c = A.socket(AF_INET, SOCK_STREAM);
+  await until(net, A.connectAsync(c, { family: 4, addr: '10.0.0.2', port: 5002 }));
+  const s = await until(net, acc);
+  const states: string[] = [];
+  net.events.on('tcp:state', (e: SocketStateEvent) => {
+    if (e.host === 'a') states.push(`${e.to}@${B.socketOf(s).state === 1 ? 'peer-open' : 'peer-closing'}`);
+  });
+  // Four segments and the FIN go out into a cut link: all lost. The RTO goes back to
+  // snd_una and sends one segment; its ACK must not be taken for the FIN's.
+  link.cut();
+  const data = Uint8Array.from({ length: 4 * 1448 }, (_, i) => i & 0xff);
+  A.send(c, data);
+  A.shutdown(c, 1);
+  net.sim.runFor(50 * MS);
+  link.heal();
+  const got = await readAll(net, B, s);
+  expect(Buffer.from(got).equals(Buffer.from(data))).toBe(true);
+  net.sim.runFor(100 * MS);
+  expect(A.socketOf(c).state).toBe(TCP_STATE.TCP_FIN_WAIT2);
+  expect(states[0]).toBe('TCP_FIN_WAIT1@peer-open');
+  expect(states.filter((x) => x.startsWith('TCP_FIN_WAIT2'))).toEqual(['TCP_FIN_WAIT2@peer-closing']);
+});
