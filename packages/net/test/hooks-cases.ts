@@ -275,6 +275,48 @@ const sockoptMark = (get: boolean): string => `
   ${storeR7(1)}
   ${ret(1)}`;
 
+/**
+ * bpf_sk_lookup_tcp/udp(ctx, &tuple{saddr, daddr, sport, dport}, len, BPF_F_CURRENT_NETNS,
+ * flags) from a connect4 program: res[0..2] = the found socket's src_port, dst_port (4-byte
+ * read) and state, then bpf_sk_release(); res[3] = 0xdead when nothing was found.
+ */
+function skLookupProg(o: { udp?: boolean; saddr: string; sport: number; daddr: string; dport: number; len?: number; flags?: number }): string {
+  return `
+  r6 = r1
+  r2 = ${hex(ip4(o.saddr))}
+  *(u32 *)(r10 - 16) = r2
+  r2 = ${hex(ip4(o.daddr))}
+  *(u32 *)(r10 - 12) = r2
+  r2 = ${hex(be16(o.sport))}
+  *(u16 *)(r10 - 8) = r2
+  r2 = ${hex(be16(o.dport))}
+  *(u16 *)(r10 - 6) = r2
+  r2 = 0
+  *(u32 *)(r10 - 4) = r2
+  r1 = r6
+  r2 = r10
+  r2 += -16
+  r3 = ${o.len ?? 12}
+  r4 = -1
+  r5 = ${o.flags ?? 0}
+  call bpf_sk_lookup_${o.udp ? 'udp' : 'tcp'}
+  if r0 == 0 goto miss
+  r8 = r0
+  r7 = *(u32 *)(r8 + 44)
+  ${storeR7(0)}
+  r7 = *(u32 *)(r8 + 48)
+  ${storeR7(1)}
+  r7 = *(u32 *)(r8 + 72)
+  ${storeR7(2)}
+  r1 = r8
+  call bpf_sk_release
+  ${ret(1)}
+miss:
+  r7 = 0xdead
+  ${storeR7(3)}
+  ${ret(1)}`;
+}
+
 // ---- the cases -------------------------------------------------------------------------------
 
 type Build = (b: number) => { progs: ProgIn[]; steps: HookStep[]; maps?: HookMap[]; uid?: 0 | 65534 };
@@ -566,6 +608,37 @@ const CASES: [string, string, Build][] = [
     maps: [RES],
     progs: [sa('c', 'inet4_connect', sockoptMark(true))],
     steps: [S('s', 4, 'udp'), { op: 'opt', sock: 's', opt: 'mark', value: 5 }, connect('s', 4, L, b)],
+  })],
+  // --- bpf_sk_lookup_tcp / _udp and bpf_sk_release (appended: earlier cases keep their ports)
+  ['sk-lookup-tcp-listener', 'connect4 looking up a TCP listener by its local address and port', (b) => ({
+    maps: [RES],
+    progs: [sa('c', 'inet4_connect', skLookupProg({ saddr: L, sport: 1, daddr: L, dport: b }))],
+    steps: [...server('l', 4, L, b), S('u', 4, 'udp'), connect('u', 4, L, b + 1)],
+  })],
+  ['sk-lookup-tcp-established', 'connect4 finding an established TCP socket by its 4-tuple', (b) => ({
+    maps: [RES],
+    progs: [sa('c', 'inet4_connect', skLookupProg({ saddr: L, sport: b + 2, daddr: L, dport: b }))],
+    steps: [...server('l', 4, L, b), S('s', 4, 'tcp'), bind('s', 4, L, b + 2), connect('s', 4, L, b), accept('l', 'a'), S('u', 4, 'udp'), connect('u', 4, L, b + 1)],
+  })],
+  ['sk-lookup-udp', 'connect4 looking up a bound UDP socket', (b) => ({
+    maps: [RES],
+    progs: [sa('c', 'inet4_connect', skLookupProg({ udp: true, saddr: L, sport: 1, daddr: L, dport: b }))],
+    steps: [...udpServer('srv', 4, L, b), S('u', 4, 'udp'), connect('u', 4, L, b + 1)],
+  })],
+  ['sk-lookup-miss', 'a lookup of a port nobody holds returns NULL', (b) => ({
+    maps: [RES],
+    progs: [sa('c', 'inet4_connect', skLookupProg({ saddr: L, sport: 1, daddr: L, dport: b + 9 }))],
+    steps: [S('u', 4, 'udp'), connect('u', 4, L, b + 1)],
+  })],
+  ['sk-lookup-flags', 'non-zero flags: NULL even where a listener is', (b) => ({
+    maps: [RES],
+    progs: [sa('c', 'inet4_connect', skLookupProg({ saddr: L, sport: 1, daddr: L, dport: b, flags: 1 }))],
+    steps: [...server('l', 4, L, b), S('u', 4, 'udp'), connect('u', 4, L, b + 1)],
+  })],
+  ['sk-lookup-bad-size', 'a tuple size that is neither the ipv4 nor the ipv6 member: NULL', (b) => ({
+    maps: [RES],
+    progs: [sa('c', 'inet4_connect', skLookupProg({ saddr: L, sport: 1, daddr: L, dport: b, len: 16 }))],
+    steps: [...server('l', 4, L, b), S('u', 4, 'udp'), connect('u', 4, L, b + 1)],
   })],
 ];
 

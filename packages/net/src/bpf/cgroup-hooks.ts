@@ -16,7 +16,7 @@ import type { IpAddr } from '../wire/addr';
 import { isAny as isAnyAddr } from '../wire/addr';
 import { BPF_SOCK_ADDR_SIZE, fillBpfSockAddr, readBpfSockAddr, readMsgSrc } from './bpf-sock-addr';
 import { BPF_SOCK_SIZE, applyBpfSockWrites, fillBpfSock } from './bpf-sock';
-import { bpfBind, bpfGetsockopt, bpfSetsockopt, getNetnsCookie, getSocketCookie } from './sock-helpers';
+import { bpfBind, bpfGetsockopt, bpfSetsockopt, getNetnsCookie, getSocketCookie, skLookupTcp, skLookupUdp, skRelease } from './sock-helpers';
 
 const A = BPF_ATTACH_TYPE;
 /** "cgroup_inet4_connect" for BPF_CGROUP_INET4_CONNECT, as bpftool prints attach types. */
@@ -183,6 +183,6 @@ export class CgroupHooks implements NetHooks {
 export function installCgroupHooks(host: Host): CgroupHooks {
   const hooks = new CgroupHooks(host);
   host.hooks = hooks;
-  installHelpers(host.kernel.helpers, { get_socket_cookie: getSocketCookie, get_netns_cookie: getNetnsCookie, bind: bpfBind, setsockopt: bpfSetsockopt, getsockopt: bpfGetsockopt });
+  installHelpers(host.kernel.helpers, { get_socket_cookie: getSocketCookie, get_netns_cookie: getNetnsCookie, bind: bpfBind, setsockopt: bpfSetsockopt, getsockopt: bpfGetsockopt, sk_lookup_tcp: skLookupTcp, sk_lookup_udp: skLookupUdp, sk_release: skRelease });
   return hooks;
 }

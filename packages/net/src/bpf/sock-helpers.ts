@@ -1,9 +1,12 @@
 // Helpers that act on sockets, for programs the stack's hooks run (net/core/filter.c):
 // each finds the socket in ExecContext.env.sock (SockHookEnv), which the hook put there.
 import { ERRNO, SysError } from '@bpfsim/isa';
-import type { Helper } from '@bpfsim/vm';
+import type { Helper, Region } from '@bpfsim/vm';
 import { BIND_FORCE_ADDRESS_NO_PORT, BIND_FROM_BPF, inetBind, sockGetsockopt, sockSetsockopt } from '../sock/api';
+import type { IpAddr } from '../wire/addr';
 import { addrFromBytes } from '../wire/addr';
+import { TCP_STATE } from '../sock/state';
+import { BPF_SOCK_SIZE, fillBpfSock } from './bpf-sock';
 import type { Host } from '../iface/host';
 import type { Sock, SockAddr } from '../sock/sock';
 import { AF_INET, AF_INET6 } from '../sock/sock';
@@ -147,4 +150,68 @@ export const bpfGetsockopt: Helper = (run) => {
   }
   if (err) out.fill(0);
   run.retInt(err);
+};
+
+// ---- bpf_sk_lookup_tcp / bpf_sk_lookup_udp / bpf_sk_release (net/core/filter.c) -------------
+
+/** sizeof(struct bpf_sock_tuple.ipv4) and .ipv6 */
+const TUPLE_V4 = 12;
+const TUPLE_V6 = 36;
+/** The struct bpf_sock views handed out by lookups and not yet released, by region. */
+const lookedUp = new WeakMap<object, Set<Region>>();
+
+interface Protocols {
+  tcp?: { lookup(local: IpAddr, lport: number, remote: IpAddr, rport: number): Sock | undefined };
+  udp?: { lookup(src: IpAddr, sport: number, dst: IpAddr, dport: number): Sock | undefined };
+}
+
+/**
+ * bpf_sk_lookup_tcp/udp(ctx, tuple, tuple_size, netns, flags): __bpf_sk_lookup() in the
+ * socket's namespace with no device. The tuple's saddr/sport are the remote end, daddr/dport
+ * the local one (ports in network order). NULL for a tuple size other than the ipv4 or ipv6
+ * member, non-zero flags, a netns id other than "current" (negative as s32: bpfsim hosts have
+ * no peer namespace ids), no match, or a socket that is not full (TIME_WAIT); a SYN_RECV
+ * request gives its listener (sk_to_full_sk). The result is a struct bpf_sock view (the
+ * verifier's PTR_TO_SOCKET) that bpf_sk_release() gives back.
+ */
+function skLookup(kind: 'tcp' | 'udp'): Helper {
+  return (run) => {
+    const sk = sockOf(run.env);
+    const host = hostOf(run.env) ?? sk?.host;
+    const len = run.argLo(3) >>> 0;
+    const m = run.argMem(2, len);
+    const netns = run.argLo(4) | 0;
+    if (!host || run.arg(5) !== 0n || netns >= 0 || (len !== TUPLE_V4 && len !== TUPLE_V6)) return run.retInt(0);
+    const t = m.region.bytes.subarray(m.offset, m.offset + len);
+    const a = len === TUPLE_V4 ? 4 : 16;
+    const saddr = addrFromBytes(t.slice(0, a));
+    const daddr = addrFromBytes(t.slice(a, 2 * a));
+    const sport = (t[2 * a]! << 8) | t[2 * a + 1]!;
+    const dport = (t[2 * a + 2]! << 8) | t[2 * a + 3]!;
+    const protos = { tcp: host.protocols.get(6), udp: host.protocols.get(17) } as unknown as Protocols;
+    let found = kind === 'tcp' ? protos.tcp?.lookup(daddr, dport, saddr, sport) : protos.udp?.lookup(saddr, sport, daddr, dport);
+    if (found && kind === 'tcp') {
+      if (found.state === TCP_STATE.TCP_TIME_WAIT) found = undefined;
+      else if (found.state === TCP_STATE.TCP_SYN_RECV) found = (found as Sock & { parent?: Sock }).parent;
+    }
+    if (!found) return run.retInt(0);
+    const region = host.kernel.memory.alloc(BPF_SOCK_SIZE, { kind: 'ctx', name: 'bpf_sock' });
+    fillBpfSock(region.bytes, found, region.view);
+    let live = lookedUp.get(host.kernel.memory);
+    if (!live) lookedUp.set(host.kernel.memory, (live = new Set()));
+    live.add(region);
+    run.retPtr(region);
+  };
+}
+
+export const skLookupTcp: Helper = skLookup('tcp');
+export const skLookupUdp: Helper = skLookup('udp');
+
+/** bpf_sk_release(sk): gives back a socket a lookup returned (the verifier made sure of it). */
+export const skRelease: Helper = (run) => {
+  const r = run.argPtr(1, 1);
+  const host = hostOf(run.env) ?? sockOf(run.env)?.host;
+  const live = host ? lookedUp.get(host.kernel.memory) : undefined;
+  if (r && live?.delete(r.region)) host!.kernel.memory.unmap(r.region);
+  run.retInt(0);
 };

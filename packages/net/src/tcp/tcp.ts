@@ -92,7 +92,15 @@ export class TcpProtocol {
   }
 
   /** inet_lookup_listener(): the listener with the best score for (daddr, dport). */
-  private lookupListener(dst: IpAddr, dport: number, dev: InPacket['dev']): TcpSock | undefined {
+  /**
+   * __inet_lookup() as bpf_sk_lookup_tcp() calls it, with no device (dif 0): the established
+   * (or SYN_RECV, TIME_WAIT) socket of the 4-tuple, else the best listener of local:lport.
+   */
+  lookup(local: IpAddr, lport: number, remote: IpAddr, rport: number): TcpSock | undefined {
+    return this.lookupEstablished(local, lport, remote, rport) ?? this.lookupListener(wire(local), lport, undefined);
+  }
+
+  private lookupListener(dst: IpAddr, dport: number, dev: InPacket['dev'] | undefined): TcpSock | undefined {
     let best: TcpSock | undefined;
     let bestScore = -1;
     for (const sk of this.listening.get(dport) ?? []) {

@@ -119,8 +119,8 @@ export class UdpSock extends Sock {
 const wireAddr = (a: IpAddr): IpAddr => (a.family === 6 && isV4Mapped(a) ? unmapV4(a) : a);
 
 /** compute_score(): how well `sk` matches a datagram, -1 for not at all. */
-function score(sk: UdpSock, pkt: InPacket, sport: number): number {
-  const dst = pkt.dst;
+/** compute_score() of __udp4_lib_lookup(): -1 when sk cannot take the datagram. */
+function score(sk: UdpSock, src: IpAddr, dst: IpAddr, dev: InPacket['dev'] | undefined, sport: number): number {
   if (sk.family === 4 && dst.family !== 4) return -1;
   if (sk.family === 6 && dst.family === 4 && ipv6Only(sk)) return -1;
   let s = sk.family === dst.family ? 2 : 1;
@@ -131,11 +131,11 @@ function score(sk: UdpSock, pkt: InPacket, sport: number): number {
   }
   if (sk.peer) {
     const peer = wireAddr(sk.peer.addr);
-    if (peer.text !== pkt.src.text || sk.peer.port !== sport) return -1;
+    if (peer.text !== src.text || sk.peer.port !== sport) return -1;
     s += 4;
   }
   if (sk.options.boundDev) {
-    if (sk.options.boundDev !== pkt.dev && !(pkt.dev === sk.host.lo)) return -1;
+    if (sk.options.boundDev !== dev && !(dev === sk.host.lo)) return -1;
     s += 4;
   }
   return s;
@@ -151,16 +151,7 @@ export class UdpProtocol {
     if ((pkt.family === 6 || h.checksum !== 0) && !udpChecksumOk(pkt.src.bytes, pkt.dst.bytes, pkt.payload.subarray(0, h.length))) {
       return this.host.drop('udp-checksum', pkt.datagram, pkt.dev);
     }
-    let best: UdpSock | undefined;
-    let bestScore = -1;
-    for (const sk of portTable(this.host, 'udp').owners(h.dstPort)) {
-      if (!(sk instanceof UdpSock)) continue;
-      const sc = score(sk, pkt, h.srcPort);
-      if (sc > bestScore) {
-        best = sk;
-        bestScore = sc;
-      }
-    }
+    const best = this.lookup(pkt.src, h.srcPort, pkt.dst, h.dstPort, pkt.dev);
     if (!best) {
       this.host.drop('no-socket', pkt.datagram, pkt.dev);
       return this.host.icmpSend(pkt, 'port-unreachable');
@@ -168,6 +159,22 @@ export class UdpProtocol {
     const fromAddr = best.family === 6 && pkt.src.family === 4 ? v4Mapped(pkt.src) : pkt.src;
     const data = pkt.payload.slice(8, h.length);
     if (!best.deliver(data, { family: best.family, addr: fromAddr, port: h.srcPort })) this.host.drop('socket-rcvbuf', pkt.datagram, pkt.dev);
+  }
+
+  /** __udp4_lib_lookup(): the socket with the best score for a datagram src:sport → dst:dport
+   * arriving on `dev` (undefined: no device, as bpf_sk_lookup_udp() asks). */
+  lookup(src: IpAddr, sport: number, dst: IpAddr, dport: number, dev?: InPacket['dev']): UdpSock | undefined {
+    let best: UdpSock | undefined;
+    let bestScore = -1;
+    for (const sk of portTable(this.host, 'udp').owners(dport)) {
+      if (!(sk instanceof UdpSock)) continue;
+      const sc = score(sk, src, dst, dev, sport);
+      if (sc > bestScore) {
+        best = sk;
+        bestScore = sc;
+      }
+    }
+    return best;
   }
 
   /** __udp4_lib_err(): the error goes to the connected socket the quoted datagram came from. */
