@@ -3,15 +3,28 @@
 // run reproducible byte for byte. Cancelled events stay in the heap and are skipped when
 // they reach the top (lazy deletion: cancelling is O(1), as timers are cancelled often).
 
-export interface ScheduledEvent {
-  /** When it runs, in virtual ns. */
-  readonly time: number;
-  /** Tie-breaker: the scheduling order. */
-  readonly seq: number;
-  readonly run: () => void;
-  cancelled: boolean;
+/**
+ * An event in the queue; it is also the Timer the simulation hands out (one object per
+ * scheduled event: no wrapper, no closures for cancel/pending).
+ */
+export class ScheduledEvent {
+  cancelled = false;
   /** Taken off the queue to run. */
-  done: boolean;
+  done = false;
+  constructor(
+    /** When it runs, in virtual ns. */
+    readonly time: number,
+    /** Tie-breaker: the scheduling order. */
+    readonly seq: number,
+    readonly run: () => void,
+    private readonly queue: EventQueue,
+  ) {}
+  cancel(): void {
+    this.queue.cancel(this);
+  }
+  get pending(): boolean {
+    return !this.cancelled && !this.done;
+  }
 }
 
 export class EventQueue {
@@ -25,7 +38,7 @@ export class EventQueue {
   }
 
   push(time: number, run: () => void): ScheduledEvent {
-    const e: ScheduledEvent = { time, seq: this.nextSeq++, run, cancelled: false, done: false };
+    const e = new ScheduledEvent(time, this.nextSeq++, run, this);
     const h = this.heap;
     let i = h.length;
     h.push(e);

@@ -53,24 +53,13 @@ export class Simulation<Events extends EventEmitter.ValidEventTypes = string | s
   /** Runs `fn` after `delay` ns (0: at the current instant, after what is already due). */
   schedule(delay: number, fn: () => void): Timer {
     if (!(delay >= 0) || !Number.isFinite(delay)) throw new RangeError(`delay must be a finite number >= 0, got ${delay}`);
-    return this.handle(this.queue.push(this.t + Math.round(delay), fn));
+    return this.queue.push(this.t + Math.round(delay), fn);
   }
 
   /** Runs `fn` at absolute time `time` (not in the past). */
   at(time: number, fn: () => void): Timer {
     if (!(time >= this.t)) throw new RangeError(`cannot schedule at ${time}: the time is already ${this.t}`);
-    return this.handle(this.queue.push(Math.round(time), fn));
-  }
-
-  private handle(e: ScheduledEvent): Timer {
-    const q = this.queue;
-    return {
-      time: e.time,
-      cancel: () => q.cancel(e),
-      get pending() {
-        return !e.cancelled && !e.done;
-      },
-    };
+    return this.queue.push(Math.round(time), fn);
   }
 
   /** Events waiting. */

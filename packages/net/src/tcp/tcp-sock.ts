@@ -252,7 +252,8 @@ export class TcpSock extends Sock {
 
   private ensure(cap: number): void {
     if (cap <= this.sbuf.length) return;
-    let size = Math.max(this.sbuf.length, 2048);
+    // Start at what the first write needs (a 100-byte request gets 256 bytes, not 2 KiB).
+    let size = Math.max(this.sbuf.length, 256);
     while (size < cap) size *= 2;
     const b = new Uint8Array(size);
     b.set(this.sbuf.subarray(0, this.sbufLen));
