@@ -63,17 +63,22 @@ export interface Ipv4Build {
 /** An IPv4 datagram: a 20-byte header with its checksum, then `payload`. */
 export function buildIpv4(h: Ipv4Build, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(20 + payload.length);
-  const v = new DataView(out.buffer);
+  const len = out.length;
+  const id = h.id ?? 0;
   out[0] = 0x45;
   out[1] = h.tos ?? 0;
-  v.setUint16(2, out.length);
-  v.setUint16(4, h.id ?? 0);
-  v.setUint16(6, h.df === false ? 0 : IP_DF);
+  out[2] = len >> 8;
+  out[3] = len & 0xff;
+  out[4] = id >> 8;
+  out[5] = id & 0xff;
+  out[6] = h.df === false ? 0 : IP_DF >> 8;
   out[8] = h.ttl ?? 64;
   out[9] = h.protocol;
   out.set(h.src, 12);
   out.set(h.dst, 16);
-  v.setUint16(10, checksum(out, 0, 20));
+  const sum = checksum(out, 0, 20);
+  out[10] = sum >> 8;
+  out[11] = sum & 0xff;
   out.set(payload, 20);
   return out;
 }

@@ -133,23 +133,39 @@ function pseudo(src: Uint8Array, dst: Uint8Array, length: number): number {
   return src.length === 4 ? pseudoSum4(src, dst, IPPROTO_TCP, length) : pseudoSum6(src, dst, IPPROTO_TCP, length);
 }
 
-export function buildTcp(src: Uint8Array, dst: Uint8Array, s: TcpBuild, payload: Uint8Array = new Uint8Array()): Uint8Array {
-  const opts = s.options ? encodeOptions(s.options) : new Uint8Array();
+const EMPTY = new Uint8Array(0);
+
+export function buildTcp(src: Uint8Array, dst: Uint8Array, s: TcpBuild, payload: Uint8Array = EMPTY): Uint8Array {
+  const opts = s.options ? encodeOptions(s.options) : EMPTY;
   const hl = 20 + opts.length;
   const out = new Uint8Array(hl + payload.length);
-  const v = new DataView(out.buffer);
-  v.setUint16(0, s.srcPort);
-  v.setUint16(2, s.dstPort);
-  v.setUint32(4, s.seq >>> 0);
-  v.setUint32(8, s.ack >>> 0);
+  // Byte stores rather than a DataView: one allocation per segment instead of two.
+  out[0] = s.srcPort >> 8;
+  out[1] = s.srcPort & 0xff;
+  out[2] = s.dstPort >> 8;
+  out[3] = s.dstPort & 0xff;
+  putU32(out, 4, s.seq);
+  putU32(out, 8, s.ack);
   out[12] = (hl / 4) << 4;
   out[13] = s.flags;
-  v.setUint16(14, s.window);
-  v.setUint16(18, s.urgent ?? 0);
-  out.set(opts, 20);
-  out.set(payload, hl);
-  v.setUint16(16, finish(sumBytes(out, pseudo(src, dst, out.length))));
+  out[14] = s.window >> 8;
+  out[15] = s.window & 0xff;
+  const urg = s.urgent ?? 0;
+  out[18] = urg >> 8;
+  out[19] = urg & 0xff;
+  if (opts.length) out.set(opts, 20);
+  if (payload.length) out.set(payload, hl);
+  const sum = finish(sumBytes(out, pseudo(src, dst, out.length)));
+  out[16] = sum >> 8;
+  out[17] = sum & 0xff;
   return out;
+}
+
+function putU32(b: Uint8Array, at: number, x: number): void {
+  b[at] = x >>> 24;
+  b[at + 1] = (x >>> 16) & 0xff;
+  b[at + 2] = (x >>> 8) & 0xff;
+  b[at + 3] = x & 0xff;
 }
 
 export function tcpChecksumOk(src: Uint8Array, dst: Uint8Array, seg: Uint8Array): boolean {
