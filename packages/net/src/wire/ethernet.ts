@@ -20,9 +20,27 @@ export interface EthFrame {
   payload: Uint8Array;
 }
 
+/** A parsed frame: the addresses and payload are views made when asked for (most frames
+ * are only looked at for their type and payload). */
+class EthView implements EthFrame {
+  readonly type: number;
+  constructor(private readonly b: Uint8Array) {
+    this.type = (b[12]! << 8) | b[13]!;
+  }
+  get dst(): Mac {
+    return this.b.subarray(0, 6);
+  }
+  get src(): Mac {
+    return this.b.subarray(6, 12);
+  }
+  get payload(): Uint8Array {
+    return this.b.subarray(ETH_HLEN);
+  }
+}
+
 export function parseEth(b: Uint8Array): EthFrame | undefined {
   if (b.length < ETH_HLEN) return undefined;
-  return { dst: b.subarray(0, 6), src: b.subarray(6, 12), type: (b[12]! << 8) | b[13]!, payload: b.subarray(ETH_HLEN) };
+  return new EthView(b);
 }
 
 export function buildEth(dst: Mac, src: Mac, type: number, payload: Uint8Array, pad = true): Uint8Array {

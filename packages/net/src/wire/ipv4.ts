@@ -28,18 +28,17 @@ export const IP_MF = 0x2000;
 export function parseIpv4(b: Uint8Array): Ipv4Header | undefined {
   if (b.length < 20 || b[0]! >> 4 !== 4) return undefined;
   const ihl = (b[0]! & 15) * 4;
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const totalLength = v.getUint16(2);
+  const totalLength = (b[2]! << 8) | b[3]!;
   if (ihl < 20 || totalLength < ihl || totalLength > b.length) return undefined;
   return {
     ihl,
     tos: b[1]!,
     totalLength,
-    id: v.getUint16(4),
-    flagsFrag: v.getUint16(6),
+    id: (b[4]! << 8) | b[5]!,
+    flagsFrag: (b[6]! << 8) | b[7]!,
     ttl: b[8]!,
     protocol: b[9]!,
-    checksum: v.getUint16(10),
+    checksum: (b[10]! << 8) | b[11]!,
     src: b.slice(12, 16),
     dst: b.slice(16, 20),
   };
