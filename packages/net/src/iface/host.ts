@@ -368,7 +368,8 @@ export class Host implements DeviceHost {
   netifReceive(dev: NetDevice, frame: Uint8Array): void {
     const eth = parseEth(frame);
     if (!eth) return this.drop('bad-header', frame, dev);
-    if (dev !== this.lo && !macEqual(eth.dst, dev.mac) && !isMulticastMac(eth.dst)) return this.drop('not-for-us', frame, dev);
+    // eth_type_trans(): PACKET_OTHERHOST frames are not ours (compared in the frame itself).
+    if (dev !== this.lo && (frame[0]! & 1) === 0 && !frameDstIs(frame, dev.mac)) return this.drop('not-for-us', frame, dev);
     const payload = eth.payload;
     if (eth.type === ETH_P_ARP) return this.arpRcv(dev, payload);
     if (eth.type === ETH_P_IP) return this.ipRcv(dev, payload);
@@ -579,3 +580,8 @@ function parseIpv6Quoted(b: Uint8Array): Quoted | undefined {
   return { src: addrFromBytes(b.subarray(8, 24)), dst: addrFromBytes(b.subarray(24, 40)), protocol: b[6]!, transport: b.subarray(40) };
 }
 
+/** Whether a frame's destination address (its first 6 bytes) is `mac`. */
+function frameDstIs(frame: Uint8Array, mac: Uint8Array): boolean {
+  for (let i = 0; i < 6; i++) if (frame[i] !== mac[i]) return false;
+  return true;
+}
