@@ -38,6 +38,6 @@ export { SocketApi, inetBind, AF_UNSPEC, SOCK_NONBLOCK, MSG_PEEK, MSG_DONTWAIT, 
 export type { SockAddrIn } from './sock/api';
 export { PortTable, portTable, IP_LOCAL_PORT_RANGE, rcvSaddrEqual, ipv6Only } from './ports/port-table';
 export { UdpSock, UdpProtocol, installUdp, IPPROTO_UDP } from './udp/udp';
-export { TcpSock, IPPROTO_TCP, TCP_NODELAY, TCP_CORK, TCP_MAXSEG } from './tcp/tcp-sock';
+export { TcpSock, IPPROTO_TCP, TCP_NODELAY, TCP_CORK, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT } from './tcp/tcp-sock';
 export type { TcpSendHook } from './tcp/tcp-sock';
 export { TcpProtocol, installTcp } from './tcp/tcp';

@@ -4,7 +4,7 @@
 // which must deliver the same bytes.
 import { SysError } from '@bpfsim/isa';
 import type { SocketStateEvent } from '../src';
-import { AF_INET, AF_INET6, MS, Network, SEC, SOCK_STREAM, SocketApi, TCP_STATE } from '../src';
+import { AF_INET, AF_INET6, MS, Network, SEC, SOCK_STREAM, SO, SOL_SOCKET, SocketApi, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_STATE } from '../src';
 
 function pair(link: { loss?: number; duplicate?: number; reorder?: number; delay?: number; bandwidth?: number } = {}, seed = 21) {
   const net = new Network({ seed });
@@ -213,4 +213,68 @@ test('after a timeout, the FIN counts as acknowledged only once the peer has eve
   expect(A.socketOf(c).state).toBe(TCP_STATE.TCP_FIN_WAIT2);
   expect(states[0]).toBe('TCP_FIN_WAIT1@peer-open');
   expect(states.filter((x) => x.startsWith('TCP_FIN_WAIT2'))).toEqual(['TCP_FIN_WAIT2@peer-closing']);
+});
+
+describe('keepalive', () => {
+  const SOL_TCP = 6;
+  async function established(keep: boolean) {
+    const w = pair();
+    const l = w.B.socket(AF_INET, SOCK_STREAM);
+    w.B.bind(l, { family: 4, addr: '0.0.0.0', port: 5003 });
+    w.B.listen(l);
+    const acc = w.B.acceptAsync(l);
+    const c = w.A.socket(AF_INET, SOCK_STREAM);
+    if (keep) {
+      w.A.setsockopt(c, SOL_SOCKET, SO.SO_KEEPALIVE, 1);
+      w.A.setsockopt(c, SOL_TCP, TCP_KEEPIDLE, 10);
+      w.A.setsockopt(c, SOL_TCP, TCP_KEEPINTVL, 2);
+      w.A.setsockopt(c, SOL_TCP, TCP_KEEPCNT, 3);
+    }
+    await until(w.net, w.A.connectAsync(c, { family: 4, addr: '10.0.0.2', port: 5003 }));
+    const s = await until(w.net, acc);
+    return { ...w, c, s };
+  }
+  const probesFrom = (net: Network, host: string): number[] => {
+    const at: number[] = [];
+    net.events.on('packet', (e) => {
+      // A bare ACK (IPv4 total length 40) sent by the client's eth0: a keepalive probe.
+      if (e.host === host && e.dir === 'out' && e.dev === 'eth0' && e.frame[12] === 8 && e.frame[16] === 0 && e.frame[17] === 40 && e.frame[47] === 0x10) at.push(e.time);
+    });
+    return at;
+  };
+
+  test('off by default: an idle connection sends nothing for hours; the defaults read 7200/75/9', async () => {
+    const w = await established(false);
+    const probes = probesFrom(w.net, 'a');
+    w.net.sim.runFor(3 * 3600 * SEC);
+    expect(probes).toEqual([]);
+    expect([TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT].map((o) => w.A.getsockopt(w.c, SOL_TCP, o))).toEqual([7200, 75, 9]);
+  });
+
+  test('a silent peer: probes at idle, idle + intvl, idle + 2 intvl, then a reset and ETIMEDOUT', async () => {
+    const w = await established(true);
+    const t0 = w.net.sim.now;
+    const probes = probesFrom(w.net, 'a');
+    w.link.cut();
+    w.net.sim.runFor(60 * SEC);
+    expect(probes.map((t) => Math.round((t - t0) / SEC))).toEqual([10, 12, 14]);
+    expect(w.A.socketOf(w.c).state).toBe(TCP_STATE.TCP_CLOSE);
+    await expect(w.A.recvAsync(w.c)).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+  });
+
+  test('a live peer answers every probe: the connection stays up, one probe per idle period', async () => {
+    const w = await established(true);
+    const t0 = w.net.sim.now;
+    const probes = probesFrom(w.net, 'a');
+    w.net.sim.runFor(55 * SEC);
+    expect(probes.map((t) => Math.round((t - t0) / SEC))).toEqual([10, 20, 30, 40, 50]);
+    expect(w.A.socketOf(w.c).state).toBe(TCP_STATE.TCP_ESTABLISHED);
+  });
+
+  test('TCP_KEEPIDLE/INTVL/CNT outside their ranges: EINVAL', async () => {
+    const w = await established(false);
+    expect(() => w.A.setsockopt(w.c, SOL_TCP, TCP_KEEPIDLE, 0)).toThrow(expect.objectContaining({ code: 'EINVAL' }) as unknown as Error);
+    expect(() => w.A.setsockopt(w.c, SOL_TCP, TCP_KEEPINTVL, 32768)).toThrow(expect.objectContaining({ code: 'EINVAL' }) as unknown as Error);
+    expect(() => w.A.setsockopt(w.c, SOL_TCP, TCP_KEEPCNT, 128)).toThrow(expect.objectContaining({ code: 'EINVAL' }) as unknown as Error);
+  });
 });

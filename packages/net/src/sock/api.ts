@@ -405,6 +405,7 @@ export function sockSetsockopt(sk: Sock, level: number, name: number, value: num
         return;
       case SO.SO_KEEPALIVE:
         o.keepalive = value !== 0;
+        sk.keepaliveChanged?.();
         return;
       case SO.SO_RCVBUF:
         // sock_setsockopt(): doubled, clamped to [SOCK_MIN_RCVBUF, 2 * rmem_max].

@@ -197,6 +197,8 @@ export abstract class Sock extends BpfObject {
   abstract close(): void;
   /** Protocol-level options (SOL_TCP, …); undefined: not this protocol's option. */
   setProtoOption?(level: number, name: number, value: number): boolean;
+  /** SO_KEEPALIVE changed (sk->sk_prot->keepalive(): tcp_set_keepalive()). */
+  keepaliveChanged?(): void;
   getProtoOption?(level: number, name: number): number | undefined;
 
   protected release(): void {

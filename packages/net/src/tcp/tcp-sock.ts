@@ -5,7 +5,8 @@
 // TCP_NODELAY, NewReno congestion control with fast retransmit on three duplicate ACKs
 // (initial cwnd 10), window scaling (shift 7 as Linux offers), MSS from the route's MTU,
 // half-close, SO_LINGER 0 and unread data at close as RST, TIME_WAIT for 60 s.
-// Not modelled yet: SACK (negotiated off), timestamps, CUBIC, keepalive probes, urgent data.
+// Keepalive (SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT) as tcp_keepalive_timer() runs it.
+// Not modelled yet: SACK (negotiated off), timestamps, CUBIC, urgent data.
 import type { ErrnoCode } from '@bpfsim/isa';
 import { SysError } from '@bpfsim/isa';
 import type { Process } from '@bpfsim/kernel';
@@ -40,6 +41,28 @@ const WSCALE = 7;
 export const TCP_NODELAY = 1;
 export const TCP_MAXSEG = 2;
 export const TCP_CORK = 3;
+export const TCP_KEEPIDLE = 4;
+export const TCP_KEEPINTVL = 5;
+export const TCP_KEEPCNT = 6;
+/** net.ipv4.tcp_keepalive_time / _intvl / _probes defaults (7200 s, 75 s, 9). */
+const TCP_KEEPALIVE_TIME = 7200 * SEC;
+const TCP_KEEPALIVE_INTVL = 75 * SEC;
+const TCP_KEEPALIVE_PROBES = 9;
+/** MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL (s), MAX_TCP_KEEPCNT */
+const MAX_TCP_KEEPIDLE = 32767;
+const MAX_TCP_KEEPCNT = 127;
+
+/** Keepalive state, made when SO_KEEPALIVE or a TCP_KEEP* option is first set. */
+interface Keepalive {
+  idle: number;
+  intvl: number;
+  cnt: number;
+  /** icsk_probes_out */
+  probesOut: number;
+  /** When the peer was last heard from (rcv_tstamp). */
+  lastRcv: number;
+  timer: Timer | undefined;
+}
 const SOL_TCP = 6;
 
 /** Sequence-space comparisons (mod 2^32). */
@@ -96,6 +119,7 @@ export class TcpSock extends Sock {
   private rtoTimer: Timer | undefined;
   private delackTimer: Timer | undefined;
   private twTimer: Timer | undefined;
+  private ka: Keepalive | undefined;
   private rttSample: { seq: number; at: number } | undefined;
   private unackedSegs = 0;
   nodelay = false;
@@ -362,8 +386,67 @@ export class TcpSock extends Sock {
       this.cork = value !== 0;
       if (!this.cork) this.push();
     } else if (name === TCP_MAXSEG) this.mss = Math.max(88, Math.min(value, this.mss));
-    else return false;
+    else if (name === TCP_KEEPIDLE || name === TCP_KEEPINTVL) {
+      if (value < 1 || value > MAX_TCP_KEEPIDLE) throw new SysError('EINVAL', `${name === TCP_KEEPIDLE ? 'TCP_KEEPIDLE' : 'TCP_KEEPINTVL'} takes 1..${MAX_TCP_KEEPIDLE} seconds`);
+      if (name === TCP_KEEPINTVL) this.keep.intvl = value * SEC;
+      else {
+        // tcp_sock_set_keepidle_locked(): a running timer is moved to the new idle time.
+        this.keep.idle = value * SEC;
+        if (this.keepaliveActive()) this.resetKeepalive(Math.max(0, this.keep.idle - (this.now - this.keep.lastRcv)));
+      }
+    } else if (name === TCP_KEEPCNT) {
+      if (value < 1 || value > MAX_TCP_KEEPCNT) throw new SysError('EINVAL', `TCP_KEEPCNT takes 1..${MAX_TCP_KEEPCNT}`);
+      this.keep.cnt = value;
+    } else return false;
     return true;
+  }
+
+  // ---- keepalive (net/ipv4/tcp_timer.c: tcp_keepalive_timer) ----
+
+  private get keep(): Keepalive {
+    return (this.ka ??= { idle: TCP_KEEPALIVE_TIME, intvl: TCP_KEEPALIVE_INTVL, cnt: TCP_KEEPALIVE_PROBES, probesOut: 0, lastRcv: this.now, timer: undefined });
+  }
+
+  private keepaliveActive(): boolean {
+    return this.options.keepalive && this.state !== S.TCP_CLOSE && this.state !== S.TCP_LISTEN && this.state !== S.TCP_SYN_SENT;
+  }
+
+  /** tcp_set_keepalive(): SO_KEEPALIVE on arms the timer for the idle time, off stops it. */
+  override keepaliveChanged(): void {
+    if (this.keepaliveActive()) this.resetKeepalive(this.keep.idle);
+    else {
+      this.ka?.timer?.cancel();
+      if (this.ka) this.ka.timer = undefined;
+    }
+  }
+
+  private resetKeepalive(after: number): void {
+    const k = this.keep;
+    k.timer?.cancel();
+    k.timer = this.host.network.sim.schedule(after, () => this.keepaliveTimer());
+  }
+
+  /**
+   * tcp_keepalive_timer(): with nothing in flight or queued and the peer silent for the idle
+   * time, a probe (a bare ACK one below snd_una, which the peer must answer) every interval;
+   * after `cnt` unanswered probes, a reset and ETIMEDOUT.
+   */
+  private keepaliveTimer(): void {
+    const k = this.ka;
+    if (!k) return;
+    k.timer = undefined;
+    if (!this.keepaliveActive() || this.state === S.TCP_TIME_WAIT) return;
+    if (diff(this.sndNxt, this.sndUna) > 0 || this.sbufLen > 0) return this.resetKeepalive(k.idle);
+    const elapsed = this.now - k.lastRcv;
+    if (elapsed < k.idle) return this.resetKeepalive(k.idle - elapsed);
+    if (k.probesOut >= k.cnt) {
+      this.emit({ seq: this.sndNxt, ack: this.rcvNxt, flags: TCP_RST | TCP_ACK });
+      this.fail('ETIMEDOUT');
+      return;
+    }
+    this.emit({ seq: add(this.sndUna, -1), ack: this.rcvNxt, flags: TCP_ACK });
+    k.probesOut++;
+    this.resetKeepalive(k.intvl);
   }
 
   override getProtoOption(level: number, name: number): number | undefined {
@@ -371,6 +454,9 @@ export class TcpSock extends Sock {
     if (name === TCP_NODELAY) return this.nodelay ? 1 : 0;
     if (name === TCP_CORK) return this.cork ? 1 : 0;
     if (name === TCP_MAXSEG) return this.mss;
+    if (name === TCP_KEEPIDLE) return Math.round((this.ka?.idle ?? TCP_KEEPALIVE_TIME) / SEC);
+    if (name === TCP_KEEPINTVL) return Math.round((this.ka?.intvl ?? TCP_KEEPALIVE_INTVL) / SEC);
+    if (name === TCP_KEEPCNT) return this.ka?.cnt ?? TCP_KEEPALIVE_PROBES;
     return undefined;
   }
 
@@ -513,6 +599,11 @@ export class TcpSock extends Sock {
     if (this.state === S.TCP_LISTEN) return this.listenInput(seg, src);
     if (this.state === S.TCP_SYN_SENT) return this.synSentInput(seg);
     if (this.state === S.TCP_CLOSE) return;
+    if (this.ka) {
+      // tcp_ack(): rcv_tstamp = now, icsk_probes_out = 0.
+      this.ka.lastRcv = this.now;
+      if (seg.flags & TCP_ACK) this.ka.probesOut = 0;
+    }
     const len = seg.payload.length + (seg.flags & TCP_FIN ? 1 : 0);
     // Acceptability (RFC 793): the segment overlaps the receive window.
     const wnd = this.rcvWindow();
@@ -542,6 +633,7 @@ export class TcpSock extends Sock {
       this.restartRto();
       this.sndWnd = seg.window << this.sndWscale;
       this.setState(S.TCP_ESTABLISHED);
+      if (this.options.keepalive) this.resetKeepalive(this.keep.idle);
       const p = this.parent;
       if (p) {
         p.synQueue.delete(this);
@@ -744,6 +836,7 @@ export class TcpSock extends Sock {
       this.rtoTimer = undefined;
       if (!this.srtt) this.rto = TCP_RTO_INIT;
       this.setState(S.TCP_ESTABLISHED);
+      if (this.options.keepalive) this.resetKeepalive(this.keep.idle);
       this.sendAck();
       this.push();
     } else {
@@ -771,6 +864,9 @@ export class TcpSock extends Sock {
     c.options.rcvbuf = this.options.rcvbuf;
     c.options.sndbuf = this.options.sndbuf;
     c.nodelay = this.nodelay;
+    // sk_clone_lock(): the child inherits SO_KEEPALIVE and the TCP_KEEP* settings.
+    c.options.keepalive = this.options.keepalive;
+    if (this.ka) c.ka = { idle: this.ka.idle, intvl: this.ka.intvl, cnt: this.ka.cnt, probesOut: 0, lastRcv: this.now, timer: undefined };
     c.parent = this;
     c.irs = seg.seq;
     c.rcvNxt = add(seg.seq, 1);
@@ -825,6 +921,7 @@ export class TcpSock extends Sock {
 
   /** tcp_done(): to TCP_CLOSE, off the tables, timers off. */
   teardown(): void {
+    this.ka?.timer?.cancel();
     this.rtoTimer?.cancel();
     this.delackTimer?.cancel();
     this.twTimer?.cancel();
