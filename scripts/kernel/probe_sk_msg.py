@@ -19,6 +19,8 @@ stdout: JSON {"results": [{"sends", "aPeer", "bPeer", "bIngress", "stats"} | {"e
 import ctypes
 import errno
 import json
+import os
+import tempfile
 import select
 import socket
 import struct
@@ -88,7 +90,14 @@ def run(c):
                 data = bytes((at + i) & 0xff for i in range(n))
                 at += n
                 try:
-                    sends.append(a.send(data))
+                    if c.get("via") == "sendfile":
+                        # sendfile(2) from a file holding the bytes (splice into sendmsg).
+                        with tempfile.TemporaryFile() as f:
+                            f.write(data)
+                            f.flush()
+                            sends.append(os.sendfile(a.fileno(), f.fileno(), 0, n))
+                    else:
+                        sends.append(a.send(data))
                 except OSError as e:
                     sends.append(errno.errorcode.get(e.errno, str(e.errno)))
             stats = []

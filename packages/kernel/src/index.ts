@@ -1,6 +1,6 @@
 // Public API of @bpfsim/kernel: a simulated host's BPF subsystem.
-export { Kernel, ManualClock } from './kernel';
-export type { Clock, KernelOptions, TraceLine } from './kernel';
+export { Kernel, ManualClock, KERNEL_PROFILES } from './kernel';
+export type { Clock, KernelOptions, KernelProfile, TraceLine } from './kernel';
 export { Process, CAP, ALL_CAPS } from './process';
 export type { Capability, ProcessOptions } from './process';
 export { BpfObject } from './object';

@@ -48,7 +48,27 @@ export interface KernelOptions {
    * and load the program types open to them; 1 and 2 refuse them with EPERM. Default 2,
    * Linux's default (CONFIG_BPF_UNPRIV_DEFAULT_OFF=y) and this project's reference machine. */
   unprivilegedBpfDisabled?: 0 | 1 | 2;
+  /**
+   * Which Linux the kernel behaves as where behaviour changed since the seed's era: '6.18'
+   * (default, this project's reference machine) or '4.17'. See KERNEL_PROFILES.
+   */
+  profile?: KernelProfile;
 }
+
+/** A Linux version whose observable behaviour bpfsim can show. */
+export type KernelProfile = '6.18' | '4.17';
+
+/** Where the profiles differ (each place that reads Kernel.profile cites its entry). */
+export const KERNEL_PROFILES: Readonly<Record<KernelProfile, readonly string[]>> = {
+  '6.18': [
+    'bpf_bind() binds the port it is given (since 5.8; port 0 still leaves the choice to connect)',
+    'sendfile() on a socket with an SK_MSG program goes through sendmsg (splice, since 6.5): the program sees the bytes as with send()',
+  ],
+  '4.17': [
+    'bpf_bind() takes the address only: a non-zero port is -EINVAL',
+    'sendfile() goes through tcp_bpf_sendpage(): the file pages are not copied, data == data_end == NULL until bpf_msg_pull_data()',
+  ],
+};
 
 /** A line bpf_trace_printk wrote (what /sys/kernel/tracing/trace_pipe shows). */
 export interface TraceLine {
@@ -66,6 +86,8 @@ export class Kernel implements MapHost, HelperKernel {
   engine: EngineName;
   /** sysctl kernel.unprivileged_bpf_disabled (see KernelOptions). */
   unprivilegedBpfDisabled: 0 | 1 | 2;
+  /** The Linux version it behaves as where behaviour changed (KernelOptions.profile). */
+  readonly profile: KernelProfile;
   readonly mapIds = new IdAllocator<BpfMap>();
   readonly progIds = new IdAllocator<BpfProg>();
   readonly linkIds = new IdAllocator<BpfObject>();
@@ -89,6 +111,7 @@ export class Kernel implements MapHost, HelperKernel {
     this.rng = new Rng(options.seed ?? 1);
     this.engine = options.engine ?? 'jit';
     this.unprivilegedBpfDisabled = options.unprivilegedBpfDisabled ?? 2;
+    this.profile = options.profile ?? '6.18';
     for (const t of builtinProgTypes()) this.progTypes.register(t);
     installHelpers(this.helpers, GENERIC_HELPERS);
     installHelpers(this.helpers, CGROUP_HELPERS);

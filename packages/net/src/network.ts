@@ -1,6 +1,7 @@
 // A simulated network: the simulation (clock, events, RNG) and what lives in it — hosts,
 // links between their devices, bridges — plus packet capture to pcapng. The world builder
 // of the scenario package drives this; tests use it directly.
+import type { KernelProfile } from '@bpfsim/kernel';
 import type { Simulation } from './sim/simulation';
 import { Simulation as Sim } from './sim/simulation';
 import type { NetEvents } from './events';
@@ -15,6 +16,8 @@ import { PcapNgWriter } from './wire/pcapng';
 
 export interface NetworkOptions {
   seed?: number;
+  /** The Linux every host's kernel behaves as: '6.18' (default) or '4.17' (KERNEL_PROFILES). */
+  profile?: KernelProfile;
 }
 
 export class Network {
@@ -25,8 +28,11 @@ export class Network {
   private nextMac = 1;
   private netnsCookies = 0n;
 
+  readonly profile: KernelProfile;
+
   constructor(options: NetworkOptions = {}) {
     this.sim = new Sim<NetEvents>({ seed: options.seed ?? 1 });
+    this.profile = options.profile ?? '6.18';
   }
 
   get events(): Simulation<NetEvents>['events'] {

@@ -165,3 +165,41 @@ test('each hook run is a "hook" event: attach type, cgroup, socket, verdict, the
     { time: expect.any(Number), host: 'a', hook: 'cgroup_inet4_bind', cgroup: '/app', socket: 'tcp 0.0.0.0:0', verdict: 'EPERM', addr: { before: '0.0.0.0:5000', after: '0.0.0.0:5000' }, progs: [{ id: expect.any(Number), name: 'nobind', ret: 0, insns: 2 }] },
   ]);
 });
+
+test("bpf_bind with a port: bound as given on 6.18; -EINVAL on the '4.17' profile, where the helper took the address only", () => {
+  const prog = (port: number): string => `
+    r6 = r1
+    r2 = 2
+    *(u16 *)(r10 - 16) = r2
+    r2 = ${((port & 0xff) << 8) | (port >> 8)}
+    *(u16 *)(r10 - 14) = r2
+    r2 = 0x0100000a
+    *(u32 *)(r10 - 12) = r2
+    r2 = 0
+    *(u64 *)(r10 - 8) = r2
+    r1 = r6
+    r2 = r10
+    r2 += -16
+    r3 = 16
+    call bpf_bind
+    r0 = 1
+    exit`;
+  for (const [profile, port, want] of [['6.18', 40000, 40000], ['4.17', 40000, 'not 40000'], ['4.17', 0, 'any']] as const) {
+    const net = new Network({ seed: 6, profile });
+    const a = net.addHost('a');
+    const b = net.addHost('b');
+    net.connect(a.addDevice(), b.addDevice(), { delay: 1 * MS });
+    a.addAddress('eth0', '10.0.0.1/24');
+    b.addAddress('eth0', '10.0.0.2/24');
+    installCgroupHooks(a);
+    a.kernel.cgroups.create('/app');
+    new BpfClient(a.kernel, a.kernel.spawn({ comm: 'admin' })).loadProgram({ type: 'cgroup_sock_addr', attachType: 'cgroup_inet4_connect', insns: prog(port) }).attach('/app', 'cgroup_inet4_connect');
+    const A = new SocketApi(a, a.kernel.spawn({ comm: 'app', cgroup: a.kernel.cgroups.lookup('/app') }));
+    const u = A.socket(AF_INET, SOCK_DGRAM);
+    A.connect(u, { family: 4, addr: '10.0.0.2', port: 53 });
+    const got = A.getsockname(u).port;
+    if (want === 40000) expect(got).toBe(40000);
+    else if (want === 'not 40000') expect(got).not.toBe(40000);
+    expect(got).toBeGreaterThan(0);
+  }
+});

@@ -569,7 +569,10 @@ psockHooks.install = (p) => {
   const sk = p.sk;
   if (!(sk instanceof TcpSock)) return;
   const transport = tcpTransport();
-  sk.sendHook = p.progs.msgParser ? (s, data) => skMsgSendmsg(s.host.kernel, s, data, transport) : undefined;
+  // sendfile: 4.17's tcp_bpf_sendpage() shares the file pages (KERNEL_PROFILES); since 6.5
+  // it is sendmsg with MSG_SPLICE_PAGES and the program sees copied bytes (live-kernel cases
+  // sendfile-* in kernel-sk-msg.json).
+  sk.sendHook = p.progs.msgParser ? (s, data, o) => skMsgSendmsg(s.host.kernel, s, data, transport, { sharedPages: !!o?.sendfile && s.host.kernel.profile === '4.17' }) : undefined;
   sk.recvHook = (max) => takeIngress(sk, max);
 };
 psockHooks.remove = (p) => {

@@ -11,6 +11,8 @@ export interface SkMsgCase {
   sends: number[];
   /** Bytes of aPeer that Linux leaves uninitialised (push_data): [start, end), not compared. */
   uninit?: [number, number];
+  /** How A sends: send() (default) or sendfile() from a file holding the same bytes. */
+  via?: 'sendfile';
 }
 export type SkMsgResult = { sends: (number | string)[]; aPeer: string; bPeer: string; bIngress: string; stats: number[] } | { error: string };
 export interface SkMsgGolden {
@@ -64,8 +66,8 @@ const helper = (name: string, a: number, b?: number, c?: number): string => `
 
 export function skMsgCases(): SkMsgCase[] {
   const out: SkMsgCase[] = [];
-  const add = (id: string, body: string, sends: number[], uninit?: [number, number]): void => {
-    out.push({ id, body, insns: Buffer.from(encode(assemble(`${PRELUDE}\n${body}`).insns)).toString('hex'), sends, ...(uninit ? { uninit } : {}) });
+  const add = (id: string, body: string, sends: number[], uninit?: [number, number], via?: 'sendfile'): void => {
+    out.push({ id, body, insns: Buffer.from(encode(assemble(`${PRELUDE}\n${body}`).insns)).toString('hex'), sends, ...(uninit ? { uninit } : {}), ...(via ? { via } : {}) });
   };
   add('pass', `${count(0)}\n r0 = 1\n exit`, [100, 10]);
   add('drop', 'r0 = 0\n exit', [50]);
@@ -138,6 +140,13 @@ out:
   add('pop-1-3', `${helper('msg_pop_data', 1, 3, 0)}\n r7 = r0\n${store(0)}\n r0 = 1\n exit`, [6]);
   add('pop-out-of-range', `${helper('msg_pop_data', 4, 3, 0)}\n r7 = r0\n${store(0)}\n r0 = 1\n exit`, [6]);
   add('push-size-only', `${helper('msg_push_data', 2, 2, 0)}\n r7 = r0\n${store(0)}\n r7 = *(u32 *)(r6 + 68)\n${store(1)}\n r0 = 1\n exit`, [4], [2, 4]);
+  // sendfile(): what a program sees when the bytes come from a file (the sendpage path on
+  // 4.17; splice into sendmsg since 6.5): size, data_end - data, and pull_data over them.
+  const view = `r7 = *(u32 *)(r6 + 68)\n${store(0)}\n r2 = *(u64 *)(r6 + 0)\n r7 = *(u64 *)(r6 + 8)\n r7 -= r2\n${store(1)}`;
+  add('sendfile-view', `${view}\n r0 = 1\n exit`, [100, 5000], undefined, 'sendfile');
+  add('sendfile-pull-then-view', `${helper('msg_pull_data', 0, 8, 0)}\n r7 = r0\n${store(2)}\n${view}\n r0 = 1\n exit`, [100], undefined, 'sendfile');
+  add('sendfile-drop', 'r0 = 0\n exit', [64], undefined, 'sendfile');
+  add('sendfile-cork', `${count(3)}\n${helper('msg_cork_bytes', 150)}\n r0 = 1\n exit`, [100, 100], undefined, 'sendfile');
   return out;
 }
 

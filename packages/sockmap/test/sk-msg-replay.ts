@@ -45,7 +45,8 @@ export function replaySkMsg(c: SkMsgCase): SkMsgResult {
     const data = Uint8Array.from({ length: n }, (_, i) => (at + i) & 0xff);
     at += n;
     try {
-      sends.push(skMsgSendmsg(k, a.sk, data, t));
+      // sendfile: the profile decides the view (KERNEL_PROFILES), as TcpSock.sendfile does.
+      sends.push(skMsgSendmsg(k, a.sk, data, t, { sharedPages: c.via === 'sendfile' && k.profile === '4.17' }));
     } catch (e) {
       if (!(e instanceof SysError)) throw e;
       sends.push(e.code);

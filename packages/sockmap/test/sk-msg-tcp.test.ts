@@ -21,8 +21,8 @@ async function until<T>(net: Network, p: Promise<T>): Promise<T> {
 }
 
 /** Host p has connection X (to host x) and Y (to host y), both in sockmap m (keys 0, 1). */
-async function world(program: string) {
-  const net = new Network({ seed: 8 });
+async function world(program: string, profile: '6.18' | '4.17' = '6.18') {
+  const net = new Network({ seed: 8, profile });
   const p = net.addHost('p');
   const x = net.addHost('x');
   const y = net.addHost('y');
@@ -100,4 +100,32 @@ test('redirect to ingress: bytes sent on X are read back from Y by the proxy its
   w.P.send(w.px, text('loop'));
   expect(new TextDecoder().decode(w.P.recvfrom(w.py).data)).toBe('loop');
   expect(await w.read(w.Y, w.yfd)).toBe('');
+});
+
+describe('sendfile and the kernel profile', () => {
+  // SK_DROP when the program sees no bytes (data == data_end), SK_PASS otherwise.
+  const DROP_IF_EMPTY_VIEW = `
+    r2 = *(u64 *)(r1 + 0)
+    r3 = *(u64 *)(r1 + 8)
+    r0 = 1
+    if r2 != r3 goto out
+    r0 = 0
+  out:
+    exit`;
+  test('6.18: sendfile goes through sendmsg, the program sees the bytes', async () => {
+    const w = await world(DROP_IF_EMPTY_VIEW);
+    expect(w.P.sendfile(w.px, text('file bytes'))).toBe(10);
+    expect(await w.read(w.X, w.xfd)).toBe('file bytes');
+  });
+  test('4.17: sendfile is tcp_bpf_sendpage, the program sees data == data_end until pull_data', async () => {
+    const w = await world(DROP_IF_EMPTY_VIEW, '4.17');
+    expect(() => w.P.sendfile(w.px, text('file bytes'))).toThrow(expect.objectContaining({ code: 'EACCES' }) as unknown as SysError);
+    // The drop verdict sticks to the psock (eval stays __SK_DROP, as the live kernel shows in
+    // drop-odd-first-byte): the next send is refused without running the program.
+    expect(() => w.P.send(w.px, text('sent bytes'))).toThrow(expect.objectContaining({ code: 'EACCES' }) as unknown as SysError);
+    // A plain send on a fresh socket is seen, and passes, on 4.17 too.
+    const w2 = await world(DROP_IF_EMPTY_VIEW, '4.17');
+    expect(w2.P.send(w2.px, text('sent bytes'))).toBe(10);
+    expect(await w2.read(w2.X, w2.xfd)).toBe('sent bytes');
+  });
 });

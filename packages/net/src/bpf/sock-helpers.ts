@@ -50,6 +50,8 @@ export const bpfBind: Helper = (run) => {
     if (len < 24) return run.retInt(-ERRNO.EINVAL);
     addr = { family: 6, addr: addrFromBytes(b.subarray(8, 24)), port: (b[2]! << 8) | b[3]! };
   } else return run.retInt(-ERRNO.EAFNOSUPPORT);
+  // KERNEL_PROFILES '4.17': the helper took the address only (sin_port must be 0).
+  if (host.kernel.profile === '4.17' && addr.port !== 0) return run.retInt(-ERRNO.EINVAL);
   try {
     inetBind(host, sk, addr, family, BIND_FROM_BPF | (addr.port === 0 ? BIND_FORCE_ADDRESS_NO_PORT : 0));
     run.retInt(0);

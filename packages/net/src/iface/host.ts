@@ -148,7 +148,7 @@ export class Host implements DeviceHost {
     this.forwarding = options.forwarding ?? false;
     this.netnsCookie = network.nextNetnsCookie();
     const sim = network.sim;
-    this.kernel = new Kernel({ ...options.kernel, clock: { now: () => BigInt(sim.now) }, seed: options.kernel?.seed ?? sim.rng.split(`kernel:${name}`).u32() });
+    this.kernel = new Kernel({ profile: network.profile, ...options.kernel, clock: { now: () => BigInt(sim.now) }, seed: options.kernel?.seed ?? sim.rng.split(`kernel:${name}`).u32() });
     this.lo = new LoopbackDevice(this, 'lo', this.nextIfindex++, ZERO_MAC, 65536);
     this.devices.set('lo', this.lo);
     this.network.watchDevice(this, this.lo);

@@ -284,6 +284,18 @@ export class SocketApi {
     return this.sendto(fd, data);
   }
 
+  /**
+   * sendfile(2) to a socket: `data` is what the file holds from the offset on. TCP sockets
+   * take it through their sendfile path (which SK_MSG programs see per the kernel profile);
+   * UDP sends it as one datagram to the connected peer, as splice into udp_sendmsg does.
+   */
+  sendfile(outFd: number, data: Uint8Array): number {
+    const sk = this.sock(outFd);
+    const tcp = sk as Sock & { sendfile?(d: Uint8Array): number };
+    if (tcp.sendfile) return tcp.sendfile(data);
+    return this.sendto(outFd, data);
+  }
+
   /** shutdown(2): SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2. */
   shutdown(fd: number, how: number): void {
     if (how < 0 || how > 2) fail('EINVAL', `how ${how} is not SHUT_RD, SHUT_WR or SHUT_RDWR`);

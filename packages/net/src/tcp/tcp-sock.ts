@@ -72,7 +72,7 @@ const add = (a: number, n: number): number => (a + n) >>> 0;
 const diff = (a: number, b: number): number => (a - b) | 0;
 
 /** How a socket's bytes reach the wire: hooks (SK_MSG) may take them on the way. */
-export type TcpSendHook = (sk: TcpSock, data: Uint8Array) => number;
+export type TcpSendHook = (sk: TcpSock, data: Uint8Array, opts?: { sendfile?: boolean }) => number;
 
 export class TcpSock extends Sock {
   // ---- send side (snd_una … snd_nxt … end of sbuf) ----
@@ -260,6 +260,16 @@ export class TcpSock extends Sock {
     }
     if (this.sendHook) return this.sendHook(this, data);
     return this.queueData(data);
+  }
+
+  /**
+   * sendfile(2) of `data` (the file's bytes) to this socket: splice into tcp_sendmsg with
+   * MSG_SPLICE_PAGES on current Linux; a psock's program sees the bytes as the profile says
+   * (4.17: tcp_bpf_sendpage, shared pages until pull_data).
+   */
+  sendfile(data: Uint8Array): number {
+    if (this.sendHook && (this.state === S.TCP_ESTABLISHED || this.state === S.TCP_CLOSE_WAIT) && !this.shutWr && !this.error) return this.sendHook(this, data, { sendfile: true });
+    return this.sendmsg(data, undefined, 0);
   }
 
   /** tcp_sendmsg_locked(): copy into the send buffer as far as SO_SNDBUF allows, then push. */
