@@ -38,6 +38,8 @@ export { SocketApi, inetBind, AF_UNSPEC, SOCK_NONBLOCK, MSG_PEEK, MSG_DONTWAIT, 
 export type { SockAddrIn } from './sock/api';
 export { PortTable, portTable, IP_LOCAL_PORT_RANGE, rcvSaddrEqual, ipv6Only } from './ports/port-table';
 export { UdpSock, UdpProtocol, installUdp, IPPROTO_UDP } from './udp/udp';
-export { TcpSock, IPPROTO_TCP, TCP_NODELAY, TCP_CORK, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT } from './tcp/tcp-sock';
+export { TcpSock, IPPROTO_TCP, TCP_NODELAY, TCP_CORK, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_CONGESTION } from './tcp/tcp-sock';
+export { CUBIC, RENO, CONGESTION_OPS } from './tcp/congestion';
+export type { CongestionOps, CcSock, CubicState } from './tcp/congestion';
 export type { TcpSendHook } from './tcp/tcp-sock';
 export { TcpProtocol, installTcp } from './tcp/tcp';

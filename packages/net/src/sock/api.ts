@@ -24,6 +24,8 @@ export const IP_UNPRIVILEGED_PORT_START = 1024;
 /** Option names (include/uapi/asm-generic/socket.h, linux/in.h, linux/in6.h). */
 export const SO = { SO_REUSEADDR: 2, SO_TYPE: 3, SO_ERROR: 4, SO_SNDBUF: 7, SO_RCVBUF: 8, SO_KEEPALIVE: 9, SO_PRIORITY: 12, SO_LINGER: 13, SO_REUSEPORT: 15, SO_BINDTODEVICE: 25, SO_MARK: 36, SO_COOKIE: 57 } as const;
 export const IP = { IP_TOS: 1, IP_TTL: 2, IP_FREEBIND: 15, IP_BIND_ADDRESS_NO_PORT: 24 } as const;
+const SOL_TCP = 6;
+const TCP_CONGESTION = 13;
 export const IPV6 = { IPV6_UNICAST_HOPS: 16, IPV6_V6ONLY: 26, IPV6_FREEBIND: 78 } as const;
 /** __inet_bind() flags */
 export const BIND_FORCE_ADDRESS_NO_PORT = 1 << 0;
@@ -384,13 +386,27 @@ export class SocketApi {
   }
 
   /** setsockopt(2) for the options the stack models (integer values). */
-  setsockopt(fd: number, level: number, name: number, value: number): void {
-    sockSetsockopt(this.sock(fd), level, name, value);
+  setsockopt(fd: number, level: number, name: number, value: number | string): void {
+    const sk = this.sock(fd);
+    if (typeof value === 'string') {
+      // The one string option the stack models: TCP_CONGESTION.
+      const tcp = sk as Sock & { setCongestion?(n: string): void };
+      if (level === SOL_TCP && name === TCP_CONGESTION && tcp.setCongestion) return tcp.setCongestion(value);
+      return fail('EINVAL', `option ${level}/${name} does not take a string`);
+    }
+    sockSetsockopt(sk, level, name, value);
   }
 
   /** getsockopt(2) for the options the stack models. */
   getsockopt(fd: number, level: number, name: number): number | bigint {
     return sockGetsockopt(this.sock(fd), level, name);
+  }
+
+  /** getsockopt(TCP_CONGESTION): the name of the socket's congestion control. */
+  getCongestion(fd: number): string {
+    const sk = this.sock(fd) as Sock & { cc?: { name: string } };
+    if (!sk.cc) return fail('EOPNOTSUPP', 'TCP_CONGESTION is for TCP sockets');
+    return sk.cc.name;
   }
 
   /** close(2): the fd goes; the socket is released (SOCK_RELEASE hook) with its last reference. */

@@ -6,7 +6,8 @@
 // (initial cwnd 10), window scaling (shift 7 as Linux offers), MSS from the route's MTU,
 // half-close, SO_LINGER 0 and unread data at close as RST, TIME_WAIT for 60 s.
 // Keepalive (SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT) as tcp_keepalive_timer() runs it.
-// Not modelled yet: SACK (negotiated off), timestamps, CUBIC, urgent data.
+// Congestion control: CUBIC (Linux's default) or Reno, by TCP_CONGESTION (congestion.ts).
+// Not modelled yet: SACK (negotiated off), timestamps, HyStart, urgent data.
 import type { ErrnoCode } from '@bpfsim/isa';
 import { SysError } from '@bpfsim/isa';
 import type { Process } from '@bpfsim/kernel';
@@ -21,6 +22,8 @@ import { ANY4, ANY6, isAny, isV4Mapped, unmapV4, v4Mapped } from '../wire/addr';
 import type { TcpSegment } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, buildTcp } from '../wire/tcp';
 import type { TcpProtocol } from './tcp';
+import type { CongestionOps, CubicState } from './congestion';
+import { CONGESTION_OPS } from './congestion';
 import { releaseSockObject, traceReceiveReset, traceRetransmit, traceSetState } from '../bpf/tracepoints';
 
 export const IPPROTO_TCP = 6;
@@ -44,6 +47,7 @@ export const TCP_CORK = 3;
 export const TCP_KEEPIDLE = 4;
 export const TCP_KEEPINTVL = 5;
 export const TCP_KEEPCNT = 6;
+export const TCP_CONGESTION = 13;
 /** net.ipv4.tcp_keepalive_time / _intvl / _probes defaults (7200 s, 75 s, 9). */
 const TCP_KEEPALIVE_TIME = 7200 * SEC;
 const TCP_KEEPALIVE_INTVL = 75 * SEC;
@@ -108,8 +112,14 @@ export class TcpSock extends Sock {
   private advMss = 536;
   /** tcp_incr_quickack(): segments ACKed at once at the start of a connection. */
   private quickAcks = 16;
-  private cwnd = 0;
-  private ssthresh = 0x7fffffff;
+  cwnd = 0;
+  ssthresh = 0x7fffffff;
+  /** The congestion control (icsk_ca_ops): the host's default, or TCP_CONGESTION. */
+  cc: CongestionOps;
+  /** Its private state (icsk_ca_priv). */
+  ccPriv: CubicState | undefined = undefined;
+  /** The smallest RTT sample, ns (cubic's delay_min). */
+  minRtt = 0;
   private dupAcks = 0;
   private recover: number | undefined;
   private srtt = 0;
@@ -151,6 +161,15 @@ export class TcpSock extends Sock {
     private readonly proto: TcpProtocol,
   ) {
     super(host, family, SOCK_STREAM, IPPROTO_TCP, owner, family === 4 ? ANY4 : ANY6);
+    this.cc = proto.defaultCongestion;
+  }
+
+  /** For the congestion ops: the clock, and the bytes in flight. */
+  get ccNow(): number {
+    return this.now;
+  }
+  get flight(): number {
+    return diff(this.sndNxt, this.sndUna);
   }
 
   private get now(): number {
@@ -470,6 +489,15 @@ export class TcpSock extends Sock {
     return undefined;
   }
 
+  /** TCP_CONGESTION: tcp_set_congestion_control() by name (ENOENT for one not available). */
+  setCongestion(name: string): void {
+    const ops = CONGESTION_OPS.get(name);
+    if (!ops) throw new SysError('ENOENT', `no congestion control '${name}' (available: ${[...CONGESTION_OPS.keys()].join(' ')})`);
+    if (ops === this.cc) return;
+    this.cc = ops;
+    this.ccPriv = undefined;
+  }
+
   // ---- segments out ----
 
   private rcvWindow(): number {
@@ -578,9 +606,10 @@ export class TcpSock extends Sock {
     this.retries++;
     if (diff(this.sndNxt, this.sndUna) > 0 || this.state === S.TCP_SYN_SENT || this.state === S.TCP_SYN_RECV) {
       // Loss: NewReno's response to a timeout, then go back to snd_una.
-      const flight = diff(this.sndNxt, this.sndUna);
-      this.ssthresh = Math.max(flight >> 1, 2 * this.mss);
+      // tcp_enter_loss(): ->ssthresh(), cwnd to one segment, ->set_state(TCP_CA_Loss).
+      this.ssthresh = this.cc.ssthresh(this);
       this.cwnd = this.mss;
+      this.cc.onLoss?.(this);
       this.recover = undefined;
       this.dupAcks = 0;
       this.retransmitHead(this.state === S.TCP_SYN_SENT ? 'syn' : this.state === S.TCP_SYN_RECV ? 'synack' : 'rto');
@@ -693,8 +722,7 @@ export class TcpSock extends Sock {
           this.retransmitHead('fast');
           this.cwnd = Math.max(this.cwnd - bytes + this.mss, this.mss);
         }
-      } else if (this.cwnd < this.ssthresh) this.cwnd += Math.min(bytes, this.mss);
-      else this.cwnd += Math.max(1, Math.floor((this.mss * this.mss) / this.cwnd));
+      } else this.cc.congAvoid(this, bytes);
       this.dupAcks = 0;
       this.restartRto();
       this.finAcked();
@@ -702,8 +730,7 @@ export class TcpSock extends Sock {
     } else if (ack === this.sndUna && seg.payload.length === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && diff(this.sndNxt, this.sndUna) > 0 && wnd === this.sndWnd) {
       this.dupAcks++;
       if (this.dupAcks === 3 && this.recover === undefined) {
-        const flight = diff(this.sndNxt, this.sndUna);
-        this.ssthresh = Math.max(flight >> 1, 2 * this.mss);
+        this.ssthresh = this.cc.ssthresh(this);
         this.cwnd = this.ssthresh + 3 * this.mss;
         this.recover = this.sndNxt;
         this.retransmitHead('fast');
@@ -726,6 +753,7 @@ export class TcpSock extends Sock {
   }
 
   private rttUpdate(r: number): void {
+    if (!this.minRtt || r < this.minRtt) this.minRtt = r;
     if (!this.srtt) {
       this.srtt = r;
       this.rttvar = r / 2;
@@ -874,6 +902,7 @@ export class TcpSock extends Sock {
     c.options.rcvbuf = this.options.rcvbuf;
     c.options.sndbuf = this.options.sndbuf;
     c.nodelay = this.nodelay;
+    c.cc = this.cc;
     // sk_clone_lock(): the child inherits SO_KEEPALIVE and the TCP_KEEP* settings.
     c.options.keepalive = this.options.keepalive;
     if (this.ka) c.ka = { idle: this.ka.idle, intvl: this.ka.intvl, cnt: this.ka.cnt, probesOut: 0, lastRcv: this.now, timer: undefined };

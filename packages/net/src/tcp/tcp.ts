@@ -12,6 +12,8 @@ import { isAny, isV4Mapped, unmapV4 } from '../wire/addr';
 import type { TcpSegment } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, buildTcp, parseTcp, tcpChecksumOk } from '../wire/tcp';
 import { IPPROTO_TCP, TcpSock } from './tcp-sock';
+import type { CongestionOps } from './congestion';
+import { CUBIC } from './congestion';
 
 const key = (local: IpAddr, lport: number, remote: IpAddr, rport: number): string => `${local.text}|${lport}|${remote.text}|${rport}`;
 const wire = (a: IpAddr): IpAddr => (a.family === 6 && isV4Mapped(a) ? unmapV4(a) : a);
@@ -24,6 +26,8 @@ export class TcpProtocol {
   lastDst: IpAddr | undefined;
   /** The ISN a TIME_WAIT socket handed to the SYN being processed (TCP_SKB_CB()->tcp_tw_isn). */
   twIsn: number | undefined;
+  /** net.ipv4.tcp_congestion_control: what new sockets use (Linux's default: cubic). */
+  defaultCongestion: CongestionOps = CUBIC;
   /** net_secret of secure_tcp_seq(), drawn from the simulation's seeded RNG. */
   private readonly secret: number;
 

@@ -1,0 +1,101 @@
+// Congestion control ops on a bare window (tcp_cubic.c's arithmetic) and on real connections.
+import type { CcSock } from '../src';
+import { AF_INET, CUBIC, MS, Network, RENO, SEC, SOCK_STREAM, SocketApi, TCP_CONGESTION } from '../src';
+
+const MSS = 1000;
+/** A window driven by hand: every RTT, one ACK per segment in the window. */
+function window(cwndSegs: number, rtt = 100 * MS) {
+  const sk: CcSock & { t: number } = { cwnd: cwndSegs * MSS, ssthresh: 0x7fffffff, mss: MSS, t: 0, get ccNow() { return this.t; }, minRtt: rtt, flight: cwndSegs * MSS, ccPriv: undefined };
+  const rttOnce = (ops = CUBIC): void => {
+    const acks = Math.floor(sk.cwnd / MSS);
+    for (let i = 0; i < acks; i++) ops.congAvoid(sk, MSS);
+    sk.t += rtt;
+  };
+  return { sk, rttOnce, segs: () => sk.cwnd / MSS };
+}
+
+test('CUBIC after a loss: ssthresh 0.7 W (beta 717/1024), then back to W at K = cbrt(0.3 W / C) and beyond', () => {
+  const w = window(100);
+  w.sk.ssthresh = CUBIC.ssthresh(w.sk);
+  expect(w.sk.ssthresh / MSS).toBe(70);
+  w.sk.cwnd = w.sk.ssthresh;
+  const k = Math.cbrt((100 - 70) / 0.4); // 4.22 s
+  const at = new Map<number, number>();
+  for (let i = 1; i <= 80; i++) {
+    w.rttOnce();
+    at.set(Math.round(w.sk.t / (100 * MS)), w.segs());
+  }
+  const near = (s: number): number => at.get(Math.round(s * 10))!;
+  // Concave up to W (fast, then flat near W), convex after: the cubic's shape.
+  expect(near(k / 2)).toBeGreaterThan(90);
+  expect(near(k / 2)).toBeLessThan(100);
+  expect(Math.abs(near(k) - 100)).toBeLessThanOrEqual(3);
+  expect(near(k + 1) - near(k)).toBeLessThan(near(k + 3) - near(k + 2));
+  expect(near(8)).toBeGreaterThan(110);
+});
+
+test('CUBIC fast convergence: a second loss below the last maximum remembers less than it had', () => {
+  const w = window(100);
+  CUBIC.ssthresh(w.sk);
+  w.sk.cwnd = 80 * MSS;
+  CUBIC.ssthresh(w.sk);
+  // last_max_cwnd = 80 * (1024 + 717) / 2048 = 68
+  expect(w.sk.ccPriv!.lastMaxCwnd).toBe(68);
+});
+
+test('Reno grows one segment per RTT in congestion avoidance; CUBIC with no loss yet at least 5% per RTT', () => {
+  const r = window(100);
+  r.sk.ssthresh = 0;
+  r.rttOnce(RENO);
+  expect(Math.round(r.segs())).toBe(101);
+  const c = window(100);
+  c.sk.ssthresh = 0;
+  c.rttOnce(CUBIC);
+  expect(c.segs()).toBeGreaterThanOrEqual(105);
+});
+
+test('TCP_CONGESTION: cubic by default (as Linux), reno by name, ENOENT for an unknown one; both deliver over a lossy link', async () => {
+  for (const cc of ['cubic', 'reno']) {
+    const net = new Network({ seed: 9 });
+    const a = net.addHost('a');
+    const b = net.addHost('b');
+    net.connect(a.addDevice(), b.addDevice(), { delay: 2 * MS, loss: 0.02, bandwidth: 100_000_000 });
+    a.addAddress('eth0', '10.0.0.1/24');
+    b.addAddress('eth0', '10.0.0.2/24');
+    const A = new SocketApi(a, a.kernel.spawn({ comm: 'a' }));
+    const B = new SocketApi(b, b.kernel.spawn({ comm: 'b' }));
+    const l = B.socket(AF_INET, SOCK_STREAM);
+    B.bind(l, { family: 4, addr: '0.0.0.0', port: 80 });
+    B.listen(l);
+    const c = A.socket(AF_INET, SOCK_STREAM);
+    expect(A.getCongestion(c)).toBe('cubic');
+    A.setsockopt(c, 6, TCP_CONGESTION, cc);
+    expect(A.getCongestion(c)).toBe(cc);
+    expect(() => A.setsockopt(c, 6, TCP_CONGESTION, 'bbr2')).toThrow(expect.objectContaining({ code: 'ENOENT' }) as unknown as Error);
+    A.connectStart(c, { family: 4, addr: '10.0.0.2', port: 80 });
+    net.sim.runFor(100 * MS);
+    const s = B.accept(l);
+    const data = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 7) & 0xff);
+    let off = 0;
+    let got = 0;
+    for (let i = 0; i < 2000 && got < data.length; i++) {
+      while (off < data.length) {
+        try {
+          off += A.send(c, data.subarray(off, off + 65536));
+        } catch {
+          break;
+        }
+      }
+      net.sim.runFor(10 * MS);
+      for (;;) {
+        try {
+          got += B.recvfrom(s, 1 << 20).data.length;
+        } catch {
+          break;
+        }
+      }
+    }
+    expect(got).toBe(data.length);
+    expect(net.sim.now).toBeLessThan(20 * SEC);
+  }
+});
