@@ -15,11 +15,22 @@ import { IPPROTO_TCP, TcpSock } from './tcp-sock';
 import type { CongestionOps } from './congestion';
 import { CUBIC } from './congestion';
 
-const key = (local: IpAddr, lport: number, remote: IpAddr, rport: number): string => `${local.text}|${lport}|${remote.text}|${rport}`;
+/** Same address (both already in wire form: v4-mapped addresses unmapped). */
+function sameAddr(a: IpAddr, b: IpAddr): boolean {
+  if (a === b) return true;
+  const x = a.bytes;
+  const y = b.bytes;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/** The socket's 4-tuple has these addresses (ports matched by the hash key). */
+const matches = (sk: TcpSock, local: IpAddr, remote: IpAddr): boolean => sameAddr(sk.localWire, local) && sameAddr(sk.remoteWire, remote);
 const wire = (a: IpAddr): IpAddr => (a.family === 6 && isV4Mapped(a) ? unmapV4(a) : a);
 
 export class TcpProtocol {
-  private readonly established = new Map<string, TcpSock>();
+  private readonly established = new Map<number, TcpSock | TcpSock[]>();
   /** The listening hash: listeners by port (children sharing the port are not in it). */
   private readonly listening = new Map<number, TcpSock[]>();
   /** The destination address of the segment being processed (a listener's child takes it). */
@@ -62,18 +73,44 @@ export class TcpProtocol {
     return new TcpSock(this.host, listener.family, listener.owner, this);
   }
 
+  /**
+   * __inet_lookup_established(): the ehash, here keyed by the port pair (a number: no string
+   * to build per segment). A pair almost always has one socket, stored as is; the few that
+   * share one (different addresses) share an array.
+   */
   lookupEstablished(local: IpAddr, lport: number, remote: IpAddr, rport: number): TcpSock | undefined {
-    return this.established.get(key(wire(local), lport, wire(remote), rport));
+    const slot = this.established.get(lport * 65536 + rport);
+    if (slot === undefined) return undefined;
+    const l = wire(local);
+    const r = wire(remote);
+    if (!Array.isArray(slot)) return matches(slot, l, r) ? slot : undefined;
+    for (let i = 0; i < slot.length; i++) if (matches(slot[i]!, l, r)) return slot[i];
+    return undefined;
   }
 
   hashEstablished(sk: TcpSock): void {
-    this.established.set(key(sk.localWire, sk.localPort, sk.remoteWire, sk.peer!.port), sk);
+    const k = sk.localPort * 65536 + sk.peer!.port;
+    const slot = this.established.get(k);
+    const l = sk.localWire;
+    const r = sk.remoteWire;
+    if (slot === undefined || (!Array.isArray(slot) && matches(slot, l, r))) return void this.established.set(k, sk);
+    const list = Array.isArray(slot) ? slot : [slot];
+    const i = list.findIndex((x) => matches(x, l, r));
+    if (i >= 0) list[i] = sk;
+    else list.push(sk);
+    this.established.set(k, list);
   }
 
   unhashEstablished(sk: TcpSock): void {
     if (!sk.peer) return;
-    const k = key(sk.localWire, sk.localPort, sk.remoteWire, sk.peer.port);
-    if (this.established.get(k) === sk) this.established.delete(k);
+    const k = sk.localPort * 65536 + sk.peer.port;
+    const slot = this.established.get(k);
+    if (slot === sk) return void this.established.delete(k);
+    if (!Array.isArray(slot)) return;
+    const i = slot.indexOf(sk);
+    if (i < 0) return;
+    slot.splice(i, 1);
+    if (slot.length === 1) this.established.set(k, slot[0]!);
   }
 
   /** inet_hash() / inet_unhash() of a listener. */
