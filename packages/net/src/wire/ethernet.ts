@@ -20,21 +20,20 @@ export interface EthFrame {
   payload: Uint8Array;
 }
 
-/** A parsed frame: the addresses and payload are views made when asked for (most frames
- * are only looked at for their type and payload). */
+/** A parsed frame: the address views are made when asked for (most frames are only looked
+ * at for their type and payload). */
 class EthView implements EthFrame {
   readonly type: number;
+  readonly payload: Uint8Array;
   constructor(private readonly b: Uint8Array) {
     this.type = (b[12]! << 8) | b[13]!;
+    this.payload = b.subarray(ETH_HLEN);
   }
   get dst(): Mac {
     return this.b.subarray(0, 6);
   }
   get src(): Mac {
     return this.b.subarray(6, 12);
-  }
-  get payload(): Uint8Array {
-    return this.b.subarray(ETH_HLEN);
   }
 }
 

@@ -40,27 +40,31 @@ export interface TcpSegment {
   payload: Uint8Array;
 }
 
+/** The options of a segment that has none (shared: parsed options are never written to). */
+const NO_OPTIONS: TcpOptions = Object.freeze({});
+
 export function parseTcp(b: Uint8Array): TcpSegment | undefined {
   if (b.length < 20) return undefined;
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const headerLength = (b[12]! >> 4) * 4;
   if (headerLength < 20 || headerLength > b.length) return undefined;
-  const options = parseOptions(b.subarray(20, headerLength));
+  const options = headerLength === 20 ? NO_OPTIONS : parseOptions(b.subarray(20, headerLength));
   if (!options) return undefined;
   return {
-    srcPort: v.getUint16(0),
-    dstPort: v.getUint16(2),
-    seq: v.getUint32(4),
-    ack: v.getUint32(8),
+    srcPort: (b[0]! << 8) | b[1]!,
+    dstPort: (b[2]! << 8) | b[3]!,
+    seq: be32(b, 4),
+    ack: be32(b, 8),
     flags: b[13]!,
-    window: v.getUint16(14),
-    checksum: v.getUint16(16),
-    urgent: v.getUint16(18),
+    window: (b[14]! << 8) | b[15]!,
+    checksum: (b[16]! << 8) | b[17]!,
+    urgent: (b[18]! << 8) | b[19]!,
     options,
     headerLength,
     payload: b.subarray(headerLength),
   };
 }
+
+const be32 = (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 
 function parseOptions(o: Uint8Array): TcpOptions | undefined {
   const out: TcpOptions = {};
