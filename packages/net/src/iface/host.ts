@@ -11,7 +11,7 @@ import type { DropReason } from '../events';
 import type { Network } from '../network';
 import type { NetHooks } from '../sock/hooks';
 import type { IpAddr } from '../wire/addr';
-import { addrEqual, addrFromBytes, isAny, isLoopback, isMulticast, parsePrefix } from '../wire/addr';
+import { addr4At, addrEqual, addrFromBytes, isAny, isLoopback, isMulticast, parsePrefix } from '../wire/addr';
 import { ARPOP_REPLY, ARPOP_REQUEST, buildArp, parseArp } from '../wire/arp';
 import { BROADCAST_MAC, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, ZERO_MAC, buildEth, isMulticastMac, macEqual, parseEth } from '../wire/ethernet';
 import type { Mac } from '../wire/ethernet';
@@ -395,8 +395,8 @@ export class Host implements DeviceHost {
     if (!h) return this.drop('ip-header', b, dev);
     if (!ipv4ChecksumOk(b, h.ihl)) return this.drop('ip-checksum', b, dev);
     const datagram = b.subarray(0, h.totalLength);
-    const dst = addrFromBytes(h.dst);
-    const src = addrFromBytes(h.src);
+    const dst = addr4At(b, 16);
+    const src = addr4At(b, 12);
     if (!this.isLocal(dst) && !(dst.bytes[0] === 255 && dst.bytes[3] === 255)) return this.forward(dev, 4, dst, datagram, h.ttl);
     if (h.flagsFrag & 0x3fff) return this.drop('other', datagram, dev); // fragments: not modelled
     const pkt: InPacket = { family: 4, src, dst, protocol: h.protocol, payload: datagram.subarray(h.ihl), ttl: h.ttl, tos: h.tos, dev, datagram };

@@ -36,6 +36,14 @@ export function parseAddr(text: string): IpAddr {
  * without limit. */
 const v4Cache = new Map<number, IpAddr>();
 
+/** The IPv4 address at b[at, at + 4) (a received header's source or destination), from the
+ * cache without a copy of the bytes. */
+export function addr4At(b: Uint8Array, at: number): IpAddr {
+  const key = ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+  const a = v4Cache.get(key);
+  return a ?? addrFromBytes(b.slice(at, at + 4));
+}
+
 export function addrFromBytes(bytes: Uint8Array): IpAddr {
   if (bytes.length === 4) {
     const key = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
