@@ -11,20 +11,20 @@ export abstract class BpfObject {
   abstract readonly kind: ObjectKind;
   /** The id user space sees (BPF_*_GET_FD_BY_ID, bpf_*_info.id); 0 once freed. */
   id = 0;
+  /** References; -1 once freed (one field: sockets are objects too, and many). */
   private refs = 0;
-  private freed = false;
 
   get refcnt(): number {
-    return this.refs;
+    return Math.max(0, this.refs);
   }
 
   get isFreed(): boolean {
-    return this.freed;
+    return this.refs < 0;
   }
 
   /** bpf_*_inc() */
   get(): this {
-    if (this.freed) throw new Error(`bpfsim bug: get() on a freed ${this.kind}`);
+    if (this.refs < 0) throw new Error(`bpfsim bug: get() on a freed ${this.kind}`);
     this.refs++;
     return this;
   }
@@ -33,7 +33,7 @@ export abstract class BpfObject {
   put(): void {
     if (this.refs <= 0) throw new Error(`bpfsim bug: put() on a ${this.kind} with no references`);
     if (--this.refs === 0) {
-      this.freed = true;
+      this.refs = -1;
       this.release();
     }
   }

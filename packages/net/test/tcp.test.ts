@@ -115,7 +115,7 @@ describe('connections', () => {
     const acc = B.acceptAsync(l);
     await until(net, A.connectAsync(c, { family: 6, addr: 'fd00::2', port: 8081 }));
     const s = await until(net, acc);
-    B.socketOf(s).options.linger = { onoff: true, seconds: 0 };
+    B.socketOf(s).optionsForWrite().linger = { onoff: true, seconds: 0 };
     B.close(s);
     expect(await errno(until(net, A.recvAsync(c)))).toBe('ECONNRESET');
   });

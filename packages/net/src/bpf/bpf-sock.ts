@@ -71,9 +71,12 @@ export function applyBpfSockWrites(bytes: Uint8Array, sk: Sock, host: Host, view
   const ifindex = v.getUint32(BPF_SOCK.bound_dev_if, true);
   if (ifindex !== (sk.options.boundDev?.ifindex ?? 0)) {
     const dev = [...host.devices.values()].find((d) => d.ifindex === ifindex);
-    if (dev) sk.options.boundDev = dev;
-    else delete sk.options.boundDev;
+    if (dev) sk.optionsForWrite().boundDev = dev;
+    else delete sk.optionsForWrite().boundDev;
   }
-  sk.options.mark = v.getUint32(BPF_SOCK.mark, true);
-  sk.options.priority = v.getUint32(BPF_SOCK.priority, true);
+  const mark = v.getUint32(BPF_SOCK.mark, true);
+  const priority = v.getUint32(BPF_SOCK.priority, true);
+  // Only a change makes the socket its own copy of the options.
+  if (mark !== sk.options.mark) sk.optionsForWrite().mark = mark;
+  if (priority !== sk.options.priority) sk.optionsForWrite().priority = priority;
 }

@@ -7,6 +7,7 @@ import type { KernelOptions, Process } from '@bpfsim/kernel';
 import type { Sock } from '../sock/sock';
 import { installUdp } from '../udp/udp';
 import { installTcp } from '../tcp/tcp';
+import type { TcpProtocol } from '../tcp/tcp';
 import type { DropReason } from '../events';
 import type { Network } from '../network';
 import type { NetHooks } from '../sock/hooks';
@@ -126,6 +127,8 @@ export class Host implements DeviceHost {
   readonly routes6 = new RoutingTable();
   readonly kernel: Kernel;
   readonly protocols = new Map<number, Protocol>();
+  /** The TCP protocol (installTcp), for its sockets to reach without a field of their own. */
+  tcp: TcpProtocol | undefined;
   readonly lo: LoopbackDevice;
   forwarding: boolean;
   /** inet_protosw: how socket(family, type, protocol) makes a socket; the UDP and TCP

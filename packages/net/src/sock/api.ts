@@ -153,7 +153,7 @@ export class SocketApi {
       fail('EPROTONOSUPPORT', `protocol ${protocol} is not supported for socket type ${t}`);
     }
     const sk = f!.create(this.host, family === AF_INET ? 4 : 6, this.proc);
-    sk.options.nonblock = nonblock;
+    if (nonblock) sk.optionsForWrite().nonblock = true;
     const err = this.host.hooks.sockCreate?.(sk) ?? 0;
     if (err) {
       sk.close();
@@ -422,7 +422,7 @@ export class SocketApi {
  * (has_current_bpf_ctx), so no capability is checked.
  */
 export function sockSetsockopt(sk: Sock, level: number, name: number, value: number, fromBpf = false): void {
-  const o = sk.options;
+  const o = sk.optionsForWrite();
   if (level === SOL_SOCKET) {
     switch (name) {
       case SO.SO_REUSEADDR:

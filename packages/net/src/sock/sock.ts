@@ -68,6 +68,9 @@ export interface SockOptions {
   priority: number;
 }
 
+/** The defaults, shared by every socket that never set an option (frozen: see optionsForWrite). */
+const DEFAULT_SOCK_OPTIONS: Readonly<SockOptions> = Object.freeze(defaultSockOptions());
+
 export function defaultSockOptions(): SockOptions {
   return {
     reuseaddr: false,
@@ -99,9 +102,37 @@ export interface PollState {
 
 export type Waker = () => void;
 
+/** The rarely used parts of a socket (Sock.aux). */
+interface SockAux {
+  /** bpf_get_socket_cookie() */
+  cookie?: bigint;
+  /** Who waits on the socket. */
+  wakers?: Set<Waker>;
+  /** Called when the socket is released (sock_map_close() takes it out of every sockmap). */
+  releaseHooks?: Set<(sk: Sock) => void>;
+}
+
 export abstract class Sock extends BpfObject {
-  readonly kind = 'socket' as const;
-  readonly options: SockOptions = defaultSockOptions();
+  /** On the prototype, not in every socket. */
+  get kind(): 'socket' {
+    return 'socket';
+  }
+  /** This socket's own options, made on the first write (most sockets keep the defaults). */
+  private opts: SockOptions | undefined;
+  /** The socket's options (read-only: write through optionsForWrite()). */
+  get options(): Readonly<SockOptions> {
+    return this.opts ?? DEFAULT_SOCK_OPTIONS;
+  }
+  /** The options to change: the socket's own copy, made from the defaults on first use. */
+  optionsForWrite(): SockOptions {
+    return (this.opts ??= defaultSockOptions());
+  }
+  /** sk_clone_lock(): a child socket starts with a copy of its listener's options (SO_*,
+   * IP_TTL/TOS, keepalive…). */
+  inheritOptions(from: Sock): void {
+    // O_NONBLOCK belongs to the file, which accept() makes new.
+    this.opts = from.opts ? { ...from.opts, nonblock: false } : undefined;
+  }
   /** inet_rcv_saddr: the bound local address (any until bound or connected). */
   boundAddr: IpAddr;
   /** inet_num: the local port (0 until bound). */
@@ -116,12 +147,8 @@ export abstract class Sock extends BpfObject {
   error: ErrnoCode | undefined;
   /** The cgroup of the process that created the socket (sock_cgroup_data). */
   readonly cgroup: Cgroup;
-  /** bpf_get_socket_cookie(): allocated on first use. */
-  private cookieValue = 0n;
-  /** Who waits on the socket (made on first use: most sockets never have a waiter). */
-  private wakers: Set<Waker> | undefined;
-  /** Called when the socket is released (sock_map_close() takes it out of every sockmap). */
-  private releaseHooks: Set<(sk: Sock) => void> | undefined;
+  /** What few sockets need (a cookie, waiters, release hooks): one field, made on first use. */
+  private aux: SockAux | undefined;
 
   constructor(
     readonly host: Host,
@@ -139,8 +166,8 @@ export abstract class Sock extends BpfObject {
 
   /** The socket cookie (sock_gen_cookie): unique per network namespace, from 1 on. */
   cookie(): bigint {
-    if (this.cookieValue === 0n) this.cookieValue = this.host.nextSocketCookie();
-    return this.cookieValue;
+    const a = (this.aux ??= {});
+    return (a.cookie ??= this.host.nextSocketCookie());
   }
 
   /** Takes the pending error (sock_error): once reported, it is cleared. */
@@ -152,19 +179,20 @@ export abstract class Sock extends BpfObject {
 
   /** Wakes whoever waits on this socket (sk_data_ready / sk_write_space / sk_state_change). */
   wake(): void {
-    if (this.wakers) for (const w of [...this.wakers]) w();
+    const wakers = this.aux?.wakers;
+    if (wakers) for (const w of [...wakers]) w();
   }
 
   /** Registers a waker; returns a function that removes it. */
   onWake(w: Waker): () => void {
-    const set = (this.wakers ??= new Set());
+    const set = ((this.aux ??= {}).wakers ??= new Set());
     set.add(w);
     return () => set.delete(w);
   }
 
   /** Runs `fn` when the socket is released; returns a function that cancels it. */
   onRelease(fn: (sk: Sock) => void): () => void {
-    const set = (this.releaseHooks ??= new Set());
+    const set = ((this.aux ??= {}).releaseHooks ??= new Set());
     set.add(fn);
     return () => set.delete(fn);
   }
@@ -202,8 +230,11 @@ export abstract class Sock extends BpfObject {
   getProtoOption?(level: number, name: number): number | undefined;
 
   protected release(): void {
-    if (this.releaseHooks) for (const fn of [...this.releaseHooks]) fn(this);
-    this.releaseHooks = undefined;
+    const hooks = this.aux?.releaseHooks;
+    if (hooks) {
+      this.aux!.releaseHooks = undefined;
+      for (const fn of [...hooks]) fn(this);
+    }
     this.close();
   }
 }

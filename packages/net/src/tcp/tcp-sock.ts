@@ -69,6 +69,15 @@ interface Keepalive {
 }
 const SOL_TCP = 6;
 
+/** TcpSock.bits */
+const F_FIN_QUEUED = 1;
+const F_FIN_SENT = 2;
+const F_FIN_RECEIVED = 4;
+const F_SHUT_WR = 8;
+const F_SHUT_RD = 16;
+const F_NODELAY = 32;
+const F_CORK = 64;
+
 /** Sequence-space comparisons (mod 2^32). */
 const lt = (a: number, b: number): boolean => ((a - b) | 0) < 0;
 const le = (a: number, b: number): boolean => ((a - b) | 0) <= 0;
@@ -92,10 +101,7 @@ export class TcpSock extends Sock {
   /** Allocated on first use: an idle connection holds no send buffer. */
   private sbuf = EMPTY;
   private sbufLen = 0;
-  private finQueued = false;
-  private finSent = false;
   // ---- receive side ----
-  private irs = 0;
   private rcvNxt = 0;
   private rcvWscale = 0;
   /** Out-of-order segments by sequence number (made when the first one arrives). */
@@ -103,9 +109,9 @@ export class TcpSock extends Sock {
   private get ooo(): Map<number, Uint8Array> {
     return (this.oooMap ??= new Map());
   }
-  private readonly rq: Uint8Array[] = [];
+  /** The receive queue (made when the first bytes arrive). */
+  private rq: Uint8Array[] = NO_DATA;
   private rqBytes = 0;
-  private finReceived = false;
   // ---- congestion and timers ----
   mss = 536;
   /** The MSS we advertise (from the route), whatever the peer's clamps us to. */
@@ -132,23 +138,68 @@ export class TcpSock extends Sock {
   private ka: Keepalive | undefined;
   private rttSample: { seq: number; at: number } | undefined;
   private unackedSegs = 0;
-  nodelay = false;
-  cork = false;
+  // ---- one-bit state, packed (an idle socket is mostly its fields: see bench/net) ----
+  private bits = 0;
+  private get finQueued(): boolean {
+    return (this.bits & F_FIN_QUEUED) !== 0;
+  }
+  private set finQueued(v: boolean) {
+    this.bits = v ? this.bits | F_FIN_QUEUED : this.bits & ~F_FIN_QUEUED;
+  }
+  private get finSent(): boolean {
+    return (this.bits & F_FIN_SENT) !== 0;
+  }
+  private set finSent(v: boolean) {
+    this.bits = v ? this.bits | F_FIN_SENT : this.bits & ~F_FIN_SENT;
+  }
+  private get finReceived(): boolean {
+    return (this.bits & F_FIN_RECEIVED) !== 0;
+  }
+  private set finReceived(v: boolean) {
+    this.bits = v ? this.bits | F_FIN_RECEIVED : this.bits & ~F_FIN_RECEIVED;
+  }
+  private get shutWr(): boolean {
+    return (this.bits & F_SHUT_WR) !== 0;
+  }
+  private set shutWr(v: boolean) {
+    this.bits = v ? this.bits | F_SHUT_WR : this.bits & ~F_SHUT_WR;
+  }
+  private get shutRd(): boolean {
+    return (this.bits & F_SHUT_RD) !== 0;
+  }
+  private set shutRd(v: boolean) {
+    this.bits = v ? this.bits | F_SHUT_RD : this.bits & ~F_SHUT_RD;
+  }
+  get nodelay(): boolean {
+    return (this.bits & F_NODELAY) !== 0;
+  }
+  set nodelay(v: boolean) {
+    this.bits = v ? this.bits | F_NODELAY : this.bits & ~F_NODELAY;
+  }
+  get cork(): boolean {
+    return (this.bits & F_CORK) !== 0;
+  }
+  set cork(v: boolean) {
+    this.bits = v ? this.bits | F_CORK : this.bits & ~F_CORK;
+  }
   // ---- listening ----
-  private backlog = 0;
-  private acceptQ: TcpSock[] | undefined;
-  private synQ: Set<TcpSock> | undefined;
-  /** Established children waiting for accept() (a listener's; made on first use). */
+  /** A listener's queues and backlog (made by listen(), or on first use). */
+  private lq: { backlog: number; acceptQ: TcpSock[]; synQ: Set<TcpSock> } | undefined;
+  private get listenQueues(): { backlog: number; acceptQ: TcpSock[]; synQ: Set<TcpSock> } {
+    return (this.lq ??= { backlog: 0, acceptQ: [], synQ: new Set() });
+  }
+  private get backlog(): number {
+    return this.lq?.backlog ?? 0;
+  }
+  /** Established children waiting for accept() (a listener's). */
   get acceptQueue(): TcpSock[] {
-    return (this.acceptQ ??= []);
+    return this.listenQueues.acceptQ;
   }
   /** Children in SYN_RECV (the request socks of a listener). */
   get synQueue(): Set<TcpSock> {
-    return (this.synQ ??= new Set());
+    return this.listenQueues.synQ;
   }
   parent: TcpSock | undefined;
-  private shutWr = false;
-  private shutRd = false;
   /** What the send path runs bytes through (SK_MSG), if anything (tcp_bpf_sendmsg). */
   sendHook: TcpSendHook | undefined;
   /** Bytes to read before the TCP receive queue (tcp_bpf_recvmsg: a psock's ingress). */
@@ -158,10 +209,15 @@ export class TcpSock extends Sock {
     host: Host,
     family: 4 | 6,
     owner: Process,
-    private readonly proto: TcpProtocol,
+    proto: TcpProtocol,
   ) {
     super(host, family, SOCK_STREAM, IPPROTO_TCP, owner, family === 4 ? ANY4 : ANY6);
     this.cc = proto.defaultCongestion;
+  }
+
+  /** The host's TCP (through the host: one field fewer in every socket). */
+  private get proto(): TcpProtocol {
+    return this.host.tcp!;
   }
 
   /** For the congestion ops: the clock, and the bytes in flight. */
@@ -189,7 +245,7 @@ export class TcpSock extends Sock {
   }
 
   poll(): PollState {
-    const readable = this.rqBytes > 0 || this.finReceived || (this.acceptQ?.length ?? 0) > 0 || this.error !== undefined || this.state === S.TCP_CLOSE;
+    const readable = this.rqBytes > 0 || this.finReceived || (this.lq?.acceptQ.length ?? 0) > 0 || this.error !== undefined || this.state === S.TCP_CLOSE;
     const writable = (this.state === S.TCP_ESTABLISHED || this.state === S.TCP_CLOSE_WAIT) && this.sbufLen < this.options.sndbuf;
     return { readable, writable, error: this.error !== undefined, hup: this.finReceived || this.state === S.TCP_CLOSE };
   }
@@ -246,7 +302,7 @@ export class TcpSock extends Sock {
   listen(backlog: number): void {
     if (this.state !== S.TCP_CLOSE && this.state !== S.TCP_LISTEN) throw new SysError('EINVAL', 'only a closed socket can listen');
     // net.core.somaxconn = 4096 clamps the backlog.
-    this.backlog = Math.max(0, Math.min(backlog, 4096));
+    this.listenQueues.backlog = Math.max(0, Math.min(backlog, 4096));
     if (this.state === S.TCP_LISTEN) return;
     const prev = this.state;
     this.state = S.TCP_LISTEN;
@@ -754,12 +810,14 @@ export class TcpSock extends Sock {
 
   private rttUpdate(r: number): void {
     if (!this.minRtt || r < this.minRtt) this.minRtt = r;
+    // Whole nanoseconds, as Linux keeps integer units (srtt_us << 3): small integers also
+    // stay unboxed in the socket.
     if (!this.srtt) {
       this.srtt = r;
-      this.rttvar = r / 2;
+      this.rttvar = Math.round(r / 2);
     } else {
-      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
-      this.srtt = 0.875 * this.srtt + 0.125 * r;
+      this.rttvar = Math.round(0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r));
+      this.srtt = Math.round(0.875 * this.srtt + 0.125 * r);
     }
     this.rto = Math.min(Math.max(Math.round(this.srtt + Math.max(4 * this.rttvar, MS)), TCP_RTO_MIN), TCP_RTO_MAX);
   }
@@ -836,6 +894,7 @@ export class TcpSock extends Sock {
       this.rcvNxt = add(this.rcvNxt, d.length);
       return;
     }
+    if (this.rq === NO_DATA) this.rq = [];
     this.rq.push(d.slice());
     this.rqBytes += d.length;
     this.rcvNxt = add(this.rcvNxt, d.length);
@@ -860,7 +919,6 @@ export class TcpSock extends Sock {
       return;
     }
     if (!(seg.flags & TCP_SYN)) return;
-    this.irs = seg.seq;
     this.rcvNxt = add(seg.seq, 1);
     this.sndWscale = seg.options.wscale ?? 0;
     this.rcvWscale = seg.options.wscale !== undefined ? WSCALE : 0;
@@ -899,15 +957,12 @@ export class TcpSock extends Sock {
     c.srcAddr = this.family === 6 && src.family === 4 ? v4Mapped(this.proto.lastDst!) : this.proto.lastDst!;
     c.localPort = this.localPort;
     c.peer = { family: this.family, addr: this.family === 6 && src.family === 4 ? v4Mapped(src) : src, port: seg.srcPort };
-    c.options.rcvbuf = this.options.rcvbuf;
-    c.options.sndbuf = this.options.sndbuf;
+    c.inheritOptions(this);
     c.nodelay = this.nodelay;
     c.cc = this.cc;
     // sk_clone_lock(): the child inherits SO_KEEPALIVE and the TCP_KEEP* settings.
-    c.options.keepalive = this.options.keepalive;
     if (this.ka) c.ka = { idle: this.ka.idle, intvl: this.ka.intvl, cnt: this.ka.cnt, probesOut: 0, lastRcv: this.now, timer: undefined };
     c.parent = this;
-    c.irs = seg.seq;
     c.rcvNxt = add(seg.seq, 1);
     c.sndWscale = seg.options.wscale ?? 0;
     c.rcvWscale = seg.options.wscale !== undefined ? WSCALE : 0;
@@ -954,7 +1009,7 @@ export class TcpSock extends Sock {
   /** tcp_done() with an error for the user (undefined: silently, a SYN_RECV child). */
   private fail(err: ErrnoCode | undefined): void {
     if (err) this.error = err;
-    if (this.parent) this.parent.synQ?.delete(this);
+    if (this.parent) this.parent.lq?.synQ.delete(this);
     this.teardown();
   }
 
@@ -976,6 +1031,8 @@ export class TcpSock extends Sock {
 }
 
 const EMPTY = new Uint8Array(0);
+/** The shared empty receive queue of a socket that has not received bytes (never pushed to). */
+const NO_DATA: Uint8Array[] = [];
 const NO_SEGMENTS: ReadonlyMap<number, Uint8Array> = new Map();
 
 /** Marks a FIN's position in the out-of-order queue. */

@@ -217,6 +217,7 @@ export class TcpProtocol {
 export function installTcp(host: Host): TcpProtocol {
   const proto = new TcpProtocol(host);
   host.protocols.set(IPPROTO_TCP, proto);
+  host.tcp = proto;
   const f = { type: SOCK_STREAM, protocol: IPPROTO_TCP, create: (_h: Host, family: 4 | 6, owner: Process) => proto.create(family, owner) };
   host.protosw.set(`${SOCK_STREAM}:0`, f);
   host.protosw.set(`${SOCK_STREAM}:${IPPROTO_TCP}`, f);
