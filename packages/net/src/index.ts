@@ -43,3 +43,5 @@ export { CUBIC, RENO, CONGESTION_OPS } from './tcp/congestion';
 export type { CongestionOps, CcSock, CubicState } from './tcp/congestion';
 export type { TcpSendHook } from './tcp/tcp-sock';
 export { TcpProtocol, installTcp } from './tcp/tcp';
+export { NodeSocket } from './sock/node-socket';
+export type { NodeSocketEvents } from './sock/node-socket';

@@ -347,6 +347,16 @@ export class SocketApi {
     return r;
   }
 
+  /** sendmsg(2): sendto() with flags (one buffer; ancillary data is not modelled). */
+  sendmsg(fd: number, data: Uint8Array, to?: SockAddrIn, flags = 0): number {
+    return this.sendto(fd, data, to, flags);
+  }
+
+  /** recvmsg(2): recvfrom() (one buffer; ancillary data is not modelled). */
+  recvmsg(fd: number, maxBytes = 65536, flags = 0): { data: Uint8Array; from?: SockAddr } {
+    return this.recvfrom(fd, maxBytes, flags);
+  }
+
   /** recvfrom that waits: resolves when a datagram arrives (or rejects with the pending error). */
   recvAsync(fd: number, maxBytes = 65536): Promise<{ data: Uint8Array; from?: SockAddr }> {
     const sk = this.sock(fd);
