@@ -45,3 +45,4 @@ export type { TcpSendHook } from './tcp/tcp-sock';
 export { TcpProtocol, installTcp } from './tcp/tcp';
 export { NodeSocket } from './sock/node-socket';
 export type { NodeSocketEvents } from './sock/node-socket';
+export { SKB_DROP_REASON, SK_RST_REASON, NR } from './bpf/tracepoints';

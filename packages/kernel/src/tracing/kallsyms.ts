@@ -26,6 +26,9 @@ const FUNCTIONS = [
   '__cgroup_bpf_run_filter_sk', '__cgroup_bpf_run_filter_sock_addr', 'bpf_trace_run1', 'bpf_trace_run2',
   'bpf_trace_run3', 'bpf_trace_run4', '__x64_sys_bpf', '__sys_bpf', 'bpf_prog_test_run', 'bpf_prog_test_run_raw_tp',
   '__bpf_prog_test_run_raw_tp',
+  // (appended: earlier addresses stay where recorded stacks expect them)
+  'do_syscall_64', 'entry_SYSCALL_64_after_hwframe', 'syscall_trace_enter', 'syscall_exit_work', 'tcp_probe_skb',
+  '__udp_queue_rcv_skb', 'ip_local_deliver_finish', 'ip_forward', 'neigh_resolve_output', 'ip6_rcv_core',
 ] as const;
 export type KernelFunction = (typeof FUNCTIONS)[number];
 

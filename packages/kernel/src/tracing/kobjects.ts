@@ -74,6 +74,20 @@ export const KERNEL_STRUCTS = {
       comm: { offset: 1752, size: 16 },
     },
   },
+  pt_regs: {
+    name: 'pt_regs',
+    size: 168,
+    fields: {
+      r10: { offset: 56, size: 8 },
+      r9: { offset: 64, size: 8 },
+      r8: { offset: 72, size: 8 },
+      ax: { offset: 80, size: 8 },
+      dx: { offset: 96, size: 8 },
+      si: { offset: 104, size: 8 },
+      di: { offset: 112, size: 8 },
+      orig_ax: { offset: 120, size: 8 },
+    },
+  },
   net_device: {
     name: 'net_device',
     size: 2496,

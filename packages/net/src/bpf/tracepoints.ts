@@ -3,8 +3,10 @@
 // (kernelObject), filled only when a program is attached, so tracing off costs one lookup.
 import type { Sock } from '../sock/sock';
 import { AF_INET, AF_INET6 } from '../sock/sock';
-import { fireTracepoint, findTracepoint, kernelObject, kernelStack, releaseKernelObject } from '@bpfsim/kernel';
-import type { KernelFunction } from '@bpfsim/kernel';
+import { fireTracepoint, findTracepoint, kernelAddress, kernelObject, kernelStack, releaseKernelObject } from '@bpfsim/kernel';
+import type { Kernel, KernelFunction, Process } from '@bpfsim/kernel';
+import type { DropReason } from '../events';
+import type { NetDevice } from '../iface/device';
 
 /** The struct sock a tracing program reads for `sk` (the fields KERNEL_STRUCTS.sock lists). */
 export function sockObject(sk: Sock, state = sk.state): bigint {
@@ -56,4 +58,158 @@ export function traceReceiveReset(sk: Sock): void {
 /** Frees a socket's struct sock view (when the socket is gone). */
 export function releaseSockObject(sk: Sock): void {
   releaseKernelObject(sk.host.kernel, sk);
+}
+
+// ---- packets: net_dev_xmit, netif_receive_skb, kfree_skb ---------------------------------
+
+/** enum skb_drop_reason (include/net/dropreason-core.h, Linux 6.18) for bpfsim's reasons;
+ * link-level losses happen on the wire, outside any kernel, and are not kfree_skb events. */
+export const SKB_DROP_REASON: Readonly<Partial<Record<DropReason, number>>> = {
+  other: 2, // NOT_SPECIFIED
+  'no-socket': 3,
+  'socket-rcvbuf': 6,
+  'bad-header': 9, // PKT_TOO_SMALL
+  'tcp-checksum': 10,
+  'udp-checksum': 11,
+  'not-for-us': 13, // OTHERHOST
+  'ip-checksum': 14,
+  'ip-header': 15, // IP_INHDR
+  'ip-ttl': 15, // ip_forward(): IP_INHDR for an expired TTL
+  'proto-unreachable': 19, // IP_NOPROTO
+  'socket-backlog': 29,
+  'no-route': 54, // IP_OUTNOROUTES
+  'cgroup-bpf': 55, // BPF_CGROUP_EGRESS
+  'neigh-failed': 58,
+  'neigh-queue-full': 59,
+  'link-queue-full': 64, // QDISC_DROP
+  'dev-down': 74, // DEV_READY
+  'icmp-checksum': 80,
+  'frag-timeout': 90, // FRAG_REASM_TIMEOUT
+};
+
+interface SkbInfo {
+  dev?: NetDevice;
+  sk?: Sock;
+  /** skb->protocol (ETH_P_*), host order. */
+  protocol?: number;
+}
+
+/** The struct net_device a tracing program reads for `dev`. */
+function devObject(kernel: Kernel, dev: NetDevice): bigint {
+  return kernelObject(kernel, 'net_device', dev, (w) => {
+    w.set('ifindex', dev.ifindex).set('mtu', dev.mtu).set('name', dev.name);
+  });
+}
+
+/**
+ * Runs `fn` with a struct sk_buff for `bytes` (head and data point at a copy of the packet
+ * in VM memory); both live only for the call, as the skb does for the tracepoint.
+ */
+function withSkb(kernel: Kernel, bytes: Uint8Array, info: SkbInfo, fn: (skb: bigint) => void): void {
+  const owner = {};
+  const data = kernel.memory.map(bytes.slice(), { kind: 'mem', name: 'skb data' });
+  try {
+    const skb = kernelObject(kernel, 'sk_buff', owner, (w) => {
+      w.set('len', bytes.length).set('head', data.address()).set('data', data.address());
+      if (info.protocol !== undefined) w.set('protocol', info.protocol, true);
+      if (info.dev) w.set('dev', devObject(kernel, info.dev));
+      if (info.sk) w.set('sk', sockObject(info.sk)).set('mark', info.sk.options.mark);
+    });
+    fn(skb);
+  } finally {
+    releaseKernelObject(kernel, owner);
+    kernel.memory.unmap(data);
+  }
+}
+
+const has = (kernel: Kernel, name: string): boolean => (findTracepoint(kernel, name)?.probes.length ?? 0) > 0;
+const ethType = (frame: Uint8Array): number => (frame.length >= 14 ? (frame[12]! << 8) | frame[13]! : 0);
+
+/** trace_net_dev_xmit(skb, rc, dev, skb_len) after the driver took the frame (NETDEV_TX_OK). */
+export function traceNetDevXmit(kernel: Kernel, dev: NetDevice, frame: Uint8Array): void {
+  if (!has(kernel, 'net_dev_xmit')) return;
+  withSkb(kernel, frame, { dev, protocol: ethType(frame) }, (skb) =>
+    fireTracepoint(kernel, 'net_dev_xmit', [skb, 0, devObject(kernel, dev), frame.length], undefined, kernelStack('dev_hard_start_xmit', '__dev_queue_xmit', 'ip_finish_output2', 'ip_output')),
+  );
+}
+
+/** trace_netif_receive_skb(skb) as a frame enters the stack. */
+export function traceNetifReceive(kernel: Kernel, dev: NetDevice, frame: Uint8Array): void {
+  if (!has(kernel, 'netif_receive_skb')) return;
+  withSkb(kernel, frame, { dev, protocol: ethType(frame) }, (skb) => fireTracepoint(kernel, 'netif_receive_skb', [skb], undefined, kernelStack('__netif_receive_skb', 'net_rx_action', 'handle_softirqs')));
+}
+
+/** trace_kfree_skb(skb, location, reason, rx_sk) for a drop with a kernel reason. */
+export function traceKfreeSkb(kernel: Kernel, reason: DropReason, bytes: Uint8Array, dev?: NetDevice, sk?: Sock): void {
+  const code = SKB_DROP_REASON[reason];
+  if (code === undefined || !has(kernel, 'kfree_skb')) return;
+  withSkb(kernel, bytes, { ...(dev ? { dev } : {}), ...(sk ? { sk } : {}) }, (skb) =>
+    fireTracepoint(kernel, 'kfree_skb', [skb, kernelAddress('kfree_skb_reason'), code, sk ? sockObject(sk) : 0], sk?.owner, kernelStack('kfree_skb_reason', 'ip_local_deliver_finish', 'ip_rcv', '__netif_receive_skb')),
+  );
+}
+
+// ---- TCP and socket errors -------------------------------------------------------------
+
+/** enum sk_rst_reason (include/net/rstreason.h) */
+export const SK_RST_REASON = { NOT_SPECIFIED: 0, NO_SOCKET: 1, TCP_ABORT_ON_CLOSE: 11, TCP_ABORT_ON_LINGER: 12, TCP_KEEPALIVE_TIMEOUT: 15 } as const;
+
+/** trace_tcp_send_reset(sk, skb, reason): sk is NULL for a reset answering no socket. */
+export function traceTcpSendReset(kernel: Kernel, sk: Sock | undefined, segment: Uint8Array, reason: number): void {
+  if (!has(kernel, 'tcp_send_reset')) return;
+  withSkb(kernel, segment, sk ? { sk } : {}, (skb) =>
+    fireTracepoint(kernel, 'tcp_send_reset', [sk ? sockObject(sk) : 0, skb, reason], sk?.owner, kernelStack(sk ? 'tcp_send_active_reset' : 'tcp_v4_send_reset', 'tcp_v4_rcv', 'ip_local_deliver', 'ip_rcv')),
+  );
+}
+
+/** trace_tcp_probe(sk, skb): each segment tcp_rcv_established() takes. */
+export function traceTcpProbe(sk: Sock, segment: Uint8Array): void {
+  const kernel = sk.host.kernel;
+  if (!has(kernel, 'tcp_probe')) return;
+  withSkb(kernel, segment, { sk }, (skb) => fireTracepoint(kernel, 'tcp_probe', [sockObject(sk), skb], sk.owner, kernelStack('tcp_probe_skb', 'tcp_rcv_established', 'tcp_v4_do_rcv', 'tcp_v4_rcv')));
+}
+
+/** trace_inet_sk_error_report(sk): sk_error_report() on an inet socket with sk_err set. */
+export function traceErrorReport(sk: Sock): void {
+  if (!attached(sk, 'inet_sk_error_report')) return;
+  fire(sk, 'inet_sk_error_report', [sockObject(sk)], ['sk_error_report', 'tcp_reset', 'tcp_v4_rcv']);
+}
+
+/** trace_udp_fail_queue_rcv_skb(rc, sk, skb): a datagram the socket could not queue. */
+export function traceUdpFailQueue(sk: Sock, rc: number, datagram: Uint8Array): void {
+  const kernel = sk.host.kernel;
+  if (!has(kernel, 'udp_fail_queue_rcv_skb')) return;
+  withSkb(kernel, datagram, { sk }, (skb) => fireTracepoint(kernel, 'udp_fail_queue_rcv_skb', [rc, sockObject(sk), skb], sk.owner, kernelStack('__udp_queue_rcv_skb', 'udp_queue_rcv_one_skb', 'udp_rcv', 'ip_local_deliver')));
+}
+
+// ---- raw_syscalls: sys_enter / sys_exit ------------------------------------------------
+
+/** x86-64 syscall numbers of the calls the socket API makes (arch/x86/entry/syscalls). */
+export const NR = { close: 3, sendfile: 40, socket: 41, connect: 42, accept: 43, sendto: 44, recvfrom: 45, sendmsg: 46, recvmsg: 47, shutdown: 48, bind: 49, listen: 50, getsockname: 51, getpeername: 52, setsockopt: 54, getsockopt: 55, accept4: 288 } as const;
+
+const ARG_REGS = ['di', 'si', 'dx', 'r10', 'r8', 'r9'] as const;
+
+/** The struct pt_regs of `proc`'s syscall: orig_ax = nr, the arguments in di, si, dx, r10, r8, r9. */
+function regsObject(kernel: Kernel, proc: Process, nr: number, args: readonly (number | bigint)[], ret?: number): bigint {
+  return kernelObject(kernel, 'pt_regs', proc, (w) => {
+    w.set('orig_ax', BigInt(nr));
+    ARG_REGS.forEach((r, i) => w.set(r, BigInt.asUintN(64, BigInt(args[i] ?? 0))));
+    w.set('ax', BigInt.asUintN(64, BigInt(ret ?? -38))); // -ENOSYS until the call returns
+  });
+}
+
+/** trace_sys_enter(regs, id) as `proc` enters a socket syscall. */
+export function traceSysEnter(kernel: Kernel, proc: Process, nr: number, args: readonly (number | bigint)[]): void {
+  if (!has(kernel, 'sys_enter')) return;
+  fireTracepoint(kernel, 'sys_enter', [regsObject(kernel, proc, nr, args), nr], proc, kernelStack('syscall_trace_enter', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe'));
+}
+
+/** trace_sys_exit(regs, ret) as it returns (the registers still hold the arguments). */
+export function traceSysExit(kernel: Kernel, proc: Process, nr: number, args: readonly (number | bigint)[], ret: number): void {
+  if (!has(kernel, 'sys_exit')) return;
+  fireTracepoint(kernel, 'sys_exit', [regsObject(kernel, proc, nr, args, ret), ret], proc, kernelStack('syscall_exit_work', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe'));
+}
+
+/** Whether either syscall tracepoint has programs (the socket API skips all work if not). */
+export function syscallsTraced(kernel: Kernel): boolean {
+  return has(kernel, 'sys_enter') || has(kernel, 'sys_exit');
 }

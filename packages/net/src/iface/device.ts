@@ -20,6 +20,8 @@ export interface DeviceHost {
   netifReceive(dev: NetDevice, frame: Uint8Array): void;
   /** Runs `fn` as a softirq would: at the current instant, after what is already due. */
   defer(fn: () => void): void;
+  /** The driver took a frame (net:net_dev_xmit). */
+  traceXmit?(dev: NetDevice, frame: Uint8Array): void;
 }
 
 export abstract class NetDevice implements Port {
@@ -46,6 +48,7 @@ export abstract class NetDevice implements Port {
     this.stats.txBytes += frame.length;
     for (const c of this.captures) c(frame, 'out');
     this.transmit(frame);
+    this.host.traceXmit?.(this, frame);
   }
 
   protected abstract transmit(frame: Uint8Array): void;

@@ -11,6 +11,7 @@ import type { TcpProtocol } from '../tcp/tcp';
 import type { DropReason } from '../events';
 import type { Network } from '../network';
 import type { NetHooks } from '../sock/hooks';
+import { traceKfreeSkb, traceNetDevXmit, traceNetifReceive } from '../bpf/tracepoints';
 import type { IpAddr } from '../wire/addr';
 import { addr4At, addrEqual, addrFromBytes, isAny, isLoopback, isMulticast, parsePrefix } from '../wire/addr';
 import { ARPOP_REPLY, ARPOP_REQUEST, buildArp, parseArp } from '../wire/arp';
@@ -167,6 +168,10 @@ export class Host implements DeviceHost {
   }
 
   // ---- DeviceHost ------------------------------------------------------------------------
+
+  traceXmit(dev: NetDevice, frame: Uint8Array): void {
+    traceNetDevXmit(this.kernel, dev, frame);
+  }
 
   defer(fn: () => void): void {
     this.network.sim.schedule(0, fn);
@@ -369,6 +374,7 @@ export class Host implements DeviceHost {
 
   /** netif_receive_skb(): a frame arrived on `dev`. */
   netifReceive(dev: NetDevice, frame: Uint8Array): void {
+    traceNetifReceive(this.kernel, dev, frame);
     const eth = parseEth(frame);
     if (!eth) return this.drop('bad-header', frame, dev);
     // eth_type_trans(): PACKET_OTHERHOST frames are not ours (compared in the frame itself).
@@ -525,6 +531,7 @@ export class Host implements DeviceHost {
   // ---- events --------------------------------------------------------------------------------
 
   drop(reason: DropReason, bytes: Uint8Array, dev?: NetDevice): void {
+    traceKfreeSkb(this.kernel, reason, bytes, dev);
     this.network.events.emit('drop', { time: this.network.sim.now, host: this.name, ...(dev ? { dev: dev.name } : {}), reason, bytes });
   }
 }

@@ -13,6 +13,7 @@ import { ANY4, ANY6, isAny, isMulticast, isV4Mapped, parseAddr, unmapV4 } from '
 import type { SockAddr } from './sock';
 import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, SOL_IP, SOL_IPV6, SOL_SOCKET, Sock, wouldBlock } from './sock';
 import { TCP_STATE } from './state';
+import { NR, syscallsTraced, traceSysEnter, traceSysExit } from '../bpf/tracepoints';
 
 export const AF_UNSPEC = 0;
 export const SOCK_NONBLOCK = 0o4000;
@@ -137,6 +138,26 @@ export class SocketApi {
     return o as unknown as Sock;
   }
 
+  /**
+   * Runs a socket syscall between raw_syscalls:sys_enter and sys_exit (when programs are
+   * attached to either; otherwise just runs it). `args` is made only when traced.
+   */
+  private sys<T>(nr: number, args: () => (number | bigint)[], fn: () => T, ret: (v: T) => number): T {
+    const k = this.host.kernel;
+    if (!syscallsTraced(k)) return fn();
+    const a = args();
+    traceSysEnter(k, this.proc, nr, a);
+    let v: T;
+    try {
+      v = fn();
+    } catch (e) {
+      if (e instanceof SysError) traceSysExit(k, this.proc, nr, a, -e.errno);
+      throw e;
+    }
+    traceSysExit(k, this.proc, nr, a, ret(v));
+    return v;
+  }
+
   /** The socket object behind an fd (for inspection). */
   socketOf(fd: number): Sock {
     return this.sock(fd);
@@ -144,6 +165,11 @@ export class SocketApi {
 
   /** socket(2): inet_create() / inet6_create(), then the SOCK_CREATE hook. */
   socket(family: number, type: number, protocol = 0): number {
+    return this.sys(NR.socket, () => [family, type, protocol], () => this.socketImpl(family, type, protocol), (v) => v);
+  }
+
+  /** socket() without the syscall tracepoints (for calls made inside another call). */
+  private socketImpl(family: number, type: number, protocol = 0): number {
     if (family !== AF_INET && family !== AF_INET6) fail('EAFNOSUPPORT', `address family ${family} is not supported`);
     const nonblock = (type & SOCK_NONBLOCK) !== 0;
     const t = type & 0xf;
@@ -166,6 +192,11 @@ export class SocketApi {
 
   /** bind(2): inet_bind_sk(): the BIND hook first (it may rewrite the address), then __inet_bind. */
   bind(fd: number, addr: SockAddrIn): void {
+    return this.sys(NR.bind, () => [fd, 0, addr.family === 6 ? 28 : 16], () => this.bindImpl(fd, addr), () => 0);
+  }
+
+  /** bind() without the syscall tracepoints (for calls made inside another call). */
+  private bindImpl(fd: number, addr: SockAddrIn): void {
     const sk = this.sock(fd);
     const hookAddr = { addr: toSockAddr(addr.family === 0 ? { ...addr, family: sk.family } : addr) };
     let flags = 0;
@@ -189,6 +220,11 @@ export class SocketApi {
    * (datagram sockets), false when a stream handshake is under way. Errors still throw.
    */
   connectStart(fd: number, addr: SockAddrIn): boolean {
+    return this.sys(NR.connect, () => [fd, 0, addr.family === 6 ? 28 : 16], () => this.connectStartImpl(fd, addr), (v) => (v ? 0 : -115));
+  }
+
+  /** connectStart() without the syscall tracepoints (for calls made inside another call). */
+  private connectStartImpl(fd: number, addr: SockAddrIn): boolean {
     const sk = this.sock(fd);
     if (addr.family === 0) {
       if (sk.type === SOCK_DGRAM) (sk as Sock & { disconnect?(): void }).disconnect?.();
@@ -231,6 +267,11 @@ export class SocketApi {
 
   /** listen(2) */
   listen(fd: number, backlog = 128): void {
+    return this.sys(NR.listen, () => [fd, backlog], () => this.listenImpl(fd, backlog), () => 0);
+  }
+
+  /** listen() without the syscall tracepoints (for calls made inside another call). */
+  private listenImpl(fd: number, backlog = 128): void {
     const sk = this.sock(fd);
     if (sk.type !== SOCK_STREAM) fail('EOPNOTSUPP', 'listen() is for stream sockets');
     if (!sk.localPort) {
@@ -242,6 +283,11 @@ export class SocketApi {
 
   /** accept(2): a new fd, or EAGAIN when no connection is waiting. */
   accept(fd: number): number {
+    return this.sys(NR.accept, () => [fd, 0, 0], () => this.acceptImpl(fd), (v) => v);
+  }
+
+  /** accept() without the syscall tracepoints (for calls made inside another call). */
+  private acceptImpl(fd: number): number {
     const sk = this.sock(fd);
     if (sk.type !== SOCK_STREAM) fail('EOPNOTSUPP', 'accept() is for stream sockets');
     const c = sk.accept();
@@ -256,8 +302,10 @@ export class SocketApi {
    * rewrites it (accept() without a buffer runs no hook).
    */
   acceptFrom(fd: number): { fd: number; from: SockAddr } {
-    const nfd = this.accept(fd);
-    return { fd: nfd, from: this.getpeername(nfd) };
+    return this.sys(NR.accept4, () => [fd, 0, 0, 0], () => {
+      const nfd = this.acceptImpl(fd);
+      return { fd: nfd, from: this.getpeernameImpl(nfd) };
+    }, (v) => v.fd);
   }
 
   /** accept() that resolves with the new fd when a connection arrives. */
@@ -266,7 +314,7 @@ export class SocketApi {
     return new Promise((resolve, reject) => {
       const attempt = (): boolean => {
         try {
-          resolve(this.accept(fd));
+          resolve(this.acceptImpl(fd));
           return true;
         } catch (e) {
           if (e instanceof SysError && e.code === 'EAGAIN') return false;
@@ -294,18 +342,28 @@ export class SocketApi {
   sendfile(outFd: number, data: Uint8Array): number {
     const sk = this.sock(outFd);
     const tcp = sk as Sock & { sendfile?(d: Uint8Array): number };
-    if (tcp.sendfile) return tcp.sendfile(data);
-    return this.sendto(outFd, data);
+    if (tcp.sendfile) return this.sys(NR.sendfile, () => [outFd, 0, 0, data.length], () => tcp.sendfile!(data), (v) => v);
+    return this.sys(NR.sendfile, () => [outFd, 0, 0, data.length], () => this.sendtoImpl(outFd, data), (v) => v);
   }
 
   /** shutdown(2): SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2. */
   shutdown(fd: number, how: number): void {
+    return this.sys(NR.shutdown, () => [fd, how], () => this.shutdownImpl(fd, how), () => 0);
+  }
+
+  /** shutdown() without the syscall tracepoints (for calls made inside another call). */
+  private shutdownImpl(fd: number, how: number): void {
     if (how < 0 || how > 2) fail('EINVAL', `how ${how} is not SHUT_RD, SHUT_WR or SHUT_RDWR`);
     this.sock(fd).shutdown(how);
   }
 
   /** sendto(2) / send(2): for UDP, the SENDMSG hook runs when a destination is given. */
   sendto(fd: number, data: Uint8Array, to?: SockAddrIn, flags = 0): number {
+    return this.sys(NR.sendto, () => [fd, 0, data.length, flags, 0, to ? 16 : 0], () => this.sendtoImpl(fd, data, to, flags), (v) => v);
+  }
+
+  /** sendto() without the syscall tracepoints (for calls made inside another call). */
+  private sendtoImpl(fd: number, data: Uint8Array, to?: SockAddrIn, flags = 0): number {
     const sk = this.sock(fd);
     if (sk.type === SOCK_DGRAM) {
       const pending = sk.takeError();
@@ -332,6 +390,11 @@ export class SocketApi {
 
   /** recvfrom(2): EAGAIN when nothing is queued; the RECVMSG hook may rewrite the source. */
   recvfrom(fd: number, maxBytes = 65536, flags = 0): { data: Uint8Array; from?: SockAddr } {
+    return this.sys(NR.recvfrom, () => [fd, 0, maxBytes, flags, 0, 0], () => this.recvfromImpl(fd, maxBytes, flags), (v) => v.data.length);
+  }
+
+  /** recvfrom() without the syscall tracepoints (for calls made inside another call). */
+  private recvfromImpl(fd: number, maxBytes = 65536, flags = 0): { data: Uint8Array; from?: SockAddr } {
     const sk = this.sock(fd);
     if (sk.type === SOCK_DGRAM) {
       const pending = sk.takeError();
@@ -349,12 +412,12 @@ export class SocketApi {
 
   /** sendmsg(2): sendto() with flags (one buffer; ancillary data is not modelled). */
   sendmsg(fd: number, data: Uint8Array, to?: SockAddrIn, flags = 0): number {
-    return this.sendto(fd, data, to, flags);
+    return this.sys(NR.sendmsg, () => [fd, 0, flags], () => this.sendtoImpl(fd, data, to, flags), (v) => v);
   }
 
   /** recvmsg(2): recvfrom() (one buffer; ancillary data is not modelled). */
   recvmsg(fd: number, maxBytes = 65536, flags = 0): { data: Uint8Array; from?: SockAddr } {
-    return this.recvfrom(fd, maxBytes, flags);
+    return this.sys(NR.recvmsg, () => [fd, 0, flags], () => this.recvfromImpl(fd, maxBytes, flags), (v) => v.data.length);
   }
 
   /** recvfrom that waits: resolves when a datagram arrives (or rejects with the pending error). */
@@ -363,7 +426,7 @@ export class SocketApi {
     return new Promise((resolve, reject) => {
       const attempt = (): boolean => {
         try {
-          resolve(this.recvfrom(fd, maxBytes));
+          resolve(this.recvfromImpl(fd, maxBytes));
           return true;
         } catch (e) {
           if (e instanceof SysError && e.code === 'EAGAIN') return false;
@@ -380,6 +443,11 @@ export class SocketApi {
 
   /** getsockname(2): inet_getname() then the GETSOCKNAME hook. */
   getsockname(fd: number): SockAddr {
+    return this.sys(NR.getsockname, () => [fd, 0, 0], () => this.getsocknameImpl(fd), () => 0);
+  }
+
+  /** getsockname() without the syscall tracepoints (for calls made inside another call). */
+  private getsocknameImpl(fd: number): SockAddr {
     const sk = this.sock(fd);
     const addr = { addr: { family: sk.family, addr: isAny(sk.boundAddr) && !isAny(sk.srcAddr) && sk.peer ? sk.srcAddr : sk.boundAddr, port: sk.localPort } };
     this.host.hooks.getname?.(sk, addr, false);
@@ -388,6 +456,11 @@ export class SocketApi {
 
   /** getpeername(2): ENOTCONN before the GETPEERNAME hook when there is no peer. */
   getpeername(fd: number): SockAddr {
+    return this.sys(NR.getpeername, () => [fd, 0, 0], () => this.getpeernameImpl(fd), () => 0);
+  }
+
+  /** getpeername() without the syscall tracepoints (for calls made inside another call). */
+  private getpeernameImpl(fd: number): SockAddr {
     const sk = this.sock(fd);
     if (!sk.peer) fail('ENOTCONN', 'the socket is not connected');
     const addr = { addr: { ...sk.peer! } };
@@ -421,6 +494,11 @@ export class SocketApi {
 
   /** close(2): the fd goes; the socket is released (SOCK_RELEASE hook) with its last reference. */
   close(fd: number): void {
+    return this.sys(NR.close, () => [fd], () => this.closeImpl(fd), () => 0);
+  }
+
+  /** close() without the syscall tracepoints (for calls made inside another call). */
+  private closeImpl(fd: number): void {
     this.sock(fd);
     this.proc.fds.close(fd);
   }

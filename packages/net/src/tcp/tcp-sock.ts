@@ -24,7 +24,7 @@ import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, buildTcp } from '../wire/t
 import type { TcpProtocol } from './tcp';
 import type { CongestionOps, CubicState } from './congestion';
 import { CONGESTION_OPS } from './congestion';
-import { releaseSockObject, traceReceiveReset, traceRetransmit, traceSetState } from '../bpf/tracepoints';
+import { SK_RST_REASON, releaseSockObject, traceErrorReport, traceReceiveReset, traceRetransmit, traceSetState, traceTcpSendReset } from '../bpf/tracepoints';
 
 export const IPPROTO_TCP = 6;
 const S = TCP_STATE;
@@ -447,7 +447,8 @@ export class TcpSock extends Sock {
     }
     const linger0 = this.options.linger?.onoff && this.options.linger.seconds === 0;
     if (this.rqBytes > 0 || linger0) {
-      this.abort();
+      // tcp_close(): unread data is TCP_ABORT_ON_CLOSE, SO_LINGER 0 TCP_ABORT_ON_LINGER.
+      this.abort(this.rqBytes > 0 ? SK_RST_REASON.TCP_ABORT_ON_CLOSE : SK_RST_REASON.TCP_ABORT_ON_LINGER);
       return;
     }
     this.shutRd = true;
@@ -455,7 +456,8 @@ export class TcpSock extends Sock {
   }
 
   /** tcp_send_active_reset() then gone. */
-  abort(): void {
+  abort(reason: number = SK_RST_REASON.NOT_SPECIFIED): void {
+    rstReason = reason;
     if (this.state !== S.TCP_CLOSE && this.state !== S.TCP_LISTEN && this.state !== S.TCP_SYN_SENT && this.peer) {
       this.emit({ seq: this.sndNxt, ack: this.rcvNxt, flags: TCP_RST | TCP_ACK });
     }
@@ -525,6 +527,7 @@ export class TcpSock extends Sock {
     const elapsed = this.now - k.lastRcv;
     if (elapsed < k.idle) return this.resetKeepalive(k.idle - elapsed);
     if (k.probesOut >= k.cnt) {
+      rstReason = SK_RST_REASON.TCP_KEEPALIVE_TIMEOUT;
       this.emit({ seq: this.sndNxt, ack: this.rcvNxt, flags: TCP_RST | TCP_ACK });
       this.fail('ETIMEDOUT');
       return;
@@ -566,6 +569,10 @@ export class TcpSock extends Sock {
     const src = this.localWire;
     const dst = this.remoteWire;
     const seg = buildTcp(src.bytes, dst.bytes, { srcPort: this.localPort, dstPort: this.peer!.port, seq: s.seq, ack: s.ack, flags: s.flags, window: win, ...(options ? { options } : {}) }, s.data);
+    if (s.flags & TCP_RST) {
+      traceTcpSendReset(this.host.kernel, this, seg, rstReason);
+      rstReason = SK_RST_REASON.NOT_SPECIFIED;
+    }
     this.host.ipOutput({ family: dst.family, src, dst, protocol: IPPROTO_TCP, payload: seg, ...(this.options.ttl >= 0 ? { ttl: this.options.ttl } : {}), tos: this.options.tos });
     if (s.flags & TCP_ACK) this.cancelDelack();
   }
@@ -1008,7 +1015,10 @@ export class TcpSock extends Sock {
 
   /** tcp_done() with an error for the user (undefined: silently, a SYN_RECV child). */
   private fail(err: ErrnoCode | undefined): void {
-    if (err) this.error = err;
+    if (err) {
+      this.error = err;
+      traceErrorReport(this);
+    }
     if (this.parent) this.parent.lq?.synQ.delete(this);
     this.teardown();
   }
@@ -1031,6 +1041,8 @@ export class TcpSock extends Sock {
 }
 
 const EMPTY = new Uint8Array(0);
+/** enum sk_rst_reason of the next RST emit() sends (set by whoever asks for the reset). */
+let rstReason: number = SK_RST_REASON.NOT_SPECIFIED;
 /** The shared empty receive queue of a socket that has not received bytes (never pushed to). */
 const NO_DATA: Uint8Array[] = [];
 const NO_SEGMENTS: ReadonlyMap<number, Uint8Array> = new Map();

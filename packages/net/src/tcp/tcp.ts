@@ -12,6 +12,7 @@ import { isAny, isV4Mapped, unmapV4 } from '../wire/addr';
 import type { TcpSegment } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, buildTcp, parseTcp, tcpChecksumOk } from '../wire/tcp';
 import { IPPROTO_TCP, TcpSock } from './tcp-sock';
+import { SK_RST_REASON, traceTcpProbe, traceTcpSendReset } from '../bpf/tracepoints';
 import type { CongestionOps } from './congestion';
 import { CUBIC } from './congestion';
 
@@ -188,6 +189,7 @@ export class TcpProtocol {
       this.sendReset(seg, pkt.dst, pkt.src);
       return;
     }
+    if (sk.state === TCP_STATE.TCP_ESTABLISHED) traceTcpProbe(sk, pkt.payload);
     sk.input(seg, pkt.src);
     this.twIsn = undefined;
   }
@@ -198,6 +200,7 @@ export class TcpProtocol {
     const len = seg.payload.length + (seg.flags & TCP_SYN ? 1 : 0) + (seg.flags & TCP_FIN ? 1 : 0);
     const rst = seg.flags & TCP_ACK ? { seq: seg.ack, ack: 0, flags: TCP_RST } : { seq: 0, ack: (seg.seq + len) >>> 0, flags: TCP_RST | TCP_ACK };
     const out = buildTcp(local.bytes, remote.bytes, { srcPort: seg.dstPort, dstPort: seg.srcPort, window: 0, ...rst });
+    traceTcpSendReset(this.host.kernel, undefined, out, SK_RST_REASON.NO_SOCKET);
     this.host.ipOutput({ family: remote.family, src: local, dst: remote, protocol: IPPROTO_TCP, payload: out });
   }
 

@@ -1,3 +1,4 @@
+import { traceErrorReport, traceUdpFailQueue } from '../bpf/tracepoints';
 // UDP (net/ipv4/udp.c, net/ipv6/udp.c): datagram sockets over the host's IP layer.
 // Sending builds real UDP headers with checksums (mandatory over IPv6); receiving finds the
 // socket as __udp4_lib_lookup() scores candidates (a connected socket's exact 4-tuple beats
@@ -158,7 +159,11 @@ export class UdpProtocol {
     }
     const fromAddr = best.family === 6 && pkt.src.family === 4 ? v4Mapped(pkt.src) : pkt.src;
     const data = pkt.payload.slice(8, h.length);
-    if (!best.deliver(data, { family: best.family, addr: fromAddr, port: h.srcPort })) this.host.drop('socket-rcvbuf', pkt.datagram, pkt.dev);
+    if (!best.deliver(data, { family: best.family, addr: fromAddr, port: h.srcPort })) {
+      // __udp_queue_rcv_skb(): the enqueue failed (rcvbuf full: -ENOMEM).
+      traceUdpFailQueue(best, -12, pkt.datagram);
+      this.host.drop('socket-rcvbuf', pkt.datagram, pkt.dev);
+    }
   }
 
   /** __udp4_lib_lookup(): the socket with the best score for a datagram src:sport → dst:dport
@@ -185,6 +190,7 @@ export class UdpProtocol {
       if (!(sk instanceof UdpSock) || !sk.peer) continue;
       if (wireAddr(sk.peer.addr).text !== err.dst.text || sk.peer.port !== h.dstPort) continue;
       sk.error = icmpErrno(err);
+      traceErrorReport(sk);
       sk.wake();
       return;
     }
