@@ -95,8 +95,19 @@ export async function runScenario(def: ScenarioDef, opts: RunOptions = {}): Prom
       break;
     }
   }
-  // Let what is in flight land (ACKs, FINs) for the timeline and the captures.
-  if (!failure) net.sim.runFor(Math.min(200 * MS, Math.max(0, limit - net.sim.now)));
+  // Let what is in flight land (ACKs, FINs) for the timeline and the captures, with the
+  // processes still running between events (the same stepping as above, so the tail is as
+  // deterministic as the rest).
+  if (!failure) {
+    const end = Math.min(net.sim.now + 200 * MS, limit);
+    for (;;) {
+      const next = net.sim.nextTime();
+      if (next === undefined || next > end) break;
+      net.sim.step();
+      await drain(w);
+    }
+    net.sim.runUntil(end);
+  }
   const expects = w.events.filter((e) => e.kind === 'expect');
   const failed = expects.filter((e) => !e.ok).length;
   return {

@@ -3,8 +3,8 @@
 // timeline with what it returned. Blocking calls (connect on TCP, accept, recv) wait on the
 // simulation's clock; the runner (runner.ts) moves the clock while every process waits.
 import { SysError } from '@bpfsim/isa';
-import type { Cgroup, MapHandle, ProgHandle, Process } from '@bpfsim/kernel';
-import { BpfClient } from '@bpfsim/kernel';
+import type { Cgroup, MapHandle, ProgHandle, Process, SimBinary, Vma } from '@bpfsim/kernel';
+import { BpfClient, binaryFromElf, ipOf, symbolize, writeElf } from '@bpfsim/kernel';
 import type { Host, Link, SockAddr, SockAddrIn } from '@bpfsim/net';
 import { AF_INET, AF_INET6, MS, Network, SOCK_DGRAM, SOCK_STREAM, SocketApi, fmtSockAddr, installCgroupHooks } from '@bpfsim/net';
 import { installSockmap } from '@bpfsim/sockmap';
@@ -116,8 +116,25 @@ export class Proc {
     private readonly world: World,
     readonly host: WorldHost,
     readonly process: Process,
+    /** Where the process's executable is mapped (when it runs one). */
+    readonly exe?: Vma,
   ) {
     this.api = new SocketApi(host.host, process);
+  }
+
+  /**
+   * Runs `fn` inside the user call stack `path` of the executable (outermost first:
+   * ['main', 'serve', 'handle_conn']), so stack helpers see the process there.
+   */
+  async frames<T>(path: readonly string[], fn: () => Promise<T>): Promise<T> {
+    if (!this.exe) throw new ScenarioError('E_EXE', `process ${this.label} runs no executable (give it one with exe:)`);
+    const saved = this.process.userStack;
+    this.process.userStack = [...path].reverse().map((name) => ipOf(this.exe!, name, 0x10));
+    try {
+      return await fn();
+    } finally {
+      this.process.userStack = saved;
+    }
   }
   get label(): string {
     return `${this.process.comm}[${this.process.pid}]`;
@@ -264,6 +281,7 @@ export class World {
   processFailure: unknown;
   private readonly hosts = new Map<string, WorldHost>();
   private readonly procs: Promise<unknown>[] = [];
+  private readonly bins: SimBinary[] = [];
   private links = 0;
 
   constructor(readonly seed: number) {
@@ -304,7 +322,7 @@ export class World {
     const maps = spec.maps ?? {};
     const decls = Object.entries(maps)
       .filter(([n]) => !new RegExp(`^\\s*\\.map\\s+${n}\\b`, 'm').test(spec.asm))
-      .map(([n, m]) => `.map ${n} type=${m.spec.type} key_size=${m.spec.keySize} value_size=${m.spec.valueSize} max_entries=${m.spec.maxEntries}`)
+      .map(([n, m]) => `.map ${n} type=${m.spec.type} key_size=${m.spec.keySize} value_size=${m.spec.valueSize} max_entries=${m.spec.maxEntries}${m.spec.flags ? ` map_flags=${m.spec.flags}` : ''}`)
       .join('\n');
     const handle = host.admin.loadProgram({
       type: spec.type,
@@ -316,12 +334,32 @@ export class World {
     return new WorldProgram(host, spec, handle);
   }
 
+  /**
+   * A simulated executable: an ELF file with a GNU build id (from `buildId`, hex, or derived
+   * from the path) and one function per name. `noteResident: false` leaves the page with the
+   * build-id note out of the page cache (stack maps then fall back to raw IPs).
+   */
+  binary(path: string, functions: readonly string[], opts: { buildId?: string; noteResident?: boolean } = {}): SimBinary {
+    const id = opts.buildId ?? fnvHex(path, 20);
+    const elf = writeElf({ buildId: Uint8Array.from(id.match(/../g)!.map((x) => parseInt(x, 16))), functions: functions.map((name) => ({ name, size: 0x100 })) });
+    const bin = binaryFromElf(path, elf, opts.noteResident ?? true);
+    this.bins.push(bin);
+    return bin;
+  }
+
+  /** build id + file offset → "function+0xoff" over the world's binaries (as perf does). */
+  symbolize(buildId: Uint8Array, offset: bigint): string | undefined {
+    return symbolize(this.bins, buildId, offset);
+  }
+
   /** Starts a process on a host (in a cgroup, as a uid); resolves with what `main` returns. */
-  process<T>(host: WorldHost, opts: { comm: string; cgroup?: string; uid?: number }, main: (p: Proc) => Promise<T>): Promise<T> {
+  process<T>(host: WorldHost, opts: { comm: string; cgroup?: string; uid?: number; exe?: SimBinary }, main: (p: Proc) => Promise<T>): Promise<T> {
     const cg = opts.cgroup ? host.host.kernel.cgroups.lookup(opts.cgroup) : undefined;
     if (opts.cgroup && !cg) throw new ScenarioError('E_CGROUP', `no cgroup ${opts.cgroup} on ${host.name} (make it with host.cgroup())`);
     const proc = host.host.kernel.spawn({ comm: opts.comm, ...(cg ? { cgroup: cg } : {}), ...(opts.uid !== undefined ? { uid: opts.uid } : {}) });
-    const p = Promise.resolve().then(() => main(new Proc(this, host, proc)));
+    // The executable at the usual PIE base.
+    const exe = opts.exe ? proc.mm.map(opts.exe, 0x5555_5555_4000n, BigInt(Math.max(...opts.exe.symbols.map((x) => x.offset + x.size)))) : undefined;
+    const p = Promise.resolve().then(() => main(new Proc(this, host, proc, exe)));
     // A process that fails fails the scenario, even one nobody awaits (a server loop).
     p.catch((e: unknown) => {
       this.processFailure ??= e;
@@ -382,6 +420,11 @@ export class WorldProgram {
     this.handle.attach(cgroup, this.spec.attach, flags === 'multi' ? 2 : flags === 'override' ? 1 : 0);
     return this;
   }
+  /** BPF_RAW_TRACEPOINT_OPEN: runs the program on every fire of `name` (raw_tracepoint programs). */
+  attachRawTracepoint(name: string): this {
+    this.host.admin.rawTracepointOpen(this.handle, name);
+    return this;
+  }
   detach(cgroup: string): this {
     this.handle.detach(cgroup, this.spec.attach!);
     return this;
@@ -389,3 +432,14 @@ export class WorldProgram {
 }
 
 export type { SockAddr };
+
+/** A stable hex string of `bytes` bytes from `text` (FNV-1a, repeated): a default build id. */
+function fnvHex(text: string, bytes: number): string {
+  let out = '';
+  let h = 0x811c9dc5;
+  for (let i = 0; out.length < bytes * 2; i++) {
+    h = Math.imul(h ^ text.charCodeAt(i % text.length) ^ i, 0x01000193) >>> 0;
+    out += (h & 0xff).toString(16).padStart(2, '0');
+  }
+  return out;
+}

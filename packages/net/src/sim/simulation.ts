@@ -62,6 +62,11 @@ export class Simulation<Events extends EventEmitter.ValidEventTypes = string | s
     return this.queue.push(Math.round(time), fn);
   }
 
+  /** When the next event runs (undefined when none is waiting). */
+  nextTime(): number | undefined {
+    return this.queue.peek()?.time;
+  }
+
   /** Events waiting. */
   get pending(): number {
     return this.queue.size;
