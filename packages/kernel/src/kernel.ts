@@ -5,6 +5,8 @@
 import type { EngineName, Helper } from '@bpfsim/vm';
 import { Memory } from '@bpfsim/vm';
 import { BpfFs } from './bpffs';
+import { fireTracepoint, findTracepoint } from './tracing/tracepoints';
+import { utf8Encode } from './utf8';
 import { CgroupTree } from './cgroup/cgroup';
 import { IdAllocator } from './idr';
 import type { HelperEnv, HelperKernel } from './helpers/env';
@@ -134,6 +136,16 @@ export class Kernel implements MapHost, HelperKernel {
 
   tracePrintk(env: HelperEnv, text: string): void {
     this.trace.push({ time: this.now(), cpu: env.cpu, pid: env.process?.pid ?? 0, comm: env.process?.comm ?? '<idle>', text });
+    // trace_bpf_trace_printk(buf): programs on bpf_trace:bpf_trace_printk see the line.
+    if ((findTracepoint(this, 'bpf_trace_printk')?.probes.length ?? 0) > 0) {
+      const bytes = utf8Encode(`${text}\0`);
+      const r = this.memory.map(bytes, { kind: 'mem', name: 'bpf_trace_printk buf' });
+      try {
+        fireTracepoint(this, 'bpf_trace_printk', [r.address()], env.process);
+      } finally {
+        this.memory.unmap(r);
+      }
+    }
   }
 
   // ---- processes ---------------------------------------------------------------------

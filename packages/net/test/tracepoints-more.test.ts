@@ -6,7 +6,7 @@
 // args[K], so each test reads what the program saw.
 import { BpfClient, kernelAddress } from '@bpfsim/kernel';
 import type { Host } from '../src';
-import { AF_INET, MS, Network, SK_RST_REASON, SKB_DROP_REASON, SOCK_DGRAM, SOCK_STREAM, SO, SOL_SOCKET, SocketApi } from '../src';
+import { AF_INET, MS, Network, SK_RST_REASON, SKB_DROP_REASON, SOCK_DGRAM, SOCK_STREAM, SO, SOL_SOCKET, SocketApi, installCgroupHooks } from '../src';
 
 function world() {
   const net = new Network({ seed: 13 });
@@ -180,4 +180,65 @@ test('udp_fail_queue_rcv_skb: a datagram that does not fit the receive buffer, r
   const r = fail.get(-12);
   expect(r?.count).toBeGreaterThanOrEqual(1);
   expect(r?.field).toBe(53n);
+});
+
+test('tcp_retransmit_skb on a timeout; tcp_receive_reset when a connect meets a RST', () => {
+  const w = world();
+  const rtx = record(w.a, 'tcp_retransmit_skb', { key: 2, val: 2, ptr: 0, off: 12, size: 2 }); // err; sk->skc_dport
+  const rst = record(w.a, 'tcp_receive_reset', { key: 0, val: 0, ptr: 0, off: 12, size: 2 }); // sk; skc_dport
+  const l = w.B.socket(AF_INET, SOCK_STREAM);
+  w.B.bind(l, { family: 4, addr: '0.0.0.0', port: 80 });
+  w.B.listen(l);
+  const c = w.A.socket(AF_INET, SOCK_STREAM);
+  w.A.connectStart(c, { family: 4, addr: '10.0.0.2', port: 80 });
+  w.net.sim.runFor(10 * MS);
+  const link = w.net.links[0]!;
+  link.cut();
+  w.A.send(c, new Uint8Array(100));
+  w.net.sim.runFor(3000 * MS);
+  const r = rtx.get(0);
+  expect(r?.count).toBeGreaterThanOrEqual(2); // the RTO and its backoff
+  expect(r?.field).toBe(BigInt(((80 & 0xff) << 8) | (80 >> 8)));
+  link.heal();
+  const d = w.A.socket(AF_INET, SOCK_STREAM);
+  w.A.connectStart(d, { family: 4, addr: '10.0.0.2', port: 81 });
+  w.net.sim.runFor(100 * MS);
+  const got = rst.keys().map((k) => rst.get(k)!);
+  expect(got.map((x) => [x.count, x.field])).toEqual([[1, BigInt(((81 & 0xff) << 8) | (81 >> 8))]]);
+});
+
+test("bpf_trace_printk from a cgroup connect program reaches the trace pipe and bpf_trace:bpf_trace_printk's programs", () => {
+  const w = world();
+  installCgroupHooks(w.a);
+  w.a.kernel.cgroups.create('/app');
+  const admin = new BpfClient(w.a.kernel, w.a.kernel.spawn({ comm: 'admin' }));
+  admin
+    .loadProgram({
+      type: 'cgroup_sock_addr',
+      attachType: 'cgroup_inet4_connect',
+      insns: `
+        r6 = r1
+        r1 = 0x207463656e6e6f63 ll  // "connect "
+        *(u64 *)(r10 - 16) = r1
+        r1 = 0xa6425                // "%d\\n\\0"
+        *(u32 *)(r10 - 8) = r1
+        r1 = r10
+        r1 += -16
+        r2 = 12
+        r3 = *(u32 *)(r6 + 24)
+        r3 = be16 r3
+        call bpf_trace_printk
+        r0 = 1
+        exit`,
+    })
+    .attach('/app', 'cgroup_inet4_connect');
+  // seen[first 8 bytes of the line] = {count, …}
+  const printk = record(w.a, 'bpf_trace_printk', { key: 0, val: 0, ptr: 0, off: 0, size: 8 });
+  const app = new SocketApi(w.a, w.a.kernel.spawn({ comm: 'app', cgroup: w.a.kernel.cgroups.lookup('/app') }));
+  const u = app.socket(AF_INET, SOCK_DGRAM);
+  app.connect(u, { family: 4, addr: '10.0.0.2', port: 53 });
+  expect(w.a.kernel.trace.map((t) => [t.comm, t.text])).toEqual([['app', 'connect 53\n']]);
+  const runs = printk.keys().map((k) => printk.get(k)!);
+  expect(runs.length).toBe(1);
+  expect(Buffer.from(new BigUint64Array([runs[0]!.field]).buffer).toString()).toBe('connect ');
 });

@@ -922,7 +922,8 @@ export class TcpSock extends Sock {
       return;
     }
     if (seg.flags & TCP_RST) {
-      if (seg.flags & TCP_ACK) this.fail('ECONNREFUSED');
+      // tcp_rcv_synsent_state_process() → tcp_reset(): ECONNREFUSED (traced as a reset).
+      if (seg.flags & TCP_ACK) this.reset();
       return;
     }
     if (!(seg.flags & TCP_SYN)) return;
