@@ -420,6 +420,12 @@ export class WorldProgram {
     this.handle.attach(cgroup, this.spec.attach, flags === 'multi' ? 2 : flags === 'override' ? 1 : 0);
     return this;
   }
+  /** BPF_PROG_ATTACH to a sockmap or sockhash (sk_msg programs: 'sk_msg_verdict'). */
+  attachToMap(map: WorldMap, attachType = 'sk_msg_verdict'): this {
+    this.handle.attachToMap(map.handle, attachType);
+    return this;
+  }
+
   /** BPF_RAW_TRACEPOINT_OPEN: runs the program on every fire of `name` (raw_tracepoint programs). */
   attachRawTracepoint(name: string): this {
     this.host.admin.rawTracepointOpen(this.handle, name);

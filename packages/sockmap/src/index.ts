@@ -15,6 +15,8 @@ export { skMsgSendmsg, onMsgVerdict, corkedBytes, takeIngress, installSkMsgHelpe
 export type { Transport, MsgVerdictEvent, SkMsg, SkMsgSendOptions } from './sk-msg-run';
 
 /** Registers the sockmap map types, the SK_MSG program type and its attach target. */
+import { installSockOpsHelpers } from './sock-ops-helpers';
+
 export function installSockmap(kernel: Kernel): void {
   kernel.mapTypes.register(BPF_MAP_TYPE.BPF_MAP_TYPE_SOCKMAP, {
     name: 'sockmap',
@@ -28,5 +30,6 @@ export function installSockmap(kernel: Kernel): void {
   });
   kernel.progTypes.register(SK_MSG_ENTRY);
   installSkMsgHelpers(kernel);
+  installSockOpsHelpers(kernel);
   registerSockmapAttach();
 }

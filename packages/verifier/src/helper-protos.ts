@@ -123,6 +123,11 @@ const PROTOS: HelperProto[] = [
   // cgroup_common_func_proto() (kernel/bpf/cgroup.c: bpf_get_retval_proto, bpf_set_retval_proto).
   P('get_retval', [], 'integer'),
   P('set_retval', ['any'], 'integer'),
+  // SOCK_OPS (net/core/sock_map.c: bpf_sock_map_update_proto, bpf_sock_hash_update_proto;
+  // net/core/filter.c: bpf_sock_ops_cb_flags_set_proto).
+  P('sock_map_update', ['ctx', 'map', 'map_key', 'any'], 'integer'),
+  P('sock_hash_update', ['ctx', 'map', 'map_key', 'any'], 'integer'),
+  P('sock_ops_cb_flags_set', ['ctx', 'any'], 'integer'),
   // SK_MSG (net/core/filter.c: bpf_msg_*_proto, net/core/sock_map.c: bpf_msg_redirect_*).
   P('msg_redirect_map', ['ctx', 'map', 'any', 'any'], 'integer'),
   P('msg_redirect_hash', ['ctx', 'map', 'map_key', 'any'], 'integer'),

@@ -16,6 +16,8 @@ import type { IpAddr } from '../wire/addr';
 import { isAny as isAnyAddr } from '../wire/addr';
 import { BPF_SOCK_ADDR_SIZE, fillBpfSockAddr, readBpfSockAddr, readMsgSrc } from './bpf-sock-addr';
 import { BPF_SOCK_SIZE, applyBpfSockWrites, fillBpfSock } from './bpf-sock';
+import type { TcpOpsInfo } from './sock-ops';
+import { BPF_SOCK_OPS_SIZE, SOCK_OPS_ENTRY, fillBpfSockOps, sockOpsCbFlagsSet } from './sock-ops';
 import { bpfBind, bpfGetsockopt, bpfSetsockopt, getNetnsCookie, getSocketCookie, skLookupTcp, skLookupUdp, skRelease } from './sock-helpers';
 
 const A = BPF_ATTACH_TYPE;
@@ -42,6 +44,7 @@ export interface SockHookEnv {
 export class CgroupHooks implements NetHooks {
   private sockAddrCtx: Region | undefined;
   private sockCtx: Region | undefined;
+  private sockOpsCtx: Region | undefined;
 
   constructor(readonly host: Host) {}
 
@@ -170,6 +173,39 @@ export class CgroupHooks implements NetHooks {
     return 0;
   }
 
+  // ---- BPF_PROG_TYPE_SOCK_OPS: __cgroup_bpf_run_filter_sock_ops() ----------------------
+
+  /** tcp_call_bpf(): fills struct bpf_sock_ops, runs the cgroup's SOCK_OPS programs; the
+   * reply (which is args[0] unless a program wrote it), or -1 when a program returned 0. */
+  sockOps(sk: Sock, op: number, args: readonly number[], info: () => TcpOpsInfo, setCbFlags: (f: number) => void): number {
+    if (!cgroupBpfEnabled(sk.cgroup, A.BPF_CGROUP_SOCK_OPS)) return -1;
+    const m = this.host.kernel.memory;
+    this.sockOpsCtx ??= m.alloc(BPF_SOCK_OPS_SIZE, { kind: 'ctx', name: 'bpf_sock_ops' });
+    const ctx = this.sockOpsCtx;
+    const { sock } = this.regions();
+    fillBpfSock(sock.bytes, sk, sock.view);
+    fillBpfSockOps(ctx.bytes, ctx.view, sk, op, args, info(), sock.address());
+    const env = { sock: sk, host: this.host, cgRunCtx: undefined, kernel: undefined, cpu: 0, process: undefined, sockOpsOp: op, setCbFlags };
+    const progs: HookProgRun[] | undefined = this.traced ? [] : undefined;
+    let r: CgroupHookResult;
+    if (progs) {
+      let t0 = wallMs();
+      const off = onHookRun(this.host.kernel, (e) => {
+        progs.push({ id: e.progId, name: e.progName, ret: e.ret, insns: e.insns, wallNs: Math.round((wallMs() - t0) * 1e6) });
+        t0 = wallMs();
+      });
+      try {
+        r = runCgroupHook(this.host.kernel, sk.cgroup, A.BPF_CGROUP_SOCK_OPS, { ctx, process: sk.owner, env });
+      } finally {
+        off();
+      }
+      if (r.ran) this.emit(sk, A.BPF_CGROUP_SOCK_OPS, r, progs, {});
+    } else r = runCgroupHook(this.host.kernel, sk.cgroup, A.BPF_CGROUP_SOCK_OPS, { ctx, process: sk.owner, env });
+    const txhash = ctx.view.getUint32(164, true);
+    if (txhash) sk.txhash = txhash;
+    return r.retval === 0 ? ctx.view.getInt32(4, true) : -1;
+  }
+
   /** inet_getname() / inet6_getname(): GETPEERNAME / GETSOCKNAME (the verdict is ignored). */
   getname(sk: Sock, addr: HookAddr, peer: boolean): number {
     const v4 = addr.addr.family === 4;
@@ -183,6 +219,7 @@ export class CgroupHooks implements NetHooks {
 export function installCgroupHooks(host: Host): CgroupHooks {
   const hooks = new CgroupHooks(host);
   host.hooks = hooks;
-  installHelpers(host.kernel.helpers, { get_socket_cookie: getSocketCookie, get_netns_cookie: getNetnsCookie, bind: bpfBind, setsockopt: bpfSetsockopt, getsockopt: bpfGetsockopt, sk_lookup_tcp: skLookupTcp, sk_lookup_udp: skLookupUdp, sk_release: skRelease });
+  host.kernel.progTypes.register(SOCK_OPS_ENTRY);
+  installHelpers(host.kernel.helpers, { sock_ops_cb_flags_set: sockOpsCbFlagsSet, get_socket_cookie: getSocketCookie, get_netns_cookie: getNetnsCookie, bind: bpfBind, setsockopt: bpfSetsockopt, getsockopt: bpfGetsockopt, sk_lookup_tcp: skLookupTcp, sk_lookup_udp: skLookupUdp, sk_release: skRelease });
   return hooks;
 }

@@ -2,6 +2,7 @@
 // BPF_CGROUP_RUN_PROG_* call sites). The network stack calls these; the hooks package
 // (the next issue) implements them by running the socket's cgroup's effective programs.
 // Each returns 0 to go on, or a negative errno to fail the call with (-EPERM usually).
+import type { TcpOpsInfo } from '../bpf/sock-ops';
 import type { Sock, SockAddr } from './sock';
 
 /** An address a hook may rewrite (struct bpf_sock_addr's user_ip/user_port). */
@@ -28,4 +29,7 @@ export interface NetHooks {
   getname?(sk: Sock, addr: HookAddr, peer: boolean): number;
   /** inet_release: BPF_CGROUP_INET_SOCK_RELEASE. */
   sockRelease?(sk: Sock): void;
+  /** tcp_call_bpf(): BPF_CGROUP_SOCK_OPS with `op` and up to 4 args; the reply, or -1 when
+   * no program ran or one refused. `info` is asked only when programs run. */
+  sockOps?(sk: Sock, op: number, args: readonly number[], info: () => TcpOpsInfo, setCbFlags: (f: number) => void): number;
 }

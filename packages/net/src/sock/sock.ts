@@ -106,6 +106,8 @@ export type Waker = () => void;
 interface SockAux {
   /** bpf_get_socket_cookie() */
   cookie?: bigint;
+  /** sk_txhash as a sock_ops program set it. */
+  txhash?: number;
   /** Who waits on the socket. */
   wakers?: Set<Waker>;
   /** Called when the socket is released (sock_map_close() takes it out of every sockmap). */
@@ -168,6 +170,14 @@ export abstract class Sock extends BpfObject {
   cookie(): bigint {
     const a = (this.aux ??= {});
     return (a.cookie ??= this.host.nextSocketCookie());
+  }
+
+  /** sk_txhash (0 until a sock_ops program sets it). */
+  get txhash(): number {
+    return this.aux?.txhash ?? 0;
+  }
+  set txhash(v: number) {
+    (this.aux ??= {}).txhash = v;
   }
 
   /** Takes the pending error (sock_error): once reported, it is cleared. */

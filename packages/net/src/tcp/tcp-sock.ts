@@ -24,11 +24,15 @@ import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, buildTcp } from '../wire/t
 import type { TcpProtocol } from './tcp';
 import type { CongestionOps, CubicState } from './congestion';
 import { CONGESTION_OPS } from './congestion';
+import type { TcpOpsInfo } from '../bpf/sock-ops';
+import { BPF_SOCK_OPS, BPF_SOCK_OPS_CB } from '../bpf/sock-ops';
 import { SK_RST_REASON, releaseSockObject, traceErrorReport, traceReceiveReset, traceRetransmit, traceSetState, traceTcpSendReset } from '../bpf/tracepoints';
 
 export const IPPROTO_TCP = 6;
 const S = TCP_STATE;
 const MS = 1_000_000;
+/** One jiffy at this machine's CONFIG_HZ=250 (what sock_ops sees timeouts in). */
+const JIFFY = 4 * MS;
 const SEC = 1_000_000_000;
 const TCP_RTO_INIT = 1 * SEC;
 const TCP_RTO_MIN = 200 * MS;
@@ -236,9 +240,14 @@ export class TcpSock extends Sock {
     if (this.state === to) return;
     const from = this.state;
     traceSetState(this, from, to);
+    // tcp_set_state(): BPF_SOCK_OPS_STATE_CB (when asked for), before the state changes.
+    if (this.cbFlags & BPF_SOCK_OPS_CB.STATE) this.callBpf(BPF_SOCK_OPS.STATE_CB, from, to);
     this.state = to;
-    if (to === S.TCP_LISTEN) this.proto.hashListener(this);
-    else if (from === S.TCP_LISTEN) this.proto.unhashListener(this);
+    if (to === S.TCP_LISTEN) {
+      this.proto.hashListener(this);
+      // __inet_listen_sk(): BPF_SOCK_OPS_TCP_LISTEN_CB.
+      this.callBpf(BPF_SOCK_OPS.TCP_LISTEN_CB);
+    } else if (from === S.TCP_LISTEN) this.proto.unhashListener(this);
     const net = this.host.network;
     net.events.emit('tcp:state', { time: net.sim.now, host: this.host.name, socket: this.describe(), from: tcpStateName(from), to: tcpStateName(to) });
     this.wake();
@@ -291,6 +300,8 @@ export class TcpSock extends Sock {
     this.sndMax = this.sndNxt;
     this.proto.hashEstablished(this);
     this.setState(S.TCP_SYN_SENT);
+    // tcp_connect(): BPF_SOCK_OPS_TCP_CONNECT_CB before the SYN goes.
+    this.callBpf(BPF_SOCK_OPS.TCP_CONNECT_CB);
     this.sendSyn(false);
     this.armRto();
   }
@@ -488,6 +499,48 @@ export class TcpSock extends Sock {
     return true;
   }
 
+  // ---- sock_ops (include/net/tcp.h: tcp_call_bpf) ----
+
+  /** bpf_sock_ops_cb_flags (kept in the packed bits, 8..14). */
+  private get cbFlags(): number {
+    return (this.bits >> 8) & BPF_SOCK_OPS_CB.ALL;
+  }
+
+  /** tcp_call_bpf(sk, op, nargs, args): the reply of the cgroup's SOCK_OPS programs, or -1. */
+  private callBpf(op: number, ...args: number[]): number {
+    const hooks = this.host.hooks;
+    if (!hooks.sockOps) return -1;
+    return hooks.sockOps(
+      this,
+      op,
+      args,
+      () => this.opsInfo(),
+      (f) => (this.bits = (this.bits & ~(BPF_SOCK_OPS_CB.ALL << 8)) | ((f & BPF_SOCK_OPS_CB.ALL) << 8)),
+    );
+  }
+
+  /** What struct bpf_sock_ops shows of the connection (tcp_sock's fields, in Linux units:
+   * segments, µs, srtt_us << 3). bytes_received, total_retrans and the rate fields are not
+   * kept by the simulation and read 0. */
+  private opsInfo(): TcpOpsInfo {
+    const mss = Math.max(1, this.mss);
+    return {
+      sndCwnd: Math.floor(this.cwnd / mss),
+      srttUs: Math.round(this.srtt / 1000) << 3,
+      rttMinUs: Math.round(this.minRtt / 1000),
+      sndSsthresh: this.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.floor(this.ssthresh / mss),
+      rcvNxt: this.rcvNxt,
+      sndNxt: this.sndNxt,
+      sndUna: this.sndUna,
+      mss: this.mss,
+      packetsOut: Math.ceil(Math.max(0, diff(this.sndNxt, this.sndUna)) / mss),
+      totalRetrans: 0,
+      bytesReceived: 0,
+      bytesAcked: this.state === S.TCP_SYN_SENT ? 0 : Math.max(0, diff(this.sndUna, add(this.iss, 1))),
+      cbFlags: this.cbFlags,
+    };
+  }
+
   // ---- keepalive (net/ipv4/tcp_timer.c: tcp_keepalive_timer) ----
 
   private get keep(): Keepalive {
@@ -579,6 +632,8 @@ export class TcpSock extends Sock {
 
   private sendSyn(ack: boolean): void {
     this.emit({ seq: this.iss, ack: ack ? this.rcvNxt : 0, flags: ack ? TCP_SYN | TCP_ACK : TCP_SYN, syn: true });
+    // The handshake gives the first RTT sample (not after a retransmission: Karn).
+    if (this.retries === 0) this.rttSample = { seq: add(this.iss, 1), at: this.now };
   }
 
   private sendAck(): void {
@@ -644,6 +699,8 @@ export class TcpSock extends Sock {
     }
     this.rttSample = undefined;
     traceRetransmit(this);
+    // tcp_retransmit_skb(): BPF_SOCK_OPS_RETRANS_CB (seq, segments, err).
+    if (this.cbFlags & BPF_SOCK_OPS_CB.RETRANS) this.callBpf(BPF_SOCK_OPS.RETRANS_CB, this.sndUna, 1, 0);
     net.events.emit('tcp:retransmit', { time: net.sim.now, host: this.host.name, socket: this.describe(), seq: this.sndUna, length: Math.min(this.mss, this.sbufLen), reason });
   }
 
@@ -667,6 +724,8 @@ export class TcpSock extends Sock {
       return;
     }
     this.retries++;
+    // tcp_write_timeout(): BPF_SOCK_OPS_RTO_CB (retransmits, rto in jiffies, expired).
+    if (this.cbFlags & BPF_SOCK_OPS_CB.RTO) this.callBpf(BPF_SOCK_OPS.RTO_CB, this.retries - 1, Math.ceil(this.rto / JIFFY), 0);
     if (diff(this.sndNxt, this.sndUna) > 0 || this.state === S.TCP_SYN_SENT || this.state === S.TCP_SYN_RECV) {
       // Loss: NewReno's response to a timeout, then go back to snd_una.
       // tcp_enter_loss(): ->ssthresh(), cwnd to one segment, ->set_state(TCP_CA_Loss).
@@ -731,11 +790,16 @@ export class TcpSock extends Sock {
         return;
       }
       this.sndUna = seg.ack;
+      // tcp_synack_rtt_meas(): the SYN-ACK's round trip.
+      if (this.rttSample && this.retries === 0) this.rttUpdate(this.now - this.rttSample.at);
+      this.rttSample = undefined;
       this.retries = 0;
       this.restartRto();
       this.sndWnd = seg.window << this.sndWscale;
       this.setState(S.TCP_ESTABLISHED);
       if (this.options.keepalive) this.resetKeepalive(this.keep.idle);
+      // tcp_rcv_state_process() → tcp_init_transfer(): BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB.
+      this.callBpf(BPF_SOCK_OPS.PASSIVE_ESTABLISHED_CB);
       const p = this.parent;
       if (p) {
         p.synQueue.delete(this);
@@ -826,7 +890,8 @@ export class TcpSock extends Sock {
       this.rttvar = Math.round(0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r));
       this.srtt = Math.round(0.875 * this.srtt + 0.125 * r);
     }
-    this.rto = Math.min(Math.max(Math.round(this.srtt + Math.max(4 * this.rttvar, MS)), TCP_RTO_MIN), TCP_RTO_MAX);
+    // __tcp_set_rto(): srtt + rttvar, where rttvar (4 × mdev) is at least tcp_rto_min.
+    this.rto = Math.min(Math.round(this.srtt + Math.max(4 * this.rttvar, TCP_RTO_MIN)), TCP_RTO_MAX);
   }
 
   private dataInput(seg: TcpSegment): void {
@@ -938,9 +1003,15 @@ export class TcpSock extends Sock {
       this.retries = 0;
       this.rtoTimer?.cancel();
       this.rtoTimer = undefined;
+      // tcp_ack_update_rtt() on the SYN-ACK: the SYN's round trip.
+      if (this.rttSample && this.retries === 0) this.rttUpdate(this.now - this.rttSample.at);
+      this.rttSample = undefined;
       if (!this.srtt) this.rto = TCP_RTO_INIT;
       this.setState(S.TCP_ESTABLISHED);
       if (this.options.keepalive) this.resetKeepalive(this.keep.idle);
+      // tcp_finish_connect() → tcp_init_transfer(): BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB.
+      this.callBpf(BPF_SOCK_OPS.ACTIVE_ESTABLISHED_CB);
+      if (this.state !== S.TCP_ESTABLISHED) return;
       this.sendAck();
       this.push();
     } else {
