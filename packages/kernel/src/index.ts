@@ -92,3 +92,4 @@ export { KERNEL_STRUCTS, StructWriter, kernelObject, releaseKernelObject } from 
 export type { KernelStruct, StructLayout, FieldLayout, FieldValue } from './tracing/kobjects';
 export type { FdSource, FdValueMap } from './maps/fd-array';
 export { CGROUP_SOCK_ADDR, CGROUP_SOCK_ADDR_ENTRY, BPF_SOCK_ADDR_FIELDS, SOCK_ADDR_ATTACH_TYPES } from './prog-types/cgroup-sock-addr';
+export { SOCK_OPS, SOCK_OPS_ENTRY, BPF_SOCK_OPS_CB, BPF_SOCK_OPS_FIELDS, BPF_SOCK_OPS_SIZE } from './prog-types/sock-ops';

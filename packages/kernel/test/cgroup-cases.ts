@@ -64,6 +64,7 @@ const PB4 = A.BPF_CGROUP_INET4_POST_BIND;
 const PB6 = A.BPF_CGROUP_INET6_POST_BIND;
 const RELEASE = A.BPF_CGROUP_INET_SOCK_RELEASE;
 const ADDR = BPF_PROG_TYPE.BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
+const OPS = BPF_PROG_TYPE.BPF_PROG_TYPE_SOCK_OPS;
 const CONNECT4 = A.BPF_CGROUP_INET4_CONNECT;
 const CONNECT6 = A.BPF_CGROUP_INET6_CONNECT;
 
@@ -366,6 +367,27 @@ export function ctxCases(): CtxCase[] {
   out.push({ id: 'cgroup_skb read past the end', type: SKB, eat: IN, insns: hex('r0 = *(u32 *)(r1 + 192)\nr0 = 0\nexit') });
   out.push({ id: 'cgroup_sock read past the end', type: SOCK, eat: CREATE, insns: hex('r0 = *(u32 *)(r1 + 80)\nr0 = 0\nexit') });
   out.push(...sockAddrCtxCases());
+  out.push(...sockOpsCtxCases());
+  return out;
+}
+
+/** struct bpf_sock_ops (224 bytes): every offset 0..224 (one past the end too), sizes
+ * 1/2/4/8, read and write; return values; the packet pointers read and written. */
+function sockOpsCtxCases(): CtxCase[] {
+  const out: CtxCase[] = [];
+  const c = (what: string, src: string): void => {
+    out.push({ id: `sock_ops ${what}`, type: OPS, eat: 0, insns: hex(`${src}\nr0 = 1\nexit`) });
+  };
+  for (let off = 0; off <= 224; off++)
+    for (const sz of SIZES) {
+      c(`read ${SZ[sz]} @${off}`, `r0 = *(${SZ[sz]} *)(r1 + ${off})`);
+      c(`stx ${SZ[sz]} @${off}`, `r2 = 1\n*(${SZ[sz]} *)(r1 + ${off}) = r2`);
+    }
+  c('packet read in bounds', 'r2 = *(u64 *)(r1 + 192)\nr3 = *(u64 *)(r1 + 200)\nr4 = r2\nr4 += 1\nif r4 > r3 goto +1\nr0 = *(u8 *)(r2 + 0)');
+  c('packet write in bounds', 'r2 = *(u64 *)(r1 + 192)\nr3 = *(u64 *)(r1 + 200)\nr4 = r2\nr4 += 1\nif r4 > r3 goto +1\n*(u8 *)(r2 + 0) = r4');
+  c('sk deref without a NULL check', 'r2 = *(u64 *)(r1 + 184)\nr0 = *(u32 *)(r2 + 4)');
+  c('sk deref after a NULL check', 'r2 = *(u64 *)(r1 + 184)\nif r2 == 0 goto +1\nr0 = *(u32 *)(r2 + 4)');
+  for (const r of [0, 2, -1]) out.push({ id: `sock_ops return ${r}`, type: OPS, eat: 0, insns: hex(`r0 = ${r}\nexit`) });
   return out;
 }
 
@@ -404,7 +426,7 @@ function sockAddrCtxCases(): CtxCase[] {
  * (every attach type). */
 export function helperCases(): HelperCase[] {
   const out: HelperCase[] = [];
-  const kinds: [number, number][] = [[SKB, IN], [SKB, EG], [SOCK, 0], [SOCK, CREATE], [SOCK, RELEASE], [SOCK, PB4], [SOCK, PB6], ...SOCK_ADDR_ATTACH.map(([, at]): [number, number] => [ADDR, at])];
+  const kinds: [number, number][] = [[SKB, IN], [SKB, EG], [SOCK, 0], [SOCK, CREATE], [SOCK, RELEASE], [SOCK, PB4], [SOCK, PB6], ...SOCK_ADDR_ATTACH.map(([, at]): [number, number] => [ADDR, at]), [OPS, 0]];
   for (const [type, eat] of kinds) for (let id = 1; id < BPF_FUNC_NAMES.length; id++) out.push({ type, eat, id });
   return out;
 }

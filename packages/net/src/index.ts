@@ -46,5 +46,5 @@ export { TcpProtocol, installTcp } from './tcp/tcp';
 export { NodeSocket } from './sock/node-socket';
 export type { NodeSocketEvents } from './sock/node-socket';
 export { SKB_DROP_REASON, SK_RST_REASON, NR } from './bpf/tracepoints';
-export { SOCK_OPS, SOCK_OPS_ENTRY, BPF_SOCK_OPS, BPF_SOCK_OPS_CB, BPF_SOCK_OPS_FIELDS, BPF_SOCK_OPS_SIZE, fillBpfSockOps } from './bpf/sock-ops';
+export { BPF_SOCK_OPS, fillBpfSockOps, sockOpsCbFlagsSet } from './bpf/sock-ops';
 export type { TcpOpsInfo } from './bpf/sock-ops';

@@ -162,6 +162,7 @@ function ctxAccess(env: Env, off: number, size: number, t: AccessType, ldsx: boo
   if (ldsx && f.noLdsx) return undefined;
   if (rule === 'exact' && (size !== f.size || off !== f.off)) return undefined;
   if (rule === 'narrow' && (size > f.size || (size & (size - 1)) !== 0)) return undefined;
+  if (rule === 'narrowAtStart' && (off !== f.off || size > f.size || (size & (size - 1)) !== 0)) return undefined;
   if (rule === 'region' && off + size > f.off + f.size) return undefined;
   return f;
 }

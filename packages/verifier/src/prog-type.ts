@@ -11,6 +11,9 @@ export type AccessRule =
   | 'exact'
   /** Narrow loads: 1, 2, 4 … up to the field's size (bpf_ctx_narrow_access_ok). */
   | 'narrow'
+  /** Narrow loads at the field's first byte only (a `case offsetof(...)` that matches the
+   * start alone, as bpf_sock_ops->skb_tcp_flags). */
+  | 'narrowAtStart'
   /** Any size that fits in the field and is aligned to itself (e.g. __sk_buff->cb). */
   | 'region';
 

@@ -3,6 +3,7 @@
 // rights, helpers, return range, attach types) and what the runtime needs (how
 // BPF_PROG_TEST_RUN builds a ctx). Later packages register their types here (cgroup hooks,
 // SK_MSG, raw tracepoints).
+import { SOCK_OPS_ENTRY } from './sock-ops';
 import type { ProgTypeDescriptor } from '@bpfsim/verifier';
 import { SOCKET_FILTER, XDP } from '@bpfsim/verifier';
 import { CGROUP_SKB_ENTRY } from './cgroup-skb';
@@ -48,5 +49,6 @@ export function builtinProgTypes(): ProgTypeEntry[] {
     CGROUP_SOCK_ENTRY,
     RAW_TRACEPOINT_ENTRY,
     CGROUP_SOCK_ADDR_ENTRY,
+    SOCK_OPS_ENTRY,
   ];
 }

@@ -17,7 +17,7 @@ import { isAny as isAnyAddr } from '../wire/addr';
 import { BPF_SOCK_ADDR_SIZE, fillBpfSockAddr, readBpfSockAddr, readMsgSrc } from './bpf-sock-addr';
 import { BPF_SOCK_SIZE, applyBpfSockWrites, fillBpfSock } from './bpf-sock';
 import type { TcpOpsInfo } from './sock-ops';
-import { BPF_SOCK_OPS_SIZE, SOCK_OPS_ENTRY, fillBpfSockOps, sockOpsCbFlagsSet } from './sock-ops';
+import { BPF_SOCK_OPS_SIZE, fillBpfSockOps, sockOpsCbFlagsSet } from './sock-ops';
 import { bpfBind, bpfGetsockopt, bpfSetsockopt, getNetnsCookie, getSocketCookie, skLookupTcp, skLookupUdp, skRelease } from './sock-helpers';
 
 const A = BPF_ATTACH_TYPE;
@@ -219,7 +219,6 @@ export class CgroupHooks implements NetHooks {
 export function installCgroupHooks(host: Host): CgroupHooks {
   const hooks = new CgroupHooks(host);
   host.hooks = hooks;
-  host.kernel.progTypes.register(SOCK_OPS_ENTRY);
   installHelpers(host.kernel.helpers, { sock_ops_cb_flags_set: sockOpsCbFlagsSet, get_socket_cookie: getSocketCookie, get_netns_cookie: getNetnsCookie, bind: bpfBind, setsockopt: bpfSetsockopt, getsockopt: bpfGetsockopt, sk_lookup_tcp: skLookupTcp, sk_lookup_udp: skLookupUdp, sk_release: skRelease });
   return hooks;
 }

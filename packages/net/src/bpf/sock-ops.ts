@@ -1,14 +1,13 @@
-// BPF_PROG_TYPE_SOCK_OPS: programs attached to a cgroup with BPF_CGROUP_SOCK_OPS that TCP
+// BPF_PROG_TYPE_SOCK_OPS at run time (the verifier's view is in @bpfsim/kernel's
+// prog-types/sock-ops.ts): programs attached to a cgroup with BPF_CGROUP_SOCK_OPS that TCP
 // calls at points of a connection's life (tcp_call_bpf(): connect, established, listen,
 // and — when the program asked with bpf_sock_ops_cb_flags_set() — every state change,
 // retransmission timeout and retransmission). The ctx is struct bpf_sock_ops
 // (include/uapi/linux/bpf.h): sock_ops_is_valid_access() lets a program read every u32 and
 // the u64 counters, read sk (a socket pointer or NULL) and skb_data/skb_data_end (packet
 // pointers, read-only), and write only `reply` and `sk_txhash`.
-import { BPF_PROG_TYPE, ERRNO } from '@bpfsim/isa';
-import type { ProgTypeEntry } from '@bpfsim/kernel';
-import { BASE_HELPER_OFFERS, offers } from '@bpfsim/kernel';
-import type { CtxField, ProgTypeDescriptor } from '@bpfsim/verifier';
+import { ERRNO } from '@bpfsim/isa';
+import { BPF_SOCK_OPS_CB, BPF_SOCK_OPS_SIZE } from '@bpfsim/kernel';
 import type { Helper } from '@bpfsim/vm';
 import type { Sock } from '../sock/sock';
 
@@ -28,63 +27,6 @@ export const BPF_SOCK_OPS = {
   TCP_LISTEN_CB: 11,
   RTT_CB: 12,
 } as const;
-
-/** BPF_SOCK_OPS_*_CB_FLAG (bpf_sock_ops_cb_flags_set); ALL is BPF_SOCK_OPS_ALL_CB_FLAGS. */
-export const BPF_SOCK_OPS_CB = { RTO: 1, RETRANS: 2, STATE: 4, RTT: 8, PARSE_ALL_HDR_OPT: 16, PARSE_UNKNOWN_HDR_OPT: 32, WRITE_HDR_OPT: 64, ALL: 0x7f } as const;
-
-export const BPF_SOCK_OPS_SIZE = 224;
-
-const u32 = (name: string, off: number, write = false): CtxField => ({ name, off, size: 4, read: 'exact', write: write ? 'exact' : false });
-const u64 = (name: string, off: number): CtxField => ({ name, off, size: 8, read: 'exact', write: false });
-
-/** struct bpf_sock_ops, every field a program may touch (offsets from the uapi header). */
-export const BPF_SOCK_OPS_FIELDS: readonly CtxField[] = [
-  u32('op', 0),
-  // union { args[4]; reply; replylong[4] }: all readable, only reply (= args[0]) writable.
-  u32('reply', 4, true),
-  u32('args[1]', 8),
-  u32('args[2]', 12),
-  u32('args[3]', 16),
-  u32('family', 20),
-  u32('remote_ip4', 24),
-  u32('local_ip4', 28),
-  ...[0, 1, 2, 3].map((i) => u32(`remote_ip6[${i}]`, 32 + 4 * i)),
-  ...[0, 1, 2, 3].map((i) => u32(`local_ip6[${i}]`, 48 + 4 * i)),
-  ...['remote_port', 'local_port', 'is_fullsock', 'snd_cwnd', 'srtt_us', 'bpf_sock_ops_cb_flags', 'state', 'rtt_min', 'snd_ssthresh', 'rcv_nxt', 'snd_nxt', 'snd_una', 'mss_cache', 'ecn_flags', 'rate_delivered', 'rate_interval_us', 'packets_out', 'retrans_out', 'total_retrans', 'segs_in', 'data_segs_in', 'segs_out', 'data_segs_out', 'lost_out', 'sacked_out'].map((n, i) => u32(n, 64 + 4 * i)),
-  u32('sk_txhash', 164, true),
-  u64('bytes_received', 168),
-  u64('bytes_acked', 176),
-  { name: 'sk', off: 184, size: 8, read: 'exact', write: false, regType: 'PTR_TO_SOCKET', maybeNull: true },
-  { name: 'skb_data', off: 192, size: 8, read: 'exact', write: false, regType: 'PTR_TO_PACKET' },
-  { name: 'skb_data_end', off: 200, size: 8, read: 'exact', write: false, regType: 'PTR_TO_PACKET_END' },
-  u32('skb_len', 208),
-  { name: 'skb_tcp_flags', off: 212, size: 4, read: 'narrow', write: false },
-  u64('skb_hwtstamp', 216),
-];
-
-export const SOCK_OPS: ProgTypeDescriptor = {
-  type: BPF_PROG_TYPE.BPF_PROG_TYPE_SOCK_OPS,
-  name: 'sock_ops',
-  ctxName: 'bpf_sock_ops',
-  ctxSize: BPF_SOCK_OPS_SIZE,
-  fields: BPF_SOCK_OPS_FIELDS,
-  // sock_ops_func_proto(): cgroup_common_func_proto() first, then its own, then the socket base.
-  helpers: offers(
-    [
-      'get_retval', 'set_retval', 'get_local_storage', 'get_current_cgroup_id', 'get_current_ancestor_cgroup_id',
-      'setsockopt', 'getsockopt', 'sock_ops_cb_flags_set', 'sock_map_update', 'sock_hash_update', 'get_socket_cookie',
-      'perf_event_output', 'sk_storage_get', 'sk_storage_delete', 'get_netns_cookie', 'load_hdr_opt', 'store_hdr_opt',
-      'reserve_hdr_opt', 'tcp_sock', 'skc_to_tcp6_sock', 'skc_to_tcp_sock', 'skc_to_tcp_timewait_sock',
-      'skc_to_tcp_request_sock', 'skc_to_udp6_sock', 'skc_to_unix_sock', 'skc_to_mptcp_sock', 'ktime_get_coarse_ns',
-    ],
-    BASE_HELPER_OFFERS,
-  ),
-  returnRange: () => [0, 1],
-  packetAccess: 'r',
-};
-
-/** SOCK_OPS programs need CAP_NET_ADMIN with CAP_BPF (is_net_admin_prog_type). */
-export const SOCK_OPS_ENTRY: ProgTypeEntry = { descriptor: SOCK_OPS, netAdmin: true };
 
 /** What tcp_call_bpf() copies from the TCP socket into the ctx. */
 export interface TcpOpsInfo {
@@ -159,3 +101,5 @@ export function fillBpfSockOps(bytes: Uint8Array, v: DataView, sk: Sock, op: num
   v.setBigUint64(176, BigInt(t.bytesAcked), true);
   v.setBigUint64(184, skAddr, true);
 }
+
+export { BPF_SOCK_OPS_CB, BPF_SOCK_OPS_SIZE };
