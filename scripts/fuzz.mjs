@@ -5,7 +5,18 @@
 // npm run fuzz -- verifier [RUNS] [SEED]: the verifier's soundness property the same way
 // (200,000 programs, a fresh seed unless SEED or BPFSIM_VERIFIER_SEED gives one); it lists
 // every failing program seed, each replayable with BPFSIM_VERIFIER_PROGRAM=<seed>.
+// npm run fuzz -- sk_msg [RUNS] [SEED]: the SK_MSG send path's no-loss property.
 import { spawnSync } from 'node:child_process';
+
+if (process.argv[2] === 'sk_msg') {
+  // npm run fuzz -- sk_msg [RUNS] [SEED]: the SK_MSG no-loss property with many more cases.
+  const runs = Number(process.argv[3] ?? 5000);
+  const seed = Number(process.argv[4] ?? Math.floor(Math.random() * 2 ** 31));
+  console.log(`fuzz sk_msg: ${runs} random programs and send sequences, seed ${seed}`);
+  const r = spawnSync('npx', ['jest', 'packages/sockmap/test/sk-msg.property', '--testTimeout', String(runs * 500)], { stdio: 'inherit', env: { ...process.env, BPFSIM_SKMSG_RUNS: String(runs), BPFSIM_SKMSG_SEED: String(seed) } });
+  if (r.status !== 0) console.log(`fuzz failed: replay with BPFSIM_SKMSG_SEED=${seed} BPFSIM_SKMSG_RUNS=${runs} npx jest packages/sockmap/test/sk-msg.property`);
+  process.exit(r.status ?? 1);
+}
 
 if (process.argv[2] === 'verifier') {
   const runs = Number(process.argv[3] ?? 200_000);

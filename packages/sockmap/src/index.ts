@@ -11,8 +11,8 @@ export { SK_MSG, SK_MSG_ENTRY, SK_MSG_MD_FIELDS, SK_DROP, SK_PASS } from './sk-m
 export { SockMap, SockHash, SockMapBase, sockPsock, sockMapAllocCheck } from './sock-map';
 export type { Psock, SockMapProgs } from './sock-map';
 export { SOCKMAP_ATTACH, registerSockmapAttach } from './attach';
-export { skMsgSendmsg, onMsgVerdict, corkedBytes, takeIngress, installSkMsgHelpers, SK_MSG_HELPERS, MAX_MSG_FRAGS, MSG_ELEM_SIZE, BPF_F_INGRESS } from './sk-msg-run';
-export type { Transport, MsgVerdictEvent, SkMsg, SkMsgSendOptions } from './sk-msg-run';
+export { skMsgSendmsg, onMsgVerdict, onMsgDisposition, corkedBytes, takeIngress, installSkMsgHelpers, SK_MSG_HELPERS, MAX_MSG_FRAGS, MSG_ELEM_SIZE, BPF_F_INGRESS } from './sk-msg-run';
+export type { Transport, MsgVerdictEvent, MsgDispositionEvent, SkMsg, SkMsgSendOptions } from './sk-msg-run';
 
 /** Registers the sockmap map types, the SK_MSG program type and its attach target. */
 import { installSockOpsHelpers } from './sock-ops-helpers';

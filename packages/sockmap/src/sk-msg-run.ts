@@ -171,6 +171,26 @@ export function onMsgVerdict(kernel: Kernel, l: (e: MsgVerdictEvent) => void): (
   return () => listeners.set(kernel, (listeners.get(kernel) ?? []).filter((x) => x !== l));
 }
 
+/** Where bytes of a message went: out on the socket itself, into another socket (its
+ * egress or its receive queue), or freed by a drop — the send path's own log. */
+export interface MsgDispositionEvent {
+  socket: Sock;
+  to: 'self' | 'drop' | { socket: Sock; ingress: boolean };
+  bytes: Uint8Array;
+}
+const dispositionListeners = new WeakMap<Kernel, ((e: MsgDispositionEvent) => void)[]>();
+
+/** Listens to where every byte that went through an SK_MSG verdict ended up. */
+export function onMsgDisposition(kernel: Kernel, l: (e: MsgDispositionEvent) => void): () => void {
+  dispositionListeners.set(kernel, [...(dispositionListeners.get(kernel) ?? []), l]);
+  return () => dispositionListeners.set(kernel, (dispositionListeners.get(kernel) ?? []).filter((x) => x !== l));
+}
+
+function disposed(kernel: Kernel, socket: Sock, to: MsgDispositionEvent['to'], bytes: Uint8Array): void {
+  const ls = dispositionListeners.get(kernel);
+  if (ls) for (const l of ls) l({ socket, to, bytes });
+}
+
 /** sk_psock_msg_verdict(): runs the program on `msg`; sets psock.msg.eval. */
 function runVerdict(kernel: Kernel, sk: Sock, psock: Psock, prog: BpfProg, msg: SkMsg): void {
   const slot = acquireRun(kernel);
@@ -258,7 +278,9 @@ function sendVerdict(kernel: Kernel, sk: Sock, psock: Psock, msg: SkMsg, copied:
     let ret = 0;
     switch (s.eval) {
       case 'pass': {
-        ret = t.push(sk, take(msg, tosend));
+        const bytes = take(msg, tosend);
+        ret = t.push(sk, bytes);
+        if (!ret) disposed(kernel, sk, 'self', bytes);
         if (ret) {
           copied.n -= size(msg);
           msg.elems = [];
@@ -285,6 +307,7 @@ function sendVerdict(kernel: Kernel, sk: Sock, psock: Psock, msg: SkMsg, copied:
           t.ingress?.(target.sk, bytes);
           target.sk.wake();
         } else ret = t.push(target.sk, bytes);
+        if (!ret) disposed(kernel, sk, { socket: target.sk, ingress: target.ingress }, bytes);
         if (ret < 0) {
           const free = size(msg) + bytes.length;
           msg.elems = [];
@@ -297,6 +320,7 @@ function sendVerdict(kernel: Kernel, sk: Sock, psock: Psock, msg: SkMsg, copied:
         break;
       }
       default: {
+        if (dispositionListeners.has(kernel)) disposed(kernel, sk, 'drop', take(msg, size(msg)));
         msg.elems = [];
         applyBytes(psock, tosend);
         copied.n -= tosend + delta;
