@@ -278,3 +278,41 @@ describe('keepalive', () => {
     expect(() => w.A.setsockopt(w.c, SOL_TCP, TCP_KEEPCNT, 128)).toThrow(expect.objectContaining({ code: 'EINVAL' }) as unknown as Error);
   });
 });
+
+test('loopback MSS is 65495 (the IPv4 length field caps it, as Linux advertises on lo): 1 MB over lo arrives', () => {
+  const net = new Network({ seed: 15 });
+  const h = net.addHost('h');
+  const api = new SocketApi(h, h.kernel.spawn({ comm: 'p' }));
+  const l = api.socket(AF_INET, SOCK_STREAM);
+  api.bind(l, { family: 4, addr: '127.0.0.1', port: 9000 });
+  api.listen(l);
+  const tx = api.socket(AF_INET, SOCK_STREAM);
+  api.connectStart(tx, { family: 4, addr: '127.0.0.1', port: 9000 });
+  net.sim.run(1000);
+  const rx = api.accept(l);
+  let sent = 0;
+  let got = 0;
+  const drops: string[] = [];
+  net.events.on('drop', (e) => drops.push(e.reason));
+  for (let i = 0; i < 100 && got < 1 << 20; i++) {
+    for (;;) {
+      if (sent >= 1 << 20) break;
+      try {
+        sent += api.send(tx, new Uint8Array(Math.min(65536, (1 << 20) - sent)));
+      } catch {
+        break;
+      }
+    }
+    net.sim.runFor(10 * MS);
+    for (;;) {
+      try {
+        got += api.recvfrom(rx, 1 << 22).data.length;
+      } catch {
+        break;
+      }
+    }
+  }
+  expect(got).toBe(1 << 20);
+  expect(drops).toEqual([]);
+  expect(api.getsockopt(tx, 6, 2)).toBe(65495); // TCP_MAXSEG
+});

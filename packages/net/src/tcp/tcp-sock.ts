@@ -307,7 +307,10 @@ export class TcpSock extends Sock {
   }
 
   private routeMss(mtu: number, family: 4 | 6): number {
-    return mtu - (family === 4 ? 20 : 40) - 20;
+    // ipv4_default_advmss() / ip6_default_advmss(): the MTU less the headers, but never a
+    // segment whose datagram would not fit the 16-bit length field (lo's MTU is 65536:
+    // MSS 65495 over IPv4, as Linux advertises on loopback).
+    return family === 4 ? Math.min(mtu - 40, 65535 - 40) : Math.min(mtu - 60, 65535 - 20);
   }
 
   listen(backlog: number): void {
