@@ -8,8 +8,8 @@ import { installSkMsgHelpers } from './sk-msg-run';
 import { SockHash, SockMap, sockMapAllocCheck } from './sock-map';
 
 export { SK_MSG, SK_MSG_ENTRY, SK_MSG_MD_FIELDS, SK_DROP, SK_PASS } from './sk-msg';
-export { SockMap, SockHash, SockMapBase, sockPsock, sockMapAllocCheck } from './sock-map';
-export type { Psock, SockMapProgs } from './sock-map';
+export { SockMap, SockHash, SockMapBase, sockPsock, sockMapAllocCheck, psockStats } from './sock-map';
+export type { Psock, SockMapProgs, PsockStats } from './sock-map';
 export { SOCKMAP_ATTACH, registerSockmapAttach } from './attach';
 export { skMsgSendmsg, onMsgVerdict, onMsgDisposition, corkedBytes, takeIngress, installSkMsgHelpers, SK_MSG_HELPERS, MAX_MSG_FRAGS, MSG_ELEM_SIZE, BPF_F_INGRESS } from './sk-msg-run';
 export type { Transport, MsgVerdictEvent, MsgDispositionEvent, SkMsg, SkMsgSendOptions } from './sk-msg-run';

@@ -186,9 +186,21 @@ export function onMsgDisposition(kernel: Kernel, l: (e: MsgDispositionEvent) => 
   return () => dispositionListeners.set(kernel, (dispositionListeners.get(kernel) ?? []).filter((x) => x !== l));
 }
 
-function disposed(kernel: Kernel, socket: Sock, to: MsgDispositionEvent['to'], bytes: Uint8Array): void {
+/** Accounts bytes by fate, and tells the listeners (who get the bytes themselves). */
+function disposed(kernel: Kernel, socket: Sock, to: MsgDispositionEvent['to'], bytes: Uint8Array | number): void {
+  const n = typeof bytes === 'number' ? bytes : bytes.length;
+  const st = sockPsock(socket)?.stats;
+  if (st) {
+    if (to === 'self') st.passed += n;
+    else if (to === 'drop') st.dropped += n;
+    else {
+      st.redirected += n;
+      const tst = to.ingress ? sockPsock(to.socket)?.stats : undefined;
+      if (tst) tst.redirectedIn += n;
+    }
+  }
   const ls = dispositionListeners.get(kernel);
-  if (ls) for (const l of ls) l({ socket, to, bytes });
+  if (ls && typeof bytes !== 'number') for (const l of ls) l({ socket, to, bytes });
 }
 
 /** sk_psock_msg_verdict(): runs the program on `msg`; sets psock.msg.eval. */
@@ -320,7 +332,7 @@ function sendVerdict(kernel: Kernel, sk: Sock, psock: Psock, msg: SkMsg, copied:
         break;
       }
       default: {
-        if (dispositionListeners.has(kernel)) disposed(kernel, sk, 'drop', take(msg, size(msg)));
+        disposed(kernel, sk, 'drop', dispositionListeners.has(kernel) ? take(msg, size(msg)) : size(msg));
         msg.elems = [];
         applyBytes(psock, tosend);
         copied.n -= tosend + delta;

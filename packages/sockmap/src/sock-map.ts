@@ -32,10 +32,29 @@ export interface Psock {
   msg: { eval: 'none' | 'pass' | 'redirect' | 'drop'; applyBytes: number; corkBytes: number; redir: { sk: Sock; ingress: boolean } | null };
   /** Bytes redirected to this socket's ingress (BPF_F_INGRESS), for its recv() to read. */
   ingress: Uint8Array[];
+  /** Bytes of this socket's messages by fate (what sockmap-aware tools account). */
+  stats: PsockStats;
   unhookClose: () => void;
 }
 
+/** Per-socket accounting of the SK_MSG layer. */
+export interface PsockStats {
+  /** Sent on the socket itself (SK_PASS). */
+  passed: number;
+  /** Sent into another socket's egress or receive queue. */
+  redirected: number;
+  /** Freed by SK_DROP. */
+  dropped: number;
+  /** Received from other sockets' redirects into this one's receive queue. */
+  redirectedIn: number;
+}
+
 const psocks = new WeakMap<Sock, Psock>();
+
+/** The socket's SK_MSG accounting (undefined when it is in no sockmap). */
+export function psockStats(sk: Sock): Readonly<PsockStats> | undefined {
+  return psocks.get(sk)?.stats;
+}
 
 /** sk_psock(): the socket's psock, if it is in a sockmap. */
 export function sockPsock(sk: Sock): Psock | undefined {
@@ -137,6 +156,7 @@ export abstract class SockMapBase extends BpfMap {
         links: [],
         msg: { eval: 'none', applyBytes: 0, corkBytes: 0, redir: null },
         ingress: [],
+        stats: { passed: 0, redirected: 0, dropped: 0, redirectedIn: 0 },
         unhookClose: sk.onRelease(() => sockMapClose(sk)),
       };
       psocks.set(sk, psock);

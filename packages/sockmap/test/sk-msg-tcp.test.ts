@@ -5,7 +5,7 @@
 import { SysError } from '@bpfsim/isa';
 import { BpfClient } from '@bpfsim/kernel';
 import { AF_INET, MS, Network, SOCK_STREAM, SocketApi } from '@bpfsim/net';
-import { installSockmap } from '../src';
+import { corkedBytes, installSockmap, psockStats } from '../src';
 
 async function until<T>(net: Network, p: Promise<T>): Promise<T> {
   let done = false;
@@ -128,4 +128,38 @@ describe('sendfile and the kernel profile', () => {
     expect(w2.P.send(w2.px, text('sent bytes'))).toBe(10);
     expect(await w2.read(w2.X, w2.xfd)).toBe('sent bytes');
   });
+});
+
+test('accounting per socket: passed, redirected (and received by redirect), dropped', async () => {
+  // Pass messages of odd size, redirect even ones into Y (ingress), drop nothing.
+  const w = await world(`
+    r2 = *(u32 *)(r1 + 68)
+    r2 &= 1
+    r0 = 1
+    if r2 != 0 goto out
+    r2 = m ll
+    r3 = 1
+    r4 = 1
+    call bpf_msg_redirect_map
+  out:
+    exit`);
+  w.P.send(w.px, text('abc'));
+  w.P.send(w.px, text('abcd'));
+  w.P.send(w.px, text('e'));
+  expect(psockStats(w.P.socketOf(w.px))).toEqual({ passed: 4, redirected: 4, dropped: 0, redirectedIn: 0 });
+  expect(psockStats(w.P.socketOf(w.py))?.redirectedIn).toBe(4);
+});
+
+test('bytes still corked when the socket closes are freed, never sent (sk_psock_cork_free)', async () => {
+  const w = await world(`
+    r6 = r1
+    r1 = r6
+    r2 = 100
+    call bpf_msg_cork_bytes
+    r0 = 1
+    exit`);
+  expect(w.P.send(w.px, text('held back'))).toBe(9);
+  expect(corkedBytes(w.P.socketOf(w.px))).toBe(9);
+  w.P.close(w.px);
+  expect(await w.read(w.X, w.xfd)).toBe('');
 });
