@@ -12,7 +12,7 @@ import type { ErrnoCode } from '@bpfsim/isa';
 import { SysError } from '@bpfsim/isa';
 import type { Process } from '@bpfsim/kernel';
 import type { Host } from '../iface/host';
-import { portTable } from '../ports/port-table';
+import { ipv6Only, portTable } from '../ports/port-table';
 import type { Timer } from '../sim/simulation';
 import type { PollState, SockAddr } from '../sock/sock';
 import { SOCK_STREAM, Sock, wouldBlock } from '../sock/sock';
@@ -280,6 +280,8 @@ export class TcpSock extends Sock {
     if (this.state === S.TCP_SYN_SENT) throw new SysError('EALREADY', 'a connect is in progress');
     if (this.state !== S.TCP_CLOSE) throw new SysError('EISCONN', 'the socket is connected');
     const dstAddr = this.family === 6 && addr.family === 4 ? v4Mapped(addr.addr) : addr.addr;
+    // tcp_v6_connect(): a v4-mapped destination on an IPV6_V6ONLY socket.
+    if (this.family === 6 && isV4Mapped(dstAddr) && ipv6Only(this)) throw new SysError('ENETUNREACH', 'an IPV6_V6ONLY socket cannot reach a v4-mapped address');
     const dst = this.wire(dstAddr);
     if (isAny(dst)) throw new SysError('ECONNREFUSED', 'connect to the wildcard address');
     const route = this.host.route(dst, this.options.boundDev, isAny(this.boundAddr) ? undefined : this.wire(this.boundAddr));

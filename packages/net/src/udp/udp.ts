@@ -46,6 +46,8 @@ export class UdpSock extends Sock {
   /** ip4_datagram_connect() / ip6_datagram_connect(): route to pick the source, autobind. */
   connect(addr: SockAddr): void {
     const dst = this.family === 6 && addr.family === 4 ? v4Mapped(addr.addr) : addr.addr;
+    // __ip6_datagram_connect(): a v4-mapped destination on an IPV6_V6ONLY socket.
+    if (this.family === 6 && isV4Mapped(dst) && ipv6Only(this)) throw new SysError('ENETUNREACH', 'an IPV6_V6ONLY socket cannot reach a v4-mapped address');
     const route = this.host.route(wireAddr(dst), this.options.boundDev, isAny(this.boundAddr) ? undefined : wireAddr(this.boundAddr));
     if (!route) throw new SysError('ENETUNREACH', `no route to ${addr.addr.text}`);
     if (!this.localPort) portTable(this.host, 'udp').bind(this, 0);
