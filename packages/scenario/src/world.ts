@@ -185,6 +185,11 @@ export class Proc {
   accept(fd: number): Promise<number> {
     return this.logAsync('accept', String(fd), () => this.api.acceptAsync(fd));
   }
+  /** sendfile(2): `data` stands for the file's bytes. */
+  sendfile(fd: number, data: string | Uint8Array): number {
+    const b = bytes(data);
+    return this.log('sendfile', `${fd}, ${b.length} bytes`, () => this.api.sendfile(fd, b));
+  }
   send(fd: number, data: string | Uint8Array): number {
     const b = bytes(data);
     return this.log('send', `${fd}, ${b.length} bytes`, () => this.api.send(fd, b));
@@ -292,10 +297,11 @@ export class World {
     this.events.push({ t: this.net.sim.now, ...e } as TimelineEvent);
   }
 
-  /** A host with lo (127.0.0.1/8, ::1). */
-  host(name: string): WorldHost {
+  /** A host with lo (127.0.0.1/8, ::1); `profile` makes its kernel behave as Linux 4.17
+   * where behaviour changed (KERNEL_PROFILES). */
+  host(name: string, opts: { profile?: '6.18' | '4.17' } = {}): WorldHost {
     if (this.hosts.has(name)) throw new ScenarioError('E_HOST', `host '${name}' exists`);
-    const h = new WorldHost(this, this.net.addHost(name));
+    const h = new WorldHost(this, this.net.addHost(name, opts.profile ? { kernel: { profile: opts.profile } } : {}));
     this.hosts.set(name, h);
     return h;
   }
@@ -350,6 +356,20 @@ export class World {
   /** build id + file offset → "function+0xoff" over the world's binaries (as perf does). */
   symbolize(buildId: Uint8Array, offset: bigint): string | undefined {
     return symbolize(this.bins, buildId, offset);
+  }
+
+  /**
+   * Puts a process's socket into a sockmap or sockhash slot (BPF_MAP_UPDATE_ELEM with the
+   * socket's fd, made by the host's admin process through a dup of the socket).
+   */
+  addToSockmap(map: WorldMap, key: number, p: Proc, fd: number): void {
+    const admin = p.host.admin;
+    const afd = admin.process.fds.install(p.api.socketOf(fd).get());
+    try {
+      map.handle.update(key, BigInt(afd));
+    } finally {
+      admin.process.fds.close(afd);
+    }
   }
 
   /** Starts a process on a host (in a cgroup, as a uid); resolves with what `main` returns. */
