@@ -54,6 +54,20 @@ describe('bpfsim run / list', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  test('--svg: a sequence diagram with a lane per host, packets as arrows between lanes, hook boxes', async () => {
+    const io = new MemoryIo();
+    expect(await runCli(['run', 'connect-lb', '--svg', 'lb.svg', '--trace', '3'], io)).toBe(0);
+    const svg = new TextDecoder().decode(io.files.get('lb.svg')!);
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    for (const h of ['client', 'web-a', 'web-b', 'web-c']) expect(svg).toContain(`font-weight="bold">${h}</text>`);
+    // A SYN from the client's lane to a backend's lane, and the rewrite in a hook box.
+    expect(svg).toMatch(/<line x1="240" y1="\d+" x2="580" y2="\d+" stroke="#2563eb" marker-end="url\(#arrow\)"\/>/);
+    expect(svg).toContain('inet4_connect 10.96.0.10:80 ⇒ 10.0.1.2:8080 ok');
+    // Text is escaped: no raw '<' or '&' inside text nodes.
+    expect(svg.replace(/<[^>]*>/g, '')).not.toMatch(/[<&](?!amp;|lt;|gt;|quot;)/);
+  });
+
   test('list: every scenario with its lesson', async () => {
     const io = new MemoryIo();
     expect(await runCli(['list'], io)).toBe(0);

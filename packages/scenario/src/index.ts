@@ -9,3 +9,5 @@ export { formatEvent, fmtTime } from './timeline';
 export type { TimelineEvent, TraceLevel, SyscallEvent, HookTimelineEvent, PacketTimelineEvent, TcpStateEvent, ExpectEvent, NoteEvent } from './timeline';
 export { ScenarioError, ExpectationFailed } from './errors';
 export { summarizeFrame } from './packets';
+export { renderSvg } from './svg';
+export type { SvgLink } from './svg';

@@ -28,6 +28,8 @@ export interface RunResult {
   endNs: number;
   expectations: { passed: number; failed: number };
   pcaps?: Map<string, Uint8Array>;
+  /** The links of the world (host/device pairs), for renderSvg. */
+  links: { a: { host: string; dev: string }; b: { host: string; dev: string } }[];
 }
 
 /** Settles microtasks: loops until a few turns pass with no process activity. */
@@ -118,6 +120,7 @@ export async function runScenario(def: ScenarioDef, opts: RunOptions = {}): Prom
     events: w.events,
     endNs: net.sim.now,
     expectations: { passed: expects.length - failed, failed },
+    links: w.links,
     ...(pcaps ? { pcaps: new Map([...pcaps].map(([k, v]) => [k, v.w.bytes()])) } : {}),
   };
 }

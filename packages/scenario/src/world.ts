@@ -287,7 +287,8 @@ export class World {
   private readonly hosts = new Map<string, WorldHost>();
   private readonly procs: Promise<unknown>[] = [];
   private readonly bins: SimBinary[] = [];
-  private links = 0;
+  /** The links made, by host and device (for the sequence diagram). */
+  readonly links: { a: { host: string; dev: string }; b: { host: string; dev: string } }[] = [];
 
   constructor(readonly seed: number) {
     this.net = new Network({ seed });
@@ -314,7 +315,7 @@ export class World {
     const link = this.net.connect(da, db, { delay: parseDelay(delay) ?? 1 * MS, ...rest });
     for (const x of aAddrs) a.address(da.name, x);
     for (const x of bAddrs) b.address(db.name, x);
-    this.links++;
+    this.links.push({ a: { host: a.name, dev: da.name }, b: { host: b.name, dev: db.name } });
     return link;
   }
 

@@ -77,6 +77,7 @@ interface RunFlags {
   pcap?: string;
   trace?: string;
   color?: boolean;
+  svg?: string;
 }
 
 export function registerRun(program: Command, io: Io): void {
@@ -87,6 +88,7 @@ export function registerRun(program: Command, io: Io): void {
     .option('--seed <n>', "the simulation seed (default: the scenario's own); the same seed prints the same run")
     .option('--json', 'print the timeline as JSON lines (one event per line, then a "result" line)')
     .option('--pcap <dir>', 'write one pcapng capture per device into DIR (HOST-DEV.pcapng)')
+    .option('--svg <file>', 'draw the run as a sequence diagram (hosts as lanes, packets as arrows, hook decisions as boxes); with several scenarios, FILE gets each name')
     .option('--trace <level>', 'what the text timeline shows: 0 expectations, 1 + syscalls and hooks, 2 + TCP states, 3 + packets', '2')
     .option('--no-color', 'plain text even on a terminal')
     .addHelpText(
@@ -98,7 +100,8 @@ Examples:
   bpfsim run single-ip
   bpfsim run scenarios/port-policy.ts --trace 3
   bpfsim run single-ip --json | jq -c 'select(.kind == "hook")'
-  bpfsim run single-ip --pcap out/ && tshark -r out/web-eth0.pcapng`,
+  bpfsim run single-ip --pcap out/ && tshark -r out/web-eth0.pcapng
+  bpfsim run connect-lb --svg lb.svg --trace 1`,
     )
     .action(async (names: string[], flags: RunFlags) => {
       const seed = flags.seed === undefined ? undefined : Number(flags.seed);
@@ -114,6 +117,11 @@ Examples:
         if (flags.json) printJson(io, r);
         else printText(io, def, r, level as TraceLevel, color);
         if (flags.pcap && r.pcaps) writePcaps(io, flags.pcap, r.pcaps, !flags.json);
+        if (flags.svg) {
+          const file = files.length > 1 ? flags.svg.replace(/(\.svg)?$/, `-${def.name}.svg`) : flags.svg;
+          io.writeFile(file, scenarioPkg.renderSvg(r, r.links, { level: level as TraceLevel }));
+          if (!flags.json) io.stdout(`wrote ${file}\n`);
+        }
         if (!r.ok) failed++;
       }
       if (failed) throw new CheckFailed(`${failed} of ${files.length} scenario${files.length > 1 ? 's' : ''} failed`);
