@@ -7,6 +7,7 @@ import { registerDemo } from './commands/demo';
 import { CheckFailed, registerConformance } from './commands/conformance';
 import { registerDisasm } from './commands/disasm';
 import { registerRun } from './commands/run';
+import { registerBenchHook } from './commands/bench-hook';
 import { registerTestRun } from './commands/test-run';
 import { registerVerify } from './commands/verify';
 import type { Io } from './io';
@@ -34,6 +35,7 @@ export function buildProgram(io: Io): Command {
   registerConformance(program, io);
   registerDemo(program, io);
   registerRun(program, io);
+  registerBenchHook(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   return program;
 }

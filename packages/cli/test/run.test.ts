@@ -75,3 +75,23 @@ describe('bpfsim run / list', () => {
     expect(io.out.trim().split('\n').length).toBe(fs.readdirSync(path.resolve(__dirname, '../../../scenarios')).filter((f) => f.endsWith('.ts')).length);
   });
 });
+
+describe('bpfsim bench-hook', () => {
+  test('prints the added cost per call for each engine (and a Linux row), exit 0', async () => {
+    const io = new MemoryIo({ 'p.s': 'r0 = 1\nexit\n' });
+    // --no-kernel: npm test never touches the live kernel (that is npm run test:kernel's job).
+    expect(await runCli(['bench-hook', 'p.s', '--attach-type', 'cgroup_inet4_bind', '--quick', '--no-kernel'], io)).toBe(0);
+    expect(io.out).toMatch(/^p\.s on cgroup_inet4_bind \(bind\): ns per call, median/);
+    expect(io.out).toMatch(/^bpfsim jit\s+\d+\s+[+-][\d.]+\s+[+-][\d.]+\s+[+-][\d.]+$/m);
+    expect(io.out).toMatch(/^bpfsim interp\s+\d+/m);
+    expect(io.out).toMatch(/^Linux: skipped \(--no-kernel\)/m);
+  }, 60_000);
+  test('an unknown attach type or a refused program: one line, exit 2', async () => {
+    const io = new MemoryIo({ 'p.s': 'r0 = 1\nexit\n', 'bad.s': 'r0 = *(u32 *)(r1 + 1000)\nexit\n' });
+    expect(await runCli(['bench-hook', 'p.s', '--attach-type', 'xdp'], io)).toBe(2);
+    expect(io.err).toMatch(/--attach-type takes one of/);
+    const io2 = new MemoryIo({ 'bad.s': 'r0 = *(u32 *)(r1 + 1000)\nexit\n' });
+    expect(await runCli(['bench-hook', 'bad.s', '--attach-type', 'cgroup_inet4_bind', '--quick', '--no-kernel'], io2)).toBe(2);
+    expect(io2.err.trim().split('\n')).toHaveLength(1);
+  });
+});
