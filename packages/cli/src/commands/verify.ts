@@ -5,7 +5,22 @@ import { Option } from 'commander';
 import type { Insn } from '@bpfsim/isa';
 import { BPF_ATTACH_TYPE, BPF_PROG_TYPE, IsaError, SysError, decode, mapTypeByName, parseHexBytes } from '@bpfsim/isa';
 import type { MapInfo, VerifyOptions, VerifyResult } from '@bpfsim/verifier';
-import { BUILTIN_PROG_TYPES, verify } from '@bpfsim/verifier';
+import type { ProgTypeDescriptor } from '@bpfsim/verifier';
+import { verify } from '@bpfsim/verifier';
+import { Kernel } from '@bpfsim/kernel';
+import { installSockmap } from '@bpfsim/sockmap';
+
+/** Every program type the simulated kernel registers (the verifier's own two, the cgroup
+ * types, raw tracepoints, sock_ops, and sk_msg from the sockmap package). */
+let descriptors: readonly ProgTypeDescriptor[] | undefined;
+export function progTypeDescriptors(): readonly ProgTypeDescriptor[] {
+  if (!descriptors) {
+    const k = new Kernel();
+    installSockmap(k);
+    descriptors = k.progTypes.descriptors();
+  }
+  return descriptors;
+}
 import { CheckFailed } from './conformance';
 import type { Io } from '../io';
 import { UsageError, displayName, readInput, utf8 } from '../io';
@@ -82,7 +97,7 @@ function attachTypeProgType(attach: number): number | undefined {
   return undefined;
 }
 
-const supported = (): string => BUILTIN_PROG_TYPES.map((d) => d.name).join(', ');
+const supported = (): string => progTypeDescriptors().map((d) => d.name).join(', ');
 
 /** A program type name: the uapi name (`BPF_PROG_TYPE_CGROUP_SOCK_ADDR`), its short form
  * (`cgroup_sock_addr`), an attach type that implies one (`cgroup_inet4_connect`), a libbpf
@@ -102,7 +117,7 @@ export function typeSpec(name: string): TypeSpec {
   }
   spec ??= SECTIONS[lower] ?? SECTIONS[lower.split('/')[0]!];
   if (!spec) throw new UsageError(`unknown program type '${name}' (the verifier knows: ${supported()})`);
-  if (!BUILTIN_PROG_TYPES.some((x) => x.type === spec!.progType)) {
+  if (!progTypeDescriptors().some((x) => x.type === spec!.progType)) {
     throw new UsageError(`program type '${name}' is not modelled by the verifier yet (it knows: ${supported()})`);
   }
   return spec;
@@ -193,6 +208,7 @@ Examples:
         license: unit.license ?? flags.license,
         mapsByFd,
         mapsByIdx: unit.maps,
+        progTypes: progTypeDescriptors(),
       };
       const r = verify(unit.insns, options);
       if (flags.json) io.stdout(JSON.stringify(resultJson(r, level > 0)) + '\n');
@@ -259,6 +275,7 @@ function batch(io: Io, file: string, flags: VerifyFlags): void {
         logLevel: level,
         privileged: v.privileged === false ? false : !flags.unprivileged,
         license: flags.license,
+        progTypes: progTypeDescriptors(),
       });
       io.stdout(JSON.stringify({ id, ...resultJson(r, level > 0) }) + '\n');
     } catch (e) {
