@@ -75,7 +75,7 @@ export type { LruListName, ProgArrayOwner, PerfSample, RingbufRecord, MapCreateC
 export { BpfClient, MapHandle, ProgHandle, attachTypeNumber, readLE } from './api';
 export type { MapDatum, MapSpecInput, ProgramInput } from './api';
 export { RAW_TRACEPOINT, RAW_TP_MAX_ARGS } from './prog-types/raw-tracepoint';
-export { TRACEPOINTS, Tracepoint, findTracepoint, tracepoints, fireTracepoint, onTraceRun, recursionMisses } from './tracing/tracepoints';
+export { anyTracepointProbes, TRACEPOINTS, Tracepoint, findTracepoint, tracepoints, fireTracepoint, onTraceRun, recursionMisses } from './tracing/tracepoints';
 export type { TracepointDef, TraceRunEvent, TracepointProbe } from './tracing/tracepoints';
 export { RawTpLink, BPF_LINK_TYPE_RAW_TRACEPOINT, rawTracepointOpen, rawTpLinkAttach, testRunRawTp } from './tracing/raw-tp';
 export type { RawTracepointOpenAttr } from './tracing/raw-tp';

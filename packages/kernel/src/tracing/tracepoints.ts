@@ -102,12 +102,22 @@ export function tracepoints(kernel: Kernel): Tracepoint[] {
   return [...state(kernel).points.values()];
 }
 
+/** Probes registered on any tracepoint of any kernel: the stack's call sites test this
+ * first, so with no tracing program anywhere a tracepoint costs one comparison. */
+let liveProbes = 0;
+export function anyTracepointProbes(): boolean {
+  return liveProbes > 0;
+}
+
 /** bpf_probe_register() / bpf_probe_unregister(). */
 export function addProbe(tp: Tracepoint, probe: TracepointProbe): void {
   tp.probes = [...tp.probes, probe];
+  liveProbes++;
 }
 export function removeProbe(tp: Tracepoint, probe: TracepointProbe): void {
+  const before = tp.probes.length;
   tp.probes = tp.probes.filter((p) => p !== probe);
+  liveProbes -= before - tp.probes.length;
 }
 
 /** Listens to every program run from a tracepoint; returns the function that stops it. */

@@ -3,7 +3,7 @@
 // (kernelObject), filled only when a program is attached, so tracing off costs one lookup.
 import type { Sock } from '../sock/sock';
 import { AF_INET, AF_INET6 } from '../sock/sock';
-import { fireTracepoint, findTracepoint, kernelAddress, kernelObject, kernelStack, releaseKernelObject } from '@bpfsim/kernel';
+import { anyTracepointProbes, fireTracepoint, findTracepoint, kernelAddress, kernelObject, kernelStack, releaseKernelObject } from '@bpfsim/kernel';
 import type { Kernel, KernelFunction, Process } from '@bpfsim/kernel';
 import type { DropReason } from '../events';
 import type { NetDevice } from '../iface/device';
@@ -31,7 +31,7 @@ export function sockObject(sk: Sock, state = sk.state): bigint {
   });
 }
 
-const attached = (sk: Sock, name: string): boolean => (findTracepoint(sk.host.kernel, name)?.probes.length ?? 0) > 0;
+const attached = (sk: Sock, name: string): boolean => anyTracepointProbes() && (findTracepoint(sk.host.kernel, name)?.probes.length ?? 0) > 0;
 
 function fire(sk: Sock, name: string, args: (bigint | number)[], stack: KernelFunction[]): void {
   fireTracepoint(sk.host.kernel, name, args, sk.owner, kernelStack(...stack));
@@ -122,7 +122,7 @@ function withSkb(kernel: Kernel, bytes: Uint8Array, info: SkbInfo, fn: (skb: big
   }
 }
 
-const has = (kernel: Kernel, name: string): boolean => (findTracepoint(kernel, name)?.probes.length ?? 0) > 0;
+const has = (kernel: Kernel, name: string): boolean => anyTracepointProbes() && (findTracepoint(kernel, name)?.probes.length ?? 0) > 0;
 const ethType = (frame: Uint8Array): number => (frame.length >= 14 ? (frame[12]! << 8) | frame[13]! : 0);
 
 /** trace_net_dev_xmit(skb, rc, dev, skb_len) after the driver took the frame (NETDEV_TX_OK). */

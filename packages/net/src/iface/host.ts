@@ -15,7 +15,7 @@ import { traceKfreeSkb, traceNetDevXmit, traceNetifReceive } from '../bpf/tracep
 import type { IpAddr } from '../wire/addr';
 import { addr4At, addrEqual, addrFromBytes, isAny, isLoopback, isMulticast, parsePrefix } from '../wire/addr';
 import { ARPOP_REPLY, ARPOP_REQUEST, buildArp, parseArp } from '../wire/arp';
-import { BROADCAST_MAC, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, ZERO_MAC, buildEth, isMulticastMac, macEqual, parseEth } from '../wire/ethernet';
+import { BROADCAST_MAC, ETH_HLEN, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, ZERO_MAC, buildEth, isMulticastMac, macEqual, parseEth } from '../wire/ethernet';
 import type { Mac } from '../wire/ethernet';
 import {
   ICMPV6_DEST_UNREACH,
@@ -375,14 +375,14 @@ export class Host implements DeviceHost {
   /** netif_receive_skb(): a frame arrived on `dev`. */
   netifReceive(dev: NetDevice, frame: Uint8Array): void {
     traceNetifReceive(this.kernel, dev, frame);
-    const eth = parseEth(frame);
-    if (!eth) return this.drop('bad-header', frame, dev);
+    if (frame.length < ETH_HLEN) return this.drop('bad-header', frame, dev);
     // eth_type_trans(): PACKET_OTHERHOST frames are not ours (compared in the frame itself).
     if (dev !== this.lo && (frame[0]! & 1) === 0 && !frameDstIs(frame, dev.mac)) return this.drop('not-for-us', frame, dev);
-    const payload = eth.payload;
-    if (eth.type === ETH_P_ARP) return this.arpRcv(dev, payload);
-    if (eth.type === ETH_P_IP) return this.ipRcv(dev, payload);
-    if (eth.type === ETH_P_IPV6) return this.ipv6Rcv(dev, payload);
+    const type = (frame[12]! << 8) | frame[13]!;
+    const payload = frame.subarray(ETH_HLEN);
+    if (type === ETH_P_ARP) return this.arpRcv(dev, payload);
+    if (type === ETH_P_IP) return this.ipRcv(dev, payload);
+    if (type === ETH_P_IPV6) return this.ipv6Rcv(dev, payload);
     this.drop('other', frame, dev);
   }
 

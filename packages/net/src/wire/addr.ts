@@ -74,7 +74,11 @@ export const LOOPBACK4 = addr4(0x7f000001);
 export const LOOPBACK6 = make(6, Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1));
 
 export const addrEqual = (a: IpAddr, b: IpAddr): boolean => a.text === b.text;
-export const isAny = (a: IpAddr): boolean => a.bytes.every((x) => x === 0);
+export function isAny(a: IpAddr): boolean {
+  const b = a.bytes;
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
 export const isLoopback = (a: IpAddr): boolean => (a.family === 4 ? a.bytes[0] === 127 : a.text === '::1');
 export const isMulticast = (a: IpAddr): boolean => (a.family === 4 ? (a.bytes[0]! & 0xf0) === 0xe0 : a.bytes[0] === 0xff);
 
