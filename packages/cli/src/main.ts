@@ -2,6 +2,7 @@
 // one line on standard error and an exit status (0 ok, 1 check failed, 2 bad input).
 import { Command, CommanderError } from 'commander';
 import { IsaError, SysError } from '@bpfsim/isa';
+import { LoaderUsageError, ObjectFormatError } from '@bpfsim/loader';
 import { registerAsm } from './commands/asm';
 import { registerDemo } from './commands/demo';
 import { CheckFailed, registerConformance } from './commands/conformance';
@@ -10,6 +11,7 @@ import { registerRun } from './commands/run';
 import { registerBenchHook } from './commands/bench-hook';
 import { registerTestRun } from './commands/test-run';
 import { registerVerify } from './commands/verify';
+import { registerObj } from './commands/obj';
 import type { Io } from './io';
 import { UsageError, nodeIo } from './io';
 import { VERSION } from './version';
@@ -32,6 +34,7 @@ export function buildProgram(io: Io): Command {
   registerDisasm(program, io);
   registerTestRun(program, io);
   registerVerify(program, io);
+  registerObj(program, io);
   registerConformance(program, io);
   registerDemo(program, io);
   registerRun(program, io);
@@ -57,8 +60,9 @@ export async function runCli(argv: readonly string[], io: Io = nodeIo): Promise<
       io.stderr(`${e.place ?? 'bpfsim'}: ${e.message}\n`);
       return EXIT_USAGE;
     }
-    // Assembly and decoding errors already name their place (file:line:col, insn N).
-    if (e instanceof IsaError) {
+    // Assembly and decoding errors already name their place (file:line:col, insn N); so do
+    // malformed objects (file: section 'x' +0x10).
+    if (e instanceof IsaError || e instanceof ObjectFormatError || e instanceof LoaderUsageError) {
       io.stderr(`${e.message}\n`);
       return EXIT_USAGE;
     }

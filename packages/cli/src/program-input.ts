@@ -59,7 +59,7 @@ export function readProgramUnit(io: Io, file: string, options: ProgramInputOptio
   const validate = options.validate ?? true;
   if (options.hex) return { name, insns: decodeNamed(parseHexBytes(utf8(input), name), name, validate), warnings: [], maps: [] };
   if (/\.(bin|bpf)$/i.test(file)) return { name, insns: decodeNamed(input, name, validate), warnings: [], maps: [] };
-  if (/\.o$/i.test(file)) throw new UsageError('ELF objects are not supported yet (the loader issue adds them); pass assembly, .bin or --hex', name);
+  if (/\.o$/i.test(file)) throw new UsageError('a .o file must be an ELF object (it has no \\x7fELF magic)', name);
   const text = utf8(input);
   const r = assemble(text, options.syntax && options.syntax !== 'auto' ? { file: name, syntax: options.syntax } : { file: name });
   if (r.insns.length === 0) throw new UsageError('no instructions', name);

@@ -15,7 +15,7 @@ export type { ProgSpec } from './prog';
 export { ProgTypeRegistry, builtinProgTypes } from './prog-types/registry';
 export type { ProgTypeEntry } from './prog-types/registry';
 export { bpf, registerCommand, fdMap, fdProg, fdObject, objName } from './syscall';
-export type { ProgLoadAttr, ObjPinAttr, GetIdAttr, InfoAttr, ProgInfo, MapInfoOut, TestRunAttr } from './syscall';
+export type { ProgLoadAttr, LineInfoAttr, ObjPinAttr, GetIdAttr, InfoAttr, ProgInfo, MapInfoOut, TestRunAttr } from './syscall';
 export type { HelperEnv, HelperKernel } from './helpers/env';
 export { GENERIC_HELPERS, installHelpers, formatPrintk, mapArg, memArg } from './helpers/generic';
 export { sha1 } from './sha1';

@@ -91,6 +91,35 @@ export interface ProgLoadAttr {
   fd_array?: readonly number[];
   kern_version?: number;
   prog_ifindex?: number;
+  /**
+   * struct bpf_line_info records with their strings resolved. On Linux they come with
+   * prog_btf_fd and name offsets into that BTF; bpfsim has no BPF_BTF_LOAD, so a loader
+   * passes the file name and source line themselves. The verifier log shows them as
+   * `; <source line> @ <file>:<line>` (verbose_linfo).
+   */
+  line_info?: readonly LineInfoAttr[];
+}
+
+export interface LineInfoAttr {
+  insn_off: number;
+  file_name: string;
+  line: number;
+  col: number;
+  line_text: string;
+}
+
+/** check_btf_line(): offsets start at 0, strictly increase, stay in the program and never
+ * point at the second half of an ld_imm64. */
+function checkLineInfo(lines: readonly LineInfoAttr[], insns: readonly Insn[]): void {
+  const second = new Uint8Array(insns.length);
+  for (let i = 0; i + 1 < insns.length; i++) if (insns[i]!.code === LD_IMM64) second[++i] = 1;
+  let prev = -1;
+  lines.forEach((l, i) => {
+    if ((i === 0 && l.insn_off !== 0) || (i > 0 && l.insn_off <= prev) || l.insn_off >= insns.length)
+      throw new SysError('EINVAL', `Invalid line_info[${i}].insn_off:${l.insn_off} (prev_offset:${Math.max(prev, 0)} prog->len:${insns.length})`);
+    if (second[l.insn_off]) throw new SysError('EINVAL', `Invalid insn code at line_info[${i}].insn_off`);
+    prev = l.insn_off;
+  });
 }
 
 /** prog_flags bpfsim accepts (the kernel accepts more; they change nothing simulated). */
@@ -169,7 +198,9 @@ export function progLoad(kernel: Kernel, proc: Process, attr: ProgLoadAttr): num
     byIdx.push(o as BpfMap);
   }
   const mapsByFd = new Map<number, MapInfo>([...byFd].map(([fd, m]) => [fd, m.info()]));
+  if (attr.line_info?.length) checkLineInfo(attr.line_info, insns);
   const result = verify(insns, {
+    ...(attr.line_info?.length ? { lineInfo: attr.line_info.map((l) => ({ insnOff: l.insn_off, fileName: l.file_name, line: l.line, lineText: l.line_text })) } : {}),
     progType: attr.prog_type,
     expectedAttachType: attach,
     mapsByFd,

@@ -33,6 +33,16 @@ export interface VerifyOptions {
   privileged?: boolean;
   /** Program-type descriptors to look `progType` up in (default: the built-in ones). */
   progTypes?: readonly ProgTypeDescriptor[];
+  /** Source lines by instruction (struct bpf_line_info, strings resolved), sorted by insnOff:
+   * the log shows `; <line> @ <file>:<n>` before the first instruction of each (verbose_linfo). */
+  lineInfo?: readonly SourceLine[];
+}
+
+export interface SourceLine {
+  insnOff: number;
+  fileName: string;
+  line: number;
+  lineText: string;
 }
 
 export interface VerifyResult {

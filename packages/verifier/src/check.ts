@@ -226,6 +226,7 @@ export function doCheck(env: Env): void {
       }
       if (log.enabled) {
         if (env.scratchedRegs || env.scratchedSlots.size) printInsnState(env);
+        env.verboseLinfo(idx, '; ');
         const start = log.endPos;
         env.verbose(`${idx}: ${formatKernelInsn(env.insns, idx, env.disasmOptions)}\n`);
         env.prevInsnPrintLen = log.endPos - start;

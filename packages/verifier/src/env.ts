@@ -1,7 +1,7 @@
 // struct bpf_verifier_env: the program, its type, the current state, the states still to
 // explore, and the bookkeeping shared by every check.
 import type { ErrnoCode, Insn, KernelDisasmOptions } from '@bpfsim/isa';
-import type { MapInfo, VerifyOptions } from './api';
+import type { MapInfo, SourceLine, VerifyOptions } from './api';
 import { VerifierLog } from './log';
 import type { ProgTypeDescriptor } from './prog-type';
 import type { RegState } from './reg';
@@ -121,6 +121,8 @@ export class Env {
   /** Log position after the last instruction line, and that line's length (for `; state`). */
   prevLogPos = 0;
   prevInsnPrintLen = 0;
+  /** The line info record printed last (env->prev_linfo). */
+  prevLinfo: SourceLine | undefined;
   /** Resolved map of each ld_imm64 slot that loads a map. */
   readonly insnMaps = new Map<number, MapInfo>();
 
@@ -151,6 +153,31 @@ export class Env {
 
   verbose(text: string): void {
     if (this.log.enabled) this.log.write(text);
+  }
+
+  /**
+   * verbose_linfo(): the source line of instruction `idx` (the last record at or before it),
+   * once per line: a record repeating the previous one's file and line (another column) is
+   * skipped. The file is shown by its base name.
+   */
+  verboseLinfo(idx: number, prefix: string): void {
+    const lines = this.options.lineInfo;
+    if (!lines?.length || !this.log.enabled || idx >= this.insns.length) return;
+    let lo = 0;
+    let hi = lines.length - 1;
+    if (lines[0]!.insnOff > idx) return;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lines[mid]!.insnOff <= idx) lo = mid;
+      else hi = mid - 1;
+    }
+    const l = lines[lo]!;
+    const prev = this.prevLinfo;
+    if (l === prev) return;
+    if (prev && prev.fileName === l.fileName && prev.line === l.line) return;
+    const file = l.fileName.slice(l.fileName.lastIndexOf('/') + 1);
+    this.verbose(`${prefix}${l.lineText.trimStart()} @ ${file}:${l.line}\n`);
+    this.prevLinfo = l;
   }
 
   get frame(): FuncState {

@@ -1,0 +1,17 @@
+// @bpfsim/loader: libbpf's job for bpfsim. Open an object clang wrote (`clang -g -O2 -target
+// bpf -c prog.bpf.c`), adjust maps and globals, load it into a simulated kernel, attach its
+// programs by their section names.
+export { openObject, ObjectFile, ObjectProgram, ObjectMap, ProgramLoadError, coreTarget, kernelTypes } from './object';
+export type { OpenOptions, LoadOptions } from './object';
+export { ObjectFormatError, LoaderUsageError } from './errors';
+export type { LoaderWarning } from './errors';
+export { parseElf, R_BPF, relocTypeName, SHT, STB, STT, EM_BPF, SHF_EXECINSTR } from './elf';
+export type { ElfFile, ElfSection, ElfSymbol, ElfReloc, ElfRelocSection } from './elf';
+export { SECTION_DEFS, findSecDef, secDefMatches, secExtra } from './sec-defs';
+export type { SecDef, SecAttach, SecAutoAttach } from './sec-defs';
+export { LIBBPF_PIN, internalMapName, describeMapType } from './maps';
+export type { MapDef, MapKind } from './maps';
+export { Btf, BTF_KIND, fixupDatasec } from './btf';
+export type { BtfType } from './btf';
+export { parseBtfExt } from './btf-ext';
+export type { BtfExt, FuncInfo, LineInfo, CoreRelo } from './btf-ext';
