@@ -827,7 +827,7 @@ export function calcCoreRelo(relo: CoreRelo, local: Btf, target: Btf, opts: { fl
     return res;
   } catch (e) {
     if (e instanceof CoreError) throw new ObjectFormatError('CORE_RELO', place, e.message);
-    if (e instanceof ObjectFormatError) throw new ObjectFormatError('CORE_RELO', place, e.message);
+    if (e instanceof ObjectFormatError) throw new ObjectFormatError('CORE_RELO', place, e.message.slice(e.place.length + 2));
     throw e;
   }
 }
