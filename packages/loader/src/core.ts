@@ -82,8 +82,8 @@ export function targetStructsFromLayouts(
 /**
  * A BTF holding one struct per TargetStruct, each field a direct member: 1/2/4/8-byte fields
  * are INTs (signed if said), other sizes a byte array (opaque); 'x[0]'..'x[n-1]' of one size
- * and stride become one array member 'x'; dotted names ('a.b') keep their last part. When two
- * fields flatten to one name, the first one wins.
+ * and stride become one array member 'x'; dotted names ('a.b') keep their last part; names
+ * that are not C identifiers are skipped. When two fields flatten to one name, the first wins.
  */
 export function buildTargetBtf(structs: readonly TargetStruct[]): Btf {
   const b = new BtfBuilder();
@@ -118,7 +118,9 @@ export function buildTargetBtf(structs: readonly TargetStruct[]): Btf {
         throw new ObjectFormatError('CORE_TARGET', place, `field '${f.name}' (${f.offset}+${f.size}) does not fit in ${s.size} bytes`);
       }
       const last = f.name.slice(f.name.lastIndexOf('.') + 1);
-      const m = /^(.+)\[(\d+)\]$/.exec(last);
+      const m = /^([A-Za-z_]\w*)\[(\d+)\]$/.exec(last);
+      // names that are no C member ('family+1', 'dst_port padding': narrow-access entries) are left out
+      if (!m && !/^[A-Za-z_]\w*$/.test(last)) continue;
       if (m) {
         const base = m[1]!;
         let elems = arrays.get(base);
@@ -512,6 +514,9 @@ function matchFrom(ls: Spec, from: number, targ: Btf, targId: number, ts: Spec, 
     } else {
       if (i > 0) {
         if (tt.kind !== BTF_KIND.ARRAY) return { r: 0, stop: i, at: targId };
+        // flattened target: an opaque byte array indexed as the local's wider elements
+        // (`__u32 cb[5]` described as 20 bytes) is not indexed by bytes
+        if (flat && ls.btf.tryResolveSize(lacc.typeId) !== targ.tryResolveSize(tt.type)) return { r: 0, stop: i, at: targId };
         const flex = isFlexArr(targ, ts.spec[ts.spec.length - 1], tt.nelems);
         if (!flex && lacc.idx >= tt.nelems) return { r: 0, stop: i, at: targId };
         targId = targ.skipModsAndTypedefs(tt.type).id;
