@@ -360,9 +360,12 @@ export function checkHelperCall(env: Env, insn: Insn, idx: number): void {
   const meta: CallMeta = { constMapKey: -1n, rawRegno: -1, rawSize: 0, refObjId: 0, releaseRegno: 0, memSize: 0 };
   for (let i = 0; i < 5; i++) checkFuncArg(env, i, fn!, meta);
   recordFuncKey(env, meta, id);
-  // Raw-mode (uninitialised) stack memory is now written by the helper.
+  // Raw-mode (uninitialised) stack memory is now written by the helper: byte writes of an
+  // unknown value, made "by" the call instruction itself (as check_helper_call passes
+  // insn_idx), so they turn STACK_ZERO bytes into STACK_MISC — never a store of 0.
   if (meta.rawRegno >= 0) {
-    for (let i = 0; i < meta.rawSize; i++) checkMemAccess(env, meta.rawRegno, i, 1, 'write', -1, false, false, { code: 0x72, dst: meta.rawRegno, src: 0, off: i, imm: 0 });
+    const callInsn = env.insns[env.insnIdx]!;
+    for (let i = 0; i < meta.rawSize; i++) checkMemAccess(env, meta.rawRegno, i, 1, 'write', -1, false, false, callInsn);
   }
   if (meta.releaseRegno) {
     const released = meta.refObjId ? releaseReference(env, meta.refObjId) : registerIsNull(env.regs[meta.releaseRegno]!);
