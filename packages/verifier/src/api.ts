@@ -14,6 +14,9 @@ export interface MapInfo {
   name?: string;
   /** For map-in-map types: the shape of the inner maps. */
   inner?: MapInfo;
+  /** A read-only, frozen one-element array (bpf_map_is_rdonly with map_direct_value_addr):
+   * its value, which loads at a constant offset read as known constants. */
+  rdonlyValue?: Uint8Array;
 }
 
 export interface VerifyOptions {

@@ -34,8 +34,9 @@ import { big } from './scalar/types';
 
 const MAX_PACKET_OFF = 0xffff;
 /** Negative packet ranges: the pointer is beyond pkt_end, or at it. */
-const BEYOND_PKT_END = -1;
-const AT_PKT_END = -2;
+// The values Linux gives them (the log prints -2 as r=0xfffffffffffffffe).
+const AT_PKT_END = -1;
+const BEYOND_PKT_END = -2;
 
 /** Every register and spilled register of every frame (bpf_for_each_reg_in_vstate). */
 function* allRegs(st: VerifierState): Generator<RegState> {

@@ -61,7 +61,7 @@ export function regStateStr(r: RegState, frameno: number): string {
     attrs.push(`ks=${r.map.keySize},vs=${r.map.valueSize}`);
   }
   if (r.type !== 'SCALAR_VALUE' && r.off) attrs.push(`off=${snum(big(r.off))}`);
-  if (r.type === 'PTR_TO_PACKET' || r.type === 'PTR_TO_PACKET_META') attrs.push(`r=${unum(big(r.range))}`);
+  if (r.type === 'PTR_TO_PACKET' || r.type === 'PTR_TO_PACKET_META') attrs.push(`r=${unum(BigInt.asUintN(64, big(r.range)))}`);
   if (r.type === 'PTR_TO_MEM') attrs.push(`sz=${unum(big(r.memSize))}`);
   if (tnumIsConst(r.varOff)) {
     if (r.varOff.value) attrs.push(`imm=${snum(asIntN(64, r.varOff.value))}`);

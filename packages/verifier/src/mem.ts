@@ -206,7 +206,10 @@ const slotOf = (f: FuncState, off: number): { spi: number; byte: number } => {
 function saveRegisterState(slot: StackSlot, reg: RegState, size: number): void {
   slot.spilled = cloneReg(reg);
   for (let i = BPF_REG_SIZE; i > BPF_REG_SIZE - size; i--) slot.slotType[i - 1] = STACK_SPILL;
-  for (let i = BPF_REG_SIZE - size; i > 0; i--) if (slot.slotType[i - 1] !== STACK_ZERO) slot.slotType[i - 1] = STACK_MISC;
+  // mark_stack_slot_misc(): the bytes a narrow spill leaves become MISC, except ZERO (more
+  // precise) and INVALID (equivalent when privileged; in unprivileged mode MISC would wrongly
+  // make them readable). Linux 6.18's log shows `fp-16=????scalar(...)` for a u32 spill.
+  for (let i = BPF_REG_SIZE - size; i > 0; i--) if (slot.slotType[i - 1] !== STACK_ZERO && slot.slotType[i - 1] !== STACK_INVALID) slot.slotType[i - 1] = STACK_MISC;
 }
 
 /** scrub_special_slot(): a data write over a spilled register turns the whole slot into
@@ -354,6 +357,14 @@ function markRegStackRead(env: Env, state: FuncState, minOff: number, maxOff: nu
   env.regs[dstRegno] = zeros === maxOff - minOff ? knownReg(0n) : unknownReg();
 }
 
+/** bpf_map_direct_read(): `size` bytes at `off` of a read-only map's value, little-endian. */
+function mapDirectRead(value: Uint8Array, off: number, size: number, signExtend: boolean): bigint {
+  if (off < 0 || off + size > value.length) fail('EINVAL', `direct read of ${size} bytes at ${off} is outside the map value (${value.length} bytes)`);
+  let v = 0n;
+  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | big(value[off + i]!);
+  return signExtend ? BigInt.asUintN(64, BigInt.asIntN(size * 8, v)) : v;
+}
+
 /** check_mem_access() */
 export function checkMemAccess(env: Env, regno: number, off: number, size: number, t: AccessType, valueRegno: number, strictOnce: boolean, isLdsx: boolean, insn: Insn): void {
   const regs = env.regs;
@@ -372,7 +383,12 @@ export function checkMemAccess(env: Env, regno: number, off: number, size: numbe
   } else if (reg.type === 'PTR_TO_MAP_VALUE' && !reg.maybeNull) {
     if (t === 'write' && valueReg && isPointerValue(env, valueReg)) fail('EACCES', `R${valueRegno} leaks addr into map`);
     checkMapValueAccess(env, regno, off, size, t, false);
-    if (readInto) regs[valueRegno] = unknownReg();
+    if (readInto) {
+      // A read-only map's contents are tracked as scalars (bpf_map_direct_read): `const
+      // volatile` configuration in .rodata becomes a constant, and dead branches die.
+      const ro = reg.map!.rdonlyValue;
+      regs[valueRegno] = ro && tnumIsConst(reg.varOff) ? knownReg(mapDirectRead(ro, off + Number(reg.varOff.value), size, isLdsx)) : unknownReg();
+    }
   } else if (reg.type === 'PTR_TO_MEM' && !reg.maybeNull) {
     if (t === 'write' && reg.rdonly) fail('EACCES', `R${regno} cannot write into ${regTypeStr(reg)}`);
     if (t === 'write' && valueReg && isPointerValue(env, valueReg)) fail('EACCES', `R${valueRegno} leaks addr into mem`);

@@ -151,6 +151,11 @@ export class ArrayMap extends BpfMap {
     return { hi: this.values.region(0).hi, lo: this.values.lo(0) + off };
   }
 
+  override directValue(): Uint8Array | undefined {
+    if (this.percpu || this.maxEntries !== 1) return undefined;
+    return this.values.value(0).slice();
+  }
+
   protected freeMemory(): void {
     this.values.free();
   }

@@ -131,7 +131,20 @@ export abstract class BpfMap extends BpfObject {
       flags: this.flags,
       name: this.name,
       ...(this.spec.inner ? { inner: this.spec.inner.info() } : {}),
+      ...(this.isRdonlyForProgs() ? { rdonlyValue: this.directValue() } : {}),
     };
+  }
+
+  /** bpf_map_is_rdonly(): programs may only read it and user space froze it, so its
+   * contents are constants the verifier may use. */
+  isRdonlyForProgs(): boolean {
+    return (this.flags & BPF_F_RDONLY_PROG) !== 0 && this.frozen && this.directValue() !== undefined;
+  }
+
+  /** The value map_direct_value_addr() points at (one-element arrays), for the verifier's
+   * bpf_map_direct_read(); undefined for map types without direct value access. */
+  directValue(): Uint8Array | undefined {
+    return undefined;
   }
 
   /** The address of the map pointer (what ld_imm64 of the map loads). */
