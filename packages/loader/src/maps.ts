@@ -237,16 +237,14 @@ export function dataSectionKind(s: ElfSection): 'data' | 'rodata' | 'bss' | unde
 }
 
 /**
- * internal_map_name(): the object's name cut so that the section name fits in BPF_OBJ_NAME_LEN,
- * `single_i.rodata`; sections other than the standard ones keep their full name minus the dot
- * when that is what fits (`.rodata.str1.1` → `<pfx>.rodata.str1.1` cut to 15).
+ * internal_map_name(): the object's name, cut so the section name fits: the suffix counts at
+ * least 7 characters, so the prefix is at most 8 (`single_i.rodata`, `dns_redi.bss`); a longer
+ * section name (`.rodata.str1.1`) leaves less. Characters the kernel refuses become '_'.
  */
 export function internalMapName(objName: string, secName: string): string {
-  const sfx = secName;
-  const pfxLen = Math.max(0, Math.min(BPF_OBJ_NAME_LEN - 1 - sfx.length, objName.length));
-  let name = objName.slice(0, pfxLen) + sfx;
-  if (name.length > BPF_OBJ_NAME_LEN - 1) name = name.slice(0, BPF_OBJ_NAME_LEN - 1);
-  // The kernel takes only [A-Za-z0-9_.] in map names; libbpf turns anything else into '_'.
+  const sfxLen = Math.max(7, secName.length);
+  const pfxLen = Math.max(0, Math.min(BPF_OBJ_NAME_LEN - sfxLen - 1, objName.length));
+  const name = (objName.slice(0, pfxLen) + secName.slice(0, sfxLen)).slice(0, BPF_OBJ_NAME_LEN - 1);
   return name.replace(/[^A-Za-z0-9_.]/g, '_');
 }
 

@@ -311,7 +311,7 @@ export class ObjectFile {
     let btf: Btf | undefined;
     if (btfSec) {
       try {
-        btf = Btf.parse(btfSec.data, `${file}: .BTF`);
+        btf = Btf.parse(btfSec.data, file);
         fixupDatasec(
           btf,
           (name) => elf.sectionByName(name)?.size,
@@ -331,7 +331,7 @@ export class ObjectFile {
     let btfExt: BtfExt | undefined;
     if (extSec && btf) {
       try {
-        btfExt = parseBtfExt(extSec.data, btf, `${file}: .BTF.ext`);
+        btfExt = parseBtfExt(extSec.data, btf, file);
       } catch (e) {
         if (!(e instanceof ObjectFormatError)) throw e;
         this.warnings.push({ code: 'BTF_EXT_IGNORED', place: e.place, message: `${e.message}; .BTF.ext ignored` });
@@ -583,7 +583,16 @@ export class ObjectFile {
       if (d.initData && d.kind !== 'bss') m.handle.update(0, d.initData);
       else if (d.initData && d.initData.some((b) => b)) m.handle.update(0, d.initData);
       if (d.kind === 'rodata') m.handle.freeze();
-      if (d.pinning === LIBBPF_PIN.BY_NAME) m.handle.pin(m.pinPath!);
+      if (d.pinning === LIBBPF_PIN.BY_NAME) {
+        // bpf_map__pin() → make_parent_dir(): the pin root is made when missing.
+        try {
+          m.handle.pin(m.pinPath!);
+        } catch (e) {
+          if (!(e instanceof SysError) || e.code !== 'ENOENT') throw e;
+          client.kernel.bpffs.mkdir(m.pinPath!.slice(0, m.pinPath!.lastIndexOf('/')));
+          m.handle.pin(m.pinPath!);
+        }
+      }
     }
     // Initial slots of map-in-map outers (`.values = { [i] = &inner }`).
     for (const m of this.maps) {

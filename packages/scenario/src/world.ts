@@ -2,12 +2,13 @@
 // processes — async functions that use the socket API (`Proc`), each call logged on the
 // timeline with what it returned. Blocking calls (connect on TCP, accept, recv) wait on the
 // simulation's clock; the runner (runner.ts) moves the clock while every process waits.
-import { SysError } from '@bpfsim/isa';
+import { BPF_ATTACH_TYPE, BPF_MAP_TYPE, SysError } from '@bpfsim/isa';
 import type { Cgroup, MapHandle, ProgHandle, Process, SimBinary, Vma } from '@bpfsim/kernel';
 import { BpfClient, binaryFromElf, ipOf, symbolize, writeElf } from '@bpfsim/kernel';
 import type { Host, Link, SockAddr, SockAddrIn } from '@bpfsim/net';
 import { AF_INET, AF_INET6, MS, Network, SOCK_DGRAM, SOCK_STREAM, SocketApi, fmtSockAddr, installCgroupHooks } from '@bpfsim/net';
 import { installSockmap } from '@bpfsim/sockmap';
+import { ObjectFile, ObjectFormatError, ProgramLoadError, openObject } from '@bpfsim/loader';
 import { ExpectationFailed, ScenarioError } from './errors';
 import type { TimelineEvent } from './timeline';
 
@@ -342,6 +343,32 @@ export class World {
   }
 
   /**
+   * Loads an ELF object (clang -target bpf) on a host as libbpf does: maps created, globals
+   * set (`globals`, before load: `const volatile` configuration), map sizes adjusted
+   * (`maxEntries`), relocations and CO-RE applied. Its programs attach by their sections.
+   * A scenario reads the file itself: `fs.readFileSync(path.join(__dirname, 'progs/x.bpf.o'))`.
+   */
+  object(
+    host: WorldHost,
+    bytes: Uint8Array,
+    opts: { file?: string; globals?: Record<string, number | bigint | Uint8Array>; maxEntries?: Record<string, number> } = {},
+  ): WorldObject {
+    const file = opts.file ?? 'object.o';
+    let obj: ObjectFile;
+    try {
+      obj = openObject(bytes, { file });
+      for (const [name, v] of Object.entries(opts.globals ?? {})) obj.setGlobal(name, v);
+      for (const [name, n] of Object.entries(opts.maxEntries ?? {})) obj.map(name).setMaxEntries(n);
+      obj.load(host.admin);
+    } catch (e) {
+      if (e instanceof ProgramLoadError) throw new ScenarioError('E_LOAD', `${file}: ${e.message}\n${e.log.trimEnd().split('\n').slice(-8).join('\n')}`);
+      if (e instanceof ObjectFormatError) throw new ScenarioError('E_OBJECT', e.message);
+      throw e;
+    }
+    return new WorldObject(host, obj);
+  }
+
+  /**
    * A simulated executable: an ELF file with a GNU build id (from `buildId`, hex, or derived
    * from the path) and one function per name. `noteResident: false` leaves the page with the
    * build-id note out of the page cache (stack maps then fall back to raw IPs).
@@ -428,11 +455,34 @@ export class World {
   }
 }
 
+/** A loaded ELF object: its programs and maps by name. */
+export class WorldObject {
+  constructor(
+    readonly host: WorldHost,
+    readonly obj: ObjectFile,
+  ) {}
+  program(name: string): WorldProgram {
+    const p = this.obj.program(name);
+    const at = p.expectedAttachType ? attachTypeName(p.expectedAttachType) : undefined;
+    return new WorldProgram(this.host, { name: p.name, ...(at ? { attach: at } : {}) }, p.handle!);
+  }
+  map(name: string): WorldMap {
+    const m = this.obj.map(name);
+    return { name: m.name, spec: { type: Object.entries(BPF_MAP_TYPE).find(([, v]) => v === m.type)![0].slice(13).toLowerCase(), keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags }, handle: m.handle! };
+  }
+  /** A global variable's bytes (read from its map). */
+  global(name: string): Uint8Array {
+    return this.obj.getGlobal(name);
+  }
+}
+
+const attachTypeName = (t: number): string | undefined => Object.entries(BPF_ATTACH_TYPE).find(([, v]) => v === t)?.[0].slice(4).toLowerCase();
+
 /** A loaded program. */
 export class WorldProgram {
   constructor(
     readonly host: WorldHost,
-    readonly spec: ProgramSpec,
+    readonly spec: { name: string; attach?: string },
     readonly handle: ProgHandle,
   ) {}
   /** Attaches to a cgroup of the host with the program's attach type ('multi' or 'override' as flags). */

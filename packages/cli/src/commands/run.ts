@@ -11,6 +11,7 @@ import * as net from '@bpfsim/net';
 import type { RunResult, ScenarioDef, TraceLevel } from '@bpfsim/scenario';
 import * as scenarioPkg from '@bpfsim/scenario';
 import * as sockmap from '@bpfsim/sockmap';
+import * as loader from '@bpfsim/loader';
 import * as vm from '@bpfsim/vm';
 import type { Io } from '../io';
 import { UsageError } from '../io';
@@ -23,6 +24,7 @@ const MODULES: Record<string, unknown> = {
   '@bpfsim/isa': isa,
   '@bpfsim/vm': vm,
   '@bpfsim/sockmap': sockmap,
+  '@bpfsim/loader': loader,
 };
 
 /** scenarios/ of this checkout (the bundle lives in packages/cli/dist). */
@@ -61,7 +63,8 @@ export async function loadScenario(file: string): Promise<ScenarioDef> {
     throw new UsageError(`a scenario may import @bpfsim/* packages only, not '${id}'`, file);
   };
   try {
-    new Function('module', 'exports', 'require', code)(mod, mod.exports, req);
+    // __dirname/__filename: a scenario reads its own files (ELF objects next to it).
+    new Function('module', 'exports', 'require', '__dirname', '__filename', code)(mod, mod.exports, req, path.dirname(path.resolve(file)), path.resolve(file));
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`the module failed to load: ${(e as Error).message}`, file);
