@@ -6,7 +6,7 @@
 import type { Insn } from '@bpfsim/isa';
 import { BPF_ATTACH_TYPE, BPF_CMD, BPF_MAP_TYPE, BPF_PROG_TYPE, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, LD_IMM64, SysError, decode, encode } from '@bpfsim/isa';
 import { TestRunSession, VmProgram } from '@bpfsim/vm';
-import type { MapInfo } from '@bpfsim/verifier';
+import type { BtfFuncInfo, MapInfo } from '@bpfsim/verifier';
 import { isGplCompatible, verify } from '@bpfsim/verifier';
 import type { Kernel } from './kernel';
 import type { BpfMap } from './maps/map';
@@ -98,6 +98,9 @@ export interface ProgLoadAttr {
    * `; <source line> @ <file>:<line>` (verbose_linfo).
    */
   line_info?: readonly LineInfoAttr[];
+  /** struct bpf_func_info records with their FUNC types resolved (see BtfFuncInfo): one per
+   * subprogram. With them global functions are verified on their own, as on Linux. */
+  func_info?: readonly BtfFuncInfo[];
 }
 
 export interface LineInfoAttr {
@@ -200,6 +203,7 @@ export function progLoad(kernel: Kernel, proc: Process, attr: ProgLoadAttr): num
   const mapsByFd = new Map<number, MapInfo>([...byFd].map(([fd, m]) => [fd, m.info()]));
   if (attr.line_info?.length) checkLineInfo(attr.line_info, insns);
   const result = verify(insns, {
+    ...(attr.func_info?.length ? { funcInfo: attr.func_info } : {}),
     ...(attr.line_info?.length ? { lineInfo: attr.line_info.map((l) => ({ insnOff: l.insn_off, fileName: l.file_name, line: l.line, lineText: l.line_text })) } : {}),
     progType: attr.prog_type,
     expectedAttachType: attach,

@@ -24,7 +24,8 @@ import {
   type Insn,
 } from '@bpfsim/isa';
 import { bpf, MapHandle, ProgHandle, type BpfClient, type ProgLoadAttr } from '@bpfsim/kernel';
-import { Btf } from './btf';
+import { BTF_KIND, BTF_KIND_NAME, Btf } from './btf';
+import type { BtfFuncInfo, BtfParam } from '@bpfsim/verifier';
 import { parseBtfExt, type BtfExt, type CoreRelo, type FuncInfo, type LineInfo } from './btf-ext';
 import { fixupDatasec } from './btf';
 import { calcCoreRelo, patchCoreInsn, type TargetStruct, buildTargetBtf } from './core';
@@ -714,6 +715,7 @@ export class ObjectFile {
       prog_name: p.name.slice(0, BPF_OBJ_NAME_LEN - 1),
       expected_attach_type: p.expectedAttachType,
       kern_version: this.kernVersion,
+      ...(funcInfo.length && this.btf ? { func_info: funcInfo.map((f) => resolveFuncInfo(this.btf!, f)) } : {}),
       ...(lineInfo.length ? { line_info: lineInfo.map((l) => ({ insn_off: l.insnOff, file_name: l.fileName, line: l.line, col: l.col, line_text: l.lineText })) } : {}),
       ...(level ? { log_level: level, log_size: 1 << 24 } : {}),
     });
@@ -751,6 +753,34 @@ export class ObjectFile {
     this.closeAll();
     this.loaded = false;
   }
+}
+
+/**
+ * A bpf_func_info record with its FUNC type resolved the way btf_prepare_func_args() reads
+ * it: linkage, whether it returns an int or enum, and each parameter with modifiers and
+ * typedefs skipped (pointers: what they point to, its kind name and resolved size).
+ */
+export function resolveFuncInfo(btf: Btf, f: FuncInfo): BtfFuncInfo {
+  const fn = btf.type(f.typeId);
+  const base = { insnOff: f.insnOff, name: f.name };
+  if (fn.kind !== BTF_KIND.FUNC) return { ...base, linkage: 'static', returnsScalar: false, params: [] };
+  const proto = btf.type(fn.type);
+  if (proto.kind !== BTF_KIND.FUNC_PROTO) return { ...base, name: fn.name, linkage: fn.linkage, returnsScalar: false, params: [] };
+  const isScalar = (id: number): boolean => {
+    const t = btf.skipModsAndTypedefs(id);
+    return t.kind === BTF_KIND.INT || t.kind === BTF_KIND.ENUM || t.kind === BTF_KIND.ENUM64;
+  };
+  const params: BtfParam[] = proto.params.map((p) => {
+    const t = btf.skipModsAndTypedefs(p.type);
+    if (t.kind === BTF_KIND.INT || t.kind === BTF_KIND.ENUM || t.kind === BTF_KIND.ENUM64) return { kind: 'scalar' };
+    if (t.kind === BTF_KIND.PTR) {
+      const target = btf.skipModsAndTypedefs(t.type);
+      const size = target.kind === BTF_KIND.UNKN || target.kind === BTF_KIND.FWD || target.kind === BTF_KIND.FUNC_PROTO ? undefined : btf.tryResolveSize(target.id);
+      return { kind: 'ptr', target: { kind: target.kind === BTF_KIND.UNKN ? 'UNKNOWN' : (BTF_KIND_NAME[target.kind] ?? 'UNKNOWN'), name: target.name, ...(size !== undefined ? { size } : {}) } };
+    }
+    return { kind: 'other', btfKind: BTF_KIND_NAME[t.kind] ?? 'UNKN' };
+  });
+  return { ...base, name: fn.name, linkage: fn.linkage, returnsScalar: isScalar(proto.returnType), params };
 }
 
 /** Opens an object file's bytes (bpf_object__open_mem). */

@@ -7,8 +7,7 @@
 // Two things are normalised: the map addresses ld_imm64 shows (kernel pointers), and the
 // stack-liveness lines Linux 6.18 prints at level 2 (`(0) frame 0 insn 14 +live -8`,
 // `(0) live stack update done in 2 iterations`, from kernel/bpf/liveness.c), which bpfsim
-// does not model. Programs whose logs still differ are listed with the reason; for them
-// the verdict must still agree.
+// does not model. Programs whose logs still differ are listed with the reason.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BpfClient, Kernel } from '@bpfsim/kernel';
@@ -21,10 +20,6 @@ const progs = path.resolve(__dirname, '../../../scenarios/progs');
 /** Where bpfsim's log is known to differ from Linux's, and why. */
 const KNOWN: Record<string, string> = {
   'xdp_socket/tp_enter_connect': 'BPF_PROG_TYPE_TRACEPOINT is not modelled by bpfsim (EINVAL at load)',
-  'v6/legacy_sock_create': "Linux checks the BTF func info of the main program and warns \"arg#0 reference type('FWD bpf_sock') size cannot be determined\"; bpfsim takes no func info",
-  'v6/sock_create_policy': 'the same func-info warning',
-  'v6/sock_release_count': 'the same func-info warning',
-  'connect_lb/lb_connect4': "Linux verifies the global function lb_rewrite on its own (\"Func#2 ('lb_rewrite') is global and assumed valid.\"); bpfsim verifies it inline like a static one",
 };
 
 const normalise = (log: string): string =>

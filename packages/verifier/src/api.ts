@@ -39,7 +39,31 @@ export interface VerifyOptions {
   /** Source lines by instruction (struct bpf_line_info, strings resolved), sorted by insnOff:
    * the log shows `; <line> @ <file>:<n>` before the first instruction of each (verbose_linfo). */
   lineInfo?: readonly SourceLine[];
+  /** One record per subprogram (bpf_func_info), in order: global functions are then verified
+   * on their own, as Linux does; without it every function is verified inline. */
+  funcInfo?: readonly BtfFuncInfo[];
 }
+
+/** A function's BTF, resolved by the loader (struct bpf_func_info + its FUNC and FUNC_PROTO,
+ * modifiers and typedefs skipped): what btf_prepare_func_args() reads. */
+export interface BtfFuncInfo {
+  /** The function's first instruction. */
+  insnOff: number;
+  name: string;
+  linkage: 'static' | 'global' | 'extern';
+  /** The return type is an int or an enum. */
+  returnsScalar: boolean;
+  params: BtfParam[];
+}
+
+export type BtfParam =
+  /** An int or enum. */
+  | { kind: 'scalar' }
+  /** A pointer; `target` is what it points to: its BTF kind name (STRUCT, FWD, INT, UNKN for
+   * void…), its name, and btf_resolve_size()'s answer (undefined when it fails). */
+  | { kind: 'ptr'; target: { kind: string; name: string; size?: number } }
+  /** Anything else (a struct by value, a float): its BTF kind name. */
+  | { kind: 'other'; btfKind: string };
 
 export interface SourceLine {
   insnOff: number;

@@ -14,6 +14,7 @@ import { isPktPointer, notInit, ptrReg, regTypeStr, unknownReg } from './reg';
 import { S64_MAX, S64_MIN, asIntN, big } from './scalar/types';
 import { tnumIn, tnumIsConst, tnumRange } from './scalar';
 import { checkRegArg } from './regs';
+import { checkSubprogCall, subprogIsGlobal, subprogName } from './btf-func';
 import { markChainPrecision } from './precision';
 import type { FuncState } from './state';
 import { BPF_REG_SIZE, STACK_SPILL, STACK_ZERO, isSpilledScalarReg, newFrame } from './state';
@@ -422,12 +423,33 @@ export function checkResourceLeak(env: Env, prefix: string): void {
   fail('EINVAL', `${prefix} would lead to reference leak`);
 }
 
-/** check_func_call(): a bpf-to-bpf call enters a new frame. Returns the callee's first insn. */
+/**
+ * check_func_call(): a bpf-to-bpf call. A static function enters a new frame (returns the
+ * callee's first insn); a global one (BTF func info says so) is checked against its
+ * prototype only, leaves an unknown scalar in R0 and is verified later on its own (-1).
+ */
 export function checkFuncCall(env: Env, insn: Insn, idx: number): number {
   const st = env.cur;
-  if (st.curframe + 1 >= MAX_CALL_FRAMES) fail('E2BIG', `the call stack of ${st.curframe + 2} frames is too deep`);
   const target = idx + insn.imm + 1;
   const subprogno = env.subprogs.findIndex((s) => s.start === target);
+  if (env.subprogBtf) {
+    const err = checkSubprogCall(env, subprogno);
+    if (subprogIsGlobal(env, subprogno)) {
+      const name = subprogName(env, subprogno);
+      if (err) fail('EINVAL', `Caller passes invalid args into func#${subprogno} ('${name}')`);
+      env.verbose(`Func#${subprogno} ('${name}') is global and assumed valid.\n`);
+      env.subprogBtf[subprogno]!.called = true;
+      const caller = st.frames[st.curframe]!;
+      for (let r = 0; r <= 5; r++) {
+        caller.regs[r] = notInit();
+        env.markRegScratched(r);
+      }
+      // All global functions return a 64-bit scalar.
+      caller.regs[0] = unknownReg();
+      return -1;
+    }
+  }
+  if (st.curframe + 1 >= MAX_CALL_FRAMES) fail('E2BIG', `the call stack of ${st.curframe + 2} frames is too deep`);
   const callee: FuncState = newFrame(st.curframe + 1, idx, subprogno);
   const caller = st.frames[st.curframe]!;
   for (let r = 1; r <= 5; r++) callee.regs[r] = { ...caller.regs[r]! };
@@ -436,6 +458,9 @@ export function checkFuncCall(env: Env, insn: Insn, idx: number): number {
   st.curframe++;
   // Caller-saved registers are scratched in the caller's frame.
   for (let r = 0; r <= 5; r++) caller.regs[r] = notInit();
+  // init_func_state() → mark_verifier_state_scratched(): the callee's first instruction
+  // prints its whole state (`35: frame1: R1=... R10=fp0`).
+  env.markAllScratched();
   return target;
 }
 

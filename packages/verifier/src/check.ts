@@ -43,7 +43,8 @@ import { printInsnState, refsStr } from './print';
 import { checkAtomic, checkLoad, checkPtrOffReg, checkStoreImm, checkStoreReg } from './mem';
 import { isStateVisited, updateBranchCounts } from './prune';
 import { pushJmpHistory } from './precision';
-import { knownReg, notInit, ptrReg, unknownReg } from './reg';
+import { knownReg, notInit, ptrReg, regTypeStr, unknownReg } from './reg';
+import { globalEntryArgs, prepareFuncArgs, subprogName } from './btf-func';
 import { CALLER_SAVED, checkRegArg } from './regs';
 import { newFrame } from './state';
 import { big } from './scalar/types';
@@ -131,6 +132,11 @@ function doCheckInsn(env: Env): Step {
       }
       if (insn.src === BPF_PSEUDO_CALL) {
         const target = checkFuncCall(env, insn, idx);
+        if (target < 0) {
+          // A global function: arguments checked, R0 an unknown scalar, on to the next insn.
+          env.insnIdx++;
+          return 'next';
+        }
         if (env.log.enabled) {
           env.verbose('caller:\n' + printState(env, env.cur.curframe - 1));
           env.verbose('callee:\n' + printState(env));
@@ -184,23 +190,56 @@ function processBpfExit(env: Env): Step {
     const next = prepareFuncExit(env);
     if (env.log.enabled) env.verbose(`returning from callee:\n${callee}to caller at ${next}:\n` + printState(env));
     env.insnIdx = next;
+    // process_bpf_exit_full(): *do_print_state = true — level 2 shows `from 46 to 19: ...`.
+    env.printStateNext = true;
     return 'next';
+  }
+  // check_return_code(): a global function returns a scalar; the main program its type's range.
+  const f0 = env.cur.frames[0]!;
+  if (f0.subprogno) {
+    checkRegArg(env, 0, 'src');
+    const r0 = env.regs[0]!;
+    if (r0.type !== 'SCALAR_VALUE') {
+      if (!env.privileged) fail('EACCES', 'R0 leaks addr as return value');
+      fail('EINVAL', `At subprogram exit the register R0 is not a scalar value (${regTypeStr(r0)})`);
+    }
+    return 'exit';
   }
   checkReturnCode(env);
   return 'exit';
 }
 
 /** do_check_common()'s initial state: r1 = ctx, r10 = the frame pointer. */
-function initState(env: Env): void {
-  const frame = newFrame(0, -1, 0);
-  frame.regs[1] = ptrReg('PTR_TO_CTX');
+/** do_check_common()'s entry state: the main program gets the ctx in R1; a global function
+ * gets its prototype's arguments (ctx, any scalar, or memory of the pointee's size). */
+function initState(env: Env, subprog: number): void {
+  const frame = newFrame(0, -1, subprog);
+  const start = env.subprogs[subprog]?.start ?? 0;
+  if (subprog) {
+    env.verbose(`Validating ${subprogName(env, subprog)}() func#${subprog}...\n`);
+    globalEntryArgs(env, subprog).forEach((a, i) => {
+      if (a.type === 'ctx') frame.regs[i + 1] = ptrReg('PTR_TO_CTX');
+      else if (a.type === 'anything') frame.regs[i + 1] = unknownReg();
+      else frame.regs[i + 1] = ptrReg('PTR_TO_MEM', { memSize: a.size, maybeNull: a.maybeNull, id: a.maybeNull ? ++env.idGen : 0 });
+    });
+  } else {
+    // The main program's own func info must say (ctx); otherwise it is unreliable BTF.
+    const sub = env.subprogBtf?.[0];
+    if (sub) {
+      const prep = prepareFuncArgs(env, 0);
+      if (!prep.ok || sub.args!.length !== 1 || sub.args![0]!.type !== 'ctx') sub.unreliable = true;
+    }
+    frame.regs[1] = ptrReg('PTR_TO_CTX');
+  }
   frame.regs[10] = ptrReg('PTR_TO_STACK', { frameno: 0 });
-  env.cur = { frames: [frame], curframe: 0, refs: [], insnIdx: 0, parent: undefined, firstInsnIdx: 0, lastInsnIdx: -1, jmpHistory: [], mayGotoDepth: 0, dfsDepth: 0 };
+  env.insnIdx = start;
+  env.prevLinfo = undefined;
+  env.cur = { frames: [frame], curframe: 0, refs: [], insnIdx: start, parent: undefined, firstInsnIdx: start, lastInsnIdx: -1, jmpHistory: [], mayGotoDepth: 0, dfsDepth: 0 };
 }
 
-/** do_check() */
-export function doCheck(env: Env): void {
-  initState(env);
+/** do_check() from the main program (subprog 0) or a global function. */
+export function doCheck(env: Env, subprog = 0): void {
+  initState(env, subprog);
   const n = env.insns.length;
   const log = env.log;
   let doPrintState = false;
@@ -215,6 +254,10 @@ export function doCheck(env: Env): void {
     env.cur.lastInsnIdx = env.prevInsnIdx;
     env.cur.insnIdx = idx;
     let step: Step;
+    if (env.printStateNext) {
+      doPrintState = true;
+      env.printStateNext = false;
+    }
     if (env.prunePoints.has(idx) && isStateVisited(env, idx)) {
       if (log.enabled) env.verbose(doPrintState ? `\nfrom ${env.prevInsnIdx} to ${idx}: safe\n` : `${idx}: safe\n`);
       step = 'exit';

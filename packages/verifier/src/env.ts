@@ -3,6 +3,7 @@
 import type { ErrnoCode, Insn, KernelDisasmOptions } from '@bpfsim/isa';
 import type { MapInfo, SourceLine, VerifyOptions } from './api';
 import { VerifierLog } from './log';
+import type { SubprogBtf } from './btf-func';
 import type { ProgTypeDescriptor } from './prog-type';
 import type { RegState } from './reg';
 import type { Checkpoint, FuncState, HistEntry, VerifierState } from './state';
@@ -114,6 +115,8 @@ export class Env {
   prevInsnProcessed = 0;
   totalStates = 0;
   peakStates = 0;
+  /** States counted by passes before this one (verification of global functions). */
+  statesOfEarlierPasses = 0;
   maxStatesPerInsn = 0;
   /** Registers and stack slots of the current frame touched since the last state print. */
   scratchedRegs = 0;
@@ -121,6 +124,10 @@ export class Env {
   /** Log position after the last instruction line, and that line's length (for `; state`). */
   prevLogPos = 0;
   prevInsnPrintLen = 0;
+  /** Per subprogram, its BTF function info (when the loader gave func_info). */
+  subprogBtf: SubprogBtf[] | undefined;
+  /** A subprogram returned: the next instruction prints `from X to Y:` at level 2. */
+  printStateNext = false;
   /** The line info record printed last (env->prev_linfo). */
   prevLinfo: SourceLine | undefined;
   /** Resolved map of each ld_imm64 slot that loads a map. */
@@ -226,6 +233,17 @@ export class Env {
   }
 
   /** pop_stack(): the next branch to explore, or false when none is left. */
+  /** free_states(): a new verification pass (a global function) starts from nothing. */
+  resetForPass(): void {
+    // free_states() frees the lists but explored_states_size keeps counting them: peak_states
+    // of a later pass starts from the earlier passes' states.
+    for (const l of this.explored.values()) this.statesOfEarlierPasses += l.length;
+    this.pending.length = 0;
+    this.explored.clear();
+    this.sccVisits.clear();
+    this.markAllScratched();
+  }
+
   popBranch(): boolean {
     const next = this.pending.pop();
     if (!next) return false;

@@ -1,5 +1,5 @@
 // Public API of @bpfsim/verifier (kernel/bpf/verifier.c, tnum.c).
-export type { MapInfo, SourceLine, VerifyOptions, VerifyResult } from './api';
+export type { MapInfo, SourceLine, BtfFuncInfo, BtfParam, VerifyOptions, VerifyResult } from './api';
 export type { InsnFacts } from './check';
 export type { ScalarBounds, Tnum } from './scalar/types';
 export { verify, findProgType, BPF_MAXINSNS } from './verify';

@@ -9,6 +9,7 @@
 // `mark_precise:` lines at level 2). State comparison itself still treats every scalar as
 // precise (see prune.ts), which is sound and only costs extra exploration.
 import type { Env } from './env';
+import { subprogIsGlobal } from './btf-func';
 import { fail } from './env';
 import { formatKernelInsn } from '@bpfsim/isa';
 import {
@@ -158,6 +159,13 @@ function backtrackInsn(env: Env, idx: number, subseqIdx: number, hist: HistEntry
     if (cls === BPF_STX) bt.setReg(sreg);
   } else if (cls === BPF_JMP || cls === BPF_JMP32) {
     if (insn.code === (BPF_JMP | BPF_CALL) && insn.src === BPF_PSEUDO_CALL) {
+      const subprog = env.subprogs.findIndex((s) => s.start === idx + insn.imm + 1);
+      if (subprogIsGlobal(env, subprog)) {
+        // R1-R5 were invalidated by the call and a global function always sets R0.
+        if (bt.regs[bt.frame]! & REGMASK_ARGS) fail('EFAULT', `verifier bug: global subprog unexpected regs ${bt.regs[bt.frame]!.toString(16)}`);
+        bt.clearReg(0);
+        return;
+      }
       // A static subprogram's arguments belong to the caller's registers.
       if (bt.regs[bt.frame]! & ~REGMASK_ARGS) fail('EFAULT', `verifier bug: static subprog unexpected regs ${bt.regs[bt.frame]!.toString(16)}`);
       if (bt.slots[bt.frame] !== 0n) fail('EFAULT', 'verifier bug: static subprog leftover stack slots');

@@ -362,7 +362,7 @@ function propagateBackedges(env: Env, visit: SccVisit): void {
 
 /** update_peak_states() */
 function updatePeakStates(env: Env): void {
-  env.peakStates = Math.max(env.peakStates, countStates(env) + env.numBackedges);
+  env.peakStates = Math.max(env.peakStates, env.statesOfEarlierPasses + countStates(env) + env.numBackedges);
 }
 
 /** propagate_precision(): what the covering state needed precise, the current path needs too. */
@@ -421,7 +421,7 @@ export function widenImpreciseScalars(old: VerifierState, cur: VerifierState, pr
   }
 }
 
-function countStates(env: Env): number {
+export function countStates(env: Env): number {
   let n = 0;
   for (const l of env.explored.values()) n += l.length;
   return n;

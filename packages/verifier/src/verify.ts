@@ -4,6 +4,7 @@ import type { Insn } from '@bpfsim/isa';
 import { BPF_CALL, BPF_JMP, LD_IMM64, formatKernelInsn } from '@bpfsim/isa';
 import type { VerifyOptions, VerifyResult } from './api';
 import { addSubprogs, checkAbnormalReturn, checkCfg, checkSubprogs, resolvePseudoLdImm64 } from './cfg';
+import { checkBtfFunc, subprogIsGlobal, subprogName } from './btf-func';
 import { checkKfuncZeroCalls, checkMaxStackDepth, collectFacts, doCheck, verificationStats } from './check';
 import { Env, VerifyError } from './env';
 import { helperProto } from './helper-protos';
@@ -39,6 +40,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
   try {
     addSubprogs(env);
     checkSubprogs(env);
+    checkBtfFunc(env);
     checkAbnormalReturn(env);
     resolvePseudoLdImm64(env);
     checkCfg(env);
@@ -49,6 +51,7 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
     doCheck(env);
     // do_check_common(): at level 1 only a failing path's log is kept.
     if (env.log.level === 1) env.log.reset(0);
+    doCheckSubprogs(env);
     checkMaxStackDepth(env);
     checkKfuncZeroCalls(env);
   } catch (e) {
@@ -59,6 +62,29 @@ export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyRe
   if (env.log.enabled) env.verbose(verificationStats(env));
   const base = { insnProcessed: env.insnProcessed, log: env.log.text() };
   return error ? { ...base, accepted: false, errno: error.errno, error: error.sentence } : { ...base, accepted: true, facts: collectFacts(env), maxCtxOffset: env.maxCtxOffset, ...(env.enforceExpectedAttachType ? { enforceExpectedAttachType: true } : {}) };
+}
+
+/**
+ * do_check_subprogs(): every global function that verified code calls is verified on its
+ * own, for any arguments its prototype allows, until no new one is called.
+ */
+function doCheckSubprogs(env: Env): void {
+  const subs = env.subprogBtf;
+  if (!subs) return;
+  for (;;) {
+    let fresh = 0;
+    for (let i = 1; i < env.subprogs.length; i++) {
+      const sub = subs[i]!;
+      if (!subprogIsGlobal(env, i) || !sub.called || sub.verified) continue;
+      env.resetForPass();
+      doCheck(env, i);
+      if (env.log.level === 1) env.log.reset(0);
+      if (env.log.enabled) env.verbose(`Func#${i} ('${subprogName(env, i)}') is safe for any args that match its prototype\n`);
+      sub.verified = true;
+      fresh++;
+    }
+    if (!fresh) return;
+  }
 }
 
 /** get_call_summary(): how many arguments a helper the program type offers takes. */
