@@ -17,12 +17,8 @@ export function readObject(io: Io, file: string): ObjectFile {
 }
 
 export function openObjectBytes(bytes: Uint8Array, name: string): ObjectFile {
-  try {
-    return openObject(bytes, { file: name });
-  } catch (e) {
-    if (e instanceof ObjectFormatError) throw new UsageError(e.message.startsWith(name) ? e.message.slice(name.length + 2) : e.message, e.place.startsWith(name) ? name : e.place);
-    throw e;
-  }
+  // An ObjectFormatError names its place (`file.o: section 'x' +0x10: ...`); runCli prints it as is.
+  return openObject(bytes, { file: name });
 }
 
 const nameOf = (table: Record<string, number>, prefix: string, v: number): string => {
