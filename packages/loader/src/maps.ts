@@ -248,8 +248,22 @@ export function internalMapName(objName: string, secName: string): string {
   return name.replace(/[^A-Za-z0-9_.]/g, '_');
 }
 
+/**
+ * map_is_mmapable(): a data map is BPF_F_MMAPABLE when its DATASEC holds a variable that is
+ * not static (something a skeleton can reach); `.rodata` of only string literals or static
+ * locals (bpf_printk's format) is not.
+ */
+function dataSecMmapable(btf: Btf | undefined, secName: string): boolean {
+  const ds = btf?.datasec(secName);
+  if (!ds) return false;
+  return ds.vars.some((v) => {
+    const t = btf!.type(v.type);
+    return t.kind === BTF_KIND.VAR && t.linkage !== 'static';
+  });
+}
+
 /** bpf_object__init_global_data_maps(): one array map per data section, in section order. */
-export function collectDataMaps(elf: ElfFile, objName: string): MapDef[] {
+export function collectDataMaps(elf: ElfFile, objName: string, btf?: Btf): MapDef[] {
   const out: MapDef[] = [];
   for (const s of elf.sections) {
     const kind = dataSectionKind(s);
@@ -264,7 +278,7 @@ export function collectDataMaps(elf: ElfFile, objName: string): MapDef[] {
       keySize: 4,
       valueSize: s.size,
       maxEntries: 1,
-      flags: (kind === 'rodata' ? BPF_F_RDONLY_PROG : 0) | BPF_F_MMAPABLE,
+      flags: (kind === 'rodata' ? BPF_F_RDONLY_PROG : 0) | (dataSecMmapable(btf, s.name) ? BPF_F_MMAPABLE : 0),
       pinning: 0,
       secIndex: s.index,
       secName: s.name,

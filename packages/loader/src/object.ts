@@ -380,7 +380,7 @@ export class ObjectFile {
     this.subprograms = subprograms;
 
     // Maps: BTF-defined, then legacy, then global data (bpf_object__init_maps' order).
-    const defs = [...collectBtfMaps(elf, btf, file, this.warnings), ...collectLegacyMaps(elf, file, this.warnings), ...collectDataMaps(elf, this.name)];
+    const defs = [...collectBtfMaps(elf, btf, file, this.warnings), ...collectLegacyMaps(elf, file, this.warnings), ...collectDataMaps(elf, this.name, btf)];
     const seen = new Set<string>();
     for (const d of defs) {
       if (seen.has(d.name)) throw new ObjectFormatError('MAP_DEF', `${file}: section '${d.secName}'`, `two maps are named '${d.name}'`);
