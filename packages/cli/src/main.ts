@@ -12,6 +12,7 @@ import { registerBenchHook } from './commands/bench-hook';
 import { registerTestRun } from './commands/test-run';
 import { registerVerify } from './commands/verify';
 import { registerObj } from './commands/obj';
+import { registerShowcase } from './commands/showcase';
 import type { Io } from './io';
 import { UsageError, nodeIo } from './io';
 import { VERSION } from './version';
@@ -37,6 +38,7 @@ export function buildProgram(io: Io): Command {
   registerObj(program, io);
   registerConformance(program, io);
   registerDemo(program, io);
+  registerShowcase(program, io);
   registerRun(program, io);
   registerBenchHook(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
