@@ -6,6 +6,9 @@
 // (200,000 programs, a fresh seed unless SEED or BPFSIM_VERIFIER_SEED gives one); it lists
 // every failing program seed, each replayable with BPFSIM_VERIFIER_PROGRAM=<seed>.
 // npm run fuzz -- sk_msg [RUNS] [SEED]: the SK_MSG send path's no-loss property.
+// npm run fuzz -- loader [RUNS] [SEED]: damaged example objects only ever fail with the
+// loader's or the kernel's errors (packages/loader/test/fuzz.ts); every kind of failure is
+// listed with an input that shows it.
 import { spawnSync } from 'node:child_process';
 
 if (process.argv[2] === 'sk_msg') {
@@ -15,6 +18,17 @@ if (process.argv[2] === 'sk_msg') {
   console.log(`fuzz sk_msg: ${runs} random programs and send sequences, seed ${seed}`);
   const r = spawnSync('npx', ['jest', 'packages/sockmap/test/sk-msg.property', '--testTimeout', String(runs * 500)], { stdio: 'inherit', env: { ...process.env, BPFSIM_SKMSG_RUNS: String(runs), BPFSIM_SKMSG_SEED: String(seed) } });
   if (r.status !== 0) console.log(`fuzz failed: replay with BPFSIM_SKMSG_SEED=${seed} BPFSIM_SKMSG_RUNS=${runs} npx jest packages/sockmap/test/sk-msg.property`);
+  process.exit(r.status ?? 1);
+}
+
+if (process.argv[2] === 'loader') {
+  // npm run fuzz -- loader [RUNS] [SEED]: the loader's malformed-object property with many more cases.
+  const runs = Number(process.argv[3] ?? 20_000);
+  const seed = Number(process.argv[4] ?? Math.floor(Math.random() * 2 ** 31));
+  const env = { BPFSIM_LOADER_FUZZ_RUNS: String(runs), BPFSIM_LOADER_FUZZ_SEED: String(seed), BPFSIM_LOADER_FUZZ_COLLECT: '1' };
+  console.log(`fuzz loader: ${runs} damaged objects, seed ${seed}`);
+  const r = spawnSync('npx', ['jest', 'packages/loader/test/malformed', '-t', 'fuzz', '--testTimeout', String(runs * 100 + 30_000)], { stdio: 'inherit', env: { ...process.env, ...env } });
+  if (r.status !== 0) console.log(`fuzz failed: replay with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} npx jest packages/loader/test/malformed -t fuzz`);
   process.exit(r.status ?? 1);
 }
 

@@ -269,6 +269,9 @@ export function collectDataMaps(elf: ElfFile, objName: string, btf?: Btf): MapDe
     const kind = dataSectionKind(s);
     if (!kind) continue;
     if (kind === 'bss' && s.size === 0) continue;
+    // value_size is a __u32 (libbpf: mmap of the content buffer fails, -ENOMEM); only a
+    // .bss (SHT_NOBITS, no bytes in the file) can claim more.
+    if (s.size > 0xffffffff) throw new ObjectFormatError('MAP_DEF', `${elf.file}: section '${s.name}' (${s.index})`, `size ${s.size} does not fit a map's value_size (u32)`);
     const initData = new Uint8Array(s.size);
     if (kind !== 'bss') initData.set(s.data);
     out.push({

@@ -10,7 +10,8 @@ import { REGION_LO_BASE } from '@bpfsim/vm';
 /** Bytes a chunk region aims at. */
 const CHUNK_BYTES = 64 * 1024;
 
-export const roundUp8 = (n: number): number => (n + 7) & ~7;
+/** Not `(n + 7) & ~7`: value_size is a u32, and bit operations wrap at 2^31. */
+export const roundUp8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 export interface ValueStoreOptions {
   memory: Memory;
