@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SUITES = ['vm', 'verifier', 'maps', 'net', 'hooks', 'sockmap'];
+const SUITES = ['vm', 'verifier', 'maps', 'net', 'hooks', 'sockmap', 'loader'];
 const args = process.argv.slice(2);
 const suiteArg = args.find((a) => !a.startsWith('-'));
 const rest = args.filter((a) => a !== suiteArg);
