@@ -40,12 +40,15 @@ for (const [i, suite] of SUITES.entries()) {
   console.log(`\n=== bench ${suite} (${i + 1}/${SUITES.length}) ===`);
   if ((await runSuite(suite)) !== 0) failed.push(suite);
 }
-const results = SUITES.map((s) => ({ s, f: join(here, 'results', `${s}.json`) }))
+const quick = rest.includes('--quick');
+// As bench/lib/report.ts: $BENCH_RESULTS_DIR, else results/quick for a smoke run, else results.
+const resultsDir = process.env.BENCH_RESULTS_DIR || join(here, 'results', ...(quick ? ['quick'] : []));
+const results = SUITES.map((s) => ({ s, f: join(resultsDir, `${s}.json`) }))
   .filter(({ s, f }) => existsSync(f) && !failed.includes(s))
   .map(({ f }) => JSON.parse(readFileSync(f, 'utf8')));
-const quick = rest.includes('--quick');
 const latest = { date: new Date().toISOString(), quick, machine: results[0]?.machine ?? 'unknown', seconds: Math.round((Date.now() - started) / 1000), failed, suites: results };
-writeFileSync(join(here, 'results', 'latest.json'), JSON.stringify(latest, null, 1) + '\n');
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(latest, null, 1) + '\n');
 const md = [`# bpfsim benchmarks (${latest.date}${quick ? ', --quick' : ''})`, '', `Machine: ${latest.machine}. All suites in ${latest.seconds} s; every ratio was taken within one run of its suite.`, ''];
 for (const r of results) {
   md.push(`## ${r.suite}`, '');
@@ -54,6 +57,6 @@ for (const r of results) {
   }
 }
 if (failed.length) md.push(`Failed: ${failed.join(', ')}.`);
-writeFileSync(join(here, 'results', 'latest.md'), md.join('\n'));
-console.log(`\nwrote bench/results/latest.json and latest.md${failed.length ? ` (failed: ${failed.join(', ')})` : ''}`);
+writeFileSync(join(resultsDir, 'latest.md'), md.join('\n'));
+console.log(`\nwrote ${resultsDir}/latest.json and latest.md${failed.length ? ` (failed: ${failed.join(', ')})` : ''}`);
 process.exit(failed.length ? 1 : 0);

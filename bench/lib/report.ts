@@ -30,11 +30,18 @@ export function print(t: Table): void {
   for (const n of t.notes ?? []) console.log(n);
 }
 
+/** Where results go: $BENCH_RESULTS_DIR, else bench/results/quick for a --quick smoke run
+ * (so it never overwrites the measured results), else bench/results. */
+export function resultsDir(): string {
+  if (process.env.BENCH_RESULTS_DIR) return path.resolve(process.env.BENCH_RESULTS_DIR);
+  return path.resolve(__dirname, 'results', ...(process.argv.includes('--quick') ? ['quick'] : []));
+}
+
 export function save(suite: string, tables: Table[], extra: Record<string, unknown> = {}): void {
-  const dir = path.resolve(__dirname, 'results');
+  const dir = resultsDir();
   fs.mkdirSync(dir, { recursive: true });
   const date = new Date().toISOString();
   fs.writeFileSync(path.join(dir, `${suite}.json`), JSON.stringify({ suite, date, machine: machine(), tables, ...extra }, null, 1) + '\n');
   fs.writeFileSync(path.join(dir, `${suite}.md`), `## bench ${suite} (${date}, ${machine()})\n\n${tables.map(markdown).join('\n')}`);
-  console.log(`\nwrote bench/results/${suite}.json and .md`);
+  console.log(`\nwrote ${path.relative(process.cwd(), dir) || dir}/${suite}.json and .md`);
 }
