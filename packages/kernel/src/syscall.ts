@@ -4,8 +4,8 @@
 // failure throws SysError with the kernel's errno. Map commands live in maps/commands.ts,
 // cgroup attach in cgroup/attach.ts; they register here.
 import type { Insn } from '@bpfsim/isa';
-import { BPF_ATTACH_TYPE, BPF_CMD, BPF_MAP_TYPE, BPF_PROG_TYPE, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, LD_IMM64, SysError, decode, encode } from '@bpfsim/isa';
-import { TestRunSession, VmProgram } from '@bpfsim/vm';
+import { BPF_ATTACH_TYPE, BPF_CMD, BPF_EXIT, BPF_JA, BPF_JMP, BPF_MAP_TYPE, BPF_PROG_TYPE, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, LD_IMM64, SysError, decode, encode } from '@bpfsim/isa';
+import { PrepareError, TestRunSession, VmProgram } from '@bpfsim/vm';
 import type { BtfFuncInfo, MapInfo } from '@bpfsim/verifier';
 import { isGplCompatible, verify } from '@bpfsim/verifier';
 import type { Kernel } from './kernel';
@@ -157,6 +157,17 @@ function fixupAttachType(progType: number, attach: number): number {
   return attach;
 }
 
+/** The engines' program; an instruction the verifier let through but the engines cannot run
+ * is a bpfsim bug, reported as EFAULT (the verifier's "verifier bug" errno) with the reason. */
+function engineProgram(run: Insn[]): VmProgram {
+  try {
+    return new VmProgram(run);
+  } catch (e) {
+    if (e instanceof PrepareError) throw new SysError('EFAULT', `bpfsim bug: the verifier accepted an instruction the engines cannot run (${e.message})`);
+    throw e;
+  }
+}
+
 /** bpf_prog_load() */
 export function progLoad(kernel: Kernel, proc: Process, attr: ProgLoadAttr): number {
   const flags = attr.prog_flags ?? 0;
@@ -251,6 +262,18 @@ export function progLoad(kernel: Kernel, proc: Process, attr: ProgLoadAttr): num
     }
     i++;
   }
+  // sanitize_dead_code(): an instruction no path reaches becomes `ja -1`, so whatever its
+  // bytes (the verifier checks only what it reaches) the engines never see them. And fields
+  // Linux ignores in what it does reach (exit's off) are cleared for the engines.
+  const facts = result.facts;
+  if (facts) {
+    for (let i = 0; i < run.length; i++) {
+      const ins = run[i]!;
+      if (!facts[i]?.reached) run[i] = { code: BPF_JMP | BPF_JA, dst: 0, src: 0, off: -1, imm: 0 };
+      else if (ins.code === LD_IMM64) i++;
+      else if (ins.code === (BPF_JMP | BPF_EXIT)) run[i] = { ...ins, off: 0 };
+    }
+  }
   // A program that tail-calls through a prog array must match its owner's type
   // (__bpf_prog_map_compatible at load).
   const probe = { type: attr.prog_type, expectedAttachType: attach, spec: { type: attr.prog_type, expectedAttachType: attach } } as unknown as BpfProg;
@@ -277,7 +300,7 @@ export function progLoad(kernel: Kernel, proc: Process, attr: ProgLoadAttr): num
       loadTime: kernel.now(),
       uid: proc.uid,
     },
-    new VmProgram(run),
+    engineProgram(run),
     usedMaps,
     () => kernel.engine,
     (p) => kernel.progIds.free(p.id),
