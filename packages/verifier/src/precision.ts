@@ -290,7 +290,21 @@ export function markChainPrecision(env: Env, seed: PrecisionSeed | number, start
     for (;;) {
       const cursor = { history: st.jmpHistory.length };
       if (env.log.level >= 2) env.verbose(`mark_precise: frame${bt.frame}: last_idx ${lastIdx} first_idx ${firstIdx} subseq_idx ${subseqIdx} \n`);
-      if (lastIdx < 0) fail('EFAULT', `verifier bug: backtracking func entry subprog ${st.frames[0]!.subprogno}`);
+      if (lastIdx < 0) {
+        // The entry of a global function verified on its own: R1-R5 are its arguments,
+        // unknown scalars for any caller, so asking them precise ends here.
+        const f0 = st.frames[0]!;
+        if (st.curframe === 0 && f0.subprogno > 0 && f0.callsite === -1 && bt.slots[0] === 0n && (bt.regs[0]! & ~REGMASK_ARGS) === 0) {
+          for (let r = 1; r <= 5; r++) {
+            if (!bt.regSet(r, 0)) continue;
+            bt.clearReg(r, 0);
+            const reg = f0.regs[r]!;
+            if (reg.type === 'SCALAR_VALUE') reg.precise = true;
+          }
+          return changed;
+        }
+        fail('EFAULT', `verifier bug: backtracking func entry subprog ${f0.subprogno}`);
+      }
       for (let i = lastIdx; ; ) {
         if (skipFirst) skipFirst = false;
         else {
