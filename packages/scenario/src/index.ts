@@ -1,7 +1,7 @@
 // @bpfsim/scenario: scripted scenarios over the simulated stack (see scenarios/README.md).
 export { scenario } from './scenario';
 export type { ScenarioDef } from './scenario';
-export { World, WorldHost, WorldProgram, WorldObject, Proc, Expectation, sockaddr } from './world';
+export { World, WorldHost, WorldProgram, WorldObject, Proc, Expectation, sockaddr, BUILTIN_METRICS } from './world';
 export type { LinkOptions, MapSpec, ProgramSpec, WorldMap } from './world';
 export { runScenario } from './runner';
 export type { RunOptions, RunResult } from './runner';

@@ -14,6 +14,8 @@ export interface RunOptions {
   seed?: number;
   /** Collect a pcapng per device ("host/dev" → file bytes). */
   pcap?: boolean;
+  /** Values for w.param() (bpfsim sweep); a parameter not given takes its default. */
+  params?: Record<string, string | number>;
 }
 
 export interface RunResult {
@@ -28,6 +30,13 @@ export interface RunResult {
   endNs: number;
   expectations: { passed: number; failed: number };
   pcaps?: Map<string, Uint8Array>;
+  /**
+   * What the run measured: the scenario's w.metric() values and the built-in ones
+   * (BUILTIN_METRICS: virtual_ms, expectations_failed, packets, hook_runs, retransmits).
+   */
+  metrics: Record<string, number>;
+  /** The parameter names run() asked for with w.param(), in order. */
+  paramsRead: string[];
   /** The links of the world (host/device pairs), for renderSvg. */
   links: { a: { host: string; dev: string }; b: { host: string; dev: string } }[];
 }
@@ -47,8 +56,10 @@ async function drain(w: World): Promise<void> {
 
 export async function runScenario(def: ScenarioDef, opts: RunOptions = {}): Promise<RunResult> {
   const seed = opts.seed ?? def.seed ?? 1;
-  const w = new World(seed);
+  const w = new World(seed, opts.params ?? {});
   const net = w.net;
+  let retransmits = 0;
+  net.events.on('tcp:retransmit', () => retransmits++);
   const limit = (def.timeLimitMs ?? 60_000) * MS;
   net.events.on('hook', (e: HookEvent) => {
     w.activity++;
@@ -112,6 +123,13 @@ export async function runScenario(def: ScenarioDef, opts: RunOptions = {}): Prom
   }
   const expects = w.events.filter((e) => e.kind === 'expect');
   const failed = expects.filter((e) => !e.ok).length;
+  const builtin: Record<string, number> = {
+    virtual_ms: net.sim.now / MS,
+    expectations_failed: failed,
+    packets: w.events.filter((e) => e.kind === 'packet').length,
+    hook_runs: w.events.filter((e) => e.kind === 'hook').length,
+    retransmits,
+  };
   return {
     name: def.name,
     seed,
@@ -120,6 +138,8 @@ export async function runScenario(def: ScenarioDef, opts: RunOptions = {}): Prom
     events: w.events,
     endNs: net.sim.now,
     expectations: { passed: expects.length - failed, failed },
+    metrics: { ...w.metrics, ...builtin },
+    paramsRead: [...w.paramsRead],
     links: w.links,
     ...(pcaps ? { pcaps: new Map([...pcaps].map(([k, v]) => [k, v.w.bytes()])) } : {}),
   };

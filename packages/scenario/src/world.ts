@@ -277,6 +277,9 @@ function show(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v);
 }
 
+/** Metrics every run has, filled by the runner: end time, failed expectations, frames sent, cgroup hook runs, TCP retransmissions. */
+export const BUILTIN_METRICS: readonly string[] = ['virtual_ms', 'expectations_failed', 'packets', 'hook_runs', 'retransmits'];
+
 /** What a scenario's run() receives. */
 export class World {
   readonly net: Network;
@@ -291,8 +294,40 @@ export class World {
   /** The links made, by host and device (for the sequence diagram). */
   readonly links: { a: { host: string; dev: string }; b: { host: string; dev: string } }[] = [];
 
-  constructor(readonly seed: number) {
+  /** Metrics the scenario reported with metric() (the runner adds its built-in ones). */
+  readonly metrics: Record<string, number> = {};
+  /** The parameters param() was asked for, in order (bpfsim sweep warns about the others). */
+  readonly paramsRead: string[] = [];
+
+  constructor(
+    readonly seed: number,
+    /** Values given from outside (bpfsim sweep --param); param() falls back to its default. */
+    private readonly params: Readonly<Record<string, string | number>> = {},
+  ) {
     this.net = new Network({ seed });
+  }
+
+  /**
+   * A parameter of the scenario: the value a sweep gives (`--param loss=0,0.05`) or
+   * `defaultValue`. A number default takes only numbers; a string default gets the text.
+   */
+  param(name: string, defaultValue: number): number;
+  param(name: string, defaultValue: string): string;
+  param(name: string, defaultValue: string | number): string | number {
+    if (!this.paramsRead.includes(name)) this.paramsRead.push(name);
+    if (!Object.prototype.hasOwnProperty.call(this.params, name)) return defaultValue;
+    const v = this.params[name]!;
+    if (typeof defaultValue === 'string') return String(v);
+    if (typeof v !== 'number') throw new ScenarioError('E_PARAM', `parameter '${name}' takes a number (its default is ${defaultValue}), not '${v}'`);
+    return v;
+  }
+
+  /** Records a number the run measured (a sweep's CSV column and plot); the last value wins. */
+  metric(name: string, value: number): void {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ScenarioError('E_METRIC', `a metric name is letters, digits and _ (got ${JSON.stringify(name)})`);
+    if (BUILTIN_METRICS.includes(name)) throw new ScenarioError('E_METRIC', `'${name}' is a built-in metric (the runner fills it)`);
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new ScenarioError('E_METRIC', `metric '${name}' must be a finite number (got ${String(value)})`);
+    this.metrics[name] = value;
   }
 
   record(e: Unstamped<TimelineEvent>): void {
