@@ -13,7 +13,7 @@ import { ANY4, ANY6, isAny, isMulticast, isV4Mapped, parseAddr, unmapV4 } from '
 import type { SockAddr } from './sock';
 import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, SOL_IP, SOL_IPV6, SOL_SOCKET, Sock, wouldBlock } from './sock';
 import { TCP_STATE } from './state';
-import { NR, syscallsTraced, traceSysEnter, traceSysExit } from '../bpf/tracepoints';
+import { NR, syscallsTraced, traceSysEnter, traceSysExit, userSockaddr } from '../bpf/tracepoints';
 
 export const AF_UNSPEC = 0;
 export const SOCK_NONBLOCK = 0o4000;
@@ -192,7 +192,7 @@ export class SocketApi {
 
   /** bind(2): inet_bind_sk(): the BIND hook first (it may rewrite the address), then __inet_bind. */
   bind(fd: number, addr: SockAddrIn): void {
-    return this.sys(NR.bind, () => [fd, 0, addr.family === 6 ? 28 : 16], () => this.bindImpl(fd, addr), () => 0);
+    return this.sys(NR.bind, () => [fd, userSockaddr(this.host.kernel, this.proc, addr), addr.family === 6 ? 28 : 16], () => this.bindImpl(fd, addr), () => 0);
   }
 
   /** bind() without the syscall tracepoints (for calls made inside another call). */
@@ -220,7 +220,7 @@ export class SocketApi {
    * (datagram sockets), false when a stream handshake is under way. Errors still throw.
    */
   connectStart(fd: number, addr: SockAddrIn): boolean {
-    return this.sys(NR.connect, () => [fd, 0, addr.family === 6 ? 28 : 16], () => this.connectStartImpl(fd, addr), (v) => (v ? 0 : -115));
+    return this.sys(NR.connect, () => [fd, userSockaddr(this.host.kernel, this.proc, addr), addr.family === 6 ? 28 : 16], () => this.connectStartImpl(fd, addr), (v) => (v ? 0 : -115));
   }
 
   /** connectStart() without the syscall tracepoints (for calls made inside another call). */
@@ -359,7 +359,7 @@ export class SocketApi {
 
   /** sendto(2) / send(2): for UDP, the SENDMSG hook runs when a destination is given. */
   sendto(fd: number, data: Uint8Array, to?: SockAddrIn, flags = 0): number {
-    return this.sys(NR.sendto, () => [fd, 0, data.length, flags, 0, to ? 16 : 0], () => this.sendtoImpl(fd, data, to, flags), (v) => v);
+    return this.sys(NR.sendto, () => [fd, 0, data.length, flags, to ? userSockaddr(this.host.kernel, this.proc, to) : 0, to ? (to.family === 6 ? 28 : 16) : 0], () => this.sendtoImpl(fd, data, to, flags), (v) => v);
   }
 
   /** sendto() without the syscall tracepoints (for calls made inside another call). */
