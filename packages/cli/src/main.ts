@@ -8,6 +8,7 @@ import { registerDemo } from './commands/demo';
 import { CheckFailed, registerConformance } from './commands/conformance';
 import { registerDisasm } from './commands/disasm';
 import { registerRun } from './commands/run';
+import { registerSweep } from './commands/sweep';
 import { registerBenchHook } from './commands/bench-hook';
 import { registerTestRun } from './commands/test-run';
 import { registerVerify } from './commands/verify';
@@ -40,6 +41,7 @@ export function buildProgram(io: Io): Command {
   registerDemo(program, io);
   registerShowcase(program, io);
   registerRun(program, io);
+  registerSweep(program, io);
   registerBenchHook(program, io);
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   return program;
