@@ -499,7 +499,7 @@ export class WorldObject {
   program(name: string): WorldProgram {
     const p = this.obj.program(name);
     const at = p.expectedAttachType ? attachTypeName(p.expectedAttachType) : undefined;
-    return new WorldProgram(this.host, { name: p.name, ...(at ? { attach: at } : {}) }, p.handle!);
+    return new WorldProgram(this.host, { name: p.name, ...(at ? { attach: at } : {}), ...(p.attachTarget ? { tracepoint: p.attachTarget } : {}) }, p.handle!);
   }
   map(name: string): WorldMap {
     const m = this.obj.map(name);
@@ -517,7 +517,7 @@ const attachTypeName = (t: number): string | undefined => Object.entries(BPF_ATT
 export class WorldProgram {
   constructor(
     readonly host: WorldHost,
-    readonly spec: { name: string; attach?: string },
+    readonly spec: { name: string; attach?: string; tracepoint?: string },
     readonly handle: ProgHandle,
   ) {}
   /** Attaches to a cgroup of the host with the program's attach type ('multi' or 'override' as flags). */
@@ -532,9 +532,12 @@ export class WorldProgram {
     return this;
   }
 
-  /** BPF_RAW_TRACEPOINT_OPEN: runs the program on every fire of `name` (raw_tracepoint programs). */
-  attachRawTracepoint(name: string): this {
-    this.host.admin.rawTracepointOpen(this.handle, name);
+  /** BPF_RAW_TRACEPOINT_OPEN: runs the program on every fire of `name` (raw_tracepoint
+   * programs; an object's program defaults to its section's, `raw_tp/NAME`). */
+  attachRawTracepoint(name?: string): this {
+    const tp = name ?? this.spec.tracepoint;
+    if (!tp) throw new ScenarioError('E_ATTACH', `program ${this.spec.name}: which tracepoint? (attachRawTracepoint('sys_enter'))`);
+    this.host.admin.rawTracepointOpen(this.handle, tp);
     return this;
   }
   detach(cgroup: string): this {

@@ -107,8 +107,8 @@ test('trace: CO-RE reads of pt_regs and struct sock give the syscall, its fd, an
   await run('trace-object', async (w) => {
     const h = w.host('h');
     const obj = w.object(h, read('trace'), { file: 'trace.bpf.o' });
-    obj.program('trace_sys_enter').attachRawTracepoint('sys_enter');
-    obj.program('trace_tcp_state').attachRawTracepoint('inet_sock_set_state');
+    obj.program('trace_sys_enter').attachRawTracepoint(); // raw_tracepoint/sys_enter
+    obj.program('trace_tcp_state').attachRawTracepoint(); // raw_tp/inet_sock_set_state
     let fd = -1;
     void w.process(h, { comm: 'srv' }, async (p) => {
       const l = p.socket(4, 'tcp');
