@@ -1,6 +1,7 @@
 // `bpfsim obj`, and verify / disasm / test-run on ELF objects (scenarios/progs/*.bpf.o).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseElf } from '@bpfsim/loader';
 import { runCli } from '../src';
 import { MemoryIo } from './memory-io';
 
@@ -62,10 +63,20 @@ describe('verify, disasm and test-run take objects', () => {
     expect(lines.every((l) => l.accepted)).toBe(true);
   });
 
-  test('a program type bpfsim does not model is a check failure (exit 1), with the reason', async () => {
-    const io = new MemoryIo({ 'x.o': obj('xdp_socket') });
-    expect(await runCli(['verify', 'x.o', '--program', 'tp_enter_connect'], io)).toBe(1);
-    expect(io.out).toContain('rejected: program type 5 is unknown to this kernel (EINVAL)');
+  test('a refused program is a check failure (exit 1) with the verifier\'s reason and the log\'s tail', async () => {
+    // single_ip's force_bind4 with its `w2 = *(u32 *)(r1 + 4)` (ctx->user_ip4) patched to read at 200.
+    const bytes = obj('single_ip').slice();
+    const sec = parseElf(bytes, 'single_ip.bpf.o').sectionByName('cgroup/bind4')!;
+    const at = sec.offset + 1 * 8;
+    expect(bytes[at]).toBe(0x61);
+    bytes[at + 2] = 200;
+    const io = new MemoryIo({ 'bad.o': bytes });
+    expect(await runCli(['verify', 'bad.o', '--program', 'force_bind4'], io)).toBe(1);
+    expect(io.out).toContain('invalid bpf_context access off=200 size=4\n');
+    expect(io.out).toMatch(/rejected: invalid bpf_context access off=200 size=4 \(EACCES\)$/m);
+    // The tracepoint program of xdp_socket verifies (BPF_PROG_TYPE_TRACEPOINT is modelled).
+    const tp = new MemoryIo({ 'x.o': obj('xdp_socket') });
+    expect(await runCli(['verify', 'x.o', '--program', 'tp_enter_connect'], tp)).toBe(0);
   });
 
   test('disasm lists the linked program with its source lines', async () => {

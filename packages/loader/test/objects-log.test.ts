@@ -7,7 +7,8 @@
 // Two things are normalised: the map addresses ld_imm64 shows (kernel pointers), and the
 // stack-liveness lines Linux 6.18 prints at level 2 (`(0) frame 0 insn 14 +live -8`,
 // `(0) live stack update done in 2 iterations`, from kernel/bpf/liveness.c), which bpfsim
-// does not model. Programs whose logs still differ are listed with the reason.
+// does not model. Programs whose logs still differ would be listed in KNOWN with the reason;
+// none do.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BpfClient, Kernel } from '@bpfsim/kernel';
@@ -18,9 +19,7 @@ import golden from './golden/kernel-logs.json';
 const progs = path.resolve(__dirname, '../../../scenarios/progs');
 
 /** Where bpfsim's log is known to differ from Linux's, and why. */
-const KNOWN: Record<string, string> = {
-  'xdp_socket/tp_enter_connect': 'BPF_PROG_TYPE_TRACEPOINT is not modelled by bpfsim (EINVAL at load)',
-};
+const KNOWN: Record<string, string> = {};
 
 const normalise = (log: string): string =>
   log

@@ -9,6 +9,7 @@ import { SOCKET_FILTER, XDP } from '@bpfsim/verifier';
 import { CGROUP_SKB_ENTRY } from './cgroup-skb';
 import { CGROUP_SOCK_ENTRY } from './cgroup-sock';
 import { RAW_TRACEPOINT_ENTRY } from './raw-tracepoint';
+import { TRACEPOINT_ENTRY } from './tracepoint';
 import { CGROUP_SOCK_ADDR_ENTRY } from './cgroup-sock-addr';
 
 export interface ProgTypeEntry {
@@ -48,6 +49,7 @@ export function builtinProgTypes(): ProgTypeEntry[] {
     CGROUP_SKB_ENTRY,
     CGROUP_SOCK_ENTRY,
     RAW_TRACEPOINT_ENTRY,
+    TRACEPOINT_ENTRY,
     CGROUP_SOCK_ADDR_ENTRY,
     SOCK_OPS_ENTRY,
   ];
