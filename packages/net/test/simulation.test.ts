@@ -27,6 +27,55 @@ describe('EventQueue', () => {
   });
 });
 
+describe('EventQueue with far-future buckets', () => {
+  // Events past the horizon wait in coarse buckets (the timer wheel's idea); the order must
+  // stay exactly (time, sequence) under any mix of near and far pushes, cancels and pops.
+  test('interleaved pushes (near, 10 ms, 200 s ahead), cancels and pops run in the same order as a sorted reference', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.record({ op: fc.constant('push' as const), far: fc.integer({ min: 0, max: 2 }), x: fc.double({ min: 0, max: 1, noNaN: true }) }), fc.record({ op: fc.constant('cancel' as const), k: fc.nat() }), fc.record({ op: fc.constant('pop' as const) })), { maxLength: 400 }),
+        (ops) => {
+          const q = new EventQueue();
+          const ref: { t: number; s: number; live: boolean }[] = [];
+          const evs: ReturnType<EventQueue['push']>[] = [];
+          const got: number[] = [];
+          const want: number[] = [];
+          let now = 0;
+          const popBoth = (): void => {
+            const e = q.pop();
+            let best: (typeof ref)[number] | undefined;
+            for (const r of ref) if (r.live && (!best || r.t < best.t || (r.t === best.t && r.s < best.s))) best = r;
+            if (best) {
+              best.live = false;
+              want.push(best.s);
+            }
+            if (e) {
+              now = e.time;
+              e.run();
+            }
+          };
+          for (const o of ops) {
+            if (o.op === 'push') {
+              const t = now + Math.floor(o.x * [1e4, 20e6, 200e9][o.far]!);
+              const s = ref.length;
+              evs.push(q.push(t, () => got.push(s)));
+              ref.push({ t, s, live: true });
+            } else if (o.op === 'cancel' && evs.length) {
+              const k = o.k % evs.length;
+              evs[k]!.cancel();
+              ref[k]!.live = false;
+            } else if (o.op === 'pop') popBoth();
+            expect(q.size).toBe(ref.filter((r) => r.live).length);
+          }
+          while (q.size) popBoth();
+          expect(got).toEqual(want);
+        },
+      ),
+      { seed: 7, numRuns: 300 },
+    );
+  });
+});
+
 describe('Simulation', () => {
   test('events run at their time, same-time events in scheduling order; runUntil moves the clock', () => {
     const sim = new Simulation();
