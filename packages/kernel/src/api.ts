@@ -152,6 +152,17 @@ export interface ProgramInput {
   logLevel?: 0 | 1 | 2;
 }
 
+/** A BPF_PROG_LOAD that failed with a verifier log asked for: the errno, and the log. */
+export class ProgLoadRefused extends SysError {
+  constructor(
+    cause: SysError,
+    /** The verifier log as the kernel wrote it. */
+    readonly log: string,
+  ) {
+    super(cause.code, cause.message.startsWith(`${cause.code}: `) ? cause.message.slice(cause.code.length + 2) : undefined, 'BPF_PROG_LOAD');
+  }
+}
+
 export class ProgHandle {
   constructor(
     private readonly client: BpfClient,
@@ -272,7 +283,13 @@ export class BpfClient {
       ...(fdArray ? { fd_array: fdArray } : {}),
       ...(input.logLevel ? { log_level: input.logLevel, log_size: 1 << 24 } : {}),
     };
-    const fd = bpf(this.kernel, this.process, BPF_CMD.BPF_PROG_LOAD, attr);
+    let fd: number;
+    try {
+      fd = bpf(this.kernel, this.process, BPF_CMD.BPF_PROG_LOAD, attr);
+    } catch (e) {
+      if (e instanceof SysError && attr.log_buf) throw new ProgLoadRefused(e, attr.log_buf);
+      throw e;
+    }
     return new ProgHandle(this, fd, attr.log_buf ?? '');
   }
 

@@ -72,7 +72,7 @@ export {
   mapFdMode,
 } from './maps/index';
 export type { LruListName, ProgArrayOwner, PerfSample, RingbufRecord, MapCreateCmdAttr, MapElemAttr, MapFreezeAttr, BuiltinMapTypeOps, MapAllocContext } from './maps/index';
-export { BpfClient, MapHandle, ProgHandle, attachTypeNumber, readLE } from './api';
+export { BpfClient, MapHandle, ProgHandle, ProgLoadRefused, attachTypeNumber, readLE } from './api';
 export type { MapDatum, MapSpecInput, ProgramInput } from './api';
 export { RAW_TRACEPOINT, RAW_TP_MAX_ARGS } from './prog-types/raw-tracepoint';
 export { anyTracepointProbes, TRACEPOINTS, Tracepoint, findTracepoint, tracepoints, fireTracepoint, onTraceRun, recursionMisses } from './tracing/tracepoints';

@@ -2,9 +2,9 @@
 export { scenario } from './scenario';
 export type { ScenarioDef } from './scenario';
 export { World, WorldHost, WorldProgram, WorldObject, Proc, Expectation, sockaddr, BUILTIN_METRICS } from './world';
-export type { LinkOptions, MapSpec, ProgramSpec, WorldMap } from './world';
+export type { LinkOptions, MapSpec, ProgramRecord, ProgramSpec, WorldMap, WorldProgramOptions } from './world';
 export { runScenario } from './runner';
-export type { RunOptions, RunResult } from './runner';
+export type { MapDump, RunOptions, RunResult } from './runner';
 export { formatEvent, fmtTime } from './timeline';
 export type { TimelineEvent, TraceLevel, SyscallEvent, HookTimelineEvent, PacketTimelineEvent, TcpStateEvent, ExpectEvent, NoteEvent } from './timeline';
 export { ScenarioError, ExpectationFailed } from './errors';

@@ -9,6 +9,7 @@ import { summarizeFrame } from './packets';
 import type { ScenarioDef } from './scenario';
 import type { TimelineEvent } from './timeline';
 import { World } from './world';
+import type { ProgramRecord, WorldMap, WorldProgramOptions } from './world';
 
 export interface RunOptions {
   seed?: number;
@@ -16,6 +17,29 @@ export interface RunOptions {
   pcap?: boolean;
   /** Values for w.param() (bpfsim sweep); a parameter not given takes its default. */
   params?: Record<string, string | number>;
+  /** The engine every host's kernel runs programs on (default: the JIT). */
+  engine?: 'jit' | 'interp';
+  /** Program overrides, the verifier log level and a load callback (the playground). */
+  programs?: WorldProgramOptions;
+  /** Read every map's entries at the end (RunResult.maps); at most this many per map. */
+  dumpMaps?: number;
+}
+
+/** A map's contents at the end of a run (RunOptions.dumpMaps). */
+export interface MapDump {
+  host: string;
+  name: string;
+  type: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  /** Keys and values as bytes, in GET_NEXT_KEY order (undefined value: not readable from
+   * user space, as a sockmap's with a 4-byte value slot is when empty). */
+  entries: { key: Uint8Array; value: Uint8Array | undefined }[];
+  /** More entries than dumpMaps allowed. */
+  truncated: boolean;
+  /** Why the map could not be read (maps whose lookups from user space fail, e.g. stack maps' missing ids). */
+  error?: string;
 }
 
 export interface RunResult {
@@ -39,6 +63,11 @@ export interface RunResult {
   paramsRead: string[];
   /** The links of the world (host/device pairs), for renderSvg. */
   links: { a: { host: string; dev: string }; b: { host: string; dev: string } }[];
+  /** Every program the scenario loaded or tried to (with its verifier log at
+   * RunOptions.programs.logLevel). */
+  programs: ProgramRecord[];
+  /** With RunOptions.dumpMaps: every map's entries at the end. */
+  maps?: MapDump[];
 }
 
 /** Settles microtasks: loops until a few turns pass with no process activity. */
@@ -56,7 +85,7 @@ async function drain(w: World): Promise<void> {
 
 export async function runScenario(def: ScenarioDef, opts: RunOptions = {}): Promise<RunResult> {
   const seed = opts.seed ?? def.seed ?? 1;
-  const w = new World(seed, opts.params ?? {});
+  const w = new World(seed, opts.params ?? {}, { ...(opts.engine ? { engine: opts.engine } : {}), ...(opts.programs ? { programs: opts.programs } : {}) });
   const net = w.net;
   let retransmits = 0;
   net.events.on('tcp:retransmit', () => retransmits++);
@@ -141,8 +170,32 @@ export async function runScenario(def: ScenarioDef, opts: RunOptions = {}): Prom
     metrics: { ...w.metrics, ...builtin },
     paramsRead: [...w.paramsRead],
     links: w.links,
+    programs: w.programs,
+    ...(opts.dumpMaps !== undefined ? { maps: w.maps.map((m) => dumpMap(m, opts.dumpMaps!)) } : {}),
     ...(pcaps ? { pcaps: new Map([...pcaps].map(([k, v]) => [k, v.w.bytes()])) } : {}),
   };
+}
+
+function dumpMap(m: WorldMap & { host: string }, max: number): MapDump {
+  const d: MapDump = { host: m.host, name: m.name, type: m.spec.type, keySize: m.spec.keySize, valueSize: m.spec.valueSize, maxEntries: m.spec.maxEntries, entries: [], truncated: false };
+  try {
+    for (const key of m.handle.keys()) {
+      if (d.entries.length >= max) {
+        d.truncated = true;
+        break;
+      }
+      let value: Uint8Array | undefined;
+      try {
+        value = m.handle.lookup(key);
+      } catch {
+        value = undefined;
+      }
+      d.entries.push({ key, value });
+    }
+  } catch (e) {
+    d.error = e instanceof Error ? e.message : String(e);
+  }
+  return d;
 }
 
 function describe(e: unknown): { code: string; message: string } {

@@ -2,9 +2,9 @@
 // processes — async functions that use the socket API (`Proc`), each call logged on the
 // timeline with what it returned. Blocking calls (connect on TCP, accept, recv) wait on the
 // simulation's clock; the runner (runner.ts) moves the clock while every process waits.
-import { BPF_ATTACH_TYPE, BPF_MAP_TYPE, SysError } from '@bpfsim/isa';
+import { BPF_ATTACH_TYPE, BPF_MAP_TYPE, BPF_PROG_TYPE, SysError, disassemble } from '@bpfsim/isa';
 import type { Cgroup, MapHandle, ProgHandle, Process, SimBinary, Vma } from '@bpfsim/kernel';
-import { BpfClient, binaryFromElf, ipOf, symbolize, writeElf } from '@bpfsim/kernel';
+import { BpfClient, ProgLoadRefused, binaryFromElf, ipOf, symbolize, writeElf } from '@bpfsim/kernel';
 import type { Host, Link, SockAddr, SockAddrIn } from '@bpfsim/net';
 import { AF_INET, AF_INET6, MS, Network, SOCK_DGRAM, SOCK_STREAM, SocketApi, fmtSockAddr, installCgroupHooks } from '@bpfsim/net';
 import { installSockmap } from '@bpfsim/sockmap';
@@ -40,6 +40,45 @@ export interface ProgramSpec {
   /** The program in LLVM assembly syntax. Maps named in `maps` need no `.map` lines. */
   asm: string;
   maps?: Record<string, WorldMap>;
+}
+
+/**
+ * How the world treats the programs a scenario loads (the playground's editor and
+ * debugger): replacement assembly by program name, the verifier log level of every load,
+ * and a callback after each load.
+ */
+export interface WorldProgramOptions {
+  /** Assembly that replaces a w.program()'s `asm`, by the program's name. */
+  override?: Readonly<Record<string, string>>;
+  /** BPF_PROG_LOAD's log_level for w.program() loads (0: no log). */
+  logLevel?: 0 | 1 | 2;
+  /** Called after every load that succeeded (w.program() and each program of w.object()). */
+  onLoad?: (record: ProgramRecord, handle: ProgHandle) => void;
+}
+
+/** A program a scenario loaded, or tried to: what the playground lists and shows. */
+export interface ProgramRecord {
+  host: string;
+  name: string;
+  type: string;
+  attach?: string;
+  /** 'asm': w.program() (editable); 'object': a program of an ELF object. */
+  origin: 'asm' | 'object';
+  /** The assembly loaded (the override when there was one); for an object program, its
+   * disassembly. */
+  asm: string;
+  /** The scenario's own assembly, before any override. */
+  original: string;
+  overridden: boolean;
+  /** What the world put before `asm` when it assembled it (the `.map` declarations; '' or
+   * lines ending in a newline). */
+  prefix: string;
+  /** The verifier log at WorldProgramOptions.logLevel ('' at level 0). */
+  log: string;
+  ok: boolean;
+  /** The load's errno and message when the kernel refused the program. */
+  error?: { code: string; message: string };
+  progId?: number;
 }
 
 /** A map made by w.map(): the kernel handle and its spec (for programs' `.map` lines). */
@@ -298,11 +337,16 @@ export class World {
   readonly metrics: Record<string, number> = {};
   /** The parameters param() was asked for, in order (bpfsim sweep warns about the others). */
   readonly paramsRead: string[] = [];
+  /** Every program load, in order (the playground's program list). */
+  readonly programs: ProgramRecord[] = [];
+  /** Every map the scenario made or an object brought (the playground's map view). */
+  readonly maps: (WorldMap & { host: string })[] = [];
 
   constructor(
     readonly seed: number,
     /** Values given from outside (bpfsim sweep --param); param() falls back to its default. */
     private readonly params: Readonly<Record<string, string | number>> = {},
+    readonly options: { engine?: 'jit' | 'interp'; programs?: WorldProgramOptions } = {},
   ) {
     this.net = new Network({ seed });
   }
@@ -338,7 +382,8 @@ export class World {
    * where behaviour changed (KERNEL_PROFILES). */
   host(name: string, opts: { profile?: '6.18' | '4.17' } = {}): WorldHost {
     if (this.hosts.has(name)) throw new ScenarioError('E_HOST', `host '${name}' exists`);
-    const h = new WorldHost(this, this.net.addHost(name, opts.profile ? { kernel: { profile: opts.profile } } : {}));
+    const kernel = { ...(opts.profile ? { profile: opts.profile } : {}), ...(this.options.engine ? { engine: this.options.engine } : {}) };
+    const h = new WorldHost(this, this.net.addHost(name, Object.keys(kernel).length ? { kernel } : {}));
     this.hosts.set(name, h);
     return h;
   }
@@ -357,23 +402,55 @@ export class World {
 
   /** A BPF map on a host (made by the host's admin process). */
   map(host: WorldHost, name: string, spec: MapSpec): WorldMap {
-    return { name, spec, handle: host.admin.createMap({ ...spec, name }) };
+    const m = { name, spec, handle: host.admin.createMap({ ...spec, name }) };
+    this.maps.push({ ...m, host: host.name });
+    return m;
   }
 
   /** Loads a program on a host; `.attach(cgroup)` attaches it with its attach type. */
   program(host: WorldHost, spec: ProgramSpec): WorldProgram {
     const maps = spec.maps ?? {};
+    const popts = this.options.programs ?? {};
+    const override = popts.override && Object.prototype.hasOwnProperty.call(popts.override, spec.name) ? popts.override[spec.name]! : undefined;
+    const asm = override ?? spec.asm;
     const decls = Object.entries(maps)
-      .filter(([n]) => !new RegExp(`^\\s*\\.map\\s+${n}\\b`, 'm').test(spec.asm))
-      .map(([n, m]) => `.map ${n} type=${m.spec.type} key_size=${m.spec.keySize} value_size=${m.spec.valueSize} max_entries=${m.spec.maxEntries}${m.spec.flags ? ` map_flags=${m.spec.flags}` : ''}`)
-      .join('\n');
-    const handle = host.admin.loadProgram({
+      .filter(([n]) => !new RegExp(`^\\s*\\.map\\s+${n}\\b`, 'm').test(asm))
+      .map(([n, m]) => `.map ${n} type=${m.spec.type} key_size=${m.spec.keySize} value_size=${m.spec.valueSize} max_entries=${m.spec.maxEntries}${m.spec.flags ? ` map_flags=${m.spec.flags}` : ''}`);
+    const rec: ProgramRecord = {
+      host: host.name,
+      name: spec.name,
       type: spec.type,
-      ...(spec.attach ? { attachType: spec.attach } : {}),
-      name: spec.name.slice(0, 15),
-      insns: decls ? `${decls}\n${spec.asm}` : spec.asm,
-      maps: Object.fromEntries(Object.entries(maps).map(([n, m]) => [n, m.handle])),
-    });
+      ...(spec.attach ? { attach: spec.attach } : {}),
+      origin: 'asm',
+      asm,
+      original: spec.asm,
+      overridden: override !== undefined,
+      prefix: decls.map((d) => `${d}\n`).join(''),
+      log: '',
+      ok: false,
+    };
+    this.programs.push(rec);
+    const logLevel = popts.logLevel ?? 0;
+    let handle: ProgHandle;
+    try {
+      handle = host.admin.loadProgram({
+        type: spec.type,
+        ...(spec.attach ? { attachType: spec.attach } : {}),
+        name: spec.name.slice(0, 15),
+        insns: decls.length ? `${decls.join('\n')}\n${asm}` : asm,
+        maps: Object.fromEntries(Object.entries(maps).map(([n, m]) => [n, m.handle])),
+        ...(logLevel ? { logLevel } : {}),
+      });
+    } catch (e) {
+      rec.log = e instanceof ProgLoadRefused ? e.log : '';
+      rec.error = e instanceof SysError ? { code: e.code, message: e.message } : { code: 'E_ASM', message: e instanceof Error ? e.message : String(e) };
+      if (popts.override || popts.logLevel) throw new ScenarioError('E_LOAD', `program ${spec.name}: ${rec.error.message}`);
+      throw e;
+    }
+    rec.ok = true;
+    rec.log = handle.log;
+    rec.progId = handle.id;
+    popts.onLoad?.(rec, handle);
     return new WorldProgram(host, spec, handle);
   }
 
@@ -394,13 +471,41 @@ export class World {
       obj = openObject(bytes, { file });
       for (const [name, v] of Object.entries(opts.globals ?? {})) obj.setGlobal(name, v);
       for (const [name, n] of Object.entries(opts.maxEntries ?? {})) obj.map(name).setMaxEntries(n);
-      obj.load(host.admin);
+      const logLevel = this.options.programs?.logLevel ?? 0;
+      obj.load(host.admin, logLevel ? { logLevel } : {});
+      this.recordObject(host, obj);
     } catch (e) {
       if (e instanceof ProgramLoadError) throw new ScenarioError('E_LOAD', `${file}: ${e.message}\n${e.log.trimEnd().split('\n').slice(-8).join('\n')}`);
       if (e instanceof ObjectFormatError) throw new ScenarioError('E_OBJECT', e.message);
       throw e;
     }
     return new WorldObject(host, obj);
+  }
+
+  /** The programs and maps of a loaded object, for the playground (read-only listings). */
+  private recordObject(host: WorldHost, obj: ObjectFile): void {
+    for (const p of obj.programs) {
+      if (!p.handle) continue;
+      const at = p.expectedAttachType ? attachTypeName(p.expectedAttachType) : undefined;
+      const typeName = Object.entries(BPF_PROG_TYPE).find(([, v]) => v === p.type)?.[0].slice(14).toLowerCase() ?? String(p.type);
+      // The disassembly, with each source line (BTF line info) as a comment above its insns.
+      const src = new Map(p.lineInfo.map((l) => [l.insnOff, l]));
+      const lines: string[] = [`// ${obj.file}: section ${p.sectionName} (read-only: programs of ELF objects are not edited here)`];
+      for (const d of disassemble(p.insns, { helperNames: true })) {
+        const l = src.get(d.index);
+        if (l?.lineText) lines.push(`// ${l.lineText.trim()}  @ ${l.fileName.split('/').pop()}:${l.line}`);
+        lines.push(`${String(d.index).padStart(4)}: ${d.text}`);
+      }
+      const asm = lines.join('\n') + '\n';
+      const rec: ProgramRecord = { host: host.name, name: p.name, type: typeName, ...(at ? { attach: at } : {}), origin: 'object', asm, original: asm, overridden: false, prefix: '', log: p.log, ok: true, progId: p.handle.id };
+      this.programs.push(rec);
+      this.options.programs?.onLoad?.(rec, p.handle);
+    }
+    for (const m of obj.maps) {
+      if (!m.handle) continue;
+      const type = Object.entries(BPF_MAP_TYPE).find(([, v]) => v === m.type)?.[0].slice(13).toLowerCase() ?? String(m.type);
+      this.maps.push({ host: host.name, name: m.name, spec: { type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags }, handle: m.handle });
+    }
   }
 
   /**
