@@ -29,6 +29,14 @@ export interface TailCallMap {
   tailCallTarget(index: number): unknown;
 }
 
+/**
+ * Told of each instruction before the interpreter executes it (a debugger's single step):
+ * `regs` is the current depth's register file, (lo, hi) int32 pairs of r0..r10. See trace.ts.
+ */
+export interface InsnTracer {
+  insn(pc: number, depth: number, regs: Int32Array, C: ExecContext): void;
+}
+
 /** Thrown by LD_ABS/LD_IND when the packet is too short: the program ends returning 0. */
 export class LdAbsExit extends Error {}
 
@@ -67,6 +75,8 @@ export class ExecContext {
   pc = 0;
   env: unknown;
   skbData: Region | null;
+  /** Set for a traced run: the interpreter calls it before every instruction. */
+  tracer: InsnTracer | undefined = undefined;
   private readonly frames: Region[] = [];
 
   constructor(

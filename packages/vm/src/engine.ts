@@ -13,6 +13,7 @@ import { toU64 } from './memory';
 import type { PreparedProgram } from './program';
 import { prepareProgram } from './program';
 import type { Runnable } from './runnable';
+import type { ProgramTracer } from './trace';
 
 export type EngineName = 'interp' | 'jit';
 export const ENGINES: readonly EngineName[] = ['interp', 'jit'];
@@ -27,6 +28,11 @@ class InterpretedProgram implements Runnable {
 /** A program prepared once; each engine's form is built on first use and kept. */
 export class VmProgram {
   readonly prepared: PreparedProgram;
+  /**
+   * Set by a debugger: runCtx()/runIn() then run this program on the interpreter with the
+   * InsnTracer that begin() gives (none: an ordinary run on the engine asked for).
+   */
+  tracer: ProgramTracer | undefined = undefined;
   private interp?: InterpretedProgram;
   private jit?: JitProgram;
 
@@ -74,6 +80,20 @@ export function packArgs(args: Args): Int32Array {
  * run with a fresh budget; returns the last run, or the first that faulted.
  */
 export function runIn(prog: VmProgram, engine: EngineName, C: ExecContext, args: Args, repeat = 1): RunResult {
+  if (prog.tracer !== undefined && C.tracer === undefined) {
+    const t = prog.tracer.begin(C, undefined);
+    if (t !== undefined) {
+      C.tracer = t;
+      let res: RunResult | undefined;
+      try {
+        res = runIn(prog, 'interp', C, args, repeat);
+      } finally {
+        C.tracer = undefined;
+        prog.tracer.end(t, res ?? { retval: 0, insnCount: C.insnCount });
+      }
+      return res;
+    }
+  }
   const r = prog.runnable(engine);
   const packed = packArgs(args);
   let lo = 0;
@@ -106,6 +126,7 @@ export interface CtxRunResult {
  * in (the pointer is the region's (hi, lo) words) or out. Otherwise as runIn().
  */
 export function runCtx(prog: VmProgram, engine: EngineName, C: ExecContext, ctx: Region): CtxRunResult {
+  if (prog.tracer !== undefined && C.tracer === undefined) return tracedRunCtx(prog, prog.tracer, engine, C, ctx);
   const r = prog.runnable(engine);
   const packed = C.ctxArgs;
   packed[0] = ctx.lo();
@@ -118,6 +139,29 @@ export function runCtx(prog: VmProgram, engine: EngineName, C: ExecContext, ctx:
     if (e instanceof VmFault) return { retval: 0, fault: e.fault, insnCount: e.fault.kind === 'budget' ? C.budgetLimit : C.insnCount };
     throw e;
   }
+}
+
+/** runCtx() of a program a debugger traces: on the interpreter, with begin()'s tracer. */
+function tracedRunCtx(prog: VmProgram, tracer: ProgramTracer, engine: EngineName, C: ExecContext, ctx: Region): CtxRunResult {
+  const t = tracer.begin(C, ctx);
+  if (t === undefined) {
+    const saved = prog.tracer;
+    prog.tracer = undefined;
+    try {
+      return runCtx(prog, engine, C, ctx);
+    } finally {
+      prog.tracer = saved;
+    }
+  }
+  C.tracer = t;
+  let res: CtxRunResult | undefined;
+  try {
+    res = runCtx(prog, 'interp', C, ctx);
+  } finally {
+    C.tracer = undefined;
+    tracer.end(t, res ?? { retval: 0, insnCount: C.insnCount });
+  }
+  return res;
 }
 
 /** Runs `prog` once with r1..r5 = `args` in a fresh context over `memory`. */

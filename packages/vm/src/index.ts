@@ -5,7 +5,9 @@ export type { FieldAccess, RegionKind, RegionOptions, Resolved } from './memory'
 export { VmFault } from './fault';
 export type { Fault, FaultKind } from './fault';
 export { ExecContext, DEFAULT_BUDGET, MAX_CALL_FRAMES, MAX_TAIL_CALL_CNT, BPF_MAX_LOOPS, LdAbsExit } from './context';
-export type { ExecOptions, Helper, HelperTable, TailCallMap } from './context';
+export type { ExecOptions, Helper, HelperTable, InsnTracer, TailCallMap } from './context';
+export { TraceRecorder } from './trace';
+export type { ProgramTracer, TraceStep } from './trace';
 export { PrepareError, prepareProgram } from './program';
 export type { Block, PreparedProgram, Subprog } from './program';
 export { ENGINES, VmProgram, run, runIn, runCtx } from './engine';

@@ -147,8 +147,11 @@ export function interpret(P: PreparedProgram, C: ExecContext, entry: number, arg
   r[21] = C.fh[C.depth]!;
   let mayGoto = BPF_MAX_LOOPS;
   let pc = entry;
+  // A debugger's tracer (trace.ts); untraced runs pay this one check per instruction.
+  const tracer = C.tracer;
 
   for (;;) {
+    if (tracer !== undefined) tracer.insn(pc, C.depth, r, C);
     const blockCost = cost[pc]!;
     if (blockCost !== 0) {
       C.b -= blockCost;
