@@ -26,7 +26,15 @@ async function buildPlayground({ out = join(pkg, 'dist'), minify = false, source
   const virtual = {
     name: 'bpfsim-playground-virtual',
     setup(b) {
-      b.onResolve({ filter: /^(virtual:scenarios|fs|path|node:fs|node:path)$/ }, (a) => ({ path: a.path.replace(/^node:/, ''), namespace: 'pg-virtual' }));
+      b.onResolve({ filter: /^(virtual:scenarios|fs|path|node:fs|node:path)$/ }, (a) => {
+        // Only scenario modules get the stand-ins: the core packages must not import from
+        // node: at all (DESIGN.md), and a build that finds one says where.
+        if (a.path !== 'virtual:scenarios' && !resolve(a.importer).startsWith(scenariosDir + require('node:path').sep)) {
+          return { errors: [{ text: `${relative(root, a.importer)} imports '${a.path}': the packages the page bundles must not use Node's modules (only scenario scripts get a stand-in fs and path)` }] };
+        }
+        return { path: a.path.replace(/^node:/, ''), namespace: 'pg-virtual' };
+      });
+      b.onResolve({ filter: /^node:/ }, (a) => ({ errors: [{ text: `${relative(root, a.importer)} imports '${a.path}': the packages the page bundles must not use Node's modules` }] }));
       b.onLoad({ filter: /.*/, namespace: 'pg-virtual' }, (a) => {
         if (a.path === 'virtual:scenarios') {
           const imports = scenarioFiles.map((f, i) => `import s${i} from ${JSON.stringify(join(scenariosDir, f))};`).join('\n');

@@ -208,6 +208,44 @@ suite('playground in Chromium', () => {
     await page.close();
   });
 
+  test('text contrast meets WCAG AA (4.5:1) on every panel', async () => {
+    const { page } = await open(`${base}/#${encodeState({ scenario: 'single-ip', program: 'pin_bind' })}`);
+    await settled(page);
+    const low: string[] = [];
+    for (const tab of ['timeline', 'verifier', 'step', 'maps', 'about']) {
+      await page.click(`#tab-${tab}`);
+      low.push(
+        ...(await page.evaluate(() => {
+          const rgb = (c: string): number[] => (c.match(/[\d.]+/g) ?? []).map(Number);
+          const lum = ([r, g, b]: number[]): number => {
+            const f = (v: number): number => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+            return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+          };
+          const bg = (el: Element | null): number[] => {
+            for (; el; el = el.parentElement) {
+              const c = rgb(getComputedStyle(el).backgroundColor);
+              if (c.length === 3 || (c.length === 4 && c[3]! > 0.5)) return c.slice(0, 3);
+            }
+            return [255, 255, 255];
+          };
+          const bad: string[] = [];
+          const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            const el = n.parentElement!;
+            if (!n.textContent!.trim() || !el.checkVisibility() || el.closest('svg')) continue;
+            const a = lum(rgb(getComputedStyle(el).color));
+            const b = lum(bg(el));
+            const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+            if (ratio < 4.5) bad.push(`${el.tagName}.${el.className} '${n.textContent!.trim().slice(0, 30)}' ${ratio.toFixed(2)}`);
+          }
+          return bad;
+        })),
+      );
+    }
+    expect(low).toEqual([]);
+    await page.close();
+  });
+
   test('a narrow screen: no sideways scrolling, every control reachable by keyboard', async () => {
     const { page, errors } = await open(`${base}/#${encodeState({ scenario: 'dns-redirect' })}`, { width: 390, height: 844 });
     await settled(page);

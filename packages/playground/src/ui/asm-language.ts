@@ -1,7 +1,8 @@
 // Syntax highlighting for BPF in the LLVM assembly syntax (what `llvm-objdump -d` prints
 // and bpfsim's assembler reads): registers, numbers, helper calls, jumps, sizes, labels,
 // directives and comments, as a CodeMirror stream language.
-import { StreamLanguage } from '@codemirror/language';
+import { HighlightStyle, StreamLanguage } from '@codemirror/language';
+import { tags as t } from '@lezer/highlight';
 import type { StringStream } from '@codemirror/language';
 
 const KEYWORDS = new Set(['if', 'goto', 'call', 'exit', 'callx', 'gotol', 'may_goto', 'lock', 'll', 'be16', 'be32', 'be64', 'le16', 'le32', 'le64', 'bswap16', 'bswap32', 'bswap64', 'atomic_fetch_add', 'atomic_fetch_and', 'atomic_fetch_or', 'atomic_fetch_xor', 'xchg_64', 'cmpxchg_64', 'xchg32_32', 'cmpxchg32_32', 'load_acquire', 'store_release', 'addr_space_cast']);
@@ -39,3 +40,17 @@ export const bpfAsm = StreamLanguage.define<{ atLineStart: boolean }>({
   },
   languageData: { commentTokens: { line: '//' } },
 });
+
+/** Token colours at WCAG AA contrast (4.5:1 or better) on white and on the marked lines. */
+export const bpfAsmHighlight = HighlightStyle.define([
+  { tag: t.comment, color: '#6b4400' },
+  { tag: t.lineComment, color: '#4a5361' },
+  { tag: t.keyword, color: '#6f2da8', fontWeight: '600' },
+  { tag: t.variableName, color: '#0a4f96' },
+  { tag: t.function(t.variableName), color: '#0a4f96', fontWeight: '600' },
+  { tag: t.number, color: '#0f5a25' },
+  { tag: t.typeName, color: '#005566' },
+  { tag: t.labelName, color: '#9a0d24', fontWeight: '600' },
+  { tag: t.meta, color: '#4a5361' },
+  { tag: t.string, color: '#0f5a25' },
+]);

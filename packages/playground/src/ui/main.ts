@@ -2,7 +2,7 @@
 // State lives in the URL fragment (core/url-state.ts); the simulation runs in this page
 // (core/session.ts); this file is the DOM around them.
 import { defaultKeymap, history as editHistory, historyKeymap, indentWithTab } from '@codemirror/commands';
-import { bracketMatching, defaultHighlightStyle, syntaxHighlighting } from '@codemirror/language';
+import { bracketMatching, syntaxHighlighting } from '@codemirror/language';
 import { Compartment, EditorState, RangeSetBuilder, StateEffect, StateField } from '@codemirror/state';
 import type { Extension } from '@codemirror/state';
 import { Decoration, EditorView, drawSelection, highlightActiveLineGutter, hoverTooltip, keymap, lineNumbers } from '@codemirror/view';
@@ -14,7 +14,7 @@ import { C_SOURCES, SCENARIOS } from 'virtual:scenarios';
 import { ctxFields, fmtReg, lineInsns, stackSlots } from '../core';
 import type { PlaygroundRun, PlaygroundState, ProgramView, TraceRun } from '../core';
 import { UrlStateError, decodeState, encodeState, jitAllowed, runPlayground } from '../core';
-import { bpfAsm } from './asm-language';
+import { bpfAsm, bpfAsmHighlight } from './asm-language';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -98,7 +98,7 @@ const editorExtensions: Extension[] = [
   drawSelection(),
   bracketMatching(),
   bpfAsm,
-  syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+  syntaxHighlighting(bpfAsmHighlight),
   marks,
   regTooltip,
   readOnly.of(EditorState.readOnly.of(false)),
