@@ -93,6 +93,21 @@ suite('playground in Chromium', () => {
     await page.close();
   });
 
+  test('every scenario runs in the page and its checks hold', async () => {
+    const { page, errors } = await open(`${base}/`);
+    await settled(page);
+    const ids = await page.$$eval('#scenario option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    const results: string[] = [];
+    for (const id of ids) {
+      await page.selectOption('#scenario', id);
+      await page.waitForFunction((name) => (document.getElementById('status')!.textContent ?? '').startsWith(`${name}:`) && !(document.getElementById('run') as HTMLButtonElement).disabled, id);
+      results.push(await settled(page));
+    }
+    expect(results.filter((r) => !/: ok, (\d+)\/\1 checks held/.test(r))).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   test("a scenario runs and its timeline shows the hook's rewrite", async () => {
     const { page, errors } = await open(`${base}/#${encodeState({ scenario: 'single-ip' })}`);
     expect(await settled(page)).toMatch(/single-ip: ok/);
