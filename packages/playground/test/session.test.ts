@@ -87,3 +87,18 @@ test('the trace keeps the first runs only, and cuts long runs short', async () =
   expect(run.traces[0]!.truncated).toBe(true);
   expect(run.traces[0]!.retval).toBe(1); // the run itself went on to the end
 });
+
+test('an SK_MSG program: one trace per verdict run, with the sk_msg_md ctx', async () => {
+  const run = await runPlayground(load('sk-msg-drop-policy'), { trace: 'dlp' });
+  const msgs = run.result.events.filter((e) => e.kind === 'msg');
+  expect(run.traces.map((t) => t.retval)).toEqual(msgs.map((e) => (e.kind === 'msg' ? e.prog.ret : -1)));
+  expect(run.traces.map((t) => t.retval)).toEqual([1, 0, 1]);
+  const t = run.traces[1]!;
+  expect(t.ctxType).toBe('sk_msg_md');
+  expect(ctxFields(t.steps[0]!.ctx, t.ctxType).find((f) => f.name === 'size')!.value).toBe('0x00000014'); // 20 bytes
+  // r2 = data, r3 = data_end: pointers into the message's bytes (not the ctx or the stack),
+  // 20 bytes apart.
+  const s2 = t.steps[2]!;
+  expect(fmtReg(s2.regs[2]!, t.layout)).toMatch(/^pointer \(region \d+, offset 0\)$/);
+  expect(s2.regs[3]! - s2.regs[2]!).toBe(20n);
+});

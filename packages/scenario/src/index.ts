@@ -6,7 +6,7 @@ export type { LinkOptions, MapSpec, ProgramRecord, ProgramSpec, WorldMap, WorldP
 export { runScenario } from './runner';
 export type { MapDump, RunOptions, RunResult } from './runner';
 export { formatEvent, fmtTime } from './timeline';
-export type { TimelineEvent, TraceLevel, SyscallEvent, HookTimelineEvent, PacketTimelineEvent, TcpStateEvent, ExpectEvent, NoteEvent } from './timeline';
+export type { TimelineEvent, TraceLevel, SyscallEvent, HookTimelineEvent, MsgTimelineEvent, PacketTimelineEvent, TcpStateEvent, ExpectEvent, NoteEvent } from './timeline';
 export { ScenarioError, ExpectationFailed } from './errors';
 export { summarizeFrame } from './packets';
 export { renderSvg } from './svg';

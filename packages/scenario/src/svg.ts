@@ -18,7 +18,7 @@ const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n -
 
 export function renderSvg(r: RunResult, links: readonly SvgLink[], opts: { level?: TraceLevel; title?: string } = {}): string {
   const level = opts.level ?? 3;
-  const LEVEL: Record<TimelineEvent['kind'], number> = { expect: 0, note: 0, syscall: 1, hook: 1, tcp: 2, packet: 3 };
+  const LEVEL: Record<TimelineEvent['kind'], number> = { expect: 0, note: 0, syscall: 1, hook: 1, msg: 1, tcp: 2, packet: 3 };
   const events = r.events.filter((e) => LEVEL[e.kind] <= level);
   const hosts: string[] = [];
   const see = (h: string): void => void (hosts.includes(h) || hosts.push(h));
@@ -66,6 +66,14 @@ export function renderSvg(r: RunResult, links: readonly SvgLink[], opts: { level
         const label = `${e.hook.replace(/^cgroup_/, '')} ${e.addr && e.addr.before !== e.addr.after ? `${e.addr.before} ⇒ ${e.addr.after} ` : ''}${e.verdict}`;
         const w = Math.min(LANE - 12, 8 + label.length * 6.6);
         const fill = e.verdict === 'ok' ? '#f3e8ff' : '#fee2e2';
+        out.push(`<rect x="${x(e.host) - w / 2}" y="${y - 9}" width="${w}" height="16" rx="3" fill="${fill}" stroke="#7c3aed"/>`);
+        out.push(`<text x="${x(e.host)}" y="${y + 3}" text-anchor="middle">${esc(clip(label, Math.floor((LANE - 20) / 6.6)))}</text>`);
+        break;
+      }
+      case 'msg': {
+        const label = `sk_msg ${e.size} B ${e.verdict}${e.redirect ? ` → ${e.redirect.socket.replace(/^tcp /, '')}${e.redirect.ingress ? ' (ingress)' : ''}` : ''}`;
+        const w = Math.min(LANE - 12, 8 + label.length * 6.6);
+        const fill = e.verdict === 'drop' ? '#fee2e2' : '#f3e8ff';
         out.push(`<rect x="${x(e.host) - w / 2}" y="${y - 9}" width="${w}" height="16" rx="3" fill="${fill}" stroke="#7c3aed"/>`);
         out.push(`<text x="${x(e.host)}" y="${y + 3}" text-anchor="middle">${esc(clip(label, Math.floor((LANE - 20) / 6.6)))}</text>`);
         break;

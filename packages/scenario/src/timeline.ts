@@ -24,6 +24,24 @@ export interface HookTimelineEvent extends Base, Omit<HookEvent, 'time' | 'progs
   kind: 'hook';
   progs: { id: number; name: string; ret: number; insns: number }[];
 }
+/**
+ * An SK_MSG verdict program's run on a send (sk_psock_msg_verdict): what it returned and
+ * what that meant for the message's bytes. A drop fails the send with EACCES.
+ */
+export interface MsgTimelineEvent extends Base {
+  kind: 'msg';
+  host: string;
+  /** The sending socket. */
+  socket: string;
+  prog: { id: number; name: string; ret: number; insns: number };
+  verdict: 'pass' | 'redirect' | 'drop';
+  /** Bytes in the message the program saw. */
+  size: number;
+  /** What bpf_msg_apply_bytes / bpf_msg_cork_bytes set (0: not set). */
+  applyBytes: number;
+  corkBytes: number;
+  redirect?: { socket: string; ingress: boolean };
+}
 /** A frame a device sent: one line summary. */
 export interface PacketTimelineEvent extends Base {
   kind: 'packet';
@@ -52,13 +70,13 @@ export interface NoteEvent extends Base {
   kind: 'note';
   text: string;
 }
-export type TimelineEvent = SyscallEvent | HookTimelineEvent | PacketTimelineEvent | TcpStateEvent | ExpectEvent | NoteEvent;
+export type TimelineEvent = SyscallEvent | HookTimelineEvent | MsgTimelineEvent | PacketTimelineEvent | TcpStateEvent | ExpectEvent | NoteEvent;
 
 /** How much the text timeline shows: 0 expectations and notes, 1 + syscalls and hooks,
  * 2 + TCP states, 3 + every packet. */
 export type TraceLevel = 0 | 1 | 2 | 3;
 
-const LEVEL: Record<TimelineEvent['kind'], TraceLevel> = { expect: 0, note: 0, syscall: 1, hook: 1, tcp: 2, packet: 3 };
+const LEVEL: Record<TimelineEvent['kind'], TraceLevel> = { expect: 0, note: 0, syscall: 1, hook: 1, msg: 1, tcp: 2, packet: 3 };
 
 const ANSI = { dim: '\x1b[2m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', blue: '\x1b[34m', magenta: '\x1b[35m', cyan: '\x1b[36m', bold: '\x1b[1m', reset: '\x1b[0m' };
 type Color = keyof typeof ANSI;
@@ -82,6 +100,12 @@ export function formatEvent(e: TimelineEvent, opts: { level: TraceLevel; color: 
       const src = e.msgSrc ? ` from ${c('bold', e.msgSrc)}` : '';
       const verdict = e.verdict === 'ok' ? c('green', 'ok') : c('red', e.verdict);
       return `${t}  ${e.host.padEnd(8)} ${c('magenta', `hook ${e.hook}`)} ${e.cgroup}${rewrite}${src}: ${progs} → ${verdict}`;
+    }
+    case 'msg': {
+      const to = e.redirect ? ` to ${c('bold', e.redirect.socket)}${e.redirect.ingress ? ' (ingress)' : ''}` : '';
+      const bytes = `${e.size} bytes${e.applyBytes ? `, apply_bytes ${e.applyBytes}` : ''}${e.corkBytes ? `, cork_bytes ${e.corkBytes}` : ''}`;
+      const verdict = e.verdict === 'drop' ? c('red', 'drop (EACCES)') : c('green', e.verdict);
+      return `${t}  ${e.host.padEnd(8)} ${c('magenta', 'sk_msg')} ${e.socket}: ${bytes}: ${e.prog.name || `prog ${e.prog.id}`}→${e.prog.ret} (${e.prog.insns} insns) → ${verdict}${to}`;
     }
     case 'packet':
       return `${t}  ${e.host.padEnd(8)} ${c('blue', `pkt  ${e.dev}`)} ${e.summary}`;

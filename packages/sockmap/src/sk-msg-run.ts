@@ -64,6 +64,9 @@ export interface MsgVerdictEvent {
   type: 'sk_msg';
   socket: string;
   progId: number;
+  progName: string;
+  /** Instructions the run executed. */
+  insns: number;
   /** SK_PASS / SK_DROP as returned, and what it meant. */
   ret: number;
   verdict: 'pass' | 'redirect' | 'drop';
@@ -212,10 +215,12 @@ function runVerdict(kernel: Kernel, sk: Sock, psock: Psock, prog: BpfProg, msg: 
   C.reset();
   C.env = kernel.helperEnv(undefined, { msg, run, sock: sk, kernel: undefined, cpu: 0 });
   let ret: number;
+  let insns = 0;
   try {
     // The ctx also holds sk (PTR_TO_SOCKET): bpfsim gives programs no socket view there yet.
     const r = runCtx(prog.vm, kernel.engine, C, run.ctx);
     ret = r.fault ? SK_DROP : r.retval >>> 0;
+    insns = r.insnCount;
     prog.runCnt++;
   } finally {
     slot.release();
@@ -230,6 +235,8 @@ function runVerdict(kernel: Kernel, sk: Sock, psock: Psock, prog: BpfProg, msg: 
       type: 'sk_msg',
       socket: sk.describe(),
       progId: prog.id,
+      progName: prog.name,
+      insns,
       ret,
       verdict,
       size: size(msg),

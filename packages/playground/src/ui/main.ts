@@ -357,11 +357,16 @@ function renderStep(): void {
   const run = ui.run!;
   const sel = $('invocation') as HTMLSelectElement;
   const v = ui.view;
-  const hookEvents = run.result.events.filter((e) => e.kind === 'hook' && v && e.progs.some((p) => p.id === v.record.progId && p.name === v.record.name.slice(0, 15)));
+  // The timeline's runs of this program, in order: the k-th is the k-th trace (program ids
+  // are per host, so the host must match too).
+  const mine = (e: TimelineEvent): boolean =>
+    !!v && 'host' in e && e.host === v.record.host && ((e.kind === 'hook' && e.progs.some((p) => p.id === v.record.progId)) || (e.kind === 'msg' && e.prog.id === v.record.progId));
+  const runEvents = run.result.events.filter(mine);
   sel.replaceChildren(
     ...run.traces.map((t, i) => {
-      const e = hookEvents[i];
-      const where = e && e.kind === 'hook' ? ` at ${(e.t / 1e6).toFixed(3)} ms, ${e.hook} on ${e.host}${e.addr ? ` (${e.addr.before})` : ''}` : '';
+      const e = runEvents[i];
+      const at = e ? ` at ${(e.t / 1e6).toFixed(3)} ms` : '';
+      const where = e?.kind === 'hook' ? `${at}, ${e.hook} on ${e.host}${e.addr ? ` (${e.addr.before})` : ''}` : e?.kind === 'msg' ? `${at}, sk_msg on ${e.host} (${e.size} bytes)` : '';
       return h('option', { value: String(i) }, `#${i + 1}${where} → r0 = ${t.retval}${t.fault ? ` (fault: ${t.fault})` : ''}, ${t.steps.length} insns`);
     }),
   );
