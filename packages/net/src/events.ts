@@ -23,6 +23,7 @@ export type DropReason =
   | 'proto-unreachable'
   | 'socket-backlog'
   | 'socket-rcvbuf'
+  | 'tcp-zerowindow'
   | 'cgroup-bpf'
   | 'frag-timeout'
   | 'other';

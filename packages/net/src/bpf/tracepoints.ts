@@ -71,6 +71,7 @@ export const SKB_DROP_REASON: Readonly<Partial<Record<DropReason, number>>> = {
   other: 2, // NOT_SPECIFIED
   'no-socket': 3,
   'socket-rcvbuf': 6,
+  'tcp-zerowindow': 32, // TCP_ZEROWINDOW
   'bad-header': 9, // PKT_TOO_SMALL
   'tcp-checksum': 10,
   'udp-checksum': 11,

@@ -745,8 +745,10 @@ export class TcpSock extends Sock {
         this.sndNxt = add(this.sndUna, head + (head === this.sbufLen && this.finSent ? 1 : 0) + (head === 0 && this.finSent ? 1 : 0));
       }
     } else if (this.sbufLen > 0) {
-      // Zero-window probe: one byte beyond the window.
-      this.emit({ seq: this.sndUna, ack: this.rcvNxt, flags: TCP_ACK, data: this.sbuf.slice(0, 1) });
+      // The window is closed and nothing is in flight: tcp_probe_timer() → tcp_write_wakeup()
+      // → tcp_xmit_probe_skb(sk, 0): a bare ACK at snd_una - 1, an old sequence number the
+      // receiver answers with an ACK that carries its window.
+      this.emit({ seq: add(this.sndUna, -1), ack: this.rcvNxt, flags: TCP_ACK });
     }
     this.rto = Math.min(this.rto * 2, TCP_RTO_MAX);
     this.armRto();
@@ -868,6 +870,9 @@ export class TcpSock extends Sock {
         this.retransmitHead('fast');
       } else if (this.dupAcks > 3) this.cwnd += this.mss;
     } else this.sndWnd = wnd;
+    // tcp_ack(): icsk_probes_out = 0. A receiver that answers the window probes keeps the
+    // connection (the probes count towards tcp_retries2 only while unanswered).
+    if (diff(this.sndNxt, this.sndUna) === 0) this.retries = 0;
     this.push();
   }
 
@@ -913,6 +918,13 @@ export class TcpSock extends Sock {
       const skip = diff(this.rcvNxt, seq);
       data = data.subarray(Math.min(skip, data.length));
       seq = this.rcvNxt;
+    }
+    if (data.length && this.rcvWindow() === 0) {
+      // tcp_data_queue(): no room at all (tcp_receive_window() == 0): drop the segment
+      // (SKB_DROP_REASON_TCP_ZEROWINDOW) and ACK, which tells the sender the window again.
+      this.host.drop('tcp-zerowindow', seg.payload);
+      this.sendAck();
+      return;
     }
     if (seq !== this.rcvNxt) {
       // Out of order: keep it, and ACK at once (a duplicate ACK for the sender).
@@ -1004,7 +1016,9 @@ export class TcpSock extends Sock {
     this.cwnd = TCP_INIT_CWND * this.mss;
     if (seg.flags & TCP_ACK) {
       this.sndUna = seg.ack;
-      this.sndWnd = seg.window << this.sndWscale;
+      // tcp_rcv_synsent_state_process(): snd_wnd = ntohs(th->window). A SYN-ACK's window
+      // is never scaled (RFC 7323 2.2); scaling starts with the next segment.
+      this.sndWnd = seg.window;
       this.retries = 0;
       this.rtoTimer?.cancel();
       this.rtoTimer = undefined;
