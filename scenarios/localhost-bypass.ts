@@ -61,9 +61,12 @@ export default scenario({
 
     let dataSegments = 0;
     w.net.events.on('packet', (e) => {
-      // IPv4 on lo (after a 14-byte Ethernet header): a total length above 48 (IP header,
-      // TCP header and the SYN's options) means the segment carries data.
-      if (e.dev === 'lo' && e.dir === 'out' && e.frame[12] === 8 && ((e.frame[16]! << 8) | e.frame[17]!) > 48) dataSegments++;
+      // IPv4 on lo (after a 14-byte Ethernet header): data is what the total length holds
+      // beyond the IP header and the TCP header with its options (data offset, byte 12).
+      if (e.dev !== 'lo' || e.dir !== 'out' || e.frame[12] !== 8) return;
+      const ihl = (e.frame[14]! & 0xf) * 4;
+      const doff = (e.frame[14 + ihl + 12]! >> 4) * 4;
+      if (((e.frame[16]! << 8) | e.frame[17]!) > ihl + doff) dataSegments++;
     });
     void w.process(node, { comm: 'cache', cgroup: '/pods' }, async (p) => {
       const l = p.socket(4, 'tcp');

@@ -73,3 +73,12 @@ describe('metrics', () => {
     expect(r.metrics.transfer_ms).toBeLessThan(r.metrics.virtual_ms!);
   });
 });
+
+test('lossy-tcp at 10% loss finishes: after a timeout, the echoed timestamps give RTT samples again (Karn allows none from sequence numbers), so the backed-off RTO comes down', async () => {
+  const def = (require(path.resolve(__dirname, '../../../scenarios/lossy-tcp.ts')) as { default: ScenarioDef }).default;
+  // Seed 2 did not finish within 60 s of virtual time before bpfsim sent timestamps.
+  const r = await runScenario(def, { seed: 2, params: { loss: 0.1 } });
+  expect(r.failure).toBeUndefined();
+  expect(r.ok).toBe(true);
+  expect(r.metrics.retransmits).toBeGreaterThan(10);
+});

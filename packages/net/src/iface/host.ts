@@ -116,6 +116,9 @@ export interface SockFactory {
 export interface HostOptions {
   /** sysctl net.ipv4.ip_forward / net.ipv6.conf.all.forwarding. */
   forwarding?: boolean;
+  /** sysctl net.ipv4.tcp_timestamps: 1 (Linux's default) offers and accepts RFC 7323
+   * timestamps, 0 neither. */
+  tcpTimestamps?: 0 | 1;
   kernel?: KernelOptions;
 }
 
@@ -132,6 +135,8 @@ export class Host implements DeviceHost {
   tcp: TcpProtocol | undefined;
   readonly lo: LoopbackDevice;
   forwarding: boolean;
+  /** sysctl net.ipv4.tcp_timestamps (HostOptions.tcpTimestamps). */
+  tcpTimestamps: 0 | 1;
   /** inet_protosw: how socket(family, type, protocol) makes a socket; the UDP and TCP
    * modules register themselves here (protocol 0 picks the type's default). */
   readonly protosw = new Map<string, SockFactory>();
@@ -150,6 +155,7 @@ export class Host implements DeviceHost {
     options: HostOptions = {},
   ) {
     this.forwarding = options.forwarding ?? false;
+    this.tcpTimestamps = options.tcpTimestamps ?? 1;
     this.netnsCookie = network.nextNetnsCookie();
     const sim = network.sim;
     this.kernel = new Kernel({ profile: network.profile, ...options.kernel, clock: { now: () => BigInt(sim.now) }, seed: options.kernel?.seed ?? sim.rng.split(`kernel:${name}`).u32() });

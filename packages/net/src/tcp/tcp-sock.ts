@@ -81,6 +81,15 @@ const F_SHUT_WR = 8;
 const F_SHUT_RD = 16;
 const F_NODELAY = 32;
 const F_CORK = 64;
+const F_TS_OK = 128;
+// (bits 8-15 hold the sock_ops callback flags: see cbFlags)
+/** Retransmitted data is in flight: its ACK gives no sequence RTT sample (Karn). */
+const F_RTX = 1 << 16;
+/** The top two bits of ts_recent (TcpSock.tsr holds the low 30: a small integer). */
+const F_TSR_SHIFT = 17;
+const F_TSR_MASK = 3 << F_TSR_SHIFT;
+/** TCPOLEN_TSTAMP_ALIGNED: what the timestamp option takes from every segment. */
+const TCPOLEN_TSTAMP_ALIGNED = 12;
 
 /** Sequence-space comparisons (mod 2^32). */
 const lt = (a: number, b: number): boolean => ((a - b) | 0) < 0;
@@ -141,6 +150,20 @@ export class TcpSock extends Sock {
   private twTimer: Timer | undefined;
   private ka: Keepalive | undefined;
   private rttSample: { seq: number; at: number } | undefined;
+  /**
+   * rx_opt.ts_recent, the TSval to echo: its low 30 bits here and the top two in `bits`, so
+   * the field stays a small integer, unboxed (a u32 field costs a heap number, and bench/net
+   * holds an idle connection to 2 KiB). tp->tsoffset is recomputed from the addresses
+   * (TcpProto.tsOffset) rather than kept.
+   */
+  private tsr = 0;
+  private get tsRecent(): number {
+    return (((this.bits & F_TSR_MASK) << (30 - F_TSR_SHIFT)) | this.tsr) >>> 0;
+  }
+  private set tsRecent(v: number) {
+    this.tsr = v & 0x3fffffff;
+    this.bits = (this.bits & ~F_TSR_MASK) | ((v >>> 30) << F_TSR_SHIFT);
+  }
   private unackedSegs = 0;
   // ---- one-bit state, packed (an idle socket is mostly its fields: see bench/net) ----
   private bits = 0;
@@ -179,6 +202,13 @@ export class TcpSock extends Sock {
   }
   set nodelay(v: boolean) {
     this.bits = v ? this.bits | F_NODELAY : this.bits & ~F_NODELAY;
+  }
+  /** tp->rx_opt.tstamp_ok: both ends sent timestamps in the handshake (RFC 7323). */
+  get tsOk(): boolean {
+    return (this.bits & F_TS_OK) !== 0;
+  }
+  private set tsOk(v: boolean) {
+    this.bits = v ? this.bits | F_TS_OK : this.bits & ~F_TS_OK;
   }
   get cork(): boolean {
     return (this.bits & F_CORK) !== 0;
@@ -621,9 +651,19 @@ export class TcpSock extends Sock {
     return Math.max(0, this.options.rcvbuf - this.rqBytes);
   }
 
+  /** tcp_time_stamp_ts(): the millisecond clock plus the connection's offset. */
+  private tsVal(): number {
+    return (Math.floor(this.now / 1e6) + this.proto.tsOffset(this.localWire, this.remoteWire)) >>> 0;
+  }
+
   private emit(s: { seq: number; ack: number; flags: number; data?: Uint8Array; syn?: boolean }): void {
     const win = s.syn ? Math.min(this.rcvWindow(), 65535) : Math.min(this.rcvWindow() >> this.rcvWscale, 65535);
-    const options = s.syn ? { mss: this.advMss, wscale: WSCALE } : undefined;
+    // tcp_syn_options() / tcp_synack_options() / tcp_established_options(): a SYN offers
+    // timestamps when the sysctl allows; after that both ends send them only if both did.
+    const ts: [number, number] | undefined =
+      this.tsOk || (s.syn && !(s.flags & TCP_ACK) && this.host.tcpTimestamps) ? [this.tsVal(), s.syn && !(s.flags & TCP_ACK) ? 0 : this.tsRecent] : undefined;
+    const options = s.syn ? { mss: this.advMss, wscale: WSCALE, ...(ts ? { ts } : {}) } : ts ? { ts } : undefined;
+    // tcp_select_window(): the window is advertised up to rcv_nxt.
     const src = this.localWire;
     const dst = this.remoteWire;
     const seg = buildTcp(src.bytes, dst.bytes, { srcPort: this.localPort, dstPort: this.peer!.port, seq: s.seq, ack: s.ack, flags: s.flags, window: win, ...(options ? { options } : {}) }, s.data);
@@ -703,6 +743,7 @@ export class TcpSock extends Sock {
       else return;
     }
     this.rttSample = undefined;
+    this.bits |= F_RTX;
     traceRetransmit(this);
     // tcp_retransmit_skb(): BPF_SOCK_OPS_RETRANS_CB (seq, segments, err).
     if (this.cbFlags & BPF_SOCK_OPS_CB.RETRANS) this.callBpf(BPF_SOCK_OPS.RETRANS_CB, this.sndUna, 1, 0);
@@ -790,6 +831,10 @@ export class TcpSock extends Sock {
       this.sendAck();
       return;
     }
+    // tcp_replace_ts_recent(): the TSval of a segment that starts at or before the last
+    // ACK we sent (rcv_wup) is the one to echo (RFC 7323 4.3). rcv_wup is rcv_nxt unless
+    // data came in since that ACK (a delayed ACK is pending); an old segment starts before.
+    if (this.tsOk && seg.options.ts && (lt(seg.seq, this.rcvNxt) || (seg.seq === this.rcvNxt && this.unackedSegs === 0))) this.tsRecent = seg.options.ts[0];
     if (!(seg.flags & TCP_ACK)) return;
     if (this.state === S.TCP_SYN_RECV) {
       if (!(le(this.sndUna, seg.ack) && le(seg.ack, this.sndNxt))) {
@@ -797,8 +842,10 @@ export class TcpSock extends Sock {
         return;
       }
       this.sndUna = seg.ack;
-      // tcp_synack_rtt_meas(): the SYN-ACK's round trip.
+      // tcp_synack_rtt_meas(): the SYN-ACK's round trip (after a retransmitted SYN-ACK, from
+      // the echoed timestamp).
       if (this.rttSample && this.retries === 0) this.rttUpdate(this.now - this.rttSample.at);
+      else this.tsRtt(seg);
       this.rttSample = undefined;
       this.retries = 0;
       this.restartRto();
@@ -846,6 +893,9 @@ export class TcpSock extends Sock {
       if (this.rttSample && le(this.rttSample.seq, ack)) {
         this.rttUpdate(this.now - this.rttSample.at);
         this.rttSample = undefined;
+      } else if (this.bits & F_RTX) {
+        this.tsRtt(seg);
+        if (le(this.sndMax, ack)) this.bits &= ~F_RTX;
       }
       // NewReno (RFC 6582).
       if (this.recover !== undefined) {
@@ -887,6 +937,17 @@ export class TcpSock extends Sock {
       this.twTimer = this.host.network.sim.schedule(TCP_TIMEWAIT, () => this.state === S.TCP_FIN_WAIT2 && this.teardown());
     } else if (this.state === S.TCP_CLOSING) this.timeWait();
     else if (this.state === S.TCP_LAST_ACK) this.teardown();
+  }
+
+  /**
+   * tcp_ack_update_rtt() without a sequence sample (the data was retransmitted): the round
+   * trip from the echoed timestamp, in the timestamp clock's milliseconds.
+   */
+  private tsRtt(seg: TcpSegment): void {
+    const ecr = seg.options.ts?.[1];
+    if (!this.tsOk || !ecr) return;
+    const ms = diff(this.tsVal(), ecr);
+    if (ms >= 0) this.rttUpdate(Math.max(ms, 1) * 1e6);
   }
 
   private rttUpdate(r: number): void {
@@ -1013,18 +1074,27 @@ export class TcpSock extends Sock {
     this.sndWscale = seg.options.wscale ?? 0;
     this.rcvWscale = seg.options.wscale !== undefined ? WSCALE : 0;
     if (seg.options.mss) this.mss = Math.min(this.mss, seg.options.mss);
+    // tcp_rcv_synsent_state_process(): timestamps are on when the SYN-ACK has them too
+    // (our SYN offered them); tcp_sync_mss() then takes their 12 bytes from every segment.
+    if (seg.options.ts && this.host.tcpTimestamps) {
+      this.tsOk = true;
+      this.tsRecent = seg.options.ts[0];
+      this.mss -= TCPOLEN_TSTAMP_ALIGNED;
+    }
     this.cwnd = TCP_INIT_CWND * this.mss;
     if (seg.flags & TCP_ACK) {
       this.sndUna = seg.ack;
       // tcp_rcv_synsent_state_process(): snd_wnd = ntohs(th->window). A SYN-ACK's window
       // is never scaled (RFC 7323 2.2); scaling starts with the next segment.
       this.sndWnd = seg.window;
-      this.retries = 0;
       this.rtoTimer?.cancel();
       this.rtoTimer = undefined;
-      // tcp_ack_update_rtt() on the SYN-ACK: the SYN's round trip.
+      // tcp_ack_update_rtt() on the SYN-ACK: the SYN's round trip; after a retransmitted SYN
+      // (Karn) only the echoed timestamp gives one.
       if (this.rttSample && this.retries === 0) this.rttUpdate(this.now - this.rttSample.at);
+      else this.tsRtt(seg);
       this.rttSample = undefined;
+      this.retries = 0;
       if (!this.srtt) this.rto = TCP_RTO_INIT;
       this.setState(S.TCP_ESTABLISHED);
       if (this.options.keepalive) this.resetKeepalive(this.keep.idle);
@@ -1067,6 +1137,12 @@ export class TcpSock extends Sock {
     const route = this.host.route(src);
     c.advMss = c.routeMss(route?.dev.mtu ?? 1500, src.family);
     c.mss = Math.min(c.advMss, seg.options.mss ?? 536);
+    // tcp_openreq_init(): the SYN offered timestamps and the sysctl allows them.
+    if (seg.options.ts && this.host.tcpTimestamps) {
+      c.tsOk = true;
+      c.tsRecent = seg.options.ts[0];
+      c.mss -= TCPOLEN_TSTAMP_ALIGNED;
+    }
     c.cwnd = TCP_INIT_CWND * c.mss;
     c.iss = this.proto.twIsn ?? this.proto.secureSeq(this.proto.lastDst!, this.localPort, src, seg.srcPort);
     c.sndUna = c.iss;

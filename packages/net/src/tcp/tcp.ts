@@ -66,6 +66,17 @@ export class TcpProtocol {
     return (h + Math.floor(this.host.network.sim.now / 64)) >>> 0;
   }
 
+  /**
+   * secure_tcp_ts_off(): a connection's timestamp offset, a keyed hash of the two
+   * addresses, so TSval does not tell the host's uptime.
+   */
+  tsOffset(local: IpAddr, remote: IpAddr): number {
+    let h = (this.secret * 0x9e3779b1) ^ 0x811c9dc5;
+    for (const b of wire(local).bytes) h = Math.imul(h ^ b, 0x01000193);
+    for (const b of wire(remote).bytes) h = Math.imul(h ^ b, 0x01000193);
+    return h >>> 0;
+  }
+
   create(family: 4 | 6, owner: Process): TcpSock {
     return new TcpSock(this.host, family, owner, this);
   }
