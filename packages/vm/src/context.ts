@@ -4,6 +4,7 @@ import { MAX_BPF_STACK } from '@bpfsim/isa';
 import { invalidFault, memoryFault, VmFault } from './fault';
 import type { Memory, Region, Resolved } from './memory';
 import { REGION_LO_BASE, addressOf, toU64 } from './memory';
+import type { PreparedProgram } from './program';
 
 /** Frames a bpf-to-bpf call chain may use, the main program's included (MAX_CALL_FRAMES). */
 export const MAX_CALL_FRAMES = 8;
@@ -35,6 +36,8 @@ export interface TailCallMap {
  */
 export interface InsnTracer {
   insn(pc: number, depth: number, regs: Int32Array, C: ExecContext): void;
+  /** A bpf_tail_call() jumped to `prog`: the pcs that follow are its own. */
+  tailCall?(prog: PreparedProgram, C: ExecContext): void;
 }
 
 /** Thrown by LD_ABS/LD_IND when the packet is too short: the program ends returning 0. */
@@ -75,7 +78,8 @@ export class ExecContext {
   pc = 0;
   env: unknown;
   skbData: Region | null;
-  /** Set for a traced run: the interpreter calls it before every instruction. */
+  /** Set for a traced run: the interpreter calls it before every instruction, and runCtx()/
+   * runIn() run on the interpreter whatever engine is asked for (the JIT cannot trace). */
   tracer: InsnTracer | undefined = undefined;
   private readonly frames: Region[] = [];
 

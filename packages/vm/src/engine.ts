@@ -80,7 +80,8 @@ export function packArgs(args: Args): Int32Array {
  * run with a fresh budget; returns the last run, or the first that faulted.
  */
 export function runIn(prog: VmProgram, engine: EngineName, C: ExecContext, args: Args, repeat = 1): RunResult {
-  if (prog.tracer !== undefined && C.tracer === undefined) {
+  if (C.tracer !== undefined) engine = 'interp'; // the JIT cannot stop between instructions
+  else if (prog.tracer !== undefined) {
     const t = prog.tracer.begin(C, undefined);
     if (t !== undefined) {
       C.tracer = t;
@@ -105,7 +106,7 @@ export function runIn(prog: VmProgram, engine: EngineName, C: ExecContext, args:
       hi = C.rh;
     } catch (e) {
       if (e instanceof LdAbsExit) {
-        lo = hi = 0; // a failed LD_ABS ends the run returning 0
+        lo = hi = C.rh = 0; // a failed LD_ABS ends the run returning 0
       } else if (e instanceof VmFault) {
         return { r0: 0n, retval: 0, fault: e.fault, insnCount: e.fault.kind === 'budget' ? C.budgetLimit : C.insnCount };
       } else throw e;
@@ -126,7 +127,12 @@ export interface CtxRunResult {
  * in (the pointer is the region's (hi, lo) words) or out. Otherwise as runIn().
  */
 export function runCtx(prog: VmProgram, engine: EngineName, C: ExecContext, ctx: Region): CtxRunResult {
-  if (prog.tracer !== undefined && C.tracer === undefined) return tracedRunCtx(prog, prog.tracer, engine, C, ctx);
+  if (prog.tracer !== undefined || C.tracer !== undefined) {
+    // A tracer on the context already (traceRun(), or this run's own from below): the
+    // interpreter, as the JIT cannot stop between instructions.
+    if (C.tracer === undefined) return tracedRunCtx(prog, prog.tracer!, engine, C, ctx);
+    engine = 'interp';
+  }
   const r = prog.runnable(engine);
   const packed = C.ctxArgs;
   packed[0] = ctx.lo();
@@ -135,7 +141,10 @@ export function runCtx(prog: VmProgram, engine: EngineName, C: ExecContext, ctx:
     const lo = r.enter(C, packed);
     return { retval: lo >>> 0, insnCount: C.insnCount };
   } catch (e) {
-    if (e instanceof LdAbsExit) return { retval: 0, insnCount: C.insnCount };
+    if (e instanceof LdAbsExit) {
+      C.rh = 0; // r0 = 0, all 64 bits (a tracer's finish() reads C.rh)
+      return { retval: 0, insnCount: C.insnCount };
+    }
     if (e instanceof VmFault) return { retval: 0, fault: e.fault, insnCount: e.fault.kind === 'budget' ? C.budgetLimit : C.insnCount };
     throw e;
   }

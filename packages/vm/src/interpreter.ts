@@ -359,7 +359,11 @@ export function interpret(P: PreparedProgram, C: ExecContext, entry: number, arg
             const a = new Int32Array(10);
             a[0] = r[2]!;
             a[1] = r[3]!;
-            return target.enter(C, a);
+            if (tracer === undefined) return target.enter(C, a);
+            // Traced: the target runs here too (it may be JIT-compiled), so each of its
+            // instructions is seen, after the tracer learns whose pcs they are.
+            tracer.tailCall?.(target.prepared, C);
+            return interpret(target.prepared, C, 0, a);
           }
           r[0] = -22; // -EINVAL: the call fell through
           r[1] = -1;
