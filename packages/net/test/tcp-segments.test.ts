@@ -45,7 +45,7 @@ function established() {
 const flags = (s: TcpSegment | undefined): string => (s ? ['FIN', 'SYN', 'RST', 'PSH', 'ACK'].filter((_, i) => s.flags & [1, 2, 4, 8, 16][i]!).join('|') : 'none');
 
 describe('listen and handshake', () => {
-  test('a SYN to a listener gets a SYN-ACK: ack = ISN + 1, our MSS, window scale 7', () => {
+  test('a SYN to a listener gets a SYN-ACK: ack = ISN + 1, our MSS, window scale 10', () => {
     const w = world();
     const l = w.api.socket(AF_INET, SOCK_STREAM);
     w.api.bind(l, { family: 4, addr: '0.0.0.0', port: 80 });
@@ -54,7 +54,7 @@ describe('listen and handshake', () => {
     expect(flags(r)).toBe('SYN|ACK');
     expect(r!.ack).toBe(ISN + 1);
     expect(r!.options.mss).toBe(1460);
-    expect(r!.options.wscale).toBe(7);
+    expect(r!.options.wscale).toBe(10); // 6.18: ilog2(tcp_rmem[2] = 32 MiB) - 15
   });
 
   test('the final ACK completes it: the connection waits in the accept queue, ESTABLISHED', () => {

@@ -301,6 +301,7 @@ test('loopback MSS is 65495 (the IPv4 length field caps it, as Linux advertises 
   const rx = api.accept(l);
   // SYN and SYN-ACK: MSS 65495 and timestamps (TSecr 0 in the SYN, the SYN's TSval echoed).
   expect(syns.map((t) => t.options.mss)).toEqual([65495, 65495]);
+  expect(syns.map((t) => t.window)).toEqual([65495, 65483]); // as tcpdump shows on Linux's lo
   expect(syns[0]!.options.ts?.[1]).toBe(0);
   expect(syns[1]!.options.ts?.[1]).toBe(syns[0]!.options.ts?.[0]);
   let sent = 0;
@@ -418,7 +419,10 @@ describe('timestamps (RFC 7323, net.ipv4.tcp_timestamps)', () => {
     const segs = capture(w.net);
     const { c, s } = await connectAndSend(w, 5000);
     const [syn, synack] = segs;
-    expect(syn!.t.options).toMatchObject({ mss: 1460, wscale: 7, ts: [expect.any(Number), 0] });
+    expect(syn!.t.options).toMatchObject({ mss: 1460, wscale: 10, ts: [expect.any(Number), 0] });
+    // tcp_select_initial_window(): 44 × 1460 in the SYN, 45 × 1448 in the SYN-ACK (as
+    // tcpdump shows Linux's: "win 64240", "win 65160").
+    expect([syn!.t.window, synack!.t.window]).toEqual([64240, 65160]);
     expect(synack!.t.options.ts).toEqual([expect.any(Number), syn!.t.options.ts![0]]);
     // Every later segment carries TSval/TSecr, and the echo is always a TSval the peer sent.
     const sentBy = (h: string): Set<number> => new Set(segs.filter((x) => x.host === h).map((x) => x.t.options.ts![0]));
@@ -434,12 +438,32 @@ describe('timestamps (RFC 7323, net.ipv4.tcp_timestamps)', () => {
     expect(((a[a.length - 1]! - a[0]!) >>> 0) <= 60).toBe(true);
   });
 
+  test("the window scale offered follows tcp_rmem[2]: 10 on 6.18 (32 MiB), 7 on the 4.17 profile (6 MiB)", () => {
+    for (const [profile, shift] of [['6.18', 10], ['4.17', 7]] as const) {
+      const net = new Network({ seed: 3, profile });
+      const h = net.addHost('h');
+      const api = new SocketApi(h, h.kernel.spawn({ comm: 'p' }));
+      const syns: TcpSegment[] = [];
+      net.events.on('packet', (e) => {
+        const t = parseTcp(e.frame.subarray(14 + 20));
+        if (e.dir === 'out' && t && t.flags & 0x02) syns.push(t);
+      });
+      const l = api.socket(AF_INET, SOCK_STREAM);
+      api.bind(l, { family: 4, addr: '127.0.0.1', port: 9100 });
+      api.listen(l);
+      api.connectStart(api.socket(AF_INET, SOCK_STREAM), { family: 4, addr: '127.0.0.1', port: 9100 });
+      net.sim.run(1000);
+      expect(syns.map((t) => t.options.wscale)).toEqual([shift, shift]);
+    }
+  });
+
   test('off at the server: its SYN-ACK has none, so neither end sends them', async () => {
     const w = pair();
     w.b.tcpTimestamps = 0;
     const segs = capture(w.net);
     const { c } = await connectAndSend(w, 5000);
     expect(segs[0]!.t.options.ts).toBeDefined(); // the client still offers
+    expect(segs[1]!.t.window).toBe(64240); // no timestamps: 44 × 1460
     for (const x of segs.slice(1)) expect(x.t.options.ts).toBeUndefined();
     expect(Math.max(...segs.map((x) => x.t.payload.length))).toBe(1460);
     expect(w.A.getsockopt(c, 6, 2)).toBe(1460);

@@ -3,11 +3,14 @@
 // (5), RTO per RFC 6298 (initial 1 s, min 200 ms, max 120 s, doubling), tcp_retries2 = 15
 // then ETIMEDOUT, delayed ACKs (40 ms, or every second full segment), Nagle unless
 // TCP_NODELAY, NewReno congestion control with fast retransmit on three duplicate ACKs
-// (initial cwnd 10), window scaling (shift 7 as Linux offers), MSS from the route's MTU,
+// (initial cwnd 10), window scaling (shift 10 as 6.18 offers, 7 on the 4.17 profile), the
+// initial window quantized to the MSS, RFC 7323 timestamps (net.ipv4.tcp_timestamps: RTT
+// samples from TSecr after retransmissions), zero-window probes, MSS from the route's MTU,
 // half-close, SO_LINGER 0 and unread data at close as RST, TIME_WAIT for 60 s.
 // Keepalive (SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT) as tcp_keepalive_timer() runs it.
 // Congestion control: CUBIC (Linux's default) or Reno, by TCP_CONGESTION (congestion.ts).
-// Not modelled yet: SACK (negotiated off), timestamps, HyStart, urgent data.
+// Not modelled yet: SACK (negotiated off), PAWS, HyStart, urgent data, Linux's receive
+// window growth (rcv_ssthresh: bpfsim offers its free buffer) and tcp_bound_to_half_wnd.
 import type { ErrnoCode } from '@bpfsim/isa';
 import { SysError } from '@bpfsim/isa';
 import type { Process } from '@bpfsim/kernel';
@@ -43,7 +46,12 @@ const TCP_SYN_RETRIES = 6;
 const TCP_SYNACK_RETRIES = 5;
 const TCP_RETRIES2 = 15;
 const TCP_INIT_CWND = 10;
-const WSCALE = 7;
+/**
+ * The window scale a host offers (tcp_select_initial_window: ilog2(max(tcp_rmem[2],
+ * rmem_max)) - 15): 10 with 6.18's tcp_rmem[2] of 32 MiB (this machine's SYNs carry
+ * wscale 10), 7 with 4.17's 6 MiB.
+ */
+const wscaleOffer = (h: Host): number => (h.kernel.profile === '4.17' ? 7 : 10);
 /** TCP_NODELAY, TCP_MAXSEG, TCP_CORK (include/uapi/linux/tcp.h) */
 export const TCP_NODELAY = 1;
 export const TCP_MAXSEG = 2;
@@ -651,18 +659,42 @@ export class TcpSock extends Sock {
     return Math.max(0, this.options.rcvbuf - this.rqBytes);
   }
 
+  /**
+   * A SYN's or SYN-ACK's window (tcp_select_initial_window): the space, at most 65535
+   * unscaled, quantized to a multiple of the MSS (less the timestamp option on a SYN-ACK
+   * that has it): 64240 in a SYN on Ethernet, 65160 in its SYN-ACK, 65495/65483 on lo.
+   */
+  private synWindow(flags: number): number {
+    const mss = this.advMss - (flags & TCP_ACK && this.tsOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
+    const space = Math.min(this.rcvWindow(), 65535);
+    return space > mss ? space - (space % mss) : space;
+  }
+
+  /**
+   * __tcp_select_window(): the window field of a segment after the handshake. Less free
+   * space than an MSS (and under half the buffer) is a zero window (silly window
+   * avoidance). Linux then rounds the free space up to the scale's unit and takes data
+   * up to what it advertised; bpfsim, which checks arriving data against its free buffer,
+   * rounds down, so it never offers more than it has.
+   */
+  private advWindow(): number {
+    const free = this.rcvWindow();
+    if (free < this.mss && free < this.options.rcvbuf >> 1) return 0;
+    return Math.min(free >> this.rcvWscale, 65535);
+  }
+
   /** tcp_time_stamp_ts(): the millisecond clock plus the connection's offset. */
   private tsVal(): number {
     return (Math.floor(this.now / 1e6) + this.proto.tsOffset(this.localWire, this.remoteWire)) >>> 0;
   }
 
   private emit(s: { seq: number; ack: number; flags: number; data?: Uint8Array; syn?: boolean }): void {
-    const win = s.syn ? Math.min(this.rcvWindow(), 65535) : Math.min(this.rcvWindow() >> this.rcvWscale, 65535);
+    const win = s.syn ? this.synWindow(s.flags) : this.advWindow();
     // tcp_syn_options() / tcp_synack_options() / tcp_established_options(): a SYN offers
     // timestamps when the sysctl allows; after that both ends send them only if both did.
     const ts: [number, number] | undefined =
       this.tsOk || (s.syn && !(s.flags & TCP_ACK) && this.host.tcpTimestamps) ? [this.tsVal(), s.syn && !(s.flags & TCP_ACK) ? 0 : this.tsRecent] : undefined;
-    const options = s.syn ? { mss: this.advMss, wscale: WSCALE, ...(ts ? { ts } : {}) } : ts ? { ts } : undefined;
+    const options = s.syn ? { mss: this.advMss, wscale: wscaleOffer(this.host), ...(ts ? { ts } : {}) } : ts ? { ts } : undefined;
     // tcp_select_window(): the window is advertised up to rcv_nxt.
     const src = this.localWire;
     const dst = this.remoteWire;
@@ -1072,7 +1104,7 @@ export class TcpSock extends Sock {
     if (!(seg.flags & TCP_SYN)) return;
     this.rcvNxt = add(seg.seq, 1);
     this.sndWscale = seg.options.wscale ?? 0;
-    this.rcvWscale = seg.options.wscale !== undefined ? WSCALE : 0;
+    this.rcvWscale = seg.options.wscale !== undefined ? wscaleOffer(this.host) : 0;
     if (seg.options.mss) this.mss = Math.min(this.mss, seg.options.mss);
     // tcp_rcv_synsent_state_process(): timestamps are on when the SYN-ACK has them too
     // (our SYN offered them); tcp_sync_mss() then takes their 12 bytes from every segment.
@@ -1133,7 +1165,7 @@ export class TcpSock extends Sock {
     c.parent = this;
     c.rcvNxt = add(seg.seq, 1);
     c.sndWscale = seg.options.wscale ?? 0;
-    c.rcvWscale = seg.options.wscale !== undefined ? WSCALE : 0;
+    c.rcvWscale = seg.options.wscale !== undefined ? wscaleOffer(this.host) : 0;
     const route = this.host.route(src);
     c.advMss = c.routeMss(route?.dev.mtu ?? 1500, src.family);
     c.mss = Math.min(c.advMss, seg.options.mss ?? 536);
