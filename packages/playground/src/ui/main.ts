@@ -342,7 +342,7 @@ function renderMaps(): void {
   }
   box.replaceChildren(
     ...maps.map((m) => {
-      const table = h('table', {}, h('caption', {}, `${m.entries.length}${m.truncated ? '+' : ''} entries`), h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'key'), h('th', { scope: 'col' }, 'value'), h('th', { scope: 'col' }, 'as numbers (little-endian)'))));
+      const table = h('table', {}, h('caption', {}, `${m.entries.length}${m.truncated ? '+' : ''} ${m.entries.length === 1 && !m.truncated ? 'entry' : 'entries'}`), h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'key'), h('th', { scope: 'col' }, 'value'), h('th', { scope: 'col' }, 'as numbers (little-endian)'))));
       const body = h('tbody');
       for (const e of m.entries) body.append(h('tr', {}, h('td', { class: 'mono' }, hex(e.key)), h('td', { class: 'mono' }, hex(e.value)), h('td', {}, `${leNum(e.key)} → ${leNum(e.value)}`)));
       table.append(body);
