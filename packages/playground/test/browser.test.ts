@@ -184,6 +184,11 @@ suite('playground in Chromium', () => {
     expect(await page.textContent('#step-pos')).toContain('step 0 of');
     await page.keyboard.press('ArrowRight');
     expect(await page.textContent('#step-pos')).toContain('step 1 of');
+    // Run to cursor: the cursor on the exit line stops at the exit step.
+    await page.locator('.cm-line', { hasText: /^\s*exit\s*$/ }).click();
+    await page.click('#step-cursor');
+    expect(await page.textContent('#step-pos')).toContain(`step ${t.steps.length - 1} of`);
+    expect(await page.textContent('#step-insn')).toMatch(/next: insn \d+: exit/);
     await shot(page, '5-step-through');
     expect(errors).toEqual([]);
     await page.close();

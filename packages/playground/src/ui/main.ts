@@ -396,8 +396,9 @@ function setStep(n: number): void {
   $('step-pos').textContent = `step ${ui.step} of ${last}${t.truncated ? ' (trace cut short)' : ''}`;
   if (at) {
     const text = v?.disasm.get(at.pc) ?? '';
-    $('step-insn').textContent = `next: insn ${at.pc}${at.depth ? ` (call depth ${at.depth})` : ''}: ${text}`;
-    const line = at.depth === 0 || true ? v?.lines.get(at.pc) : undefined;
+    $('step-insn').textContent = at.program ? `next: insn ${at.pc} of the tail-called program` : `next: insn ${at.pc}${at.depth ? ` (call depth ${at.depth})` : ''}: ${text}`;
+    // After a tail call the pcs are another program's: no line of this one.
+    const line = at.program ? undefined : v?.lines.get(at.pc);
     view.dispatch({ effects: setMarks.of({ ...(v?.errorLine !== undefined ? { error: v.errorLine } : {}), ...(line !== undefined ? { current: line } : {}) }) });
     if (line !== undefined && line <= view.state.doc.lines) view.dispatch({ effects: EditorView.scrollIntoView(view.state.doc.line(line).from, { y: 'nearest' }) });
   } else {
@@ -440,6 +441,29 @@ $('step-first').addEventListener('click', () => setStep(0));
 $('step-back').addEventListener('click', () => setStep(ui.step - 1));
 $('step-next').addEventListener('click', () => setStep(ui.step + 1));
 $('step-last').addEventListener('click', () => setStep(Number.MAX_SAFE_INTEGER));
+
+/**
+ * Runs forward to the next step at the instruction on the editor's cursor line (a
+ * breakpoint, as a debugger's "run to cursor"); says so when the run never gets there.
+ */
+function toCursor(): void {
+  const t = ui.trace;
+  const v = ui.view;
+  if (!t || !v) return;
+  const line = view.state.doc.lineAt(view.state.selection.main.head).number;
+  const insn = lineInsns(v.lines).get(line);
+  if (insn === undefined) {
+    status(`line ${line} holds no instruction: put the cursor on one`, 'bad');
+    return;
+  }
+  const next = t.steps.findIndex((s, i) => i > ui.step && s.pc === insn && !s.program);
+  if (next < 0) {
+    status(`insn ${insn} (line ${line}) does not run again in this run of the program`, 'bad');
+    return;
+  }
+  setStep(next);
+}
+$('step-cursor').addEventListener('click', toCursor);
 $('step-range').addEventListener('input', () => setStep(Number(($('step-range') as HTMLInputElement).value)));
 $('panel-step').addEventListener('keydown', (e) => {
   if ((e.target as HTMLElement).tagName === 'SELECT' || (e.target as HTMLElement).tagName === 'INPUT') return;
@@ -447,6 +471,7 @@ $('panel-step').addEventListener('keydown', (e) => {
   if (d !== undefined) setStep(ui.step + d);
   else if (e.key === 'Home') setStep(0);
   else if (e.key === 'End') setStep(Number.MAX_SAFE_INTEGER);
+  else if (e.key === 'c' || e.key === 'C') toCursor();
   else return;
   e.preventDefault();
 });
