@@ -96,8 +96,18 @@ const F_RTX = 1 << 16;
 /** The top two bits of ts_recent (TcpSock.tsr holds the low 30: a small integer). */
 const F_TSR_SHIFT = 17;
 const F_TSR_MASK = 3 << F_TSR_SHIFT;
+/** The peer has offered a window of twice the MSS or more: tcp_bound_to_half_wnd no longer
+ * cuts the MSS (max_window only grows), and MAX_WINDOW holds nothing for the socket. */
+const F_MAXWND_BIG = 1 << 19;
 /** TCPOLEN_TSTAMP_ALIGNED: what the timestamp option takes from every segment. */
 const TCPOLEN_TSTAMP_ALIGNED = 12;
+
+/**
+ * tp->max_window, kept only while it is under twice the MSS (where it bounds the MSS: a
+ * huge-MTU link such as lo, or a tiny window). Most sockets never have an entry, which
+ * keeps an idle connection within bench/net's 2 KiB.
+ */
+const MAX_WINDOW = new WeakMap<TcpSock, number>();
 
 /** Sequence-space comparisons (mod 2^32). */
 const lt = (a: number, b: number): boolean => ((a - b) | 0) < 0;
@@ -637,7 +647,7 @@ export class TcpSock extends Sock {
     if (level !== SOL_TCP) return undefined;
     if (name === TCP_NODELAY) return this.nodelay ? 1 : 0;
     if (name === TCP_CORK) return this.cork ? 1 : 0;
-    if (name === TCP_MAXSEG) return this.mss;
+    if (name === TCP_MAXSEG) return this.sendMss;
     if (name === TCP_KEEPIDLE) return Math.round((this.ka?.idle ?? TCP_KEEPALIVE_TIME) / SEC);
     if (name === TCP_KEEPINTVL) return Math.round((this.ka?.intvl ?? TCP_KEEPALIVE_INTVL) / SEC);
     if (name === TCP_KEEPCNT) return this.ka?.cnt ?? TCP_KEEPALIVE_PROBES;
@@ -683,6 +693,27 @@ export class TcpSock extends Sock {
     return Math.min(free >> this.rcvWscale, 65535);
   }
 
+  /**
+   * mss_cache as tcp_sync_mss() leaves it: the MSS, but no more than half the largest
+   * window the peer has offered (tcp_bound_to_half_wnd), so a huge-MTU link (lo) still
+   * sends two segments per window: 32741 right after a connect over lo, as Linux reads.
+   */
+  private get sendMss(): number {
+    if (this.bits & F_MAXWND_BIG) return this.mss;
+    const maxWnd = MAX_WINDOW.get(this) ?? 0;
+    const cut = maxWnd > 536 ? maxWnd >> 1 : maxWnd;
+    return cut && this.mss > cut ? Math.max(cut, 68 - (this.tsOk ? 32 : 20)) : this.mss;
+  }
+  /** Records the peer's window (tcp_ack_update_window: max_window). */
+  private setSndWnd(w: number): void {
+    this.sndWnd = w;
+    if (this.bits & F_MAXWND_BIG) return;
+    if (w >= 2 * this.mss) {
+      this.bits |= F_MAXWND_BIG;
+      MAX_WINDOW.delete(this);
+    } else if (w > (MAX_WINDOW.get(this) ?? 0)) MAX_WINDOW.set(this, w);
+  }
+
   /** tcp_time_stamp_ts(): the millisecond clock plus the connection's offset. */
   private tsVal(): number {
     return (Math.floor(this.now / 1e6) + this.proto.tsOffset(this.localWire, this.remoteWire)) >>> 0;
@@ -726,14 +757,15 @@ export class TcpSock extends Sock {
       const inflight = sent;
       const wnd = Math.min(this.cwnd, this.sndWnd);
       if (unsent > 0) {
-        let len = Math.min(this.mss, unsent, wnd - inflight);
+        const mss = this.sendMss;
+        let len = Math.min(mss, unsent, wnd - inflight);
         if (len <= 0) {
           // Zero window with nothing in flight: probe with the RTO timer.
           if (inflight === 0) this.armRto();
           break;
         }
         // Nagle: a runt waits while data is in flight (unless TCP_NODELAY); cork holds it.
-        if (len < this.mss && len === unsent && (this.cork || (!this.nodelay && inflight > 0)) && !this.finQueued) break;
+        if (len < mss && len === unsent && (this.cork || (!this.nodelay && inflight > 0)) && !this.finQueued) break;
         len = Math.max(len, 0);
         const data = this.sbuf.slice(sent, sent + len);
         const last = len === unsent;
@@ -767,7 +799,7 @@ export class TcpSock extends Sock {
     } else if (this.state === S.TCP_SYN_RECV) {
       this.sendSyn(true);
     } else {
-      const len = Math.min(this.mss, this.sbufLen);
+      const len = Math.min(this.sendMss, this.sbufLen);
       if (len > 0) {
         const fin = len === this.sbufLen && this.finSent;
         this.emit({ seq: this.sndUna, ack: this.rcvNxt, flags: TCP_ACK | TCP_PSH | (fin ? TCP_FIN : 0), data: this.sbuf.slice(0, len) });
@@ -779,7 +811,7 @@ export class TcpSock extends Sock {
     traceRetransmit(this);
     // tcp_retransmit_skb(): BPF_SOCK_OPS_RETRANS_CB (seq, segments, err).
     if (this.cbFlags & BPF_SOCK_OPS_CB.RETRANS) this.callBpf(BPF_SOCK_OPS.RETRANS_CB, this.sndUna, 1, 0);
-    net.events.emit('tcp:retransmit', { time: net.sim.now, host: this.host.name, socket: this.describe(), seq: this.sndUna, length: Math.min(this.mss, this.sbufLen), reason });
+    net.events.emit('tcp:retransmit', { time: net.sim.now, host: this.host.name, socket: this.describe(), seq: this.sndUna, length: Math.min(this.sendMss, this.sbufLen), reason });
   }
 
   private armRto(): void {
@@ -814,7 +846,7 @@ export class TcpSock extends Sock {
       this.dupAcks = 0;
       this.retransmitHead(this.state === S.TCP_SYN_SENT ? 'syn' : this.state === S.TCP_SYN_RECV ? 'synack' : 'rto');
       if (this.state !== S.TCP_SYN_SENT && this.state !== S.TCP_SYN_RECV) {
-        const head = Math.min(this.mss, this.sbufLen);
+        const head = Math.min(this.sendMss, this.sbufLen);
         this.sndNxt = add(this.sndUna, head + (head === this.sbufLen && this.finSent ? 1 : 0) + (head === 0 && this.finSent ? 1 : 0));
       }
     } else if (this.sbufLen > 0) {
@@ -881,7 +913,7 @@ export class TcpSock extends Sock {
       this.rttSample = undefined;
       this.retries = 0;
       this.restartRto();
-      this.sndWnd = seg.window << this.sndWscale;
+      this.setSndWnd(seg.window << this.sndWscale);
       this.setState(S.TCP_ESTABLISHED);
       if (this.options.keepalive) this.resetKeepalive(this.keep.idle);
       // tcp_rcv_state_process() → tcp_init_transfer(): BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB.
@@ -920,7 +952,7 @@ export class TcpSock extends Sock {
       this.sbuf.copyWithin(0, bytes, this.sbufLen);
       this.sbufLen -= bytes;
       this.sndUna = ack;
-      this.sndWnd = wnd;
+      this.setSndWnd(wnd);
       this.retries = 0;
       if (this.rttSample && le(this.rttSample.seq, ack)) {
         this.rttUpdate(this.now - this.rttSample.at);
@@ -951,7 +983,7 @@ export class TcpSock extends Sock {
         this.recover = this.sndNxt;
         this.retransmitHead('fast');
       } else if (this.dupAcks > 3) this.cwnd += this.mss;
-    } else this.sndWnd = wnd;
+    } else this.setSndWnd(wnd);
     // tcp_ack(): icsk_probes_out = 0. A receiver that answers the window probes keeps the
     // connection (the probes count towards tcp_retries2 only while unanswered).
     if (diff(this.sndNxt, this.sndUna) === 0) this.retries = 0;
@@ -1118,7 +1150,7 @@ export class TcpSock extends Sock {
       this.sndUna = seg.ack;
       // tcp_rcv_synsent_state_process(): snd_wnd = ntohs(th->window). A SYN-ACK's window
       // is never scaled (RFC 7323 2.2); scaling starts with the next segment.
-      this.sndWnd = seg.window;
+      this.setSndWnd(seg.window);
       this.rtoTimer?.cancel();
       this.rtoTimer = undefined;
       // tcp_ack_update_rtt() on the SYN-ACK: the SYN's round trip; after a retransmitted SYN
@@ -1180,6 +1212,7 @@ export class TcpSock extends Sock {
     c.sndUna = c.iss;
     c.sndNxt = add(c.iss, 1);
     c.sndMax = c.sndNxt;
+    // (max_window starts with the final ACK: Linux makes the child from that segment)
     c.sndWnd = seg.window;
     c.state = S.TCP_SYN_RECV;
     this.synQueue.add(c);
