@@ -142,3 +142,47 @@ describe('established', () => {
     expect(gaps[1]).toBeGreaterThanOrEqual(gaps[0]! * 2 - 1);
   });
 });
+
+describe('PAWS (RFC 7323 5, tcp_paws_discard)', () => {
+  /** A connection whose handshake carried timestamps (the raw peer's clock starts at 5000). */
+  function withTs() {
+    const w = world();
+    const l = w.api.socket(AF_INET, SOCK_STREAM);
+    w.api.bind(l, { family: 4, addr: '0.0.0.0', port: 80 });
+    w.api.listen(l);
+    const [synack] = w.send(ISN, 0, TCP_SYN, undefined, 80, 65535, { mss: 1460, ts: [5000, 0] });
+    expect(synack!.options.ts?.[1]).toBe(5000);
+    const ecr = synack!.options.ts![0];
+    w.send(ISN + 1, synack!.seq + 1, TCP_ACK, undefined, 80, 65535, { ts: [5001, ecr] });
+    const s = w.api.accept(l);
+    return { ...w, s, una: synack!.seq + 1, ecr };
+  }
+  const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+  test('an old duplicate (TSval behind ts_recent) is dropped with a duplicate ACK; its data never arrives', () => {
+    const w = withTs();
+    w.send(ISN + 1, w.una, TCP_ACK | TCP_PSH, text('abc'), 80, 65535, { ts: [5010, w.ecr] });
+    const [dup] = w.send(ISN + 4, w.una, TCP_ACK | TCP_PSH, text('def'), 80, 65535, { ts: [4000, w.ecr] });
+    expect(flags(dup)).toBe('ACK');
+    expect(dup!.ack).toBe(ISN + 4); // still waiting for byte 4: "def" was not taken
+    expect(dup!.options.ts?.[1]).toBe(5010); // the echo stays the newest in-order TSval
+    expect(new TextDecoder().decode(w.api.recvfrom(w.s, 100).data)).toBe('abc');
+    // One millisecond behind is within TCP_PAWS_WINDOW: taken.
+    w.send(ISN + 4, w.una, TCP_ACK | TCP_PSH, text('ghi'), 80, 65535, { ts: [5009, w.ecr] });
+    expect(new TextDecoder().decode(w.api.recvfrom(w.s, 100).data)).toBe('ghi');
+  });
+
+  test('a RST is taken whatever its TSval', () => {
+    const w = withTs();
+    w.send(ISN + 1, w.una, TCP_ACK | TCP_PSH, text('abc'), 80, 65535, { ts: [5010, w.ecr] });
+    w.send(ISN + 4, 0, TCP_RST, undefined, 80, 0, { ts: [10, 0] });
+    expect(w.api.socketOf(w.s).state).toBe(TCP_STATE.TCP_CLOSE);
+  });
+
+  test('without timestamps in the handshake there is no PAWS: any TSval goes', () => {
+    const e = established();
+    e.send(ISN + 1, e.iss + 1, TCP_ACK | TCP_PSH, text('abc'), 80, 65535, { ts: [5010, 0] });
+    e.send(ISN + 4, e.iss + 1, TCP_ACK | TCP_PSH, text('def'), 80, 65535, { ts: [1, 0] });
+    expect(new TextDecoder().decode(e.api.recvfrom(e.s, 100).data)).toBe('abcdef');
+  });
+});

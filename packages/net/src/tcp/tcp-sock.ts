@@ -9,8 +9,10 @@
 // half-close, SO_LINGER 0 and unread data at close as RST, TIME_WAIT for 60 s.
 // Keepalive (SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT) as tcp_keepalive_timer() runs it.
 // Congestion control: CUBIC (Linux's default) or Reno, by TCP_CONGESTION (congestion.ts).
-// Not modelled yet: SACK (negotiated off), PAWS, HyStart, urgent data, Linux's receive
-// window growth (rcv_ssthresh: bpfsim offers its free buffer) and tcp_bound_to_half_wnd.
+// PAWS rejects old duplicates by their timestamps; no segment exceeds half the largest
+// window offered (tcp_bound_to_half_wnd). Not modelled yet: SACK (negotiated off),
+// HyStart, urgent data, Linux's receive window growth (rcv_ssthresh: bpfsim offers its free
+// buffer), TCP's own buffer sizes (tcp_rmem/tcp_wmem and their autotuning).
 import type { ErrnoCode } from '@bpfsim/isa';
 import { SysError } from '@bpfsim/isa';
 import type { Process } from '@bpfsim/kernel';
@@ -881,6 +883,14 @@ export class TcpSock extends Sock {
     // Acceptability (RFC 793): the segment overlaps the receive window.
     const wnd = this.rcvWindow();
     const acceptable = len === 0 ? (wnd === 0 ? seg.seq === this.rcvNxt : le(this.rcvNxt, seg.seq) && lt(seg.seq, add(this.rcvNxt, Math.max(wnd, 1)))) : lt(seg.seq, add(this.rcvNxt, Math.max(wnd, 1))) && lt(this.rcvNxt, add(seg.seq, len));
+    // tcp_validate_incoming(): PAWS first (RFC 7323 5). A segment whose TSval is older than
+    // ts_recent by more than TCP_PAWS_WINDOW (1) is an old duplicate: dropped with a
+    // duplicate ACK, unless it is a RST, or a pure ACK that merely arrived out of order
+    // (tcp_disordered_ack: nothing new, within about an RTO of ts_recent).
+    if (this.tsOk && seg.options.ts && !(seg.flags & TCP_RST) && this.pawsReject(seg)) {
+      this.sendAck();
+      return;
+    }
     if (seg.flags & TCP_RST) {
       // RFC 5961-ish: only an in-window RST resets.
       if (acceptable || seg.seq === this.rcvNxt) this.reset();
@@ -1001,6 +1011,17 @@ export class TcpSock extends Sock {
       this.twTimer = this.host.network.sim.schedule(TCP_TIMEWAIT, () => this.state === S.TCP_FIN_WAIT2 && this.teardown());
     } else if (this.state === S.TCP_CLOSING) this.timeWait();
     else if (this.state === S.TCP_LAST_ACK) this.teardown();
+  }
+
+  /** !tcp_paws_check(rx_opt, TCP_PAWS_WINDOW) && !tcp_disordered_ack(). */
+  private pawsReject(seg: TcpSegment): boolean {
+    const recent = this.tsRecent;
+    const behind = diff(recent, seg.options.ts![0]);
+    if (behind <= 1 || recent === 0) return false;
+    // tcp_disordered_ack(): a pure ACK of snd_una at rcv_nxt that changes no window, within
+    // the RTO (in the timestamp clock's milliseconds, as icsk_rto * 1024 / HZ).
+    const pureAck = seg.flags === TCP_ACK && seg.payload.length === 0 && seg.seq === this.rcvNxt && seg.ack === this.sndUna && seg.window << this.sndWscale === this.sndWnd;
+    return !(pureAck && behind <= Math.floor((this.rto / 1e6) * 1.024));
   }
 
   /**
