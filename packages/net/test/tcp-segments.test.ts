@@ -157,7 +157,7 @@ describe('PAWS (RFC 7323 5, tcp_paws_discard)', () => {
     const s = w.api.accept(l);
     return { ...w, s, una: synack!.seq + 1, ecr };
   }
-  const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+  const text = (s: string): Uint8Array<ArrayBuffer> => Uint8Array.from(new TextEncoder().encode(s));
 
   test('an old duplicate (TSval behind ts_recent) is dropped with a duplicate ACK; its data never arrives', () => {
     const w = withTs();
