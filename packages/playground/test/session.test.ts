@@ -102,3 +102,18 @@ test('an SK_MSG program: one trace per verdict run, with the sk_msg_md ctx', asy
   expect(fmtReg(s2.regs[2]!, t.layout)).toMatch(/^pointer \(region \d+, offset 0\)$/);
   expect(s2.regs[3]! - s2.regs[2]!).toBe(20n);
 });
+
+test('two hosts load a program of the same name: "host/name" picks one for the trace and for an edit', async () => {
+  const def = load('sendfile-profiles');
+  const plain = await runPlayground(def, { trace: 'linux-4-17/probe' });
+  expect(plain.programs.map((p) => `${p.record.host}/${p.record.name}`)).toEqual(['linux-6-18/probe', 'linux-4-17/probe']);
+  // The trace is the 4.17 host's: its sendfile shows the program no bytes (data == data_end).
+  expect(plain.traces.length).toBeGreaterThan(0);
+  const t = plain.traces[0]!;
+  const first = t.steps[0]!;
+  expect(ctxFields(first.ctx, t.ctxType).find((f) => f.name === 'data')!.value).toBe(ctxFields(first.ctx, t.ctxType).find((f) => f.name === 'data_end')!.value);
+  // An edit by host/name changes that host's program only.
+  const asm = plain.programs[1]!.record.asm.replace(/^/, '// edited\n');
+  const edited = await runPlayground(def, { edits: { 'linux-4-17/probe': asm } });
+  expect(edited.programs.map((p) => p.record.overridden)).toEqual([false, true]);
+});

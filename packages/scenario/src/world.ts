@@ -48,7 +48,7 @@ export interface ProgramSpec {
  * and a callback after each load.
  */
 export interface WorldProgramOptions {
-  /** Assembly that replaces a w.program()'s `asm`, by the program's name. */
+  /** Assembly that replaces a w.program()'s `asm`, by "host/name" or by name (every host). */
   override?: Readonly<Record<string, string>>;
   /** BPF_PROG_LOAD's log_level for w.program() loads (0: no log). */
   logLevel?: 0 | 1 | 2;
@@ -425,7 +425,10 @@ export class World {
   program(host: WorldHost, spec: ProgramSpec): WorldProgram {
     const maps = spec.maps ?? {};
     const popts = this.options.programs ?? {};
-    const override = popts.override && Object.prototype.hasOwnProperty.call(popts.override, spec.name) ? popts.override[spec.name]! : undefined;
+    // An override by "host/name" (one host's program) wins over one by name (every host's).
+    const has = (k: string): boolean => !!popts.override && Object.prototype.hasOwnProperty.call(popts.override, k);
+    const key = has(`${host.name}/${spec.name}`) ? `${host.name}/${spec.name}` : has(spec.name) ? spec.name : undefined;
+    const override = key !== undefined ? popts.override![key]! : undefined;
     const asm = override ?? spec.asm;
     const decls = Object.entries(maps)
       .filter(([n]) => !new RegExp(`^\\s*\\.map\\s+${n}\\b`, 'm').test(asm))

@@ -15,9 +15,10 @@ import type { TraceRun } from './trace';
 
 export interface PlaygroundOptions {
   seed?: number;
-  /** Edited programs: name → assembly. */
+  /** Edited programs: "host/name" (or a name, for every host) → assembly. */
   edits?: Readonly<Record<string, string>>;
-  /** The program whose runs are traced for the step-through view. */
+  /** The program whose runs are traced for the step-through view: "host/name", or a name
+   * (the first program of that name). */
   trace?: string;
   /** 'interp' where the page may not compile JavaScript (a CSP without 'unsafe-eval'). */
   engine?: 'jit' | 'interp';
@@ -54,7 +55,7 @@ export async function runPlayground(def: ScenarioDef, opts: PlaygroundOptions = 
   const onLoad = (rec: ProgramRecord, handle: ProgHandle): void => {
     const prog = handle.prog;
     disasm.set(`${rec.host}/${rec.name}`, new Map(disassemble(prog.spec.origInsns, { helperNames: true }).map((l) => [l.index, l.text])));
-    if (opts.trace !== undefined && rec.name === opts.trace && !collector) {
+    if (opts.trace !== undefined && (programKey(rec) === opts.trace || rec.name === opts.trace) && !collector) {
       collector = new ProgramTraceCollector(prog.vm, prog.id, { maxRuns: opts.maxTraceRuns ?? 64, maxSteps: opts.maxTraceSteps ?? 20000 });
     }
   };
@@ -79,6 +80,11 @@ export async function runPlayground(def: ScenarioDef, opts: PlaygroundOptions = 
     };
   });
   return { result, programs, traces: collector?.runs ?? [], engine };
+}
+
+/** How the playground names a program: "host/name" (two hosts may load the same name). */
+export function programKey(rec: Pick<ProgramRecord, 'host' | 'name'>): string {
+  return `${rec.host}/${rec.name}`;
 }
 
 /** Whether this page may compile JavaScript at run time (the JIT's new Function). */

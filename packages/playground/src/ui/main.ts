@@ -13,7 +13,7 @@ import { parseRegState } from '@bpfsim/verifier';
 import { C_SOURCES, SCENARIOS } from 'virtual:scenarios';
 import { ctxFields, fmtReg, lineInsns, stackSlots } from '../core';
 import type { PlaygroundRun, PlaygroundState, ProgramView, TraceRun } from '../core';
-import { UrlStateError, decodeState, encodeState, jitAllowed, runPlayground } from '../core';
+import { UrlStateError, decodeState, encodeState, jitAllowed, programKey, runPlayground } from '../core';
 import { bpfAsm, bpfAsmHighlight } from './asm-language';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -110,8 +110,8 @@ const editorExtensions: Extension[] = [
     if (rec.origin !== 'asm') return;
     const text = u.state.doc.toString();
     const edits = { ...(ui.state.edits ?? {}) };
-    if (text === rec.original) delete edits[rec.name];
-    else edits[rec.name] = text;
+    if (text === rec.original) delete edits[programKey(rec)];
+    else edits[programKey(rec)] = text;
     ui.state.edits = edits;
     writeUrl();
     $('verdict-text').textContent = 'Edited: run it (Ctrl+Enter) to verify and see what it does.';
@@ -225,8 +225,9 @@ async function runNow(): Promise<void> {
 function renderPrograms(): void {
   const run = ui.run!;
   const sel = $('program') as HTMLSelectElement;
-  sel.replaceChildren(...run.programs.map((p) => h('option', { value: p.record.name }, `${p.record.name} (${p.record.host}, ${p.record.attach ?? p.record.type})${p.record.overridden ? ' — edited' : ''}`)));
-  let v = run.programs.find((p) => p.record.name === ui.state.program) ?? run.programs[0];
+  sel.replaceChildren(...run.programs.map((p) => h('option', { value: programKey(p.record) }, `${p.record.name} (${p.record.host}, ${p.record.attach ?? p.record.type})${p.record.overridden ? ' — edited' : ''}`)));
+  // A link may name a program as "host/name" or (older links) by name alone.
+  let v = run.programs.find((p) => programKey(p.record) === ui.state.program) ?? run.programs.find((p) => p.record.name === ui.state.program) ?? run.programs[0];
   if (!v) {
     setEditor('// This scenario loads no BPF programs.\n', true);
     $('program-info').textContent = '';
@@ -235,12 +236,12 @@ function renderPrograms(): void {
     ui.view = undefined;
     return;
   }
-  if (ui.state.program !== v.record.name) {
+  if (ui.state.program !== programKey(v.record)) {
     // The first run of a scenario shows (and from now on traces) its first program.
-    ui.state.program = v.record.name;
+    ui.state.program = programKey(v.record);
     writeUrl();
   }
-  sel.value = v.record.name;
+  sel.value = programKey(v.record);
   showProgram(v);
 }
 
@@ -277,6 +278,7 @@ $('program').addEventListener('change', () => {
 $('reset').addEventListener('click', () => {
   if (!ui.view) return;
   const edits = { ...(ui.state.edits ?? {}) };
+  delete edits[programKey(ui.view.record)];
   delete edits[ui.view.record.name];
   ui.state.edits = edits;
   writeUrl();
