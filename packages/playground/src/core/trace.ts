@@ -4,7 +4,7 @@
 // engines are checked against each other in packages/vm's differential tests).
 import { MAX_BPF_STACK } from '@bpfsim/isa';
 import type { CtxRunResult, ExecContext, InsnTracer, ProgramTracer, Region, TraceStep, VmProgram } from '@bpfsim/vm';
-import { REGION_HI_BASE, TraceRecorder, toU64 } from '@bpfsim/vm';
+import { TraceRecorder } from '@bpfsim/vm';
 import type { TraceLayout } from './format';
 
 export interface TraceRun {
@@ -44,25 +44,17 @@ export class ProgramTraceCollector implements ProgramTracer {
     if (!cur) return;
     this.current = undefined;
     const { rec, C, ctx } = cur;
-    const last = rec.steps[rec.steps.length - 1];
-    // After exit the interpreter's r0 is the return value; the rest of the registers are as
-    // the exit instruction found them.
-    const regs = last ? [...last.regs] : new Array<bigint>(11).fill(0n);
-    regs[0] = r.fault ? 0n : toU64(C.rh, r.retval | 0);
+    // The state after exit (TraceRecorder.finish): r0 in full, the rest of the registers as
+    // the exit found them (none when the recording was cut short), the stack and ctx as left.
+    const fin = rec.finish(r, C);
     const depths = rec.steps.reduce((m, s) => Math.max(m, s.depth + 1), 1);
-    const stackHi = Array.from(C.fh.subarray(0, depths));
-    const frame0 = C.R[(stackHi[0]! - REGION_HI_BASE) >>> 0];
     this.runs.push({
       steps: rec.steps,
-      final: {
-        regs,
-        ...(ctx ? { ctx: ctx.bytes.slice() } : {}),
-        ...(frame0 ? { stack: frame0.bytes.slice(0, MAX_BPF_STACK) } : {}),
-      },
+      final: { regs: fin.regs ?? [fin.r0, ...new Array<bigint>(10).fill(0n)], stack: fin.stack, ...(fin.ctx ? { ctx: fin.ctx } : {}) },
       retval: r.retval,
       ...(r.fault ? { fault: `${r.fault.kind}: ${r.fault.message}` } : {}),
       truncated: rec.truncated,
-      layout: { ...(ctx ? { ctxHi: ctx.hi } : {}), stackHi, stackSize: MAX_BPF_STACK },
+      layout: { ...(ctx ? { ctxHi: ctx.hi } : {}), stackHi: Array.from(C.fh.subarray(0, depths)), stackSize: MAX_BPF_STACK },
       ...(ctx ? { ctxType: ctx.name } : {}),
     });
   }
