@@ -19,7 +19,7 @@ export interface HookMap {
 export interface HookProg {
   /** Where it is attached: the parent "p" or the child "p/c" (the process lives in p/c). */
   cg: 'p' | 'c';
-  type: 'cgroup_sock' | 'cgroup_sock_addr';
+  type: 'cgroup_sock' | 'cgroup_sock_addr' | 'sock_ops';
   /** bpfsim's attach type name, e.g. 'cgroup_inet4_connect' (also the expected_attach_type). */
   attach: string;
   /** BPF_F_ALLOW_OVERRIDE (1), BPF_F_ALLOW_MULTI (2) or 0. */
@@ -641,6 +641,49 @@ const CASES: [string, string, Build][] = [
     steps: [...server('l', 4, L, b), S('u', 4, 'udp'), connect('u', 4, L, b + 1)],
   })],
 ];
+
+/**
+ * A sock_ops program that logs every callback it gets: log[0] counts them, log[n] holds
+ * the n-th op, plus 0x100 when the socket's local port is `serverPort` (the listener's side).
+ * It writes no reply, so every callback keeps Linux's default (timeout, window, ECN).
+ */
+const opsLogger = (serverPort: number): string => `
+  r6 = r1
+  r2 = 0
+  *(u32 *)(r10 - 4) = r2
+  r1 = log ll
+  r2 = r10
+  r2 += -4
+  call bpf_map_lookup_elem
+  if r0 == 0 goto out
+  r7 = *(u64 *)(r0 + 0)
+  r1 = 1
+  lock *(u64 *)(r0 + 0) += r1
+  if r7 > 29 goto out
+  r7 += 1
+  *(u32 *)(r10 - 4) = r7
+  r8 = *(u32 *)(r6 + 0)
+  r2 = *(u32 *)(r6 + 68)
+  if r2 != ${serverPort} goto log
+  r8 |= 0x100
+log:
+  r1 = log ll
+  r2 = r10
+  r2 += -4
+  call bpf_map_lookup_elem
+  if r0 == 0 goto out
+  *(u64 *)(r0 + 0) = r8
+out:
+  r0 = 1
+  exit`;
+const OPS_LOG: HookMap = { name: 'log', type: 'array', keySize: 4, valueSize: 8, maxEntries: 32 };
+CASES.push(
+  ['sock-ops-callbacks', 'a sock_ops program without callback flags: which ops an active and a passive open call, in order', (b) => ({
+    maps: [OPS_LOG],
+    progs: [{ cg: 'c', type: 'sock_ops', attach: 'cgroup_sock_ops', body: opsLogger(b), flags: 0 }],
+    steps: [...server('l', 4, L, b), S('s', 4, 'tcp'), connect('s', 4, L, b), accept('l', 'a'), { op: 'close', sock: 'a' }, { op: 'close', sock: 's' }],
+  })],
+);
 
 /** The map declarations a program of the case starts with (maps are by index in the case). */
 export const mapDecls = (maps: HookMap[]): string => maps.map((m) => `.map ${m.name} type=${m.type} key_size=${m.keySize} value_size=${m.valueSize} max_entries=${m.maxEntries}`).join('\n');

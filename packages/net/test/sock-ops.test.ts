@@ -3,7 +3,7 @@
 // what the verifier lets a program touch.
 import { SysError } from '@bpfsim/isa';
 import { BpfClient } from '@bpfsim/kernel';
-import { AF_INET, BPF_SOCK_OPS, MS, Network, SOCK_STREAM, SocketApi, installCgroupHooks } from '../src';
+import { AF_INET, BPF_SOCK_OPS, MS, Network, SOCK_DGRAM, SOCK_STREAM, SocketApi, installCgroupHooks } from '../src';
 
 function world(program: string) {
   const net = new Network({ seed: 14 });
@@ -77,7 +77,7 @@ out:
 
 const op = (x: number): number => x >> 16;
 
-test('the callbacks of a connection: TCP_LISTEN, TCP_CONNECT, ACTIVE/PASSIVE_ESTABLISHED, in order', () => {
+test('the callbacks of a connection: TCP_LISTEN, TCP_CONNECT, RWND_INIT, TIMEOUT_INIT, NEEDS_ECN, ACTIVE/PASSIVE_ESTABLISHED, in order', () => {
   const w = world(LOGGER(0));
   const l = w.B.socket(AF_INET, SOCK_STREAM);
   w.B.bind(l, { family: 4, addr: '0.0.0.0', port: 80 });
@@ -85,8 +85,12 @@ test('the callbacks of a connection: TCP_LISTEN, TCP_CONNECT, ACTIVE/PASSIVE_EST
   const c = w.A.socket(AF_INET, SOCK_STREAM);
   w.A.connectStart(c, { family: 4, addr: '10.0.0.2', port: 80 });
   w.net.sim.runFor(20 * MS);
-  expect(w.log().map(op)).toEqual([BPF_SOCK_OPS.TCP_CONNECT_CB, BPF_SOCK_OPS.ACTIVE_ESTABLISHED_CB]);
-  expect(w.logB().map(op)).toEqual([BPF_SOCK_OPS.TCP_LISTEN_CB, BPF_SOCK_OPS.PASSIVE_ESTABLISHED_CB]);
+  // Linux's order (this machine's kernel: hooks golden 'sock-ops-callbacks'): the first
+  // segment's RWND_INIT, TIMEOUT_INIT and NEEDS_ECN, on the client after TCP_CONNECT and on
+  // the server for the SYN's request socket.
+  const init = [BPF_SOCK_OPS.RWND_INIT, BPF_SOCK_OPS.TIMEOUT_INIT, BPF_SOCK_OPS.NEEDS_ECN];
+  expect(w.log().map(op)).toEqual([BPF_SOCK_OPS.TCP_CONNECT_CB, ...init, BPF_SOCK_OPS.ACTIVE_ESTABLISHED_CB]);
+  expect(w.logB().map(op)).toEqual([BPF_SOCK_OPS.TCP_LISTEN_CB, ...init, BPF_SOCK_OPS.PASSIVE_ESTABLISHED_CB]);
 });
 
 test('bpf_sock_ops_cb_flags_set(STATE | RTO): every state change with (old, new), and the RTO', () => {
@@ -103,7 +107,7 @@ test('bpf_sock_ops_cb_flags_set(STATE | RTO): every state change with (old, new)
   w.link.heal();
   w.A.close(c);
   w.net.sim.runFor(5000 * MS); // the next retransmission (backed off) gets through, then the FIN
-  const after = w.log().slice(2); // after TCP_CONNECT and ACTIVE_ESTABLISHED
+  const after = w.log().slice(5); // after TCP_CONNECT, the three first-segment callbacks and ACTIVE_ESTABLISHED
   // retransmits 0; rto = srtt 2 ms + tcp_rto_min 200 ms = 202 ms = 51 jiffies at HZ 250 (rounded up)
   expect(after[0]).toBe((BPF_SOCK_OPS.RTO_CB << 16) | (0 << 8) | 51);
   // ESTABLISHED (1) → FIN_WAIT1 (4) → FIN_WAIT2 (5): the server never closes its end.
@@ -136,4 +140,77 @@ test('the verifier: reply and sk_txhash are writable, op is not; skb_data is a r
   expect(load('r2 = *(u8 *)(r1 + 76)\nr0 = 1\nexit')).toBe('EACCES'); // snd_cwnd: whole u32 only
   expect(load('r2 = *(u64 *)(r1 + 192)\nr3 = *(u64 *)(r1 + 200)\nr4 = r2\nr4 += 1\nif r4 > r3 goto +1\n*(u8 *)(r2 + 0) = r0\nr0 = 1\nexit')).toBe('EACCES'); // no packet writes
   expect(load('r0 = 2\nexit')).toBe('EINVAL'); // return range [0, 1]
+});
+
+test('TIMEOUT_INIT: a reply sets the SYN timeout in jiffies (tcp_timeout_init); a request socket is not a full socket', () => {
+  // Replies 50 jiffies (200 ms at HZ 250) to TIMEOUT_INIT; logs is_fullsock of the others.
+  const w = world(`
+  r2 = *(u32 *)(r1 + 0)
+  if r2 != 1 goto other
+  r2 = 50
+  *(u32 *)(r1 + 4) = r2
+  r0 = 1
+  exit
+other:
+  r6 = r1
+  r2 = 0
+  *(u32 *)(r10 - 4) = r2
+  r1 = log ll
+  r2 = r10
+  r2 += -4
+  call bpf_map_lookup_elem
+  if r0 == 0 goto out
+  r7 = *(u64 *)(r0 + 0)
+  r1 = 1
+  lock *(u64 *)(r0 + 0) += r1
+  if r7 > 60 goto out
+  r7 += 1
+  *(u32 *)(r10 - 4) = r7
+  r8 = *(u32 *)(r6 + 0)
+  r8 <<= 16
+  r2 = *(u32 *)(r6 + 72)      // is_fullsock
+  r8 |= r2
+  r1 = log ll
+  r2 = r10
+  r2 += -4
+  call bpf_map_lookup_elem
+  if r0 == 0 goto out
+  *(u64 *)(r0 + 0) = r8
+out:
+  r0 = 1
+  exit`);
+  const syns: number[] = [];
+  w.net.events.on('packet', (e) => {
+    if (e.host === 'a' && e.dir === 'out' && e.frame[23] === 6 && e.frame[14 + 20 + 13]! & 0x02) syns.push(e.time);
+  });
+  // Resolve b's address first (a datagram), then cut the link: the SYNs go unanswered.
+  const u = w.A.socket(AF_INET, SOCK_DGRAM);
+  w.A.sendto(u, new Uint8Array(1), { family: 4, addr: '10.0.0.2', port: 9 });
+  w.net.sim.runFor(20 * MS);
+  w.link.cut();
+  const c = w.A.socket(AF_INET, SOCK_STREAM);
+  w.A.connectStart(c, { family: 4, addr: '10.0.0.2', port: 80 });
+  w.net.sim.runFor(1000 * MS);
+  // The SYN at 0, then retransmissions after 200 ms and 400 ms (not Linux's default 1 s).
+  expect(syns.slice(0, 3).map((t) => t - syns[0]!)).toEqual([0, 200 * MS, 600 * MS]);
+  // The client's callbacks come from a full socket.
+  expect(w.log().map((x) => [op(x), x & 0xffff])).toEqual([
+    [BPF_SOCK_OPS.TCP_CONNECT_CB, 1],
+    [BPF_SOCK_OPS.RWND_INIT, 1],
+    [BPF_SOCK_OPS.NEEDS_ECN, 1],
+  ]);
+  // The server's for the SYN come from its request socket: is_fullsock 0.
+  w.link.heal();
+  const l = w.B.socket(AF_INET, SOCK_STREAM);
+  w.B.bind(l, { family: 4, addr: '0.0.0.0', port: 81 });
+  w.B.listen(l);
+  const c2 = w.A.socket(AF_INET, SOCK_STREAM);
+  w.A.connectStart(c2, { family: 4, addr: '10.0.0.2', port: 81 });
+  w.net.sim.runFor(50 * MS);
+  expect(w.logB().map((x) => [op(x), x & 0xffff])).toEqual([
+    [BPF_SOCK_OPS.TCP_LISTEN_CB, 1],
+    [BPF_SOCK_OPS.RWND_INIT, 0],
+    [BPF_SOCK_OPS.NEEDS_ECN, 0],
+    [BPF_SOCK_OPS.PASSIVE_ESTABLISHED_CB, 1],
+  ]);
 });

@@ -43,6 +43,9 @@ export interface TcpOpsInfo {
   bytesReceived: number;
   bytesAcked: number;
   cbFlags: number;
+  /** A request socket (the SYN's, before the child exists): is_fullsock 0, state
+   * TCP_NEW_SYN_RECV, and no tcp_sock fields. */
+  request?: boolean;
 }
 
 /** What helpers of a sock_ops run find in ExecContext.env. */
@@ -83,6 +86,13 @@ export function fillBpfSockOps(bytes: Uint8Array, v: DataView, sk: Sock, op: num
   bytes.set(v4(local), 28);
   if (local.length === 16) bytes.set(local, 48);
   v.setUint32(68, sk.localPort, true);
+  if (t.request) {
+    // sock_ops_convert_ctx_access(): a request sock is not a full socket; the tcp_sock
+    // fields (SOCK_OPS_GET_TCP_SOCK_FIELD) read 0. Its state is TCP_NEW_SYN_RECV.
+    v.setUint32(88, 12, true);
+    v.setBigUint64(184, skAddr, true);
+    return;
+  }
   v.setUint32(72, 1, true); // is_fullsock
   v.setUint32(76, t.sndCwnd, true);
   v.setUint32(80, t.srttUs, true);

@@ -354,6 +354,7 @@ export class TcpSock extends Sock {
     this.setState(S.TCP_SYN_SENT);
     // tcp_connect(): BPF_SOCK_OPS_TCP_CONNECT_CB before the SYN goes.
     this.callBpf(BPF_SOCK_OPS.TCP_CONNECT_CB);
+    this.initCallbacks(false);
     this.sendSyn(false);
     this.armRto();
   }
@@ -563,13 +564,37 @@ export class TcpSock extends Sock {
 
   /** tcp_call_bpf(sk, op, nargs, args): the reply of the cgroup's SOCK_OPS programs, or -1. */
   private callBpf(op: number, ...args: number[]): number {
+    return this.callBpfAs(false, op, args);
+  }
+
+  /**
+   * The sock_ops callbacks of a connection's first segment, in Linux's order (this
+   * machine's kernel, hooks golden 'sock-ops-callbacks'): tcp_rwnd_init_bpf()
+   * (RWND_INIT), tcp_timeout_init() (TIMEOUT_INIT: a positive reply is the SYN's or
+   * SYN-ACK's RTO in jiffies) and tcp_bpf_ca_needs_ecn() (NEEDS_ECN). bpfsim has no ECN and
+   * no initial-window growth to give RWND_INIT's reply to; those replies are not used.
+   */
+  private initCallbacks(request: boolean): void {
+    const call = (op: number): number => (request ? this.callBpfRequest(op) : this.callBpf(op));
+    call(BPF_SOCK_OPS.RWND_INIT);
+    const timeout = call(BPF_SOCK_OPS.TIMEOUT_INIT);
+    if (timeout > 0) this.rto = Math.min(timeout * JIFFY, TCP_RTO_MAX);
+    call(BPF_SOCK_OPS.NEEDS_ECN);
+  }
+
+  /** tcp_call_bpf() on the request socket of a SYN (this is the child-to-be). */
+  private callBpfRequest(op: number): number {
+    return this.callBpfAs(true, op, []);
+  }
+
+  private callBpfAs(request: boolean, op: number, args: number[]): number {
     const hooks = this.host.hooks;
     if (!hooks.sockOps) return -1;
     return hooks.sockOps(
       this,
       op,
       args,
-      () => this.opsInfo(),
+      () => (request ? { ...this.opsInfo(), request: true } : this.opsInfo()),
       (f) => (this.bits = (this.bits & ~(BPF_SOCK_OPS_CB.ALL << 8)) | ((f & BPF_SOCK_OPS_CB.ALL) << 8)),
     );
   }
@@ -1240,6 +1265,8 @@ export class TcpSock extends Sock {
     this.proto.hashEstablished(c);
     // __inet_inherit_port(): the child joins the listener's port without a conflict check.
     portTable(this.host, 'tcp').inherit(c, this.localPort);
+    // tcp_conn_request(): the request socket's sock_ops callbacks, before the SYN-ACK.
+    c.initCallbacks(true);
     c.sendSyn(true);
     c.armRto();
   }
