@@ -105,11 +105,13 @@ describe('established', () => {
     expect(() => e.api.recvfrom(e.s)).toThrow(SysError);
   });
 
-  test('a FIN: ACKed, CLOSE_WAIT, the reader sees end of stream; our close sends FIN → LAST_ACK → CLOSE', () => {
+  test('a FIN: CLOSE_WAIT with its ACK delayed (pingpong), the reader sees end of stream; our close sends FIN → LAST_ACK → CLOSE', () => {
     const e = established();
-    const r = e.send(ISN + 1, e.iss + 1, TCP_ACK | TCP_FIN);
-    expect(r.map((s) => [flags(s), s.ack])).toEqual([['ACK', ISN + 2]]);
+    // tcp_fin() enters pingpong mode: no ACK at once (within 10 ms), the delayed ACK after 40 ms.
+    expect(e.send(ISN + 1, e.iss + 1, TCP_ACK | TCP_FIN)).toEqual([]);
     expect(e.sk.state).toBe(TCP_STATE.TCP_CLOSE_WAIT);
+    e.net.sim.runFor(40 * MS);
+    expect(e.got.map((s) => [flags(s), s.ack])).toEqual([['ACK', ISN + 2]]);
     expect(e.api.recvfrom(e.s).data.length).toBe(0);
     e.got.length = 0;
     e.api.close(e.s);
@@ -118,6 +120,14 @@ describe('established', () => {
     expect(e.sk.state).toBe(TCP_STATE.TCP_LAST_ACK);
     e.send(ISN + 2, e.got[0]!.seq + 1, TCP_ACK);
     expect(e.sk.state).toBe(TCP_STATE.TCP_CLOSE);
+  });
+
+  test('a FIN the application answers at once: its FIN carries the ACK (FIN, FIN-ACK, ACK)', () => {
+    const e = established();
+    expect(e.send(ISN + 1, e.iss + 1, TCP_ACK | TCP_FIN)).toEqual([]);
+    e.api.close(e.s);
+    e.net.sim.runFor(50 * MS);
+    expect(e.got.map((s) => [flags(s), s.ack])).toEqual([['FIN|ACK', ISN + 2]]);
   });
 
   test('an in-window RST resets the connection (ECONNRESET); one outside the window is ignored', () => {

@@ -291,7 +291,10 @@ export class TcpSock extends Sock {
     const from = this.state;
     traceSetState(this, from, to);
     // tcp_set_state(): BPF_SOCK_OPS_STATE_CB (when asked for), before the state changes.
-    if (this.cbFlags & BPF_SOCK_OPS_CB.STATE) this.callBpf(BPF_SOCK_OPS.STATE_CB, from, to);
+    // TIME_WAIT is a separate mini socket in Linux (tcp_time_wait): the full socket the
+    // program sees goes to CLOSE (tcp_done), as this machine's kernel reports FIN_WAIT2 →
+    // CLOSE (hooks golden 'sock-ops-state-cb'); the mini socket's end calls no program.
+    if (this.cbFlags & BPF_SOCK_OPS_CB.STATE && from !== S.TCP_TIME_WAIT) this.callBpf(BPF_SOCK_OPS.STATE_CB, from, to === S.TCP_TIME_WAIT ? S.TCP_CLOSE : to);
     this.state = to;
     if (to === S.TCP_LISTEN) {
       this.proto.hashListener(this);
@@ -949,10 +952,13 @@ export class TcpSock extends Sock {
       this.retries = 0;
       this.restartRto();
       this.setSndWnd(seg.window << this.sndWscale);
+      // tcp_rcv_state_process(): tcp_init_transfer() (BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB,
+      // the socket still in SYN_RECV) comes before tcp_set_state(TCP_ESTABLISHED), so a
+      // program that asks for STATE_CB there sees SYN_RECV → ESTABLISHED.
+      this.callBpf(BPF_SOCK_OPS.PASSIVE_ESTABLISHED_CB);
+      if (this.state !== S.TCP_SYN_RECV) return;
       this.setState(S.TCP_ESTABLISHED);
       if (this.options.keepalive) this.resetKeepalive(this.keep.idle);
-      // tcp_rcv_state_process() → tcp_init_transfer(): BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB.
-      this.callBpf(BPF_SOCK_OPS.PASSIVE_ESTABLISHED_CB);
       const p = this.parent;
       if (p) {
         p.synQueue.delete(this);
@@ -1131,10 +1137,18 @@ export class TcpSock extends Sock {
     if (gotFin) {
       this.rcvNxt = add(this.rcvNxt, 1);
       this.finReceived = true;
-      this.sendAck();
-      if (this.state === S.TCP_ESTABLISHED) this.setState(S.TCP_CLOSE_WAIT);
-      else if (this.state === S.TCP_FIN_WAIT1) this.setState(S.TCP_CLOSING);
-      else if (this.state === S.TCP_FIN_WAIT2) this.timeWait();
+      if (this.state === S.TCP_ESTABLISHED) {
+        // tcp_fin(): CLOSE_WAIT and inet_csk_enter_pingpong_mode(): the FIN's ACK is delayed,
+        // so an application that closes at once sends its FIN with it (FIN, FIN-ACK, ACK, as
+        // this machine's kernel does on lo).
+        this.setState(S.TCP_CLOSE_WAIT);
+        if (!this.delackTimer?.pending) this.delackTimer = this.host.network.sim.schedule(TCP_DELACK, () => this.sendAck());
+      } else {
+        // FIN_WAIT1 (a simultaneous close: CLOSING) and FIN_WAIT2 (TIME_WAIT): ACK at once.
+        this.sendAck();
+        if (this.state === S.TCP_FIN_WAIT1) this.setState(S.TCP_CLOSING);
+        else if (this.state === S.TCP_FIN_WAIT2) this.timeWait();
+      }
       this.wake();
       return;
     }
