@@ -643,54 +643,15 @@ const CASES: [string, string, Build][] = [
 ];
 
 /**
- * A sock_ops program that logs every callback it gets: log[0] counts them, log[n] holds
- * the n-th op, plus 0x100 when the socket's local port is `serverPort` (the listener's side).
- * It writes no reply, so every callback keeps Linux's default (timeout, window, ECN).
- */
-const opsLogger = (serverPort: number): string => `
-  r6 = r1
-  r2 = 0
-  *(u32 *)(r10 - 4) = r2
-  r1 = log ll
-  r2 = r10
-  r2 += -4
-  call bpf_map_lookup_elem
-  if r0 == 0 goto out
-  r7 = *(u64 *)(r0 + 0)
-  r1 = 1
-  lock *(u64 *)(r0 + 0) += r1
-  if r7 > 29 goto out
-  r7 += 1
-  *(u32 *)(r10 - 4) = r7
-  r8 = *(u32 *)(r6 + 0)
-  r2 = *(u32 *)(r6 + 68)
-  if r2 != ${serverPort} goto log
-  r8 |= 0x100
-log:
-  r1 = log ll
-  r2 = r10
-  r2 += -4
-  call bpf_map_lookup_elem
-  if r0 == 0 goto out
-  *(u64 *)(r0 + 0) = r8
-out:
-  r0 = 1
-  exit`;
-const OPS_LOG: HookMap = { name: 'log', type: 'array', keySize: 4, valueSize: 8, maxEntries: 32 };
-/**
- * As opsLogger, with (args[0] & 0xff) << 16 | (args[1] & 0xff) << 24 in each entry, and
+ * A sock_ops program that logs every callback it gets: log[0] counts them, log[n] holds the
+ * n-th op, plus 0x100 when the socket's local port is `serverPort` (the listener's side),
+ * plus (args[0] & 0xff) << 16 | (args[1] & 0xff) << 24. It writes no reply, so every
+ * callback keeps Linux's default (timeout, window, ECN). With `stateCb` it calls
  * bpf_sock_ops_cb_flags_set(STATE) at ACTIVE/PASSIVE_ESTABLISHED: every state change after.
  */
-const stateLogger = (serverPort: number): string => `
+const opsLogger = (serverPort: number, stateCb = false): string => `
   r6 = r1
-  r2 = *(u32 *)(r6 + 0)
-  if r2 == 4 goto flags
-  if r2 != 5 goto logit
-flags:
-  r1 = r6
-  r2 = 4
-  call bpf_sock_ops_cb_flags_set
-logit:
+  ${stateCb ? 'r2 = *(u32 *)(r6 + 0)\n  if r2 == 4 goto flags\n  if r2 != 5 goto logit\nflags:\n  r1 = r6\n  r2 = 4\n  call bpf_sock_ops_cb_flags_set\nlogit:' : ''}
   r2 = 0
   *(u32 *)(r10 - 4) = r2
   r1 = log ll
@@ -726,6 +687,7 @@ args:
 out:
   r0 = 1
   exit`;
+const OPS_LOG: HookMap = { name: 'log', type: 'array', keySize: 4, valueSize: 8, maxEntries: 32 };
 CASES.push(
   ['sock-ops-callbacks', 'a sock_ops program without callback flags: which ops an active and a passive open call, in order', (b) => ({
     maps: [OPS_LOG],
@@ -734,7 +696,7 @@ CASES.push(
   })],
   ['sock-ops-state-cb', 'bpf_sock_ops_cb_flags_set(STATE) at established: the state changes of both ends through an active close (client first)', (b) => ({
     maps: [OPS_LOG],
-    progs: [{ cg: 'c', type: 'sock_ops', attach: 'cgroup_sock_ops', body: stateLogger(b), flags: 0 }],
+    progs: [{ cg: 'c', type: 'sock_ops', attach: 'cgroup_sock_ops', body: opsLogger(b, true), flags: 0 }],
     steps: [...server('l', 4, L, b), S('s', 4, 'tcp'), connect('s', 4, L, b), accept('l', 'a'), { op: 'close', sock: 's' }, { op: 'close', sock: 'a' }],
   })],
 );

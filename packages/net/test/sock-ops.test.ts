@@ -34,8 +34,37 @@ function world(program: string) {
 
 /** Appends (op << 16 | args[0] << 8 | args[1]) to the log; at established, asks for STATE
  * and RTO callbacks when `flags` is set. */
-const LOGGER = (flags: number): string => `
+const LOGGER = (flags: number): string =>
+  logProgram(
+    `r8 = *(u32 *)(r6 + 0)      // op
+  r8 <<= 16
+  r2 = *(u32 *)(r6 + 4)      // args[0]
+  r2 &= 0xff
+  r2 <<= 8
+  r8 |= r2
+  r2 = *(u32 *)(r6 + 8)      // args[1]
+  r2 &= 0xff
+  r8 |= r2`,
+    {
+      tail: `r2 = *(u32 *)(r6 + 0)
+  if r2 == 4 goto flags
+  if r2 != 5 goto out
+flags:
+  r1 = r6
+  r2 = ${flags}
+  call bpf_sock_ops_cb_flags_set`,
+    },
+  );
+
+/**
+ * A sock_ops program that appends one u64 per callback to `log` (log[0] counts them, up to
+ * 60): `entry` computes it into r8 from the ctx in r6. `head` runs first (it may
+ * `goto out`), `tail` after the append.
+ */
+function logProgram(entry: string, o: { head?: string; tail?: string } = {}): string {
+  return `
   r6 = r1
+  ${o.head ?? ''}
   r2 = 0
   *(u32 *)(r10 - 4) = r2
   r2 = r10
@@ -49,31 +78,18 @@ const LOGGER = (flags: number): string => `
   if r7 > 60 goto out
   r7 += 1
   *(u32 *)(r10 - 4) = r7
-  r8 = *(u32 *)(r6 + 0)      // op
-  r8 <<= 16
-  r2 = *(u32 *)(r6 + 4)      // args[0]
-  r2 &= 0xff
-  r2 <<= 8
-  r8 |= r2
-  r2 = *(u32 *)(r6 + 8)      // args[1]
-  r2 &= 0xff
-  r8 |= r2
+  ${entry}
   r2 = r10
   r2 += -4
   r1 = log ll
   call bpf_map_lookup_elem
   if r0 == 0 goto out
   *(u64 *)(r0 + 0) = r8
-  r2 = *(u32 *)(r6 + 0)
-  if r2 == 4 goto flags
-  if r2 != 5 goto out
-flags:
-  r1 = r6
-  r2 = ${flags}
-  call bpf_sock_ops_cb_flags_set
+  ${o.tail ?? ''}
 out:
   r0 = 1
   exit`;
+}
 
 const op = (x: number): number => x >> 16;
 
@@ -144,41 +160,22 @@ test('the verifier: reply and sk_txhash are writable, op is not; skb_data is a r
 
 test('TIMEOUT_INIT: a reply sets the SYN timeout in jiffies (tcp_timeout_init); a request socket is not a full socket', () => {
   // Replies 50 jiffies (200 ms at HZ 250) to TIMEOUT_INIT; logs is_fullsock of the others.
-  const w = world(`
-  r2 = *(u32 *)(r1 + 0)
-  if r2 != 1 goto other
-  r2 = 50
-  *(u32 *)(r1 + 4) = r2
-  r0 = 1
-  exit
-other:
-  r6 = r1
-  r2 = 0
-  *(u32 *)(r10 - 4) = r2
-  r1 = log ll
-  r2 = r10
-  r2 += -4
-  call bpf_map_lookup_elem
-  if r0 == 0 goto out
-  r7 = *(u64 *)(r0 + 0)
-  r1 = 1
-  lock *(u64 *)(r0 + 0) += r1
-  if r7 > 60 goto out
-  r7 += 1
-  *(u32 *)(r10 - 4) = r7
-  r8 = *(u32 *)(r6 + 0)
+  const w = world(
+    logProgram(
+      `r8 = *(u32 *)(r6 + 0)
   r8 <<= 16
   r2 = *(u32 *)(r6 + 72)      // is_fullsock
-  r8 |= r2
-  r1 = log ll
-  r2 = r10
-  r2 += -4
-  call bpf_map_lookup_elem
-  if r0 == 0 goto out
-  *(u64 *)(r0 + 0) = r8
-out:
-  r0 = 1
-  exit`);
+  r8 |= r2`,
+      {
+        head: `r2 = *(u32 *)(r6 + 0)
+  if r2 != 1 goto other
+  r2 = 50
+  *(u32 *)(r6 + 4) = r2
+  goto out
+other:`,
+      },
+    ),
+  );
   const syns: number[] = [];
   w.net.events.on('packet', (e) => {
     if (e.host === 'a' && e.dir === 'out' && e.frame[23] === 6 && e.frame[14 + 20 + 13]! & 0x02) syns.push(e.time);

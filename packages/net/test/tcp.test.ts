@@ -42,6 +42,16 @@ async function until<T>(net: Network, p: Promise<T>): Promise<T> {
   return p;
 }
 
+/** The SYN and SYN-ACK segments the network's hosts send over IPv4 (collected as they go). */
+function synsSent(net: Network): TcpSegment[] {
+  const syns: TcpSegment[] = [];
+  net.events.on('packet', (e) => {
+    const t = parseTcp(e.frame.subarray(14 + 20));
+    if (e.dir === 'out' && t && t.flags & 0x02) syns.push(t);
+  });
+  return syns;
+}
+
 /** Reads from fd until EOF. */
 async function readAll(net: Network, api: SocketApi, fd: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
@@ -290,11 +300,7 @@ test('loopback MSS is 65495 (the IPv4 length field caps it, as Linux advertises 
   const l = api.socket(AF_INET, SOCK_STREAM);
   api.bind(l, { family: 4, addr: '127.0.0.1', port: 9000 });
   api.listen(l);
-  const syns: TcpSegment[] = [];
-  net.events.on('packet', (e) => {
-    const t = parseTcp(e.frame.subarray(14 + 20));
-    if (e.dir === 'out' && t && t.flags & 0x02) syns.push(t);
-  });
+  const syns = synsSent(net);
   const tx = api.socket(AF_INET, SOCK_STREAM);
   api.connectStart(tx, { family: 4, addr: '127.0.0.1', port: 9000 });
   net.sim.run(1000);
@@ -445,11 +451,7 @@ describe('timestamps (RFC 7323, net.ipv4.tcp_timestamps)', () => {
       const net = new Network({ seed: 3, profile });
       const h = net.addHost('h');
       const api = new SocketApi(h, h.kernel.spawn({ comm: 'p' }));
-      const syns: TcpSegment[] = [];
-      net.events.on('packet', (e) => {
-        const t = parseTcp(e.frame.subarray(14 + 20));
-        if (e.dir === 'out' && t && t.flags & 0x02) syns.push(t);
-      });
+      const syns = synsSent(net);
       const l = api.socket(AF_INET, SOCK_STREAM);
       api.bind(l, { family: 4, addr: '127.0.0.1', port: 9100 });
       api.listen(l);

@@ -124,7 +124,6 @@ export class WorldHost {
     installCgroupHooks(host);
     installSockmap(host.kernel);
     onMsgVerdict(host.kernel, (e) => {
-      world.activity++;
       world.record({
         kind: 'msg',
         host: host.name,

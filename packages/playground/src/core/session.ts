@@ -54,7 +54,7 @@ export async function runPlayground(def: ScenarioDef, opts: PlaygroundOptions = 
   let collector: ProgramTraceCollector | undefined;
   const onLoad = (rec: ProgramRecord, handle: ProgHandle): void => {
     const prog = handle.prog;
-    disasm.set(`${rec.host}/${rec.name}`, new Map(disassemble(prog.spec.origInsns, { helperNames: true }).map((l) => [l.index, l.text])));
+    disasm.set(programKey(rec), new Map(disassemble(prog.spec.origInsns, { helperNames: true }).map((l) => [l.index, l.text])));
     if (opts.trace !== undefined && (programKey(rec) === opts.trace || rec.name === opts.trace) && !collector) {
       collector = new ProgramTraceCollector(prog.vm, prog.id, { maxRuns: opts.maxTraceRuns ?? 64, maxSteps: opts.maxTraceSteps ?? 20000 });
     }
@@ -76,7 +76,7 @@ export async function runPlayground(def: ScenarioDef, opts: PlaygroundOptions = 
       model,
       lines,
       ...(errInsn !== undefined && lines.has(errInsn) ? { errorLine: lines.get(errInsn)! } : {}),
-      disasm: disasm.get(`${record.host}/${record.name}`) ?? new Map(),
+      disasm: disasm.get(programKey(record)) ?? new Map(),
     };
   });
   return { result, programs, traces: collector?.runs ?? [], engine };
