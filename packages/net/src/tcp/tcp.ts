@@ -1,239 +1,315 @@
-// The TCP protocol of a host (net/ipv4/tcp_ipv4.c: tcp_v4_rcv, __inet_lookup_established,
-// inet_lookup_listener, tcp_v4_send_reset): segments in are checked, matched to an
-// established (or SYN_RECV, TIME_WAIT) socket by 4-tuple, else to the best listener, else
-// answered with RST; ICMP errors reach the socket they concern.
-import type { Process } from '@bpfsim/kernel';
-import type { Host, IcmpError, InPacket } from '../iface/host';
-import { ipv6Only } from '../ports/port-table';
-import { SOCK_STREAM } from '../sock/sock';
-import { TCP_STATE } from '../sock/state';
-import type { IpAddr } from '../wire/addr';
-import { isAny, isV4Mapped, unmapV4 } from '../wire/addr';
-import type { TcpSegment } from '../wire/tcp';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, buildTcp, parseTcp, tcpChecksumOk } from '../wire/tcp';
-import { IPPROTO_TCP, TcpSock } from './tcp-sock';
-import { SK_RST_REASON, traceTcpProbe, traceTcpSendReset } from '../bpf/tracepoints';
-import type { CongestionOps } from './congestion';
-import { CUBIC } from './congestion';
+// The socket calls of TCP (net/ipv4/tcp.c: tcp_sendmsg_locked, tcp_recvmsg, tcp_shutdown,
+// tcp_close, do_tcp_setsockopt, tcp_poll, tcp_set_state, tcp_done; inet_connection_sock.c:
+// inet_csk_listen_start, inet_csk_accept), over the control block (tcp-sock.ts).
+import type { ErrnoCode } from '@bpfsim/isa';
+import { SysError } from '@bpfsim/isa';
+import type { PollState, Sock } from '../sock/sock';
+import { wouldBlock } from '../sock/sock';
+import { TCP_STATE, tcpStateName } from '../sock/state';
+import { SK_RST_REASON, releaseSockObject, traceErrorReport, traceSetState } from '../bpf/tracepoints';
+import { BPF_SOCK_OPS, BPF_SOCK_OPS_CB } from '../bpf/sock-ops';
+import { SEC } from '../sim/simulation';
+import { CONGESTION_OPS } from './tcp-cong';
+import type { TcpSock } from './tcp-sock';
+import { tcpCallBpf } from './tcp-sock-ops';
+import { rcvWindow, sendMss, tcpSendAck, tcpSendActiveReset, tcpWriteXmit } from './tcp-output';
+import { clearAllTimers, resetKeepalive, stopKeepalive } from './tcp-timer';
 
-/** Same address (both already in wire form: v4-mapped addresses unmapped). */
-function sameAddr(a: IpAddr, b: IpAddr): boolean {
-  if (a === b) return true;
-  const x = a.bytes;
-  const y = b.bytes;
-  if (x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+export { tcpConnect, TcpProtocol, installTcp } from './tcp-ipv4';
+
+const S = TCP_STATE;
+const SOL_TCP = 6;
+const MSG_PEEK = 2;
+/** TCP_NODELAY, TCP_MAXSEG, TCP_CORK … (include/uapi/linux/tcp.h) */
+export const TCP_NODELAY = 1;
+export const TCP_MAXSEG = 2;
+export const TCP_CORK = 3;
+export const TCP_KEEPIDLE = 4;
+export const TCP_KEEPINTVL = 5;
+export const TCP_KEEPCNT = 6;
+export const TCP_CONGESTION = 13;
+/** net.ipv4.tcp_keepalive_time / _intvl / _probes defaults (7200 s, 75 s, 9). */
+export const TCP_KEEPALIVE_TIME = 7200 * SEC;
+export const TCP_KEEPALIVE_INTVL = 75 * SEC;
+export const TCP_KEEPALIVE_PROBES = 9;
+/** MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL (s), MAX_TCP_KEEPCNT */
+const MAX_TCP_KEEPIDLE = 32767;
+const MAX_TCP_KEEPCNT = 127;
+
+/** tcp_set_state(): the state change, its trace point, sock_ops STATE_CB and the hashes. */
+export function tcpSetState(tp: TcpSock, to: number): void {
+  if (tp.state === to) return;
+  const from = tp.state;
+  traceSetState(tp, from, to);
+  // BPF_SOCK_OPS_STATE_CB (when asked for), before the state changes. TIME_WAIT is a
+  // separate mini socket in Linux (tcp_time_wait): the full socket the program sees goes to
+  // CLOSE (tcp_done), as this machine's kernel reports FIN_WAIT2 → CLOSE (hooks golden
+  // 'sock-ops-state-cb'); the mini socket's end calls no program.
+  if (tp.cbFlags & BPF_SOCK_OPS_CB.STATE && from !== S.TCP_TIME_WAIT) tcpCallBpf(tp, BPF_SOCK_OPS.STATE_CB, from, to === S.TCP_TIME_WAIT ? S.TCP_CLOSE : to);
+  tp.state = to;
+  if (to === S.TCP_LISTEN) {
+    tp.env.hashListener(tp);
+    // __inet_listen_sk(): BPF_SOCK_OPS_TCP_LISTEN_CB.
+    tcpCallBpf(tp, BPF_SOCK_OPS.TCP_LISTEN_CB);
+  } else if (from === S.TCP_LISTEN) tp.env.unhashListener(tp);
+  tp.env.emit('tcp:state', { time: tp.env.now, host: tp.env.hostName, socket: tp.describe(), from: tcpStateName(from), to: tcpStateName(to) });
+  tp.wake();
+}
+
+/** tcp_poll() */
+export function tcpPoll(tp: TcpSock): PollState {
+  const readable = tp.rqBytes > 0 || tp.finReceived || (tp.lq?.acceptQ.length ?? 0) > 0 || tp.error !== undefined || tp.state === S.TCP_CLOSE;
+  const writable = (tp.state === S.TCP_ESTABLISHED || tp.state === S.TCP_CLOSE_WAIT) && tp.sbufLen < tp.options.sndbuf;
+  return { readable, writable, error: tp.error !== undefined, hup: tp.finReceived || tp.state === S.TCP_CLOSE };
+}
+
+/** inet_listen() → inet_csk_listen_start(). */
+export function tcpListen(tp: TcpSock, backlog: number): void {
+  if (tp.state !== S.TCP_CLOSE && tp.state !== S.TCP_LISTEN) throw new SysError('EINVAL', 'only a closed socket can listen');
+  // net.core.somaxconn = 4096 clamps the backlog.
+  tp.listenQueues.backlog = Math.max(0, Math.min(backlog, 4096));
+  if (tp.state === S.TCP_LISTEN) return;
+  const prev = tp.state;
+  tp.state = S.TCP_LISTEN;
+  try {
+    // inet_csk_listen_start(): the port is checked again, now as a listener.
+    tp.env.ports.bind(tp, tp.localPort);
+  } catch (e) {
+    tp.state = prev;
+    throw e;
+  }
+  tp.state = prev;
+  tcpSetState(tp, S.TCP_LISTEN);
+}
+
+/** inet_csk_accept(): a connection from the accept queue, or undefined (would block). */
+export function tcpAccept(tp: TcpSock): Sock | undefined {
+  if (tp.state !== S.TCP_LISTEN) throw new SysError('EINVAL', 'the socket is not listening');
+  const c = tp.acceptQueue.shift();
+  if (c) c.parent = undefined;
+  return c;
+}
+
+/** tcp_sendmsg(): the state checks, then the SK_MSG hook or the send buffer. */
+export function tcpSendmsg(tp: TcpSock, data: Uint8Array): number {
+  if (tp.error) {
+    const e = tp.takeError()!;
+    throw new SysError(e, 'the connection failed');
+  }
+  if (tp.shutWr || (tp.state !== S.TCP_ESTABLISHED && tp.state !== S.TCP_CLOSE_WAIT)) {
+    if (tp.state === S.TCP_SYN_SENT || tp.state === S.TCP_SYN_RECV) throw wouldBlock('EAGAIN', 'the connection is not established yet');
+    throw new SysError(tp.shutWr || tp.state !== S.TCP_CLOSE ? 'EPIPE' : 'ENOTCONN', 'the socket cannot send');
+  }
+  if (tp.sendHook) return tp.sendHook(tp, data);
+  return tcpSendData(tp, data);
+}
+
+/**
+ * sendfile(2) of `data` (the file's bytes) to this socket: splice into tcp_sendmsg with
+ * MSG_SPLICE_PAGES on current Linux; a psock's program sees the bytes as the profile says
+ * (4.17: tcp_bpf_sendpage, shared pages until pull_data).
+ */
+export function tcpSendfile(tp: TcpSock, data: Uint8Array): number {
+  if (tp.sendHook && (tp.state === S.TCP_ESTABLISHED || tp.state === S.TCP_CLOSE_WAIT) && !tp.shutWr && !tp.error) return tp.sendHook(tp, data, { sendfile: true });
+  return tcpSendmsg(tp, data);
+}
+
+/** tcp_sendmsg_locked(): copy into the send buffer as far as SO_SNDBUF allows, then push. */
+export function tcpSendData(tp: TcpSock, data: Uint8Array): number {
+  const room = tp.options.sndbuf - tp.sbufLen;
+  if (room <= 0) throw wouldBlock('EAGAIN', 'the send buffer is full');
+  const n = Math.min(room, data.length);
+  ensureSendBuffer(tp, tp.sbufLen + n);
+  tp.sbuf.set(data.subarray(0, n), tp.sbufLen);
+  tp.sbufLen += n;
+  tcpWriteXmit(tp);
+  return n;
+}
+
+function ensureSendBuffer(tp: TcpSock, cap: number): void {
+  if (cap <= tp.sbuf.length) return;
+  // Start at what the first write needs (a 100-byte request gets 256 bytes, not 2 KiB).
+  let size = Math.max(tp.sbuf.length, 256);
+  while (size < cap) size *= 2;
+  const b = new Uint8Array(size);
+  b.set(tp.sbuf.subarray(0, tp.sbufLen));
+  tp.sbuf = b;
+}
+
+/** tcp_recvmsg(), then tcp_cleanup_rbuf()'s window update. */
+export function tcpRecvmsg(tp: TcpSock, maxBytes: number, flags: number): { data: Uint8Array } | undefined {
+  const redirected = tp.recvHook?.(maxBytes);
+  if (redirected) return { data: redirected };
+  if (tp.rqBytes === 0) {
+    if (tp.error) {
+      const e = tp.takeError()!;
+      throw new SysError(e, 'the connection failed');
+    }
+    if (tp.finReceived || tp.shutRd || tp.state === S.TCP_CLOSE) return { data: new Uint8Array(0) };
+    if (tp.state === S.TCP_LISTEN || tp.state === S.TCP_SYN_SENT) throw new SysError('ENOTCONN', 'the socket is not connected');
+    return undefined;
+  }
+  const n = Math.min(maxBytes, tp.rqBytes);
+  const out = new Uint8Array(n);
+  let at = 0;
+  let i = 0;
+  while (at < n) {
+    const c = tp.rq[i]!;
+    const k = Math.min(c.length, n - at);
+    out.set(c.subarray(0, k), at);
+    at += k;
+    if (flags & MSG_PEEK) {
+      i++;
+      continue;
+    }
+    if (k === c.length) tp.rq.shift();
+    else tp.rq[0] = c.subarray(k);
+  }
+  if (!(flags & MSG_PEEK)) {
+    const before = rcvWindow(tp);
+    tp.rqBytes -= n;
+    // Window update when the window opens from (nearly) closed.
+    if (before < tp.mss && rcvWindow(tp) >= tp.mss) tcpSendAck(tp);
+  }
+  return { data: out };
+}
+
+/** tcp_shutdown() (SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2). */
+export function tcpShutdown(tp: TcpSock, how: number): void {
+  if (tp.state === S.TCP_CLOSE || tp.state === S.TCP_LISTEN || tp.state === S.TCP_SYN_SENT) {
+    if (tp.state !== S.TCP_LISTEN) throw new SysError('ENOTCONN', 'the socket is not connected');
+  }
+  if (how === 0 || how === 2) tp.shutRd = true;
+  if (how === 1 || how === 2) closeWrite(tp);
+  tp.wake();
+}
+
+/** tcp_close_state() + tcp_send_fin(): ESTABLISHED → FIN_WAIT1, CLOSE_WAIT → LAST_ACK. */
+function closeWrite(tp: TcpSock): void {
+  if (tp.shutWr) return;
+  tp.shutWr = true;
+  if (tp.state === S.TCP_ESTABLISHED) tcpSetState(tp, S.TCP_FIN_WAIT1);
+  else if (tp.state === S.TCP_CLOSE_WAIT) tcpSetState(tp, S.TCP_LAST_ACK);
+  else return;
+  tp.finQueued = true;
+  tcpWriteXmit(tp);
+}
+
+/** tcp_close(): listeners drop their queues; unread data or SO_LINGER 0 resets; else FIN. */
+export function tcpClose(tp: TcpSock): void {
+  if (tp.state === S.TCP_LISTEN) {
+    for (const c of [...tp.acceptQueue, ...tp.synQueue]) tcpAbort(c);
+    tp.acceptQueue.length = 0;
+    tp.synQueue.clear();
+    tcpSetState(tp, S.TCP_CLOSE);
+    tp.env.ports.unbind(tp);
+    return;
+  }
+  if (tp.state === S.TCP_CLOSE) {
+    tp.env.ports.unbind(tp);
+    return;
+  }
+  if (tp.state === S.TCP_SYN_SENT) {
+    tcpDone(tp);
+    return;
+  }
+  const linger0 = tp.options.linger?.onoff && tp.options.linger.seconds === 0;
+  if (tp.rqBytes > 0 || linger0) {
+    // tcp_close(): unread data is TCP_ABORT_ON_CLOSE, SO_LINGER 0 TCP_ABORT_ON_LINGER.
+    tcpAbort(tp, tp.rqBytes > 0 ? SK_RST_REASON.TCP_ABORT_ON_CLOSE : SK_RST_REASON.TCP_ABORT_ON_LINGER);
+    return;
+  }
+  tp.shutRd = true;
+  closeWrite(tp);
+}
+
+/** tcp_send_active_reset() then tcp_done(). */
+export function tcpAbort(tp: TcpSock, reason: number = SK_RST_REASON.NOT_SPECIFIED): void {
+  if (tp.state !== S.TCP_CLOSE && tp.state !== S.TCP_LISTEN && tp.state !== S.TCP_SYN_SENT && tp.peer) tcpSendActiveReset(tp, reason);
+  tcpDone(tp);
+}
+
+/** tcp_done() with an error for the user (undefined: silently, a SYN_RECV child). */
+export function tcpFail(tp: TcpSock, err: ErrnoCode | undefined): void {
+  if (err) {
+    tp.error = err;
+    traceErrorReport(tp);
+  }
+  if (tp.parent) tp.parent.lq?.synQ.delete(tp);
+  tcpDone(tp);
+}
+
+/** tcp_done(): to TCP_CLOSE, off the tables, timers off. */
+export function tcpDone(tp: TcpSock): void {
+  clearAllTimers(tp);
+  tp.env.unhashEstablished(tp);
+  const wasListenerChild = !!tp.parent;
+  tcpSetState(tp, S.TCP_CLOSE);
+  tp.sbufLen = 0;
+  // The port goes with the socket unless the user still holds it (close() unbinds then).
+  if (wasListenerChild || tp.refcnt === 0) tp.env.ports.unbind(tp);
+  releaseSockObject(tp);
+  tp.wake();
+}
+
+/** do_tcp_setsockopt() for the options bpfsim models. */
+export function tcpSetOption(tp: TcpSock, level: number, name: number, value: number): boolean {
+  if (level !== SOL_TCP) return false;
+  if (name === TCP_NODELAY) {
+    tp.nodelay = value !== 0;
+    if (tp.nodelay) tcpWriteXmit(tp);
+  } else if (name === TCP_CORK) {
+    tp.cork = value !== 0;
+    if (!tp.cork) tcpWriteXmit(tp);
+  } else if (name === TCP_MAXSEG) tp.mss = Math.max(88, Math.min(value, tp.mss));
+  else if (name === TCP_KEEPIDLE || name === TCP_KEEPINTVL) {
+    if (value < 1 || value > MAX_TCP_KEEPIDLE) throw new SysError('EINVAL', `${name === TCP_KEEPIDLE ? 'TCP_KEEPIDLE' : 'TCP_KEEPINTVL'} takes 1..${MAX_TCP_KEEPIDLE} seconds`);
+    const k = keepalive(tp);
+    if (name === TCP_KEEPINTVL) k.intvl = value * SEC;
+    else {
+      // tcp_sock_set_keepidle_locked(): a running timer is moved to the new idle time.
+      k.idle = value * SEC;
+      if (keepaliveActive(tp)) resetKeepalive(tp, Math.max(0, k.idle - (tp.now - k.lastRcv)));
+    }
+  } else if (name === TCP_KEEPCNT) {
+    if (value < 1 || value > MAX_TCP_KEEPCNT) throw new SysError('EINVAL', `TCP_KEEPCNT takes 1..${MAX_TCP_KEEPCNT}`);
+    keepalive(tp).cnt = value;
+  } else return false;
   return true;
 }
 
-/** The socket's 4-tuple has these addresses (ports matched by the hash key). */
-const matches = (sk: TcpSock, local: IpAddr, remote: IpAddr): boolean => sameAddr(sk.localWire, local) && sameAddr(sk.remoteWire, remote);
-const wire = (a: IpAddr): IpAddr => (a.family === 6 && isV4Mapped(a) ? unmapV4(a) : a);
-
-export class TcpProtocol {
-  private readonly established = new Map<number, TcpSock | TcpSock[]>();
-  /** The listening hash: listeners by port (children sharing the port are not in it). */
-  private readonly listening = new Map<number, TcpSock[]>();
-  /** The destination address of the segment being processed (a listener's child takes it). */
-  lastDst: IpAddr | undefined;
-  /** The ISN a TIME_WAIT socket handed to the SYN being processed (TCP_SKB_CB()->tcp_tw_isn). */
-  twIsn: number | undefined;
-  /** net.ipv4.tcp_congestion_control: what new sockets use (Linux's default: cubic). */
-  defaultCongestion: CongestionOps = CUBIC;
-  /** net_secret of secure_tcp_seq(), drawn from the simulation's seeded RNG. */
-  private readonly secret: number;
-
-  constructor(readonly host: Host) {
-    this.secret = host.network.sim.rng.u32();
-  }
-
-  /**
-   * secure_tcp_seq(): the initial sequence number of a connection — a keyed hash of the
-   * 4-tuple plus the clock in 64 ns units, so that a new incarnation of a 4-tuple starts
-   * above the old one (which is what lets a SYN reopen a TIME_WAIT socket).
-   */
-  secureSeq(local: IpAddr, lport: number, remote: IpAddr, rport: number): number {
-    let h = this.secret ^ 0x811c9dc5;
-    const mix = (b: number): void => {
-      h = Math.imul(h ^ b, 0x01000193);
-    };
-    for (const b of wire(local).bytes) mix(b);
-    for (const b of wire(remote).bytes) mix(b);
-    mix(lport >> 8);
-    mix(lport & 0xff);
-    mix(rport >> 8);
-    mix(rport & 0xff);
-    return (h + Math.floor(this.host.network.sim.now / 64)) >>> 0;
-  }
-
-  /**
-   * secure_tcp_ts_off(): a connection's timestamp offset, a keyed hash of the two
-   * addresses, so TSval does not tell the host's uptime.
-   */
-  tsOffset(local: IpAddr, remote: IpAddr): number {
-    let h = (this.secret * 0x9e3779b1) ^ 0x811c9dc5;
-    for (const b of wire(local).bytes) h = Math.imul(h ^ b, 0x01000193);
-    for (const b of wire(remote).bytes) h = Math.imul(h ^ b, 0x01000193);
-    return h >>> 0;
-  }
-
-  create(family: 4 | 6, owner: Process): TcpSock {
-    return new TcpSock(this.host, family, owner, this);
-  }
-
-  createChild(listener: TcpSock): TcpSock {
-    return new TcpSock(this.host, listener.family, listener.owner, this);
-  }
-
-  /**
-   * __inet_lookup_established(): the ehash, here keyed by the port pair (a number: no string
-   * to build per segment). A pair almost always has one socket, stored as is; the few that
-   * share one (different addresses) share an array.
-   */
-  lookupEstablished(local: IpAddr, lport: number, remote: IpAddr, rport: number): TcpSock | undefined {
-    const slot = this.established.get(lport * 65536 + rport);
-    if (slot === undefined) return undefined;
-    const l = wire(local);
-    const r = wire(remote);
-    if (!Array.isArray(slot)) return matches(slot, l, r) ? slot : undefined;
-    for (let i = 0; i < slot.length; i++) if (matches(slot[i]!, l, r)) return slot[i];
-    return undefined;
-  }
-
-  hashEstablished(sk: TcpSock): void {
-    const k = sk.localPort * 65536 + sk.peer!.port;
-    const slot = this.established.get(k);
-    const l = sk.localWire;
-    const r = sk.remoteWire;
-    if (slot === undefined || (!Array.isArray(slot) && matches(slot, l, r))) return void this.established.set(k, sk);
-    const list = Array.isArray(slot) ? slot : [slot];
-    const i = list.findIndex((x) => matches(x, l, r));
-    if (i >= 0) list[i] = sk;
-    else list.push(sk);
-    this.established.set(k, list);
-  }
-
-  unhashEstablished(sk: TcpSock): void {
-    if (!sk.peer) return;
-    const k = sk.localPort * 65536 + sk.peer.port;
-    const slot = this.established.get(k);
-    if (slot === sk) return void this.established.delete(k);
-    if (!Array.isArray(slot)) return;
-    const i = slot.indexOf(sk);
-    if (i < 0) return;
-    slot.splice(i, 1);
-    if (slot.length === 1) this.established.set(k, slot[0]!);
-  }
-
-  /** inet_hash() / inet_unhash() of a listener. */
-  hashListener(sk: TcpSock): void {
-    const list = this.listening.get(sk.localPort);
-    if (list) list.push(sk);
-    else this.listening.set(sk.localPort, [sk]);
-  }
-  unhashListener(sk: TcpSock): void {
-    const list = this.listening.get(sk.localPort);
-    if (!list) return;
-    const i = list.indexOf(sk);
-    if (i >= 0) list.splice(i, 1);
-    if (!list.length) this.listening.delete(sk.localPort);
-  }
-
-  /** Established connections (for inspection and benchmarks). */
-  get connections(): number {
-    return this.established.size;
-  }
-
-  /** inet_lookup_listener(): the listener with the best score for (daddr, dport). */
-  /**
-   * __inet_lookup() as bpf_sk_lookup_tcp() calls it, with no device (dif 0): the established
-   * (or SYN_RECV, TIME_WAIT) socket of the 4-tuple, else the best listener of local:lport.
-   */
-  lookup(local: IpAddr, lport: number, remote: IpAddr, rport: number): TcpSock | undefined {
-    return this.lookupEstablished(local, lport, remote, rport) ?? this.lookupListener(wire(local), lport, undefined);
-  }
-
-  private lookupListener(dst: IpAddr, dport: number, dev: InPacket['dev'] | undefined): TcpSock | undefined {
-    let best: TcpSock | undefined;
-    let bestScore = -1;
-    for (const sk of this.listening.get(dport) ?? []) {
-      if (sk.state !== TCP_STATE.TCP_LISTEN) continue;
-      if (sk.family === 4 && dst.family !== 4) continue;
-      if (sk.family === 6 && dst.family === 4 && ipv6Only(sk)) continue;
-      let score = sk.family === dst.family ? 2 : 1;
-      if (!isAny(sk.boundAddr)) {
-        if (wire(sk.boundAddr).text !== dst.text) continue;
-        score += 4;
-      }
-      if (sk.options.boundDev) {
-        if (sk.options.boundDev !== dev) continue;
-        score += 4;
-      }
-      if (score > bestScore) {
-        best = sk;
-        bestScore = score;
-      }
-    }
-    return best;
-  }
-
-  receive(pkt: InPacket): void {
-    const seg = parseTcp(pkt.payload);
-    if (!seg) return this.host.drop('bad-header', pkt.datagram, pkt.dev);
-    if (!tcpChecksumOk(pkt.src.bytes, pkt.dst.bytes, pkt.payload)) return this.host.drop('tcp-checksum', pkt.datagram, pkt.dev);
-    this.lastDst = pkt.dst;
-    let sk = this.lookupEstablished(pkt.dst, seg.dstPort, pkt.src, seg.srcPort);
-    if (sk && sk.state === TCP_STATE.TCP_TIME_WAIT && (seg.flags & (TCP_SYN | TCP_RST | TCP_ACK)) === TCP_SYN) {
-      // tcp_timewait_state_process(): TCP_TW_SYN — a SYN above the old connection's rcv_nxt
-      // ends the TIME_WAIT and goes to the listener, whose reply starts at tw_snd_nxt + 65537.
-      const isn = sk.twSynIsn(seg.seq);
-      if (isn !== undefined) {
-        sk.teardown();
-        sk = undefined;
-        this.twIsn = isn;
-      }
-    }
-    sk ??= this.lookupListener(pkt.dst, seg.dstPort, pkt.dev);
-    if (!sk) {
-      this.twIsn = undefined;
-      this.host.drop('no-socket', pkt.datagram, pkt.dev);
-      this.sendReset(seg, pkt.dst, pkt.src);
-      return;
-    }
-    if (sk.state === TCP_STATE.TCP_ESTABLISHED) traceTcpProbe(sk, pkt.payload);
-    sk.input(seg, pkt.src);
-    this.twIsn = undefined;
-  }
-
-  /** tcp_v4_send_reset(): never in answer to a RST. */
-  sendReset(seg: TcpSegment, local: IpAddr, remote: IpAddr): void {
-    if (seg.flags & TCP_RST) return;
-    const len = seg.payload.length + (seg.flags & TCP_SYN ? 1 : 0) + (seg.flags & TCP_FIN ? 1 : 0);
-    const rst = seg.flags & TCP_ACK ? { seq: seg.ack, ack: 0, flags: TCP_RST } : { seq: 0, ack: (seg.seq + len) >>> 0, flags: TCP_RST | TCP_ACK };
-    const out = buildTcp(local.bytes, remote.bytes, { srcPort: seg.dstPort, dstPort: seg.srcPort, window: 0, ...rst });
-    traceTcpSendReset(this.host.kernel, undefined, out, SK_RST_REASON.NO_SOCKET);
-    this.host.ipOutput({ family: remote.family, src: local, dst: remote, protocol: IPPROTO_TCP, payload: out });
-  }
-
-  /** tcp_v4_err(): a hard error (port/proto unreachable) while connecting fails the connect. */
-  error(err: IcmpError): void {
-    const h = parseTcp(err.quoted.length >= 20 ? err.quoted : new Uint8Array(20));
-    if (!h) return;
-    const sk = this.lookupEstablished(err.src, h.srcPort, err.dst, h.dstPort);
-    if (sk && sk.state === TCP_STATE.TCP_SYN_SENT && err.family === 4 && err.type === 3 && (err.code === 2 || err.code === 3)) {
-      sk.error = 'ECONNREFUSED';
-      sk.teardown();
-    }
-  }
+/** do_tcp_getsockopt() */
+export function tcpGetOption(tp: TcpSock, level: number, name: number): number | undefined {
+  if (level !== SOL_TCP) return undefined;
+  if (name === TCP_NODELAY) return tp.nodelay ? 1 : 0;
+  if (name === TCP_CORK) return tp.cork ? 1 : 0;
+  if (name === TCP_MAXSEG) return sendMss(tp);
+  if (name === TCP_KEEPIDLE) return Math.round((tp.ka?.idle ?? TCP_KEEPALIVE_TIME) / SEC);
+  if (name === TCP_KEEPINTVL) return Math.round((tp.ka?.intvl ?? TCP_KEEPALIVE_INTVL) / SEC);
+  if (name === TCP_KEEPCNT) return tp.ka?.cnt ?? TCP_KEEPALIVE_PROBES;
+  return undefined;
 }
 
-/** Registers TCP with the host: the protocol handler and socket(…, SOCK_STREAM, 0/6). */
-export function installTcp(host: Host): TcpProtocol {
-  const proto = new TcpProtocol(host);
-  host.protocols.set(IPPROTO_TCP, proto);
-  host.tcp = proto;
-  const f = { type: SOCK_STREAM, protocol: IPPROTO_TCP, create: (_h: Host, family: 4 | 6, owner: Process) => proto.create(family, owner) };
-  host.protosw.set(`${SOCK_STREAM}:0`, f);
-  host.protosw.set(`${SOCK_STREAM}:${IPPROTO_TCP}`, f);
-  return proto;
+/** TCP_CONGESTION: tcp_set_congestion_control() by name (ENOENT for one not available). */
+export function tcpSetCongestion(tp: TcpSock, name: string): void {
+  const ops = CONGESTION_OPS.get(name);
+  if (!ops) throw new SysError('ENOENT', `no congestion control '${name}' (available: ${[...CONGESTION_OPS.keys()].join(' ')})`);
+  if (ops === tp.cc) return;
+  tp.cc = ops;
+  tp.ccPriv = undefined;
+}
+
+/** The keepalive settings, made on first use. */
+export function keepalive(tp: TcpSock): NonNullable<TcpSock['ka']> {
+  return (tp.ka ??= { idle: TCP_KEEPALIVE_TIME, intvl: TCP_KEEPALIVE_INTVL, cnt: TCP_KEEPALIVE_PROBES, probesOut: 0, lastRcv: tp.now, timer: undefined });
+}
+
+export function keepaliveActive(tp: TcpSock): boolean {
+  return tp.options.keepalive && tp.state !== S.TCP_CLOSE && tp.state !== S.TCP_LISTEN && tp.state !== S.TCP_SYN_SENT;
+}
+
+/** tcp_set_keepalive(): SO_KEEPALIVE on arms the timer for the idle time, off stops it. */
+export function tcpKeepaliveChanged(tp: TcpSock): void {
+  if (keepaliveActive(tp)) resetKeepalive(tp, keepalive(tp).idle);
+  else stopKeepalive(tp);
 }

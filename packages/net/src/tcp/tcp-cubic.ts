@@ -1,48 +1,9 @@
-// Congestion control as pluggable ops (include/net/tcp.h: struct tcp_congestion_ops):
-// "reno" (NewReno's growth, RFC 5681) and "cubic" (net/ipv4/tcp_cubic.c, Linux's default:
-// beta 717/1024, C = 0.4 from bic_scale 41, fast convergence, the TCP-friendly region).
-// HyStart (cubic's slow-start exit) is not modelled: both leave slow start at ssthresh.
+// CUBIC (net/ipv4/tcp_cubic.c), Linux's default congestion control: beta 717/1024, C = 0.4
+// from bic_scale 41, fast convergence, the TCP-friendly region. HyStart (cubic's
+// slow-start exit) is not modelled: it leaves slow start at ssthresh.
+import type { CongestionOps } from './tcp-cong';
+import { tcpRegisterCongestionControl, tcpSlowStart } from './tcp-cong';
 
-/** What the ops see of a socket: windows in bytes, the clock and RTT in ns. */
-export interface CcSock {
-  cwnd: number;
-  ssthresh: number;
-  readonly mss: number;
-  readonly ccNow: number;
-  /** The smallest RTT sample so far, ns (0 before the first). */
-  readonly minRtt: number;
-  /** Bytes in flight when the loss was detected (snd_nxt - snd_una). */
-  readonly flight: number;
-  /** The algorithm's private state (icsk_ca_priv). */
-  ccPriv: CubicState | undefined;
-}
-
-export interface CongestionOps {
-  readonly name: string;
-  /** ssthresh after a loss (bytes): the ops' ->ssthresh(). */
-  ssthresh(sk: CcSock): number;
-  /** ->cong_avoid(): grow cwnd for `acked` newly acknowledged bytes (not in recovery). */
-  congAvoid(sk: CcSock, acked: number): void;
-  /** ->set_state(TCP_CA_Loss): a retransmission timeout. */
-  onLoss?(sk: CcSock): void;
-}
-
-/** Slow start, one MSS per ACK up to ssthresh (tcp_slow_start, ABC with L = 1). */
-function slowStart(sk: CcSock, acked: number): void {
-  sk.cwnd += Math.min(acked, sk.mss);
-}
-
-export const RENO: CongestionOps = {
-  name: 'reno',
-  // RFC 5681: half the flight, at least two segments.
-  ssthresh: (sk) => Math.max(sk.flight >> 1, 2 * sk.mss),
-  congAvoid(sk, acked) {
-    if (sk.cwnd < sk.ssthresh) slowStart(sk, acked);
-    else sk.cwnd += Math.max(1, Math.floor((sk.mss * sk.mss) / sk.cwnd));
-  },
-};
-
-// ---- CUBIC -------------------------------------------------------------------------------
 
 const BETA = 717; // / BICTCP_BETA_SCALE (1024): cwnd after a loss ≈ 0.7 of before
 const BETA_SCALE = 1024;
@@ -112,7 +73,7 @@ export const CUBIC: CongestionOps = {
     return Math.max(Math.floor((cwnd * BETA) / BETA_SCALE), 2) * sk.mss;
   },
   congAvoid(sk, acked) {
-    if (sk.cwnd < sk.ssthresh) return slowStart(sk, acked);
+    if (sk.cwnd < sk.ssthresh) return tcpSlowStart(sk, acked);
     const st = (sk.ccPriv ??= fresh());
     const cwnd = Math.max(1, Math.floor(sk.cwnd / sk.mss));
     const segs = Math.max(1, Math.round(acked / sk.mss));
@@ -131,8 +92,4 @@ export const CUBIC: CongestionOps = {
   },
 };
 
-/** The algorithms by name (net.ipv4.tcp_available_congestion_control). */
-export const CONGESTION_OPS: ReadonlyMap<string, CongestionOps> = new Map([
-  ['reno', RENO],
-  ['cubic', CUBIC],
-]);
+tcpRegisterCongestionControl(CUBIC);

@@ -1,0 +1,59 @@
+// What a TCP socket needs from the world around it, and nothing more: the clock and its
+// timers, IP output and routes (icsk->icsk_af_ops: ip_queue_xmit / inet6_csk_xmit and
+// the route lookup), the namespace's TCP sysctls (struct netns_ipv4), the cgroup's
+// sock_ops programs, trace points, and the protocol's tables (the ehash, the listening
+// hash, the ISN and timestamp secrets). A socket never calls its Host: crafted-segment
+// tests can give one socket an environment of their own, as smoltcp's socket tests drive a
+// socket with no interface.
+import type { Kernel } from '@bpfsim/kernel';
+import type { OutPacket, PathInfo } from '../iface/host';
+import type { DropReason, NetEvents } from '../events';
+import type { Timer } from '../sim/simulation';
+import type { TcpOpsInfo } from '../bpf/sock-ops';
+import type { PortTable } from '../ports/port-table';
+import type { IpAddr } from '../wire/addr';
+import type { TcpSegment } from '../wire/tcp';
+import type { CongestionOps } from './tcp-cong';
+import type { TcpSock } from './tcp-sock';
+
+/** The sysctls of net.ipv4.tcp_* (and net.core.*) TCP reads, as one namespace has them. */
+export interface TcpSysctls {
+  /** net.ipv4.tcp_timestamps: 1 offers and accepts RFC 7323 timestamps, 0 neither. */
+  tcpTimestamps: 0 | 1;
+}
+
+export interface TcpEnv {
+  /** The clock, ns (tcp_clock_ns()). */
+  readonly now: number;
+  /** Runs `fn` after `delay` ns. */
+  schedule(delay: number, fn: () => void): Timer;
+  /** ip_queue_xmit(): the segment out through IP (0, or a negative errno). */
+  ipOutput(p: OutPacket): number;
+  /** ip_route_output(): the path to `dst`. */
+  route(dst: IpAddr, oif?: OutPacket['oif'], src?: IpAddr): PathInfo | undefined;
+  /** kfree_skb() with a drop reason. */
+  drop(reason: DropReason, bytes: Uint8Array): void;
+  readonly sysctl: TcpSysctls;
+  /** The kernel: its profile (6.18 or 4.17) and its trace points. */
+  readonly kernel: Kernel;
+  /** The observers' events (tcp:state, tcp:retransmit). */
+  emit<K extends keyof NetEvents>(event: K, payload: Parameters<NetEvents[K]>[0]): void;
+  /** tcp_call_bpf(): the cgroup's sock_ops programs, or -1 when none is attached. */
+  sockOps(sk: TcpSock, op: number, args: readonly number[], info: () => TcpOpsInfo, setCbFlags: (f: number) => void): number;
+  /** The host's name, for events. */
+  readonly hostName: string;
+  /** net.ipv4.tcp_congestion_control: what new sockets use. */
+  readonly defaultCongestion: CongestionOps;
+  // ---- the protocol's tables (tcp_hashinfo) and secrets ----
+  secureSeq(local: IpAddr, lport: number, remote: IpAddr, rport: number): number;
+  tsOffset(local: IpAddr, remote: IpAddr): number;
+  lookupEstablished(local: IpAddr, lport: number, remote: IpAddr, rport: number): TcpSock | undefined;
+  hashEstablished(sk: TcpSock): void;
+  unhashEstablished(sk: TcpSock): void;
+  hashListener(sk: TcpSock): void;
+  unhashListener(sk: TcpSock): void;
+  /** The host's TCP port table (inet_hashinfo's bind hash). */
+  readonly ports: PortTable;
+  /** tcp_v4_send_reset() for a segment no socket takes. */
+  sendReset(seg: TcpSegment, local: IpAddr, remote: IpAddr): void;
+}

@@ -1,0 +1,79 @@
+// The states of a connection that Linux keeps in mini sockets (net/ipv4/tcp_minisocks.c):
+// the request socket a SYN makes (tcp_openreq_init, tcp_create_openreq_child: here the
+// child itself, in SYN_RECV, from the SYN on) and TIME_WAIT (tcp_time_wait,
+// tcp_timewait_state_process: a new SYN may end it).
+import type { IpAddr } from '../wire/addr';
+import { v4Mapped } from '../wire/addr';
+import type { TcpSegment } from '../wire/tcp';
+import { TCP_STATE } from '../sock/state';
+import { TcpSock } from './tcp-sock';
+import { before, seqAdd } from './tcp-seq';
+import { TCPOLEN_TSTAMP_ALIGNED, wscaleOffer } from './tcp-output';
+import { armTimeWait } from './tcp-timer';
+import { tcpSetState } from './tcp';
+
+/**
+ * tcp_create_openreq_child() from the SYN (with tcp_openreq_init's choices): the child of
+ * listener `lp` in SYN_RECV, its addresses, options inherited from the listener
+ * (sk_clone_lock), the peer's window scale, MSS and timestamps, and its ISN — the one a
+ * TIME_WAIT socket handed over (`twIsn`), else secure_tcp_seq().
+ */
+export function tcpCreateOpenreqChild(lp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, twIsn: number | undefined): TcpSock {
+  const env = lp.env;
+  const c = new TcpSock(lp.host, lp.family, lp.owner, env);
+  c.boundAddr = lp.boundAddr;
+  c.srcAddr = lp.family === 6 && src.family === 4 ? v4Mapped(dst) : dst;
+  c.localPort = lp.localPort;
+  c.peer = { family: lp.family, addr: lp.family === 6 && src.family === 4 ? v4Mapped(src) : src, port: seg.srcPort };
+  c.inheritOptions(lp);
+  c.nodelay = lp.nodelay;
+  c.cc = lp.cc;
+  // sk_clone_lock(): the child inherits SO_KEEPALIVE and the TCP_KEEP* settings.
+  if (lp.ka) c.ka = { idle: lp.ka.idle, intvl: lp.ka.intvl, cnt: lp.ka.cnt, probesOut: 0, lastRcv: env.now, timer: undefined };
+  c.parent = lp;
+  c.rcvNxt = seqAdd(seg.seq | 0, 1);
+  c.sndWscale = seg.options.wscale ?? 0;
+  c.rcvWscale = seg.options.wscale !== undefined ? wscaleOffer(lp) : 0;
+  const route = env.route(src);
+  c.advMss = routeMss(route?.dev.mtu ?? 1500, src.family);
+  c.mss = Math.min(c.advMss, seg.options.mss ?? 536);
+  // tcp_openreq_init(): the SYN offered timestamps and the sysctl allows them.
+  if (seg.options.ts && env.sysctl.tcpTimestamps) {
+    c.tsOk = true;
+    c.tsRecent = seg.options.ts[0] | 0;
+    c.mss -= TCPOLEN_TSTAMP_ALIGNED;
+  }
+  c.iss = twIsn ?? env.secureSeq(dst, lp.localPort, src, seg.srcPort) | 0;
+  c.sndUna = c.iss;
+  c.sndNxt = seqAdd(c.iss, 1);
+  c.sndMax = c.sndNxt;
+  // (max_window starts with the final ACK: Linux makes the child from that segment)
+  c.sndWnd = seg.window;
+  c.state = TCP_STATE.TCP_SYN_RECV;
+  return c;
+}
+
+/**
+ * ipv4_default_advmss() / ip6_default_advmss(): the MTU less the headers, but never a
+ * segment whose datagram would not fit the 16-bit length field (lo's MTU is 65536: MSS
+ * 65495 over IPv4, as Linux advertises on loopback).
+ */
+export function routeMss(mtu: number, family: 4 | 6): number {
+  return family === 4 ? Math.min(mtu - 40, 65535 - 40) : Math.min(mtu - 60, 65535 - 20);
+}
+
+/** tcp_time_wait(): the connection waits in TIME_WAIT for TCP_TIMEWAIT_LEN. */
+export function tcpTimeWait(tp: TcpSock): void {
+  tcpSetState(tp, TCP_STATE.TCP_TIME_WAIT);
+  armTimeWait(tp);
+}
+
+/**
+ * tcp_timewait_state_process() for a bare SYN: when its sequence is after our rcv_nxt, the
+ * TIME_WAIT socket may go and the SYN opens a new connection; the ISN that connection
+ * should use (tw_snd_nxt + 65535 + 2), or undefined when the SYN is an old duplicate.
+ */
+export function tcpTwSynIsn(tp: TcpSock, seq: number): number | undefined {
+  if (tp.state !== TCP_STATE.TCP_TIME_WAIT || !before(tp.rcvNxt, seq | 0)) return undefined;
+  return seqAdd(tp.sndNxt, 65537);
+}
