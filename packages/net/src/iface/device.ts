@@ -18,8 +18,9 @@ export interface DeviceHost {
   readonly name: string;
   /** A frame arrived on `dev` (netif_receive_skb). */
   netifReceive(dev: NetDevice, frame: Uint8Array): void;
-  /** Runs `fn` as a softirq would: at the current instant, after what is already due. */
-  defer(fn: () => void): void;
+  /** Runs `fn` as a softirq would: at the current instant (or `delay` ns later), after
+   * what is already due then. */
+  defer(fn: () => void, delay?: number): void;
   /** The driver took a frame (net:net_dev_xmit). */
   traceXmit?(dev: NetDevice, frame: Uint8Array): void;
 }
@@ -68,13 +69,18 @@ export abstract class NetDevice implements Port {
 
 /** lo: what is sent comes back in (loopback_xmit → netif_rx). */
 export class LoopbackDevice extends NetDevice {
+  /** One-way delay in ns: 0 (Linux's lo) delivers each frame at once, more holds every
+   * frame that long, in order (a fixed-delay line, as `tc qdisc add dev lo root netem
+   * delay`; a frame in flight keeps the delay it was sent with). */
+  delay = 0;
+
   protected transmit(frame: Uint8Array): void {
     const copy = frame.slice();
     this.host.defer(() => {
       this.stats.rxPackets++;
       this.stats.rxBytes += copy.length;
       this.host.netifReceive(this, copy);
-    });
+    }, this.delay);
   }
 
   /** Loopback frames are captured once, as they go out (tcpdump -i lo shows each once). */

@@ -20,7 +20,8 @@ import type { TcpEnv } from './tcp-env';
 import type { CongestionOps } from './tcp-cong';
 import type { CubicState } from './tcp-cubic';
 import { RttEstimator } from './tcp-rtt';
-import { tcpAccept, tcpClose, tcpConnect, tcpGetOption, tcpKeepaliveChanged, tcpListen, tcpPoll, tcpRecvmsg, tcpSendData, tcpSendfile, tcpSendmsg, tcpSetCongestion, tcpSetOption, tcpShutdown } from './tcp';
+import { tcpConnect } from './tcp-ipv4';
+import { tcpAccept, tcpClose, tcpGetOption, tcpKeepaliveChanged, tcpListen, tcpPoll, tcpRecvmsg, tcpSendData, tcpSendfile, tcpSendmsg, tcpSetCongestion, tcpSetOption, tcpShutdown } from './tcp';
 
 export const IPPROTO_TCP = 6;
 

@@ -15,8 +15,6 @@ import { tcpCallBpf } from './tcp-sock-ops';
 import { rcvWindow, sendMss, tcpSendAck, tcpSendActiveReset, tcpWriteXmit } from './tcp-output';
 import { clearAllTimers, resetKeepalive, stopKeepalive } from './tcp-timer';
 
-export { tcpConnect, TcpProtocol, installTcp } from './tcp-ipv4';
-
 const S = TCP_STATE;
 const SOL_TCP = 6;
 const MSG_PEEK = 2;
