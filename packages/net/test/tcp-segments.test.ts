@@ -42,6 +42,16 @@ function established() {
   return { ...w, l, s, iss: synack!.seq, sk: w.api.socketOf(s) };
 }
 
+/** established(), then a 10-byte request the peer ACKs at once (quick-ACK mode) and the
+ * application reads: the connection has received data, so its ATO is 40 ms. */
+function requestRead() {
+  const e = established();
+  const [ack] = e.send(ISN + 1, e.iss + 1, TCP_ACK | TCP_PSH, new Uint8Array(10));
+  expect([flags(ack), ack?.ack]).toEqual(['ACK', ISN + 11]);
+  expect(e.api.recvfrom(e.s).data.length).toBe(10);
+  return e;
+}
+
 const flags = (s: TcpSegment | undefined): string => (s ? ['FIN', 'SYN', 'RST', 'PSH', 'ACK'].filter((_, i) => s.flags & [1, 2, 4, 8, 16][i]!).join('|') : 'none');
 
 describe('listen and handshake', () => {
@@ -106,28 +116,36 @@ describe('established', () => {
   });
 
   test('a FIN: CLOSE_WAIT with its ACK delayed (pingpong), the reader sees end of stream; our close sends FIN → LAST_ACK → CLOSE', () => {
-    const e = established();
-    // tcp_fin() enters pingpong mode: no ACK at once (within 10 ms), the delayed ACK after 40 ms.
-    expect(e.send(ISN + 1, e.iss + 1, TCP_ACK | TCP_FIN)).toEqual([]);
+    const e = requestRead();
+    // tcp_fin() enters pingpong mode: no ACK at once (within 10 ms), the delayed ACK when the
+    // ATO the request set (40 ms) runs out.
+    expect(e.send(ISN + 11, e.iss + 1, TCP_ACK | TCP_FIN)).toEqual([]);
     expect(e.sk.state).toBe(TCP_STATE.TCP_CLOSE_WAIT);
     e.net.sim.runFor(40 * MS);
-    expect(e.got.map((s) => [flags(s), s.ack])).toEqual([['ACK', ISN + 2]]);
+    expect(e.got.map((s) => [flags(s), s.ack])).toEqual([['ACK', ISN + 12]]);
     expect(e.api.recvfrom(e.s).data.length).toBe(0);
     e.got.length = 0;
     e.api.close(e.s);
     e.net.sim.runFor(10 * MS);
     expect(e.got.map(flags)).toEqual(['FIN|ACK']);
     expect(e.sk.state).toBe(TCP_STATE.TCP_LAST_ACK);
-    e.send(ISN + 2, e.got[0]!.seq + 1, TCP_ACK);
+    e.send(ISN + 12, e.got[0]!.seq + 1, TCP_ACK);
     expect(e.sk.state).toBe(TCP_STATE.TCP_CLOSE);
   });
 
   test('a FIN the application answers at once: its FIN carries the ACK (FIN, FIN-ACK, ACK)', () => {
-    const e = established();
-    expect(e.send(ISN + 1, e.iss + 1, TCP_ACK | TCP_FIN)).toEqual([]);
+    const e = requestRead();
+    expect(e.send(ISN + 11, e.iss + 1, TCP_ACK | TCP_FIN)).toEqual([]);
     e.api.close(e.s);
     e.net.sim.runFor(50 * MS);
-    expect(e.got.map((s) => [flags(s), s.ack])).toEqual([['FIN|ACK', ISN + 2]]);
+    expect(e.got.map((s) => [flags(s), s.ack])).toEqual([['FIN|ACK', ISN + 12]]);
+  });
+
+  test('a FIN before any data: the delayed-ACK timer has no ATO yet (icsk_ack.ato 0), so it ACKs on the next tick', () => {
+    const e = established();
+    const [ack] = e.send(ISN + 1, e.iss + 1, TCP_ACK | TCP_FIN);
+    expect([flags(ack), ack?.ack]).toEqual(['ACK', ISN + 2]);
+    expect(e.sk.state).toBe(TCP_STATE.TCP_CLOSE_WAIT);
   });
 
   test('an in-window RST resets the connection (ECONNRESET); one outside the window is ignored', () => {

@@ -73,8 +73,15 @@ export class LoopbackDevice extends NetDevice {
    * frame that long, in order (a fixed-delay line, as `tc qdisc add dev lo root netem
    * delay`; a frame in flight keeps the delay it was sent with). */
   delay = 0;
+  /** A filter every frame passes on its way out (an iptables rule on the way in, as a
+   * scripted delay line drops packets): false drops the frame (counted in txDropped). */
+  txFilter: ((frame: Uint8Array) => boolean) | undefined;
 
   protected transmit(frame: Uint8Array): void {
+    if (this.txFilter && !this.txFilter(frame)) {
+      this.stats.txDropped++;
+      return;
+    }
     const copy = frame.slice();
     this.host.defer(() => {
       this.stats.rxPackets++;

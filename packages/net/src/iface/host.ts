@@ -9,6 +9,8 @@ import type { Sock } from '../sock/sock';
 import { installUdp } from '../udp/udp';
 import { installTcp } from '../tcp/tcp-ipv4';
 import type { TcpProtocol } from '../tcp/tcp-ipv4';
+import type { TcpSysctls } from '../tcp/tcp-sysctl';
+import { tcpSysctlDefaults } from '../tcp/tcp-sysctl';
 import type { DropReason } from '../events';
 import type { Network } from '../network';
 import type { NetHooks } from '../sock/hooks';
@@ -102,8 +104,16 @@ export class Host implements DeviceHost {
   tcp: TcpProtocol | undefined;
   readonly lo: LoopbackDevice;
   forwarding: boolean;
+  /** The namespace's net.ipv4.tcp_* sysctls (and the net.core buffer limits TCP reads):
+   * this machine's 6.18 values, or 4.17's, until changed. */
+  readonly tcpSysctl: TcpSysctls;
   /** sysctl net.ipv4.tcp_timestamps (HostOptions.tcpTimestamps). */
-  tcpTimestamps: 0 | 1;
+  get tcpTimestamps(): 0 | 1 {
+    return this.tcpSysctl.tcpTimestamps;
+  }
+  set tcpTimestamps(v: 0 | 1) {
+    this.tcpSysctl.tcpTimestamps = v;
+  }
   /** inet_protosw: how socket(family, type, protocol) makes a socket; the UDP and TCP
    * modules register themselves here (protocol 0 picks the type's default). */
   readonly protosw = new Map<string, SockFactory>();
@@ -124,7 +134,7 @@ export class Host implements DeviceHost {
     options: HostOptions = {},
   ) {
     this.forwarding = options.forwarding ?? false;
-    this.tcpTimestamps = options.tcpTimestamps ?? 1;
+    this.tcpSysctl = { ...tcpSysctlDefaults(network.profile), ...(options.tcpTimestamps !== undefined ? { tcpTimestamps: options.tcpTimestamps } : {}) };
     this.netnsCookie = network.nextNetnsCookie();
     const sim = network.sim;
     this.kernel = new Kernel({ profile: network.profile, ...options.kernel, clock: { now: () => BigInt(sim.now) }, seed: options.kernel?.seed ?? sim.rng.split(`kernel:${name}`).u32() });

@@ -11,6 +11,7 @@ import { ipv6Only, portTable, setImpliedV6only } from '../ports/port-table';
 import type { IpAddr } from '../wire/addr';
 import { ANY4, ANY6, isAny, isMulticast, isV4Mapped, parseAddr, unmapV4 } from '../wire/addr';
 import type { SockAddr } from './sock';
+import type { TcpInfo } from '../tcp/tcp';
 import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, SOL_IP, SOL_IPV6, SOL_SOCKET, Sock, wouldBlock } from './sock';
 import { TCP_STATE } from './state';
 import { NR, syscallsTraced, traceSysEnter, traceSysExit, userSockaddr } from '../bpf/tracepoints';
@@ -468,9 +469,17 @@ export class SocketApi {
     return addr.addr;
   }
 
-  /** setsockopt(2) for the options the stack models (integer values). */
-  setsockopt(fd: number, level: number, name: number, value: number | string): void {
+  /**
+   * setsockopt(2) for the options the stack models: integer values, TCP_CONGESTION's name,
+   * and SO_LINGER's struct linger as `{ onoff, linger }` (l_onoff, l_linger in seconds).
+   */
+  setsockopt(fd: number, level: number, name: number, value: number | string | Linger): void {
     const sk = this.sock(fd);
+    if (typeof value === 'object') {
+      if (level !== SOL_SOCKET || name !== SO.SO_LINGER) return fail('EINVAL', `option ${level}/${name} does not take a struct linger`);
+      return setLinger(sk, value);
+    }
+    if (level === SOL_SOCKET && name === SO.SO_LINGER) return fail('EINVAL', 'SO_LINGER takes a struct linger: { onoff, linger }');
     if (typeof value === 'string') {
       // The one string option the stack models: TCP_CONGESTION.
       const tcp = sk as Sock & { setCongestion?(n: string): void };
@@ -480,9 +489,15 @@ export class SocketApi {
     sockSetsockopt(sk, level, name, value);
   }
 
-  /** getsockopt(2) for the options the stack models. */
+  /** getsockopt(2) for the options the stack models (SO_LINGER: see getLinger()). */
   getsockopt(fd: number, level: number, name: number): number | bigint {
     return sockGetsockopt(this.sock(fd), level, name);
+  }
+
+  /** getsockopt(SO_LINGER): the struct linger. */
+  getLinger(fd: number): Linger {
+    const l = this.sock(fd).options.linger;
+    return { onoff: l?.onoff ? 1 : 0, linger: l?.seconds ?? 0 };
   }
 
   /** getsockopt(TCP_CONGESTION): the name of the socket's congestion control. */
@@ -490,6 +505,14 @@ export class SocketApi {
     const sk = this.sock(fd) as Sock & { cc?: { name: string } };
     if (!sk.cc) return fail('EOPNOTSUPP', 'TCP_CONGESTION is for TCP sockets');
     return sk.cc.name;
+  }
+
+  /** getsockopt(TCP_INFO): struct tcp_info of a TCP socket, with the kernel's field names
+   * (without the tcpi_ prefix) and units (µs, bytes, segments); see TcpInfo. */
+  tcpInfo(fd: number): TcpInfo {
+    const sk = this.sock(fd) as Sock & { tcpInfo?(): TcpInfo };
+    if (!sk.tcpInfo) return fail('EOPNOTSUPP', 'TCP_INFO is for TCP sockets');
+    return sk.tcpInfo();
   }
 
   /** close(2): the fd goes; the socket is released (SOCK_RELEASE hook) with its last reference. */
@@ -502,6 +525,20 @@ export class SocketApi {
     this.sock(fd);
     this.proc.fds.close(fd);
   }
+}
+
+/** struct linger (SO_LINGER): l_onoff, and l_linger in seconds. */
+export interface Linger {
+  onoff: number | boolean;
+  linger: number;
+}
+
+/** sk_setsockopt(SO_LINGER): l_linger is unsigned to the kernel (a negative one lingers
+ * "forever", MAX_SCHEDULE_TIMEOUT), and close() with l_onoff and l_linger 0 resets. */
+function setLinger(sk: Sock, l: Linger): void {
+  if (typeof l.linger !== 'number' || !Number.isInteger(l.linger)) fail('EINVAL', 'struct linger: l_linger must be an integer number of seconds');
+  const o = sk.optionsForWrite();
+  o.linger = { onoff: !!l.onoff, seconds: l.linger < 0 ? 0x7fffffff : Math.min(l.linger, 0x7fffffff) };
 }
 
 /**
@@ -524,11 +561,12 @@ export function sockSetsockopt(sk: Sock, level: number, name: number, value: num
         sk.keepaliveChanged?.();
         return;
       case SO.SO_RCVBUF:
-        // sock_setsockopt(): doubled, clamped to [SOCK_MIN_RCVBUF, 2 * rmem_max].
-        o.rcvbuf = Math.max(SOCK_MIN_RCVBUF, Math.min(value, RMEM_MAX) * 2);
+        // __sock_set_rcvbuf(): min(val, net.core.rmem_max), doubled (the kernel's own
+        // overhead), at least SOCK_MIN_RCVBUF; the buffer is locked (no autotuning).
+        sk.setBuffer('rcv', Math.max(SOCK_MIN_RCVBUF, Math.min(value, sk.host.tcp?.sysctl.rmemMax ?? RMEM_MAX) * 2));
         return;
       case SO.SO_SNDBUF:
-        o.sndbuf = Math.max(SOCK_MIN_SNDBUF, Math.min(value, WMEM_MAX) * 2);
+        sk.setBuffer('snd', Math.max(SOCK_MIN_SNDBUF, Math.min(value, sk.host.tcp?.sysctl.wmemMax ?? WMEM_MAX) * 2));
         return;
       case SO.SO_MARK:
         // sk_setsockopt(): CAP_NET_RAW or CAP_NET_ADMIN in the socket's namespace.
@@ -581,9 +619,9 @@ export function sockGetsockopt(sk: Sock, level: number, name: number): number | 
         return e ? ERRNO[e] : 0;
       }
       case SO.SO_RCVBUF:
-        return o.rcvbuf;
+        return sk.rcvbuf;
       case SO.SO_SNDBUF:
-        return o.sndbuf;
+        return sk.sndbuf;
       case SO.SO_KEEPALIVE:
         return o.keepalive ? 1 : 0;
       case SO.SO_MARK:

@@ -22,6 +22,9 @@ export const SOL_SOCKET = 1;
 export const SOL_TCP = 6;
 export const SOL_IP = 0;
 export const SOL_IPV6 = 41;
+/** sk_userlocks bits (include/net/sock.h). */
+export const SOCK_SNDBUF_LOCK = 1;
+export const SOCK_RCVBUF_LOCK = 2;
 
 /** struct sockaddr_in / sockaddr_in6, as the API takes and returns them. */
 export interface SockAddr {
@@ -41,9 +44,13 @@ export interface SockOptions {
   reuseaddr: boolean;
   /** SO_REUSEPORT (sk_reuseport) */
   reuseport: boolean;
-  /** SO_RCVBUF / SO_SNDBUF as the kernel stores them (doubled, clamped). */
+  /** SO_RCVBUF / SO_SNDBUF as the kernel stores them (doubled, clamped): a datagram
+   * socket's buffers (TCP keeps its own, which autotuning grows: TcpSock.skRcvbuf). */
   rcvbuf: number;
   sndbuf: number;
+  /** sk_userlocks: SOCK_SNDBUF_LOCK (1) and SOCK_RCVBUF_LOCK (2), set by SO_SNDBUF /
+   * SO_RCVBUF (they stop TCP's buffer autotuning). */
+  userlocks: number;
   /** SO_BINDTODEVICE */
   boundDev?: NetDevice;
   /** SO_LINGER */
@@ -78,6 +85,7 @@ export function defaultSockOptions(): SockOptions {
     // net.core.rmem_default / wmem_default (212992 on 6.x)
     rcvbuf: 212992,
     sndbuf: 212992,
+    userlocks: 0,
     keepalive: false,
     v6only: false,
     freebind: false,
@@ -235,6 +243,24 @@ export abstract class Sock extends BpfObject {
   abstract close(): void;
   /** Protocol-level options (SOL_TCP, …); undefined: not this protocol's option. */
   setProtoOption?(level: number, name: number, value: number): boolean;
+  /** sk_rcvbuf / sk_sndbuf now (what SO_RCVBUF / SO_SNDBUF read back). */
+  get rcvbuf(): number {
+    return this.options.rcvbuf;
+  }
+  get sndbuf(): number {
+    return this.options.sndbuf;
+  }
+  /** SO_RCVBUF / SO_SNDBUF set the buffer (already doubled and clamped) and lock it. */
+  setBuffer(which: 'rcv' | 'snd', bytes: number): void {
+    const o = this.optionsForWrite();
+    if (which === 'rcv') {
+      o.rcvbuf = bytes;
+      o.userlocks |= SOCK_RCVBUF_LOCK;
+    } else {
+      o.sndbuf = bytes;
+      o.userlocks |= SOCK_SNDBUF_LOCK;
+    }
+  }
   /** SO_KEEPALIVE changed (sk->sk_prot->keepalive(): tcp_set_keepalive()). */
   keepaliveChanged?(): void;
   getProtoOption?(level: number, name: number): number | undefined;

@@ -15,16 +15,17 @@ import type { IpAddr } from '../wire/addr';
 import type { TcpSegment } from '../wire/tcp';
 import type { CongestionOps } from './tcp-cong';
 import type { TcpSock } from './tcp-sock';
-
-/** The sysctls of net.ipv4.tcp_* (and net.core.*) TCP reads, as one namespace has them. */
-export interface TcpSysctls {
-  /** net.ipv4.tcp_timestamps: 1 offers and accepts RFC 7323 timestamps, 0 neither. */
-  tcpTimestamps: 0 | 1;
-}
+import type { TcpSysctls } from './tcp-sysctl';
 
 export interface TcpEnv {
   /** The clock, ns (tcp_clock_ns()). */
   readonly now: number;
+  /** jiffies: the kernel's tick count (HZ = 250 here: one jiffy is 4 ms), which TCP's
+   * timers run on. */
+  readonly jiffies: number;
+  /** sk_reset_timer() → mod_timer(): runs `fn` when the timer wheel reaches `expires`
+   * (jiffies) — never early, on the slot of the wheel level the distance falls in. */
+  timerAt(expires: number, fn: () => void): Timer;
   /** Runs `fn` after `delay` ns. */
   schedule(delay: number, fn: () => void): Timer;
   /** ip_queue_xmit(): the segment out through IP (0, or a negative errno). */

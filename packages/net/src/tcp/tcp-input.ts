@@ -9,19 +9,34 @@ import { BPF_SOCK_OPS } from '../bpf/sock-ops';
 import { traceReceiveReset } from '../bpf/tracepoints';
 import type { IpAddr } from '../wire/addr';
 import type { TcpSegment } from '../wire/tcp';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../wire/tcp';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../wire/tcp';
 import type { TcpSock } from './tcp-sock';
-import { F_MAXWND_BIG, F_RTX, MAX_WINDOW, NO_DATA } from './tcp-sock';
+import { F_NOSPACE, F_RTX, NO_DATA, NO_SKBS } from './tcp-sock';
+import { SKB_TRUESIZE_OVERHEAD } from './tcp';
 import { before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
 import { tcpCallBpf, tcpInitCallbacks } from './tcp-sock-ops';
 import { TCP_RTO_INIT } from './tcp-rtt';
-import { TCPOLEN_TSTAMP_ALIGNED, rcvWindow, tcpRetransmitHead, tcpSendAck, tcpSendRst, tcpSendSyn, tcpWriteXmit, tsVal, wscaleOffer } from './tcp-output';
-import { armFinWait2, armRto, restartRto, resetKeepalive, scheduleDelack, stopRto } from './tcp-timer';
+import { TCPOLEN_TSTAMP_ALIGNED, cwndSegs, packetsInFlight, sendMss, tcpFullSpace, tcpIsCwndLimited, tcpReceiveWindow, tcpRetransmitHead, tcpSelectInitialWindow, tcpSelectWindowRaw, tcpSendAck, tcpSendRst, tcpSendSyn, tcpSpace, tcpWinFromSpace, tcpWriteXmit, tsVal } from './tcp-output';
+import { ICSK_ACK_NOW, ICSK_ACK_PUSHED, ICSK_ACK_PUSHED2, TCP_ATO_MIN, TCP_MAX_QUICKACKS, ackScheduled, armFinWait2, armRto, restartRto, resetKeepalive, scheduleAck, stopRto, tcpEnterQuickackMode, tcpIncrQuickack, tcpSendDelayedAck } from './tcp-timer';
 import { keepalive, tcpAbort, tcpDone, tcpFail, tcpSetState } from './tcp';
 import { tcpCreateOpenreqChild, tcpTimeWait } from './tcp-minisocks';
 
 const S = TCP_STATE;
 const TCP_INIT_CWND = 10;
+/** TCP_MSS_DEFAULT, TCP_MIN_MSS */
+const TCP_MSS_DEFAULT = 536;
+const TCP_MIN_MSS = 88;
+/** MAX_SKB_FRAGS (CONFIG_MAX_SKB_FRAGS): how many segments one skb coalesces. */
+const MAX_SKB_FRAGS = 17;
+/** What a received skb costs beyond its payload (skb->truesize - len), as measured on this
+ * machine's lo: the window fields of the wire traces fit 840 (the scaling_ratio a 1448-byte
+ * segment gives, 162/256). */
+export const RX_TRUESIZE_OVERHEAD = 840;
+/** MAX_TCP_HEADER + SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) and
+ * SKB_DATA_ALIGN(sizeof(struct sk_buff)) as tcp_sndbuf_expand counts them (46080 bytes of
+ * send buffer after a connect with MSS 1460, as this machine gives). */
+const SKB_HEAD_OVERHEAD = 576;
+const SKB_STRUCT = 256;
 
 /** Marks a FIN's position in the out-of-order queue. */
 const FIN_MARK = new Uint8Array(0);
@@ -36,6 +51,7 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
   if (tp.state === S.TCP_LISTEN) return tcpConnRequest(tp, seg, src, dst, twIsn);
   if (tp.state === S.TCP_SYN_SENT) return synSentInput(tp, seg);
   if (tp.state === S.TCP_CLOSE) return;
+  tp.segsIn++;
   const seq = seg.seq | 0;
   const ack = seg.ack | 0;
   if (tp.ka) {
@@ -45,9 +61,11 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
   }
   const len = seg.payload.length + (seg.flags & TCP_FIN ? 1 : 0);
   // Acceptability (RFC 793): the segment overlaps the receive window.
-  const wnd = rcvWindow(tp);
-  const acceptable =
-    len === 0 ? (wnd === 0 ? seq === tp.rcvNxt : beforeEq(tp.rcvNxt, seq) && before(seq, seqAdd(tp.rcvNxt, Math.max(wnd, 1)))) : before(seq, seqAdd(tp.rcvNxt, Math.max(wnd, 1))) && before(tp.rcvNxt, seqAdd(seq, len));
+  const wnd = tcpReceiveWindow(tp);
+  // tcp_sequence(): acceptable unless it ends before rcv_wup (wholly old: what our last ACK
+  // already covered) or starts past the window. A retransmission of data we have but have
+  // not yet ACKed since is accepted: its timestamp becomes the one to echo.
+  const acceptable = !before(seqAdd(seq, len), tp.rcvWup) && !before(seqAdd(tp.rcvNxt, wnd), seq);
   // tcp_validate_incoming(): PAWS first (RFC 7323 5). A segment whose TSval is older than
   // ts_recent by more than TCP_PAWS_WINDOW (1) is an old duplicate: dropped with a
   // duplicate ACK, unless it is a RST, or a pure ACK that merely arrived out of order
@@ -73,7 +91,10 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
   // tcp_replace_ts_recent(): the TSval of a segment that starts at or before the last
   // ACK we sent (rcv_wup) is the one to echo (RFC 7323 4.3). rcv_wup is rcv_nxt unless
   // data came in since that ACK (a delayed ACK is pending); an old segment starts before.
-  if (tp.tsOk && seg.options.ts && (before(seq, tp.rcvNxt) || (seq === tp.rcvNxt && tp.unackedSegs === 0))) tp.tsRecent = seg.options.ts[0] | 0;
+  // (tcp_replace_ts_recent: only forward, tcp_paws_check(rx_opt, 0), so a duplicate or a
+  // reordered old segment never makes us echo an older TSval.)
+  if (tp.tsOk && seg.options.ts && beforeEq(seq, tp.rcvWup) && seqDiff(seg.options.ts[0] | 0, tp.tsRecent) >= 0) tp.tsRecent = seg.options.ts[0] | 0;
+  if (tp.tsOk && seg.options.ts) tp.rcvTsecr = seg.options.ts[1] | 0;
   if (!(seg.flags & TCP_ACK)) return;
   if (tp.state === S.TCP_SYN_RECV) {
     if (!(beforeEq(tp.sndUna, ack) && beforeEq(ack, tp.sndNxt))) {
@@ -94,6 +115,8 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
     // program that asks for STATE_CB there sees SYN_RECV → ESTABLISHED.
     tcpCallBpf(tp, BPF_SOCK_OPS.PASSIVE_ESTABLISHED_CB);
     if (tp.state !== S.TCP_SYN_RECV) return;
+    if (tp.tsOk) tp.advMss -= TCPOLEN_TSTAMP_ALIGNED;
+    tcpInitBufferSpace(tp);
     tcpSetState(tp, S.TCP_ESTABLISHED);
     if (tp.options.keepalive) resetKeepalive(tp, keepalive(tp).idle);
     const p = tp.parent;
@@ -117,11 +140,7 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
 /** tcp_ack_update_window(): the peer's window, and max_window while it bounds the MSS. */
 function setSndWnd(tp: TcpSock, w: number): void {
   tp.sndWnd = w;
-  if (tp.bits & F_MAXWND_BIG) return;
-  if (w >= 2 * tp.mss) {
-    tp.bits |= F_MAXWND_BIG;
-    MAX_WINDOW.delete(tp);
-  } else if (w > (MAX_WINDOW.get(tp) ?? 0)) MAX_WINDOW.set(tp, w);
+  if (w > tp.maxWindow) tp.maxWindow = w;
 }
 
 /** tcp_ack(): what the peer acknowledges, NewReno's recovery, and the window. */
@@ -130,13 +149,14 @@ function tcpAck(tp: TcpSock, seg: TcpSegment, ack: number): void {
     tcpSendAck(tp);
     return;
   }
-  // After a timeout snd_nxt went back; the peer may have had more than it covers.
-  if (before(tp.sndNxt, ack)) tp.sndNxt = ack;
   const wnd = seg.window << tp.sndWscale;
   if (before(tp.sndUna, ack)) {
     const acked = seqDiff(ack, tp.sndUna);
     // Bytes of the buffer acknowledged (a FIN takes a sequence number, not a byte).
     const bytes = Math.min(acked, tp.sbufLen);
+    const ackedSegs = tcpCleanRtxQueue(tp, ack);
+    // After a timeout snd_nxt went back; the peer may have had more than it covers.
+    if (before(tp.sndNxt, ack)) tp.sndNxt = ack;
     tp.sbuf.copyWithin(0, bytes, tp.sbufLen);
     tp.sbufLen -= bytes;
     tp.sndUna = ack;
@@ -158,10 +178,11 @@ function tcpAck(tp: TcpSock, seg: TcpSegment, ack: number): void {
         tcpRetransmitHead(tp, 'fast');
         tp.cwnd = Math.max(tp.cwnd - bytes + tp.mss, tp.mss);
       }
-    } else tp.cc.congAvoid(tp, bytes);
+    } else if (tcpIsCwndLimited(tp)) tp.cc.congAvoid(tp, ackedSegs * tp.mss);
     tp.dupAcks = 0;
     restartRto(tp);
     finAcked(tp);
+    tcpNewSpace(tp);
     tp.wake();
   } else if (ack === tp.sndUna && seg.payload.length === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && seqDiff(tp.sndNxt, tp.sndUna) > 0 && wnd === tp.sndWnd) {
     tp.dupAcks++;
@@ -177,6 +198,148 @@ function tcpAck(tp: TcpSock, seg: TcpSegment, ack: number): void {
   if (seqDiff(tp.sndNxt, tp.sndUna) === 0) tp.retries = 0;
   tcpWriteXmit(tp);
 }
+
+/** tcp_clean_rtx_queue(): skbs wholly acknowledged leave the queue, one partly acknowledged
+ * is trimmed (tcp_tso_acked); the segments they were. An ACK past snd_nxt (after a timeout
+ * sent it back) also covers skbs not sent again: they go too. */
+function tcpCleanRtxQueue(tp: TcpSock, ack: number): number {
+  let segs = 0;
+  let n = 0;
+  const mss = sendMss(tp);
+  while (n < tp.wq.length) {
+    const skb = tp.wq[n]!;
+    const end = seqAdd(skb.seq, skb.len + (skb.flags & TCP_FIN ? 1 : 0));
+    if (before(ack, end)) {
+      if (before(skb.seq, ack)) {
+        const cut = seqDiff(ack, skb.seq);
+        const before_ = skb.pcount;
+        skb.seq = ack;
+        skb.len -= cut;
+        tp.wmemQueued -= cut;
+        skb.pcount = Math.max(1, Math.ceil(skb.len / mss));
+        segs += Math.max(0, before_ - skb.pcount);
+      }
+      break;
+    }
+    segs += skb.pcount;
+    tp.wmemQueued -= skb.len + SKB_TRUESIZE_OVERHEAD;
+    n++;
+  }
+  if (n) {
+    tp.wq.splice(0, n);
+    tp.sendHead = Math.max(0, tp.sendHead - n);
+    if (!tp.wq.length) tp.wq = NO_SKBS;
+  }
+  return segs;
+}
+
+/**
+ * tcp_check_space() → tcp_new_space(): a writer that found the buffer full gets more
+ * (tcp_sndbuf_expand, while the flow is not cwnd-bound) and is woken.
+ */
+function tcpNewSpace(tp: TcpSock): void {
+  if (!(tp.bits & F_NOSPACE)) return;
+  if (!tp.sndbufLocked && packetsInFlight(tp) < cwndSegs(tp)) tcpSndbufExpand(tp);
+  if (tp.skSndbuf - tp.wmemQueued >= tp.wmemQueued >> 1) tp.bits &= ~F_NOSPACE;
+}
+
+/**
+ * tcp_sndbuf_expand(): room for twice the window (CUBIC's 1.7, rounded up), of at least
+ * TCP_INIT_CWND segments, each counted as the power-of-two head kmalloc gives a
+ * full-sized skb: 46080 bytes for MSS 1460.
+ */
+export function tcpSndbufExpand(tp: TcpSock): void {
+  const perMss = 2 ** Math.ceil(Math.log2(Math.max(tp.mssClamp, sendMss(tp)) + SKB_HEAD_OVERHEAD)) + SKB_STRUCT;
+  const nrSegs = Math.max(TCP_INIT_CWND, cwndSegs(tp), 4);
+  const sndmem = 2 * nrSegs * perMss;
+  if (tp.skSndbuf < sndmem) tp.skSndbuf = Math.min(sndmem, tp.env.sysctl.tcpWmem[2]);
+}
+
+/**
+ * tcp_init_buffer_space() (from tcp_init_transfer): the send buffer expanded, and the
+ * window clamp from the whole receive buffer, less 1/2^tcp_app_win of it and one segment
+ * reserved (64088 of 65536 with MSS 1448); rcv_ssthresh no higher; rcvq_space of 10
+ * segments.
+ */
+export function tcpInitBufferSpace(tp: TcpSock): void {
+  if (!tp.sndbufLocked) tcpSndbufExpand(tp);
+  const appWin = tp.env.sysctl.tcpAppWin;
+  const maxwin = tcpFullSpace(tp);
+  const adv = tp.advMss;
+  if (tp.windowClamp >= maxwin) {
+    tp.windowClamp = maxwin;
+    if (appWin && maxwin > 4 * adv) tp.windowClamp = Math.max(maxwin - Math.floor(maxwin / 2 ** appWin), 4 * adv);
+  }
+  if (appWin && tp.windowClamp > 2 * adv && tp.windowClamp + adv > maxwin) tp.windowClamp = Math.max(2 * adv, maxwin - adv);
+  tp.rcvSsthresh = Math.min(tp.rcvSsthresh, tp.windowClamp);
+  tp.rcvSpace = Math.min(tp.rcvSsthresh, tp.rcvWnd, TCP_INIT_CWND * adv);
+  tp.copiedSeq = tp.rcvNxt;
+  tp.rcvq = { seq: tp.copiedSeq, time: usNow(tp), rttUs: 0, rttSeq: 0, rttTime: 0, lastTsecr: 0 };
+}
+
+const usNow = (tp: TcpSock): number => Math.floor(tp.now / 1000);
+
+/** tcp_space_from_win(): the buffer a window needs at the socket's payload ratio. */
+const tcpSpaceFromWin = (tp: TcpSock, win: number): number => Math.floor((win * 256) / tp.scalingRatio);
+
+/**
+ * tcp_rcv_rtt_measure() and tcp_rcv_rtt_measure_ts(): the receiver's RTT estimate, from the
+ * echoed timestamp of a full segment (or, without timestamps, a window's worth of data),
+ * a minimum filter that takes larger samples only with the queue read.
+ */
+function tcpRcvRttMeasure(tp: TcpSock, len: number): void {
+  const q = tp.rcvq;
+  if (!q) return;
+  const update = (sample: number, winDep: boolean): void => {
+    const m = sample * 8;
+    if (q.rttUs === 0 || m < q.rttUs) q.rttUs = m;
+    else if (!winDep && tp.rcvNxt === tp.copiedSeq) q.rttUs = q.rttUs - (q.rttUs >> 3) + sample;
+  };
+  // tcp_rcv_rtt_measure(): a window's worth of data per sample, the smaller ones kept.
+  if (q.rttTime === 0 || !before(tp.rcvNxt, q.rttSeq)) {
+    if (q.rttTime !== 0) update(Math.max(1, usNow(tp) - q.rttTime), true);
+    q.rttSeq = seqAdd(tp.rcvNxt, tp.rcvWnd);
+    q.rttTime = usNow(tp);
+  }
+  if (!tp.tsOk) return;
+  if (tp.rcvTsecr === q.lastTsecr) return;
+  q.lastTsecr = tp.rcvTsecr;
+  if (len >= tp.rcvMss) {
+    const delta = seqDiff(tsVal(tp), tp.rcvTsecr) * 1000;
+    if (delta > 0) update(delta, false);
+  }
+}
+
+/**
+ * tcp_rcv_space_adjust() (from recvmsg): once per receive RTT, if the application read more
+ * than last time, the buffer grows to hold twice that plus 16 segments, more while the
+ * sender is still speeding up (slow start), up to tcp_rmem[2]; the window clamp follows.
+ */
+export function tcpRcvSpaceAdjust(tp: TcpSock): void {
+  const q = tp.rcvq;
+  if (!q) return;
+  const now = usNow(tp);
+  if (now - q.time < q.rttUs >> 3 || q.rttUs === 0) return;
+  const copied = seqDiff(tp.copiedSeq, q.seq);
+  if (copied > tp.rcvSpace) {
+    if (tp.env.sysctl.tcpModerateRcvbuf && !tp.rcvbufLocked) {
+      let rcvwin = copied * 2 + 16 * tp.advMss;
+      const grow = Math.floor((rcvwin * (copied - tp.rcvSpace)) / tp.rcvSpace);
+      rcvwin += grow * 2;
+      const rcvbuf = Math.min(tcpSpaceFromWin(tp, rcvwin), tp.env.sysctl.tcpRmem[2]);
+      if (rcvbuf > tp.skRcvbuf) {
+        tp.skRcvbuf = rcvbuf;
+        tp.windowClamp = tcpWinFromSpace(tp, rcvbuf);
+      }
+    }
+    tp.rcvSpace = copied;
+  }
+  q.seq = tp.copiedSeq;
+  q.time = now;
+}
+
+/** tp->max_window: the largest window the peer has offered. */
+export const tcpMaxWindow = (tp: TcpSock): number => tp.maxWindow;
 
 /** Our FIN was acknowledged: FIN_WAIT1 → FIN_WAIT2, CLOSING → TIME_WAIT, LAST_ACK → CLOSE. */
 function finAcked(tp: TcpSock): void {
@@ -212,7 +375,8 @@ function tsRtt(tp: TcpSock, seg: TcpSegment): void {
   if (ms >= 0) tp.rtt.sample(Math.max(ms, 1) * 1e6);
 }
 
-/** tcp_data_queue(): data in order is delivered, out of order kept; then the ACK policy. */
+/** tcp_data_queue(): data in order is delivered, out of order kept; then the ACK policy
+ * (tcp_ack_snd_check). */
 function tcpDataQueue(tp: TcpSock, seg: TcpSegment, segSeq: number): void {
   const fin = (seg.flags & TCP_FIN) !== 0;
   if (seg.payload.length === 0 && !fin) return;
@@ -225,10 +389,16 @@ function tcpDataQueue(tp: TcpSock, seg: TcpSegment, segSeq: number): void {
   // Trim what we have already.
   if (before(seq, tp.rcvNxt)) {
     const skip = seqDiff(tp.rcvNxt, seq);
+    if (skip >= data.length + (fin ? 1 : 0)) {
+      // A duplicate: ACK at once (tcp_data_queue: out of window, quick ACK mode).
+      tcpEnterQuickackMode(tp, TCP_MAX_QUICKACKS);
+      tcpSendAck(tp);
+      return;
+    }
     data = data.subarray(Math.min(skip, data.length));
     seq = tp.rcvNxt;
   }
-  if (data.length && rcvWindow(tp) === 0) {
+  if (data.length && tcpReceiveWindow(tp) === 0) {
     // No room at all (tcp_receive_window() == 0): drop the segment
     // (SKB_DROP_REASON_TCP_ZEROWINDOW) and ACK, which tells the sender the window again.
     tp.env.drop('tcp-zerowindow', seg.payload);
@@ -236,15 +406,22 @@ function tcpDataQueue(tp: TcpSock, seg: TcpSegment, segSeq: number): void {
     return;
   }
   if (seq !== tp.rcvNxt) {
-    // Out of order: keep it, and ACK at once (a duplicate ACK for the sender).
-    if (data.length && !tp.ooo.has(seq)) tp.ooo.set(seq, data.slice());
+    // Out of order (tcp_data_queue_ofo): keep it, and ACK at once (a duplicate ACK).
+    if (data.length && !tp.ooo.has(seq)) {
+      tp.ooo.set(seq, data.slice());
+      tp.rmemAlloc += data.length + RX_TRUESIZE_OVERHEAD;
+    }
     if (fin) tp.ooo.set(seqAdd(seq, data.length), FIN_MARK);
     tcpSendAck(tp);
     return;
   }
   let gotFin = fin;
-  deliver(tp, data);
+  if (data.length) {
+    deliver(tp, data);
+    tcpEventDataRecv(tp, seg, data.length);
+  }
   // Pull in what the out-of-order queue now continues.
+  let fromOfo = false;
   for (let progress = true; progress; ) {
     progress = false;
     for (const [s, d] of tp.oooMap ?? NO_SEGMENTS) {
@@ -256,56 +433,198 @@ function tcpDataQueue(tp: TcpSock, seg: TcpSegment, segSeq: number): void {
         continue;
       }
       const end = seqAdd(s, d.length);
-      if (beforeEq(end, tp.rcvNxt)) {
+      if (beforeEq(s, tp.rcvNxt)) {
         tp.ooo.delete(s);
+        tp.rmemAlloc -= d.length + RX_TRUESIZE_OVERHEAD;
+        if (before(tp.rcvNxt, end)) deliver(tp, d.subarray(seqDiff(tp.rcvNxt, s)));
         progress = true;
-      } else if (beforeEq(s, tp.rcvNxt)) {
-        tp.ooo.delete(s);
-        deliver(tp, d.subarray(seqDiff(tp.rcvNxt, s)));
-        progress = true;
+        fromOfo = true;
       }
     }
   }
-  if (gotFin) return tcpFin(tp);
-  // Delayed ACK: every second full segment at once, else within 40 ms; out-of-order
-  // queues pending make it immediate.
-  tp.unackedSegs++;
-  if (tp.quickAcks > 0) {
-    tp.quickAcks--;
+  // The hole is filled: ACK now (ICSK_ACK_NOW).
+  if (fromOfo && !tp.oooMap?.size) tp.ackPending |= ICSK_ACK_NOW;
+  if (gotFin) tcpFin(tp);
+  if (tp.state === S.TCP_CLOSE || tp.state === S.TCP_TIME_WAIT) return;
+  tcpAckSndCheck(tp);
+}
+
+/**
+ * tcp_event_data_recv(): data arrived in order. The ACK is scheduled; the ATO adapts to the
+ * gaps between segments (the first data sets it to 40 ms and opens quick-ACK mode); the
+ * window may grow (tcp_grow_window).
+ */
+function tcpEventDataRecv(tp: TcpSock, seg: TcpSegment, len: number): void {
+  scheduleAck(tp);
+  tcpMeasureRcvMss(tp, seg, len);
+  const now = tp.env.jiffies;
+  if (!tp.ackAto) {
+    tcpIncrQuickack(tp, TCP_MAX_QUICKACKS);
+    tp.ackAto = TCP_ATO_MIN;
+  } else {
+    const m = now - tp.ackLrcv;
+    const rto = Math.ceil(tp.rtt.rto / 4_000_000);
+    if (m <= TCP_ATO_MIN / 2) tp.ackAto = (tp.ackAto >> 1) + TCP_ATO_MIN / 2;
+    else if (m < tp.ackAto) {
+      tp.ackAto = (tp.ackAto >> 1) + m;
+      if (tp.ackAto > rto) tp.ackAto = rto;
+    } else if (m > rto) tcpIncrQuickack(tp, TCP_MAX_QUICKACKS);
+  }
+  tp.ackLrcv = now;
+  tcpRcvRttMeasure(tp, len);
+  if (len >= 128) tcpGrowWindow(tp, len);
+}
+
+/**
+ * tcp_measure_rcv_mss(): the peer's segment size (icsk_ack.rcv_mss). A segment at least as
+ * large as the estimate sets the payload-to-truesize ratio the windows are computed with
+ * (scaling_ratio), and with it the window clamp; a full segment with PSH, or a short one,
+ * marks the ACK pushed (tcp_cleanup_rbuf ACKs when the reader empties the queue).
+ */
+function tcpMeasureRcvMss(tp: TcpSock, seg: TcpSegment, len: number): void {
+  const lss = tp.lastSegSize;
+  tp.lastSegSize = 0;
+  if (len >= tp.rcvMss) {
+    if (len !== tp.rcvMss) {
+      const old = tp.scalingRatio;
+      tp.scalingRatio = Math.max(1, Math.floor((len * 256) / (len + RX_TRUESIZE_OVERHEAD)));
+      if (old !== tp.scalingRatio) {
+        tcpSetWindowClamp(tp, tcpWinFromSpace(tp, tp.skRcvbuf));
+        if (tp.windowClamp < tp.rcvSpace) tp.rcvSpace = tp.windowClamp;
+      }
+    }
+    tp.rcvMss = Math.min(len, tp.advMss);
+    if (seg.flags & TCP_PSH) tp.ackPending |= ICSK_ACK_PUSHED;
+  } else {
+    // The segment with its TCP header: a full-sized one without PSH is an MSS estimate.
+    const hdr = 20 + (tp.tsOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
+    const full = len + seg.headerLength;
+    if (full >= TCP_MSS_DEFAULT + 20 || (full >= TCP_MIN_MSS + 20 && !(seg.flags & (TCP_PSH | TCP_URG | TCP_FIN | TCP_RST | TCP_SYN)))) {
+      const l = full - hdr;
+      tp.lastSegSize = l;
+      if (l === lss) {
+        tp.rcvMss = l;
+        return;
+      }
+    }
+    if (tp.ackPending & ICSK_ACK_PUSHED) tp.ackPending |= ICSK_ACK_PUSHED2;
+    tp.ackPending |= ICSK_ACK_PUSHED;
+  }
+}
+
+/** tcp_set_window_clamp() as tcp_measure_rcv_mss uses it: a larger clamp lets rcv_ssthresh
+ * follow the window already offered. */
+function tcpSetWindowClamp(tp: TcpSock, val: number): void {
+  const old = tp.windowClamp;
+  tp.windowClamp = Math.max(2304 / 2, val);
+  if (tp.windowClamp < old) tp.rcvSsthresh = Math.min(tp.rcvSsthresh, tp.windowClamp);
+  else tp.rcvSsthresh = Math.max(Math.min(tp.rcvWnd, tp.windowClamp), tp.rcvSsthresh);
+}
+
+/**
+ * tcp_grow_window(): rcv_ssthresh rises towards what the buffer allows — by two segments
+ * per segment that costs no more than its payload would in window (else by what
+ * __tcp_grow_window finds), at least twice the segment — and one quick ACK more.
+ */
+function tcpGrowWindow(tp: TcpSock, len: number): void {
+  const room = Math.min(tp.windowClamp, tcpSpace(tp)) - tp.rcvSsthresh;
+  if (room <= 0) return;
+  const truesize = len + RX_TRUESIZE_OVERHEAD;
+  let incr: number;
+  if (tcpWinFromSpace(tp, truesize) <= len) incr = 2 * tp.advMss;
+  else incr = tcpGrowWindowSlow(tp, truesize, len);
+  if (incr) {
+    incr = Math.max(incr, 2 * len);
+    tp.rcvSsthresh += Math.min(room, incr);
+    tp.ackQuick = tp.ackQuick | 1;
+  }
+}
+
+/** __tcp_grow_window(): with a poor payload ratio, grow only while the whole buffer's
+ * worth of such segments would still fit. */
+function tcpGrowWindowSlow(tp: TcpSock, truesize: number, len: number): number {
+  let ts = tcpWinFromSpace(tp, truesize) >> 1;
+  let window = tcpWinFromSpace(tp, tp.env.sysctl.tcpRmem[2]) >> 1;
+  while (tp.rcvSsthresh <= window) {
+    if (ts <= len) return 2 * tp.advMss;
+    ts >>= 1;
+    window >>= 1;
+  }
+  return 0;
+}
+
+/**
+ * __tcp_ack_snd_check(): ACK now when more than a segment arrived since the last ACK and
+ * the window moves on, in quick-ACK mode (not interactive), or when asked to; else delay.
+ */
+function tcpAckSndCheck(tp: TcpSock): void {
+  if (!ackScheduled(tp)) return;
+  const quick = tp.ackQuick > 0 && !tp.pingpong;
+  if ((seqDiff(tp.rcvNxt, tp.rcvWup) > tp.rcvMss && tcpSelectWindowRaw(tp) >= tp.rcvWnd) || quick || tp.ackPending & ICSK_ACK_NOW) {
     tcpSendAck(tp);
-  } else if (tp.unackedSegs >= 2 || tp.oooMap?.size) tcpSendAck(tp);
-  else scheduleDelack(tp);
+    return;
+  }
+  tcpSendDelayedAck(tp);
+}
+
+/**
+ * tcp_cleanup_rbuf(): after a read, ACK what is pending if more than a segment is
+ * unacknowledged, or the read emptied the queue after a pushed segment (not in interactive
+ * mode; always after two: ICSK_ACK_PUSHED2); and announce a window that at least doubled.
+ */
+export function tcpCleanupRbuf(tp: TcpSock, copied: number): void {
+  let timeToAck = false;
+  if (ackScheduled(tp)) {
+    const p = tp.ackPending;
+    if (seqDiff(tp.rcvNxt, tp.rcvWup) > tp.rcvMss || (copied > 0 && (p & ICSK_ACK_PUSHED2 || (p & ICSK_ACK_PUSHED && !tp.pingpong)) && tp.rmemAlloc === 0)) timeToAck = true;
+  }
+  if (copied > 0 && !timeToAck && !tp.finReceived) {
+    const now = tcpReceiveWindow(tp);
+    if (2 * now <= tp.windowClamp) {
+      const next = tcpSelectWindowRaw(tp);
+      if (next && next >= 2 * now) timeToAck = true;
+    }
+  }
+  if (timeToAck) tcpSendAck(tp);
 }
 
 /** tcp_fin(): the peer's FIN, in order. */
 function tcpFin(tp: TcpSock): void {
+  scheduleAck(tp);
   tp.rcvNxt = seqAdd(tp.rcvNxt, 1);
   tp.finReceived = true;
-  if (tp.state === S.TCP_ESTABLISHED) {
+  if (tp.state === S.TCP_ESTABLISHED || tp.state === S.TCP_SYN_RECV) {
     // CLOSE_WAIT and inet_csk_enter_pingpong_mode(): the FIN's ACK is delayed, so an
-    // application that closes at once sends its FIN with it (FIN, FIN-ACK, ACK, as this
-    // machine's kernel does on lo).
+    // application that closes at once sends its FIN with it (FIN, FIN-ACK, ACK).
     tcpSetState(tp, S.TCP_CLOSE_WAIT);
-    scheduleDelack(tp);
-  } else {
-    // FIN_WAIT1 (a simultaneous close: CLOSING) and FIN_WAIT2 (TIME_WAIT): ACK at once.
+    tp.pingpong = true;
+  } else if (tp.state === S.TCP_FIN_WAIT1) {
+    // A simultaneous close: ACK at once, CLOSING.
     tcpSendAck(tp);
-    if (tp.state === S.TCP_FIN_WAIT1) tcpSetState(tp, S.TCP_CLOSING);
-    else if (tp.state === S.TCP_FIN_WAIT2) tcpTimeWait(tp);
+    tcpSetState(tp, S.TCP_CLOSING);
+  } else if (tp.state === S.TCP_FIN_WAIT2) {
+    tcpSendAck(tp);
+    tcpTimeWait(tp);
   }
   tp.wake();
 }
 
+/** Bytes in order into the receive queue (tcp_queue_rcv): merged into the tail skb while it
+ * is unread (tcp_try_coalesce: only the payload is charged), else a new skb. */
 function deliver(tp: TcpSock, d: Uint8Array): void {
   if (!d.length) return;
-  if (tp.shutRd) {
-    tp.rcvNxt = seqAdd(tp.rcvNxt, d.length);
-    return;
-  }
-  if (tp.rq === NO_DATA) tp.rq = [];
-  tp.rq.push(d.slice());
-  tp.rqBytes += d.length;
   tp.rcvNxt = seqAdd(tp.rcvNxt, d.length);
+  if (tp.shutRd) return;
+  if (tp.rq === NO_DATA) tp.rq = [];
+  // Coalesced into an unread tail with room for frags (MAX_SKB_FRAGS 17): kept as its own
+  // entry here, charged only its bytes.
+  const tail = tp.rq[tp.rq.length - 1];
+  const frags = tail ? tail.frags + 1 : 1;
+  const coalesce = tail !== undefined && frags <= MAX_SKB_FRAGS;
+  const truesize = d.length + (coalesce ? 0 : RX_TRUESIZE_OVERHEAD);
+  tp.rq.push({ data: d.slice(), truesize, frags: coalesce ? frags : 1 });
+  tp.rmemAlloc += truesize;
+  tp.rqBytes += d.length;
   tp.wake();
 }
 
@@ -323,15 +642,28 @@ function synSentInput(tp: TcpSock, seg: TcpSegment): void {
   }
   if (!(seg.flags & TCP_SYN)) return;
   tp.rcvNxt = seqAdd(seg.seq | 0, 1);
-  tp.sndWscale = seg.options.wscale ?? 0;
-  tp.rcvWscale = seg.options.wscale !== undefined ? wscaleOffer(tp) : 0;
-  if (seg.options.mss) tp.mss = Math.min(tp.mss, seg.options.mss);
+  tp.irs = tp.rcvNxt;
+  tp.rcvWup = tp.rcvNxt;
+  const sys = tp.env.sysctl;
+  // What the SYN-ACK answered of what our SYN offered (tcp_parse_options).
+  if (seg.options.wscale !== undefined && sys.tcpWindowScaling) {
+    tp.wscaleOk = true;
+    tp.sndWscale = seg.options.wscale;
+  } else {
+    tp.sndWscale = 0;
+    tp.rcvWscale = 0;
+    tp.windowClamp = Math.min(tp.windowClamp, 65535);
+  }
+  tp.sackOk = !!seg.options.sackPermitted && sys.tcpSack === 1;
+  tp.mssClamp = seg.options.mss ?? TCP_MSS_DEFAULT;
+  tp.mss = Math.min(tp.mss, tp.mssClamp);
   // Timestamps are on when the SYN-ACK has them too (our SYN offered them);
-  // tcp_sync_mss() then takes their 12 bytes from every segment.
-  if (seg.options.ts && tp.env.sysctl.tcpTimestamps) {
+  // tcp_sync_mss() then takes their 12 bytes from every segment, and from advmss.
+  if (seg.options.ts && sys.tcpTimestamps) {
     tp.tsOk = true;
     tp.tsRecent = seg.options.ts[0] | 0;
     tp.mss -= TCPOLEN_TSTAMP_ALIGNED;
+    tp.advMss -= TCPOLEN_TSTAMP_ALIGNED;
   }
   tp.cwnd = TCP_INIT_CWND * tp.mss;
   if (seg.flags & TCP_ACK) {
@@ -352,6 +684,7 @@ function synSentInput(tp: TcpSock, seg: TcpSegment): void {
     // tcp_finish_connect() → tcp_init_transfer(): BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB.
     tcpCallBpf(tp, BPF_SOCK_OPS.ACTIVE_ESTABLISHED_CB);
     if (tp.state !== S.TCP_ESTABLISHED) return;
+    tcpInitBufferSpace(tp);
     tcpSendAck(tp);
     tcpWriteXmit(tp);
   } else {

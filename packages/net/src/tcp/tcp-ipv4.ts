@@ -23,14 +23,15 @@ import { IPPROTO_TCP, TcpSock } from './tcp-sock';
 import { SK_RST_REASON, traceTcpProbe, traceTcpSendReset } from '../bpf/tracepoints';
 import type { CongestionOps } from './tcp-cong';
 import { CUBIC } from './tcp-cubic';
-import type { TcpEnv, TcpSysctls } from './tcp-env';
+import type { TcpEnv } from './tcp-env';
+import type { TcpSysctls } from './tcp-sysctl';
 import { BPF_SOCK_OPS } from '../bpf/sock-ops';
 import { seqAdd } from './tcp-seq';
 import { tcpRcv } from './tcp-input';
-import { tcpTwSynIsn, routeMss } from './tcp-minisocks';
-import { tcpSendSyn } from './tcp-output';
+import { initSendSeq, routeMss, tcpInitializeRcvMss, tcpTwSynIsn } from './tcp-minisocks';
+import { tcpFullSpace, tcpSelectInitialWindow, tcpSendSyn } from './tcp-output';
 import { tcpCallBpf, tcpInitCallbacks } from './tcp-sock-ops';
-import { armRto } from './tcp-timer';
+import { JIFFY_NS, armRto, timerWheelExpiry } from './tcp-timer';
 import { tcpDone, tcpSetState } from './tcp';
 
 /** Same address (both already in wire form: v4-mapped addresses unmapped). */
@@ -66,6 +67,13 @@ export class TcpProtocol implements TcpEnv {
   get now(): number {
     return this.host.network.sim.now;
   }
+  get jiffies(): number {
+    return Math.floor(this.host.network.sim.now / JIFFY_NS);
+  }
+  timerAt(expires: number, fn: () => void): Timer {
+    const sim = this.host.network.sim;
+    return sim.schedule(Math.max(0, timerWheelExpiry(this.jiffies, expires) * JIFFY_NS - sim.now), fn);
+  }
   schedule(delay: number, fn: () => void): Timer {
     return this.host.network.sim.schedule(delay, fn);
   }
@@ -79,7 +87,7 @@ export class TcpProtocol implements TcpEnv {
     this.host.drop(reason, bytes);
   }
   get sysctl(): TcpSysctls {
-    return this.host;
+    return this.host.tcpSysctl;
   }
   get kernel(): Kernel {
     return this.host.kernel;
@@ -297,6 +305,17 @@ export function tcpConnect(tp: TcpSock, addr: SockAddr): void {
   tp.sndUna = tp.iss;
   tp.sndNxt = seqAdd(tp.iss, 1);
   tp.sndMax = tp.sndNxt;
+  initSendSeq(tp);
+  // tcp_connect_init(): the window from the receive buffer (a locked SO_RCVBUF clamps it).
+  const full = tcpFullSpace(tp);
+  let clamp = tp.windowClamp;
+  if (tp.rcvbufLocked && (clamp > full || clamp === 0)) clamp = full;
+  const w = tcpSelectInitialWindow(tp, full, tp.advMss, clamp, env.sysctl.tcpWindowScaling === 1);
+  tp.rcvWnd = w.rcvWnd;
+  tp.windowClamp = w.windowClamp;
+  tp.rcvWscale = w.rcvWscale;
+  tp.rcvSsthresh = w.rcvWnd;
+  tcpInitializeRcvMss(tp);
   env.hashEstablished(tp);
   tcpSetState(tp, S.TCP_SYN_SENT);
   // tcp_connect(): BPF_SOCK_OPS_TCP_CONNECT_CB before the SYN goes.

@@ -8,7 +8,7 @@ import type { TcpSegment } from '../wire/tcp';
 import { TCP_STATE } from '../sock/state';
 import { TcpSock } from './tcp-sock';
 import { before, seqAdd } from './tcp-seq';
-import { TCPOLEN_TSTAMP_ALIGNED, wscaleOffer } from './tcp-output';
+import { TCPOLEN_TSTAMP_ALIGNED, tcpFullSpace, tcpSelectInitialWindow } from './tcp-output';
 import { armTimeWait } from './tcp-timer';
 import { tcpSetState } from './tcp';
 
@@ -32,21 +32,41 @@ export function tcpCreateOpenreqChild(lp: TcpSock, seg: TcpSegment, src: IpAddr,
   if (lp.ka) c.ka = { idle: lp.ka.idle, intvl: lp.ka.intvl, cnt: lp.ka.cnt, probesOut: 0, lastRcv: env.now, timer: undefined };
   c.parent = lp;
   c.rcvNxt = seqAdd(seg.seq | 0, 1);
-  c.sndWscale = seg.options.wscale ?? 0;
-  c.rcvWscale = seg.options.wscale !== undefined ? wscaleOffer(lp) : 0;
+  c.irs = c.rcvNxt;
+  c.rcvWup = c.rcvNxt;
+  const sys = env.sysctl;
+  // tcp_openreq_init(): what the SYN offered and the sysctls allow.
+  const wscaleOk = seg.options.wscale !== undefined && sys.tcpWindowScaling === 1;
+  c.wscaleOk = wscaleOk;
+  c.sndWscale = wscaleOk ? seg.options.wscale! : 0;
+  c.sackOk = !!seg.options.sackPermitted && sys.tcpSack === 1;
   const route = env.route(src);
   c.advMss = routeMss(route?.dev.mtu ?? 1500, src.family);
-  c.mss = Math.min(c.advMss, seg.options.mss ?? 536);
-  // tcp_openreq_init(): the SYN offered timestamps and the sysctl allows them.
-  if (seg.options.ts && env.sysctl.tcpTimestamps) {
+  c.mssClamp = seg.options.mss ?? 536;
+  c.mss = Math.min(c.advMss, c.mssClamp);
+  if (seg.options.ts && sys.tcpTimestamps) {
     c.tsOk = true;
     c.tsRecent = seg.options.ts[0] | 0;
     c.mss -= TCPOLEN_TSTAMP_ALIGNED;
   }
+  // tcp_openreq_init_rwin(): the window from the listener's buffer (a locked SO_RCVBUF
+  // clamps it), in whole segments less the timestamp option.
+  c.skRcvbuf = lp.skRcvbuf;
+  c.skSndbuf = lp.skSndbuf;
+  const full = tcpFullSpace(lp);
+  let clamp = lp.windowClamp;
+  if (lp.rcvbufLocked && (clamp > full || clamp === 0)) clamp = full;
+  const w = tcpSelectInitialWindow(lp, full, c.advMss - (c.tsOk ? TCPOLEN_TSTAMP_ALIGNED : 0), clamp, wscaleOk);
+  c.rcvWnd = w.rcvWnd;
+  c.windowClamp = w.windowClamp;
+  c.rcvWscale = w.rcvWscale;
+  c.rcvSsthresh = w.rcvWnd;
+  tcpInitializeRcvMss(c);
   c.iss = twIsn ?? env.secureSeq(dst, lp.localPort, src, seg.srcPort) | 0;
   c.sndUna = c.iss;
   c.sndNxt = seqAdd(c.iss, 1);
   c.sndMax = c.sndNxt;
+  initSendSeq(c);
   // (max_window starts with the final ACK: Linux makes the child from that segment)
   c.sndWnd = seg.window;
   c.state = TCP_STATE.TCP_SYN_RECV;
@@ -76,4 +96,19 @@ export function tcpTimeWait(tp: TcpSock): void {
 export function tcpTwSynIsn(tp: TcpSock, seq: number): number | undefined {
   if (tp.state !== TCP_STATE.TCP_TIME_WAIT || !before(tp.rcvNxt, seq | 0)) return undefined;
   return seqAdd(tp.sndNxt, 65537);
+}
+
+/** tcp_initialize_rcv_mss(): a first guess of the peer's segment size, at most 536. */
+export function tcpInitializeRcvMss(tp: TcpSock): void {
+  let hint = Math.min(tp.advMss, tp.mss, tp.rcvWnd >> 1, 536);
+  hint = Math.max(hint, 88);
+  tp.rcvMss = hint;
+}
+
+/** The send side's sequence marks at snd_nxt after the SYN (write_seq, pushed_seq, snd_sml). */
+export function initSendSeq(tp: TcpSock): void {
+  tp.writeSeq = tp.sndNxt;
+  tp.pushedSeq = tp.sndNxt;
+  tp.sndSml = tp.sndNxt;
+  tp.cwndUsageSeq = tp.sndNxt;
 }

@@ -1,55 +1,112 @@
 // Segments out (net/ipv4/tcp_output.c): tcp_transmit_skb() with the options and the
-// window (tcp_select_initial_window, __tcp_select_window), tcp_write_xmit() with Nagle and
-// cork, tcp_send_ack(), the SYN and SYN-ACK, tcp_retransmit_skb(), tcp_send_active_reset()
-// and tcp_current_mss() (tcp_bound_to_half_wnd).
+// window (tcp_select_initial_window, __tcp_select_window, tcp_select_window),
+// tcp_write_xmit() with Nagle (Minshall's variant), cork, TSO autosizing and deferral,
+// tcp_send_ack() with tcp_event_ack_sent(), tcp_event_data_sent(), the SYN and SYN-ACK,
+// tcp_retransmit_skb(), tcp_send_active_reset() and tcp_current_mss()
+// (tcp_bound_to_half_wnd).
 import { TCP_STATE } from '../sock/state';
 import { BPF_SOCK_OPS, BPF_SOCK_OPS_CB } from '../bpf/sock-ops';
 import { SK_RST_REASON, traceRetransmit, traceTcpSendReset } from '../bpf/tracepoints';
+import type { TcpOptions } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, buildTcp } from '../wire/tcp';
-import type { TcpSock } from './tcp-sock';
-import { F_MAXWND_BIG, F_RTX, IPPROTO_TCP, MAX_WINDOW } from './tcp-sock';
-import { before, seqAdd, seqDiff } from './tcp-seq';
+import type { TcpSock, TxSkb } from './tcp-sock';
+import { F_RTX, IPPROTO_TCP } from './tcp-sock';
+import { before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
 import { tcpCallBpf } from './tcp-sock-ops';
-import { armRto, cancelDelack } from './tcp-timer';
+import { armRto, cancelDelack, tcpDecQuickackMode } from './tcp-timer';
 
 const S = TCP_STATE;
 /** TCPOLEN_TSTAMP_ALIGNED: what the timestamp option takes from every segment. */
 export const TCPOLEN_TSTAMP_ALIGNED = 12;
+/** TCP_MAX_WSCALE, and the largest window a SYN can say (U16_MAX << 14). */
+const TCP_MAX_WSCALE = 14;
+/** TCP_RMEM_TO_WIN_SCALE: scaling_ratio is payload per truesize in 1/256. */
+const TCP_RMEM_TO_WIN_SCALE = 8;
+/** sk_gso_max_size of lo (GSO_LEGACY_MAX_SIZE), and net.ipv4.tcp_min_tso_segs / tcp_tso_rtt_log. */
+const GSO_MAX_SIZE = 65536;
+const TCP_MIN_TSO_SEGS = 2;
+const TCP_TSO_RTT_LOG = 9;
+/** sk_pacing_shift: TSO chunks of about 1 ms of the pacing rate. */
+const SK_PACING_SHIFT = 10;
+/** net.ipv4.tcp_pacing_ss_ratio / tcp_pacing_ca_ratio (%). */
+const PACING_SS_RATIO = 200;
+const PACING_CA_RATIO = 120;
+/** sysctl_tcp_tso_win_divisor */
+const TSO_WIN_DIVISOR = 3;
+
+/** tcp_win_from_space(): the window `space` bytes of buffer hold at the socket's payload ratio. */
+export const tcpWinFromSpace = (tp: TcpSock, space: number): number => Math.floor((space * tp.scalingRatio) / (1 << TCP_RMEM_TO_WIN_SCALE));
+/** tcp_space(): the window left in the receive buffer now. */
+export const tcpSpace = (tp: TcpSock): number => tcpWinFromSpace(tp, tp.skRcvbuf - tp.rmemAlloc);
+/** tcp_full_space(): the window a whole receive buffer holds. */
+export const tcpFullSpace = (tp: TcpSock): number => tcpWinFromSpace(tp, tp.skRcvbuf);
+/** tcp_receive_window(): what is left of the window last advertised. */
+export const tcpReceiveWindow = (tp: TcpSock): number => Math.max(0, seqDiff(seqAdd(tp.rcvWup, tp.rcvWnd), tp.rcvNxt));
 
 /**
- * The window scale a host offers (tcp_select_initial_window: ilog2(max(tcp_rmem[2],
- * rmem_max)) - 15): 10 with 6.18's tcp_rmem[2] of 32 MiB (this machine's SYNs carry
- * wscale 10), 7 with 4.17's 6 MiB.
+ * tcp_select_initial_window(): a new connection's window (`rcvWnd`), its clamp and the
+ * window scale to offer, from the space the buffer gives (tcp_full_space) and the MSS:
+ * the space rounded down to whole segments (64240 = 44 × 1460 in a SYN on Ethernet), the
+ * scale from the largest buffer autotuning may reach (tcp_rmem[2] or rmem_max, but not past
+ * the clamp: 10 for 32 MiB; 0 under a locked small SO_RCVBUF).
  */
-export const wscaleOffer = (tp: TcpSock): number => (tp.env.kernel.profile === '4.17' ? 7 : 10);
-
-/** The free receive buffer. */
-export function rcvWindow(tp: TcpSock): number {
-  return Math.max(0, tp.options.rcvbuf - tp.rqBytes);
+export function tcpSelectInitialWindow(tp: TcpSock, space: number, mss: number, windowClamp: number, wscaleOk: boolean): { rcvWnd: number; windowClamp: number; rcvWscale: number } {
+  const sys = tp.env.sysctl;
+  if (windowClamp === 0) windowClamp = 65535 * 2 ** TCP_MAX_WSCALE;
+  space = Math.min(space, windowClamp, 65535 * 2 ** TCP_MAX_WSCALE);
+  if (space > mss) space -= space % mss;
+  const rcvWnd = space;
+  let rcvWscale = 0;
+  if (wscaleOk) {
+    let max = Math.max(space, sys.tcpRmem[2], sys.rmemMax);
+    max = Math.min(max, windowClamp, 65535 * 2 ** TCP_MAX_WSCALE);
+    rcvWscale = Math.max(0, Math.min(TCP_MAX_WSCALE, Math.floor(Math.log2(max)) - 15));
+  }
+  return { rcvWnd, windowClamp: Math.min(65535 * 2 ** rcvWscale, windowClamp), rcvWscale };
 }
 
 /**
- * A SYN's or SYN-ACK's window (tcp_select_initial_window): the space, at most 65535
- * unscaled, quantized to a multiple of the MSS (less the timestamp option on a SYN-ACK
- * that has it): 64240 in a SYN on Ethernet, 65160 in its SYN-ACK, 65495/65483 on lo.
+ * __tcp_select_window(): the window to offer now — the free space (tcp_space) but no more
+ * than rcv_ssthresh, aligned up to the scale's unit (so it is not scaled away); under half
+ * the buffer free it is rounded down instead, and under an MSS (or 1/16 of the buffer) it
+ * is zero (silly window avoidance). Without a scale, whole segments, kept while within one.
  */
-function synWindow(tp: TcpSock, flags: number): number {
-  const mss = tp.advMss - (flags & TCP_ACK && tp.tsOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
-  const space = Math.min(rcvWindow(tp), 65535);
-  return space > mss ? space - (space % mss) : space;
+export function tcpSelectWindowRaw(tp: TcpSock): number {
+  let mss = tp.rcvMss;
+  let free = tcpSpace(tp);
+  const allowed = tcpFullSpace(tp);
+  const full = Math.min(tp.windowClamp, allowed);
+  if (mss > full) {
+    mss = full;
+    if (mss <= 0) return 0;
+  }
+  const unit = 2 ** tp.rcvWscale;
+  if (free < full >> 1) {
+    tp.ackQuick = 0;
+    free -= free % unit;
+    if (free < allowed >> 4 || free < mss) return 0;
+  }
+  if (free > tp.rcvSsthresh) free = tp.rcvSsthresh;
+  if (tp.rcvWscale) return Math.ceil(free / unit) * unit;
+  let window = tp.rcvWnd;
+  if (window <= free - mss || window > free) window = mss > 0 ? free - (free % mss) : free;
+  else if (mss === full && free > window + (full >> 1)) window = free;
+  return window;
 }
 
 /**
- * __tcp_select_window(): the window field of a segment after the handshake. Less free
- * space than an MSS (and under half the buffer) is a zero window (silly window
- * avoidance). Linux then rounds the free space up to the scale's unit and takes data
- * up to what it advertised; bpfsim, which checks arriving data against its free buffer,
- * rounds down, so it never offers more than it has.
+ * tcp_select_window(): the window field of a segment after the handshake. An offered
+ * window never shrinks (net.ipv4.tcp_shrink_window = 0): what is left of the last one,
+ * aligned up, is offered again. rcv_wnd and rcv_wup remember what was said.
  */
-function advWindow(tp: TcpSock): number {
-  const free = rcvWindow(tp);
-  if (free < tp.mss && free < tp.options.rcvbuf >> 1) return 0;
-  return Math.min(free >> tp.rcvWscale, 65535);
+function tcpSelectWindow(tp: TcpSock): number {
+  const cur = tcpReceiveWindow(tp);
+  let win = tcpSelectWindowRaw(tp);
+  const unit = 2 ** tp.rcvWscale;
+  if (win < cur) win = Math.ceil(cur / unit) * unit;
+  tp.rcvWnd = win;
+  tp.rcvWup = tp.rcvNxt;
+  return Math.min(win, 65535 * unit) >>> tp.rcvWscale;
 }
 
 /**
@@ -58,8 +115,7 @@ function advWindow(tp: TcpSock): number {
  * sends two segments per window: 32741 right after a connect over lo, as Linux reads.
  */
 export function sendMss(tp: TcpSock): number {
-  if (tp.bits & F_MAXWND_BIG) return tp.mss;
-  const maxWnd = MAX_WINDOW.get(tp) ?? 0;
+  const maxWnd = tp.maxWindow;
   const cut = maxWnd > 536 ? maxWnd >> 1 : maxWnd;
   return cut && tp.mss > cut ? Math.max(cut, 68 - (tp.tsOk ? 32 : 20)) : tp.mss;
 }
@@ -72,14 +128,32 @@ export function tsVal(tp: TcpSock): number {
 /** enum sk_rst_reason of the next RST tcpTransmit() sends (set by whoever asks for it). */
 let rstReason: number = SK_RST_REASON.NOT_SPECIFIED;
 
-/** tcp_transmit_skb(): header, options and window, then IP. */
+/** tcp_syn_options() / tcp_synack_options() / tcp_established_options(), in Linux's order. */
+function tcpOptions(tp: TcpSock, flags: number, syn: boolean): TcpOptions | undefined {
+  const sys = tp.env.sysctl;
+  if (syn) {
+    const request = !(flags & TCP_ACK);
+    // A SYN offers what the sysctls allow; a SYN-ACK answers what the SYN offered.
+    const ts = request ? sys.tcpTimestamps === 1 : tp.tsOk;
+    const sack = request ? sys.tcpSack === 1 : tp.sackOk;
+    const ws = request ? sys.tcpWindowScaling === 1 : tp.wscaleOk;
+    return {
+      mss: tp.advMss,
+      ...(sack ? { sackPermitted: true } : {}),
+      ...(ts ? { ts: [tsVal(tp) >>> 0, request ? 0 : tp.tsRecent >>> 0] as [number, number] } : {}),
+      ...(ws ? { wscale: tp.rcvWscale } : {}),
+    };
+  }
+  return tp.tsOk ? { ts: [tsVal(tp) >>> 0, tp.tsRecent >>> 0] } : undefined;
+}
+
+/** tcp_transmit_skb(): header, options and window, then IP; the ACK it carries is sent. */
 export function tcpTransmit(tp: TcpSock, s: { seq: number; ack: number; flags: number; data?: Uint8Array; syn?: boolean }): void {
-  const win = s.syn ? synWindow(tp, s.flags) : advWindow(tp);
-  // tcp_syn_options() / tcp_synack_options() / tcp_established_options(): a SYN offers
-  // timestamps when the sysctl allows; after that both ends send them only if both did.
-  const ts: [number, number] | undefined =
-    tp.tsOk || (s.syn && !(s.flags & TCP_ACK) && tp.env.sysctl.tcpTimestamps) ? [tsVal(tp) >>> 0, s.syn && !(s.flags & TCP_ACK) ? 0 : tp.tsRecent >>> 0] : undefined;
-  const options = s.syn ? { mss: tp.advMss, wscale: wscaleOffer(tp), ...(ts ? { ts } : {}) } : ts ? { ts } : undefined;
+  // RFC 7323 2.2: the window of a SYN or SYN-ACK is never scaled.
+  const win = s.syn ? Math.min(tp.rcvWnd, 65535) : s.flags & TCP_RST && !(s.flags & TCP_ACK) ? 0 : tcpSelectWindow(tp);
+  // tcp_send_active_reset() sends the established options (timestamps); a bare RST to an
+  // unacceptable segment none (tcp_v4_send_reset).
+  const options = s.flags & TCP_RST && !(s.flags & TCP_ACK) ? undefined : tcpOptions(tp, s.flags, !!s.syn);
   const src = tp.localWire;
   const dst = tp.remoteWire;
   const seg = buildTcp(src.bytes, dst.bytes, { srcPort: tp.localPort, dstPort: tp.peer!.port, seq: s.seq >>> 0, ack: s.ack >>> 0, flags: s.flags, window: win, ...(options ? { options } : {}) }, s.data);
@@ -87,8 +161,26 @@ export function tcpTransmit(tp: TcpSock, s: { seq: number; ack: number; flags: n
     traceTcpSendReset(tp.env.kernel, tp, seg, rstReason);
     rstReason = SK_RST_REASON.NOT_SPECIFIED;
   }
+  tp.segsOut++;
   tp.env.ipOutput({ family: dst.family, src, dst, protocol: IPPROTO_TCP, payload: seg, ...(tp.options.ttl >= 0 ? { ttl: tp.options.ttl } : {}), tos: tp.options.tos });
-  if (s.flags & TCP_ACK) cancelDelack(tp);
+  if (s.flags & TCP_ACK) tcpEventAckSent(tp);
+}
+
+/** tcp_event_ack_sent(): the ACK due went out; one fewer quick ACK, the delayed ACK off. */
+function tcpEventAckSent(tp: TcpSock): void {
+  tcpDecQuickackMode(tp);
+  cancelDelack(tp);
+}
+
+/**
+ * tcp_event_data_sent(): new data went out. A reply sent within the ATO of the last data
+ * received counts towards interactive mode (inet_csk_inc_pingpong_cnt): from then on the
+ * connection delays its ACKs, hoping to send them with the next reply.
+ */
+function tcpEventDataSent(tp: TcpSock): void {
+  const now = tp.env.jiffies;
+  tp.lsndtime = now;
+  if (now - tp.ackLrcv < tp.ackAto) tp.pingpong = true;
 }
 
 /** A RST (with ACK) from the socket, with its reason for the tcp_send_reset trace point. */
@@ -119,67 +211,224 @@ export function tcpXmitProbe(tp: TcpSock): void {
   tcpTransmit(tp, { seq: seqAdd(tp.sndUna, -1), ack: tp.rcvNxt, flags: TCP_ACK });
 }
 
-/** tcp_write_xmit(): send what the windows allow (Nagle and cork may hold a runt). */
-export function tcpWriteXmit(tp: TcpSock): void {
-  if (tp.state !== S.TCP_ESTABLISHED && tp.state !== S.TCP_CLOSE_WAIT && tp.state !== S.TCP_FIN_WAIT1 && tp.state !== S.TCP_LAST_ACK && tp.state !== S.TCP_CLOSING) return;
-  for (;;) {
-    const sent = seqDiff(tp.sndNxt, tp.sndUna);
-    const unsent = tp.sbufLen - sent;
-    const inflight = sent;
-    const wnd = Math.min(tp.cwnd, tp.sndWnd);
-    if (unsent > 0) {
-      const mss = sendMss(tp);
-      let len = Math.min(mss, unsent, wnd - inflight);
-      if (len <= 0) {
-        // Zero window with nothing in flight: probe with the RTO timer.
-        if (inflight === 0) armRto(tp);
-        break;
-      }
-      // Nagle: a runt waits while data is in flight (unless TCP_NODELAY); cork holds it.
-      if (len < mss && len === unsent && (tp.cork || (!tp.nodelay && inflight > 0)) && !tp.finQueued) break;
-      len = Math.max(len, 0);
-      const data = tp.sbuf.slice(sent, sent + len);
-      const last = len === unsent;
-      // The FIN rides on the last segment; after a go-back (RTO) it is sent again at the
-      // sequence number it had (snd_max - 1).
-      const fin = last && tp.finQueued && (tp.finSent ? seqAdd(tp.sndNxt, len) === seqAdd(tp.sndMax, -1) : len + inflight < wnd);
-      tcpTransmit(tp, { seq: tp.sndNxt, ack: tp.rcvNxt, flags: TCP_ACK | (last ? TCP_PSH : 0) | (fin ? TCP_FIN : 0), data });
-      if (!tp.rttSample) tp.rttSample = { seq: seqAdd(tp.sndNxt, len), at: tp.now };
-      tp.sndNxt = seqAdd(tp.sndNxt, len + (fin ? 1 : 0));
-      if (before(tp.sndMax, tp.sndNxt)) tp.sndMax = tp.sndNxt;
-      if (fin) tp.finSent = true;
-      armRto(tp);
-      continue;
-    }
-    if (tp.finQueued && (!tp.finSent || tp.sndNxt === seqAdd(tp.sndMax, -1))) {
-      tcpTransmit(tp, { seq: tp.sndNxt, ack: tp.rcvNxt, flags: TCP_FIN | TCP_ACK });
-      tp.sndNxt = seqAdd(tp.sndNxt, 1);
-      if (before(tp.sndMax, tp.sndNxt)) tp.sndMax = tp.sndNxt;
-      tp.finSent = true;
-      armRto(tp);
-    }
-    break;
+/** Segments: a length in whole MSS, rounded up (tcp_skb_pcount). */
+const pcount = (len: number, mss: number): number => Math.max(1, Math.ceil(len / mss));
+
+/** tcp_packets_in_flight(), in segments (no SACK scoreboard yet: sent and not acknowledged). */
+export function packetsInFlight(tp: TcpSock): number {
+  let n = 0;
+  for (const skb of tp.wq) {
+    if (!before(skb.seq, tp.sndNxt)) break;
+    n += skb.pcount;
   }
+  return n;
+}
+
+/** The congestion window in segments (snd_cwnd). */
+export const cwndSegs = (tp: TcpSock): number => Math.max(1, Math.floor(tp.cwnd / Math.max(1, tp.mss)));
+
+/**
+ * sk_pacing_rate as tcp_update_pacing_rate() sets it (bytes/s): twice the window per RTT in
+ * slow start (tcp_pacing_ss_ratio), 1.2 times after; unlimited before an RTT sample. Without
+ * fq nothing paces, but TSO autosizing reads it.
+ */
+function pacingRate(tp: TcpSock): number {
+  const srttUs = Math.round(tp.rtt.srtt / 1000);
+  if (!srttUs) return Infinity;
+  const cwnd = cwndSegs(tp);
+  const ratio = cwnd < Math.floor(tp.ssthresh / Math.max(1, tp.mss)) / 2 ? PACING_SS_RATIO : PACING_CA_RATIO;
+  return Math.floor((sendMss(tp) * ratio * 10_000 * Math.max(cwnd, packetsInFlight(tp))) / srttUs);
+}
+
+/**
+ * tcp_tso_segs() → tcp_tso_autosize(): how many segments one transmit may carry — about 1 ms
+ * of the pacing rate (sk_pacing_shift), more on short paths, at least tcp_min_tso_segs.
+ */
+function tcpTsoSegs(tp: TcpSock, mss: number): number {
+  let bytes = Math.min(Math.floor(pacingRate(tp) / 2 ** SK_PACING_SHIFT), GSO_MAX_SIZE);
+  const r = Math.floor(Math.round(tp.rtt.minRtt / 1000) / 2 ** TCP_TSO_RTT_LOG);
+  if (r < 32) bytes += Math.floor(GSO_MAX_SIZE / 2 ** r);
+  bytes = Math.min(bytes, GSO_MAX_SIZE);
+  return Math.max(Math.floor(bytes / mss), TCP_MIN_TSO_SEGS);
+}
+
+/** tcp_nagle_test(): may a runt go now? (TCP_NAGLE_PUSH, FIN, Minshall's check, cork) */
+function tcpNagleTest(tp: TcpSock, skb: TxSkb, mss: number, nonagle: number): boolean {
+  if (nonagle & NAGLE_PUSH) return true;
+  if (skb.flags & TCP_FIN) return true;
+  const partial = skb.len < mss;
+  if (!partial) return true;
+  if (nonagle & NAGLE_CORK) return false;
+  if (nonagle & NAGLE_OFF) return true;
+  // tcp_minshall_check(): a small segment is still unacknowledged.
+  const minshall = before(tp.sndUna, tp.sndSml) && beforeEq(tp.sndSml, tp.sndNxt);
+  return !(seqDiff(tp.sndNxt, tp.sndUna) > 0 && minshall);
+}
+/** tp->nonagle bits */
+export const NAGLE_OFF = 1;
+export const NAGLE_CORK = 2;
+export const NAGLE_PUSH = 4;
+
+/** tcp_tso_should_defer(): wait for more window rather than send a short TSO chunk. */
+function tcpTsoShouldDefer(tp: TcpSock, skb: TxSkb, maxSegs: number, mss: number, isTail: boolean): boolean {
+  if (tp.recover !== undefined) return false;
+  // Only while the last transmit was recent (1 ms): no bursts after an idle.
+  if (tp.now - tp.lastXmit > 1_000_000) return false;
+  const inFlight = packetsInFlight(tp);
+  const sendWin = seqDiff(seqAdd(tp.sndUna, tp.sndWnd), skb.seq);
+  const congWin = (cwndSegs(tp) - inFlight) * mss;
+  const limit = Math.min(sendWin, congWin);
+  if (limit >= maxSegs * mss) return false;
+  if (!isTail && limit >= skb.len) return false;
+  const chunk = Math.floor(Math.min(tp.sndWnd, cwndSegs(tp) * mss) / TSO_WIN_DIVISOR);
+  if (limit >= chunk) return false;
+  const head = tp.wq[0];
+  if (!head || head === skb) return false;
+  // If the next ACK is likely to come too late (half an RTT), do not defer.
+  if (tp.now - head.sentAt < (Math.round(tp.rtt.srtt / 1000) >> 1) * 1000) return false;
+  return true;
+}
+
+/**
+ * tcp_write_xmit(): send what the congestion and peer windows allow, from the send head:
+ * a runt may wait (Nagle, cork), a TSO skb goes in chunks of tcp_tso_segs() segments (or
+ * waits for more window: tcp_tso_should_defer), each chunk a burst of MSS segments. Every
+ * multi-segment chunk ends with PSH (as this machine's lo sends them: GSO segmentation
+ * marks its last segment), a single segment only where the application's write ended.
+ */
+export function tcpWriteXmit(tp: TcpSock, nonagle = tp.nonagleBits): void {
+  if (tp.state !== S.TCP_ESTABLISHED && tp.state !== S.TCP_CLOSE_WAIT && tp.state !== S.TCP_FIN_WAIT1 && tp.state !== S.TCP_LAST_ACK && tp.state !== S.TCP_CLOSING) return;
+  const mss = sendMss(tp);
+  const maxSegs = tcpTsoSegs(tp, mss);
+  let sentAny = false;
+  let cwndLimited = false;
+  for (;;) {
+    const i = tp.sendHead;
+    const skb = tp.wq[i];
+    if (!skb) break;
+    const quota = cwndSegs(tp) - packetsInFlight(tp);
+    if (quota <= 0) {
+      cwndLimited = true;
+      break;
+    }
+    // tcp_snd_wnd_test(): the first segment must fit the peer's window.
+    const wndEnd = seqAdd(tp.sndUna, tp.sndWnd);
+    const firstEnd = seqAdd(skb.seq, Math.min(skb.len, mss));
+    if (skb.len > 0 && before(wndEnd, firstEnd)) break;
+    const segs = pcount(skb.len, mss);
+    const isTail = i === tp.wq.length - 1;
+    if (segs === 1) {
+      if (!tcpNagleTest(tp, skb, mss, isTail ? nonagle : nonagle | NAGLE_PUSH)) break;
+    } else if (tcpTsoShouldDefer(tp, skb, maxSegs, mss, isTail)) break;
+    // tcp_mss_split_point(): whole segments within the quota and the window.
+    let limit = skb.len;
+    if (segs > 1) {
+      const room = seqDiff(wndEnd, skb.seq);
+      limit = Math.min(skb.len, Math.min(quota, maxSegs) * mss, room - (room % mss) || mss);
+      if (limit < skb.len && limit < mss) limit = mss;
+    }
+    if (limit < skb.len) splitSkb(tp, i, limit);
+    transmitChunk(tp, tp.wq[i]!, mss);
+    tp.sendHead = i + 1;
+    sentAny = true;
+  }
+  if (sentAny) {
+    armRto(tp);
+    tcpCwndValidate(tp, cwndLimited);
+  } else if (tp.sendHead < tp.wq.length && seqDiff(tp.sndNxt, tp.sndUna) === 0 && tp.sndWnd === 0) armRto(tp);
+}
+
+/** tso_fragment(): the send head's first `len` bytes become an skb of their own. */
+export function splitSkb(tp: TcpSock, i: number, len: number): void {
+  const skb = tp.wq[i]!;
+  const rest: TxSkb = { seq: seqAdd(skb.seq, len), len: skb.len - len, flags: skb.flags, pcount: 0, sentAt: 0 };
+  rest.pcount = pcount(rest.len, sendMss(tp));
+  skb.len = len;
+  skb.flags &= ~(TCP_FIN | TCP_PSH);
+  skb.pcount = pcount(len, sendMss(tp));
+  tp.wq.splice(i + 1, 0, rest);
+  if (tp.sendHead > i) tp.sendHead++;
+}
+
+/** One skb on the wire: its segments, PSH and FIN on the last (tcp_transmit_skb, then GSO). */
+function transmitChunk(tp: TcpSock, skb: TxSkb, mss: number): void {
+  const segs = pcount(skb.len, mss);
+  skb.pcount = segs;
+  skb.sentAt = tp.now;
+  const off = seqDiff(skb.seq, tp.sndUna);
+  for (let k = 0; k < segs; k++) {
+    const from = k * mss;
+    const len = Math.min(mss, skb.len - from);
+    const last = k === segs - 1;
+    let flags = TCP_ACK;
+    if (last && (skb.flags & TCP_PSH || segs > 1)) flags |= TCP_PSH;
+    if (last && skb.flags & TCP_FIN) flags |= TCP_FIN;
+    const seq = seqAdd(skb.seq, from);
+    const data = len > 0 ? tp.sbuf.slice(off + from, off + from + len) : undefined;
+    tcpTransmit(tp, { seq, ack: tp.rcvNxt, flags, ...(data ? { data } : {}) });
+    if (!tp.rttSample) tp.rttSample = { seq: seqAdd(seq, len), at: tp.now };
+    // tcp_minshall_update(): the end of a small segment.
+    if (len > 0 && len < mss) tp.sndSml = seqAdd(seq, len);
+  }
+  const end = seqAdd(skb.seq, skb.len + (skb.flags & TCP_FIN ? 1 : 0));
+  if (before(tp.sndNxt, end)) {
+    if (skb.len > 0) tcpEventDataSent(tp);
+    tp.sndNxt = end;
+  }
+  if (before(tp.sndMax, tp.sndNxt)) tp.sndMax = tp.sndNxt;
+  if (skb.flags & TCP_FIN) tp.finSent = true;
+  tp.lastXmit = tp.now;
+}
+
+/**
+ * tcp_cwnd_validate(): whether the flow used its window, once per window of data
+ * (cwnd_usage_seq): congestion control grows cwnd only for a flow that is cwnd-limited.
+ */
+function tcpCwndValidate(tp: TcpSock, isCwndLimited: boolean): void {
+  const out = packetsInFlight(tp);
+  if (!before(tp.sndUna, tp.cwndUsageSeq) || isCwndLimited || (!tp.cwndLimited && out > tp.maxPacketsOut)) {
+    tp.cwndLimited = isCwndLimited;
+    tp.maxPacketsOut = out;
+    tp.cwndUsageSeq = tp.sndNxt;
+  }
+}
+
+/** tcp_is_cwnd_limited(): in slow start, having had more than half the window out counts. */
+export function tcpIsCwndLimited(tp: TcpSock): boolean {
+  if (tp.cwndLimited) return true;
+  if (tp.cwnd < tp.ssthresh) return cwndSegs(tp) < 2 * tp.maxPacketsOut;
+  return false;
 }
 
 /** tcp_retransmit_skb() of the head: one segment from snd_una (or the SYN / FIN). */
 export function tcpRetransmitHead(tp: TcpSock, reason: 'rto' | 'fast' | 'syn' | 'synack' | 'fin'): void {
+  const mss = sendMss(tp);
+  let length = 0;
   if (tp.state === S.TCP_SYN_SENT) {
     tcpSendSyn(tp, false);
   } else if (tp.state === S.TCP_SYN_RECV) {
     tcpSendSyn(tp, true);
   } else {
-    const len = Math.min(sendMss(tp), tp.sbufLen);
-    if (len > 0) {
-      const fin = len === tp.sbufLen && tp.finSent;
-      tcpTransmit(tp, { seq: tp.sndUna, ack: tp.rcvNxt, flags: TCP_ACK | TCP_PSH | (fin ? TCP_FIN : 0), data: tp.sbuf.slice(0, len) });
-    } else if (tp.finSent) tcpTransmit(tp, { seq: tp.sndUna, ack: tp.rcvNxt, flags: TCP_FIN | TCP_ACK });
-    else return;
+    if (!tp.wq[0]) return;
+    // tcp_retransmit_skb(): the head, trimmed to what is unacknowledged (tcp_trim_head),
+    // one MSS at most (tcp_fragment).
+    if (tp.wq[0].len - seqDiff(tp.sndUna, tp.wq[0].seq) > mss) splitSkb(tp, 0, seqDiff(tp.sndUna, tp.wq[0].seq) + mss);
+    const head = tp.wq[0];
+    const off = seqDiff(tp.sndUna, head.seq);
+    length = Math.min(mss, Math.max(0, head.len - off));
+    const whole = off + length === head.len;
+    let flags = TCP_ACK;
+    if (whole && head.flags & TCP_PSH) flags |= TCP_PSH;
+    if (whole && head.flags & TCP_FIN) flags |= TCP_FIN;
+    if (length === 0 && !(flags & TCP_FIN)) return;
+    tcpTransmit(tp, { seq: tp.sndUna, ack: tp.rcvNxt, flags, ...(length ? { data: tp.sbuf.slice(0, length) } : {}) });
+    head.sentAt = tp.now;
+    tp.lastXmit = tp.now;
   }
   tp.rttSample = undefined;
   tp.bits |= F_RTX;
   traceRetransmit(tp);
   // tcp_retransmit_skb(): BPF_SOCK_OPS_RETRANS_CB (seq, segments, err).
   if (tp.cbFlags & BPF_SOCK_OPS_CB.RETRANS) tcpCallBpf(tp, BPF_SOCK_OPS.RETRANS_CB, tp.sndUna >>> 0, 1, 0);
-  tp.env.emit('tcp:retransmit', { time: tp.now, host: tp.env.hostName, socket: tp.describe(), seq: tp.sndUna >>> 0, length: Math.min(sendMss(tp), tp.sbufLen), reason });
+  tp.env.emit('tcp:retransmit', { time: tp.now, host: tp.env.hostName, socket: tp.describe(), seq: tp.sndUna >>> 0, length, reason });
 }

@@ -11,7 +11,7 @@
 import type { Process } from '@bpfsim/kernel';
 import type { Host } from '../iface/host';
 import type { PollState, SockAddr } from '../sock/sock';
-import { SOCK_STREAM, Sock } from '../sock/sock';
+import { SOCK_RCVBUF_LOCK, SOCK_SNDBUF_LOCK, SOCK_STREAM, Sock } from '../sock/sock';
 import { TCP_STATE } from '../sock/state';
 import type { IpAddr } from '../wire/addr';
 import { ANY4, ANY6, isV4Mapped, unmapV4 } from '../wire/addr';
@@ -21,7 +21,8 @@ import type { CongestionOps } from './tcp-cong';
 import type { CubicState } from './tcp-cubic';
 import { RttEstimator } from './tcp-rtt';
 import { tcpConnect } from './tcp-ipv4';
-import { tcpAccept, tcpClose, tcpGetOption, tcpKeepaliveChanged, tcpListen, tcpPoll, tcpRecvmsg, tcpSendData, tcpSendfile, tcpSendmsg, tcpSetCongestion, tcpSetOption, tcpShutdown } from './tcp';
+import type { TcpInfo } from './tcp';
+import { tcpGetInfo, tcpAccept, tcpClose, tcpGetOption, tcpKeepaliveChanged, tcpListen, tcpPoll, tcpRecvmsg, tcpSendData, tcpSendfile, tcpSendmsg, tcpSetCongestion, tcpSetOption, tcpShutdown } from './tcp';
 
 export const IPPROTO_TCP = 6;
 
@@ -34,13 +35,20 @@ export const F_SHUT_RD = 16;
 export const F_NODELAY = 32;
 export const F_CORK = 64;
 export const F_TS_OK = 128;
+/** rx_opt.sack_ok: both ends offered SACK in the handshake. */
+export const F_SACK_OK = 1 << 16;
+/** icsk_ack.pingpong at or over tcp_pingpong_thresh: interactive, ACKs delayed. */
+export const F_PINGPONG = 1 << 17;
+/** Window scaling was negotiated (rx_opt.wscale_ok). */
+export const F_WSCALE_OK = 1 << 18;
+/** tp->is_cwnd_limited */
+export const F_CWND_LIMITED = 1 << 19;
+/** SOCK_NOSPACE: a writer found the send buffer full (tcp_new_space expands and wakes). */
+export const F_NOSPACE = 1 << 20;
 /** Bits 8-15 hold the sock_ops callback flags (bpf_sock_ops_cb_flags). */
 export const CB_FLAGS_SHIFT = 8;
 /** Retransmitted data is in flight: its ACK gives no sequence RTT sample (Karn). */
-export const F_RTX = 1 << 16;
-/** The peer has offered a window of twice the MSS or more: tcp_bound_to_half_wnd no longer
- * cuts the MSS (max_window only grows), and MAX_WINDOW holds nothing for the socket. */
-export const F_MAXWND_BIG = 1 << 17;
+export const F_RTX = 1 << 21;
 
 /** Keepalive state, made when SO_KEEPALIVE or a TCP_KEEP* option is first set. */
 export interface Keepalive {
@@ -64,15 +72,44 @@ export interface ListenQueues {
 /** How a socket's bytes reach the wire: hooks (SK_MSG) may take them on the way. */
 export type TcpSendHook = (sk: TcpSock, data: Uint8Array, opts?: { sendfile?: boolean }) => number;
 
-/**
- * tp->max_window, kept only while it is under twice the MSS (where it bounds the MSS: a
- * huge-MTU link such as lo, or a tiny window). Most sockets never have an entry.
- */
-export const MAX_WINDOW = new WeakMap<TcpSock, number>();
-
 export const EMPTY = new Uint8Array(0);
+
+/**
+ * One skb of the send queue (struct sk_buff with its tcp_skb_cb): `len` bytes from `seq`
+ * (a FIN takes one sequence number more), the flags it carries (PSH, FIN), its segment
+ * count at the MSS it was sent with, and when it was last sent. tcp_sendmsg() makes them
+ * size_goal long; tcp_write_xmit() splits them into what goes out at once.
+ */
+export interface TxSkb {
+  seq: number;
+  len: number;
+  flags: number;
+  pcount: number;
+  sentAt: number;
+}
+/** The shared empty send queue of a socket that has not sent (never pushed to). */
+export const NO_SKBS: TxSkb[] = [];
+/** A received skb in the receive queue: its bytes not yet read, and its truesize (what it
+ * costs the receive buffer until freed). */
+export interface RxSkb {
+  data: Uint8Array;
+  truesize: number;
+  /** Segments coalesced into the skb this entry belongs to, counting this one. */
+  frags: number;
+}
+/** Receive-buffer autotuning state (tcp_sock's rcvq_space and rcv_rtt_est). */
+export interface RcvSpace {
+  /** rcvq_space.seq and .time (µs) */
+  seq: number;
+  time: number;
+  /** rcv_rtt_est.rtt_us (<< 3), .seq, .time (µs), and the TSecr last sampled */
+  rttUs: number;
+  rttSeq: number;
+  rttTime: number;
+  lastTsecr: number;
+}
 /** The shared empty receive queue of a socket that has not received bytes (never pushed to). */
-export const NO_DATA: Uint8Array[] = [];
+export const NO_DATA: RxSkb[] = [];
 
 export class TcpSock extends Sock {
   // ---- send side (snd_una … snd_nxt … end of sbuf); sequence numbers as int32 ----
@@ -84,27 +121,79 @@ export class TcpSock extends Sock {
   /** The peer's window, in bytes (snd_wnd). */
   sndWnd = 65535;
   sndWscale = 0;
+  /** max_window: the largest window the peer has offered. */
+  maxWindow = 0;
+  /** rx_opt.mss_clamp: the MSS the peer offered. */
+  mssClamp = 536;
+  /** rx_opt.rcv_tsecr: the TSecr of the last segment (receive RTT estimates). */
+  rcvTsecr = 0;
   /** Bytes from snd_una on: sent but unacknowledged, then unsent. Allocated on first use:
    * an idle connection holds no send buffer. */
   sbuf = EMPTY;
   sbufLen = 0;
+  /** The send queue's skbs (retransmit queue, then write queue from sendHead on). */
+  wq: TxSkb[] = NO_SKBS;
+  sendHead = 0;
+  /** write_seq: the end of what the application has written. */
+  writeSeq = 0;
+  /** sk_wmem_queued: what the send queue costs (bytes and per-skb overhead). */
+  wmemQueued = 0;
+  /** snd_sml: the end of the last small segment sent (Minshall's Nagle). */
+  sndSml = 0;
+  /** pushed_seq: where PSH was last marked (forced_push). */
+  pushedSeq = 0;
+  /** max_packets_out and cwnd_usage_seq (tcp_cwnd_validate). */
+  maxPacketsOut = 0;
+  cwndUsageSeq = 0;
+  /** The clock at the last transmit (tcp_wstamp_ns), ns, and lsndtime (jiffies). */
+  lastXmit = 0;
+  lsndtime = 0;
+  /** sk_sndbuf: the send buffer (tcp_wmem[1], SO_SNDBUF, or grown by tcp_sndbuf_expand). */
+  skSndbuf = 0;
   // ---- receive side ----
   rcvNxt = 0;
   rcvWscale = 0;
   /** Out-of-order segments by sequence number (made when the first one arrives). */
   oooMap: Map<number, Uint8Array> | undefined;
-  /** The receive queue (made when the first bytes arrive). */
-  rq: Uint8Array[] = NO_DATA;
+  /** The receive queue (made when the first bytes arrive): skbs of bytes not yet read. */
+  rq: RxSkb[] = NO_DATA;
   rqBytes = 0;
+  /** The peer's ISN + 1 (bytes_received counts from it). */
+  irs = 0;
+  /** rcv_wnd and rcv_wup: the window last advertised, and the rcv_nxt it counts from. */
+  rcvWnd = 0;
+  rcvWup = 0;
+  /** rcv_ssthresh: the window's current ceiling (tcp_grow_window raises it). */
+  rcvSsthresh = 0;
+  /** window_clamp: the largest window ever offered. */
+  windowClamp = 0;
+  /** sk_rcvbuf: the receive buffer (tcp_rmem[1], SO_RCVBUF, or autotuned). */
+  skRcvbuf = 0;
+  /** sk_rmem_alloc: the truesize of what is queued (in order and out of order). */
+  rmemAlloc = 0;
+  /** rcvq_space.space: what the application read per RTT (receive autotuning). */
+  rcvSpace = 0;
+  /** copied_seq: what the application has read up to. */
+  copiedSeq = 0;
+  /** Receive autotuning's clocks (rcvq_space, rcv_rtt_est), made with the connection. */
+  rcvq: RcvSpace | undefined;
+  /** icsk_ack: pending (ICSK_ACK_*) | quick << 8 | scaling_ratio << 16 (payload per
+   * truesize, in 1/256: TCP_RMEM_TO_WIN_SCALE). */
+  ackBits = 128 << 16;
+  /** icsk_ack.rcv_mss | last_seg_size << 16 */
+  ackMss = 0;
+  /** icsk_ack.ato, .timeout, .lrcvtime (jiffies) */
+  ackAto = 0;
+  ackTimeout = 0;
+  ackLrcv = 0;
+  /** segs_in, segs_out (struct tcp_info). */
+  segsIn = 0;
+  segsOut = 0;
   // ---- segment sizes and ACKs ----
   /** mss_cache before tcp_bound_to_half_wnd (see sendMss()). */
   mss = 536;
   /** The MSS we advertise (from the route), whatever the peer's clamps us to. */
   advMss = 536;
-  /** tcp_incr_quickack(): segments ACKed at once at the start of a connection. */
-  quickAcks = 16;
-  /** Segments received since the last ACK we sent. */
-  unackedSegs = 0;
   // ---- congestion ----
   cwnd = 0;
   ssthresh = 0x7fffffff;
@@ -149,6 +238,9 @@ export class TcpSock extends Sock {
   ) {
     super(host, family, SOCK_STREAM, IPPROTO_TCP, owner, family === 4 ? ANY4 : ANY6);
     this.cc = env.defaultCongestion;
+    // tcp_init_sock(): the buffers start at tcp_wmem[1] / tcp_rmem[1].
+    this.skSndbuf = env.sysctl.tcpWmem[1];
+    this.skRcvbuf = env.sysctl.tcpRmem[1];
   }
 
   // ---- the packed flags ----
@@ -217,6 +309,88 @@ export class TcpSock extends Sock {
     this.bits = (this.bits & ~(0xff << CB_FLAGS_SHIFT)) | ((f & 0xff) << CB_FLAGS_SHIFT);
   }
 
+  get sackOk(): boolean {
+    return this.flag(F_SACK_OK);
+  }
+  set sackOk(v: boolean) {
+    this.setFlag(F_SACK_OK, v);
+  }
+  get pingpong(): boolean {
+    return this.flag(F_PINGPONG);
+  }
+  set pingpong(v: boolean) {
+    this.setFlag(F_PINGPONG, v);
+  }
+  get wscaleOk(): boolean {
+    return this.flag(F_WSCALE_OK);
+  }
+  set wscaleOk(v: boolean) {
+    this.setFlag(F_WSCALE_OK, v);
+  }
+  get cwndLimited(): boolean {
+    return this.flag(F_CWND_LIMITED);
+  }
+  set cwndLimited(v: boolean) {
+    this.setFlag(F_CWND_LIMITED, v);
+  }
+  /** tp->nonagle: TCP_NAGLE_OFF (TCP_NODELAY) | TCP_NAGLE_CORK (TCP_CORK). */
+  get nonagleBits(): number {
+    return (this.nodelay ? 1 : 0) | (this.cork ? 2 : 0);
+  }
+  // ---- buffers: TCP's own, autotuned unless SO_RCVBUF / SO_SNDBUF locked them ----
+  override get rcvbuf(): number {
+    return this.skRcvbuf;
+  }
+  override get sndbuf(): number {
+    return this.skSndbuf;
+  }
+  override setBuffer(which: 'rcv' | 'snd', bytes: number): void {
+    super.setBuffer(which, bytes);
+    if (which === 'rcv') this.skRcvbuf = bytes;
+    else this.skSndbuf = bytes;
+  }
+  get rcvbufLocked(): boolean {
+    return (this.options.userlocks & SOCK_RCVBUF_LOCK) !== 0;
+  }
+  get sndbufLocked(): boolean {
+    return (this.options.userlocks & SOCK_SNDBUF_LOCK) !== 0;
+  }
+  // ---- icsk_ack, packed ----
+  /** icsk_ack.pending: ICSK_ACK_SCHED 1, TIMER 2, PUSHED 4, PUSHED2 8, NOW 16. */
+  get ackPending(): number {
+    return this.ackBits & 0xff;
+  }
+  set ackPending(v: number) {
+    this.ackBits = (this.ackBits & ~0xff) | (v & 0xff);
+  }
+  /** icsk_ack.quick: ACKs still to send at once. */
+  get ackQuick(): number {
+    return (this.ackBits >> 8) & 0xff;
+  }
+  set ackQuick(v: number) {
+    this.ackBits = (this.ackBits & ~0xff00) | ((v & 0xff) << 8);
+  }
+  /** tp->scaling_ratio */
+  get scalingRatio(): number {
+    return (this.ackBits >> 16) & 0xff;
+  }
+  set scalingRatio(v: number) {
+    this.ackBits = (this.ackBits & ~0xff0000) | ((v & 0xff) << 16);
+  }
+  /** icsk_ack.rcv_mss: the MSS the peer seems to send. */
+  get rcvMss(): number {
+    return this.ackMss & 0xffff;
+  }
+  set rcvMss(v: number) {
+    this.ackMss = (this.ackMss & ~0xffff) | (v & 0xffff);
+  }
+  /** icsk_ack.last_seg_size */
+  get lastSegSize(): number {
+    return this.ackMss >>> 16;
+  }
+  set lastSegSize(v: number) {
+    this.ackMss = (this.ackMss & 0xffff) | ((v & 0xffff) << 16);
+  }
   // ---- derived state ----
   get ooo(): Map<number, Uint8Array> {
     return (this.oooMap ??= new Map());
@@ -302,6 +476,10 @@ export class TcpSock extends Sock {
   }
   override keepaliveChanged(): void {
     tcpKeepaliveChanged(this);
+  }
+  /** getsockopt(TCP_INFO) */
+  tcpInfo(): TcpInfo {
+    return tcpGetInfo(this);
   }
   /** TCP_CONGESTION by name. */
   setCongestion(name: string): void {

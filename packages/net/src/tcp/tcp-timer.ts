@@ -9,27 +9,48 @@ import { SK_RST_REASON } from '../bpf/tracepoints';
 import { MS } from '../sim/simulation';
 import type { TcpSock } from './tcp-sock';
 import { seqAdd, seqDiff } from './tcp-seq';
+import { TCP_FIN } from '../wire/tcp';
 import { tcpCallBpf } from './tcp-sock-ops';
-import { sendMss, tcpRetransmitHead, tcpSendAck, tcpSendActiveReset, tcpXmitProbe } from './tcp-output';
+import { tcpRetransmitHead, tcpSendAck, tcpSendActiveReset, tcpXmitProbe } from './tcp-output';
 import { keepaliveActive, tcpDone, tcpFail } from './tcp';
 
 const S = TCP_STATE;
-/** One jiffy at this machine's CONFIG_HZ=250 (what sock_ops sees timeouts in). */
-export const JIFFY = 4 * MS;
-/** TCP_DELACK_MAX / the delayed-ACK timeout bpfsim uses. */
-export const TCP_DELACK = 40 * MS;
+/** CONFIG_HZ of this machine's kernel, and one jiffy (what TCP's timers count in). */
+export const HZ = 250;
+export const JIFFY_NS = 1_000_000_000 / HZ;
+export const JIFFY = JIFFY_NS;
+/** TCP_ATO_MIN, TCP_DELACK_MIN (HZ / 25: 40 ms) and TCP_DELACK_MAX (HZ / 5: 200 ms), jiffies. */
+export const TCP_ATO_MIN = HZ / 25;
+export const TCP_DELACK_MIN = HZ / 25;
+export const TCP_DELACK_MAX = HZ / 5;
+
+/**
+ * The jiffy a timer armed now (`clk`) for `expires` runs at (kernel/time/timer.c:
+ * calc_wheel_index, calc_index): the wheel has levels of 64 slots, each 8 times coarser
+ * than the one below (1, 8, 64 … jiffies); a timer goes on the level its distance falls in
+ * and is rounded up to the next slot of that level, so it never fires early: one jiffy
+ * late at level 0 (under 63 jiffies), up to 8 jiffies (32 ms) late from 252 ms on, up to
+ * 64 (256 ms) from 2 s on.
+ */
+export function timerWheelExpiry(clk: number, expires: number): number {
+  const delta = expires - clk;
+  if (delta < 0) return clk;
+  let lvl = 0;
+  // LVL_START(n) = 63 << (3 * (n - 1))
+  while (lvl < 8 && delta >= 63 * 2 ** (3 * lvl)) lvl++;
+  const shift = 3 * lvl;
+  return (Math.floor(expires / 2 ** shift) + 1) * 2 ** shift;
+}
 /** TCP_TIMEWAIT_LEN, and tcp_fin_timeout for an orphan in FIN_WAIT2. */
 export const TCP_TIMEWAIT = 60 * 1000 * MS;
-const TCP_SYN_RETRIES = 6;
-const TCP_SYNACK_RETRIES = 5;
-const TCP_RETRIES2 = 15;
 
 // ---- the retransmission timer ----
 
-/** inet_csk_reset_xmit_timer(ICSK_TIME_RETRANS, rto) unless it is already running. */
+/** inet_csk_reset_xmit_timer(ICSK_TIME_RETRANS, rto) unless it is already running: the RTO
+ * in jiffies (rounded up), on the timer wheel. */
 export function armRto(tp: TcpSock): void {
   if (tp.rtoTimer?.pending) return;
-  tp.rtoTimer = tp.env.schedule(tp.rtt.rto, () => tcpRetransmitTimer(tp));
+  tp.rtoTimer = tp.env.timerAt(tp.env.jiffies + Math.ceil(tp.rtt.rto / JIFFY_NS), () => tcpRetransmitTimer(tp));
 }
 
 /** tcp_rearm_rto(): restart it while data is in flight (or a closed window waits). */
@@ -47,7 +68,9 @@ export function stopRto(tp: TcpSock): void {
 /** tcp_retransmit_timer() and tcp_probe_timer() */
 function tcpRetransmitTimer(tp: TcpSock): void {
   tp.rtoTimer = undefined;
-  const limit = tp.state === S.TCP_SYN_SENT ? TCP_SYN_RETRIES : tp.state === S.TCP_SYN_RECV ? TCP_SYNACK_RETRIES : TCP_RETRIES2;
+  const sys = tp.env.sysctl;
+  // tcp_write_timeout(): a SYN gets tcp_syn_retries plus its linear retries.
+  const limit = tp.state === S.TCP_SYN_SENT ? sys.tcpSynRetries + sys.tcpSynLinearTimeouts : tp.state === S.TCP_SYN_RECV ? sys.tcpSynackRetries : sys.tcpRetries2;
   if (tp.retries >= limit) {
     tcpFail(tp, tp.state === S.TCP_SYN_RECV ? undefined : 'ETIMEDOUT');
     return;
@@ -58,40 +81,136 @@ function tcpRetransmitTimer(tp: TcpSock): void {
   const handshake = tp.state === S.TCP_SYN_SENT || tp.state === S.TCP_SYN_RECV;
   if (seqDiff(tp.sndNxt, tp.sndUna) > 0 || handshake) {
     // tcp_enter_loss(): ->ssthresh(), cwnd to one segment, ->set_state(TCP_CA_Loss); then
-    // NewReno goes back to snd_una.
+    // the head goes again and the rest follows as ACKs open the window.
     tp.ssthresh = tp.cc.ssthresh(tp);
     tp.cwnd = tp.mss;
     tp.cc.onLoss?.(tp);
     tp.recover = undefined;
     tp.dupAcks = 0;
     tcpRetransmitHead(tp, tp.state === S.TCP_SYN_SENT ? 'syn' : tp.state === S.TCP_SYN_RECV ? 'synack' : 'rto');
-    if (!handshake) {
-      const head = Math.min(sendMss(tp), tp.sbufLen);
-      tp.sndNxt = seqAdd(tp.sndUna, head + (head === tp.sbufLen && tp.finSent ? 1 : 0) + (head === 0 && tp.finSent ? 1 : 0));
-    }
+    if (!handshake) goBack(tp);
   } else if (tp.sbufLen > 0) {
     // The window is closed and nothing is in flight: tcp_probe_timer() → tcp_write_wakeup()
     // → tcp_xmit_probe_skb(sk, 0): a bare ACK at snd_una - 1, an old sequence number the
     // receiver answers with an ACK that carries its window.
     tcpXmitProbe(tp);
   }
-  tp.rtt.backoff();
+  // tcp_retransmit_timer(): the backoff, up to TCP_RTO_MAX — except a SYN's first
+  // tcp_syn_linear_timeouts timeouts (total_rto), which keep the initial RTO: SYNs at 1, 2,
+  // 3, 4, 5, then 7, 11, 19 … s.
+  const linear = tp.state === S.TCP_SYN_SENT && tp.retries <= sys.tcpSynLinearTimeouts;
+  if (!linear) tp.rtt.backoff();
   armRto(tp);
 }
 
-// ---- the delayed-ACK timer ----
-
-/** tcp_send_delayed_ack(): an ACK within TCP_DELACK, unless one is already due. */
-export function scheduleDelack(tp: TcpSock): void {
-  if (!tp.delackTimer?.pending) tp.delackTimer = tp.env.schedule(TCP_DELACK, () => tcpSendAck(tp));
+/** After the head's retransmission: what followed it counts as not sent (snd_nxt is the
+ * head's end; the write queue starts after it), so ACKs send it again in order. */
+function goBack(tp: TcpSock): void {
+  const head = tp.wq[0];
+  if (!head) return;
+  tp.sndNxt = seqAdd(head.seq, head.len + (head.flags & TCP_FIN ? 1 : 0));
+  tp.sendHead = 1;
 }
 
-/** inet_csk_clear_xmit_timer(ICSK_TIME_DACK): an ACK went out. */
+// ---- delayed ACKs (tcp_send_delayed_ack, tcp_delack_timer_handler) ----
+
+/** inet_csk_schedule_ack() */
+export const scheduleAck = (tp: TcpSock): void => void (tp.ackPending |= ICSK_ACK_SCHED);
+export const ackScheduled = (tp: TcpSock): boolean => (tp.ackPending & ICSK_ACK_SCHED) !== 0;
+
+/**
+ * tcp_send_delayed_ack(): an ACK within the ATO (40 ms at first; bounded by the RTT and by
+ * 200 ms), on the timer wheel; an ACK already due keeps its earlier time, and one about to
+ * fire goes now.
+ */
+export function tcpSendDelayedAck(tp: TcpSock): void {
+  let ato = tp.ackAto;
+  const jiffies = tp.env.jiffies;
+  if (ato > TCP_DELACK_MIN) {
+    let maxAto = HZ / 2;
+    if (tp.pingpong || tp.ackPending & ICSK_ACK_PUSHED) maxAto = TCP_DELACK_MAX;
+    if (tp.rtt.srtt) {
+      const rtt = Math.max(Math.ceil(tp.rtt.srtt / JIFFY_NS), TCP_DELACK_MIN);
+      if (rtt < maxAto) maxAto = rtt;
+    }
+    ato = Math.min(ato, maxAto);
+  }
+  ato = Math.min(ato, TCP_DELACK_MAX);
+  let timeout = jiffies + ato;
+  if (tp.ackPending & ICSK_ACK_TIMER) {
+    if (tp.ackTimeout - (jiffies + (ato >> 2)) <= 0) {
+      tcpSendAck(tp);
+      return;
+    }
+    if (timeout - tp.ackTimeout >= 0) timeout = tp.ackTimeout;
+  }
+  tp.ackPending |= ICSK_ACK_SCHED | ICSK_ACK_TIMER;
+  tp.ackTimeout = timeout;
+  tp.delackTimer?.cancel();
+  tp.delackTimer = tp.env.timerAt(timeout, () => tcpDelackTimer(tp));
+}
+
+/** tcp_delack_timer_handler(): the ACK was not sent with data in time; a missed delayed
+ * ACK inflates the ATO, or ends interactive mode. */
+function tcpDelackTimer(tp: TcpSock): void {
+  tp.delackTimer = undefined;
+  if (tp.state === S.TCP_CLOSE || !(tp.ackPending & ICSK_ACK_TIMER)) return;
+  if (tp.ackTimeout - tp.env.jiffies > 0) {
+    tp.delackTimer = tp.env.timerAt(tp.ackTimeout, () => tcpDelackTimer(tp));
+    return;
+  }
+  tp.ackPending &= ~ICSK_ACK_TIMER;
+  if (!ackScheduled(tp)) return;
+  if (!tp.pingpong) tp.ackAto = Math.min(tp.ackAto << 1, Math.ceil(tp.rtt.rto / JIFFY_NS));
+  else {
+    tp.pingpong = false;
+    tp.ackAto = TCP_ATO_MIN;
+  }
+  tcpSendAck(tp);
+}
+
+/** inet_csk_clear_xmit_timer(ICSK_TIME_DACK): an ACK went out, nothing is pending. */
 export function cancelDelack(tp: TcpSock): void {
   tp.delackTimer?.cancel();
   tp.delackTimer = undefined;
-  tp.unackedSegs = 0;
+  tp.ackPending = 0;
 }
+
+/** tcp_dec_quickack_mode(): an ACK of new data was sent; one quick ACK fewer. Leaving quick
+ * mode deflates the ATO. */
+export function tcpDecQuickackMode(tp: TcpSock): void {
+  const quick = tp.ackQuick;
+  if (!quick) return;
+  const pkts = ackScheduled(tp) ? 1 : 0;
+  if (pkts >= quick) {
+    tp.ackQuick = 0;
+    tp.ackAto = TCP_ATO_MIN;
+  } else tp.ackQuick = quick - pkts;
+}
+
+/** tcp_incr_quickack(): up to `max` ACKs at once, as many as half the window holds segments. */
+export function tcpIncrQuickack(tp: TcpSock, max: number): void {
+  let quick = Math.floor(tp.rcvWnd / (2 * Math.max(1, tp.rcvMss)));
+  if (quick === 0) quick = 2;
+  quick = Math.min(quick, max);
+  if (quick > tp.ackQuick) tp.ackQuick = quick;
+}
+
+/** tcp_enter_quickack_mode(): ACK at once for a while, interactive mode off. */
+export function tcpEnterQuickackMode(tp: TcpSock, max: number): void {
+  tcpIncrQuickack(tp, max);
+  tp.pingpong = false;
+  tp.ackAto = TCP_ATO_MIN;
+}
+
+/** icsk_ack.pending bits (include/net/inet_connection_sock.h). */
+export const ICSK_ACK_SCHED = 1;
+export const ICSK_ACK_TIMER = 2;
+export const ICSK_ACK_PUSHED = 4;
+export const ICSK_ACK_PUSHED2 = 8;
+export const ICSK_ACK_NOW = 16;
+/** TCP_MAX_QUICKACKS */
+export const TCP_MAX_QUICKACKS = 16;
 
 // ---- keepalive (tcp_keepalive_timer) ----
 

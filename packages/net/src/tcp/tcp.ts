@@ -9,11 +9,16 @@ import { TCP_STATE, tcpStateName } from '../sock/state';
 import { SK_RST_REASON, releaseSockObject, traceErrorReport, traceSetState } from '../bpf/tracepoints';
 import { BPF_SOCK_OPS, BPF_SOCK_OPS_CB } from '../bpf/sock-ops';
 import { SEC } from '../sim/simulation';
+import { seqAdd, seqDiff } from './tcp-seq';
 import { CONGESTION_OPS } from './tcp-cong';
 import type { TcpSock } from './tcp-sock';
+import type { TxSkb } from './tcp-sock';
+import { F_NOSPACE, NO_SKBS } from './tcp-sock';
 import { tcpCallBpf } from './tcp-sock-ops';
-import { rcvWindow, sendMss, tcpSendAck, tcpSendActiveReset, tcpWriteXmit } from './tcp-output';
-import { clearAllTimers, resetKeepalive, stopKeepalive } from './tcp-timer';
+import { NAGLE_OFF, NAGLE_PUSH, sendMss, tcpSendAck, tcpSendActiveReset, tcpWriteXmit } from './tcp-output';
+import { tcpCleanupRbuf, tcpMaxWindow, tcpRcvSpaceAdjust } from './tcp-input';
+import { TCP_FIN, TCP_PSH } from '../wire/tcp';
+import { TCP_MAX_QUICKACKS, clearAllTimers, resetKeepalive, stopKeepalive, tcpEnterQuickackMode } from './tcp-timer';
 
 const S = TCP_STATE;
 const SOL_TCP = 6;
@@ -25,7 +30,10 @@ export const TCP_CORK = 3;
 export const TCP_KEEPIDLE = 4;
 export const TCP_KEEPINTVL = 5;
 export const TCP_KEEPCNT = 6;
+export const TCP_INFO = 11;
+export const TCP_QUICKACK = 12;
 export const TCP_CONGESTION = 13;
+
 /** net.ipv4.tcp_keepalive_time / _intvl / _probes defaults (7200 s, 75 s, 9). */
 export const TCP_KEEPALIVE_TIME = 7200 * SEC;
 export const TCP_KEEPALIVE_INTVL = 75 * SEC;
@@ -57,7 +65,8 @@ export function tcpSetState(tp: TcpSock, to: number): void {
 /** tcp_poll() */
 export function tcpPoll(tp: TcpSock): PollState {
   const readable = tp.rqBytes > 0 || tp.finReceived || (tp.lq?.acceptQ.length ?? 0) > 0 || tp.error !== undefined || tp.state === S.TCP_CLOSE;
-  const writable = (tp.state === S.TCP_ESTABLISHED || tp.state === S.TCP_CLOSE_WAIT) && tp.sbufLen < tp.options.sndbuf;
+  // sk_stream_is_writeable(): free space at least half of what is queued.
+  const writable = (tp.state === S.TCP_ESTABLISHED || tp.state === S.TCP_CLOSE_WAIT) && tp.skSndbuf - tp.wmemQueued >= tp.wmemQueued >> 1;
   return { readable, writable, error: tp.error !== undefined, hup: tp.finReceived || tp.state === S.TCP_CLOSE };
 }
 
@@ -112,16 +121,75 @@ export function tcpSendfile(tp: TcpSock, data: Uint8Array): number {
   return tcpSendmsg(tp, data);
 }
 
-/** tcp_sendmsg_locked(): copy into the send buffer as far as SO_SNDBUF allows, then push. */
+/** What the send buffer is charged per skb beyond its bytes (skb->truesize overhead). */
+export const SKB_TRUESIZE_OVERHEAD = 840;
+
+/**
+ * tcp_sendmsg_locked(): the bytes go into skbs of size_goal (tcp_xmit_size_goal: as many
+ * segments as half the peer's largest window holds, for GSO), appended to the tail skb
+ * while it is not yet sent; a new skb only while the send buffer (sk_wmem_queued, bytes plus
+ * per-skb overhead) is under sk_sndbuf. A full skb goes out at once when it heads the queue
+ * (tcp_push_one), or with PSH when half a window was written since the last PSH
+ * (forced_push); the write's last skb gets PSH (tcp_push). What does not fit is refused:
+ * EAGAIN when nothing fit.
+ */
 export function tcpSendData(tp: TcpSock, data: Uint8Array): number {
-  const room = tp.options.sndbuf - tp.sbufLen;
-  if (room <= 0) throw wouldBlock('EAGAIN', 'the send buffer is full');
-  const n = Math.min(room, data.length);
-  ensureSendBuffer(tp, tp.sbufLen + n);
-  tp.sbuf.set(data.subarray(0, n), tp.sbufLen);
-  tp.sbufLen += n;
+  const mss = sendMss(tp);
+  const sizeGoal = tcpXmitSizeGoal(tp, mss);
+  let copied = 0;
+  while (copied < data.length) {
+    let skb = tp.wq[tp.wq.length - 1];
+    const tailOpen = skb !== undefined && tp.sendHead < tp.wq.length && !(skb.flags & TCP_FIN);
+    let room = tailOpen ? sizeGoal - skb!.len : 0;
+    if (room <= 0) {
+      if (tp.wmemQueued >= tp.skSndbuf) {
+        tp.bits |= F_NOSPACE;
+        break;
+      }
+      skb = { seq: tp.writeSeq, len: 0, flags: 0, pcount: 1, sentAt: 0 };
+      if (tp.wq === NO_SKBS) tp.wq = [];
+      tp.wq.push(skb);
+      tp.wmemQueued += SKB_TRUESIZE_OVERHEAD;
+      room = sizeGoal;
+    }
+    const n = Math.min(room, data.length - copied);
+    ensureSendBuffer(tp, tp.sbufLen + n);
+    tp.sbuf.set(data.subarray(copied, copied + n), tp.sbufLen);
+    tp.sbufLen += n;
+    skb!.len += n;
+    tp.writeSeq = seqAdd(tp.writeSeq, n);
+    tp.wmemQueued += n;
+    copied += n;
+    if (skb!.len < sizeGoal) continue;
+    if (forcedPush(tp)) {
+      markPush(tp, skb!);
+      tcpWriteXmit(tp, tp.nonagleBits | NAGLE_PUSH);
+    } else if (tp.wq.indexOf(skb!) === tp.sendHead) tcpWriteXmit(tp, tp.nonagleBits | NAGLE_PUSH);
+  }
+  if (copied === 0) throw wouldBlock('EAGAIN', 'the send buffer is full');
+  // tcp_push(): PSH on the tail, then what Nagle and cork allow.
+  const tail = tp.wq[tp.wq.length - 1];
+  if (tail && tp.sendHead < tp.wq.length) markPush(tp, tail);
   tcpWriteXmit(tp);
-  return n;
+  return copied;
+}
+
+/** forced_push(): half the peer's largest window written since the last PSH. */
+const forcedPush = (tp: TcpSock): boolean => seqDiff(tp.writeSeq, seqAdd(tp.pushedSeq, tcpMaxWindow(tp) >> 1)) > 0;
+/** tcp_mark_push() */
+function markPush(tp: TcpSock, skb: TxSkb): void {
+  skb.flags |= TCP_PSH;
+  tp.pushedSeq = tp.writeSeq;
+}
+
+/** tcp_xmit_size_goal(): GSO skbs of the segments that fit half the largest window (lo's
+ * sk_gso_max_size is 64 KiB: tcp_bound_to_half_wnd). */
+function tcpXmitSizeGoal(tp: TcpSock, mss: number): number {
+  const maxWin = tcpMaxWindow(tp);
+  let goal = 65536;
+  const cutoff = maxWin > 536 ? maxWin >> 1 : maxWin;
+  if (cutoff && goal > cutoff) goal = Math.max(cutoff, 68 - (tp.tsOk ? 32 : 20));
+  return Math.max(mss, Math.floor(goal / mss) * mss);
 }
 
 function ensureSendBuffer(tp: TcpSock, cap: number): void {
@@ -134,7 +202,7 @@ function ensureSendBuffer(tp: TcpSock, cap: number): void {
   tp.sbuf = b;
 }
 
-/** tcp_recvmsg(), then tcp_cleanup_rbuf()'s window update. */
+/** tcp_recvmsg(), then tcp_rcv_space_adjust() and tcp_cleanup_rbuf(). */
 export function tcpRecvmsg(tp: TcpSock, maxBytes: number, flags: number): { data: Uint8Array } | undefined {
   const redirected = tp.recvHook?.(maxBytes);
   if (redirected) return { data: redirected };
@@ -153,25 +221,27 @@ export function tcpRecvmsg(tp: TcpSock, maxBytes: number, flags: number): { data
   let i = 0;
   while (at < n) {
     const c = tp.rq[i]!;
-    const k = Math.min(c.length, n - at);
-    out.set(c.subarray(0, k), at);
+    const k = Math.min(c.data.length, n - at);
+    out.set(c.data.subarray(0, k), at);
     at += k;
     if (flags & MSG_PEEK) {
       i++;
       continue;
     }
-    if (k === c.length) tp.rq.shift();
-    else tp.rq[0] = c.subarray(k);
+    if (k === c.data.length) {
+      tp.rq.shift();
+      // skb freed: its truesize leaves the receive buffer.
+      tp.rmemAlloc -= c.truesize;
+    } else c.data = c.data.subarray(k);
   }
   if (!(flags & MSG_PEEK)) {
-    const before = rcvWindow(tp);
     tp.rqBytes -= n;
-    // Window update when the window opens from (nearly) closed.
-    if (before < tp.mss && rcvWindow(tp) >= tp.mss) tcpSendAck(tp);
+    tp.copiedSeq = seqAdd(tp.copiedSeq, n);
+    tcpRcvSpaceAdjust(tp);
+    tcpCleanupRbuf(tp, n);
   }
   return { data: out };
 }
-
 /** tcp_shutdown() (SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2). */
 export function tcpShutdown(tp: TcpSock, how: number): void {
   if (tp.state === S.TCP_CLOSE || tp.state === S.TCP_LISTEN || tp.state === S.TCP_SYN_SENT) {
@@ -190,7 +260,23 @@ function closeWrite(tp: TcpSock): void {
   else if (tp.state === S.TCP_CLOSE_WAIT) tcpSetState(tp, S.TCP_LAST_ACK);
   else return;
   tp.finQueued = true;
-  tcpWriteXmit(tp);
+  tcpSendFin(tp);
+}
+
+/**
+ * tcp_send_fin(): the FIN rides on the last skb if it is not sent yet, else it is an skb of
+ * its own; then it goes as the windows allow (__tcp_push_pending_frames, TCP_NAGLE_OFF).
+ */
+function tcpSendFin(tp: TcpSock): void {
+  const tail = tp.wq[tp.wq.length - 1];
+  if (tail && tp.sendHead < tp.wq.length) tail.flags |= TCP_FIN;
+  else {
+    if (tp.wq === NO_SKBS) tp.wq = [];
+    tp.wq.push({ seq: tp.writeSeq, len: 0, flags: TCP_FIN, pcount: 1, sentAt: 0 });
+    tp.wmemQueued += SKB_TRUESIZE_OVERHEAD;
+  }
+  tp.writeSeq = seqAdd(tp.writeSeq, 1);
+  tcpWriteXmit(tp, tp.nonagleBits | NAGLE_OFF);
 }
 
 /** tcp_close(): listeners drop their queues; unread data or SO_LINGER 0 resets; else FIN. */
@@ -244,6 +330,9 @@ export function tcpDone(tp: TcpSock): void {
   const wasListenerChild = !!tp.parent;
   tcpSetState(tp, S.TCP_CLOSE);
   tp.sbufLen = 0;
+  tp.wq = NO_SKBS;
+  tp.sendHead = 0;
+  tp.wmemQueued = 0;
   // The port goes with the socket unless the user still holds it (close() unbinds then).
   if (wasListenerChild || tp.refcnt === 0) tp.env.ports.unbind(tp);
   releaseSockObject(tp);
@@ -259,6 +348,14 @@ export function tcpSetOption(tp: TcpSock, level: number, name: number, value: nu
   } else if (name === TCP_CORK) {
     tp.cork = value !== 0;
     if (!tp.cork) tcpWriteXmit(tp);
+  } else if (name === TCP_QUICKACK) {
+    // __tcp_sock_set_quickack(): 1 sends the ACKs due now and ACKs the next segments at once
+    // (leaving pingpong); 0 goes interactive (delayed ACKs).
+    if (value) {
+      tcpEnterQuickackMode(tp, TCP_MAX_QUICKACKS);
+      // __tcp_cleanup_rbuf(sk, 1)-ish: an ACK that is due goes now.
+      if (tp.ackPending & 1) tcpSendAck(tp);
+    } else tp.pingpong = true;
   } else if (name === TCP_MAXSEG) tp.mss = Math.max(88, Math.min(value, tp.mss));
   else if (name === TCP_KEEPIDLE || name === TCP_KEEPINTVL) {
     if (value < 1 || value > MAX_TCP_KEEPIDLE) throw new SysError('EINVAL', `${name === TCP_KEEPIDLE ? 'TCP_KEEPIDLE' : 'TCP_KEEPINTVL'} takes 1..${MAX_TCP_KEEPIDLE} seconds`);
@@ -282,6 +379,7 @@ export function tcpGetOption(tp: TcpSock, level: number, name: number): number |
   if (name === TCP_NODELAY) return tp.nodelay ? 1 : 0;
   if (name === TCP_CORK) return tp.cork ? 1 : 0;
   if (name === TCP_MAXSEG) return sendMss(tp);
+  if (name === TCP_QUICKACK) return tp.pingpong ? 0 : 1;
   if (name === TCP_KEEPIDLE) return Math.round((tp.ka?.idle ?? TCP_KEEPALIVE_TIME) / SEC);
   if (name === TCP_KEEPINTVL) return Math.round((tp.ka?.intvl ?? TCP_KEEPALIVE_INTVL) / SEC);
   if (name === TCP_KEEPCNT) return tp.ka?.cnt ?? TCP_KEEPALIVE_PROBES;
@@ -310,4 +408,84 @@ export function keepaliveActive(tp: TcpSock): boolean {
 export function tcpKeepaliveChanged(tp: TcpSock): void {
   if (keepaliveActive(tp)) resetKeepalive(tp, keepalive(tp).idle);
   else stopKeepalive(tp);
+}
+
+/**
+ * struct tcp_info as getsockopt(TCP_INFO) fills it (tcp_get_info()), the fields people read,
+ * with the kernel's names (tcpi_ dropped) and units: times in µs, sizes in bytes, windows in
+ * segments. Fields bpfsim does not keep are absent rather than made up.
+ */
+export interface TcpInfo {
+  state: string;
+  ca_state: string;
+  retransmits: number;
+  backoff: number;
+  /** TCPI_OPT_TIMESTAMPS 1 | TCPI_OPT_SACK 2 | TCPI_OPT_WSCALE 4 */
+  options: number;
+  snd_wscale: number;
+  rcv_wscale: number;
+  rto: number;
+  ato: number;
+  snd_mss: number;
+  rcv_mss: number;
+  unacked: number;
+  retrans: number;
+  pmtu: number;
+  rcv_ssthresh: number;
+  rtt: number;
+  rttvar: number;
+  snd_ssthresh: number;
+  snd_cwnd: number;
+  advmss: number;
+  rcv_space: number;
+  total_retrans: number;
+  bytes_acked: number;
+  bytes_received: number;
+  segs_out: number;
+  segs_in: number;
+  notsent_bytes: number;
+  min_rtt: number;
+  snd_wnd: number;
+  rcv_wnd: number;
+}
+
+const CA_STATE_NAMES = ['Open', 'Disorder', 'CWR', 'Recovery', 'Loss'];
+
+/** tcp_get_info() */
+export function tcpGetInfo(tp: TcpSock): TcpInfo {
+  const mss = sendMss(tp);
+  const us = (ns: number): number => Math.round(ns / 1000);
+  const inFlight = Math.max(0, seqDiff(tp.sndNxt, tp.sndUna));
+  return {
+    state: tcpStateName(tp.state).replace(/^TCP_/, ''),
+    ca_state: CA_STATE_NAMES[tp.recover !== undefined ? 3 : 0]!,
+    retransmits: tp.retries,
+    backoff: tp.retries,
+    options: (tp.tsOk ? 1 : 0) | (tp.sackOk ? 2 : 0) | (tp.rcvWscale || tp.sndWscale ? 4 : 0),
+    snd_wscale: tp.sndWscale,
+    rcv_wscale: tp.rcvWscale,
+    rto: us(tp.rtt.rto),
+    ato: Math.round(tp.ackAto * 4000),
+    snd_mss: mss,
+    rcv_mss: tp.rcvMss,
+    unacked: Math.ceil(inFlight / Math.max(1, mss)),
+    retrans: 0,
+    pmtu: tp.env.route(tp.remoteWire)?.dev.mtu ?? 0,
+    rcv_ssthresh: tp.rcvSsthresh,
+    rtt: us(tp.rtt.srtt),
+    rttvar: us(tp.rtt.rttvar),
+    snd_ssthresh: tp.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.floor(tp.ssthresh / Math.max(1, tp.mss)),
+    snd_cwnd: Math.floor(tp.cwnd / Math.max(1, tp.mss)),
+    advmss: tp.advMss,
+    rcv_space: tp.rcvSpace,
+    total_retrans: 0,
+    bytes_acked: Math.max(0, seqDiff(tp.sndUna, seqAdd(tp.iss, 1))),
+    bytes_received: Math.max(0, seqDiff(tp.rcvNxt, tp.irs)),
+    segs_out: tp.segsOut,
+    segs_in: tp.segsIn,
+    notsent_bytes: Math.max(0, tp.sbufLen - inFlight),
+    min_rtt: us(tp.rtt.minRtt),
+    snd_wnd: tp.sndWnd,
+    rcv_wnd: tp.rcvWnd,
+  };
 }

@@ -1,0 +1,74 @@
+// The TCP sysctls of one network namespace (struct netns_ipv4's sysctl_tcp_*, and the
+// net.core buffer limits TCP reads), with the values this machine's Linux 6.18 has in a
+// fresh namespace (recorded with every wire trace in packages/net/test/golden/tcp-wire.json)
+// and the 4.17 profile's where they differ.
+
+export interface TcpSysctls {
+  /** net.ipv4.tcp_timestamps: 1 offers and accepts RFC 7323 timestamps, 0 neither. */
+  tcpTimestamps: 0 | 1;
+  /** net.ipv4.tcp_sack: offer and accept SACK (RFC 2018). */
+  tcpSack: 0 | 1;
+  /** net.ipv4.tcp_dsack: report duplicates as D-SACK blocks (RFC 2883). */
+  tcpDsack: 0 | 1;
+  /** net.ipv4.tcp_window_scaling */
+  tcpWindowScaling: 0 | 1;
+  /** net.ipv4.tcp_rmem: min, default (a new socket's sk_rcvbuf), max (autotuning's limit). */
+  tcpRmem: readonly [number, number, number];
+  /** net.ipv4.tcp_wmem: min, default (a new socket's sk_sndbuf), max. */
+  tcpWmem: readonly [number, number, number];
+  /** net.core.rmem_max / wmem_max: what SO_RCVBUF / SO_SNDBUF may ask for (then doubled). */
+  rmemMax: number;
+  wmemMax: number;
+  /** net.ipv4.tcp_app_win: 1/2^n of the window kept for the application (31: one MSS). */
+  tcpAppWin: number;
+  /** net.ipv4.tcp_moderate_rcvbuf: receive-buffer autotuning (tcp_rcv_space_adjust). */
+  tcpModerateRcvbuf: 0 | 1;
+  /** net.ipv4.tcp_slow_start_after_idle: cwnd restarts after an idle RTO (RFC 2861). */
+  tcpSlowStartAfterIdle: 0 | 1;
+  /** net.ipv4.tcp_autocorking */
+  tcpAutocorking: 0 | 1;
+  /** net.ipv4.tcp_syn_retries, tcp_synack_retries, tcp_retries2 */
+  tcpSynRetries: number;
+  /** net.ipv4.tcp_syn_linear_timeouts: the first SYN retransmissions that keep the initial
+   * RTO before the backoff (6.18: 4; 4.17 had none). */
+  tcpSynLinearTimeouts: number;
+  tcpSynackRetries: number;
+  tcpRetries2: number;
+  /** net.ipv4.tcp_fin_timeout, ns */
+  tcpFinTimeout: number;
+  /** net.ipv4.tcp_pingpong_thresh: replies that make a connection interactive. */
+  tcpPingpongThresh: number;
+  /** net.ipv4.tcp_comp_sack_nr, tcp_comp_sack_delay_ns: SACK compression. */
+  tcpCompSackNr: number;
+  tcpCompSackDelayNs: number;
+}
+
+const SEC = 1_000_000_000;
+
+/** This machine's values in a fresh namespace (Linux 6.18). */
+export function tcpSysctlDefaults(profile: '6.18' | '4.17'): TcpSysctls {
+  return {
+    tcpTimestamps: 1,
+    tcpSack: 1,
+    tcpDsack: 1,
+    tcpWindowScaling: 1,
+    // 4.17: tcp_rmem[2] was 6 MiB (window scale 7).
+    tcpRmem: profile === '4.17' ? [4096, 131072, 6291456] : [4096, 131072, 33554432],
+    tcpWmem: [4096, 16384, 4194304],
+    // This machine's net.core.rmem_max / wmem_max (4 MiB); 4.17 had 212992.
+    rmemMax: profile === '4.17' ? 212992 : 4194304,
+    wmemMax: profile === '4.17' ? 212992 : 4194304,
+    tcpAppWin: 31,
+    tcpModerateRcvbuf: 1,
+    tcpSlowStartAfterIdle: 1,
+    tcpAutocorking: 1,
+    tcpSynRetries: 6,
+    tcpSynLinearTimeouts: profile === '4.17' ? 0 : 4,
+    tcpSynackRetries: 5,
+    tcpRetries2: 15,
+    tcpFinTimeout: 60 * SEC,
+    tcpPingpongThresh: 1,
+    tcpCompSackNr: 44,
+    tcpCompSackDelayNs: 1_000_000,
+  };
+}
