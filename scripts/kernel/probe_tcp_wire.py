@@ -57,6 +57,7 @@ import gc
 import gzip
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -77,6 +78,7 @@ WAIT_LIMIT_NS = 20_000_000_000
 CHUNK = 1 << 20
 PAT = bytes(range(256)) * (CHUNK // 256 + 2)
 PATV = memoryview(PAT)
+JIFFIES_OFFSET = None  # jiffies_offset(), found when the recorder starts
 
 TCP_NODELAY, TCP_MAXSEG, TCP_CORK, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT = 1, 2, 3, 4, 5, 6
 TCP_INFO, TCP_QUICKACK, TCP_CONGESTION = 11, 12, 13
@@ -520,6 +522,26 @@ def read_sysctls():
     json.dump(out, sys.stdout)
 
 
+def jiffies_offset():
+    """jiffies - CLOCK_MONOTONIC / TICK_NSEC (a constant here: the ticks are at whole multiples
+    of TICK_NSEC), from /proc/timer_list's 'now at' and a CPU's 'jiffies:' — the most common
+    of a few reads, as one may straddle a tick. None when the file cannot be read."""
+    tick_ns = 1000000000 // (kernel_hz() or 250)
+    seen = []
+    for _ in range(5):
+        try:
+            with open("/proc/timer_list") as fh:
+                text = fh.read()
+        except OSError:
+            return None
+        now = re.search(r"now at (\d+) nsecs", text)
+        jif = re.search(r"jiffies: (\d+)", text)
+        if not now or not jif:
+            return None
+        seen.append(int(jif.group(1)) - int(now.group(1)) // tick_ns)
+    return max(set(seen), key=seen.count)
+
+
 def kernel_hz():
     try:
         with gzip.open("/proc/config.gz", "rt") as fh:
@@ -815,8 +837,17 @@ def run_case(ns, exe, tmp, idx, case, cpu):
     packets, first_ms, late = normalise(lines, port, res["startNs"], res["endNs"])
     stats["lateUsMax"] = round(max(late), 1) if late else 0
     stats["lateUsMean"] = round(sum(late) / len(late), 1) if late else 0
+    # Where the case's time zero fell in its jiffy: the timer wheel's ticks are at whole
+    # multiples of TICK_NSEC in CLOCK_MONOTONIC here (timer-driven packets, delayed ACKs and
+    # retransmissions, leave 0.1-0.35 ms after one), so a replay can put its ticks where
+    # the kernel's were.
+    tick_ns = 1000000000 // (kernel_hz() or 250)
+    jiffies_at_start = None
+    if JIFFIES_OFFSET is not None:
+        jiffies_at_start = (JIFFIES_OFFSET + res["startNs"] // tick_ns) % (1 << 24)
     return {"packets": packets, "firstPacketMs": first_ms, "steps": res["steps"], "events": res["events"],
-            "rt": res["rt"], "stats": stats}
+            "rt": res["rt"], "stats": stats, "tickPhaseUs": round((res["startNs"] % tick_ns) / 1000, 1),
+            "jiffiesAtStart": jiffies_at_start}
 
 
 HICCUP_US = 1000  # a verdict sent this late (µs) after its release time: the run is not clean
@@ -848,6 +879,8 @@ def recorder(spec):
     miss = ensure_tools()
     if miss:
         return {"unavailable": "missing Debian packages: apt-get install " + " ".join(miss)}
+    global JIFFIES_OFFSET
+    JIFFIES_OFFSET = jiffies_offset()
     cases = spec["cases"]
     nruns = spec.get("runs", 2)
     cpus = sorted(os.sched_getaffinity(0))
@@ -892,7 +925,7 @@ def recorder(spec):
         ka, kb, _ = choose_pair(runs) if len(runs) > 1 else (0, 0, True)
         a, b = runs[ka], runs[kb]
         res = {"id": c["id"], "packets": a["packets"], "firstPacketMs": a["firstPacketMs"], "steps": a["steps"],
-               "events": a["events"]}
+               "events": a["events"], "tickPhaseUs": a["tickPhaseUs"], "jiffiesAtStart": a["jiffiesAtStart"]}
         diffs, jitter = compare_runs(a["packets"], b["packets"])
         res["stable"] = not diffs
         res["jitterUs"] = jitter

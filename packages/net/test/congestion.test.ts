@@ -5,7 +5,7 @@ import { AF_INET, CUBIC, MS, Network, RENO, SEC, SOCK_STREAM, SocketApi, TCP_CON
 const MSS = 1000;
 /** A window driven by hand: every RTT, one ACK per segment in the window. */
 function window(cwndSegs: number, rtt = 100 * MS) {
-  const sk: CcSock & { t: number } = { cwnd: cwndSegs * MSS, ssthresh: 0x7fffffff, mss: MSS, t: 0, get ccNow() { return this.t; }, minRtt: rtt, flight: cwndSegs * MSS, ccPriv: undefined };
+  const sk: CcSock & { t: number } = { cwnd: cwndSegs * MSS, ssthresh: 0x7fffffff, mss: MSS, t: 0, get ccNow() { return this.t; }, minRtt: rtt, flight: cwndSegs * MSS, cwndCnt: 0, ccPriv: undefined };
   const rttOnce = (ops = CUBIC): void => {
     const acks = Math.floor(sk.cwnd / MSS);
     for (let i = 0; i < acks; i++) ops.congAvoid(sk, MSS);

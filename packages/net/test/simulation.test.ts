@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { EventQueue, MS, Rng, Simulation } from '../src';
+import { EventQueue, MS, Network, Rng, RttEstimator, Simulation } from '../src';
 
 describe('EventQueue', () => {
   test('pops in (time, sequence) order, whatever the push order', () => {
@@ -90,6 +90,17 @@ describe('Simulation', () => {
     expect(sim.run()).toBe('quiescent');
     expect(log).toEqual(['a@1000000', 'b@2000000', 'c@2000000']);
   });
+  test('kernel timers due at one instant run newest first (a timer wheel bucket), before the other events then', () => {
+    const sim = new Simulation();
+    const log: string[] = [];
+    sim.at(4 * MS, () => log.push('event'));
+    sim.timerAt(4 * MS, () => log.push('timer armed first'));
+    sim.schedule(1 * MS, () => sim.timerAt(4 * MS, () => log.push('timer armed later')));
+    sim.timerAt(8 * MS, () => log.push('a later tick'));
+    sim.run();
+    expect(log).toEqual(['timer armed later', 'timer armed first', 'event', 'a later tick']);
+    expect(() => sim.timerAt(1 * MS, () => undefined)).toThrow(/already/);
+  });
   test('timers can be cancelled; pending says whether they will still run', () => {
     const sim = new Simulation();
     let ran = 0;
@@ -158,5 +169,42 @@ describe('Rng', () => {
     p2.u32();
     expect(s1.u32()).toBe(s2.u32());
     expect(new Rng(5).split('link1').u32()).not.toBe(new Rng(5).split('link0').u32());
+  });
+});
+
+describe('RttEstimator (tcp_rtt_estimator, tcp_set_rto)', () => {
+  test("Linux's arithmetic: srtt_us << 3, mdev_us, rttvar_us at least tcp_rto_min, the RTO in whole jiffies", () => {
+    const r = new RttEstimator();
+    expect(r.rto).toBe(1000 * MS); // TCP_TIMEOUT_INIT
+    r.sample(10 * MS, 0, 0);
+    expect([r.srttUs8, r.mdevUs, r.rttvarUs]).toEqual([80_000, 20_000, 200_000]);
+    expect(r.rto).toBe(212 * MS); // usecs_to_jiffies(10 ms + 200 ms) = 53 jiffies
+    r.sample(30 * MS, 0, 0);
+    expect([r.srttUs8, r.mdevUs, r.rttvarUs]).toEqual([100_000, 35_000, 200_000]);
+    expect(r.rto).toBe(216 * MS); // 12.5 ms + 200 ms: 54 jiffies
+    r.sample(400 * MS, 0, 0);
+    // A large sample raises mdev past mdev_max, and rttvar with it (at once, not by 1/4).
+    expect([r.srttUs8, r.mdevUs, r.rttvarUs]).toEqual([487_500, 413_750, 413_750]);
+    expect(r.rto).toBe(476 * MS);
+    // rttvar decays by a quarter towards a window's largest mdev, once snd_una passes rtt_seq.
+    r.sample(60 * MS, 0, 0);
+    r.sample(60 * MS, 0, 0);
+    expect(r.rttvarUs).toBe(413_750);
+    r.sample(60 * MS, 1, 1);
+    r.sample(60 * MS, 2, 2);
+    expect(r.rttvarUs).toBeLessThan(413_750);
+    expect(r.rttvarUs).toBeGreaterThan(200_000);
+    expect(r.minRtt).toBe(10 * MS);
+    r.backoff();
+    expect(r.rto % (4 * MS)).toBe(0);
+  });
+});
+
+describe('clockBase', () => {
+  test('a host takes where its monotonic clock stands at time 0; a bad value is refused by name', () => {
+    const net = new Network();
+    expect(net.addHost('a', { clockBase: 13_773_632 * 4 * MS + 268_800 }).clockBase).toBe(55_094_528_268_800);
+    expect(() => net.addHost('b', { clockBase: -1 })).toThrow(/host b: clockBase must be a whole number of ns >= 0/);
+    expect(() => net.addHost('c', { clockBase: 0.5 })).toThrow(RangeError);
   });
 });

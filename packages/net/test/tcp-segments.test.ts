@@ -79,6 +79,39 @@ describe('listen and handshake', () => {
     expect([r!.seq, r!.ack]).toEqual([0, ISN + 1]);
   });
 
+  test('a retransmitted SYN in SYN_RECV gets the SYN-ACK again (tcp_check_req), at most once each 500 ms', () => {
+    const w = world();
+    const l = w.api.socket(AF_INET, SOCK_STREAM);
+    w.api.bind(l, { family: 4, addr: '0.0.0.0', port: 80 });
+    w.api.listen(l);
+    const [first] = w.send(ISN, 0, TCP_SYN, undefined, 80, 65535, { mss: 1460 });
+    const [again] = w.send(ISN, 0, TCP_SYN, undefined, 80, 65535, { mss: 1460 });
+    expect([flags(again), again!.seq, again!.ack]).toEqual(['SYN|ACK', first!.seq, ISN + 1]);
+    expect(w.send(ISN, 0, TCP_SYN, undefined, 80, 65535, { mss: 1460 })).toEqual([]); // tcp_invalid_ratelimit
+    w.net.sim.runFor(500 * MS);
+    expect(w.send(ISN, 0, TCP_SYN, undefined, 80, 65535, { mss: 1460 }).map(flags)).toEqual(['SYN|ACK']);
+  });
+
+  test('TCP_MAXSEG before listen: the SYN-ACK offers it, the window is whole segments of it, and the peer is held to it', () => {
+    const w = world();
+    const l = w.api.socket(AF_INET, SOCK_STREAM);
+    expect(() => w.api.setsockopt(l, 6, 2, 87)).toThrow(expect.objectContaining({ code: 'EINVAL' }) as unknown as Error);
+    expect(() => w.api.setsockopt(l, 6, 2, 32768)).toThrow(expect.objectContaining({ code: 'EINVAL' }) as unknown as Error);
+    w.api.setsockopt(l, 6, 2, 536);
+    expect(w.api.getsockopt(l, 6, 2)).toBe(536); // not connected: TCP_MAXSEG's own value
+    w.api.bind(l, { family: 4, addr: '0.0.0.0', port: 80 });
+    w.api.listen(l);
+    const [synack] = w.send(ISN, 0, TCP_SYN, undefined, 80, 65535, { mss: 1460 });
+    expect(synack!.options.mss).toBe(536);
+    expect(synack!.window).toBe(65392); // rounddown(65536, 536): tcp_select_initial_window
+    w.send(ISN + 1, synack!.seq + 1, TCP_ACK);
+    const s = w.api.accept(l);
+    w.got.length = 0;
+    w.api.send(s, new Uint8Array(1200));
+    w.net.sim.runFor(10 * MS);
+    expect(w.got.map((g) => g.payload.length)).toEqual([536, 536, 128]);
+  });
+
   test('an ACK to a closed port: RST with seq = its ack; a RST is never answered', () => {
     const w = world();
     const [r] = w.send(ISN, 5555, TCP_ACK, undefined, 81);
@@ -155,6 +188,48 @@ describe('established', () => {
     e.send(ISN + 1, 0, TCP_RST);
     expect(e.sk.state).toBe(TCP_STATE.TCP_CLOSE);
     expect(() => e.api.recvfrom(e.s)).toThrow(expect.objectContaining({ code: 'ECONNRESET' }) as unknown as Error);
+  });
+
+  test('new data for a socket closed in FIN_WAIT2 aborts it: a RST in answer, seq = its ack (tcp_rcv_state_process)', () => {
+    const e = requestRead();
+    e.api.close(e.s);
+    e.net.sim.runFor(10 * MS);
+    const fin = e.got.find((g) => g.flags & TCP_FIN)!;
+    e.send(ISN + 11, fin.seq + 1, TCP_ACK);
+    expect(e.sk.state).toBe(TCP_STATE.TCP_FIN_WAIT2);
+    const [rst] = e.send(ISN + 11, fin.seq + 1, TCP_ACK | TCP_PSH, new Uint8Array(5));
+    expect([flags(rst), rst!.seq]).toEqual(['RST', fin.seq + 1]);
+    expect(e.sk.state).toBe(TCP_STATE.TCP_CLOSE);
+  });
+
+  test("after the peer's FIN, more data from it is dropped unanswered; an old segment is ACKed", () => {
+    const e = requestRead();
+    e.send(ISN + 11, e.iss + 1, TCP_ACK | TCP_FIN);
+    e.net.sim.runFor(300 * MS);
+    expect(e.sk.state).toBe(TCP_STATE.TCP_CLOSE_WAIT);
+    expect(e.send(ISN + 12, e.iss + 1, TCP_ACK | TCP_PSH, new Uint8Array(5))).toEqual([]);
+    expect(e.send(ISN + 1, e.iss + 1, TCP_ACK | TCP_PSH, new Uint8Array(10)).map((g) => [flags(g), g.ack])).toEqual([['ACK', ISN + 12]]);
+  });
+
+  test('TCP_CORK holds a small write until the probe timer: it leaves after max(RTO, 200 ms), with PSH', () => {
+    const e = requestRead();
+    e.api.setsockopt(e.s, 6, 3, 1); // TCP_CORK
+    const t0 = e.net.sim.now;
+    e.got.length = 0;
+    e.api.send(e.s, new Uint8Array(100));
+    let waited = 0;
+    while (!e.got.some((g) => g.payload.length) && waited < 400) {
+      e.net.sim.runFor(1 * MS);
+      waited++;
+    }
+    const out = e.got.filter((g) => g.payload.length);
+    expect(out.map((g) => [flags(g), g.payload.length])).toEqual([['PSH|ACK', 100]]);
+    // The probe timer is the RTO (srtt + 200 ms, in jiffies): it fires up to two jiffies
+    // late on the wheel, and the segment takes the 1 ms link.
+    const rto = e.api.tcpInfo(e.s).rto * 1000;
+    expect(rto).toBeGreaterThan(200 * MS);
+    expect(e.net.sim.now - t0).toBeGreaterThan(rto);
+    expect(e.net.sim.now - t0).toBeLessThanOrEqual(rto + 9 * MS);
   });
 
   test('our data is retransmitted after the RTO (1 s initially), then at doubling intervals', () => {

@@ -120,6 +120,12 @@ export interface WireResult {
   steps: { t: number; out: unknown }[];
   /** Background work as it happened (connects finishing, sends taken, readers ending). */
   events: WireEvent[];
+  /** Where the case's time zero fell in its jiffy, µs (0..4000 at HZ=250): the kernel's
+   * timer wheel ticks at whole jiffies of CLOCK_MONOTONIC; a replay ticks at the same times. */
+  tickPhaseUs?: number;
+  /** The kernel's jiffies at the case's time zero (mod 2^24: the wheel's coarse slots are
+   * whole multiples of 8^level jiffies), from /proc/timer_list; null when unreadable. */
+  jiffiesAtStart?: number | null;
   /** Whether the two kept runs agreed on every packet (see wirePacketDiff), and the timing difference between them per packet (µs). */
   stable: boolean;
   jitterUs: number[];
@@ -181,6 +187,11 @@ export function wireTraceDiffs(a: WirePacket[], b: WirePacket[], tsSlack = 1): s
 }
 
 /** A one-line tcpdump-like rendering of a packet, for test failure messages. */
+/** The host's clockBase (ns) that puts a replay's ticks where the recording's were. */
+export function wireClockBase(r: WireResult): number {
+  return (r.jiffiesAtStart ?? 0) * 4_000_000 + Math.round((r.tickPhaseUs ?? 0) * 1000);
+}
+
 export function wirePacketLine(p: WirePacket): string {
   const opts = p.opts.map((o) => (o[0] === 'sack' ? `sack ${o.slice(1).map((e) => (e as number[]).join('-')).join(' ')}` : o.join(' '))).join(',');
   return `${(p.t / 1000).toFixed(3)} ${p.conn ? `#${p.conn} ` : ''}${p.dir} [${p.flags}] seq ${p.seq} ack ${p.ack} win ${p.win} len ${p.len}${opts ? ` <${opts}>` : ''}${p.dropped ? ' DROPPED' : ''}`;

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { WireGolden } from './tcp-wire-cases';
-import { wirePacketLine } from './tcp-wire-cases';
+import { wireClockBase, wirePacketLine } from './tcp-wire-cases';
 import { compareWire } from './tcp-wire-compare';
 import { replayWire } from './tcp-wire-replay';
 
@@ -15,17 +15,17 @@ const golden = JSON.parse(fs.readFileSync(path.join(__dirname, 'golden/tcp-wire.
 
 /** Cases bpfsim replays packet for packet as the kernel sent them. */
 const EXACT = new Set([
-  'handshake', 'handshake-v6', 'handshake-rcvbuf-client', 'handshake-rcvbuf-listener',
+  'handshake', 'handshake-v6', 'handshake-rcvbuf-client', 'handshake-rcvbuf-listener', 'handshake-maxseg-1000', 'handshake-maxseg-listener-536',
   'request-response', 'request-response-v6', 'request-response-server-closes', 'request-response-server-closes-v6',
-  'delayed-ack-pingpong', 'quickack', 'nagle', 'nagle-v6', 'nagle-nodelay', 'nagle-three-writes', 'fin-piggyback', 'cork',
-  'sndbuf-small', 'linger0-close', 'linger0-close-v6', 'close-unread', 'simultaneous-close',
+  'delayed-ack-pingpong', 'quickack', 'nagle', 'nagle-v6', 'nagle-nodelay', 'nagle-three-writes', 'fin-piggyback', 'cork', 'cork-200ms-ceiling',
+  'sndbuf-small', 'idle-short', 'idle-restart', 'linger0-close', 'linger0-close-v6', 'close-unread', 'simultaneous-close', 'data-after-peer-closed',
   'closed-port', 'closed-port-v6', 'listener-closed', 'keepalive', 'keepalive-dead-peer',
-  'drop-syn', 'drop-syn-v6', 'drop-final-ack', 'drop-final-ack-idle', 'drop-request', 'drop-response-last', 'drop-fin-client', 'accept-late',
+  'drop-syn', 'drop-syn-v6', 'drop-synack', 'drop-final-ack', 'drop-final-ack-idle', 'drop-request', 'drop-request-v6', 'drop-response-last', 'drop-fin-client', 'accept-late',
 ]);
 
 const runs = golden.cases.map((c, i) => {
   const k = golden.results[i]!;
-  const sim = replayWire(c, i, 1, k.steps.map((s) => s.t));
+  const sim = replayWire(c, i, 1, k.steps.map((s) => s.t), undefined, wireClockBase(k));
   return { c, k, sim, d: compareWire(k.packets, sim.packets, k.jitterUs) };
 });
 
@@ -33,6 +33,8 @@ test('the recording: 56 cases from Linux 6.18, IPv4 and IPv6, most stable across
   expect(golden.cases.length).toBeGreaterThanOrEqual(40);
   expect(golden.cases.some((c) => c.family === 6)).toBe(true);
   expect(golden.results.filter((r) => r.stable).length).toBeGreaterThanOrEqual(45);
+  // Each case knows where its jiffies stood, so a replay's timers tick where the kernel's did.
+  expect(golden.results.every((r) => typeof r.jiffiesAtStart === 'number' && typeof r.tickPhaseUs === 'number')).toBe(true);
   expect(golden.sysctls['net.ipv4.tcp_sack']).toBe(1);
 });
 

@@ -49,6 +49,7 @@ interface RSock {
   rx: number;
   reader: { want: number | undefined; got: number; done: boolean } | undefined;
   readyAt?: number | undefined;
+  writableAt?: number | undefined;
   eof: boolean;
 }
 
@@ -70,9 +71,9 @@ const errName = (e: unknown): string => {
  * loop takes a fraction of a millisecond to act) is replayed too: the same calls at the same
  * times.
  */
-export function replayWire(c: WireCase, index: number, seed = 1, stepTimes?: readonly number[], readLatency = 100_000): WireRun {
+export function replayWire(c: WireCase, index: number, seed = 1, stepTimes?: readonly number[], readLatency = 100_000, clockBase = 0, writeLatency = readLatency): WireRun {
   const net = new Network({ seed });
-  const host = net.addHost('h');
+  const host = net.addHost('h', { clockBase });
   host.lo.mtu = 1500;
   host.lo.delay = c.delayMs * MS;
   const port = BASE_PORT + index;
@@ -261,10 +262,15 @@ export function replayWire(c: WireCase, index: number, seed = 1, stepTimes?: rea
         any = true;
       }
       if (s.pending && outReady) {
-        const before = s.pending;
-        bgSend(s);
-        any ||= s.pending !== before;
-      }
+        // The writer, too, wakes a while after the socket became writable.
+        s.writableAt ??= sim.now;
+        if (sim.now - s.writableAt >= writeLatency) {
+          s.writableAt = undefined;
+          const before = s.pending;
+          bgSend(s);
+          any ||= s.pending !== before;
+        } else wake = Math.min(wake, s.writableAt + writeLatency);
+      } else s.writableAt = undefined;
       if (s.reader && !s.reader.done && (p.readable || p.error || p.hup)) {
         // The reader wakes `readLatency` after the data (the probe's poll loop is not
         // instant: segments that arrive in a burst are read together).

@@ -9,6 +9,7 @@ import type { Sock } from '../sock/sock';
 import { installUdp } from '../udp/udp';
 import { installTcp } from '../tcp/tcp-ipv4';
 import type { TcpProtocol } from '../tcp/tcp-ipv4';
+import { HZ, JIFFY_NS } from '../tcp/tcp-timer';
 import type { TcpSysctls } from '../tcp/tcp-sysctl';
 import { tcpSysctlDefaults } from '../tcp/tcp-sysctl';
 import type { DropReason } from '../events';
@@ -91,6 +92,12 @@ export interface HostOptions {
   /** sysctl net.ipv4.tcp_timestamps: 1 (Linux's default) offers and accepts RFC 7323
    * timestamps, 0 neither. */
   tcpTimestamps?: 0 | 1;
+  /** This host's monotonic clock at virtual time 0, ns (default 0). The kernel's clocks
+   * tick on it: jiffies is floor((now + clockBase) / 4 ms) at HZ=250 — where the timer
+   * wheel's ticks fall, and which of its coarse slots a long TCP timer lands in — and the
+   * TCP timestamp clock counts its whole milliseconds. Replaying a trace, the kernel's
+   * (jiffies × TICK_NSEC, plus where in its tick the trace began). */
+  clockBase?: number;
   kernel?: KernelOptions;
 }
 
@@ -107,6 +114,8 @@ export class Host implements DeviceHost {
   /** The namespace's net.ipv4.tcp_* sysctls (and the net.core buffer limits TCP reads):
    * this machine's 6.18 values, or 4.17's, until changed. */
   readonly tcpSysctl: TcpSysctls;
+  /** HostOptions.clockBase: the monotonic clock at virtual time 0, ns. */
+  readonly clockBase: number;
   /** sysctl net.ipv4.tcp_timestamps (HostOptions.tcpTimestamps). */
   get tcpTimestamps(): 0 | 1 {
     return this.tcpSysctl.tcpTimestamps;
@@ -134,6 +143,9 @@ export class Host implements DeviceHost {
     options: HostOptions = {},
   ) {
     this.forwarding = options.forwarding ?? false;
+    const base = options.clockBase ?? 0;
+    if (!Number.isSafeInteger(base) || base < 0) throw new RangeError(`host ${name}: clockBase must be a whole number of ns >= 0 (a monotonic clock: jiffies × ${JIFFY_NS} at HZ=${HZ}, plus the phase), got ${base}`);
+    this.clockBase = base;
     this.tcpSysctl = { ...tcpSysctlDefaults(network.profile), ...(options.tcpTimestamps !== undefined ? { tcpTimestamps: options.tcpTimestamps } : {}) };
     this.netnsCookie = network.nextNetnsCookie();
     const sim = network.sim;

@@ -21,7 +21,7 @@ export class ScheduledEvent {
   constructor(
     /** When it runs, in virtual ns. */
     readonly time: number,
-    /** Tie-breaker: the scheduling order. */
+    /** Tie-breaker: the scheduling order (negative, and falling, for newest-first events). */
     readonly seq: number,
     readonly run: () => void,
     private readonly queue: EventQueue,
@@ -40,6 +40,7 @@ const FAR_BUCKET_NS = 10_000_000;
 export class EventQueue {
   private heap: ScheduledEvent[] = [];
   private nextSeq = 0;
+  private newestSeq = 0;
   private live = 0;
   /** Every event before this time is in the heap; later ones wait in `far`. */
   private horizon = FAR_BUCKET_NS;
@@ -52,8 +53,10 @@ export class EventQueue {
     return this.live;
   }
 
-  push(time: number, run: () => void): ScheduledEvent {
-    const e = new ScheduledEvent(time, this.nextSeq++, run, this);
+  /** Schedules `run` at `time`: after what is already due then, or — `newestFirst` — before
+   * it and before every earlier newest-first event at that instant (a timer wheel bucket). */
+  push(time: number, run: () => void, newestFirst = false): ScheduledEvent {
+    const e = new ScheduledEvent(time, newestFirst ? --this.newestSeq : this.nextSeq++, run, this);
     this.live++;
     if (time >= this.horizon) {
       const key = Math.floor(time / FAR_BUCKET_NS);

@@ -62,6 +62,16 @@ export class Simulation<Events extends EventEmitter.ValidEventTypes = string | s
     return this.queue.push(Math.round(time), fn);
   }
 
+  /**
+   * A kernel timer at absolute time `time`: timers that expire at one instant run newest
+   * first, as a timer wheel bucket's list does (enqueue_timer: hlist_add_head), and before
+   * the other events of that instant (the tick's softirq).
+   */
+  timerAt(time: number, fn: () => void): Timer {
+    if (!(time >= this.t)) throw new RangeError(`cannot schedule at ${time}: the time is already ${this.t}`);
+    return this.queue.push(Math.round(time), fn, true);
+  }
+
   /** When the next event runs (undefined when none is waiting). */
   nextTime(): number | undefined {
     return this.queue.peek()?.time;

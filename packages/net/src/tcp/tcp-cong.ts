@@ -13,6 +13,8 @@ export interface CcSock {
   readonly minRtt: number;
   /** Bytes in flight when the loss was detected (snd_nxt - snd_una). */
   readonly flight: number;
+  /** snd_cwnd_cnt: segments acknowledged towards the next additive increase. */
+  cwndCnt: number;
   /** The algorithm's private state (icsk_ca_priv). */
   ccPriv: CubicState | undefined;
 }
@@ -25,20 +27,44 @@ export interface CongestionOps {
   congAvoid(sk: CcSock, acked: number): void;
   /** ->set_state(TCP_CA_Loss): a retransmission timeout. */
   onLoss?(sk: CcSock): void;
+  /** ->cwnd_event(CA_EVENT_TX_START): data goes out after `idleNs` with nothing in flight. */
+  txStart?(sk: CcSock, idleNs: number): void;
 }
 
-/** Slow start, one MSS per ACK up to ssthresh (tcp_slow_start, ABC with L = 1). */
-export function tcpSlowStart(sk: CcSock, acked: number): void {
-  sk.cwnd += Math.min(acked, sk.mss);
+/** tcp_slow_start(): cwnd grows by every byte acknowledged, up to ssthresh (RFC 3465 with
+ * no L limit, as Linux has it since 3.x); returns what is left over for congestion avoidance. */
+export function tcpSlowStart(sk: CcSock, acked: number): number {
+  const cwnd = Math.min(sk.cwnd + acked, Math.max(sk.ssthresh, sk.cwnd));
+  const left = acked - (cwnd - sk.cwnd);
+  sk.cwnd = cwnd;
+  return left;
+}
+
+/** tcp_cong_avoid_ai(): one segment more each `w` segments acknowledged (snd_cwnd_cnt). */
+export function tcpCongAvoidAi(sk: CcSock, w: number, ackedSegs: number): void {
+  if (sk.cwndCnt >= w) {
+    sk.cwndCnt = 0;
+    sk.cwnd += sk.mss;
+  }
+  sk.cwndCnt += ackedSegs;
+  if (sk.cwndCnt >= w) {
+    const delta = Math.floor(sk.cwndCnt / w);
+    sk.cwndCnt -= delta * w;
+    sk.cwnd += delta * sk.mss;
+  }
 }
 
 export const RENO: CongestionOps = {
   name: 'reno',
-  // RFC 5681: half the flight, at least two segments.
-  ssthresh: (sk) => Math.max(sk.flight >> 1, 2 * sk.mss),
+  // tcp_reno_ssthresh(): half the window, at least two segments.
+  ssthresh: (sk) => Math.max(Math.floor(sk.cwnd / sk.mss) >> 1, 2) * sk.mss,
+  // tcp_reno_cong_avoid()
   congAvoid(sk, acked) {
-    if (sk.cwnd < sk.ssthresh) tcpSlowStart(sk, acked);
-    else sk.cwnd += Math.max(1, Math.floor((sk.mss * sk.mss) / sk.cwnd));
+    if (sk.cwnd < sk.ssthresh) {
+      acked = tcpSlowStart(sk, acked);
+      if (acked <= 0) return;
+    }
+    tcpCongAvoidAi(sk, Math.floor(sk.cwnd / sk.mss), Math.max(1, Math.round(acked / sk.mss)));
   },
 };
 

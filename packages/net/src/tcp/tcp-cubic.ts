@@ -2,7 +2,7 @@
 // from bic_scale 41, fast convergence, the TCP-friendly region. HyStart (cubic's
 // slow-start exit) is not modelled: it leaves slow start at ssthresh.
 import type { CongestionOps } from './tcp-cong';
-import { tcpRegisterCongestionControl, tcpSlowStart } from './tcp-cong';
+import { tcpCongAvoidAi, tcpRegisterCongestionControl, tcpSlowStart } from './tcp-cong';
 
 
 const BETA = 717; // / BICTCP_BETA_SCALE (1024): cwnd after a loss ≈ 0.7 of before
@@ -22,11 +22,9 @@ export interface CubicState {
   k: number;
   tcpCwnd: number;
   ackCnt: number;
-  /** Acked segments toward the next cwnd increment (snd_cwnd_cnt). */
-  cwndCnt: number;
 }
 
-const fresh = (): CubicState => ({ cnt: 0, lastMaxCwnd: 0, epochStart: 0, originPoint: 0, k: 0, tcpCwnd: 0, ackCnt: 0, cwndCnt: 0 });
+const fresh = (): CubicState => ({ cnt: 0, lastMaxCwnd: 0, epochStart: 0, originPoint: 0, k: 0, tcpCwnd: 0, ackCnt: 0 });
 
 /** bictcp_update(): how many ACKed segments make cwnd grow by one. */
 function cubicUpdate(st: CubicState, cwnd: number, acked: number, now: number, delayMin: number): void {
@@ -72,19 +70,24 @@ export const CUBIC: CongestionOps = {
     st.lastMaxCwnd = cwnd < st.lastMaxCwnd ? Math.floor((cwnd * (BETA_SCALE + BETA)) / (2 * BETA_SCALE)) : cwnd;
     return Math.max(Math.floor((cwnd * BETA) / BETA_SCALE), 2) * sk.mss;
   },
+  // cubictcp_cong_avoid(): slow start up to ssthresh, the rest along the cubic.
   congAvoid(sk, acked) {
-    if (sk.cwnd < sk.ssthresh) return tcpSlowStart(sk, acked);
+    if (sk.cwnd < sk.ssthresh) {
+      acked = tcpSlowStart(sk, acked);
+      if (acked <= 0) return;
+    }
     const st = (sk.ccPriv ??= fresh());
     const cwnd = Math.max(1, Math.floor(sk.cwnd / sk.mss));
     const segs = Math.max(1, Math.round(acked / sk.mss));
     cubicUpdate(st, cwnd, segs, sk.ccNow, sk.minRtt);
-    // tcp_cong_avoid_ai(tp, ca->cnt, acked)
-    st.cwndCnt += segs;
-    if (st.cwndCnt >= st.cnt) {
-      const d = Math.floor(st.cwndCnt / st.cnt);
-      st.cwndCnt -= d * st.cnt;
-      sk.cwnd += d * sk.mss;
-    }
+    tcpCongAvoidAi(sk, st.cnt, segs);
+  },
+  // cubictcp_cwnd_event(CA_EVENT_TX_START): application-limited for a while, the epoch
+  // moves on by the idle time, so cwnd keeps to the curve.
+  txStart(sk, idleNs) {
+    const st = sk.ccPriv;
+    if (!st || !st.epochStart || idleNs <= 0) return;
+    st.epochStart = Math.min(st.epochStart + idleNs, sk.ccNow);
   },
   // cubictcp_state(TCP_CA_Loss): bictcp_reset().
   onLoss(sk) {

@@ -23,6 +23,9 @@ export interface TcpEnv {
   /** jiffies: the kernel's tick count (HZ = 250 here: one jiffy is 4 ms), which TCP's
    * timers run on. */
   readonly jiffies: number;
+  /** The host's monotonic clock at virtual time 0, ns (HostOptions.clockBase): the TCP
+   * timestamp clock's milliseconds tick on it. */
+  readonly clockBase: number;
   /** sk_reset_timer() → mod_timer(): runs `fn` when the timer wheel reaches `expires`
    * (jiffies) — never early, on the slot of the wheel level the distance falls in. */
   timerAt(expires: number, fn: () => void): Timer;
@@ -56,5 +59,6 @@ export interface TcpEnv {
   /** The host's TCP port table (inet_hashinfo's bind hash). */
   readonly ports: PortTable;
   /** tcp_v4_send_reset() for a segment no socket takes. */
-  sendReset(seg: TcpSegment, local: IpAddr, remote: IpAddr): void;
+  /** tcp_v4_send_reset(): a RST in answer to `seg` (for `sk`, when a socket sends it). */
+  sendReset(seg: TcpSegment, local: IpAddr, remote: IpAddr, sk?: TcpSock, reason?: number): void;
 }

@@ -6,26 +6,22 @@
 import type { ErrnoCode } from '@bpfsim/isa';
 import { TCP_STATE } from '../sock/state';
 import { BPF_SOCK_OPS } from '../bpf/sock-ops';
-import { traceReceiveReset } from '../bpf/tracepoints';
+import { SK_RST_REASON, traceReceiveReset } from '../bpf/tracepoints';
 import type { IpAddr } from '../wire/addr';
 import type { TcpSegment } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../wire/tcp';
 import type { TcpSock } from './tcp-sock';
-import { F_NOSPACE, F_RTX, NO_DATA, NO_SKBS } from './tcp-sock';
+import { F_NOSPACE, NO_DATA, NO_SKBS, SKB_RETRANS, TCP_INIT_CWND, TCP_MIN_MSS, TCP_MSS_DEFAULT, tcpMssClamp } from './tcp-sock';
 import { SKB_TRUESIZE_OVERHEAD } from './tcp';
-import { before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
+import { after, before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
 import { tcpCallBpf, tcpInitCallbacks } from './tcp-sock-ops';
 import { TCP_RTO_INIT } from './tcp-rtt';
-import { TCPOLEN_TSTAMP_ALIGNED, cwndSegs, packetsInFlight, sendMss, tcpFullSpace, tcpIsCwndLimited, tcpReceiveWindow, tcpRetransmitHead, tcpSelectInitialWindow, tcpSelectWindowRaw, tcpSendAck, tcpSendRst, tcpSendSyn, tcpSpace, tcpWinFromSpace, tcpWriteXmit, tsVal } from './tcp-output';
-import { ICSK_ACK_NOW, ICSK_ACK_PUSHED, ICSK_ACK_PUSHED2, TCP_ATO_MIN, TCP_MAX_QUICKACKS, ackScheduled, armFinWait2, armRto, restartRto, resetKeepalive, scheduleAck, stopRto, tcpEnterQuickackMode, tcpIncrQuickack, tcpSendDelayedAck } from './tcp-timer';
+import { TCPOLEN_TSTAMP_ALIGNED, cwndSegs, packetsInFlight, sendMss, tcpFullSpace, tcpIsCwndLimited, tcpReceiveWindow, tcpRetransmitHead, tcpSelectInitialWindow, tcpSelectWindowRaw, tcpSendAck, tcpSendRst, tcpSendSyn, tcpSpace, tcpUpdatePacingRate, tcpWinFromSpace, tcpWriteXmit, tsVal } from './tcp-output';
+import { HZ, ICSK_ACK_NOW, ICSK_ACK_PUSHED, ICSK_ACK_PUSHED2, TCP_ATO_MIN, TCP_MAX_QUICKACKS, ackScheduled, armFinWait2, armRto, restartRto, resetKeepalive, scheduleAck, stopRto, tcpEnterQuickackMode, tcpIncrQuickack, tcpSendDelayedAck } from './tcp-timer';
 import { keepalive, tcpAbort, tcpDone, tcpFail, tcpSetState } from './tcp';
 import { tcpCreateOpenreqChild, tcpTimeWait } from './tcp-minisocks';
 
 const S = TCP_STATE;
-const TCP_INIT_CWND = 10;
-/** TCP_MSS_DEFAULT, TCP_MIN_MSS */
-const TCP_MSS_DEFAULT = 536;
-const TCP_MIN_MSS = 88;
 /** MAX_SKB_FRAGS (CONFIG_MAX_SKB_FRAGS): how many segments one skb coalesces. */
 const MAX_SKB_FRAGS = 17;
 /** What a received skb costs beyond its payload (skb->truesize - len), as measured on this
@@ -70,8 +66,22 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
   // ts_recent by more than TCP_PAWS_WINDOW (1) is an old duplicate: dropped with a
   // duplicate ACK, unless it is a RST, or a pure ACK that merely arrived out of order
   // (tcp_disordered_ack: nothing new, within about an RTO of ts_recent).
-  if (tp.tsOk && seg.options.ts && !(seg.flags & TCP_RST) && pawsReject(tp, seg, seq, ack)) {
-    tcpSendAck(tp);
+  const pawsRejected = tp.tsOk && !!seg.options.ts && !(seg.flags & TCP_RST) && pawsReject(tp, seg, seq, ack);
+  // tcp_check_req(): a pure retransmission of the SYN gets the SYN-ACK again
+  // (inet_rtx_syn_ack), at most one each 500 ms, and the SYN-ACK timer starts over.
+  if (tp.state === S.TCP_SYN_RECV && seg.flags === TCP_SYN && seq === seqAdd(tp.irs, -1) && !pawsRejected) {
+    // (ts_recent stays the first SYN's: the SYN-ACK echoes it again)
+    if (!tcpOowRateLimited(tp, seg)) {
+      tcpRetransmitHead(tp, 'synack');
+      if (tp.rtoTimer?.pending) {
+        stopRto(tp);
+        armRto(tp);
+      }
+    }
+    return;
+  }
+  if (pawsRejected) {
+    if (!tcpOowRateLimited(tp, seg)) tcpSendAck(tp);
     return;
   }
   if (seg.flags & TCP_RST) {
@@ -80,7 +90,7 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
     return;
   }
   if (!acceptable) {
-    tcpSendAck(tp);
+    if (!tcpOowRateLimited(tp, seg)) tcpSendAck(tp);
     return;
   }
   if (seg.flags & TCP_SYN && tp.state !== S.TCP_SYN_RECV) {
@@ -104,10 +114,11 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
     tp.sndUna = ack;
     // tcp_synack_rtt_meas(): the SYN-ACK's round trip (after a retransmitted SYN-ACK, from
     // the echoed timestamp).
-    if (tp.rttSample && tp.retries === 0) tp.rtt.sample(tp.now - tp.rttSample.at);
+    if (tp.rttSample && tp.retries === 0) tp.rtt.sample(tp.now - tp.rttSample.at, tp.sndUna, tp.sndNxt);
     else tsRtt(tp, seg);
     tp.rttSample = undefined;
     tp.retries = 0;
+    tcpUpdatePacingRate(tp);
     restartRto(tp);
     setSndWnd(tp, seg.window << tp.sndWscale);
     // tcp_rcv_state_process(): tcp_init_transfer() (BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB,
@@ -117,6 +128,7 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
     if (tp.state !== S.TCP_SYN_RECV) return;
     if (tp.tsOk) tp.advMss -= TCPOLEN_TSTAMP_ALIGNED;
     tcpInitBufferSpace(tp);
+    tp.lsndtime = tp.env.jiffies;
     tcpSetState(tp, S.TCP_ESTABLISHED);
     if (tp.options.keepalive) resetKeepalive(tp, keepalive(tp).idle);
     const p = tp.parent;
@@ -134,7 +146,26 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
   }
   tcpAck(tp, seg, ack);
   if (tp.state === S.TCP_CLOSE) return;
+  // tcp_rcv_state_process(): new data for a socket that will read no more (closed, or
+  // shut for reading) in FIN_WAIT1/2 aborts it, and the segment is answered with a RST
+  // (RFC 1122 4.2.2.13; LINUX_MIB_TCPABORTONDATA).
+  if ((tp.state === S.TCP_FIN_WAIT1 || tp.state === S.TCP_FIN_WAIT2) && tp.shutRd && seg.payload.length > 0 && after(seqAdd(seq, seg.payload.length), tp.rcvNxt)) {
+    tcpReset(tp);
+    tp.env.sendReset(seg, dst, src, tp, SK_RST_REASON.TCP_ABORT_ON_DATA);
+    return;
+  }
   tcpDataQueue(tp, seg, seq);
+}
+
+/** tcp_oow_rate_limited(): an ACK for an out-of-window segment goes at most once each
+ * tcp_invalid_ratelimit (500 ms) — unless the segment carries data (no ACK loop then). */
+function tcpOowRateLimited(tp: TcpSock, seg: TcpSegment): boolean {
+  if (seg.payload.length > 0 && !(seg.flags & TCP_SYN)) return false;
+  const now = tp.env.jiffies;
+  const limit = Math.floor(tp.env.sysctl.tcpInvalidRatelimit / 1000 * HZ);
+  if (tp.lastOowAck !== 0 && now - tp.lastOowAck < limit) return true;
+  tp.lastOowAck = now || 1;
+  return false;
 }
 
 /** tcp_ack_update_window(): the peer's window, and max_window while it bounds the MSS. */
@@ -154,21 +185,14 @@ function tcpAck(tp: TcpSock, seg: TcpSegment, ack: number): void {
     const acked = seqDiff(ack, tp.sndUna);
     // Bytes of the buffer acknowledged (a FIN takes a sequence number, not a byte).
     const bytes = Math.min(acked, tp.sbufLen);
-    const ackedSegs = tcpCleanRtxQueue(tp, ack);
     // After a timeout snd_nxt went back; the peer may have had more than it covers.
     if (before(tp.sndNxt, ack)) tp.sndNxt = ack;
+    tp.sndUna = ack;
+    const ackedSegs = tcpCleanRtxQueue(tp, seg, ack);
     tp.sbuf.copyWithin(0, bytes, tp.sbufLen);
     tp.sbufLen -= bytes;
-    tp.sndUna = ack;
     setSndWnd(tp, wnd);
     tp.retries = 0;
-    if (tp.rttSample && beforeEq(tp.rttSample.seq, ack)) {
-      tp.rtt.sample(tp.now - tp.rttSample.at);
-      tp.rttSample = undefined;
-    } else if (tp.bits & F_RTX) {
-      tsRtt(tp, seg);
-      if (beforeEq(tp.sndMax, ack)) tp.bits &= ~F_RTX;
-    }
     // NewReno (RFC 6582).
     if (tp.recover !== undefined) {
       if (beforeEq(tp.recover, ack)) {
@@ -179,6 +203,7 @@ function tcpAck(tp: TcpSock, seg: TcpSegment, ack: number): void {
         tp.cwnd = Math.max(tp.cwnd - bytes + tp.mss, tp.mss);
       }
     } else if (tcpIsCwndLimited(tp)) tp.cc.congAvoid(tp, ackedSegs * tp.mss);
+    tcpUpdatePacingRate(tp);
     tp.dupAcks = 0;
     restartRto(tp);
     finAcked(tp);
@@ -192,6 +217,7 @@ function tcpAck(tp: TcpSock, seg: TcpSegment, ack: number): void {
       tp.recover = tp.sndNxt;
       tcpRetransmitHead(tp, 'fast');
     } else if (tp.dupAcks > 3) tp.cwnd += tp.mss;
+    tcpUpdatePacingRate(tp);
   } else setSndWnd(tp, wnd);
   // tcp_ack(): icsk_probes_out = 0. A receiver that answers the window probes keeps the
   // connection (the probes count towards tcp_retries2 only while unanswered).
@@ -202,26 +228,38 @@ function tcpAck(tp: TcpSock, seg: TcpSegment, ack: number): void {
 /** tcp_clean_rtx_queue(): skbs wholly acknowledged leave the queue, one partly acknowledged
  * is trimmed (tcp_tso_acked); the segments they were. An ACK past snd_nxt (after a timeout
  * sent it back) also covers skbs not sent again: they go too. */
-function tcpCleanRtxQueue(tp: TcpSock, ack: number): number {
+function tcpCleanRtxQueue(tp: TcpSock, seg: TcpSegment, ack: number): number {
   let segs = 0;
   let n = 0;
   const mss = sendMss(tp);
+  // When the oldest and the newest acknowledged skb were sent (first_ackt, last_ackt),
+  // unless one sent again is among them (FLAG_RETRANS_DATA_ACKED: Karn's rule).
+  let firstAckt = -1;
+  let lastAckt = -1;
+  let retransAcked = false;
   while (n < tp.wq.length) {
     const skb = tp.wq[n]!;
     const end = seqAdd(skb.seq, skb.len + (skb.flags & TCP_FIN ? 1 : 0));
-    if (before(ack, end)) {
-      if (before(skb.seq, ack)) {
-        const cut = seqDiff(ack, skb.seq);
-        const before_ = skb.pcount;
-        skb.seq = ack;
-        skb.len -= cut;
-        tp.wmemQueued -= cut;
-        skb.pcount = Math.max(1, Math.ceil(skb.len / mss));
-        segs += Math.max(0, before_ - skb.pcount);
-      }
-      break;
+    let acked = skb.pcount;
+    const whole = !before(ack, end);
+    if (!whole) {
+      // tcp_tso_acked(): the acknowledged segments of an skb are trimmed off its head.
+      if (!before(skb.seq, ack) || skb.pcount === 1) break;
+      const cut = seqDiff(ack, skb.seq);
+      skb.seq = ack;
+      skb.len -= cut;
+      tp.wmemQueued -= cut;
+      skb.pcount = Math.max(1, Math.ceil(skb.len / mss));
+      acked -= skb.pcount;
+      if (acked <= 0) break;
     }
-    segs += skb.pcount;
+    segs += acked;
+    if (skb.flags & SKB_RETRANS) retransAcked = true;
+    else {
+      lastAckt = skb.sentAt;
+      if (firstAckt < 0) firstAckt = lastAckt;
+    }
+    if (!whole) break;
     tp.wmemQueued -= skb.len + SKB_TRUESIZE_OVERHEAD;
     n++;
   }
@@ -230,6 +268,10 @@ function tcpCleanRtxQueue(tp: TcpSock, ack: number): number {
     tp.sendHead = Math.max(0, tp.sendHead - n);
     if (!tp.wq.length) tp.wq = NO_SKBS;
   }
+  // tcp_ack_update_rtt(): the RTT from the skbs' send times; without one (all sent again),
+  // from the echoed timestamp.
+  if (firstAckt >= 0 && !retransAcked) tp.rtt.sample(tp.now - firstAckt, tp.sndUna, tp.sndNxt, tp.now - lastAckt);
+  else if (segs > 0) tsRtt(tp, seg);
   return segs;
 }
 
@@ -312,18 +354,22 @@ function tcpRcvRttMeasure(tp: TcpSock, len: number): void {
 
 /**
  * tcp_rcv_space_adjust() (from recvmsg): once per receive RTT, if the application read more
- * than last time, the buffer grows to hold twice that plus 16 segments, more while the
- * sender is still speeding up (slow start), up to tcp_rmem[2]; the window clamp follows.
+ * than last time, the buffer grows to hold twice that, more while the sender is still
+ * speeding up (slow start), up to tcp_rmem[2]; the window clamp follows (6.18's, with the
+ * receive queue taken off what was read).
  */
 export function tcpRcvSpaceAdjust(tp: TcpSock): void {
   const q = tp.rcvq;
   if (!q) return;
   const now = usNow(tp);
   if (now - q.time < q.rttUs >> 3 || q.rttUs === 0) return;
-  const copied = seqDiff(tp.copiedSeq, q.seq);
+  // What the application read in the last RTT, less what still waits in the queue.
+  const copied = seqDiff(tp.copiedSeq, q.seq) - seqDiff(tp.rcvNxt, tp.copiedSeq);
   if (copied > tp.rcvSpace) {
+    // tcp_rcvbuf_grow(): DRS is one RTT late (twice what was read), and while the sender is
+    // in slow start, twice again its growth.
     if (tp.env.sysctl.tcpModerateRcvbuf && !tp.rcvbufLocked) {
-      let rcvwin = copied * 2 + 16 * tp.advMss;
+      let rcvwin = copied * 2;
       const grow = Math.floor((rcvwin * (copied - tp.rcvSpace)) / tp.rcvSpace);
       rcvwin += grow * 2;
       const rcvbuf = Math.min(tcpSpaceFromWin(tp, rcvwin), tp.env.sysctl.tcpRmem[2]);
@@ -372,7 +418,7 @@ function tsRtt(tp: TcpSock, seg: TcpSegment): void {
   const ecr = seg.options.ts?.[1];
   if (!tp.tsOk || !ecr) return;
   const ms = seqDiff(tsVal(tp), ecr);
-  if (ms >= 0) tp.rtt.sample(Math.max(ms, 1) * 1e6);
+  if (ms >= 0) tp.rtt.sample(Math.max(ms, 1) * 1e6, tp.sndUna, tp.sndNxt);
 }
 
 /** tcp_data_queue(): data in order is delivered, out of order kept; then the ACK policy
@@ -380,8 +426,10 @@ function tsRtt(tp: TcpSock, seg: TcpSegment): void {
 function tcpDataQueue(tp: TcpSock, seg: TcpSegment, segSeq: number): void {
   const fin = (seg.flags & TCP_FIN) !== 0;
   if (seg.payload.length === 0 && !fin) return;
+  // tcp_rcv_state_process(): after the peer's FIN (CLOSE_WAIT, CLOSING, LAST_ACK) a
+  // segment at or past rcv_nxt is dropped unanswered; an old one is a duplicate, ACKed.
   if (tp.finReceived) {
-    tcpSendAck(tp);
+    if (before(segSeq, tp.rcvNxt)) tcpSendAck(tp);
     return;
   }
   let data = seg.payload;
@@ -655,7 +703,8 @@ function synSentInput(tp: TcpSock, seg: TcpSegment): void {
     tp.windowClamp = Math.min(tp.windowClamp, 65535);
   }
   tp.sackOk = !!seg.options.sackPermitted && sys.tcpSack === 1;
-  tp.mssClamp = seg.options.mss ?? TCP_MSS_DEFAULT;
+  // tcp_parse_options(): mss_clamp is the peer's MSS, or TCP_MAXSEG's if smaller.
+  tp.mssClamp = tcpMssClamp(tp, seg.options.mss ?? TCP_MSS_DEFAULT);
   tp.mss = Math.min(tp.mss, tp.mssClamp);
   // Timestamps are on when the SYN-ACK has them too (our SYN offered them);
   // tcp_sync_mss() then takes their 12 bytes from every segment, and from advmss.
@@ -674,11 +723,13 @@ function synSentInput(tp: TcpSock, seg: TcpSegment): void {
     stopRto(tp);
     // tcp_ack_update_rtt() on the SYN-ACK: the SYN's round trip; after a retransmitted SYN
     // (Karn) only the echoed timestamp gives one.
-    if (tp.rttSample && tp.retries === 0) tp.rtt.sample(tp.now - tp.rttSample.at);
+    if (tp.rttSample && tp.retries === 0) tp.rtt.sample(tp.now - tp.rttSample.at, tp.sndUna, tp.sndNxt);
     else tsRtt(tp, seg);
     tp.rttSample = undefined;
     tp.retries = 0;
+    tcpUpdatePacingRate(tp);
     if (!tp.rtt.srtt) tp.rtt.rto = TCP_RTO_INIT;
+    tp.lsndtime = tp.env.jiffies;
     tcpSetState(tp, S.TCP_ESTABLISHED);
     if (tp.options.keepalive) resetKeepalive(tp, keepalive(tp).idle);
     // tcp_finish_connect() → tcp_init_transfer(): BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB.

@@ -19,7 +19,7 @@ import type { IpAddr } from '../wire/addr';
 import { isAny, isV4Mapped, unmapV4, v4Mapped } from '../wire/addr';
 import type { TcpSegment } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, buildTcp, parseTcp, tcpChecksumOk } from '../wire/tcp';
-import { IPPROTO_TCP, TcpSock } from './tcp-sock';
+import { IPPROTO_TCP, TcpSock, tcpMssClamp } from './tcp-sock';
 import { SK_RST_REASON, traceTcpProbe, traceTcpSendReset } from '../bpf/tracepoints';
 import type { CongestionOps } from './tcp-cong';
 import { CUBIC } from './tcp-cubic';
@@ -68,11 +68,14 @@ export class TcpProtocol implements TcpEnv {
     return this.host.network.sim.now;
   }
   get jiffies(): number {
-    return Math.floor(this.host.network.sim.now / JIFFY_NS);
+    return Math.floor((this.host.network.sim.now + this.host.clockBase) / JIFFY_NS);
+  }
+  get clockBase(): number {
+    return this.host.clockBase;
   }
   timerAt(expires: number, fn: () => void): Timer {
     const sim = this.host.network.sim;
-    return sim.schedule(Math.max(0, timerWheelExpiry(this.jiffies, expires) * JIFFY_NS - sim.now), fn);
+    return sim.timerAt(Math.max(sim.now, timerWheelExpiry(this.jiffies, expires) * JIFFY_NS - this.host.clockBase), fn);
   }
   schedule(delay: number, fn: () => void): Timer {
     return this.host.network.sim.schedule(delay, fn);
@@ -255,12 +258,12 @@ export class TcpProtocol implements TcpEnv {
   }
 
   /** tcp_v4_send_reset(): never in answer to a RST. */
-  sendReset(seg: TcpSegment, local: IpAddr, remote: IpAddr): void {
+  sendReset(seg: TcpSegment, local: IpAddr, remote: IpAddr, sk?: TcpSock, reason: number = SK_RST_REASON.NO_SOCKET): void {
     if (seg.flags & TCP_RST) return;
     const len = seg.payload.length + (seg.flags & TCP_SYN ? 1 : 0) + (seg.flags & TCP_FIN ? 1 : 0);
     const rst = seg.flags & TCP_ACK ? { seq: seg.ack, ack: 0, flags: TCP_RST } : { seq: 0, ack: (seg.seq + len) >>> 0, flags: TCP_RST | TCP_ACK };
     const out = buildTcp(local.bytes, remote.bytes, { srcPort: seg.dstPort, dstPort: seg.srcPort, window: 0, ...rst });
-    traceTcpSendReset(this.host.kernel, undefined, out, SK_RST_REASON.NO_SOCKET);
+    traceTcpSendReset(this.host.kernel, sk, out, reason);
     this.host.ipOutput({ family: remote.family, src: local, dst: remote, protocol: IPPROTO_TCP, payload: out });
   }
 
@@ -299,7 +302,8 @@ export function tcpConnect(tp: TcpSock, addr: SockAddr): void {
     tp.peer = undefined;
     throw new SysError('EADDRNOTAVAIL', 'the 4-tuple is in use');
   }
-  tp.mss = routeMss(route.dev.mtu, dst.family);
+  // tcp_connect_init(): advmss is the route's MSS, or TCP_MAXSEG's if smaller.
+  tp.mss = tcpMssClamp(tp, routeMss(route.dev.mtu, dst.family));
   tp.advMss = tp.mss;
   tp.iss = env.secureSeq(tp.localWire, tp.localPort, dst, addr.port) | 0;
   tp.sndUna = tp.iss;

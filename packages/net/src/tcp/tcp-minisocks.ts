@@ -6,7 +6,7 @@ import type { IpAddr } from '../wire/addr';
 import { v4Mapped } from '../wire/addr';
 import type { TcpSegment } from '../wire/tcp';
 import { TCP_STATE } from '../sock/state';
-import { TcpSock } from './tcp-sock';
+import { TCP_MSS_DEFAULT, TcpSock, tcpMssClamp } from './tcp-sock';
 import { before, seqAdd } from './tcp-seq';
 import { TCPOLEN_TSTAMP_ALIGNED, tcpFullSpace, tcpSelectInitialWindow } from './tcp-output';
 import { armTimeWait } from './tcp-timer';
@@ -41,8 +41,10 @@ export function tcpCreateOpenreqChild(lp: TcpSock, seg: TcpSegment, src: IpAddr,
   c.sndWscale = wscaleOk ? seg.options.wscale! : 0;
   c.sackOk = !!seg.options.sackPermitted && sys.tcpSack === 1;
   const route = env.route(src);
-  c.advMss = routeMss(route?.dev.mtu ?? 1500, src.family);
-  c.mssClamp = seg.options.mss ?? 536;
+  // tcp_openreq_init_rwin(), tcp_parse_options(): TCP_MAXSEG (the child inherits it) clamps both.
+  c.userMss = lp.userMss;
+  c.advMss = tcpMssClamp(c, routeMss(route?.dev.mtu ?? 1500, src.family));
+  c.mssClamp = tcpMssClamp(c, seg.options.mss ?? TCP_MSS_DEFAULT);
   c.mss = Math.min(c.advMss, c.mssClamp);
   if (seg.options.ts && sys.tcpTimestamps) {
     c.tsOk = true;

@@ -10,10 +10,10 @@ import { SK_RST_REASON, traceRetransmit, traceTcpSendReset } from '../bpf/tracep
 import type { TcpOptions } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, buildTcp } from '../wire/tcp';
 import type { TcpSock, TxSkb } from './tcp-sock';
-import { F_RTX, IPPROTO_TCP } from './tcp-sock';
+import { IPPROTO_TCP, SKB_RETRANS, TCP_INIT_CWND } from './tcp-sock';
 import { before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
 import { tcpCallBpf } from './tcp-sock-ops';
-import { armRto, cancelDelack, tcpDecQuickackMode } from './tcp-timer';
+import { JIFFY_NS, armRto, cancelDelack, tcpDecQuickackMode } from './tcp-timer';
 
 const S = TCP_STATE;
 /** TCPOLEN_TSTAMP_ALIGNED: what the timestamp option takes from every segment. */
@@ -122,7 +122,7 @@ export function sendMss(tp: TcpSock): number {
 
 /** tcp_time_stamp_ts(): the millisecond clock plus the connection's offset. */
 export function tsVal(tp: TcpSock): number {
-  return (Math.floor(tp.now / 1e6) + tp.env.tsOffset(tp.localWire, tp.remoteWire)) | 0;
+  return (Math.floor((tp.now + tp.env.clockBase) / 1e6) + tp.env.tsOffset(tp.localWire, tp.remoteWire)) | 0;
 }
 
 /** enum sk_rst_reason of the next RST tcpTransmit() sends (set by whoever asks for it). */
@@ -179,8 +179,29 @@ function tcpEventAckSent(tp: TcpSock): void {
  */
 function tcpEventDataSent(tp: TcpSock): void {
   const now = tp.env.jiffies;
+  // CA_EVENT_TX_START: sending again after nothing was in flight (cubic moves its epoch).
+  if (packetsInFlight(tp) === 0) tp.cc.txStart?.(tp, (now - tp.lsndtime) * JIFFY_NS);
   tp.lsndtime = now;
   if (now - tp.ackLrcv < tp.ackAto) tp.pingpong = true;
+}
+
+/**
+ * tcp_slow_start_after_idle_check() (tcp_skb_entail, for each new skb): idle for more than
+ * an RTO with nothing in flight, the window restarts (tcp_cwnd_restart, RFC 2861): halved
+ * once per RTO idle, down to the initial window; ssthresh keeps 3/4 of what it was.
+ */
+export function tcpSlowStartAfterIdleCheck(tp: TcpSock): void {
+  if (!tp.env.sysctl.tcpSlowStartAfterIdle || seqDiff(tp.sndNxt, tp.sndUna) > 0 || tp.cwnd === 0) return;
+  let delta = tp.env.jiffies - tp.lsndtime;
+  const rto = Math.ceil(tp.rtt.rto / JIFFY_NS);
+  if (delta <= rto) return;
+  const mss = Math.max(1, tp.mss);
+  let cwnd = cwndSegs(tp);
+  const restart = Math.min(TCP_INIT_CWND, cwnd);
+  // tcp_current_ssthresh()
+  if (tp.recover === undefined) tp.ssthresh = Math.max(tp.ssthresh, ((cwnd >> 1) + (cwnd >> 2)) * mss);
+  while ((delta -= rto) > 0 && cwnd > restart) cwnd >>= 1;
+  tp.cwnd = Math.max(cwnd, restart) * mss;
 }
 
 /** A RST (with ACK) from the socket, with its reason for the tcp_send_reset trace point. */
@@ -228,16 +249,18 @@ export function packetsInFlight(tp: TcpSock): number {
 export const cwndSegs = (tp: TcpSock): number => Math.max(1, Math.floor(tp.cwnd / Math.max(1, tp.mss)));
 
 /**
- * sk_pacing_rate as tcp_update_pacing_rate() sets it (bytes/s): twice the window per RTT in
- * slow start (tcp_pacing_ss_ratio), 1.2 times after; unlimited before an RTT sample. Without
- * fq nothing paces, but TSO autosizing reads it.
+ * tcp_update_pacing_rate() (tcp_cong_control, after each ACK that finds data in flight):
+ * sk_pacing_rate, bytes/s — twice the window per RTT in slow start (tcp_pacing_ss_ratio),
+ * 1.2 times after; unlimited before an RTT sample. Without fq nothing paces, but TSO
+ * autosizing reads it (as it stood at the last ACK: not after an idle restart).
  */
-function pacingRate(tp: TcpSock): number {
-  const srttUs = Math.round(tp.rtt.srtt / 1000);
-  if (!srttUs) return Infinity;
+export function tcpUpdatePacingRate(tp: TcpSock): void {
+  const srtt8 = tp.rtt.srttUs8;
+  if (!srtt8) return;
   const cwnd = cwndSegs(tp);
-  const ratio = cwnd < Math.floor(tp.ssthresh / Math.max(1, tp.mss)) / 2 ? PACING_SS_RATIO : PACING_CA_RATIO;
-  return Math.floor((sendMss(tp) * ratio * 10_000 * Math.max(cwnd, packetsInFlight(tp))) / srttUs);
+  const ratio = cwnd < Math.floor(Math.floor(tp.ssthresh / Math.max(1, tp.mss)) / 2) ? PACING_SS_RATIO : PACING_CA_RATIO;
+  // mss_cache × (USEC_PER_SEC / 100 << 3) × ratio × max(cwnd, packets_out) / srtt_us.
+  tp.pacingRate = Math.floor((sendMss(tp) * 80_000 * ratio * Math.max(cwnd, packetsInFlight(tp))) / srtt8);
 }
 
 /**
@@ -245,7 +268,7 @@ function pacingRate(tp: TcpSock): number {
  * of the pacing rate (sk_pacing_shift), more on short paths, at least tcp_min_tso_segs.
  */
 function tcpTsoSegs(tp: TcpSock, mss: number): number {
-  let bytes = Math.min(Math.floor(pacingRate(tp) / 2 ** SK_PACING_SHIFT), GSO_MAX_SIZE);
+  let bytes = Math.min(tp.pacingRate ? Math.floor(tp.pacingRate / 2 ** SK_PACING_SHIFT) : GSO_MAX_SIZE, GSO_MAX_SIZE);
   const r = Math.floor(Math.round(tp.rtt.minRtt / 1000) / 2 ** TCP_TSO_RTT_LOG);
   if (r < 32) bytes += Math.floor(GSO_MAX_SIZE / 2 ** r);
   bytes = Math.min(bytes, GSO_MAX_SIZE);
@@ -269,24 +292,38 @@ export const NAGLE_OFF = 1;
 export const NAGLE_CORK = 2;
 export const NAGLE_PUSH = 4;
 
+/** tcp_tso_should_defer()'s answers: send now, wait, or wait for the congestion window. */
+const SEND_NOW = 0;
+const DEFER = 1;
+const DEFER_CWND_LIMITED = 2;
+
 /** tcp_tso_should_defer(): wait for more window rather than send a short TSO chunk. */
-function tcpTsoShouldDefer(tp: TcpSock, skb: TxSkb, maxSegs: number, mss: number, isTail: boolean): boolean {
-  if (tp.recover !== undefined) return false;
+function tcpTsoShouldDefer(tp: TcpSock, skb: TxSkb, maxSegs: number, mss: number, isTail: boolean): number {
+  if (tp.recover !== undefined) return SEND_NOW;
   // Only while the last transmit was recent (1 ms): no bursts after an idle.
-  if (tp.now - tp.lastXmit > 1_000_000) return false;
+  if (tp.now - tp.lastXmit > 1_000_000) return SEND_NOW;
   const inFlight = packetsInFlight(tp);
   const sendWin = seqDiff(seqAdd(tp.sndUna, tp.sndWnd), skb.seq);
   const congWin = (cwndSegs(tp) - inFlight) * mss;
   const limit = Math.min(sendWin, congWin);
-  if (limit >= maxSegs * mss) return false;
-  if (!isTail && limit >= skb.len) return false;
+  if (limit >= maxSegs * mss) return SEND_NOW;
+  // In the middle of the queue an skb gets no more data: send what fits whole.
+  if (!isTail && limit >= skb.len) return SEND_NOW;
+  // At least a third of the window (tcp_tso_win_divisor) is there: use it.
   const chunk = Math.floor(Math.min(tp.sndWnd, cwndSegs(tp) * mss) / TSO_WIN_DIVISOR);
-  if (limit >= chunk) return false;
+  if (limit >= chunk) return SEND_NOW;
   const head = tp.wq[0];
-  if (!head || head === skb) return false;
-  // If the next ACK is likely to come too late (half an RTT), do not defer.
-  if (tp.now - head.sentAt < (Math.round(tp.rtt.srtt / 1000) >> 1) * 1000) return false;
-  return true;
+  if (!head || head === skb) return SEND_NOW;
+  // If the next ACK is expected in more than min(1 ms, srtt / 2), do not wait for it.
+  const srttNs = tp.rtt.srttUs8 * 125;
+  const howFar = head.sentAt + srttNs - tp.now;
+  if (howFar - Math.min(srttNs / 2, 1_000_000) > 0) return SEND_NOW;
+  if (congWin < sendWin) {
+    if (congWin <= skb.len) return DEFER_CWND_LIMITED;
+  } else if (sendWin <= skb.len) return DEFER;
+  // An skb that gets no more data (FIN) goes.
+  if (skb.flags & TCP_FIN) return SEND_NOW;
+  return DEFER;
 }
 
 /**
@@ -319,7 +356,13 @@ export function tcpWriteXmit(tp: TcpSock, nonagle = tp.nonagleBits): void {
     const isTail = i === tp.wq.length - 1;
     if (segs === 1) {
       if (!tcpNagleTest(tp, skb, mss, isTail ? nonagle : nonagle | NAGLE_PUSH)) break;
-    } else if (tcpTsoShouldDefer(tp, skb, maxSegs, mss, isTail)) break;
+    } else {
+      const defer = tcpTsoShouldDefer(tp, skb, maxSegs, mss, isTail);
+      if (defer !== SEND_NOW) {
+        if (defer === DEFER_CWND_LIMITED) cwndLimited = true;
+        break;
+      }
+    }
     // tcp_mss_split_point(): whole segments within the quota and the window.
     let limit = skb.len;
     if (segs > 1) {
@@ -332,10 +375,39 @@ export function tcpWriteXmit(tp: TcpSock, nonagle = tp.nonagleBits): void {
     tp.sendHead = i + 1;
     sentAny = true;
   }
-  if (sentAny) {
+  // tcp_write_xmit(): a window all in flight is cwnd-limited too.
+  if (packetsInFlight(tp) >= cwndSegs(tp)) cwndLimited = true;
+  if (sentAny || cwndLimited) tcpCwndValidate(tp, cwndLimited);
+  if (sentAny) armRto(tp);
+  else if (tp.sendHead < tp.wq.length && seqDiff(tp.sndNxt, tp.sndUna) === 0) {
+    // tcp_check_probe_timer(): data waits (a shut window, TCP_CORK) with nothing in
+    // flight: the probe timer (ICSK_TIME_PROBE0, the RTO's slot) sends it at the latest
+    // after max(RTO, TCP_RTO_MIN) — cork's 200 ms ceiling.
     armRto(tp);
-    tcpCwndValidate(tp, cwndLimited);
-  } else if (tp.sendHead < tp.wq.length && seqDiff(tp.sndNxt, tp.sndUna) === 0 && tp.sndWnd === 0) armRto(tp);
+  }
+}
+
+/**
+ * tcp_write_wakeup(): what the probe timer sends — the send head as far as the peer's
+ * window and one MSS allow, with PSH; with the window shut, tcp_xmit_probe_skb()'s bare
+ * ACK. True when data went (and the RTO runs for it).
+ */
+export function tcpWriteWakeup(tp: TcpSock): boolean {
+  const skb = tp.wq[tp.sendHead];
+  const wndEnd = seqAdd(tp.sndUna, tp.sndWnd);
+  if (!skb || !before(skb.seq, wndEnd) || skb.len === 0) {
+    tcpXmitProbe(tp);
+    return false;
+  }
+  const mss = sendMss(tp);
+  const size = Math.min(seqDiff(wndEnd, skb.seq), mss);
+  if (size < skb.len) splitSkb(tp, tp.sendHead, size);
+  const head = tp.wq[tp.sendHead]!;
+  head.flags |= TCP_PSH;
+  transmitChunk(tp, head, mss);
+  tp.sendHead++;
+  armRto(tp);
+  return true;
 }
 
 /** tso_fragment(): the send head's first `len` bytes become an skb of their own. */
@@ -366,7 +438,6 @@ function transmitChunk(tp: TcpSock, skb: TxSkb, mss: number): void {
     const seq = seqAdd(skb.seq, from);
     const data = len > 0 ? tp.sbuf.slice(off + from, off + from + len) : undefined;
     tcpTransmit(tp, { seq, ack: tp.rcvNxt, flags, ...(data ? { data } : {}) });
-    if (!tp.rttSample) tp.rttSample = { seq: seqAdd(seq, len), at: tp.now };
     // tcp_minshall_update(): the end of a small segment.
     if (len > 0 && len < mss) tp.sndSml = seqAdd(seq, len);
   }
@@ -423,10 +494,10 @@ export function tcpRetransmitHead(tp: TcpSock, reason: 'rto' | 'fast' | 'syn' | 
     if (length === 0 && !(flags & TCP_FIN)) return;
     tcpTransmit(tp, { seq: tp.sndUna, ack: tp.rcvNxt, flags, ...(length ? { data: tp.sbuf.slice(0, length) } : {}) });
     head.sentAt = tp.now;
+    head.flags |= SKB_RETRANS;
     tp.lastXmit = tp.now;
   }
   tp.rttSample = undefined;
-  tp.bits |= F_RTX;
   traceRetransmit(tp);
   // tcp_retransmit_skb(): BPF_SOCK_OPS_RETRANS_CB (seq, segments, err).
   if (tp.cbFlags & BPF_SOCK_OPS_CB.RETRANS) tcpCallBpf(tp, BPF_SOCK_OPS.RETRANS_CB, tp.sndUna >>> 0, 1, 0);

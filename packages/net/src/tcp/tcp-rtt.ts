@@ -1,8 +1,9 @@
 // The RTT estimator of a connection (net/ipv4/tcp_input.c: tcp_rtt_estimator(),
 // tcp_set_rto(); include/net/inet_connection_sock.h: icsk_rto), as smoltcp's RttEstimator
-// keeps it apart from the socket: smoothed RTT, its variance, the retransmission timeout
-// and the smallest sample (cubic's delay_min). All in integer nanoseconds, as Linux keeps
-// integer units (srtt_us << 3): small integers also stay unboxed in the socket.
+// keeps it apart from the socket. Linux's arithmetic in Linux's units: srtt_us << 3,
+// mdev_us (4 × the mean deviation), mdev_max_us and rttvar_us (at least tcp_rto_min for a
+// round trip, decaying towards the largest mdev once per window of data, rtt_seq), and the
+// RTO in whole jiffies (usecs_to_jiffies rounds up). Integers all, so they stay unboxed.
 
 import { MS, SEC } from '../sim/simulation';
 
@@ -12,29 +13,84 @@ export const TCP_RTO_INIT = 1 * SEC;
 export const TCP_RTO_MIN = 200 * MS;
 /** TCP_RTO_MAX (net.ipv4.tcp_rto_max_ms = 120000). */
 export const TCP_RTO_MAX = 120 * SEC;
+/** One jiffy at HZ = 250, ns (icsk_rto counts in them). */
+const JIFFY_NS = 4 * MS;
+const RTO_MIN_US = TCP_RTO_MIN / 1000;
 
 export class RttEstimator {
-  /** srtt, ns (0: no sample yet). */
-  srtt = 0;
-  /** rttvar, ns. */
-  rttvar = 0;
-  /** icsk_rto, ns. */
+  /** srtt_us: the smoothed RTT in µs, times 8 (0: no sample yet). */
+  srttUs8 = 0;
+  /** mdev_us: the mean deviation in µs, times 4. */
+  mdevUs = 0;
+  /** mdev_max_us: the largest mdev in this window of data. */
+  mdevMaxUs = 0;
+  /** rttvar_us: what the RTO adds to srtt (never below tcp_rto_min for long). */
+  rttvarUs = 0;
+  /** rtt_seq: the window ends when snd_una passes this sequence number. */
+  rttSeq = 0;
+  /** icsk_rto, ns (whole jiffies). */
   rto = TCP_RTO_INIT;
   /** The smallest sample, ns (tcp_min_rtt; 0 before the first). */
   minRtt = 0;
 
-  /** tcp_rtt_estimator() + tcp_set_rto(): one RTT sample of `r` ns. */
-  sample(r: number): void {
-    if (!this.minRtt || r < this.minRtt) this.minRtt = r;
-    if (!this.srtt) {
-      this.srtt = r;
-      this.rttvar = Math.round(r / 2);
+  /** srtt, ns. */
+  get srtt(): number {
+    return this.srttUs8 * 125;
+  }
+  /** rttvar as tcp_info reports it (mdev_us >> 2), ns. */
+  get rttvar(): number {
+    return (this.mdevUs >> 2) * 1000;
+  }
+
+  /**
+   * tcp_ack_update_rtt(): a sample of `r` ns for the RTT estimate (seq_rtt, the oldest
+   * segment acknowledged) and `caRtt` ns for the minimum (the newest); `sndUna`/`sndNxt`
+   * after the ACK close the window of data rtt_seq marks.
+   */
+  sample(r: number, sndUna: number, sndNxt: number, caRtt = r): void {
+    // tcp_update_rtt_min(): a zero sample counts as one jiffy.
+    const ca = Math.round(caRtt / 1000) * 1000 || JIFFY_NS;
+    if (!this.minRtt || ca < this.minRtt) this.minRtt = ca;
+    this.estimate(Math.max(1, Math.round(r / 1000)), sndUna, sndNxt);
+    this.setRto();
+  }
+
+  /** tcp_rtt_estimator(): Van Jacobson's, as Linux keeps it (mrtt in µs). */
+  private estimate(mrtt: number, sndUna: number, sndNxt: number): void {
+    let m = mrtt;
+    let srtt = this.srttUs8;
+    if (srtt !== 0) {
+      m -= srtt >> 3;
+      srtt += m;
+      if (m < 0) {
+        m = -m;
+        m -= this.mdevUs >> 2;
+        if (m > 0) m >>= 3;
+      } else m -= this.mdevUs >> 2;
+      this.mdevUs += m;
+      if (this.mdevUs > this.mdevMaxUs) {
+        this.mdevMaxUs = this.mdevUs;
+        if (this.mdevMaxUs > this.rttvarUs) this.rttvarUs = this.mdevMaxUs;
+      }
+      if (((sndUna - this.rttSeq) | 0) > 0) {
+        if (this.mdevMaxUs < this.rttvarUs) this.rttvarUs -= (this.rttvarUs - this.mdevMaxUs) >> 2;
+        this.rttSeq = sndNxt;
+        this.mdevMaxUs = RTO_MIN_US;
+      }
     } else {
-      this.rttvar = Math.round(0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r));
-      this.srtt = Math.round(0.875 * this.srtt + 0.125 * r);
+      srtt = m << 3;
+      this.mdevUs = m << 1;
+      this.rttvarUs = Math.max(this.mdevUs, RTO_MIN_US);
+      this.mdevMaxUs = this.rttvarUs;
+      this.rttSeq = sndNxt;
     }
-    // __tcp_set_rto(): srtt + rttvar, where rttvar (4 × mdev) is at least tcp_rto_min.
-    this.rto = Math.min(Math.round(this.srtt + Math.max(4 * this.rttvar, TCP_RTO_MIN)), TCP_RTO_MAX);
+    this.srttUs8 = Math.max(1, srtt);
+  }
+
+  /** tcp_set_rto() + tcp_bound_rto(): srtt + rttvar, in whole jiffies, at most TCP_RTO_MAX. */
+  private setRto(): void {
+    const us = (this.srttUs8 >> 3) + this.rttvarUs;
+    this.rto = Math.min(Math.ceil((us * 1000) / JIFFY_NS) * JIFFY_NS, TCP_RTO_MAX);
   }
 
   /** inet_csk_backoff: the RTO doubles after a timeout, up to TCP_RTO_MAX. */

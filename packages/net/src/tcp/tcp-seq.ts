@@ -5,6 +5,8 @@
 
 /** seq1 before seq2, mod 2^32. */
 export const before = (a: number, b: number): boolean => ((a - b) | 0) < 0;
+/** seq1 after seq2. */
+export const after = (a: number, b: number): boolean => ((a - b) | 0) > 0;
 /** seq1 at or before seq2. */
 export const beforeEq = (a: number, b: number): boolean => ((a - b) | 0) <= 0;
 /** seq + n, as int32. */

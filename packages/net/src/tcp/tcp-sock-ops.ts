@@ -46,7 +46,7 @@ function opsInfo(tp: TcpSock): TcpOpsInfo {
   const mss = Math.max(1, tp.mss);
   return {
     sndCwnd: Math.floor(tp.cwnd / mss),
-    srttUs: Math.round(tp.rtt.srtt / 1000) << 3,
+    srttUs: tp.rtt.srttUs8,
     rttMinUs: Math.round(tp.rtt.minRtt / 1000),
     sndSsthresh: tp.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.floor(tp.ssthresh / mss),
     rcvNxt: tp.rcvNxt,

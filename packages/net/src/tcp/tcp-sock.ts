@@ -25,6 +25,12 @@ import type { TcpInfo } from './tcp';
 import { tcpGetInfo, tcpAccept, tcpClose, tcpGetOption, tcpKeepaliveChanged, tcpListen, tcpPoll, tcpRecvmsg, tcpSendData, tcpSendfile, tcpSendmsg, tcpSetCongestion, tcpSetOption, tcpShutdown } from './tcp';
 
 export const IPPROTO_TCP = 6;
+/** TCP_MSS_DEFAULT, TCP_MIN_MSS, MAX_TCP_WINDOW (include/net/tcp.h) */
+export const TCP_MSS_DEFAULT = 536;
+export const TCP_MIN_MSS = 88;
+export const MAX_TCP_WINDOW = 32767;
+/** TCP_INIT_CWND: the initial congestion window, segments (RFC 6928). */
+export const TCP_INIT_CWND = 10;
 
 /** TcpSock.bits */
 export const F_FIN_QUEUED = 1;
@@ -47,8 +53,6 @@ export const F_CWND_LIMITED = 1 << 19;
 export const F_NOSPACE = 1 << 20;
 /** Bits 8-15 hold the sock_ops callback flags (bpf_sock_ops_cb_flags). */
 export const CB_FLAGS_SHIFT = 8;
-/** Retransmitted data is in flight: its ACK gives no sequence RTT sample (Karn). */
-export const F_RTX = 1 << 21;
 
 /** Keepalive state, made when SO_KEEPALIVE or a TCP_KEEP* option is first set. */
 export interface Keepalive {
@@ -87,6 +91,9 @@ export interface TxSkb {
   pcount: number;
   sentAt: number;
 }
+/** TxSkb.flags above the TCP header's: sent more than once (TCPCB_RETRANS), so its ACK
+ * gives no RTT sample (Karn). */
+export const SKB_RETRANS = 0x100;
 /** The shared empty send queue of a socket that has not sent (never pushed to). */
 export const NO_SKBS: TxSkb[] = [];
 /** A received skb in the receive queue: its bytes not yet read, and its truesize (what it
@@ -125,6 +132,8 @@ export class TcpSock extends Sock {
   maxWindow = 0;
   /** rx_opt.mss_clamp: the MSS the peer offered. */
   mssClamp = 536;
+  /** last_oow_ack_time (jiffies; 0: never): tcp_oow_rate_limited's. */
+  lastOowAck = 0;
   /** rx_opt.rcv_tsecr: the TSecr of the last segment (receive RTT estimates). */
   rcvTsecr = 0;
   /** Bytes from snd_una on: sent but unacknowledged, then unsent. Allocated on first use:
@@ -192,13 +201,19 @@ export class TcpSock extends Sock {
   // ---- segment sizes and ACKs ----
   /** mss_cache before tcp_bound_to_half_wnd (see sendMss()). */
   mss = 536;
-  /** The MSS we advertise (from the route), whatever the peer's clamps us to. */
+  /** The MSS we advertise (from the route, or TCP_MAXSEG's if smaller), whatever the peer's clamps us to. */
   advMss = 536;
+  /** rx_opt.user_mss: TCP_MAXSEG (0: none), applied when a connection is set up. */
+  userMss = 0;
   // ---- congestion ----
   cwnd = 0;
   ssthresh = 0x7fffffff;
   /** The congestion control (icsk_ca_ops): the host's default, or TCP_CONGESTION. */
   cc: CongestionOps;
+  /** sk_pacing_rate, bytes/s (0: unlimited, before the first RTT sample). */
+  pacingRate = 0;
+  /** snd_cwnd_cnt (CcSock.cwndCnt). */
+  cwndCnt = 0;
   /** Its private state (icsk_ca_priv). */
   ccPriv: CubicState | undefined = undefined;
   dupAcks = 0;
@@ -485,4 +500,9 @@ export class TcpSock extends Sock {
   setCongestion(name: string): void {
     tcpSetCongestion(this, name);
   }
+}
+
+/** tcp_mss_clamp(): an MSS no larger than TCP_MAXSEG's. */
+export function tcpMssClamp(tp: TcpSock, mss: number): number {
+  return tp.userMss && tp.userMss < mss ? tp.userMss : mss;
 }

@@ -34,6 +34,9 @@ export interface TcpSysctls {
   tcpSynLinearTimeouts: number;
   tcpSynackRetries: number;
   tcpRetries2: number;
+  /** net.ipv4.tcp_invalid_ratelimit, ms: the least time between two ACKs to out-of-window
+   * segments (tcp_oow_rate_limited), or between two challenge ACKs. */
+  tcpInvalidRatelimit: number;
   /** net.ipv4.tcp_fin_timeout, ns */
   tcpFinTimeout: number;
   /** net.ipv4.tcp_pingpong_thresh: replies that make a connection interactive. */
@@ -66,6 +69,7 @@ export function tcpSysctlDefaults(profile: '6.18' | '4.17'): TcpSysctls {
     tcpSynLinearTimeouts: profile === '4.17' ? 0 : 4,
     tcpSynackRetries: 5,
     tcpRetries2: 15,
+    tcpInvalidRatelimit: 500,
     tcpFinTimeout: 60 * SEC,
     tcpPingpongThresh: 1,
     tcpCompSackNr: 44,

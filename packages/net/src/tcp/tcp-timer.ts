@@ -8,10 +8,11 @@ import { BPF_SOCK_OPS, BPF_SOCK_OPS_CB } from '../bpf/sock-ops';
 import { SK_RST_REASON } from '../bpf/tracepoints';
 import { MS } from '../sim/simulation';
 import type { TcpSock } from './tcp-sock';
+import { SKB_RETRANS } from './tcp-sock';
 import { seqAdd, seqDiff } from './tcp-seq';
 import { TCP_FIN } from '../wire/tcp';
 import { tcpCallBpf } from './tcp-sock-ops';
-import { tcpRetransmitHead, tcpSendAck, tcpSendActiveReset, tcpXmitProbe } from './tcp-output';
+import { tcpRetransmitHead, tcpSendAck, tcpSendActiveReset, tcpWriteWakeup, tcpXmitProbe } from './tcp-output';
 import { keepaliveActive, tcpDone, tcpFail } from './tcp';
 
 const S = TCP_STATE;
@@ -69,6 +70,8 @@ export function stopRto(tp: TcpSock): void {
 function tcpRetransmitTimer(tp: TcpSock): void {
   tp.rtoTimer = undefined;
   const sys = tp.env.sysctl;
+  const handshake = tp.state === S.TCP_SYN_SENT || tp.state === S.TCP_SYN_RECV;
+  if (!handshake && seqDiff(tp.sndNxt, tp.sndUna) === 0) return tcpProbeTimer(tp);
   // tcp_write_timeout(): a SYN gets tcp_syn_retries plus its linear retries.
   const limit = tp.state === S.TCP_SYN_SENT ? sys.tcpSynRetries + sys.tcpSynLinearTimeouts : tp.state === S.TCP_SYN_RECV ? sys.tcpSynackRetries : sys.tcpRetries2;
   if (tp.retries >= limit) {
@@ -78,23 +81,16 @@ function tcpRetransmitTimer(tp: TcpSock): void {
   tp.retries++;
   // tcp_write_timeout(): BPF_SOCK_OPS_RTO_CB (retransmits, rto in jiffies, expired).
   if (tp.cbFlags & BPF_SOCK_OPS_CB.RTO) tcpCallBpf(tp, BPF_SOCK_OPS.RTO_CB, tp.retries - 1, Math.ceil(tp.rtt.rto / JIFFY), 0);
-  const handshake = tp.state === S.TCP_SYN_SENT || tp.state === S.TCP_SYN_RECV;
-  if (seqDiff(tp.sndNxt, tp.sndUna) > 0 || handshake) {
-    // tcp_enter_loss(): ->ssthresh(), cwnd to one segment, ->set_state(TCP_CA_Loss); then
-    // the head goes again and the rest follows as ACKs open the window.
-    tp.ssthresh = tp.cc.ssthresh(tp);
-    tp.cwnd = tp.mss;
-    tp.cc.onLoss?.(tp);
-    tp.recover = undefined;
-    tp.dupAcks = 0;
-    tcpRetransmitHead(tp, tp.state === S.TCP_SYN_SENT ? 'syn' : tp.state === S.TCP_SYN_RECV ? 'synack' : 'rto');
-    if (!handshake) goBack(tp);
-  } else if (tp.sbufLen > 0) {
-    // The window is closed and nothing is in flight: tcp_probe_timer() → tcp_write_wakeup()
-    // → tcp_xmit_probe_skb(sk, 0): a bare ACK at snd_una - 1, an old sequence number the
-    // receiver answers with an ACK that carries its window.
-    tcpXmitProbe(tp);
-  }
+  // tcp_enter_loss(): ->ssthresh(), cwnd to one segment, ->set_state(TCP_CA_Loss); then
+  // the head goes again and the rest follows as ACKs open the window.
+  tp.ssthresh = tp.cc.ssthresh(tp);
+  tp.cwnd = tp.mss;
+  tp.cwndCnt = 0;
+  tp.cc.onLoss?.(tp);
+  tp.recover = undefined;
+  tp.dupAcks = 0;
+  tcpRetransmitHead(tp, tp.state === S.TCP_SYN_SENT ? 'syn' : tp.state === S.TCP_SYN_RECV ? 'synack' : 'rto');
+  if (!handshake) goBack(tp);
   // tcp_retransmit_timer(): the backoff, up to TCP_RTO_MAX — except a SYN's first
   // tcp_syn_linear_timeouts timeouts (total_rto), which keep the initial RTO: SYNs at 1, 2,
   // 3, 4, 5, then 7, 11, 19 … s.
@@ -103,11 +99,34 @@ function tcpRetransmitTimer(tp: TcpSock): void {
   armRto(tp);
 }
 
+/**
+ * tcp_probe_timer() → tcp_send_probe0(): nothing in flight and data waiting (a shut window,
+ * or TCP_CORK past its ceiling). tcp_write_wakeup() sends what the window takes; when it
+ * is shut, a bare ACK at snd_una - 1 (an old sequence number the receiver answers with its
+ * window), backing off, until tcp_retries2 probes went unanswered.
+ */
+function tcpProbeTimer(tp: TcpSock): void {
+  if (tp.sendHead >= tp.wq.length) {
+    tp.retries = 0;
+    return;
+  }
+  if (tp.retries >= tp.env.sysctl.tcpRetries2) return void tcpFail(tp, 'ETIMEDOUT');
+  if (tcpWriteWakeup(tp)) {
+    tp.retries = 0;
+    return;
+  }
+  tp.retries++;
+  tp.rtt.backoff();
+  armRto(tp);
+}
+
 /** After the head's retransmission: what followed it counts as not sent (snd_nxt is the
  * head's end; the write queue starts after it), so ACKs send it again in order. */
 function goBack(tp: TcpSock): void {
   const head = tp.wq[0];
   if (!head) return;
+  // What was sent goes again: a retransmission each (TCPCB_RETRANS), no RTT sample.
+  for (let i = 1; i < tp.sendHead && i < tp.wq.length; i++) tp.wq[i]!.flags |= SKB_RETRANS;
   tp.sndNxt = seqAdd(head.seq, head.len + (head.flags & TCP_FIN ? 1 : 0));
   tp.sendHead = 1;
 }

@@ -13,9 +13,9 @@ import { seqAdd, seqDiff } from './tcp-seq';
 import { CONGESTION_OPS } from './tcp-cong';
 import type { TcpSock } from './tcp-sock';
 import type { TxSkb } from './tcp-sock';
-import { F_NOSPACE, NO_SKBS } from './tcp-sock';
+import { F_NOSPACE, MAX_TCP_WINDOW, NO_SKBS, TCP_MIN_MSS } from './tcp-sock';
 import { tcpCallBpf } from './tcp-sock-ops';
-import { NAGLE_OFF, NAGLE_PUSH, sendMss, tcpSendAck, tcpSendActiveReset, tcpWriteXmit } from './tcp-output';
+import { NAGLE_OFF, NAGLE_PUSH, sendMss, tcpSendAck, tcpSendActiveReset, tcpSlowStartAfterIdleCheck, tcpWriteXmit } from './tcp-output';
 import { tcpCleanupRbuf, tcpMaxWindow, tcpRcvSpaceAdjust } from './tcp-input';
 import { TCP_FIN, TCP_PSH } from '../wire/tcp';
 import { TCP_MAX_QUICKACKS, clearAllTimers, resetKeepalive, stopKeepalive, tcpEnterQuickackMode } from './tcp-timer';
@@ -149,6 +149,7 @@ export function tcpSendData(tp: TcpSock, data: Uint8Array): number {
       skb = { seq: tp.writeSeq, len: 0, flags: 0, pcount: 1, sentAt: 0 };
       if (tp.wq === NO_SKBS) tp.wq = [];
       tp.wq.push(skb);
+      tcpSlowStartAfterIdleCheck(tp);
       tp.wmemQueued += SKB_TRUESIZE_OVERHEAD;
       room = sizeGoal;
     }
@@ -356,7 +357,12 @@ export function tcpSetOption(tp: TcpSock, level: number, name: number, value: nu
       // __tcp_cleanup_rbuf(sk, 1)-ish: an ACK that is due goes now.
       if (tp.ackPending & 1) tcpSendAck(tp);
     } else tp.pingpong = true;
-  } else if (name === TCP_MAXSEG) tp.mss = Math.max(88, Math.min(value, tp.mss));
+  } else if (name === TCP_MAXSEG) {
+    // do_tcp_setsockopt(): 0 clears it; otherwise TCP_MIN_MSS..MAX_TCP_WINDOW. It takes
+    // effect when a connection is set up (tcp_connect_init, tcp_openreq_init_rwin).
+    if (value !== 0 && (value < TCP_MIN_MSS || value > MAX_TCP_WINDOW)) throw new SysError('EINVAL', `TCP_MAXSEG takes 0 or ${TCP_MIN_MSS}..${MAX_TCP_WINDOW}`);
+    tp.userMss = value;
+  }
   else if (name === TCP_KEEPIDLE || name === TCP_KEEPINTVL) {
     if (value < 1 || value > MAX_TCP_KEEPIDLE) throw new SysError('EINVAL', `${name === TCP_KEEPIDLE ? 'TCP_KEEPIDLE' : 'TCP_KEEPINTVL'} takes 1..${MAX_TCP_KEEPIDLE} seconds`);
     const k = keepalive(tp);
@@ -378,7 +384,8 @@ export function tcpGetOption(tp: TcpSock, level: number, name: number): number |
   if (level !== SOL_TCP) return undefined;
   if (name === TCP_NODELAY) return tp.nodelay ? 1 : 0;
   if (name === TCP_CORK) return tp.cork ? 1 : 0;
-  if (name === TCP_MAXSEG) return sendMss(tp);
+  // do_tcp_getsockopt(): mss_cache, or TCP_MAXSEG's value on a socket not connected.
+  if (name === TCP_MAXSEG) return tp.userMss && (tp.state === TCP_STATE.TCP_CLOSE || tp.state === TCP_STATE.TCP_LISTEN) ? tp.userMss : sendMss(tp);
   if (name === TCP_QUICKACK) return tp.pingpong ? 0 : 1;
   if (name === TCP_KEEPIDLE) return Math.round((tp.ka?.idle ?? TCP_KEEPALIVE_TIME) / SEC);
   if (name === TCP_KEEPINTVL) return Math.round((tp.ka?.intvl ?? TCP_KEEPALIVE_INTVL) / SEC);
