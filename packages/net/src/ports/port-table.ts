@@ -80,7 +80,9 @@ export function rcvSaddrEqual(sk: Sock, sk2: Sock): boolean {
 const devOk = (a: Sock, b: Sock): boolean => !a.options.boundDev || !b.options.boundDev || a.options.boundDev === b.options.boundDev;
 
 export class PortTable {
-  private readonly byPort = new Map<number, Set<Sock>>();
+  /** The sockets holding each port: one directly (most ports, an ephemeral port has one
+   * connection: no Set per connection), a Set once two share it. */
+  private readonly byPort = new Map<number, Sock | Set<Sock>>();
   /** table_perturb: where the next connect() to a destination starts looking. */
   private readonly perturb = new Map<string, number>();
   private readonly rng: Rng;
@@ -93,7 +95,8 @@ export class PortTable {
   }
 
   owners(port: number): Iterable<Sock> {
-    return this.byPort.get(port) ?? NONE;
+    const v = this.byPort.get(port);
+    return v === undefined ? NONE : v instanceof Set ? v : [v];
   }
 
   /** Would `sk` conflict at `port` with a socket already there? */
@@ -118,9 +121,10 @@ export class PortTable {
   }
 
   private take(sk: Sock, port: number): void {
-    const set = this.byPort.get(port);
-    if (set) set.add(sk);
-    else this.byPort.set(port, new Set([sk]));
+    const v = this.byPort.get(port);
+    if (v === undefined) this.byPort.set(port, sk);
+    else if (v instanceof Set) v.add(sk);
+    else if (v !== sk) this.byPort.set(port, new Set([v, sk]));
     sk.localPort = port;
   }
 
@@ -214,11 +218,11 @@ export class PortTable {
 
   /** inet_put_port() / udp_lib_unhash(). */
   unbind(sk: Sock): void {
-    const set = this.byPort.get(sk.localPort);
-    if (set) {
-      set.delete(sk);
-      if (!set.size) this.byPort.delete(sk.localPort);
-    }
+    const v = this.byPort.get(sk.localPort);
+    if (v instanceof Set) {
+      v.delete(sk);
+      if (!v.size) this.byPort.delete(sk.localPort);
+    } else if (v === sk) this.byPort.delete(sk.localPort);
     sk.localPort = 0;
   }
 }

@@ -10,8 +10,8 @@ import { SK_RST_REASON, traceReceiveReset } from '../bpf/tracepoints';
 import type { IpAddr } from '../wire/addr';
 import type { TcpSegment } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../wire/tcp';
-import type { TcpSock } from './tcp-sock';
-import { F_NOSPACE, NO_DATA, NO_SKBS, SKB_RETRANS, TCP_INIT_CWND, TCP_MIN_MSS, TCP_MSS_DEFAULT, tcpMssClamp } from './tcp-sock';
+import type { RcvSpace, TcpSock } from './tcp-sock';
+import { F_NOSPACE, NO_DATA, NO_SKBS, SKB_RETRANS, TCP_INIT_CWND, TCP_MIN_MSS, TCP_MSS_DEFAULT, sbufConsume, tcpMssClamp } from './tcp-sock';
 import { SKB_TRUESIZE_OVERHEAD } from './tcp';
 import { after, before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
 import { tcpCallBpf, tcpInitCallbacks } from './tcp-sock-ops';
@@ -189,8 +189,7 @@ function tcpAck(tp: TcpSock, seg: TcpSegment, ack: number): void {
     if (before(tp.sndNxt, ack)) tp.sndNxt = ack;
     tp.sndUna = ack;
     const ackedSegs = tcpCleanRtxQueue(tp, seg, ack);
-    tp.sbuf.copyWithin(0, bytes, tp.sbufLen);
-    tp.sbufLen -= bytes;
+    sbufConsume(tp, bytes);
     setSndWnd(tp, wnd);
     tp.retries = 0;
     // NewReno (RFC 6582).
@@ -316,7 +315,9 @@ export function tcpInitBufferSpace(tp: TcpSock): void {
   tp.rcvSsthresh = Math.min(tp.rcvSsthresh, tp.windowClamp);
   tp.rcvSpace = Math.min(tp.rcvSsthresh, tp.rcvWnd, TCP_INIT_CWND * adv);
   tp.copiedSeq = tp.rcvNxt;
-  tp.rcvq = { seq: tp.copiedSeq, time: usNow(tp), rttUs: 0, rttSeq: 0, rttTime: 0, lastTsecr: 0 };
+  // (rcvq_space.seq is copied_seq now, and still when the first data comes: the rest is
+  // made then, from this time — an idle connection keeps only the time.)
+  tp.rcvqTime = usNow(tp);
 }
 
 const usNow = (tp: TcpSock): number => Math.floor(tp.now / 1000);
@@ -329,17 +330,26 @@ const tcpSpaceFromWin = (tp: TcpSock, win: number): number => Math.floor((win * 
  * echoed timestamp of a full segment (or, without timestamps, a window's worth of data),
  * a minimum filter that takes larger samples only with the queue read.
  */
+/** The receive autotuning state, made on first use (undefined before tcp_init_buffer_space). */
+function rcvqOf(tp: TcpSock): RcvSpace | undefined {
+  if (tp.rcvq || tp.rcvqTime < 0) return tp.rcvq;
+  return (tp.rcvq = { seq: tp.copiedSeq, time: tp.rcvqTime, rttUs: 0, rttSeq: 0, rttTime: 0, lastTsecr: 0 });
+}
+
+/** tcp_rcv_rtt_update(): the smaller sample always; a larger one (timestamps only) only
+ * with the receive queue read, smoothed by 1/8. */
+function tcpRcvRttUpdate(tp: TcpSock, q: RcvSpace, sample: number, winDep: boolean): void {
+  const m = sample * 8;
+  if (q.rttUs === 0 || m < q.rttUs) q.rttUs = m;
+  else if (!winDep && tp.rcvNxt === tp.copiedSeq) q.rttUs = q.rttUs - (q.rttUs >> 3) + sample;
+}
+
 function tcpRcvRttMeasure(tp: TcpSock, len: number): void {
-  const q = tp.rcvq;
+  const q = rcvqOf(tp);
   if (!q) return;
-  const update = (sample: number, winDep: boolean): void => {
-    const m = sample * 8;
-    if (q.rttUs === 0 || m < q.rttUs) q.rttUs = m;
-    else if (!winDep && tp.rcvNxt === tp.copiedSeq) q.rttUs = q.rttUs - (q.rttUs >> 3) + sample;
-  };
   // tcp_rcv_rtt_measure(): a window's worth of data per sample, the smaller ones kept.
   if (q.rttTime === 0 || !before(tp.rcvNxt, q.rttSeq)) {
-    if (q.rttTime !== 0) update(Math.max(1, usNow(tp) - q.rttTime), true);
+    if (q.rttTime !== 0) tcpRcvRttUpdate(tp, q, Math.max(1, usNow(tp) - q.rttTime), true);
     q.rttSeq = seqAdd(tp.rcvNxt, tp.rcvWnd);
     q.rttTime = usNow(tp);
   }
@@ -348,7 +358,7 @@ function tcpRcvRttMeasure(tp: TcpSock, len: number): void {
   q.lastTsecr = tp.rcvTsecr;
   if (len >= tp.rcvMss) {
     const delta = seqDiff(tsVal(tp), tp.rcvTsecr) * 1000;
-    if (delta > 0) update(delta, false);
+    if (delta > 0) tcpRcvRttUpdate(tp, q, delta, false);
   }
 }
 
@@ -359,7 +369,7 @@ function tcpRcvRttMeasure(tp: TcpSock, len: number): void {
  * receive queue taken off what was read).
  */
 export function tcpRcvSpaceAdjust(tp: TcpSock): void {
-  const q = tp.rcvq;
+  const q = rcvqOf(tp);
   if (!q) return;
   const now = usNow(tp);
   if (now - q.time < q.rttUs >> 3 || q.rttUs === 0) return;

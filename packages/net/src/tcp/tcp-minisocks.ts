@@ -109,8 +109,7 @@ export function tcpInitializeRcvMss(tp: TcpSock): void {
 
 /** The send side's sequence marks at snd_nxt after the SYN (write_seq, pushed_seq, snd_sml). */
 export function initSendSeq(tp: TcpSock): void {
+  // (pushed_seq, snd_sml and cwnd_usage_seq start here too: TcpTx takes them from write_seq
+  // when the first data is queued.)
   tp.writeSeq = tp.sndNxt;
-  tp.pushedSeq = tp.sndNxt;
-  tp.sndSml = tp.sndNxt;
-  tp.cwndUsageSeq = tp.sndNxt;
 }

@@ -10,7 +10,7 @@ import { SK_RST_REASON, traceRetransmit, traceTcpSendReset } from '../bpf/tracep
 import type { TcpOptions } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, buildTcp } from '../wire/tcp';
 import type { TcpSock, TxSkb } from './tcp-sock';
-import { IPPROTO_TCP, SKB_RETRANS, TCP_INIT_CWND } from './tcp-sock';
+import { IPPROTO_TCP, SKB_RETRANS, TCP_INIT_CWND, sbufRead } from './tcp-sock';
 import { before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
 import { tcpCallBpf } from './tcp-sock-ops';
 import { JIFFY_NS, armRto, cancelDelack, tcpDecQuickackMode } from './tcp-timer';
@@ -260,7 +260,9 @@ export function tcpUpdatePacingRate(tp: TcpSock): void {
   const cwnd = cwndSegs(tp);
   const ratio = cwnd < Math.floor(Math.floor(tp.ssthresh / Math.max(1, tp.mss)) / 2) ? PACING_SS_RATIO : PACING_CA_RATIO;
   // mss_cache × (USEC_PER_SEC / 100 << 3) × ratio × max(cwnd, packets_out) / srtt_us.
-  tp.pacingRate = Math.floor((sendMss(tp) * 80_000 * ratio * Math.max(cwnd, packetsInFlight(tp))) / srtt8);
+  const rate = Math.floor((sendMss(tp) * 80_000 * ratio * Math.max(cwnd, packetsInFlight(tp))) / srtt8);
+  // Kept >> sk_pacing_shift (all TSO autosizing reads): a small integer, unboxed.
+  tp.pacingRateShifted = Math.max(1, Math.floor(rate / 2 ** SK_PACING_SHIFT));
 }
 
 /**
@@ -268,7 +270,7 @@ export function tcpUpdatePacingRate(tp: TcpSock): void {
  * of the pacing rate (sk_pacing_shift), more on short paths, at least tcp_min_tso_segs.
  */
 function tcpTsoSegs(tp: TcpSock, mss: number): number {
-  let bytes = Math.min(tp.pacingRate ? Math.floor(tp.pacingRate / 2 ** SK_PACING_SHIFT) : GSO_MAX_SIZE, GSO_MAX_SIZE);
+  let bytes = Math.min(tp.pacingRateShifted || GSO_MAX_SIZE, GSO_MAX_SIZE);
   const r = Math.floor(Math.round(tp.rtt.minRtt / 1000) / 2 ** TCP_TSO_RTT_LOG);
   if (r < 32) bytes += Math.floor(GSO_MAX_SIZE / 2 ** r);
   bytes = Math.min(bytes, GSO_MAX_SIZE);
@@ -436,7 +438,7 @@ function transmitChunk(tp: TcpSock, skb: TxSkb, mss: number): void {
     if (last && (skb.flags & TCP_PSH || segs > 1)) flags |= TCP_PSH;
     if (last && skb.flags & TCP_FIN) flags |= TCP_FIN;
     const seq = seqAdd(skb.seq, from);
-    const data = len > 0 ? tp.sbuf.slice(off + from, off + from + len) : undefined;
+    const data = len > 0 ? sbufRead(tp, off + from, len) : undefined;
     tcpTransmit(tp, { seq, ack: tp.rcvNxt, flags, ...(data ? { data } : {}) });
     // tcp_minshall_update(): the end of a small segment.
     if (len > 0 && len < mss) tp.sndSml = seqAdd(seq, len);
@@ -492,7 +494,7 @@ export function tcpRetransmitHead(tp: TcpSock, reason: 'rto' | 'fast' | 'syn' | 
     if (whole && head.flags & TCP_PSH) flags |= TCP_PSH;
     if (whole && head.flags & TCP_FIN) flags |= TCP_FIN;
     if (length === 0 && !(flags & TCP_FIN)) return;
-    tcpTransmit(tp, { seq: tp.sndUna, ack: tp.rcvNxt, flags, ...(length ? { data: tp.sbuf.slice(0, length) } : {}) });
+    tcpTransmit(tp, { seq: tp.sndUna, ack: tp.rcvNxt, flags, ...(length ? { data: sbufRead(tp, 0, length) } : {}) });
     head.sentAt = tp.now;
     head.flags |= SKB_RETRANS;
     tp.lastXmit = tp.now;

@@ -94,8 +94,48 @@ export interface TxSkb {
 /** TxSkb.flags above the TCP header's: sent more than once (TCPCB_RETRANS), so its ACK
  * gives no RTT sample (Karn). */
 export const SKB_RETRANS = 0x100;
+/**
+ * The send side of a connection that has queued data (tcp_sock's write-path fields, apart
+ * so an idle connection does not pay for them): the send buffer, the skb queue and the
+ * counters tcp_write_xmit, Nagle and loss recovery keep.
+ */
+export class TcpTx {
+  /** Bytes from snd_una on — sent but unacknowledged, then unsent — in a ring: sbufLen bytes
+   * from sbufHead (an ACK moves the head; nothing is copied). See sbufAppend, sbufRead,
+   * sbufConsume. */
+  sbuf: Uint8Array = EMPTY;
+  sbufHead = 0;
+  sbufLen = 0;
+  /** The send queue's skbs (retransmit queue, then write queue from sendHead on). */
+  wq: TxSkb[] = NO_SKBS;
+  sendHead = 0;
+  /** sk_wmem_queued: what the send queue costs (bytes and per-skb overhead). */
+  wmemQueued = 0;
+  /** snd_sml: the end of the last small segment sent (Minshall's Nagle). */
+  sndSml: number;
+  /** pushed_seq: where PSH was last marked (forced_push). */
+  pushedSeq: number;
+  /** max_packets_out and cwnd_usage_seq (tcp_cwnd_validate). */
+  maxPacketsOut = 0;
+  cwndUsageSeq: number;
+  /** The clock at the last transmit (tcp_wstamp_ns), ns. */
+  lastXmit = 0;
+  /** snd_cwnd_cnt (CcSock.cwndCnt). */
+  cwndCnt = 0;
+  /** Duplicate ACKs in a row, and NewReno's recovery point (undefined: not recovering). */
+  dupAcks = 0;
+  recover: number | undefined = undefined;
+  /** Made at write_seq: nothing sent past it yet (what initSendSeq would have set). */
+  constructor(writeSeq: number) {
+    this.sndSml = writeSeq;
+    this.pushedSeq = writeSeq;
+    this.cwndUsageSeq = writeSeq;
+  }
+}
 /** The shared empty send queue of a socket that has not sent (never pushed to). */
 export const NO_SKBS: TxSkb[] = [];
+/** The send side of a connection that has queued nothing: every field at its default. */
+export const NO_TX: TcpTx = Object.freeze(new TcpTx(0)) as TcpTx;
 /** A received skb in the receive queue: its bytes not yet read, and its truesize (what it
  * costs the receive buffer until freed). */
 export interface RxSkb {
@@ -127,41 +167,23 @@ export class TcpSock extends Sock {
   sndMax = 0;
   /** The peer's window, in bytes (snd_wnd). */
   sndWnd = 65535;
-  sndWscale = 0;
   /** max_window: the largest window the peer has offered. */
   maxWindow = 0;
-  /** rx_opt.mss_clamp: the MSS the peer offered. */
-  mssClamp = 536;
   /** last_oow_ack_time (jiffies; 0: never): tcp_oow_rate_limited's. */
   lastOowAck = 0;
   /** rx_opt.rcv_tsecr: the TSecr of the last segment (receive RTT estimates). */
   rcvTsecr = 0;
-  /** Bytes from snd_una on: sent but unacknowledged, then unsent. Allocated on first use:
-   * an idle connection holds no send buffer. */
-  sbuf = EMPTY;
-  sbufLen = 0;
-  /** The send queue's skbs (retransmit queue, then write queue from sendHead on). */
-  wq: TxSkb[] = NO_SKBS;
-  sendHead = 0;
+  /** The send side's bulk state (TcpTx), made when the socket first queues data: an idle
+   * connection holds none (NO_TX, shared and frozen). Reached through the accessors below. */
+  tx: TcpTx = NO_TX;
   /** write_seq: the end of what the application has written. */
   writeSeq = 0;
-  /** sk_wmem_queued: what the send queue costs (bytes and per-skb overhead). */
-  wmemQueued = 0;
-  /** snd_sml: the end of the last small segment sent (Minshall's Nagle). */
-  sndSml = 0;
-  /** pushed_seq: where PSH was last marked (forced_push). */
-  pushedSeq = 0;
-  /** max_packets_out and cwnd_usage_seq (tcp_cwnd_validate). */
-  maxPacketsOut = 0;
-  cwndUsageSeq = 0;
-  /** The clock at the last transmit (tcp_wstamp_ns), ns, and lsndtime (jiffies). */
-  lastXmit = 0;
+  /** lsndtime: when data was last sent (jiffies). */
   lsndtime = 0;
   /** sk_sndbuf: the send buffer (tcp_wmem[1], SO_SNDBUF, or grown by tcp_sndbuf_expand). */
   skSndbuf = 0;
   // ---- receive side ----
   rcvNxt = 0;
-  rcvWscale = 0;
   /** Out-of-order segments by sequence number (made when the first one arrives). */
   oooMap: Map<number, Uint8Array> | undefined;
   /** The receive queue (made when the first bytes arrive): skbs of bytes not yet read. */
@@ -184,8 +206,10 @@ export class TcpSock extends Sock {
   rcvSpace = 0;
   /** copied_seq: what the application has read up to. */
   copiedSeq = 0;
-  /** Receive autotuning's clocks (rcvq_space, rcv_rtt_est), made with the connection. */
+  /** Receive autotuning's clocks (rcvq_space, rcv_rtt_est), made when the first data comes;
+   * until then only when tcp_init_buffer_space ran (µs; -1: not yet). */
   rcvq: RcvSpace | undefined;
+  rcvqTime = -1;
   /** icsk_ack: pending (ICSK_ACK_*) | quick << 8 | scaling_ratio << 16 (payload per
    * truesize, in 1/256: TCP_RMEM_TO_WIN_SCALE). */
   ackBits = 128 << 16;
@@ -201,29 +225,25 @@ export class TcpSock extends Sock {
   // ---- segment sizes and ACKs ----
   /** mss_cache before tcp_bound_to_half_wnd (see sendMss()). */
   mss = 536;
-  /** The MSS we advertise (from the route, or TCP_MAXSEG's if smaller), whatever the peer's clamps us to. */
-  advMss = 536;
-  /** rx_opt.user_mss: TCP_MAXSEG (0: none), applied when a connection is set up. */
-  userMss = 0;
+  /** advMss and userMss, 16 bits each (see their accessors). */
+  mssBits = 536;
+  /** mssClamp (16 bits), sndWscale and rcvWscale (4 each), retries (8): see the accessors. */
+  wsBits = 536;
   // ---- congestion ----
   cwnd = 0;
   ssthresh = 0x7fffffff;
   /** The congestion control (icsk_ca_ops): the host's default, or TCP_CONGESTION. */
   cc: CongestionOps;
-  /** sk_pacing_rate, bytes/s (0: unlimited, before the first RTT sample). */
-  pacingRate = 0;
-  /** snd_cwnd_cnt (CcSock.cwndCnt). */
-  cwndCnt = 0;
+  /** sk_pacing_rate >> sk_pacing_shift (10): bytes per 1/1024 s (0: unlimited, before the
+   * first RTT sample). */
+  pacingRateShifted = 0;
   /** Its private state (icsk_ca_priv). */
   ccPriv: CubicState | undefined = undefined;
-  dupAcks = 0;
-  recover: number | undefined;
+
   // ---- RTT and timers ----
   readonly rtt = new RttEstimator();
   /** A sequence RTT sample in flight: its end sequence and when it was sent. */
   rttSample: { seq: number; at: number } | undefined;
-  /** icsk_retransmits: timeouts in a row. */
-  retries = 0;
   /** icsk_retransmit_timer (retransmission and zero-window probes). */
   rtoTimer: Timer | undefined;
   /** icsk_delack_timer */
@@ -256,6 +276,141 @@ export class TcpSock extends Sock {
     // tcp_init_sock(): the buffers start at tcp_wmem[1] / tcp_rmem[1].
     this.skSndbuf = env.sysctl.tcpWmem[1];
     this.skRcvbuf = env.sysctl.tcpRmem[1];
+  }
+
+  // ---- the send side (TcpTx, made on the first write of a value that is not its default) ----
+  /** The send side to write to: made now if the socket had none. */
+  txw(): TcpTx {
+    if (this.tx === NO_TX) this.tx = new TcpTx(this.writeSeq);
+    return this.tx;
+  }
+  get sbuf(): Uint8Array {
+    return this.tx.sbuf;
+  }
+  set sbuf(v: Uint8Array) {
+    this.txw().sbuf = v;
+  }
+  get sbufHead(): number {
+    return this.tx.sbufHead;
+  }
+  set sbufHead(v: number) {
+    if (v !== 0 || this.tx !== NO_TX) this.txw().sbufHead = v;
+  }
+  get sbufLen(): number {
+    return this.tx.sbufLen;
+  }
+  set sbufLen(v: number) {
+    if (v !== 0 || this.tx !== NO_TX) this.txw().sbufLen = v;
+  }
+  get wq(): TxSkb[] {
+    return this.tx.wq;
+  }
+  set wq(v: TxSkb[]) {
+    if (v !== NO_SKBS || this.tx !== NO_TX) this.txw().wq = v;
+  }
+  get sendHead(): number {
+    return this.tx.sendHead;
+  }
+  set sendHead(v: number) {
+    if (v !== 0 || this.tx !== NO_TX) this.txw().sendHead = v;
+  }
+  get wmemQueued(): number {
+    return this.tx.wmemQueued;
+  }
+  set wmemQueued(v: number) {
+    if (v !== 0 || this.tx !== NO_TX) this.txw().wmemQueued = v;
+  }
+  /** (Before the first write: write_seq, where nothing small was sent.) */
+  get sndSml(): number {
+    return this.tx === NO_TX ? this.writeSeq : this.tx.sndSml;
+  }
+  set sndSml(v: number) {
+    this.txw().sndSml = v;
+  }
+  get pushedSeq(): number {
+    return this.tx === NO_TX ? this.writeSeq : this.tx.pushedSeq;
+  }
+  set pushedSeq(v: number) {
+    this.txw().pushedSeq = v;
+  }
+  get maxPacketsOut(): number {
+    return this.tx.maxPacketsOut;
+  }
+  set maxPacketsOut(v: number) {
+    if (v !== 0 || this.tx !== NO_TX) this.txw().maxPacketsOut = v;
+  }
+  get cwndUsageSeq(): number {
+    return this.tx === NO_TX ? this.writeSeq : this.tx.cwndUsageSeq;
+  }
+  set cwndUsageSeq(v: number) {
+    if (v !== this.cwndUsageSeq || this.tx !== NO_TX) this.txw().cwndUsageSeq = v;
+  }
+  get lastXmit(): number {
+    return this.tx.lastXmit;
+  }
+  set lastXmit(v: number) {
+    this.txw().lastXmit = v;
+  }
+  get cwndCnt(): number {
+    return this.tx.cwndCnt;
+  }
+  set cwndCnt(v: number) {
+    if (v !== 0 || this.tx !== NO_TX) this.txw().cwndCnt = v;
+  }
+  get dupAcks(): number {
+    return this.tx.dupAcks;
+  }
+  set dupAcks(v: number) {
+    if (v !== 0 || this.tx !== NO_TX) this.txw().dupAcks = v;
+  }
+  get recover(): number | undefined {
+    return this.tx.recover;
+  }
+  set recover(v: number | undefined) {
+    if (v !== undefined || this.tx !== NO_TX) this.txw().recover = v;
+  }
+
+  // ---- small numbers, packed two to four in a word ----
+  /** The MSS we advertise (from the route, or TCP_MAXSEG's if smaller), whatever the peer's clamps us to. */
+  get advMss(): number {
+    return this.mssBits & 0xffff;
+  }
+  set advMss(v: number) {
+    this.mssBits = (this.mssBits & ~0xffff) | (v & 0xffff);
+  }
+  /** rx_opt.user_mss: TCP_MAXSEG (0: none; 88..32767), applied when a connection is set up. */
+  get userMss(): number {
+    return this.mssBits >>> 16;
+  }
+  set userMss(v: number) {
+    this.mssBits = (this.mssBits & 0xffff) | ((v & 0xffff) << 16);
+  }
+  /** rx_opt.mss_clamp: the MSS the peer offered (or TCP_MAXSEG's, if smaller). */
+  get mssClamp(): number {
+    return this.wsBits & 0xffff;
+  }
+  set mssClamp(v: number) {
+    this.wsBits = (this.wsBits & ~0xffff) | (v & 0xffff);
+  }
+  /** The peer's window scale, and ours (0..14). */
+  get sndWscale(): number {
+    return (this.wsBits >>> 16) & 0xf;
+  }
+  set sndWscale(v: number) {
+    this.wsBits = (this.wsBits & ~0xf0000) | ((v & 0xf) << 16);
+  }
+  get rcvWscale(): number {
+    return (this.wsBits >>> 20) & 0xf;
+  }
+  set rcvWscale(v: number) {
+    this.wsBits = (this.wsBits & ~0xf00000) | ((v & 0xf) << 20);
+  }
+  /** icsk_retransmits: timeouts (or unanswered probes) in a row, up to 255. */
+  get retries(): number {
+    return this.wsBits >>> 24;
+  }
+  set retries(v: number) {
+    this.wsBits = (this.wsBits & 0xffffff) | (Math.min(v, 255) << 24);
   }
 
   // ---- the packed flags ----
@@ -505,4 +660,41 @@ export class TcpSock extends Sock {
 /** tcp_mss_clamp(): an MSS no larger than TCP_MAXSEG's. */
 export function tcpMssClamp(tp: TcpSock, mss: number): number {
   return tp.userMss && tp.userMss < mss ? tp.userMss : mss;
+}
+
+/** Appends `data` to the send buffer (growing it, in powers of two from 256 bytes). */
+export function sbufAppend(tp: TcpSock, data: Uint8Array): void {
+  const need = tp.sbufLen + data.length;
+  if (need > tp.sbuf.length) {
+    let size = Math.max(tp.sbuf.length, 256);
+    while (size < need) size *= 2;
+    const b = new Uint8Array(size);
+    if (tp.sbufLen) b.set(sbufRead(tp, 0, tp.sbufLen));
+    tp.sbuf = b;
+    tp.sbufHead = 0;
+  }
+  const cap = tp.sbuf.length;
+  const at = (tp.sbufHead + tp.sbufLen) % cap;
+  const first = Math.min(data.length, cap - at);
+  tp.sbuf.set(data.subarray(0, first), at);
+  if (first < data.length) tp.sbuf.set(data.subarray(first), 0);
+  tp.sbufLen = need;
+}
+
+/** A copy of `len` bytes of the send buffer from `off` bytes past snd_una. */
+export function sbufRead(tp: TcpSock, off: number, len: number): Uint8Array {
+  const cap = tp.sbuf.length;
+  const at = (tp.sbufHead + off) % cap;
+  if (at + len <= cap) return tp.sbuf.slice(at, at + len);
+  const out = new Uint8Array(len);
+  out.set(tp.sbuf.subarray(at));
+  out.set(tp.sbuf.subarray(0, len - (cap - at)), cap - at);
+  return out;
+}
+
+/** The first `n` bytes are acknowledged: the head moves past them. */
+export function sbufConsume(tp: TcpSock, n: number): void {
+  if (n <= 0) return;
+  tp.sbufLen -= n;
+  tp.sbufHead = tp.sbufLen === 0 ? 0 : (tp.sbufHead + n) % tp.sbuf.length;
 }

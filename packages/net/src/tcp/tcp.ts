@@ -13,7 +13,7 @@ import { seqAdd, seqDiff } from './tcp-seq';
 import { CONGESTION_OPS } from './tcp-cong';
 import type { TcpSock } from './tcp-sock';
 import type { TxSkb } from './tcp-sock';
-import { F_NOSPACE, MAX_TCP_WINDOW, NO_SKBS, TCP_MIN_MSS } from './tcp-sock';
+import { F_NOSPACE, MAX_TCP_WINDOW, NO_SKBS, NO_TX, TCP_MIN_MSS, sbufAppend } from './tcp-sock';
 import { tcpCallBpf } from './tcp-sock-ops';
 import { NAGLE_OFF, NAGLE_PUSH, sendMss, tcpSendAck, tcpSendActiveReset, tcpSlowStartAfterIdleCheck, tcpWriteXmit } from './tcp-output';
 import { tcpCleanupRbuf, tcpMaxWindow, tcpRcvSpaceAdjust } from './tcp-input';
@@ -154,9 +154,7 @@ export function tcpSendData(tp: TcpSock, data: Uint8Array): number {
       room = sizeGoal;
     }
     const n = Math.min(room, data.length - copied);
-    ensureSendBuffer(tp, tp.sbufLen + n);
-    tp.sbuf.set(data.subarray(copied, copied + n), tp.sbufLen);
-    tp.sbufLen += n;
+    sbufAppend(tp, data.subarray(copied, copied + n));
     skb!.len += n;
     tp.writeSeq = seqAdd(tp.writeSeq, n);
     tp.wmemQueued += n;
@@ -191,16 +189,6 @@ function tcpXmitSizeGoal(tp: TcpSock, mss: number): number {
   const cutoff = maxWin > 536 ? maxWin >> 1 : maxWin;
   if (cutoff && goal > cutoff) goal = Math.max(cutoff, 68 - (tp.tsOk ? 32 : 20));
   return Math.max(mss, Math.floor(goal / mss) * mss);
-}
-
-function ensureSendBuffer(tp: TcpSock, cap: number): void {
-  if (cap <= tp.sbuf.length) return;
-  // Start at what the first write needs (a 100-byte request gets 256 bytes, not 2 KiB).
-  let size = Math.max(tp.sbuf.length, 256);
-  while (size < cap) size *= 2;
-  const b = new Uint8Array(size);
-  b.set(tp.sbuf.subarray(0, tp.sbufLen));
-  tp.sbuf = b;
 }
 
 /** tcp_recvmsg(), then tcp_rcv_space_adjust() and tcp_cleanup_rbuf(). */
@@ -330,10 +318,7 @@ export function tcpDone(tp: TcpSock): void {
   tp.env.unhashEstablished(tp);
   const wasListenerChild = !!tp.parent;
   tcpSetState(tp, S.TCP_CLOSE);
-  tp.sbufLen = 0;
-  tp.wq = NO_SKBS;
-  tp.sendHead = 0;
-  tp.wmemQueued = 0;
+  tp.tx = NO_TX;
   // The port goes with the socket unless the user still holds it (close() unbinds then).
   if (wasListenerChild || tp.refcnt === 0) tp.env.ports.unbind(tp);
   releaseSockObject(tp);

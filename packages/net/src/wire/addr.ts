@@ -25,7 +25,8 @@ function make(family: Family, bytes: Uint8Array): IpAddr {
 
 /** Parses "10.0.0.1" or "fd00::1"; throws a clear error otherwise. */
 export function parseAddr(text: string): IpAddr {
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return make(4, Uint8Array.from(ipaddr.IPv4.parse(text).toByteArray()));
+  // (IPv4 from the cache: a connect() per connection to one server shares one address.)
+  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return addrFromBytes(Uint8Array.from(ipaddr.IPv4.parse(text).toByteArray()));
   if (ipaddr.IPv6.isValid(text) && text.includes(':')) return make(6, Uint8Array.from(ipaddr.IPv6.parse(text).toByteArray()));
   throw new Error(`'${text}' is not an IPv4 or IPv6 address`);
 }
