@@ -20,7 +20,7 @@ const EXACT = new Set([
   'delayed-ack-pingpong', 'quickack', 'nagle', 'nagle-v6', 'nagle-nodelay', 'nagle-three-writes', 'fin-piggyback', 'cork', 'cork-200ms-ceiling',
   'sndbuf-small', 'idle-short', 'idle-restart', 'linger0-close', 'linger0-close-v6', 'close-unread', 'simultaneous-close', 'data-after-peer-closed',
   'closed-port', 'closed-port-v6', 'listener-closed', 'keepalive', 'keepalive-dead-peer',
-  'drop-syn', 'drop-syn-v6', 'drop-synack', 'drop-final-ack', 'drop-final-ack-idle', 'drop-request', 'drop-request-v6', 'drop-response-last', 'drop-fin-client', 'accept-late',
+  'drop-syn', 'drop-syn-v6', 'drop-synack', 'drop-final-ack', 'drop-final-ack-idle', 'drop-request', 'drop-request-v6', 'drop-response-last', 'drop-fin-client', 'drop-fin-server', 'accept-late',
 ]);
 
 const runs = golden.cases.map((c, i) => {

@@ -10,8 +10,8 @@ import { SK_RST_REASON, traceReceiveReset } from '../bpf/tracepoints';
 import type { IpAddr } from '../wire/addr';
 import type { TcpSegment } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../wire/tcp';
-import type { RcvSpace, TcpSock } from './tcp-sock';
-import { F_NOSPACE, NO_DATA, NO_SKBS, SKB_RETRANS, TCP_INIT_CWND, TCP_MIN_MSS, TCP_MSS_DEFAULT, sbufConsume, tcpMssClamp } from './tcp-sock';
+import type { RcvSpace, SackRx, TcpSock } from './tcp-sock';
+import { CA_OPEN, F_NOSPACE, NO_DATA, NO_SKBS, NO_TX, SKB_RETRANS, SKB_SACKED, TCP_INIT_CWND, TCP_MIN_MSS, TCP_MSS_DEFAULT, sbufConsume, tcpMssClamp } from './tcp-sock';
 import { SKB_TRUESIZE_OVERHEAD } from './tcp';
 import { after, before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
 import { tcpCallBpf, tcpInitCallbacks } from './tcp-sock-ops';
@@ -20,6 +20,7 @@ import { TCPOLEN_TSTAMP_ALIGNED, cwndSegs, packetsInFlight, sendMss, tcpFullSpac
 import { HZ, ICSK_ACK_NOW, ICSK_ACK_PUSHED, ICSK_ACK_PUSHED2, TCP_ATO_MIN, TCP_MAX_QUICKACKS, ackScheduled, armFinWait2, armRto, restartRto, resetKeepalive, scheduleAck, stopRto, tcpEnterQuickackMode, tcpIncrQuickack, tcpSendDelayedAck } from './tcp-timer';
 import { keepalive, tcpAbort, tcpDone, tcpFail, tcpSetState } from './tcp';
 import { tcpCreateOpenreqChild, tcpTimeWait } from './tcp-minisocks';
+import { tcpRackAdvance, tcpSackRecovery, tcpSacktag } from './tcp-recovery';
 
 const S = TCP_STATE;
 /** MAX_SKB_FRAGS (CONFIG_MAX_SKB_FRAGS): how many segments one skb coalesces. */
@@ -81,7 +82,7 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
     return;
   }
   if (pawsRejected) {
-    if (!tcpOowRateLimited(tp, seg)) tcpSendAck(tp);
+    if (!tcpOowRateLimited(tp, seg)) tcpSendDupack(tp, seg, seq, len);
     return;
   }
   if (seg.flags & TCP_RST) {
@@ -90,7 +91,7 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
     return;
   }
   if (!acceptable) {
-    if (!tcpOowRateLimited(tp, seg)) tcpSendAck(tp);
+    if (!tcpOowRateLimited(tp, seg)) tcpSendDupack(tp, seg, seq, len);
     return;
   }
   if (seg.flags & TCP_SYN && tp.state !== S.TCP_SYN_RECV) {
@@ -157,6 +158,77 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
   tcpDataQueue(tp, seg, seq);
 }
 
+// ---- the receiver's SACK blocks (tcp_sack_new_ofo_skb, tcp_sack_remove, tcp_dsack_set) ----
+
+/** TCP_NUM_SACKS: the blocks a receiver remembers. */
+const TCP_NUM_SACKS = 4;
+
+function sackRx(tp: TcpSock): SackRx {
+  return (tp.sackRx ??= { blocks: [], dsackStart: 0, dsackEnd: 0 });
+}
+
+/** tcp_sack_new_ofo_skb(): out-of-order data [seq, end) extends a block (which moves to the
+ * front, merging with any it now touches), or makes a new first block; the oldest of more
+ * than four is forgotten. */
+function tcpSackNewOfoSkb(tp: TcpSock, seq: number, end: number): void {
+  if (!tp.sackOk) return;
+  const b = sackRx(tp).blocks;
+  for (let i = 0; i < b.length; i += 2) {
+    // tcp_sack_extend()
+    if (!after(seq, b[i + 1]!) && !after(b[i]!, end)) {
+      const s0 = before(seq, b[i]!) ? seq : b[i]!;
+      const e0 = after(end, b[i + 1]!) ? end : b[i + 1]!;
+      b.splice(i, 2);
+      b.unshift(s0, e0);
+      // tcp_sack_maybe_coalesce()
+      for (let j = 2; j < b.length; ) {
+        if (!after(b[0]!, b[j + 1]!) && !after(b[j]!, b[1]!)) {
+          if (before(b[j]!, b[0]!)) b[0] = b[j]!;
+          if (after(b[j + 1]!, b[1]!)) b[1] = b[j + 1]!;
+          b.splice(j, 2);
+        } else j += 2;
+      }
+      return;
+    }
+  }
+  if (b.length >= 2 * TCP_NUM_SACKS) b.length = 2 * (TCP_NUM_SACKS - 1);
+  b.unshift(seq, end);
+}
+
+/** tcp_sack_remove(): blocks rcv_nxt now covers are gone (all of them with the out-of-order
+ * queue empty). */
+function tcpSackRemove(tp: TcpSock): void {
+  const r = tp.sackRx;
+  if (!r || !r.blocks.length) return;
+  if (!tp.oooMap?.size) {
+    r.blocks.length = 0;
+    return;
+  }
+  const b = r.blocks;
+  for (let i = 0; i < b.length; ) {
+    if (!before(tp.rcvNxt, b[i]!)) b.splice(i, 2);
+    else i += 2;
+  }
+}
+
+/** tcp_dsack_set(): report [seq, end) as duplicate data once (RFC 2883), if D-SACK is on. */
+function tcpDsackSet(tp: TcpSock, seq: number, end: number): void {
+  if (!tp.sackOk || !tp.env.sysctl.tcpDsack || !before(seq, end)) return;
+  const r = sackRx(tp);
+  r.dsackStart = seq;
+  r.dsackEnd = end;
+}
+
+/** tcp_send_dupack(): old data again — a D-SACK for what we have, quick ACKs, an ACK now. */
+function tcpSendDupack(tp: TcpSock, seg: TcpSegment, seq: number, len: number): void {
+  const end = seqAdd(seq, len);
+  if (len > 0 && before(seq, tp.rcvNxt)) {
+    tcpEnterQuickackMode(tp, TCP_MAX_QUICKACKS);
+    tcpDsackSet(tp, seq, after(end, tp.rcvNxt) ? tp.rcvNxt : end);
+  }
+  tcpSendAck(tp);
+}
+
 /** tcp_oow_rate_limited(): an ACK for an out-of-window segment goes at most once each
  * tcp_invalid_ratelimit (500 ms) — unless the segment carries data (no ACK loop then). */
 function tcpOowRateLimited(tp: TcpSock, seg: TcpSegment): boolean {
@@ -181,6 +253,9 @@ function tcpAck(tp: TcpSock, seg: TcpSegment, ack: number): void {
     return;
   }
   const wnd = seg.window << tp.sndWscale;
+  // tcp_sacktag_write_queue(): what the SACK blocks say arrived.
+  const sack = tp.sackOk && tp.tx !== NO_TX;
+  const newlySacked = sack && seg.options.sack ? tcpSacktag(tp, seg.options.sack, ack) : 0;
   if (before(tp.sndUna, ack)) {
     const acked = seqDiff(ack, tp.sndUna);
     // Bytes of the buffer acknowledged (a FIN takes a sequence number, not a byte).
@@ -192,8 +267,12 @@ function tcpAck(tp: TcpSock, seg: TcpSegment, ack: number): void {
     sbufConsume(tp, bytes);
     setSndWnd(tp, wnd);
     tp.retries = 0;
-    // NewReno (RFC 6582).
-    if (tp.recover !== undefined) {
+    // With SACK: RACK, PRR and the lost skbs again (tcp-recovery.ts); without: NewReno
+    // (RFC 6582).
+    if (sack) {
+      const recovering = (newlySacked > 0 || tp.tx.caState !== CA_OPEN) && tcpSackRecovery(tp, ackedSegs + newlySacked, ackedSegs, true);
+      if (!recovering && tcpIsCwndLimited(tp)) tp.cc.congAvoid(tp, ackedSegs * tp.mss);
+    } else if (tp.recover !== undefined) {
       if (beforeEq(tp.recover, ack)) {
         tp.cwnd = Math.min(tp.ssthresh, Math.max(seqDiff(tp.sndNxt, tp.sndUna), tp.mss) + tp.mss);
         tp.recover = undefined;
@@ -208,7 +287,11 @@ function tcpAck(tp: TcpSock, seg: TcpSegment, ack: number): void {
     finAcked(tp);
     tcpNewSpace(tp);
     tp.wake();
-  } else if (ack === tp.sndUna && seg.payload.length === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && seqDiff(tp.sndNxt, tp.sndUna) > 0 && wnd === tp.sndWnd) {
+  } else if (sack && (newlySacked > 0 || tp.tx.caState !== CA_OPEN)) {
+    setSndWnd(tp, wnd);
+    tcpSackRecovery(tp, newlySacked, 0, false);
+    tcpUpdatePacingRate(tp);
+  } else if (!sack && ack === tp.sndUna && seg.payload.length === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && seqDiff(tp.sndNxt, tp.sndUna) > 0 && wnd === tp.sndWnd) {
     tp.dupAcks++;
     if (tp.dupAcks === 3 && tp.recover === undefined) {
       tp.ssthresh = tp.cc.ssthresh(tp);
@@ -253,6 +336,13 @@ function tcpCleanRtxQueue(tp: TcpSock, seg: TcpSegment, ack: number): number {
       if (acked <= 0) break;
     }
     segs += acked;
+    if (tp.tx !== NO_TX && !(skb.flags & SKB_SACKED)) {
+      // tcp_rack_advance() for what the cumulative ACK delivers; a segment sent once and
+      // delivered below what was SACKed arrived out of order (tcp_check_sack_reordering).
+      const t = tp.tx;
+      tcpRackAdvance(tp, t, skb.flags, seqAdd(skb.seq, skb.len), skb.sentAt);
+      if (!(skb.flags & SKB_RETRANS) && before(seqAdd(skb.seq, skb.len), t.fack)) t.reordSeen = true;
+    }
     if (skb.flags & SKB_RETRANS) retransAcked = true;
     else {
       lastAckt = skb.sentAt;
@@ -439,7 +529,12 @@ function tcpDataQueue(tp: TcpSock, seg: TcpSegment, segSeq: number): void {
   // tcp_rcv_state_process(): after the peer's FIN (CLOSE_WAIT, CLOSING, LAST_ACK) a
   // segment at or past rcv_nxt is dropped unanswered; an old one is a duplicate, ACKed.
   if (tp.finReceived) {
-    if (before(segSeq, tp.rcvNxt)) tcpSendAck(tp);
+    if (before(segSeq, tp.rcvNxt)) {
+      const end = seqAdd(segSeq, seg.payload.length + (fin ? 1 : 0));
+      tcpDsackSet(tp, segSeq, after(end, tp.rcvNxt) ? tp.rcvNxt : end);
+      tcpEnterQuickackMode(tp, TCP_MAX_QUICKACKS);
+      tcpSendAck(tp);
+    }
     return;
   }
   let data = seg.payload;
@@ -448,11 +543,15 @@ function tcpDataQueue(tp: TcpSock, seg: TcpSegment, segSeq: number): void {
   if (before(seq, tp.rcvNxt)) {
     const skip = seqDiff(tp.rcvNxt, seq);
     if (skip >= data.length + (fin ? 1 : 0)) {
-      // A duplicate: ACK at once (tcp_data_queue: out of window, quick ACK mode).
+      // A duplicate (a retransmission): D-SACK it and ACK at once (tcp_data_queue: quick
+      // ACK mode).
+      tcpDsackSet(tp, seq, seqAdd(seq, data.length + (fin ? 1 : 0)));
       tcpEnterQuickackMode(tp, TCP_MAX_QUICKACKS);
       tcpSendAck(tp);
       return;
     }
+    // Partly old: the old part is D-SACKed.
+    tcpDsackSet(tp, seq, tp.rcvNxt);
     data = data.subarray(Math.min(skip, data.length));
     seq = tp.rcvNxt;
   }
@@ -465,11 +564,13 @@ function tcpDataQueue(tp: TcpSock, seg: TcpSegment, segSeq: number): void {
   }
   if (seq !== tp.rcvNxt) {
     // Out of order (tcp_data_queue_ofo): keep it, and ACK at once (a duplicate ACK).
+    const end = seqAdd(seq, data.length + (fin ? 1 : 0));
     if (data.length && !tp.ooo.has(seq)) {
       tp.ooo.set(seq, data.slice());
       tp.rmemAlloc += data.length + RX_TRUESIZE_OVERHEAD;
-    }
+    } else if (data.length) tcpDsackSet(tp, seq, end);
     if (fin) tp.ooo.set(seqAdd(seq, data.length), FIN_MARK);
+    tcpSackNewOfoSkb(tp, seq, end);
     tcpSendAck(tp);
     return;
   }
@@ -502,6 +603,7 @@ function tcpDataQueue(tp: TcpSock, seg: TcpSegment, segSeq: number): void {
   }
   // The hole is filled: ACK now (ICSK_ACK_NOW).
   if (fromOfo && !tp.oooMap?.size) tp.ackPending |= ICSK_ACK_NOW;
+  tcpSackRemove(tp);
   if (gotFin) tcpFin(tp);
   if (tp.state === S.TCP_CLOSE || tp.state === S.TCP_TIME_WAIT) return;
   tcpAckSndCheck(tp);

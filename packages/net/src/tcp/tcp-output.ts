@@ -10,7 +10,7 @@ import { SK_RST_REASON, traceRetransmit, traceTcpSendReset } from '../bpf/tracep
 import type { TcpOptions } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, buildTcp } from '../wire/tcp';
 import type { TcpSock, TxSkb } from './tcp-sock';
-import { IPPROTO_TCP, SKB_RETRANS, TCP_INIT_CWND, sbufRead } from './tcp-sock';
+import { CA_RECOVERY, IPPROTO_TCP, SKB_LOST, SKB_RETRANS, SKB_RETRANS_OUT, SKB_SACKED, TCP_INIT_CWND, sbufRead } from './tcp-sock';
 import { before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
 import { tcpCallBpf } from './tcp-sock-ops';
 import { JIFFY_NS, armRto, cancelDelack, tcpDecQuickackMode } from './tcp-timer';
@@ -144,7 +144,19 @@ function tcpOptions(tp: TcpSock, flags: number, syn: boolean): TcpOptions | unde
       ...(ws ? { wscale: tp.rcvWscale } : {}),
     };
   }
-  return tp.tsOk ? { ts: [tsVal(tp) >>> 0, tp.tsRecent >>> 0] } : undefined;
+  const ts = tp.tsOk ? ([tsVal(tp) >>> 0, tp.tsRecent >>> 0] as [number, number]) : undefined;
+  const r = tp.sackRx;
+  if (!r || !tp.sackOk || (!r.blocks.length && r.dsackStart === r.dsackEnd)) return ts ? { ts } : undefined;
+  // tcp_established_options(): as many blocks as the 40 bytes of options hold (3 beside
+  // timestamps, 4 without), the D-SACK first; it is sent once (tcp_options_write).
+  const room = ts ? 3 : 4;
+  const sack: [number, number][] = [];
+  if (r.dsackStart !== r.dsackEnd) {
+    sack.push([r.dsackStart >>> 0, r.dsackEnd >>> 0]);
+    r.dsackStart = r.dsackEnd = 0;
+  }
+  for (let i = 0; i < r.blocks.length && sack.length < room; i += 2) sack.push([r.blocks[i]! >>> 0, r.blocks[i + 1]! >>> 0]);
+  return ts ? { ts, sack } : { sack };
 }
 
 /** tcp_transmit_skb(): header, options and window, then IP; the ACK it carries is sent. */
@@ -235,11 +247,15 @@ export function tcpXmitProbe(tp: TcpSock): void {
 /** Segments: a length in whole MSS, rounded up (tcp_skb_pcount). */
 const pcount = (len: number, mss: number): number => Math.max(1, Math.ceil(len / mss));
 
-/** tcp_packets_in_flight(), in segments (no SACK scoreboard yet: sent and not acknowledged). */
+/** tcp_packets_in_flight(), in segments: sent and not acknowledged, less what the SACK
+ * scoreboard says has left the network (SACKed, or lost and not sent again). */
 export function packetsInFlight(tp: TcpSock): number {
+  // packets_out - (sacked_out + lost_out) + retrans_out
   let n = 0;
   for (const skb of tp.wq) {
     if (!before(skb.seq, tp.sndNxt)) break;
+    const f = skb.flags;
+    if (f & SKB_SACKED || (f & SKB_LOST && !(f & SKB_RETRANS_OUT))) continue;
     n += skb.pcount;
   }
   return n;
@@ -269,7 +285,7 @@ export function tcpUpdatePacingRate(tp: TcpSock): void {
  * tcp_tso_segs() → tcp_tso_autosize(): how many segments one transmit may carry — about 1 ms
  * of the pacing rate (sk_pacing_shift), more on short paths, at least tcp_min_tso_segs.
  */
-function tcpTsoSegs(tp: TcpSock, mss: number): number {
+export function tcpTsoSegs(tp: TcpSock, mss: number): number {
   let bytes = Math.min(tp.pacingRateShifted || GSO_MAX_SIZE, GSO_MAX_SIZE);
   const r = Math.floor(Math.round(tp.rtt.minRtt / 1000) / 2 ** TCP_TSO_RTT_LOG);
   if (r < 32) bytes += Math.floor(GSO_MAX_SIZE / 2 ** r);
@@ -301,7 +317,7 @@ const DEFER_CWND_LIMITED = 2;
 
 /** tcp_tso_should_defer(): wait for more window rather than send a short TSO chunk. */
 function tcpTsoShouldDefer(tp: TcpSock, skb: TxSkb, maxSegs: number, mss: number, isTail: boolean): number {
-  if (tp.recover !== undefined) return SEND_NOW;
+  if (tp.recover !== undefined || tp.tx.caState >= CA_RECOVERY) return SEND_NOW;
   // Only while the last transmit was recent (1 ms): no bursts after an idle.
   if (tp.now - tp.lastXmit > 1_000_000) return SEND_NOW;
   const inFlight = packetsInFlight(tp);
@@ -415,7 +431,7 @@ export function tcpWriteWakeup(tp: TcpSock): boolean {
 /** tso_fragment(): the send head's first `len` bytes become an skb of their own. */
 export function splitSkb(tp: TcpSock, i: number, len: number): void {
   const skb = tp.wq[i]!;
-  const rest: TxSkb = { seq: seqAdd(skb.seq, len), len: skb.len - len, flags: skb.flags, pcount: 0, sentAt: 0 };
+  const rest: TxSkb = { seq: seqAdd(skb.seq, len), len: skb.len - len, flags: skb.flags, pcount: 0, sentAt: skb.sentAt };
   rest.pcount = pcount(rest.len, sendMss(tp));
   skb.len = len;
   skb.flags &= ~(TCP_FIN | TCP_PSH);
@@ -471,6 +487,32 @@ export function tcpIsCwndLimited(tp: TcpSock): boolean {
   if (tp.cwndLimited) return true;
   if (tp.cwnd < tp.ssthresh) return cwndSegs(tp) < 2 * tp.maxPacketsOut;
   return false;
+}
+
+/**
+ * tcp_retransmit_skb() of the sent skb at `i` (tcp_xmit_retransmit_queue's): at most `segs`
+ * segments of it (tcp_fragment), marked retransmitted (TCPCB_RETRANS) and in flight again.
+ */
+export function tcpRetransmitSkb(tp: TcpSock, i: number, segs: number, reason: 'fast' | 'rto'): void {
+  const mss = sendMss(tp);
+  let skb = tp.wq[i];
+  if (!skb) return;
+  if (before(skb.seq, tp.sndUna)) {
+    // tcp_trim_head(): what is acknowledged goes.
+    const cut = seqDiff(tp.sndUna, skb.seq);
+    skb.seq = tp.sndUna;
+    skb.len -= cut;
+    tp.wmemQueued -= cut;
+    skb.pcount = pcount(skb.len, mss);
+  }
+  if (skb.len > segs * mss) splitSkb(tp, i, segs * mss);
+  skb = tp.wq[i]!;
+  transmitChunk(tp, skb, mss);
+  skb.flags |= SKB_RETRANS | SKB_RETRANS_OUT;
+  tp.rttSample = undefined;
+  traceRetransmit(tp);
+  if (tp.cbFlags & BPF_SOCK_OPS_CB.RETRANS) tcpCallBpf(tp, BPF_SOCK_OPS.RETRANS_CB, skb.seq >>> 0, skb.pcount, 0);
+  tp.env.emit('tcp:retransmit', { time: tp.now, host: tp.env.hostName, socket: tp.describe(), seq: skb.seq >>> 0, length: skb.len, reason });
 }
 
 /** tcp_retransmit_skb() of the head: one segment from snd_una (or the SYN / FIN). */

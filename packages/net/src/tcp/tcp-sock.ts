@@ -94,6 +94,17 @@ export interface TxSkb {
 /** TxSkb.flags above the TCP header's: sent more than once (TCPCB_RETRANS), so its ACK
  * gives no RTT sample (Karn). */
 export const SKB_RETRANS = 0x100;
+/** The SACK scoreboard's marks on a sent skb (tcp_skb_cb.sacked): SACKed by the peer
+ * (TCPCB_SACKED_ACKED), taken for lost (TCPCB_LOST), its retransmission in flight
+ * (TCPCB_SACKED_RETRANS). */
+export const SKB_SACKED = 0x200;
+export const SKB_LOST = 0x400;
+export const SKB_RETRANS_OUT = 0x800;
+/** icsk_ca_state: open, SACKed segments seen, fast recovery, after a timeout. */
+export const CA_OPEN = 0;
+export const CA_DISORDER = 1;
+export const CA_RECOVERY = 3;
+export const CA_LOSS = 4;
 /**
  * The send side of a connection that has queued data (tcp_sock's write-path fields, apart
  * so an idle connection does not pay for them): the send buffer, the skb queue and the
@@ -125,11 +136,32 @@ export class TcpTx {
   /** Duplicate ACKs in a row, and NewReno's recovery point (undefined: not recovering). */
   dupAcks = 0;
   recover: number | undefined = undefined;
+  // ---- SACK-based loss recovery (tcp-recovery.ts) ----
+  /** icsk_ca_state: CA_OPEN, CA_DISORDER, CA_RECOVERY or CA_LOSS. */
+  caState = 0;
+  /** high_seq: snd_nxt when recovery began (it ends when snd_una reaches it). */
+  highSeq = 0;
+  /** PRR (RFC 6937): cwnd when recovery began, segments delivered and sent since. */
+  priorCwnd = 0;
+  prrDelivered = 0;
+  prrOut = 0;
+  /** RACK (RFC 8985): the most recently sent skb delivered (its send time, ns, and end), the
+   * RTT it measured (ns), and whether it moved since the last loss check. */
+  rackMstamp = 0;
+  rackEndSeq = 0;
+  rackRtt = 0;
+  rackAdvanced = false;
+  /** reord_seen: the peer has shown reordering; fack: the highest SACKed sequence. */
+  reordSeen = false;
+  fack = 0;
+  /** The RACK reordering timer (ICSK_TIME_REO_TIMEOUT). */
+  reoTimer: Timer | undefined = undefined;
   /** Made at write_seq: nothing sent past it yet (what initSendSeq would have set). */
   constructor(writeSeq: number) {
     this.sndSml = writeSeq;
     this.pushedSeq = writeSeq;
     this.cwndUsageSeq = writeSeq;
+    this.fack = writeSeq;
   }
 }
 /** The shared empty send queue of a socket that has not sent (never pushed to). */
@@ -154,6 +186,13 @@ export interface RcvSpace {
   rttSeq: number;
   rttTime: number;
   lastTsecr: number;
+}
+/** What a receiver reports in SACK options: `blocks` as start/end pairs (int32 sequence
+ * numbers), the D-SACK block (dsackStart < dsackEnd when one is due). */
+export interface SackRx {
+  blocks: number[];
+  dsackStart: number;
+  dsackEnd: number;
 }
 /** The shared empty receive queue of a socket that has not received bytes (never pushed to). */
 export const NO_DATA: RxSkb[] = [];
@@ -186,6 +225,9 @@ export class TcpSock extends Sock {
   rcvNxt = 0;
   /** Out-of-order segments by sequence number (made when the first one arrives). */
   oooMap: Map<number, Uint8Array> | undefined;
+  /** The SACK blocks we report (rx_opt.selective_acks, newest first, at most 4) and a D-SACK
+   * to send once (duplicate_sack), made with the first out-of-order or duplicate segment. */
+  sackRx: SackRx | undefined;
   /** The receive queue (made when the first bytes arrive): skbs of bytes not yet read. */
   rq: RxSkb[] = NO_DATA;
   rqBytes = 0;

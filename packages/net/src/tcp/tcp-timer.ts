@@ -9,6 +9,7 @@ import { SK_RST_REASON } from '../bpf/tracepoints';
 import { MS } from '../sim/simulation';
 import type { TcpSock } from './tcp-sock';
 import { SKB_RETRANS } from './tcp-sock';
+import { tcpEnterLoss, tcpRetransmitLossHead } from './tcp-recovery';
 import { seqAdd, seqDiff } from './tcp-seq';
 import { TCP_FIN } from '../wire/tcp';
 import { tcpCallBpf } from './tcp-sock-ops';
@@ -89,8 +90,14 @@ function tcpRetransmitTimer(tp: TcpSock): void {
   tp.cc.onLoss?.(tp);
   tp.recover = undefined;
   tp.dupAcks = 0;
-  tcpRetransmitHead(tp, tp.state === S.TCP_SYN_SENT ? 'syn' : tp.state === S.TCP_SYN_RECV ? 'synack' : 'rto');
-  if (!handshake) goBack(tp);
+  if (!handshake && tp.sackOk) {
+    // With SACK: what was not SACKed is lost, and goes again as the window opens.
+    tcpEnterLoss(tp);
+    tcpRetransmitLossHead(tp);
+  } else {
+    tcpRetransmitHead(tp, tp.state === S.TCP_SYN_SENT ? 'syn' : tp.state === S.TCP_SYN_RECV ? 'synack' : 'rto');
+    if (!handshake) goBack(tp);
+  }
   // tcp_retransmit_timer(): the backoff, up to TCP_RTO_MAX — except a SYN's first
   // tcp_syn_linear_timeouts timeouts (total_rto), which keep the initial RTO: SYNs at 1, 2,
   // 3, 4, 5, then 7, 11, 19 … s.

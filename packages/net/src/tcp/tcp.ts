@@ -15,6 +15,7 @@ import type { TcpSock } from './tcp-sock';
 import type { TxSkb } from './tcp-sock';
 import { F_NOSPACE, MAX_TCP_WINDOW, NO_SKBS, NO_TX, TCP_MIN_MSS, sbufAppend } from './tcp-sock';
 import { tcpCallBpf } from './tcp-sock-ops';
+import { tcpClearRecoveryTimers } from './tcp-recovery';
 import { NAGLE_OFF, NAGLE_PUSH, sendMss, tcpSendAck, tcpSendActiveReset, tcpSlowStartAfterIdleCheck, tcpWriteXmit } from './tcp-output';
 import { tcpCleanupRbuf, tcpMaxWindow, tcpRcvSpaceAdjust } from './tcp-input';
 import { TCP_FIN, TCP_PSH } from '../wire/tcp';
@@ -318,6 +319,7 @@ export function tcpDone(tp: TcpSock): void {
   tp.env.unhashEstablished(tp);
   const wasListenerChild = !!tp.parent;
   tcpSetState(tp, S.TCP_CLOSE);
+  tcpClearRecoveryTimers(tp.tx);
   tp.tx = NO_TX;
   // The port goes with the socket unless the user still holds it (close() unbinds then).
   if (wasListenerChild || tp.refcnt === 0) tp.env.ports.unbind(tp);
@@ -450,7 +452,7 @@ export function tcpGetInfo(tp: TcpSock): TcpInfo {
   const inFlight = Math.max(0, seqDiff(tp.sndNxt, tp.sndUna));
   return {
     state: tcpStateName(tp.state).replace(/^TCP_/, ''),
-    ca_state: CA_STATE_NAMES[tp.recover !== undefined ? 3 : 0]!,
+    ca_state: CA_STATE_NAMES[tp.sackOk ? tp.tx.caState : tp.recover !== undefined ? 3 : 0]!,
     retransmits: tp.retries,
     backoff: tp.retries,
     options: (tp.tsOk ? 1 : 0) | (tp.sackOk ? 2 : 0) | (tp.rcvWscale || tp.sndWscale ? 4 : 0),
