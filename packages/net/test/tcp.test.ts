@@ -3,7 +3,7 @@
 // a peer gone (ETIMEDOUT), and bulk transfers over links that lose, duplicate and reorder,
 // which must deliver the same bytes.
 import { SysError } from '@bpfsim/isa';
-import type { SocketStateEvent, TcpSegment } from '../src';
+import type { SocketStateEvent, TcpSegment, TcpSock } from '../src';
 import { AF_INET, AF_INET6, MS, Network, parseTcp, SEC, SOCK_STREAM, SO, SOL_SOCKET, SocketApi, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_STATE } from '../src';
 
 function pair(link: { loss?: number; duplicate?: number; reorder?: number; delay?: number; bandwidth?: number } = {}, seed = 21) {
@@ -145,10 +145,31 @@ describe('connections', () => {
 });
 
 describe('bulk transfer', () => {
-  const transfer = async (size: number, link: Parameters<typeof pair>[0], seed: number): Promise<{ ok: boolean; time: number; retransmits: number }> => {
+  /** The scoreboard counters against a walk of the send queue: packets_out, sacked_out,
+   * lost_out, retrans_out as tcp_sock keeps them must be what the skbs' marks add up to. */
+  const scoreboardDrift = (tp: TcpSock): string | undefined => {
+    const n = { packetsOut: 0, sackedOut: 0, lostOut: 0, retransOut: 0 };
+    for (let i = 0; i < tp.sendHead; i++) {
+      const skb = tp.wq[i]!;
+      n.packetsOut += skb.pcount;
+      if (skb.flags & 0x200) n.sackedOut += skb.pcount;
+      if (skb.flags & 0x400) n.lostOut += skb.pcount;
+      if (skb.flags & 0x800) n.retransOut += skb.pcount;
+    }
+    const t = tp.tx;
+    const kept = { packetsOut: t.packetsOut, sackedOut: t.sackedOut, lostOut: t.lostOut, retransOut: t.retransOut };
+    return JSON.stringify(kept) === JSON.stringify(n) ? undefined : `kept ${JSON.stringify(kept)}, queue ${JSON.stringify(n)}`;
+  };
+  const transfer = async (size: number, link: Parameters<typeof pair>[0], seed: number): Promise<{ ok: boolean; time: number; retransmits: number; drift: string[]; totalRetrans: number }> => {
     const { net, A, B } = pair(link, seed);
     let retransmits = 0;
-    net.events.on('tcp:retransmit', () => retransmits++);
+    const drift: string[] = [];
+    let sender: TcpSock | undefined;
+    net.events.on('tcp:retransmit', () => {
+      retransmits++;
+      const d = sender && scoreboardDrift(sender);
+      if (d && drift.length < 3) drift.push(`${net.sim.now}: ${d}`);
+    });
     const l = B.socket(AF_INET, SOCK_STREAM);
     B.bind(l, { family: 4, addr: '0.0.0.0', port: 5001 });
     B.listen(l);
@@ -156,6 +177,7 @@ describe('bulk transfer', () => {
     const acc = B.acceptAsync(l);
     await until(net, A.connectAsync(c, { family: 4, addr: '10.0.0.2', port: 5001 }));
     const s = await until(net, acc);
+    sender = A.socketOf(c) as TcpSock;
     const data = new Uint8Array(size);
     for (let i = 0; i < size; i++) data[i] = (i * 131 + (i >> 9)) & 0xff;
     let off = 0;
@@ -176,7 +198,8 @@ describe('bulk transfer', () => {
     A.socketOf(c).onWake(pump);
     pump();
     const got = await readAll(net, B, s);
-    return { ok: got.length === size && Buffer.from(got).equals(Buffer.from(data)), time: net.sim.now, retransmits };
+    const totalRetrans = A.tcpInfo(c).total_retrans;
+    return { ok: got.length === size && Buffer.from(got).equals(Buffer.from(data)), time: net.sim.now, retransmits, drift, totalRetrans };
   };
 
   test('1 MB over a clean link arrives intact', async () => {
@@ -188,6 +211,10 @@ describe('bulk transfer', () => {
     const r = await transfer(1 << 20, { loss: 0.1, duplicate: 0.1, reorder: 0.1, bandwidth: 100_000_000 }, 2);
     expect(r.ok).toBe(true);
     expect(r.retransmits).toBeGreaterThan(10);
+    // The counters the window arithmetic reads never drift from the queue's marks, and
+    // TCP_INFO's total_retrans counts the segments sent again.
+    expect(r.drift).toEqual([]);
+    expect(r.totalRetrans).toBeGreaterThanOrEqual(r.retransmits);
   });
 
   test('10 MB over a link with 10% loss, duplication and reordering arrives intact', async () => {

@@ -11,7 +11,7 @@ import type { IpAddr } from '../wire/addr';
 import type { TcpSegment } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../wire/tcp';
 import type { RcvSpace, SackRx, TcpSock } from './tcp-sock';
-import { CA_OPEN, F_NOSPACE, NO_DATA, NO_SKBS, NO_TX, SKB_RETRANS, SKB_SACKED, TCP_INIT_CWND, TCP_MIN_MSS, TCP_MSS_DEFAULT, sbufConsume, tcpMssClamp } from './tcp-sock';
+import { CA_OPEN, F_NOSPACE, NO_DATA, NO_SKBS, NO_TX, SKB_RETRANS, SKB_SACKED, TCP_INIT_CWND, TCP_MIN_MSS, TCP_MSS_DEFAULT, sbufConsume, skbAccount, tcpMssClamp } from './tcp-sock';
 import { SKB_TRUESIZE_OVERHEAD } from './tcp';
 import { after, before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
 import { tcpCallBpf, tcpInitCallbacks } from './tcp-sock-ops';
@@ -328,10 +328,13 @@ function tcpCleanRtxQueue(tp: TcpSock, seg: TcpSegment, ack: number): number {
       // tcp_tso_acked(): the acknowledged segments of an skb are trimmed off its head.
       if (!before(skb.seq, ack) || skb.pcount === 1) break;
       const cut = seqDiff(ack, skb.seq);
+      const sent = n < tp.sendHead;
+      if (sent) skbAccount(tp.tx, skb, -1);
       skb.seq = ack;
       skb.len -= cut;
       tp.wmemQueued -= cut;
       skb.pcount = Math.max(1, Math.ceil(skb.len / mss));
+      if (sent) skbAccount(tp.tx, skb, 1);
       acked -= skb.pcount;
       if (acked <= 0) break;
     }
@@ -350,6 +353,7 @@ function tcpCleanRtxQueue(tp: TcpSock, seg: TcpSegment, ack: number): number {
     }
     if (!whole) break;
     tp.wmemQueued -= skb.len + SKB_TRUESIZE_OVERHEAD;
+    if (n < tp.sendHead) skbAccount(tp.tx, skb, -1);
     n++;
   }
   if (n) {

@@ -10,7 +10,7 @@ import { SK_RST_REASON, traceRetransmit, traceTcpSendReset } from '../bpf/tracep
 import type { TcpOptions } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, buildTcp } from '../wire/tcp';
 import type { TcpSock, TxSkb } from './tcp-sock';
-import { CA_RECOVERY, IPPROTO_TCP, SKB_LOST, SKB_RETRANS, SKB_RETRANS_OUT, SKB_SACKED, TCP_INIT_CWND, sbufRead } from './tcp-sock';
+import { CA_RECOVERY, IPPROTO_TCP, SKB_RETRANS, SKB_RETRANS_OUT, TCP_INIT_CWND, sbufRead, skbAccount } from './tcp-sock';
 import { before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
 import { tcpCallBpf } from './tcp-sock-ops';
 import { JIFFY_NS, armRto, cancelDelack, tcpDecQuickackMode } from './tcp-timer';
@@ -250,15 +250,8 @@ const pcount = (len: number, mss: number): number => Math.max(1, Math.ceil(len /
 /** tcp_packets_in_flight(), in segments: sent and not acknowledged, less what the SACK
  * scoreboard says has left the network (SACKed, or lost and not sent again). */
 export function packetsInFlight(tp: TcpSock): number {
-  // packets_out - (sacked_out + lost_out) + retrans_out
-  let n = 0;
-  for (const skb of tp.wq) {
-    if (!before(skb.seq, tp.sndNxt)) break;
-    const f = skb.flags;
-    if (f & SKB_SACKED || (f & SKB_LOST && !(f & SKB_RETRANS_OUT))) continue;
-    n += skb.pcount;
-  }
-  return n;
+  const t = tp.tx;
+  return t.packetsOut - (t.sackedOut + t.lostOut) + t.retransOut;
 }
 
 /** The congestion window in segments (snd_cwnd). */
@@ -391,6 +384,7 @@ export function tcpWriteXmit(tp: TcpSock, nonagle = tp.nonagleBits): void {
     if (limit < skb.len) splitSkb(tp, i, limit);
     transmitChunk(tp, tp.wq[i]!, mss);
     tp.sendHead = i + 1;
+    skbAccount(tp.tx, tp.wq[i]!, 1);
     sentAny = true;
   }
   // tcp_write_xmit(): a window all in flight is cwnd-limited too.
@@ -424,6 +418,7 @@ export function tcpWriteWakeup(tp: TcpSock): boolean {
   head.flags |= TCP_PSH;
   transmitChunk(tp, head, mss);
   tp.sendHead++;
+  skbAccount(tp.tx, head, 1);
   armRto(tp);
   return true;
 }
@@ -431,13 +426,19 @@ export function tcpWriteWakeup(tp: TcpSock): boolean {
 /** tso_fragment(): the send head's first `len` bytes become an skb of their own. */
 export function splitSkb(tp: TcpSock, i: number, len: number): void {
   const skb = tp.wq[i]!;
+  const sent = i < tp.sendHead;
+  if (sent) skbAccount(tp.tx, skb, -1);
   const rest: TxSkb = { seq: seqAdd(skb.seq, len), len: skb.len - len, flags: skb.flags, pcount: 0, sentAt: skb.sentAt };
   rest.pcount = pcount(rest.len, sendMss(tp));
   skb.len = len;
   skb.flags &= ~(TCP_FIN | TCP_PSH);
   skb.pcount = pcount(len, sendMss(tp));
   tp.wq.splice(i + 1, 0, rest);
-  if (tp.sendHead > i) tp.sendHead++;
+  if (sent) {
+    tp.sendHead++;
+    skbAccount(tp.tx, skb, 1);
+    skbAccount(tp.tx, rest, 1);
+  }
 }
 
 /** One skb on the wire: its segments, PSH and FIN on the last (tcp_transmit_skb, then GSO). */
@@ -497,18 +498,24 @@ export function tcpRetransmitSkb(tp: TcpSock, i: number, segs: number, reason: '
   const mss = sendMss(tp);
   let skb = tp.wq[i];
   if (!skb) return;
+  const t = tp.tx;
   if (before(skb.seq, tp.sndUna)) {
     // tcp_trim_head(): what is acknowledged goes.
     const cut = seqDiff(tp.sndUna, skb.seq);
+    skbAccount(t, skb, -1);
     skb.seq = tp.sndUna;
     skb.len -= cut;
     tp.wmemQueued -= cut;
     skb.pcount = pcount(skb.len, mss);
+    skbAccount(t, skb, 1);
   }
   if (skb.len > segs * mss) splitSkb(tp, i, segs * mss);
   skb = tp.wq[i]!;
+  skbAccount(t, skb, -1);
   transmitChunk(tp, skb, mss);
   skb.flags |= SKB_RETRANS | SKB_RETRANS_OUT;
+  skbAccount(t, skb, 1);
+  t.totalRetrans += skb.pcount;
   tp.rttSample = undefined;
   traceRetransmit(tp);
   if (tp.cbFlags & BPF_SOCK_OPS_CB.RETRANS) tcpCallBpf(tp, BPF_SOCK_OPS.RETRANS_CB, skb.seq >>> 0, skb.pcount, 0);
@@ -541,6 +548,7 @@ export function tcpRetransmitHead(tp: TcpSock, reason: 'rto' | 'fast' | 'syn' | 
     head.flags |= SKB_RETRANS;
     tp.lastXmit = tp.now;
   }
+  tp.txw().totalRetrans++;
   tp.rttSample = undefined;
   traceRetransmit(tp);
   // tcp_retransmit_skb(): BPF_SOCK_OPS_RETRANS_CB (seq, segments, err).

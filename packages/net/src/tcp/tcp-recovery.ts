@@ -4,8 +4,8 @@
 // net/ipv4/tcp_output.c: tcp_xmit_retransmit_queue()). For connections that negotiated
 // SACK; one without it keeps NewReno (tcp-input.ts). Not yet modelled: tail-loss probes,
 // F-RTO, undo (D-SACK or timestamps), D-SACK's reordering-window growth.
-import type { TcpSock, TcpTx } from './tcp-sock';
-import { CA_DISORDER, CA_LOSS, CA_OPEN, CA_RECOVERY, SKB_LOST, SKB_RETRANS, SKB_RETRANS_OUT, SKB_SACKED } from './tcp-sock';
+import type { TcpSock, TcpTx, TxSkb } from './tcp-sock';
+import { CA_DISORDER, CA_LOSS, CA_OPEN, CA_RECOVERY, SKB_LOST, SKB_RETRANS, SKB_RETRANS_OUT, SKB_SACKED, skbMark } from './tcp-sock';
 import { after, before, seqAdd, seqDiff } from './tcp-seq';
 import { JIFFY_NS } from './tcp-timer';
 import { cwndSegs, packetsInFlight, sendMss, splitSkb, tcpRetransmitSkb, tcpTsoSegs } from './tcp-output';
@@ -47,7 +47,7 @@ export function tcpSacktag(tp: TcpSock, blocks: readonly [number, number][], ack
     const l = l0 | 0;
     const r = r0 | 0;
     if (!after(r, ack) || !before(l, r) || after(r, tp.sndNxt)) continue;
-    for (let i = 0; i < tp.sendHead && i < tp.wq.length; i++) {
+    for (let i = firstEndingAfter(tp, l); i < tp.sendHead && i < tp.wq.length; i++) {
       let skb = tp.wq[i]!;
       const end = endOf(skb);
       if (!after(end, l)) continue;
@@ -69,13 +69,27 @@ export function tcpSacktag(tp: TcpSock, blocks: readonly [number, number][], ack
       const f = skb.flags;
       // Reordering: a segment sent once, SACKed below what was SACKed before.
       if (!(f & SKB_RETRANS) && before(endOf(skb), t.fack)) t.reordSeen = true;
-      skb.flags = (f | SKB_SACKED) & ~(SKB_LOST | SKB_RETRANS_OUT);
+      skbMark(t, skb, (f | SKB_SACKED) & ~(SKB_LOST | SKB_RETRANS_OUT));
       newly += skb.pcount;
       tcpRackAdvance(tp, t, f, endOf(skb), skb.sentAt);
       if (after(endOf(skb), t.fack)) t.fack = endOf(skb);
     }
   }
   return newly;
+}
+
+/** The first sent skb that ends after `seq` (the queue is in sequence order): where a SACK
+ * block's walk starts (tcp_sacktag_skip). */
+function firstEndingAfter(tp: TcpSock, seq: number): number {
+  const wq = tp.wq;
+  let lo = 0;
+  let hi = Math.min(tp.sendHead, wq.length);
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (after(endOf(wq[mid]!), seq)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** tcp_rack_reo_wnd(): the reordering RACK allows — none before any was seen, once in
@@ -86,23 +100,9 @@ function rackReoWnd(tp: TcpSock, t: TcpTx, sacked: number): number {
 }
 
 /** tcp_mark_skb_lost() */
-function markLost(skb: { flags: number }): void {
+function markLost(t: TcpTx, skb: TxSkb): void {
   if (skb.flags & SKB_SACKED) return;
-  skb.flags = (skb.flags | SKB_LOST) & ~SKB_RETRANS_OUT;
-}
-
-/** The scoreboard's counts (sacked_out, lost_out, retrans_out), in segments. */
-export function scoreboard(tp: TcpSock): { sacked: number; lost: number; retrans: number } {
-  let sacked = 0;
-  let lost = 0;
-  let retrans = 0;
-  for (let i = 0; i < tp.sendHead && i < tp.wq.length; i++) {
-    const skb = tp.wq[i]!;
-    if (skb.flags & SKB_SACKED) sacked += skb.pcount;
-    if (skb.flags & SKB_LOST) lost += skb.pcount;
-    if (skb.flags & SKB_RETRANS_OUT) retrans += skb.pcount;
-  }
-  return { sacked, lost, retrans };
+  skbMark(t, skb, (skb.flags | SKB_LOST) & ~SKB_RETRANS_OUT);
 }
 
 /**
@@ -111,15 +111,20 @@ export function scoreboard(tp: TcpSock): { sacked: number; lost: number; retrans
  * next one still has, 0 when none waits.
  */
 function rackDetectLoss(tp: TcpSock, t: TcpTx): number {
-  const reo = rackReoWnd(tp, t, scoreboard(tp).sacked);
+  const reo = rackReoWnd(tp, t, t.sackedOut);
   let wait = 0;
   for (let i = 0; i < tp.sendHead && i < tp.wq.length; i++) {
     const skb = tp.wq[i]!;
     const f = skb.flags;
+    if (!sentAfter(t.rackMstamp, skb.sentAt, t.rackEndSeq, endOf(skb))) {
+      // Sent once and after the delivered one: so was everything behind it (the walk of
+      // Linux's tsorted_sent_queue stops here too).
+      if (!(f & SKB_RETRANS)) break;
+      continue;
+    }
     if (f & SKB_SACKED || (f & SKB_LOST && !(f & SKB_RETRANS_OUT))) continue;
-    if (!sentAfter(t.rackMstamp, skb.sentAt, t.rackEndSeq, endOf(skb))) continue;
     const remaining = t.rackRtt + reo - (tp.now - skb.sentAt);
-    if (remaining <= 0) markLost(skb);
+    if (remaining <= 0) markLost(t, skb);
     else wait = Math.max(wait, remaining);
   }
   return wait;
@@ -196,7 +201,6 @@ function tcpCwndReduction(tp: TcpSock, t: TcpTx, delivered: number, unaAdvanced:
 export function tcpSackRecovery(tp: TcpSock, delivered: number, ackedSegs: number, unaAdvanced: boolean): boolean {
   const t = tp.tx;
   rackMarkLost(tp, t);
-  const sb = scoreboard(tp);
   if (t.caState === CA_RECOVERY || t.caState === CA_LOSS) {
     if (!before(tp.sndUna, t.highSeq)) {
       // tcp_end_cwnd_reduction(): recovery ends with cwnd at ssthresh.
@@ -204,8 +208,8 @@ export function tcpSackRecovery(tp: TcpSock, delivered: number, ackedSegs: numbe
       t.caState = CA_OPEN;
       return false;
     }
-  } else if (sb.lost > 0) tcpEnterRecovery(tp, t);
-  else t.caState = sb.sacked > 0 ? CA_DISORDER : CA_OPEN;
+  } else if (t.lostOut > 0) tcpEnterRecovery(tp, t);
+  else t.caState = t.sackedOut > 0 ? CA_DISORDER : CA_OPEN;
   if (t.caState === CA_RECOVERY) {
     tcpCwndReduction(tp, t, delivered, unaAdvanced);
     tcpXmitRetransmitQueue(tp);
@@ -248,7 +252,7 @@ export function tcpEnterLoss(tp: TcpSock): void {
     const skb = tp.wq[i]!;
     if (skb.flags & SKB_SACKED) continue;
     if (i > 0 && t.rackRtt - (tp.now - skb.sentAt) > 0) continue;
-    markLost(skb);
+    markLost(t, skb);
   }
   // A new ssthresh unless this timeout comes in the middle of a recovery (or a second in a row).
   if (t.caState <= CA_DISORDER || !after(t.highSeq, tp.sndUna) || (t.caState === CA_LOSS && tp.retries <= 1)) tp.ssthresh = tp.cc.ssthresh(tp);

@@ -100,6 +100,25 @@ export const SKB_RETRANS = 0x100;
 export const SKB_SACKED = 0x200;
 export const SKB_LOST = 0x400;
 export const SKB_RETRANS_OUT = 0x800;
+/**
+ * A sent skb's share of packets_out, sacked_out, lost_out and retrans_out, added (+1) or
+ * taken back (-1): around every change to a sent skb's marks or segment count, and as it
+ * enters (sent) or leaves (acknowledged) the retransmit queue.
+ */
+export function skbAccount(t: TcpTx, skb: TxSkb, sign: 1 | -1): void {
+  const p = sign * skb.pcount;
+  const f = skb.flags;
+  t.packetsOut += p;
+  if (f & SKB_SACKED) t.sackedOut += p;
+  if (f & SKB_LOST) t.lostOut += p;
+  if (f & SKB_RETRANS_OUT) t.retransOut += p;
+}
+/** A sent skb's scoreboard marks set to `flags`, the counters kept. */
+export function skbMark(t: TcpTx, skb: TxSkb, flags: number): void {
+  skbAccount(t, skb, -1);
+  skb.flags = flags;
+  skbAccount(t, skb, 1);
+}
 /** icsk_ca_state: open, SACKed segments seen, fast recovery, after a timeout. */
 export const CA_OPEN = 0;
 export const CA_DISORDER = 1;
@@ -156,6 +175,15 @@ export class TcpTx {
   fack = 0;
   /** The RACK reordering timer (ICSK_TIME_REO_TIMEOUT). */
   reoTimer: Timer | undefined = undefined;
+  /** packets_out, sacked_out, lost_out, retrans_out: segments of the sent skbs (those
+   * before sendHead) and of those with each scoreboard mark, kept as marks change
+   * (skbAccount) so the window arithmetic never walks the queue. total_retrans: segments
+   * sent again over the connection's life. */
+  packetsOut = 0;
+  sackedOut = 0;
+  lostOut = 0;
+  retransOut = 0;
+  totalRetrans = 0;
   /** Made at write_seq: nothing sent past it yet (what initSendSeq would have set). */
   constructor(writeSeq: number) {
     this.sndSml = writeSeq;

@@ -8,7 +8,7 @@ import { BPF_SOCK_OPS, BPF_SOCK_OPS_CB } from '../bpf/sock-ops';
 import { SK_RST_REASON } from '../bpf/tracepoints';
 import { MS } from '../sim/simulation';
 import type { TcpSock } from './tcp-sock';
-import { SKB_RETRANS } from './tcp-sock';
+import { SKB_RETRANS, skbAccount } from './tcp-sock';
 import { tcpEnterLoss, tcpRetransmitLossHead } from './tcp-recovery';
 import { seqAdd, seqDiff } from './tcp-seq';
 import { TCP_FIN } from '../wire/tcp';
@@ -133,7 +133,10 @@ function goBack(tp: TcpSock): void {
   const head = tp.wq[0];
   if (!head) return;
   // What was sent goes again: a retransmission each (TCPCB_RETRANS), no RTT sample.
-  for (let i = 1; i < tp.sendHead && i < tp.wq.length; i++) tp.wq[i]!.flags |= SKB_RETRANS;
+  for (let i = 1; i < tp.sendHead && i < tp.wq.length; i++) {
+    skbAccount(tp.tx, tp.wq[i]!, -1);
+    tp.wq[i]!.flags |= SKB_RETRANS;
+  }
   tp.sndNxt = seqAdd(head.seq, head.len + (head.flags & TCP_FIN ? 1 : 0));
   tp.sendHead = 1;
 }

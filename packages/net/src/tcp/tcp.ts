@@ -164,7 +164,7 @@ export function tcpSendData(tp: TcpSock, data: Uint8Array): number {
     if (forcedPush(tp)) {
       markPush(tp, skb!);
       tcpWriteXmit(tp, tp.nonagleBits | NAGLE_PUSH);
-    } else if (tp.wq.indexOf(skb!) === tp.sendHead) tcpWriteXmit(tp, tp.nonagleBits | NAGLE_PUSH);
+    } else if (tp.wq.length - 1 === tp.sendHead) tcpWriteXmit(tp, tp.nonagleBits | NAGLE_PUSH);
   }
   if (copied === 0) throw wouldBlock('EAGAIN', 'the send buffer is full');
   // tcp_push(): PSH on the tail, then what Nagle and cork allow.
@@ -423,6 +423,8 @@ export interface TcpInfo {
   snd_mss: number;
   rcv_mss: number;
   unacked: number;
+  sacked: number;
+  lost: number;
   retrans: number;
   pmtu: number;
   rcv_ssthresh: number;
@@ -462,8 +464,10 @@ export function tcpGetInfo(tp: TcpSock): TcpInfo {
     ato: Math.round(tp.ackAto * 4000),
     snd_mss: mss,
     rcv_mss: tp.rcvMss,
-    unacked: Math.ceil(inFlight / Math.max(1, mss)),
-    retrans: 0,
+    unacked: tp.tx.packetsOut,
+    sacked: tp.tx.sackedOut,
+    lost: tp.tx.lostOut,
+    retrans: tp.tx.retransOut,
     pmtu: tp.env.route(tp.remoteWire)?.dev.mtu ?? 0,
     rcv_ssthresh: tp.rcvSsthresh,
     rtt: us(tp.rtt.srtt),
@@ -472,7 +476,7 @@ export function tcpGetInfo(tp: TcpSock): TcpInfo {
     snd_cwnd: Math.floor(tp.cwnd / Math.max(1, tp.mss)),
     advmss: tp.advMss,
     rcv_space: tp.rcvSpace,
-    total_retrans: 0,
+    total_retrans: tp.tx.totalRetrans,
     bytes_acked: Math.max(0, seqDiff(tp.sndUna, seqAdd(tp.iss, 1))),
     bytes_received: Math.max(0, seqDiff(tp.rcvNxt, tp.irs)),
     segs_out: tp.segsOut,
