@@ -150,7 +150,7 @@ describe('loopback and links', () => {
     // Frames of an ethertype no handler takes come back in as 'other' drops: when, and which.
     const arrived: string[] = [];
     net.events.on('drop', (e) => arrived.push(`${e.time / MS}:${e.bytes[14]}`));
-    const send = (n: number): void => h.lo.xmit(buildEth(ZERO_MAC, ZERO_MAC, 0x88b5, Uint8Array.of(n), false));
+    const send = (n: number): void => void h.lo.xmit(buildEth(ZERO_MAC, ZERO_MAC, 0x88b5, Uint8Array.of(n), false));
     send(1);
     send(2);
     net.sim.schedule(1 * MS, () => {

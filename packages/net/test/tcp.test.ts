@@ -6,7 +6,7 @@ import { SysError } from '@bpfsim/isa';
 import type { SocketStateEvent, TcpSegment, TcpSock } from '../src';
 import { AF_INET, AF_INET6, MS, Network, parseTcp, SEC, SOCK_STREAM, SO, SOL_SOCKET, SocketApi, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_STATE } from '../src';
 
-function pair(link: { loss?: number; duplicate?: number; reorder?: number; delay?: number; bandwidth?: number } = {}, seed = 21) {
+function pair(link: { loss?: number; duplicate?: number; reorder?: number; delay?: number; bandwidth?: number; queue?: number } = {}, seed = 21) {
   const net = new Network({ seed });
   const a = net.addHost('a');
   const b = net.addHost('b');
@@ -160,8 +160,8 @@ describe('bulk transfer', () => {
     const kept = { packetsOut: t.packetsOut, sackedOut: t.sackedOut, lostOut: t.lostOut, retransOut: t.retransOut };
     return JSON.stringify(kept) === JSON.stringify(n) ? undefined : `kept ${JSON.stringify(kept)}, queue ${JSON.stringify(n)}`;
   };
-  const transfer = async (size: number, link: Parameters<typeof pair>[0], seed: number): Promise<{ ok: boolean; time: number; retransmits: number; drift: string[]; totalRetrans: number }> => {
-    const { net, A, B } = pair(link, seed);
+  const transfer = async (size: number, link: Parameters<typeof pair>[0], seed: number) => {
+    const { net, A, B, link: wire } = pair(link, seed);
     let retransmits = 0;
     const drift: string[] = [];
     let sender: TcpSock | undefined;
@@ -198,8 +198,8 @@ describe('bulk transfer', () => {
     A.socketOf(c).onWake(pump);
     pump();
     const got = await readAll(net, B, s);
-    const totalRetrans = A.tcpInfo(c).total_retrans;
-    return { ok: got.length === size && Buffer.from(got).equals(Buffer.from(data)), time: net.sim.now, retransmits, drift, totalRetrans };
+    const info = A.tcpInfo(c);
+    return { ok: got.length === size && Buffer.from(got).equals(Buffer.from(data)), time: net.sim.now, retransmits, drift, totalRetrans: info.total_retrans, ssthresh: info.snd_ssthresh, queueDrops: wire.stats.queueDrops };
   };
 
   test('1 MB over a clean link arrives intact', async () => {
@@ -215,6 +215,18 @@ describe('bulk transfer', () => {
     // TCP_INFO's total_retrans counts the segments sent again.
     expect(r.drift).toEqual([]);
     expect(r.totalRetrans).toBeGreaterThanOrEqual(r.retransmits);
+  });
+
+  test("a sender's own full device queue is congestion, not loss: the window comes down (CWR), nothing is sent twice", async () => {
+    // 10 Mb/s with room for 20 frames: the window soon outgrows the queue. Linux's
+    // __tcp_transmit_skb takes NET_XMIT_DROP as a signal to reduce (tcp_enter_cwr) and keeps
+    // the segment queued, so no retransmission follows.
+    const r = await transfer(1 << 20, { bandwidth: 10_000_000, queue: 20 }, 4);
+    expect(r.ok).toBe(true);
+    expect(r.queueDrops).toBeGreaterThan(0);
+    expect(r.retransmits).toBe(0);
+    expect(r.totalRetrans).toBe(0);
+    expect(r.ssthresh).toBeLessThan(0x7fffffff);
   });
 
   test('10 MB over a link with 10% loss, duplication and reordering arrives intact', async () => {

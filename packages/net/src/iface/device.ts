@@ -25,6 +25,10 @@ export interface DeviceHost {
   traceXmit?(dev: NetDevice, frame: Uint8Array): void;
 }
 
+/** dev_queue_xmit()'s answers (include/linux/netdevice.h). */
+export const NET_XMIT_SUCCESS = 0;
+export const NET_XMIT_DROP = 1;
+
 export abstract class NetDevice implements Port {
   up = true;
   readonly addresses: DeviceAddress[] = [];
@@ -39,20 +43,28 @@ export abstract class NetDevice implements Port {
     public mtu: number,
   ) {}
 
-  /** Sends a frame out of the device. */
-  xmit(frame: Uint8Array): void {
+  /** dev_queue_xmit(): sends a frame out of the device. NET_XMIT_SUCCESS (0), or
+   * NET_XMIT_DROP when the transmit queue refused it — a local drop the sender is told
+   * of (TCP takes it as congestion, not loss). A refused frame is not captured: tcpdump
+   * sees frames as the queue hands them to the driver. */
+  xmit(frame: Uint8Array): number {
     if (!this.up) {
       this.stats.txDropped++;
-      return;
+      return NET_XMIT_SUCCESS;
+    }
+    const rc = this.transmit(frame);
+    if (rc !== NET_XMIT_SUCCESS) {
+      this.stats.txDropped++;
+      return rc;
     }
     this.stats.txPackets++;
     this.stats.txBytes += frame.length;
     for (const c of this.captures) c(frame, 'out');
-    this.transmit(frame);
     this.host.traceXmit?.(this, frame);
+    return NET_XMIT_SUCCESS;
   }
 
-  protected abstract transmit(frame: Uint8Array): void;
+  protected abstract transmit(frame: Uint8Array): number;
 
   /** Port: a frame from the link. */
   receiveFrame(frame: Uint8Array): void {
@@ -77,10 +89,11 @@ export class LoopbackDevice extends NetDevice {
    * scripted delay line drops packets): false drops the frame (counted in txDropped). */
   txFilter: ((frame: Uint8Array) => boolean) | undefined;
 
-  protected transmit(frame: Uint8Array): void {
+  protected transmit(frame: Uint8Array): number {
     if (this.txFilter && !this.txFilter(frame)) {
+      // Dropped on the way in, as the delay line's rule does: the sender is not told.
       this.stats.txDropped++;
-      return;
+      return NET_XMIT_SUCCESS;
     }
     const copy = frame.slice();
     this.host.defer(() => {
@@ -88,6 +101,7 @@ export class LoopbackDevice extends NetDevice {
       this.stats.rxBytes += copy.length;
       this.host.netifReceive(this, copy);
     }, this.delay);
+    return NET_XMIT_SUCCESS;
   }
 
   /** Loopback frames are captured once, as they go out (tcpdump -i lo shows each once). */
@@ -100,11 +114,11 @@ export class LoopbackDevice extends NetDevice {
 export class EthernetDevice extends NetDevice {
   link: Link | undefined;
 
-  protected transmit(frame: Uint8Array): void {
+  protected transmit(frame: Uint8Array): number {
     if (!this.link) {
       this.stats.txDropped++;
-      return;
+      return NET_XMIT_SUCCESS;
     }
-    this.link.transmit(this, frame);
+    return this.link.transmit(this, frame) ? NET_XMIT_SUCCESS : NET_XMIT_DROP;
   }
 }

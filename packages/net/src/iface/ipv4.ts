@@ -26,7 +26,8 @@ export class Ipv4 {
     private readonly icmp: Icmp,
   ) {}
 
-  /** ip_queue_xmit(): route, build the header, send. 0, or -ENETUNREACH when no route. */
+  /** ip_queue_xmit(): route, build the header, send. 0, -ENETUNREACH when no route, or
+   * NET_XMIT_DROP (positive) when the device's queue refused the frame. */
   output(p: OutPacket): number {
     const path = routeOutput(this.host, p.dst, p.oif, p.src);
     if (!path) {
@@ -34,17 +35,19 @@ export class Ipv4 {
       return -ERRNO.ENETUNREACH;
     }
     const datagram = buildIpv4({ src: p.src.bytes, dst: p.dst.bytes, protocol: p.protocol, ttl: p.ttl ?? 64, tos: p.tos ?? 0, id: (this.id = (this.id + 1) & 0xffff) }, p.payload);
-    this.finishOutput(path, p.dst, datagram);
-    return 0;
+    return this.finishOutput(path, p.dst, datagram);
   }
 
   /** ip_finish_output() + ip_finish_output2(): through lo when local, else to the next hop. */
-  private finishOutput(path: PathInfo, dst: IpAddr, datagram: Uint8Array): void {
+  private finishOutput(path: PathInfo, dst: IpAddr, datagram: Uint8Array): number {
     if (path.local) return path.dev.xmit(buildEth(ZERO_MAC, ZERO_MAC, ETH_P_IP, datagram, false));
     // Fragmentation is not modelled: transports keep within the MTU (TCP's MSS); a UDP
     // datagram too big for the path is refused earlier with EMSGSIZE.
-    if (datagram.length > path.dev.mtu) return this.host.drop('other', datagram, path.dev);
-    this.neigh.output(path.dev, path.route?.via ?? dst, ETH_P_IP, datagram);
+    if (datagram.length > path.dev.mtu) {
+      this.host.drop('other', datagram, path.dev);
+      return 0;
+    }
+    return this.neigh.output(path.dev, path.route?.via ?? dst, ETH_P_IP, datagram);
   }
 
   /** ip_rcv() + ip_rcv_finish() + ip_local_deliver(). */

@@ -23,7 +23,8 @@ export class Ipv6 {
     private readonly icmp: Icmp,
   ) {}
 
-  /** ip6_xmit(): route, build the header, send. 0, or -ENETUNREACH when no route. */
+  /** ip6_xmit(): route, build the header, send. 0, -ENETUNREACH when no route, or
+   * NET_XMIT_DROP (positive) when the device's queue refused the frame. */
   output(p: OutPacket): number {
     const path = routeOutput(this.host, p.dst, p.oif, p.src);
     if (!path) {
@@ -31,17 +32,19 @@ export class Ipv6 {
       return -ERRNO.ENETUNREACH;
     }
     const datagram = buildIpv6({ src: p.src.bytes, dst: p.dst.bytes, nextHeader: p.protocol, hopLimit: p.ttl ?? 64, trafficClass: p.tos ?? 0 }, p.payload);
-    this.finishOutput(path, p.dst, datagram);
-    return 0;
+    return this.finishOutput(path, p.dst, datagram);
   }
 
   /** ip6_finish_output() + ip6_finish_output2(): through lo when local, else to the next hop. */
-  private finishOutput(path: PathInfo, dst: IpAddr, datagram: Uint8Array): void {
+  private finishOutput(path: PathInfo, dst: IpAddr, datagram: Uint8Array): number {
     if (path.local) return path.dev.xmit(buildEth(ZERO_MAC, ZERO_MAC, ETH_P_IPV6, datagram, false));
     // Fragmentation is not modelled: transports keep within the MTU (TCP's MSS); a UDP
     // datagram too big for the path is refused earlier with EMSGSIZE.
-    if (datagram.length > path.dev.mtu) return this.host.drop('other', datagram, path.dev);
-    this.neigh.output(path.dev, path.route?.via ?? dst, ETH_P_IPV6, datagram);
+    if (datagram.length > path.dev.mtu) {
+      this.host.drop('other', datagram, path.dev);
+      return 0;
+    }
+    return this.neigh.output(path.dev, path.route?.via ?? dst, ETH_P_IPV6, datagram);
   }
 
   /** ipv6_rcv() + ip6_rcv_finish() + ip6_input(): ours (an own address, all-nodes, or the

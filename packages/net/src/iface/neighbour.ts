@@ -34,18 +34,12 @@ export class Neighbours {
   constructor(private readonly host: Host) {}
 
   /** neigh_output(): a datagram to `nexthop` on `dev`, framed for the neighbour's address;
-   * queued while it is being resolved. */
-  output(dev: NetDevice, nexthop: IpAddr, type: number, datagram: Uint8Array): void {
-    if (isMulticast(nexthop)) {
-      dev.xmit(buildEth(multicastMac(nexthop), dev.mac, type, datagram));
-      return;
-    }
+   * queued while it is being resolved. What dev_queue_xmit() answered (0 when queued). */
+  output(dev: NetDevice, nexthop: IpAddr, type: number, datagram: Uint8Array): number {
+    if (isMulticast(nexthop)) return dev.xmit(buildEth(multicastMac(nexthop), dev.mac, type, datagram));
     const key = `${dev.ifindex}|${nexthop.text}`;
     let n = this.table.get(key);
-    if (n?.mac) {
-      dev.xmit(buildEth(n.mac, dev.mac, type, datagram));
-      return;
-    }
+    if (n?.mac) return dev.xmit(buildEth(n.mac, dev.mac, type, datagram));
     if (!n) {
       n = { queue: [], tries: 0 };
       this.table.set(key, n);
@@ -54,6 +48,7 @@ export class Neighbours {
     if (n.queue.length >= 101) this.host.drop('neigh-queue-full', datagram, dev);
     else n.queue.push(frame);
     if (!n.timer) this.solicit(dev, nexthop, n, key);
+    return 0;
   }
 
   /** arp_solicit / ndisc_solicit, retried every second; after the last try the queued

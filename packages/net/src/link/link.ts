@@ -108,13 +108,20 @@ export class Link {
     Object.assign(this.options, options);
   }
 
-  /** `from` transmits a frame. */
-  transmit(from: Port, frame: Uint8Array): void {
+  /** `from` transmits a frame; false when the transmit queue is full (the sender's
+   * qdisc refused it: NET_XMIT_DROP). A frame lost on the way returns true. */
+  transmit(from: Port, frame: Uint8Array): boolean {
     const dir = from === this.ab.from ? this.ab : from === this.ba.from ? this.ba : undefined;
     if (!dir) throw new Error(`link ${this.name}: ${from.name} is not one of its ends`);
     this.stats.sent++;
-    if (!this.up) return this.drop(dir, frame, 'link-down');
-    if (dir.inFlight >= this.options.queue) return this.drop(dir, frame, 'link-queue-full');
+    if (!this.up) {
+      this.drop(dir, frame, 'link-down');
+      return true;
+    }
+    if (dir.inFlight >= this.options.queue) {
+      this.drop(dir, frame, 'link-queue-full');
+      return false;
+    }
     const now = this.sim.now;
     const bw = this.options.bandwidth;
     const serialise = bw > 0 ? Math.ceil((frame.length * 8 * 1e9) / bw) : 0;
@@ -126,6 +133,7 @@ export class Link {
       dir.inFlight--;
       this.propagate(dir, frame);
     });
+    return true;
   }
 
   private propagate(dir: Direction, frame: Uint8Array): void {

@@ -20,7 +20,7 @@ import { TCPOLEN_TSTAMP_ALIGNED, cwndSegs, packetsInFlight, sendMss, tcpFullSpac
 import { HZ, ICSK_ACK_NOW, ICSK_ACK_PUSHED, ICSK_ACK_PUSHED2, TCP_ATO_MIN, TCP_MAX_QUICKACKS, ackScheduled, armFinWait2, armRto, restartRto, resetKeepalive, scheduleAck, stopRto, tcpEnterQuickackMode, tcpIncrQuickack, tcpSendDelayedAck } from './tcp-timer';
 import { keepalive, tcpAbort, tcpDone, tcpFail, tcpSetState } from './tcp';
 import { tcpCreateOpenreqChild, tcpTimeWait } from './tcp-minisocks';
-import { tcpRackAdvance, tcpSackRecovery, tcpSacktag } from './tcp-recovery';
+import { tcpCwrAck, tcpRackAdvance, tcpSackRecovery, tcpSacktag } from './tcp-recovery';
 
 const S = TCP_STATE;
 /** MAX_SKB_FRAGS (CONFIG_MAX_SKB_FRAGS): how many segments one skb coalesces. */
@@ -280,7 +280,7 @@ function tcpAck(tp: TcpSock, seg: TcpSegment, ack: number): void {
         tcpRetransmitHead(tp, 'fast');
         tp.cwnd = Math.max(tp.cwnd - bytes + tp.mss, tp.mss);
       }
-    } else if (tcpIsCwndLimited(tp)) tp.cc.congAvoid(tp, ackedSegs * tp.mss);
+    } else if (!tcpCwrAck(tp, tp.tx, ackedSegs, true) && tcpIsCwndLimited(tp)) tp.cc.congAvoid(tp, ackedSegs * tp.mss);
     tcpUpdatePacingRate(tp);
     tp.dupAcks = 0;
     restartRto(tp);

@@ -10,7 +10,8 @@ import { SK_RST_REASON, traceRetransmit, traceTcpSendReset } from '../bpf/tracep
 import type { TcpOptions } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, buildTcp } from '../wire/tcp';
 import type { TcpSock, TxSkb } from './tcp-sock';
-import { CA_RECOVERY, IPPROTO_TCP, SKB_RETRANS, SKB_RETRANS_OUT, TCP_INIT_CWND, sbufRead, skbAccount } from './tcp-sock';
+import { CA_RECOVERY, IPPROTO_TCP, SKB_RETRANS, SKB_RETRANS_OUT, TCP_INIT_CWND, sbufRead, skbAccount, skbMark, tcpInCwndReduction } from './tcp-sock';
+import { tcpEnterCwr } from './tcp-recovery';
 import { before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
 import { tcpCallBpf } from './tcp-sock-ops';
 import { JIFFY_NS, armRto, cancelDelack, tcpDecQuickackMode } from './tcp-timer';
@@ -160,7 +161,7 @@ function tcpOptions(tp: TcpSock, flags: number, syn: boolean): TcpOptions | unde
 }
 
 /** tcp_transmit_skb(): header, options and window, then IP; the ACK it carries is sent. */
-export function tcpTransmit(tp: TcpSock, s: { seq: number; ack: number; flags: number; data?: Uint8Array; syn?: boolean }): void {
+export function tcpTransmit(tp: TcpSock, s: { seq: number; ack: number; flags: number; data?: Uint8Array; syn?: boolean }): boolean {
   // RFC 7323 2.2: the window of a SYN or SYN-ACK is never scaled.
   const win = s.syn ? Math.min(tp.rcvWnd, 65535) : s.flags & TCP_RST && !(s.flags & TCP_ACK) ? 0 : tcpSelectWindow(tp);
   // tcp_send_active_reset() sends the established options (timestamps); a bare RST to an
@@ -174,8 +175,15 @@ export function tcpTransmit(tp: TcpSock, s: { seq: number; ack: number; flags: n
     rstReason = SK_RST_REASON.NOT_SPECIFIED;
   }
   tp.segsOut++;
-  tp.env.ipOutput({ family: dst.family, src, dst, protocol: IPPROTO_TCP, payload: seg, ...(tp.options.ttl >= 0 ? { ttl: tp.options.ttl } : {}), tos: tp.options.tos });
   if (s.flags & TCP_ACK) tcpEventAckSent(tp);
+  const rc = tp.env.ipOutput({ family: dst.family, src, dst, protocol: IPPROTO_TCP, payload: seg, ...(tp.options.ttl >= 0 ? { ttl: tp.options.ttl } : {}), tos: tp.options.tos });
+  // __tcp_transmit_skb(): the device's queue refused it (NET_XMIT_DROP) — local
+  // congestion: the window comes down (tcp_enter_cwr) and the segment counts as not sent.
+  if (rc > 0) {
+    tcpEnterCwr(tp);
+    return false;
+  }
+  return true;
 }
 
 /** tcp_event_ack_sent(): the ACK due went out; one fewer quick ACK, the delayed ACK off. */
@@ -348,7 +356,7 @@ export function tcpWriteXmit(tp: TcpSock, nonagle = tp.nonagleBits): void {
   if (tp.state !== S.TCP_ESTABLISHED && tp.state !== S.TCP_CLOSE_WAIT && tp.state !== S.TCP_FIN_WAIT1 && tp.state !== S.TCP_LAST_ACK && tp.state !== S.TCP_CLOSING) return;
   const mss = sendMss(tp);
   const maxSegs = tcpTsoSegs(tp, mss);
-  let sentAny = false;
+  let sentSegs = 0;
   let cwndLimited = false;
   for (;;) {
     const i = tp.sendHead;
@@ -382,11 +390,17 @@ export function tcpWriteXmit(tp: TcpSock, nonagle = tp.nonagleBits): void {
       if (limit < skb.len && limit < mss) limit = mss;
     }
     if (limit < skb.len) splitSkb(tp, i, limit);
-    transmitChunk(tp, tp.wq[i]!, mss);
+    const want = pcount(tp.wq[i]!.len, mss);
+    const went = transmitChunk(tp, i, mss);
+    if (!went) break;
     tp.sendHead = i + 1;
     skbAccount(tp.tx, tp.wq[i]!, 1);
-    sentAny = true;
+    sentSegs += went;
+    if (went < want) break;
   }
+  const sentAny = sentSegs > 0;
+  // PRR counts what goes out while the window comes down (tcp_write_xmit's prr_out).
+  if (sentAny && tcpInCwndReduction(tp)) tp.tx.prrOut += sentSegs;
   // tcp_write_xmit(): a window all in flight is cwnd-limited too.
   if (packetsInFlight(tp) >= cwndSegs(tp)) cwndLimited = true;
   if (sentAny || cwndLimited) tcpCwndValidate(tp, cwndLimited);
@@ -416,9 +430,9 @@ export function tcpWriteWakeup(tp: TcpSock): boolean {
   if (size < skb.len) splitSkb(tp, tp.sendHead, size);
   const head = tp.wq[tp.sendHead]!;
   head.flags |= TCP_PSH;
-  transmitChunk(tp, head, mss);
+  if (!transmitChunk(tp, tp.sendHead, mss)) return false;
+  skbAccount(tp.tx, tp.wq[tp.sendHead]!, 1);
   tp.sendHead++;
-  skbAccount(tp.tx, head, 1);
   armRto(tp);
   return true;
 }
@@ -441,25 +455,40 @@ export function splitSkb(tp: TcpSock, i: number, len: number): void {
   }
 }
 
-/** One skb on the wire: its segments, PSH and FIN on the last (tcp_transmit_skb, then GSO). */
-function transmitChunk(tp: TcpSock, skb: TxSkb, mss: number): void {
+/**
+ * One skb on the wire: its segments, PSH and FIN on the last (tcp_transmit_skb, then GSO).
+ * Returns the segments that went out; when the device refused one (NET_XMIT_DROP) the skb
+ * is cut there (tso_fragment), and what did not go stays queued for the caller to stop at.
+ */
+function transmitChunk(tp: TcpSock, i: number, mss: number): number {
+  let skb = tp.wq[i]!;
   const segs = pcount(skb.len, mss);
-  skb.pcount = segs;
-  skb.sentAt = tp.now;
   const off = seqDiff(skb.seq, tp.sndUna);
-  for (let k = 0; k < segs; k++) {
-    const from = k * mss;
+  let went = 0;
+  for (; went < segs; went++) {
+    const from = went * mss;
     const len = Math.min(mss, skb.len - from);
-    const last = k === segs - 1;
+    const last = went === segs - 1;
     let flags = TCP_ACK;
     if (last && (skb.flags & TCP_PSH || segs > 1)) flags |= TCP_PSH;
     if (last && skb.flags & TCP_FIN) flags |= TCP_FIN;
     const seq = seqAdd(skb.seq, from);
     const data = len > 0 ? sbufRead(tp, off + from, len) : undefined;
-    tcpTransmit(tp, { seq, ack: tp.rcvNxt, flags, ...(data ? { data } : {}) });
+    if (!tcpTransmit(tp, { seq, ack: tp.rcvNxt, flags, ...(data ? { data } : {}) })) break;
     // tcp_minshall_update(): the end of a small segment.
     if (len > 0 && len < mss) tp.sndSml = seqAdd(seq, len);
   }
+  if (!went) return 0;
+  if (went < segs) splitSkb(tp, i, went * mss);
+  skb = tp.wq[i]!;
+  if (skb.pcount !== went) {
+    // Sent again at another MSS: the skb's share of packets_out changes with it.
+    const sent = i < tp.sendHead;
+    if (sent) skbAccount(tp.tx, skb, -1);
+    skb.pcount = went;
+    if (sent) skbAccount(tp.tx, skb, 1);
+  }
+  skb.sentAt = tp.now;
   const end = seqAdd(skb.seq, skb.len + (skb.flags & TCP_FIN ? 1 : 0));
   if (before(tp.sndNxt, end)) {
     if (skb.len > 0) tcpEventDataSent(tp);
@@ -468,6 +497,7 @@ function transmitChunk(tp: TcpSock, skb: TxSkb, mss: number): void {
   if (before(tp.sndMax, tp.sndNxt)) tp.sndMax = tp.sndNxt;
   if (skb.flags & TCP_FIN) tp.finSent = true;
   tp.lastXmit = tp.now;
+  return went;
 }
 
 /**
@@ -494,10 +524,10 @@ export function tcpIsCwndLimited(tp: TcpSock): boolean {
  * tcp_retransmit_skb() of the sent skb at `i` (tcp_xmit_retransmit_queue's): at most `segs`
  * segments of it (tcp_fragment), marked retransmitted (TCPCB_RETRANS) and in flight again.
  */
-export function tcpRetransmitSkb(tp: TcpSock, i: number, segs: number, reason: 'fast' | 'rto'): void {
+export function tcpRetransmitSkb(tp: TcpSock, i: number, segs: number, reason: 'fast' | 'rto'): boolean {
   const mss = sendMss(tp);
   let skb = tp.wq[i];
-  if (!skb) return;
+  if (!skb) return false;
   const t = tp.tx;
   if (before(skb.seq, tp.sndUna)) {
     // tcp_trim_head(): what is acknowledged goes.
@@ -510,16 +540,15 @@ export function tcpRetransmitSkb(tp: TcpSock, i: number, segs: number, reason: '
     skbAccount(t, skb, 1);
   }
   if (skb.len > segs * mss) splitSkb(tp, i, segs * mss);
+  if (!transmitChunk(tp, i, mss)) return false;
   skb = tp.wq[i]!;
-  skbAccount(t, skb, -1);
-  transmitChunk(tp, skb, mss);
-  skb.flags |= SKB_RETRANS | SKB_RETRANS_OUT;
-  skbAccount(t, skb, 1);
+  skbMark(t, skb, skb.flags | SKB_RETRANS | SKB_RETRANS_OUT);
   t.totalRetrans += skb.pcount;
   tp.rttSample = undefined;
   traceRetransmit(tp);
   if (tp.cbFlags & BPF_SOCK_OPS_CB.RETRANS) tcpCallBpf(tp, BPF_SOCK_OPS.RETRANS_CB, skb.seq >>> 0, skb.pcount, 0);
   tp.env.emit('tcp:retransmit', { time: tp.now, host: tp.env.hostName, socket: tp.describe(), seq: skb.seq >>> 0, length: skb.len, reason });
+  return true;
 }
 
 /** tcp_retransmit_skb() of the head: one segment from snd_una (or the SYN / FIN). */
@@ -543,7 +572,7 @@ export function tcpRetransmitHead(tp: TcpSock, reason: 'rto' | 'fast' | 'syn' | 
     if (whole && head.flags & TCP_PSH) flags |= TCP_PSH;
     if (whole && head.flags & TCP_FIN) flags |= TCP_FIN;
     if (length === 0 && !(flags & TCP_FIN)) return;
-    tcpTransmit(tp, { seq: tp.sndUna, ack: tp.rcvNxt, flags, ...(length ? { data: sbufRead(tp, 0, length) } : {}) });
+    if (!tcpTransmit(tp, { seq: tp.sndUna, ack: tp.rcvNxt, flags, ...(length ? { data: sbufRead(tp, 0, length) } : {}) })) return;
     head.sentAt = tp.now;
     head.flags |= SKB_RETRANS;
     tp.lastXmit = tp.now;

@@ -5,7 +5,7 @@
 // SACK; one without it keeps NewReno (tcp-input.ts). Not yet modelled: tail-loss probes,
 // F-RTO, undo (D-SACK or timestamps), D-SACK's reordering-window growth.
 import type { TcpSock, TcpTx, TxSkb } from './tcp-sock';
-import { CA_DISORDER, CA_LOSS, CA_OPEN, CA_RECOVERY, SKB_LOST, SKB_RETRANS, SKB_RETRANS_OUT, SKB_SACKED, skbMark } from './tcp-sock';
+import { CA_CWR, CA_DISORDER, CA_LOSS, CA_OPEN, CA_RECOVERY, SKB_LOST, SKB_RETRANS, SKB_RETRANS_OUT, SKB_SACKED, skbMark, tcpInCwndReduction } from './tcp-sock';
 import { after, before, seqAdd, seqDiff } from './tcp-seq';
 import { JIFFY_NS } from './tcp-timer';
 import { cwndSegs, packetsInFlight, sendMss, splitSkb, tcpRetransmitSkb, tcpTsoSegs } from './tcp-output';
@@ -159,17 +159,48 @@ function tcpRackReoTimeout(tp: TcpSock): void {
   }
 }
 
-/** tcp_enter_recovery() + tcp_init_cwnd_reduction() */
+/** tcp_init_cwnd_reduction(): PRR starts from the window as it is. */
+function tcpInitCwndReduction(tp: TcpSock, t: TcpTx): void {
+  t.highSeq = tp.sndNxt;
+  t.cwndCnt = 0;
+  t.priorCwnd = cwndSegs(tp);
+  t.prrDelivered = 0;
+  t.prrOut = 0;
+  tp.ssthresh = tp.cc.ssthresh(tp);
+}
+
+/** tcp_enter_recovery(): a reduction already under way (CWR) carries on. */
 function tcpEnterRecovery(tp: TcpSock, t: TcpTx): void {
-  if (t.caState < CA_RECOVERY) {
-    t.highSeq = tp.sndNxt;
-    t.cwndCnt = 0;
-    t.priorCwnd = cwndSegs(tp);
-    t.prrDelivered = 0;
-    t.prrOut = 0;
-    tp.ssthresh = tp.cc.ssthresh(tp);
-  }
+  if (!tcpInCwndReduction(tp) && t.caState < CA_RECOVERY) tcpInitCwndReduction(tp, t);
   t.caState = CA_RECOVERY;
+}
+
+/**
+ * tcp_enter_cwr(): a local congestion signal — the device's queue refused a segment
+ * (NET_XMIT_DROP from __tcp_transmit_skb). Nothing is lost; the window comes down by PRR
+ * until what was in flight is acknowledged (CA_CWR), once per window.
+ */
+export function tcpEnterCwr(tp: TcpSock): void {
+  const t = tp.txw();
+  if (t.caState >= CA_CWR) return;
+  tcpInitCwndReduction(tp, t);
+  t.caState = CA_CWR;
+}
+
+/**
+ * An ACK in CWR (tcp_fastretrans_alert's exit test, tcp_cong_control's PRR): the window
+ * comes down with what is delivered until something above high_seq is acknowledged, then
+ * stays at ssthresh (tcp_end_cwnd_reduction). True while the reduction runs.
+ */
+export function tcpCwrAck(tp: TcpSock, t: TcpTx, delivered: number, unaAdvanced: boolean): boolean {
+  if (t.caState !== CA_CWR) return false;
+  if (after(tp.sndUna, t.highSeq)) {
+    tp.cwnd = Math.max(tp.ssthresh, tp.mss);
+    t.caState = CA_OPEN;
+    return false;
+  }
+  tcpCwndReduction(tp, t, delivered, unaAdvanced);
+  return true;
 }
 
 /** tcp_cwnd_reduction(): PRR — cwnd follows what is delivered, down to ssthresh. */
@@ -209,6 +240,7 @@ export function tcpSackRecovery(tp: TcpSock, delivered: number, ackedSegs: numbe
       return false;
     }
   } else if (t.lostOut > 0) tcpEnterRecovery(tp, t);
+  else if (t.caState === CA_CWR) return tcpCwrAck(tp, t, delivered, unaAdvanced);
   else t.caState = t.sackedOut > 0 ? CA_DISORDER : CA_OPEN;
   if (t.caState === CA_RECOVERY) {
     tcpCwndReduction(tp, t, delivered, unaAdvanced);
@@ -236,8 +268,8 @@ export function tcpXmitRetransmitQueue(tp: TcpSock): void {
     const room = cwndSegs(tp) - packetsInFlight(tp);
     if (room <= 0) break;
     // (split off, the rest keeps its lost mark for the next round)
-    tcpRetransmitSkb(tp, i, Math.min(room, maxSegs), t.caState === CA_LOSS ? 'rto' : 'fast');
-    if (t.caState === CA_RECOVERY) t.prrOut += tp.wq[i]!.pcount;
+    if (!tcpRetransmitSkb(tp, i, Math.min(room, maxSegs), t.caState === CA_LOSS ? 'rto' : 'fast')) break;
+    if (tcpInCwndReduction(tp)) t.prrOut += tp.wq[i]!.pcount;
   }
 }
 

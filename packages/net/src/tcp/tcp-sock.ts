@@ -113,15 +113,19 @@ export function skbAccount(t: TcpTx, skb: TxSkb, sign: 1 | -1): void {
   if (f & SKB_LOST) t.lostOut += p;
   if (f & SKB_RETRANS_OUT) t.retransOut += p;
 }
+/** tcp_in_cwnd_reduction(): CWR or Recovery, where PRR sets the window. */
+export const tcpInCwndReduction = (tp: { tx: TcpTx }): boolean => tp.tx.caState === CA_CWR || tp.tx.caState === CA_RECOVERY;
 /** A sent skb's scoreboard marks set to `flags`, the counters kept. */
 export function skbMark(t: TcpTx, skb: TxSkb, flags: number): void {
   skbAccount(t, skb, -1);
   skb.flags = flags;
   skbAccount(t, skb, 1);
 }
-/** icsk_ca_state: open, SACKed segments seen, fast recovery, after a timeout. */
+/** icsk_ca_state: open, SACKed segments seen, the window coming down for a local or ECN
+ * congestion signal (CWR), fast recovery, after a timeout. */
 export const CA_OPEN = 0;
 export const CA_DISORDER = 1;
+export const CA_CWR = 2;
 export const CA_RECOVERY = 3;
 export const CA_LOSS = 4;
 /**

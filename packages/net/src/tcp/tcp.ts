@@ -454,7 +454,7 @@ export function tcpGetInfo(tp: TcpSock): TcpInfo {
   const inFlight = Math.max(0, seqDiff(tp.sndNxt, tp.sndUna));
   return {
     state: tcpStateName(tp.state).replace(/^TCP_/, ''),
-    ca_state: CA_STATE_NAMES[tp.sackOk ? tp.tx.caState : tp.recover !== undefined ? 3 : 0]!,
+    ca_state: CA_STATE_NAMES[tp.sackOk || tp.recover === undefined ? tp.tx.caState : 3]!,
     retransmits: tp.retries,
     backoff: tp.retries,
     options: (tp.tsOk ? 1 : 0) | (tp.sackOk ? 2 : 0) | (tp.rcvWscale || tp.sndWscale ? 4 : 0),
