@@ -41,7 +41,9 @@ state and ca_state as names, times in µs, sizes in bytes as the kernel gives th
 SO_ERROR as 0 or an errno name, where the value read when the connect finished counts as pending
 until an 'error' step reports it. Background events: {t, sock, ev: 'connected' (out: 'ok' | errno)
 | 'sent' (out: bytes taken in all) | 'eof' | 'read-done' (out: bytes read in all) |
-'send-error' | 'read-error' (out: errno) | 'corrupt'}.
+'send-error' | 'read-error' (out: errno) | 'corrupt' | 'w' / 'r' (out: the bytes one send() took /
+one recv() returned; t is taken just before the call)}. The replay makes the same send() and
+recv() calls at the same times, so write boundaries and reads fall where they fell here.
 
 stdin: JSON {"cases": [WireCase...]} (optionally "runs": 1 | 2, default 2).
 stdout: JSON {"kernel", "hz", "sysctls", "setup", "wallSeconds", "results": [WireResult...]}
@@ -212,8 +214,8 @@ def worker(spec):
     def ms(t):
         return round((t - start) / 1e6, 3)
 
-    def event(s, ev, out=None):
-        e = {"t": ms(now()), "sock": s.name, "ev": ev}
+    def event(s, ev, out=None, t=None):
+        e = {"t": ms(now() if t is None else t), "sock": s.name, "ev": ev}
         if out is not None:
             e["out"] = out
         events.append(e)
@@ -234,6 +236,7 @@ def worker(spec):
     def bg_send(s):
         n = min(s.pending, CHUNK)
         off = s.tx % 256
+        t0 = now()
         try:
             k = s.sock.send(PATV[off:off + n], socket.MSG_NOSIGNAL)
         except BlockingIOError:
@@ -244,6 +247,7 @@ def worker(spec):
             return err(e.errno)
         s.tx += k
         s.pending -= k
+        event(s, "w", k, t0)
         if s.pending == 0:
             event(s, "sent", s.tx)
         return None
@@ -251,6 +255,7 @@ def worker(spec):
     def bg_recv(s):
         r = s.reader
         want = 65536 if r["want"] is None else min(65536, r["want"] - r["got"])
+        t0 = now()
         try:
             data = s.sock.recv(want)
         except BlockingIOError:
@@ -267,6 +272,7 @@ def worker(spec):
             return
         check_stream(s, data)
         r["got"] += len(data)
+        event(s, "r", len(data), t0)
         if r["want"] is not None and r["got"] >= r["want"]:
             r["done"] = True
             event(s, "read-done", r["got"])

@@ -107,8 +107,8 @@ export interface WireEvent {
   /** ms from the case start */
   t: number;
   sock: WireSock;
-  /** connected (out: 'ok' | errno name), sent (out: the socket's bytes taken in all), eof, read-done (out: bytes read in all), send-error / read-error (out: errno name), corrupt (out: stream offset). */
-  ev: 'connected' | 'sent' | 'eof' | 'read-done' | 'send-error' | 'read-error' | 'corrupt';
+  /** connected (out: 'ok' | errno name), sent (out: the socket's bytes taken in all), eof, read-done (out: bytes read in all), send-error / read-error (out: errno name), corrupt (out: stream offset); r / w (out: the bytes one background recv() returned / one send() took). */
+  ev: 'connected' | 'sent' | 'eof' | 'read-done' | 'send-error' | 'read-error' | 'corrupt' | 'r' | 'w';
   out?: string | number;
 }
 export interface WireResult {

@@ -19,13 +19,14 @@ const EXACT = new Set([
   'request-response', 'request-response-v6', 'request-response-server-closes', 'request-response-server-closes-v6',
   'delayed-ack-pingpong', 'quickack', 'nagle', 'nagle-v6', 'nagle-nodelay', 'nagle-three-writes', 'fin-piggyback', 'cork', 'cork-200ms-ceiling',
   'sndbuf-small', 'idle-short', 'idle-restart', 'linger0-close', 'linger0-close-v6', 'close-unread', 'simultaneous-close', 'data-after-peer-closed',
+  'bulk-100k', 'bulk-100k-v6', 'half-close', 'half-close-v6',
   'closed-port', 'closed-port-v6', 'listener-closed', 'keepalive', 'keepalive-dead-peer',
   'drop-syn', 'drop-syn-v6', 'drop-synack', 'drop-final-ack', 'drop-final-ack-idle', 'drop-request', 'drop-request-v6', 'drop-response-last', 'drop-fin-client', 'drop-fin-server', 'accept-late',
 ]);
 
 const runs = golden.cases.map((c, i) => {
   const k = golden.results[i]!;
-  const sim = replayWire(c, i, 1, k.steps.map((s) => s.t), undefined, wireClockBase(k));
+  const sim = replayWire(c, i, { stepTimes: k.steps.map((s) => s.t), clockBase: wireClockBase(k), io: k.events });
   return { c, k, sim, d: compareWire(k.packets, sim.packets, k.jitterUs) };
 });
 

@@ -9,7 +9,7 @@
 import { SysError } from '@bpfsim/isa';
 import type { Host, Sock } from '../src';
 import { AF_INET, AF_INET6, MS, Network, SO, SOCK_STREAM, SOL_SOCKET, SOL_TCP, SocketApi, TCP_CONGESTION, TCP_CORK, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_MAXSEG, TCP_NODELAY, TCP_QUICKACK, TCP_STATE } from '../src';
-import type { WireCase, WireOpt, WirePacket, WireStep } from './tcp-wire-cases';
+import type { WireCase, WireEvent, WireOpt, WirePacket, WireStep } from './tcp-wire-cases';
 
 const CHUNK = 1 << 20;
 const WAIT_LIMIT = 20_000 * MS;
@@ -51,6 +51,9 @@ interface RSock {
   readyAt?: number | undefined;
   writableAt?: number | undefined;
   eof: boolean;
+  /** The recording's background reads and writes still to replay (ns, bytes). */
+  ioR: { at: number; n: number }[];
+  ioW: { at: number; n: number }[];
 }
 
 const pattern = (from: number, n: number): Uint8Array => {
@@ -64,14 +67,28 @@ const errName = (e: unknown): string => {
   throw e;
 };
 
-/**
- * Runs the case in bpfsim; `index` is the case's place in the list (its port, 39000 + index).
- * `stepTimes` (ms from the case start, as the recording reports them) make each step wait
- * until the time the live run did it, so the application's own latency (the probe's event
- * loop takes a fraction of a millisecond to act) is replayed too: the same calls at the same
- * times.
- */
-export function replayWire(c: WireCase, index: number, seed = 1, stepTimes?: readonly number[], readLatency = 100_000, clockBase = 0, writeLatency = readLatency): WireRun {
+/** How a replay follows the recording (all optional). */
+export interface ReplayOptions {
+  seed?: number;
+  /** ms from the case start of each step as the live run did it: each step waits until then,
+   * so the application's own latency (the probe's event loop takes a fraction of a
+   * millisecond to act) is replayed too. */
+  stepTimes?: readonly number[];
+  /** The recording's background send() and recv() calls ('w' and 'r' events: when, and how
+   * many bytes each took or returned): the replay makes the same calls at the same times,
+   * so write boundaries (PSH) and reads (window updates) fall where the kernel saw them. */
+  io?: readonly WireEvent[];
+  /** Without `io` (or past its end): how long after the socket becomes readable / writable
+   * the event loop acts, ns. */
+  readLatency?: number;
+  writeLatency?: number;
+  /** HostOptions.clockBase: where the kernel's jiffies stood (wireClockBase). */
+  clockBase?: number;
+}
+
+/** Runs the case in bpfsim; `index` is the case's place in the list (its port, 39000 + index). */
+export function replayWire(c: WireCase, index: number, o: ReplayOptions = {}): WireRun {
+  const { seed = 1, stepTimes, readLatency = 100_000, clockBase = 0, writeLatency = readLatency } = o;
   const net = new Network({ seed });
   const host = net.addHost('h', { clockBase });
   host.lo.mtu = 1500;
@@ -88,6 +105,7 @@ export function replayWire(c: WireCase, index: number, seed = 1, stepTimes?: rea
   const ms = (): number => Math.round(sim.now / 1e3) / 1e3;
   const event = (s: RSock, ev: string, out?: unknown): void => void events.push(out === undefined ? { t: ms(), sock: s.name, ev } : { t: ms(), sock: s.name, ev, out });
 
+  const ioOf = (name: string, ev: 'r' | 'w'): { at: number; n: number }[] => (o.io ?? []).filter((e) => e.sock === name && e.ev === ev).map((e) => ({ at: Math.round(e.t * MS), n: Number(e.out) }));
   const applyOpt = (fd: number, opt: WireOpt, value: number): void => {
     if (opt === 'linger') api.setsockopt(fd, SOL_SOCKET, SO.SO_LINGER, { onoff: 1, linger: value });
     else api.setsockopt(fd, OPTS[opt][0], OPTS[opt][1], value);
@@ -96,7 +114,7 @@ export function replayWire(c: WireCase, index: number, seed = 1, stepTimes?: rea
     const fd = api.socket(fam, SOCK_STREAM);
     api.setsockopt(fd, SOL_TCP, TCP_CONGESTION, c.cc ?? 'cubic');
     for (const [o, v] of opts) applyOpt(fd, o, v);
-    const s: RSock = { name, fd, sk: api.socketOf(fd), closed: false, connecting: false, connected: false, connectErr: undefined, pending: 0, tx: 0, rx: 0, reader: undefined, eof: false };
+    const s: RSock = { name, fd, sk: api.socketOf(fd), closed: false, connecting: false, connected: false, connectErr: undefined, pending: 0, tx: 0, rx: 0, reader: undefined, eof: false, ioR: ioOf(name, 'r'), ioW: ioOf(name, 'w') };
     socks.set(name, s);
     return s;
   };
@@ -104,8 +122,8 @@ export function replayWire(c: WireCase, index: number, seed = 1, stepTimes?: rea
     for (let i = 0; i < d.length; i++) if (d[i] !== ((s.rx + i) & 0xff)) return void event(s, 'corrupt', s.rx);
     s.rx += d.length;
   };
-  const bgSend = (s: RSock): string | undefined => {
-    const n = Math.min(s.pending, CHUNK);
+  const bgSend = (s: RSock, limit = CHUNK): string | undefined => {
+    const n = Math.min(s.pending, limit);
     let k: number;
     try {
       k = api.send(s.fd, pattern(s.tx, n));
@@ -121,9 +139,9 @@ export function replayWire(c: WireCase, index: number, seed = 1, stepTimes?: rea
     if (s.pending === 0) event(s, 'sent', s.tx);
     return undefined;
   };
-  const bgRecv = (s: RSock): void => {
+  const bgRecv = (s: RSock, limit = 65536): void => {
     const r = s.reader!;
-    const want = r.want === undefined ? 65536 : Math.min(65536, r.want - r.got);
+    const want = Math.min(limit, r.want === undefined ? 65536 : r.want - r.got);
     let d: Uint8Array;
     try {
       d = api.recvfrom(s.fd, want).data;
@@ -183,7 +201,7 @@ export function replayWire(c: WireCase, index: number, seed = 1, stepTimes?: rea
           } catch (e) {
             return errName(e);
           }
-          socks.set(st.sock, { name: st.sock, fd, sk: api.socketOf(fd), closed: false, connecting: false, connected: true, connectErr: undefined, pending: 0, tx: 0, rx: 0, reader: undefined, eof: false });
+          socks.set(st.sock, { name: st.sock, fd, sk: api.socketOf(fd), closed: false, connecting: false, connected: true, connectErr: undefined, pending: 0, tx: 0, rx: 0, reader: undefined, eof: false, ioR: ioOf(st.sock, 'r'), ioW: ioOf(st.sock, 'w') });
           return 'ok';
         }
       }
@@ -195,7 +213,8 @@ export function replayWire(c: WireCase, index: number, seed = 1, stepTimes?: rea
           return 'ok';
         case 'send':
           s.pending += st.bytes;
-          return bgSend(s) ?? 'ok';
+          // The step's own send() is the first recorded write after it.
+          return bgSend(s, s.ioW.length ? s.ioW.shift()!.n : CHUNK) ?? 'ok';
         case 'recv': {
           let d: Uint8Array;
           try {
@@ -261,7 +280,17 @@ export function replayWire(c: WireCase, index: number, seed = 1, stepTimes?: rea
         finishConnect(s);
         any = true;
       }
-      if (s.pending && outReady) {
+      const w = s.ioW[0];
+      if (s.pending && w) {
+        // As recorded: this send() at this time (once writable).
+        if (sim.now < w.at) wake = Math.min(wake, w.at);
+        else if (outReady) {
+          s.ioW.shift();
+          const before = s.pending;
+          bgSend(s, w.n);
+          any ||= s.pending !== before;
+        }
+      } else if (s.pending && outReady) {
         // The writer, too, wakes a while after the socket became writable.
         s.writableAt ??= sim.now;
         if (sim.now - s.writableAt >= writeLatency) {
@@ -271,7 +300,16 @@ export function replayWire(c: WireCase, index: number, seed = 1, stepTimes?: rea
           any ||= s.pending !== before;
         } else wake = Math.min(wake, s.writableAt + writeLatency);
       } else s.writableAt = undefined;
-      if (s.reader && !s.reader.done && (p.readable || p.error || p.hup)) {
+      const r = s.ioR[0];
+      if (s.reader && !s.reader.done && r) {
+        // As recorded: a recv() of at most what the kernel's returned, at its time.
+        if (sim.now < r.at) wake = Math.min(wake, r.at);
+        else if (p.readable || p.error || p.hup) {
+          s.ioR.shift();
+          bgRecv(s, r.n);
+          any = true;
+        }
+      } else if (s.reader && !s.reader.done && (p.readable || p.error || p.hup)) {
         // The reader wakes `readLatency` after the data (the probe's poll loop is not
         // instant: segments that arrive in a burst are read together).
         s.readyAt ??= sim.now;

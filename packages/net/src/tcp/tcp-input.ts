@@ -25,6 +25,8 @@ import { tcpCwrAck, tcpRackAdvance, tcpSackRecovery, tcpSacktag } from './tcp-re
 const S = TCP_STATE;
 /** MAX_SKB_FRAGS (CONFIG_MAX_SKB_FRAGS): how many segments one skb coalesces. */
 const MAX_SKB_FRAGS = 17;
+/** TCP_FASTRETRANS_THRESH: duplicate ACKs sent at once before SACK compression holds them. */
+const TCP_FASTRETRANS_THRESH = 3;
 /** What a received skb costs beyond its payload (skb->truesize - len), as measured on this
  * machine's lo: the window fields of the wire traces fit 840 (the scaling_ratio a 1448-byte
  * segment gives, 162/256). */
@@ -164,7 +166,7 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
 const TCP_NUM_SACKS = 4;
 
 function sackRx(tp: TcpSock): SackRx {
-  return (tp.sackRx ??= { blocks: [], dsackStart: 0, dsackEnd: 0 });
+  return (tp.sackRx ??= { blocks: [], dsackStart: 0, dsackEnd: 0, compressedAck: 0, compressedAckRcvNxt: 0, dupAckCounter: 0, compressedTimer: undefined });
 }
 
 /** tcp_sack_new_ofo_skb(): out-of-order data [seq, end) extends a block (which moves to the
@@ -575,7 +577,8 @@ function tcpDataQueue(tp: TcpSock, seg: TcpSegment, segSeq: number): void {
     } else if (data.length) tcpDsackSet(tp, seq, end);
     if (fin) tp.ooo.set(seqAdd(seq, data.length), FIN_MARK);
     tcpSackNewOfoSkb(tp, seq, end);
-    tcpSendAck(tp);
+    scheduleAck(tp);
+    tcpAckSndCheck(tp, true);
     return;
   }
   let gotFin = fin;
@@ -721,14 +724,47 @@ function tcpGrowWindowSlow(tp: TcpSock, truesize: number, len: number): number {
  * __tcp_ack_snd_check(): ACK now when more than a segment arrived since the last ACK and
  * the window moves on, in quick-ACK mode (not interactive), or when asked to; else delay.
  */
-function tcpAckSndCheck(tp: TcpSock): void {
+function tcpAckSndCheck(tp: TcpSock, ofoPossible = false): void {
   if (!ackScheduled(tp)) return;
   const quick = tp.ackQuick > 0 && !tp.pingpong;
   if ((seqDiff(tp.rcvNxt, tp.rcvWup) > tp.rcvMss && tcpSelectWindowRaw(tp) >= tp.rcvWnd) || quick || tp.ackPending & ICSK_ACK_NOW) {
     tcpSendAck(tp);
     return;
   }
-  tcpSendDelayedAck(tp);
+  if (!ofoPossible || !tp.oooMap?.size) {
+    tcpSendDelayedAck(tp);
+    return;
+  }
+  // Out of order: a duplicate ACK — three at once for each rcv_nxt, then compressed.
+  const sys = tp.env.sysctl;
+  const r = sackRx(tp);
+  if (!tp.sackOk || r.compressedAck >= sys.tcpCompSackNr) {
+    tcpSendAck(tp);
+    return;
+  }
+  if (r.compressedAckRcvNxt !== tp.rcvNxt) {
+    r.compressedAckRcvNxt = tp.rcvNxt;
+    r.dupAckCounter = 0;
+  }
+  if (r.dupAckCounter < TCP_FASTRETRANS_THRESH) {
+    r.dupAckCounter++;
+    tcpSendAck(tp);
+    return;
+  }
+  r.compressedAck++;
+  if (r.compressedTimer) return;
+  // 5% of the RTT (the receive RTT, or srtt when smaller), at most tcp_comp_sack_delay_ns.
+  let rtt8 = rcvqOf(tp)?.rttUs ?? 0;
+  if (tp.rtt.srttUs8 && tp.rtt.srttUs8 < rtt8) rtt8 = tp.rtt.srttUs8;
+  const delay = Math.min(sys.tcpCompSackDelayNs, Math.floor((rtt8 * 125) / 20));
+  r.compressedTimer = tp.env.schedule(delay, () => tcpCompressedAckTimer(tp));
+}
+
+/** tcp_compressed_ack_kick(): the held duplicate ACK goes (if one is still held). */
+function tcpCompressedAckTimer(tp: TcpSock): void {
+  const r = tp.sackRx!;
+  r.compressedTimer = undefined;
+  if (r.compressedAck) tcpSendAck(tp);
 }
 
 /**
@@ -784,7 +820,7 @@ function deliver(tp: TcpSock, d: Uint8Array): void {
   // entry here, charged only its bytes.
   const tail = tp.rq[tp.rq.length - 1];
   const frags = tail ? tail.frags + 1 : 1;
-  const coalesce = tail !== undefined && frags <= MAX_SKB_FRAGS;
+  const coalesce = tail !== undefined && frags < MAX_SKB_FRAGS;
   const truesize = d.length + (coalesce ? 0 : RX_TRUESIZE_OVERHEAD);
   tp.rq.push({ data: d.slice(), truesize, frags: coalesce ? frags : 1 });
   tp.rmemAlloc += truesize;

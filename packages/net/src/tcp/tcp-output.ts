@@ -186,8 +186,16 @@ export function tcpTransmit(tp: TcpSock, s: { seq: number; ack: number; flags: n
   return true;
 }
 
-/** tcp_event_ack_sent(): the ACK due went out; one fewer quick ACK, the delayed ACK off. */
+/** tcp_event_ack_sent(): the ACK due went out; one fewer quick ACK, the delayed ACK and the
+ * compressed-SACK timer off. */
 function tcpEventAckSent(tp: TcpSock): void {
+  // Any ACK carries what SACK compression held back: its timer goes.
+  const r = tp.sackRx;
+  if (r?.compressedAck) {
+    r.compressedAck = 0;
+    r.compressedTimer?.cancel();
+    r.compressedTimer = undefined;
+  }
   tcpDecQuickackMode(tp);
   cancelDelack(tp);
 }
@@ -352,7 +360,7 @@ function tcpTsoShouldDefer(tp: TcpSock, skb: TxSkb, maxSegs: number, mss: number
  * multi-segment chunk ends with PSH (as this machine's lo sends them: GSO segmentation
  * marks its last segment), a single segment only where the application's write ended.
  */
-export function tcpWriteXmit(tp: TcpSock, nonagle = tp.nonagleBits): void {
+export function tcpWriteXmit(tp: TcpSock, nonagle = tp.nonagleBits, pushOne = false): void {
   if (tp.state !== S.TCP_ESTABLISHED && tp.state !== S.TCP_CLOSE_WAIT && tp.state !== S.TCP_FIN_WAIT1 && tp.state !== S.TCP_LAST_ACK && tp.state !== S.TCP_CLOSING) return;
   const mss = sendMss(tp);
   const maxSegs = tcpTsoSegs(tp, mss);
@@ -396,7 +404,7 @@ export function tcpWriteXmit(tp: TcpSock, nonagle = tp.nonagleBits): void {
     tp.sendHead = i + 1;
     skbAccount(tp.tx, tp.wq[i]!, 1);
     sentSegs += went;
-    if (went < want) break;
+    if (went < want || pushOne) break;
   }
   const sentAny = sentSegs > 0;
   // PRR counts what goes out while the window comes down (tcp_write_xmit's prr_out).

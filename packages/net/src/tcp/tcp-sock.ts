@@ -225,6 +225,13 @@ export interface SackRx {
   blocks: number[];
   dsackStart: number;
   dsackEnd: number;
+  /** SACK compression (tcp_sock's compressed_ack, compressed_ack_rcv_nxt, dup_ack_counter,
+   * compressed_ack_timer): duplicate ACKs held back, the rcv_nxt they are for, the
+   * duplicate ACKs sent at once for it, and the timer that sends the held one. */
+  compressedAck: number;
+  compressedAckRcvNxt: number;
+  dupAckCounter: number;
+  compressedTimer: Timer | undefined;
 }
 /** The shared empty receive queue of a socket that has not received bytes (never pushed to). */
 export const NO_DATA: RxSkb[] = [];

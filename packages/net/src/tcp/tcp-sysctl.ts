@@ -41,9 +41,12 @@ export interface TcpSysctls {
   tcpFinTimeout: number;
   /** net.ipv4.tcp_pingpong_thresh: replies that make a connection interactive. */
   tcpPingpongThresh: number;
-  /** net.ipv4.tcp_comp_sack_nr, tcp_comp_sack_delay_ns: SACK compression. */
+  /** net.ipv4.tcp_comp_sack_nr, tcp_comp_sack_delay_ns, tcp_comp_sack_slack_ns: SACK
+   * compression — after three duplicate ACKs in a row, at most this many are held back, for
+   * at most 5% of the RTT and this delay (the hrtimer's slack on top). */
   tcpCompSackNr: number;
   tcpCompSackDelayNs: number;
+  tcpCompSackSlackNs: number;
 }
 
 const SEC = 1_000_000_000;
@@ -74,5 +77,6 @@ export function tcpSysctlDefaults(profile: '6.18' | '4.17'): TcpSysctls {
     tcpPingpongThresh: 1,
     tcpCompSackNr: 44,
     tcpCompSackDelayNs: 1_000_000,
+    tcpCompSackSlackNs: 100_000,
   };
 }

@@ -297,4 +297,8 @@ export function clearAllTimers(tp: TcpSock): void {
   tp.rtoTimer?.cancel();
   tp.delackTimer?.cancel();
   tp.twTimer?.cancel();
+  if (tp.sackRx?.compressedTimer) {
+    tp.sackRx.compressedTimer.cancel();
+    tp.sackRx.compressedTimer = undefined;
+  }
 }

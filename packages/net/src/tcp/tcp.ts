@@ -164,7 +164,7 @@ export function tcpSendData(tp: TcpSock, data: Uint8Array): number {
     if (forcedPush(tp)) {
       markPush(tp, skb!);
       tcpWriteXmit(tp, tp.nonagleBits | NAGLE_PUSH);
-    } else if (tp.wq.length - 1 === tp.sendHead) tcpWriteXmit(tp, tp.nonagleBits | NAGLE_PUSH);
+    } else if (tp.wq.length - 1 === tp.sendHead) tcpWriteXmit(tp, tp.nonagleBits | NAGLE_PUSH, true);
   }
   if (copied === 0) throw wouldBlock('EAGAIN', 'the send buffer is full');
   // tcp_push(): PSH on the tail, then what Nagle and cork allow.
@@ -218,18 +218,19 @@ export function tcpRecvmsg(tp: TcpSock, maxBytes: number, flags: number): { data
       i++;
       continue;
     }
+    tp.rqBytes -= k;
+    tp.copiedSeq = seqAdd(tp.copiedSeq, k);
     if (k === c.data.length) {
       tp.rq.shift();
       // skb freed: its truesize leaves the receive buffer.
       tp.rmemAlloc -= c.truesize;
     } else c.data = c.data.subarray(k);
+    // tcp_recvmsg_locked() measures after each skb it copies from (the rest of the queue
+    // still counts as not read).
+    const next = tp.rq[0];
+    if (at === n || !next || next.frags === 1) tcpRcvSpaceAdjust(tp);
   }
-  if (!(flags & MSG_PEEK)) {
-    tp.rqBytes -= n;
-    tp.copiedSeq = seqAdd(tp.copiedSeq, n);
-    tcpRcvSpaceAdjust(tp);
-    tcpCleanupRbuf(tp, n);
-  }
+  if (!(flags & MSG_PEEK)) tcpCleanupRbuf(tp, n);
   return { data: out };
 }
 /** tcp_shutdown() (SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2). */
