@@ -21,8 +21,6 @@ export interface DeviceHost {
   /** Runs `fn` as a softirq would: at the current instant (or `delay` ns later), after
    * what is already due then. */
   defer(fn: () => void, delay?: number): void;
-  /** The clock, ns. */
-  readonly now: number;
   /** The driver took a frame (net:net_dev_xmit). */
   traceXmit?(dev: NetDevice, frame: Uint8Array): void;
 }
@@ -87,10 +85,6 @@ export class LoopbackDevice extends NetDevice {
    * frame that long, in order (a fixed-delay line, as `tc qdisc add dev lo root netem
    * delay`; a frame in flight keeps the delay it was sent with). */
   delay = 0;
-  /** The least time between two frames coming back in, ns (0: none) — a delay line that
-   * re-injects one packet at a time. */
-  gap = 0;
-  private lastOut = -Infinity;
   /** A filter every frame passes on its way out (an iptables rule on the way in, as a
    * scripted delay line drops packets): false drops the frame (counted in txDropped). */
   txFilter: ((frame: Uint8Array) => boolean) | undefined;
@@ -102,18 +96,11 @@ export class LoopbackDevice extends NetDevice {
       return NET_XMIT_SUCCESS;
     }
     const copy = frame.slice();
-    let delay = this.delay;
-    if (this.gap) {
-      const now = this.host.now;
-      const at = Math.max(now + delay, this.lastOut + this.gap);
-      this.lastOut = at;
-      delay = at - now;
-    }
     this.host.defer(() => {
       this.stats.rxPackets++;
       this.stats.rxBytes += copy.length;
       this.host.netifReceive(this, copy);
-    }, delay);
+    }, this.delay);
     return NET_XMIT_SUCCESS;
   }
 

@@ -174,10 +174,6 @@ export class Host implements DeviceHost {
     this.network.sim.schedule(delay, fn);
   }
 
-  get now(): number {
-    return this.network.sim.now;
-  }
-
   // ---- configuration -----------------------------------------------------------------------
 
   /** Adds an Ethernet device (eth0, eth1, … when unnamed). */
