@@ -60,7 +60,7 @@ export interface RetransmitEvent {
   socket: string;
   seq: number;
   length: number;
-  reason: 'rto' | 'fast' | 'syn' | 'synack' | 'fin' | 'probe';
+  reason: 'rto' | 'fast' | 'syn' | 'synack' | 'fin' | 'probe' | 'tlp';
 }
 
 /** One program of a hook run (the kernel runner's HookRunEvent, trimmed). */

@@ -20,7 +20,8 @@ import { TCPOLEN_TSTAMP_ALIGNED, cwndSegs, packetsInFlight, sendMss, tcpFullSpac
 import { HZ, ICSK_ACK_NOW, ICSK_ACK_PUSHED, ICSK_ACK_PUSHED2, TCP_ATO_MIN, TCP_MAX_QUICKACKS, ackScheduled, armFinWait2, armRto, restartRto, resetKeepalive, scheduleAck, stopRto, tcpEnterQuickackMode, tcpIncrQuickack, tcpSendDelayedAck } from './tcp-timer';
 import { keepalive, tcpAbort, tcpDone, tcpFail, tcpSetState } from './tcp';
 import { tcpCreateOpenreqChild, tcpTimeWait } from './tcp-minisocks';
-import { tcpCwrAck, tcpRackAdvance, tcpSackRecovery, tcpSacktag } from './tcp-recovery';
+import type { SackState } from './tcp-recovery';
+import { FLAG_CA_ALERT, FLAG_DATA, FLAG_DATA_ACKED, FLAG_DSACKING_ACK, FLAG_NOT_DUP, FLAG_ORIG_SACK_ACKED, FLAG_RETRANS_DATA_ACKED, FLAG_SET_XMIT_TIMER, FLAG_SND_UNA_ADVANCED, FLAG_WIN_UPDATE, REXMIT_NONE, highestSackSeq, spuriousRetrans, tcpCheckSackReordering, tcpCongControl, tcpCwrAck, tcpFastretransAlert, tcpProcessTlpAck, tcpRackAdvance, tcpSacktag, tcpSetXmitTimer, tcpXmitRecovery } from './tcp-recovery';
 
 const S = TCP_STATE;
 /** MAX_SKB_FRAGS (CONFIG_MAX_SKB_FRAGS): how many segments one skb coalesces. */
@@ -248,33 +249,111 @@ function setSndWnd(tp: TcpSock, w: number): void {
   if (w > tp.maxWindow) tp.maxWindow = w;
 }
 
-/** tcp_ack(): what the peer acknowledges, NewReno's recovery, and the window. */
+/**
+ * tcp_ack(): what the peer acknowledges. With SACK, Linux's flow: the scoreboard
+ * (tcp_sacktag_write_queue), the cumulative ACK (tcp_clean_rtx_queue, RTT samples), the
+ * loss probe's outcome, the recovery state machine for an ACK that is not plain progress
+ * (tcp_fastretrans_alert), the retransmission timer (loss probe or RTO), the window (PRR or
+ * the congestion control), then what recovery sends (tcp_xmit_recovery). Without SACK,
+ * NewReno (RFC 6582).
+ */
 function tcpAck(tp: TcpSock, seg: TcpSegment, ack: number): void {
   if (before(tp.sndMax, ack)) {
     tcpSendAck(tp);
     return;
   }
+  if (tp.sackOk && tp.tx !== NO_TX) tcpAckSack(tp, seg, ack);
+  else tcpAckReno(tp, seg, ack);
+  // tcp_ack(): icsk_probes_out = 0. A receiver that answers the window probes keeps the
+  // connection (the probes count towards tcp_retries2 only while unanswered).
+  if (seqDiff(tp.sndNxt, tp.sndUna) === 0) tp.retries = 0;
+  tcpWriteXmit(tp);
+}
+
+/** tcp_snd_una_update(): snd_una moves to the ACK, the send buffer's head with it. */
+function tcpSndUnaUpdate(tp: TcpSock, ack: number): number {
+  const acked = seqDiff(ack, tp.sndUna);
+  // Bytes of the buffer acknowledged (a FIN takes a sequence number, not a byte).
+  const bytes = Math.min(acked, tp.sbufLen);
+  // After a timeout snd_nxt went back; the peer may have had more than it covers.
+  if (before(tp.sndNxt, ack)) tp.sndNxt = ack;
+  tp.sndUna = ack;
+  sbufConsume(tp, bytes);
+  return bytes;
+}
+
+function tcpAckSack(tp: TcpSock, seg: TcpSegment, ack: number): void {
+  const t = tp.tx;
+  const priorUna = tp.sndUna;
+  const priorPackets = t.packetsOut;
+  const lost = t.lost;
   const wnd = seg.window << tp.sndWscale;
-  // tcp_sacktag_write_queue(): what the SACK blocks say arrived.
-  const sack = tp.sackOk && tp.tx !== NO_TX;
-  const newlySacked = sack && seg.options.sack ? tcpSacktag(tp, seg.options.sack, ack) : 0;
+  let flag = seg.payload.length || seg.flags & TCP_FIN ? FLAG_DATA : 0;
+  const advanced = before(priorUna, ack);
+  if (advanced) flag |= FLAG_SND_UNA_ADVANCED;
+  // tcp_ack_update_window(): a window update (approximated without snd_wl1: new data
+  // acknowledged or carried, or a larger window).
+  if (advanced || flag & FLAG_DATA || wnd > tp.sndWnd) flag |= FLAG_WIN_UPDATE;
+  if (before(ack, priorUna)) {
+    // An old ACK: only its SACK blocks count (old_ack).
+    if (seg.options.sack) {
+      const st = tcpSacktag(tp, seg.options.sack, ack, priorUna);
+      const r = tcpFastretransAlert(tp, priorUna, 0, flag | st.flag);
+      tcpXmitRecovery(tp, r.rexmit);
+    }
+    return;
+  }
+  const priorFack = highestSackSeq(tp);
+  const priorInFlight = packetsInFlight(tp);
+  setSndWnd(tp, wnd);
+  if (advanced) {
+    tcpSndUnaUpdate(tp, ack);
+    tp.retries = 0;
+  }
+  const st = tcpSacktag(tp, seg.options.sack, ack, priorUna);
+  flag |= st.flag;
+  let rexmit = REXMIT_NONE;
+  let delivered = st.delivered;
+  if (!priorPackets) {
+    // no_queue: nothing was in flight; a D-SACK may still undo a reduction.
+    if (flag & FLAG_DSACKING_ACK) tcpFastretransAlert(tp, priorUna, 0, flag);
+    tcpProcessTlpAck(tp, ack, flag);
+  } else {
+    const ca = tcpCleanRtxQueue(tp, seg, ack, st, priorFack);
+    flag |= ca.flag;
+    delivered += ca.segs;
+    tcpProcessTlpAck(tp, ack, flag);
+    // tcp_ack_is_dubious(): not plain progress, or not in Open.
+    if (!(flag & FLAG_NOT_DUP) || flag & FLAG_CA_ALERT || t.caState !== CA_OPEN) {
+      const numDupack = flag & (FLAG_SND_UNA_ADVANCED | FLAG_NOT_DUP | FLAG_DSACKING_ACK) ? 0 : 1;
+      const r = tcpFastretransAlert(tp, priorUna, numDupack, flag);
+      flag = r.flag;
+      rexmit = r.rexmit;
+    }
+    // The loss probe or the RTO, unless RACK armed its reordering timer.
+    if (flag & FLAG_SET_XMIT_TIMER) tcpSetXmitTimer(tp);
+    tcpCongControl(tp, delivered, t.lost - lost, flag, priorInFlight >= cwndSegs(tp) || tcpIsCwndLimited(tp));
+    tcpUpdatePacingRate(tp);
+    tcpXmitRecovery(tp, rexmit);
+  }
+  if (advanced) {
+    tp.dupAcks = 0;
+    if (seqDiff(tp.sndNxt, tp.sndUna) === 0) stopRto(tp);
+    finAcked(tp);
+    tcpNewSpace(tp);
+    tp.wake();
+  }
+}
+
+/** tcp_ack() for a connection without SACK: NewReno's fast retransmit and recovery. */
+function tcpAckReno(tp: TcpSock, seg: TcpSegment, ack: number): void {
+  const wnd = seg.window << tp.sndWscale;
   if (before(tp.sndUna, ack)) {
-    const acked = seqDiff(ack, tp.sndUna);
-    // Bytes of the buffer acknowledged (a FIN takes a sequence number, not a byte).
-    const bytes = Math.min(acked, tp.sbufLen);
-    // After a timeout snd_nxt went back; the peer may have had more than it covers.
-    if (before(tp.sndNxt, ack)) tp.sndNxt = ack;
-    tp.sndUna = ack;
-    const ackedSegs = tcpCleanRtxQueue(tp, seg, ack);
-    sbufConsume(tp, bytes);
+    const bytes = tcpSndUnaUpdate(tp, ack);
+    const ackedSegs = tcpCleanRtxQueue(tp, seg, ack, undefined, ack).segs;
     setSndWnd(tp, wnd);
     tp.retries = 0;
-    // With SACK: RACK, PRR and the lost skbs again (tcp-recovery.ts); without: NewReno
-    // (RFC 6582).
-    if (sack) {
-      const recovering = (newlySacked > 0 || tp.tx.caState !== CA_OPEN) && tcpSackRecovery(tp, ackedSegs + newlySacked, ackedSegs, true);
-      if (!recovering && tcpIsCwndLimited(tp)) tp.cc.congAvoid(tp, ackedSegs * tp.mss);
-    } else if (tp.recover !== undefined) {
+    if (tp.recover !== undefined) {
       if (beforeEq(tp.recover, ack)) {
         tp.cwnd = Math.min(tp.ssthresh, Math.max(seqDiff(tp.sndNxt, tp.sndUna), tp.mss) + tp.mss);
         tp.recover = undefined;
@@ -289,11 +368,7 @@ function tcpAck(tp: TcpSock, seg: TcpSegment, ack: number): void {
     finAcked(tp);
     tcpNewSpace(tp);
     tp.wake();
-  } else if (sack && (newlySacked > 0 || tp.tx.caState !== CA_OPEN)) {
-    setSndWnd(tp, wnd);
-    tcpSackRecovery(tp, newlySacked, 0, false);
-    tcpUpdatePacingRate(tp);
-  } else if (!sack && ack === tp.sndUna && seg.payload.length === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && seqDiff(tp.sndNxt, tp.sndUna) > 0 && wnd === tp.sndWnd) {
+  } else if (ack === tp.sndUna && seg.payload.length === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && seqDiff(tp.sndNxt, tp.sndUna) > 0 && wnd === tp.sndWnd) {
     tp.dupAcks++;
     if (tp.dupAcks === 3 && tp.recover === undefined) {
       tp.ssthresh = tp.cc.ssthresh(tp);
@@ -303,59 +378,62 @@ function tcpAck(tp: TcpSock, seg: TcpSegment, ack: number): void {
     } else if (tp.dupAcks > 3) tp.cwnd += tp.mss;
     tcpUpdatePacingRate(tp);
   } else setSndWnd(tp, wnd);
-  // tcp_ack(): icsk_probes_out = 0. A receiver that answers the window probes keeps the
-  // connection (the probes count towards tcp_retries2 only while unanswered).
-  if (seqDiff(tp.sndNxt, tp.sndUna) === 0) tp.retries = 0;
-  tcpWriteXmit(tp);
 }
 
 /** tcp_clean_rtx_queue(): skbs wholly acknowledged leave the queue, one partly acknowledged
- * is trimmed (tcp_tso_acked); the segments they were. An ACK past snd_nxt (after a timeout
- * sent it back) also covers skbs not sent again: they go too. */
-function tcpCleanRtxQueue(tp: TcpSock, seg: TcpSegment, ack: number): number {
+ * is trimmed (tcp_tso_acked); the segments they were, and the ACK's flags (FLAG_DATA_ACKED,
+ * FLAG_RETRANS_DATA_ACKED, FLAG_ORIG_SACK_ACKED, FLAG_SET_XMIT_TIMER). The RTT sample:
+ * from the oldest skb acknowledged (Karn: none if one was sent again), else the oldest newly
+ * SACKed, else the echoed timestamp (tcp_ack_update_rtt). An ACK past snd_nxt (after a
+ * timeout sent it back) also covers skbs not sent again: they go too. */
+function tcpCleanRtxQueue(tp: TcpSock, seg: TcpSegment, ack: number, st: SackState | undefined, priorFack: number): { segs: number; flag: number } {
   let segs = 0;
   let n = 0;
+  let flag = 0;
   const mss = sendMss(tp);
-  // When the oldest and the newest acknowledged skb were sent (first_ackt, last_ackt),
-  // unless one sent again is among them (FLAG_RETRANS_DATA_ACKED: Karn's rule).
+  const t = tp.tx;
+  const sack = st !== undefined;
+  // When the oldest and the newest acknowledged skb were sent (first_ackt, last_ackt).
   let firstAckt = -1;
   let lastAckt = -1;
-  let retransAcked = false;
+  // The lowest never-retransmitted, never-SACKed sequence acknowledged (reordering).
+  let reord = tp.sndNxt;
   while (n < tp.wq.length) {
     const skb = tp.wq[n]!;
     const end = seqAdd(skb.seq, skb.len + (skb.flags & TCP_FIN ? 1 : 0));
     let acked = skb.pcount;
     const whole = !before(ack, end);
+    const startSeq = skb.seq;
     if (!whole) {
       // tcp_tso_acked(): the acknowledged segments of an skb are trimmed off its head.
       if (!before(skb.seq, ack) || skb.pcount === 1) break;
       const cut = seqDiff(ack, skb.seq);
       const sent = n < tp.sendHead;
-      if (sent) skbAccount(tp.tx, skb, -1);
+      if (sent) skbAccount(t, skb, -1);
       skb.seq = ack;
       skb.len -= cut;
       tp.wmemQueued -= cut;
       skb.pcount = Math.max(1, Math.ceil(skb.len / mss));
-      if (sent) skbAccount(tp.tx, skb, 1);
+      if (sent) skbAccount(t, skb, 1);
       acked -= skb.pcount;
       if (acked <= 0) break;
     }
     segs += acked;
-    if (tp.tx !== NO_TX && !(skb.flags & SKB_SACKED)) {
-      // tcp_rack_advance() for what the cumulative ACK delivers; a segment sent once and
-      // delivered below what was SACKed arrived out of order (tcp_check_sack_reordering).
-      const t = tp.tx;
-      tcpRackAdvance(tp, t, skb.flags, seqAdd(skb.seq, skb.len), skb.sentAt);
-      if (!(skb.flags & SKB_RETRANS) && before(seqAdd(skb.seq, skb.len), t.fack)) t.reordSeen = true;
-    }
-    if (skb.flags & SKB_RETRANS) retransAcked = true;
-    else {
+    const f = skb.flags;
+    if (f & SKB_RETRANS) flag |= FLAG_RETRANS_DATA_ACKED;
+    else if (!(f & SKB_SACKED)) {
       lastAckt = skb.sentAt;
       if (firstAckt < 0) firstAckt = lastAckt;
+      if (before(startSeq, reord)) reord = startSeq;
+      if (sack && !after(end, t.highSeq)) flag |= FLAG_ORIG_SACK_ACKED;
     }
+    // tcp_rack_advance() for what the cumulative ACK delivers (a retransmission the echo
+    // shows spurious aside).
+    if (sack && !(f & SKB_SACKED) && !spuriousRetrans(tp, skb)) tcpRackAdvance(tp, t, f, seqAdd(skb.seq, skb.len), skb.sentAt);
+    flag |= FLAG_DATA_ACKED;
     if (!whole) break;
     tp.wmemQueued -= skb.len + SKB_TRUESIZE_OVERHEAD;
-    if (n < tp.sendHead) skbAccount(tp.tx, skb, -1);
+    if (n < tp.sendHead) skbAccount(t, skb, -1);
     n++;
   }
   if (n) {
@@ -363,11 +441,31 @@ function tcpCleanRtxQueue(tp: TcpSock, seg: TcpSegment, ack: number): number {
     tp.sendHead = Math.max(0, tp.sendHead - n);
     if (!tp.wq.length) tp.wq = NO_SKBS;
   }
-  // tcp_ack_update_rtt(): the RTT from the skbs' send times; without one (all sent again),
-  // from the echoed timestamp.
-  if (firstAckt >= 0 && !retransAcked) tp.rtt.sample(tp.now - firstAckt, tp.sndUna, tp.sndNxt, tp.now - lastAckt);
-  else if (segs > 0) tsRtt(tp, seg);
-  return segs;
+  // tcp_ack_update_rtt()
+  let seqRtt = -1;
+  let caRtt = -1;
+  if (firstAckt >= 0 && !(flag & FLAG_RETRANS_DATA_ACKED)) {
+    seqRtt = tp.now - firstAckt;
+    caRtt = tp.now - lastAckt;
+  }
+  let sackRtt = -1;
+  if (st?.firstSackt) {
+    sackRtt = tp.now - st.firstSackt;
+    caRtt = tp.now - st.lastSackt;
+  }
+  if (seqRtt < 0) seqRtt = sackRtt;
+  if (seqRtt >= 0) tp.rtt.sample(seqRtt, tp.sndUna, tp.sndNxt, caRtt);
+  else if (flag & FLAG_DATA_ACKED) tsRtt(tp, seg);
+  if (flag & FLAG_DATA_ACKED) {
+    flag |= FLAG_SET_XMIT_TIMER;
+    // A hole filled by data sent once: reordering.
+    if (sack && before(reord, priorFack)) tcpCheckSackReordering(tp, t, reord);
+  } else if (sack && sackRtt >= 0 && tp.sendHead > 0 && sackRtt > tp.now - tp.wq[0]!.sentAt) {
+    // A SACK RTT from data sent after the head last went: restart the timer, or it keeps
+    // moving out during recovery.
+    flag |= FLAG_SET_XMIT_TIMER;
+  }
+  return { segs, flag };
 }
 
 /**

@@ -11,7 +11,7 @@ import type { TcpOptions } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, buildTcp } from '../wire/tcp';
 import type { TcpSock, TxSkb } from './tcp-sock';
 import { CA_RECOVERY, IPPROTO_TCP, SKB_RETRANS, SKB_RETRANS_OUT, TCP_INIT_CWND, sbufRead, skbAccount, skbMark, tcpInCwndReduction } from './tcp-sock';
-import { tcpEnterCwr } from './tcp-recovery';
+import { tcpEnterCwr, tcpScheduleLossProbe } from './tcp-recovery';
 import { before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
 import { tcpCallBpf } from './tcp-sock-ops';
 import { JIFFY_NS, armRto, cancelDelack, tcpDecQuickackMode } from './tcp-timer';
@@ -123,7 +123,12 @@ export function sendMss(tp: TcpSock): number {
 
 /** tcp_time_stamp_ts(): the millisecond clock plus the connection's offset. */
 export function tsVal(tp: TcpSock): number {
-  return (Math.floor((tp.now + tp.env.clockBase) / 1e6) + tp.env.tsOffset(tp.localWire, tp.remoteWire)) | 0;
+  return tsAt(tp, tp.now);
+}
+
+/** The TSval a segment sent at `t` (ns) carried (tcp_skb_timestamp_ts). */
+export function tsAt(tp: TcpSock, t: number): number {
+  return (Math.floor((t + tp.env.clockBase) / 1e6) + tp.env.tsOffset(tp.localWire, tp.remoteWire)) | 0;
 }
 
 /** enum sk_rst_reason of the next RST tcpTransmit() sends (set by whoever asks for it). */
@@ -360,7 +365,7 @@ function tcpTsoShouldDefer(tp: TcpSock, skb: TxSkb, maxSegs: number, mss: number
  * multi-segment chunk ends with PSH (as this machine's lo sends them: GSO segmentation
  * marks its last segment), a single segment only where the application's write ended.
  */
-export function tcpWriteXmit(tp: TcpSock, nonagle = tp.nonagleBits, pushOne = false): void {
+export function tcpWriteXmit(tp: TcpSock, nonagle = tp.nonagleBits, pushOne: 0 | 1 | 2 = 0): void {
   if (tp.state !== S.TCP_ESTABLISHED && tp.state !== S.TCP_CLOSE_WAIT && tp.state !== S.TCP_FIN_WAIT1 && tp.state !== S.TCP_LAST_ACK && tp.state !== S.TCP_CLOSING) return;
   const mss = sendMss(tp);
   const maxSegs = tcpTsoSegs(tp, mss);
@@ -370,10 +375,14 @@ export function tcpWriteXmit(tp: TcpSock, nonagle = tp.nonagleBits, pushOne = fa
     const i = tp.sendHead;
     const skb = tp.wq[i];
     if (!skb) break;
-    const quota = cwndSegs(tp) - packetsInFlight(tp);
+    let quota = cwndSegs(tp) - packetsInFlight(tp);
     if (quota <= 0) {
-      cwndLimited = true;
-      break;
+      // A loss probe goes whatever the window (push_one 2).
+      if (pushOne === 2) quota = 1;
+      else {
+        cwndLimited = true;
+        break;
+      }
     }
     // tcp_snd_wnd_test(): the first segment must fit the peer's window.
     const wndEnd = seqAdd(tp.sndUna, tp.sndWnd);
@@ -384,7 +393,7 @@ export function tcpWriteXmit(tp: TcpSock, nonagle = tp.nonagleBits, pushOne = fa
     if (segs === 1) {
       if (!tcpNagleTest(tp, skb, mss, isTail ? nonagle : nonagle | NAGLE_PUSH)) break;
     } else {
-      const defer = tcpTsoShouldDefer(tp, skb, maxSegs, mss, isTail);
+      const defer = pushOne ? SEND_NOW : tcpTsoShouldDefer(tp, skb, maxSegs, mss, isTail);
       if (defer !== SEND_NOW) {
         if (defer === DEFER_CWND_LIMITED) cwndLimited = true;
         break;
@@ -412,8 +421,11 @@ export function tcpWriteXmit(tp: TcpSock, nonagle = tp.nonagleBits, pushOne = fa
   // tcp_write_xmit(): a window all in flight is cwnd-limited too.
   if (packetsInFlight(tp) >= cwndSegs(tp)) cwndLimited = true;
   if (sentAny || cwndLimited) tcpCwndValidate(tp, cwndLimited);
-  if (sentAny) armRto(tp);
-  else if (tp.sendHead < tp.wq.length && seqDiff(tp.sndNxt, tp.sndUna) === 0) {
+  if (sentAny) {
+    armRto(tp);
+    // One loss probe per tail loss episode: scheduled after anything new went out.
+    if (pushOne !== 2) tcpScheduleLossProbe(tp, false);
+  } else if (tp.sendHead < tp.wq.length && seqDiff(tp.sndNxt, tp.sndUna) === 0) {
     // tcp_check_probe_timer(): data waits (a shut window, TCP_CORK) with nothing in
     // flight: the probe timer (ICSK_TIME_PROBE0, the RTO's slot) sends it at the latest
     // after max(RTO, TCP_RTO_MIN) — cork's 200 ms ceiling.
@@ -530,9 +542,10 @@ export function tcpIsCwndLimited(tp: TcpSock): boolean {
 
 /**
  * tcp_retransmit_skb() of the sent skb at `i` (tcp_xmit_retransmit_queue's): at most `segs`
- * segments of it (tcp_fragment), marked retransmitted (TCPCB_RETRANS) and in flight again.
+ * segments of it (tcp_fragment), marked retransmitted (TCPCB_RETRANS) and in flight again;
+ * a loss probe's ('tlp') is __tcp_retransmit_skb()'s, marked but not counted in flight.
  */
-export function tcpRetransmitSkb(tp: TcpSock, i: number, segs: number, reason: 'fast' | 'rto'): boolean {
+export function tcpRetransmitSkb(tp: TcpSock, i: number, segs: number, reason: 'fast' | 'rto' | 'tlp'): boolean {
   const mss = sendMss(tp);
   let skb = tp.wq[i];
   if (!skb) return false;
@@ -550,8 +563,17 @@ export function tcpRetransmitSkb(tp: TcpSock, i: number, segs: number, reason: '
   if (skb.len > segs * mss) splitSkb(tp, i, segs * mss);
   if (!transmitChunk(tp, i, mss)) return false;
   skb = tp.wq[i]!;
-  skbMark(t, skb, skb.flags | SKB_RETRANS | SKB_RETRANS_OUT);
   t.totalRetrans += skb.pcount;
+  if (reason === 'tlp') {
+    // __tcp_retransmit_skb() alone (a loss probe): TCPCB_EVER_RETRANS, not in retrans_out.
+    skb.flags |= SKB_RETRANS;
+  } else {
+    // tcp_retransmit_skb(): in flight again (TCPCB_SACKED_RETRANS); the episode's first
+    // retransmission's TSval (retrans_stamp) and its count for undo (undo_retrans).
+    skbMark(t, skb, skb.flags | SKB_RETRANS | SKB_RETRANS_OUT);
+    t.retransStamp ??= tsVal(tp);
+    t.undoRetrans = Math.max(t.undoRetrans, 0) + skb.pcount;
+  }
   tp.rttSample = undefined;
   traceRetransmit(tp);
   if (tp.cbFlags & BPF_SOCK_OPS_CB.RETRANS) tcpCallBpf(tp, BPF_SOCK_OPS.RETRANS_CB, skb.seq >>> 0, skb.pcount, 0);

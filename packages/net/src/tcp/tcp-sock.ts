@@ -177,8 +177,31 @@ export class TcpTx {
   /** reord_seen: the peer has shown reordering; fack: the highest SACKed sequence. */
   reordSeen = false;
   fack = 0;
-  /** The RACK reordering timer (ICSK_TIME_REO_TIMEOUT). */
-  reoTimer: Timer | undefined = undefined;
+  /** tp->reordering: how many segments out of order the peer has shown (tcp_reordering at
+   * first, raised by tcp_check_sack_reordering); RACK's window and cwnd growth read it. */
+  reordering = 3;
+  /** icsk_pending while the retransmission timer (TcpSock.rtoTimer) is armed for something
+   * else than a retransmission: ICSK_TIME_LOSS_PROBE or ICSK_TIME_REO_TIMEOUT (0 otherwise). */
+  xmitPending = 0;
+  /** Tail loss probe (tcp_send_loss_probe): snd_nxt when the probe went (tlp_high_seq;
+   * undefined: none outstanding), and whether it was a retransmission (tlp_retrans). */
+  tlpHighSeq: number | undefined = undefined;
+  tlpRetrans = false;
+  /** Undo (tcp_init_undo): snd_una when the reduction began (undo_marker; undefined: no undo
+   * possible), the retransmissions not yet shown spurious by a D-SACK (undo_retrans, -1:
+   * none), and ssthresh before it (prior_ssthresh, 0: none). */
+  undoMarker: number | undefined = undefined;
+  undoRetrans = -1;
+  priorSsthresh = 0;
+  /** retrans_stamp: the TSval of the first retransmission of this episode (undefined: none),
+   * so an echo from before it shows the original arrived (tcp_packet_delayed). */
+  retransStamp: number | undefined = undefined;
+  /** F-RTO (RFC 5682) under way after this timeout (tp->frto). */
+  frto = false;
+  /** dsack_dups: segments the peer reported received twice. */
+  dsackDups = 0;
+  /** tp->lost: segments ever marked lost (what an ACK newly found lost is a difference of). */
+  lost = 0;
   /** packets_out, sacked_out, lost_out, retrans_out: segments of the sent skbs (those
    * before sendHead) and of those with each scoreboard mark, kept as marks change
    * (skbAccount) so the window arithmetic never walks the queue. total_retrans: segments

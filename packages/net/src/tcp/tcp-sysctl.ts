@@ -47,6 +47,13 @@ export interface TcpSysctls {
   tcpCompSackNr: number;
   tcpCompSackDelayNs: number;
   tcpCompSackSlackNs: number;
+  /** net.ipv4.tcp_frto: F-RTO (RFC 5682), telling a spurious timeout from a real one (2:
+   * the SACK-enhanced version). */
+  tcpFrto: number;
+  /** net.ipv4.tcp_early_retrans: 3 sends tail loss probes (RACK-TLP, RFC 8985); 0 does not. */
+  tcpEarlyRetrans: number;
+  /** net.ipv4.tcp_recovery: 1 detects loss with RACK (RFC 8985); 0 by duplicate ACKs. */
+  tcpRecovery: number;
 }
 
 const SEC = 1_000_000_000;
@@ -78,5 +85,8 @@ export function tcpSysctlDefaults(profile: '6.18' | '4.17'): TcpSysctls {
     tcpCompSackNr: 44,
     tcpCompSackDelayNs: 1_000_000,
     tcpCompSackSlackNs: 100_000,
+    tcpFrto: 2,
+    tcpEarlyRetrans: 3,
+    tcpRecovery: 1,
   };
 }

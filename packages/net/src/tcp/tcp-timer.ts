@@ -9,7 +9,8 @@ import { SK_RST_REASON } from '../bpf/tracepoints';
 import { MS } from '../sim/simulation';
 import type { TcpSock } from './tcp-sock';
 import { SKB_RETRANS, skbAccount } from './tcp-sock';
-import { tcpEnterLoss, tcpRetransmitLossHead } from './tcp-recovery';
+import { tcpEnterLoss, tcpRackReoTimeout, tcpRetransmitLossHead, tcpSendLossProbe } from './tcp-recovery';
+import { TCP_RTO_MAX } from './tcp-rtt';
 import { seqAdd, seqDiff } from './tcp-seq';
 import { TCP_FIN } from '../wire/tcp';
 import { tcpCallBpf } from './tcp-sock-ops';
@@ -47,29 +48,74 @@ export function timerWheelExpiry(clk: number, expires: number): number {
 export const TCP_TIMEWAIT = 60 * 1000 * MS;
 
 // ---- the retransmission timer ----
+// One timer (icsk_retransmit_timer) for four purposes, icsk_pending telling which: the RTO,
+// the zero-window probe, the tail loss probe and RACK's reordering timeout. Arming it for
+// one disarms the others, as in Linux.
 
-/** inet_csk_reset_xmit_timer(ICSK_TIME_RETRANS, rto) unless it is already running: the RTO
- * in jiffies (rounded up), on the timer wheel. */
-export function armRto(tp: TcpSock): void {
-  if (tp.rtoTimer?.pending) return;
-  tp.rtoTimer = tp.env.timerAt(tp.env.jiffies + Math.ceil(tp.rtt.rto / JIFFY_NS), () => tcpRetransmitTimer(tp));
+/** icsk_pending: what the retransmission timer is armed for (ICSK_TIME_*). */
+export const ICSK_TIME_RETRANS = 1;
+export const ICSK_TIME_LOSS_PROBE = 5;
+export const ICSK_TIME_REO_TIMEOUT = 6;
+/** TCP_RTO_MAX in jiffies: no timer of TCP's is armed further out. */
+const TCP_RTO_MAX_JIFFIES = Math.round(TCP_RTO_MAX / JIFFY_NS);
+
+/** inet_csk_reset_xmit_timer(): the retransmission timer, armed for `what` in `when`
+ * jiffies (at most TCP_RTO_MAX), on the timer wheel. */
+export function tcpResetXmitTimer(tp: TcpSock, what: number, when: number): void {
+  tp.rtoTimer?.cancel();
+  if (what !== ICSK_TIME_RETRANS) tp.txw().xmitPending = what;
+  else if (tp.tx.xmitPending) tp.tx.xmitPending = 0;
+  tp.rtoTimer = tp.env.timerAt(tp.env.jiffies + Math.min(Math.max(when, 0), TCP_RTO_MAX_JIFFIES), () => tcpWriteTimer(tp));
 }
 
-/** tcp_rearm_rto(): restart it while data is in flight (or a closed window waits). */
+/** The RTO in whole jiffies (icsk_rto). */
+const rtoJiffies = (tp: TcpSock): number => Math.ceil(tp.rtt.rto / JIFFY_NS);
+
+/** tcp_event_new_data_sent()'s re-arm: data went out; the RTO starts unless it runs
+ * already (a loss probe pending gives way to it: the probe is scheduled after). */
+export function armRto(tp: TcpSock): void {
+  if (tp.rtoTimer?.pending && tp.tx.xmitPending !== ICSK_TIME_LOSS_PROBE) return;
+  rearmRto(tp);
+}
+
+/** The time until the RTO of the head of the retransmission queue (tcp_rto_delta_us), ns. */
+export function tcpRtoDelta(tp: TcpSock): number {
+  const head = tp.sendHead > 0 ? tp.wq[0] : undefined;
+  return head ? head.sentAt + tp.rtt.rto - tp.now : tp.rtt.rto;
+}
+
+/** tcp_rearm_rto(): restart it while data is in flight (or a closed window waits); after a
+ * loss probe or reordering timeout it keeps the head's deadline rather than a fresh RTO. */
 export function restartRto(tp: TcpSock): void {
-  stopRto(tp);
-  if (seqDiff(tp.sndNxt, tp.sndUna) > 0 || (tp.sbufLen > 0 && tp.sndWnd === 0)) armRto(tp);
+  if (!(seqDiff(tp.sndNxt, tp.sndUna) > 0 || (tp.sbufLen > 0 && tp.sndWnd === 0))) return stopRto(tp);
+  rearmRto(tp);
+}
+
+function rearmRto(tp: TcpSock): void {
+  let rto = rtoJiffies(tp);
+  const k = tp.tx.xmitPending;
+  if (k === ICSK_TIME_REO_TIMEOUT || k === ICSK_TIME_LOSS_PROBE) rto = Math.ceil(Math.max(tcpRtoDelta(tp), 1000) / JIFFY_NS);
+  tcpResetXmitTimer(tp, ICSK_TIME_RETRANS, rto);
 }
 
 /** inet_csk_clear_xmit_timer(ICSK_TIME_RETRANS) */
 export function stopRto(tp: TcpSock): void {
   tp.rtoTimer?.cancel();
   tp.rtoTimer = undefined;
+  if (tp.tx.xmitPending) tp.tx.xmitPending = 0;
+}
+
+/** tcp_write_timer_handler(): what the timer was armed for. */
+function tcpWriteTimer(tp: TcpSock): void {
+  tp.rtoTimer = undefined;
+  const k = tp.tx.xmitPending;
+  if (k === ICSK_TIME_REO_TIMEOUT) return tcpRackReoTimeout(tp);
+  if (k === ICSK_TIME_LOSS_PROBE) return tcpSendLossProbe(tp);
+  tcpRetransmitTimer(tp);
 }
 
 /** tcp_retransmit_timer() and tcp_probe_timer() */
 function tcpRetransmitTimer(tp: TcpSock): void {
-  tp.rtoTimer = undefined;
   const sys = tp.env.sysctl;
   const handshake = tp.state === S.TCP_SYN_SENT || tp.state === S.TCP_SYN_RECV;
   if (!handshake && seqDiff(tp.sndNxt, tp.sndUna) === 0) return tcpProbeTimer(tp);
@@ -79,22 +125,24 @@ function tcpRetransmitTimer(tp: TcpSock): void {
     tcpFail(tp, tp.state === S.TCP_SYN_RECV ? undefined : 'ETIMEDOUT');
     return;
   }
-  tp.retries++;
   // tcp_write_timeout(): BPF_SOCK_OPS_RTO_CB (retransmits, rto in jiffies, expired).
-  if (tp.cbFlags & BPF_SOCK_OPS_CB.RTO) tcpCallBpf(tp, BPF_SOCK_OPS.RTO_CB, tp.retries - 1, Math.ceil(tp.rtt.rto / JIFFY), 0);
-  // tcp_enter_loss(): ->ssthresh(), cwnd to one segment, ->set_state(TCP_CA_Loss); then
-  // the head goes again and the rest follows as ACKs open the window.
-  tp.ssthresh = tp.cc.ssthresh(tp);
-  tp.cwnd = tp.mss;
-  tp.cwndCnt = 0;
-  tp.cc.onLoss?.(tp);
-  tp.recover = undefined;
-  tp.dupAcks = 0;
+  if (tp.cbFlags & BPF_SOCK_OPS_CB.RTO) tcpCallBpf(tp, BPF_SOCK_OPS.RTO_CB, tp.retries, rtoJiffies(tp), 0);
   if (!handshake && tp.sackOk) {
-    // With SACK: what was not SACKed is lost, and goes again as the window opens.
+    // tcp_enter_loss(): what was not SACKed is lost, and goes again as the window opens;
+    // then tcp_update_rto_stats() counts the timeout and the head goes again.
     tcpEnterLoss(tp);
+    tp.retries++;
     tcpRetransmitLossHead(tp);
   } else {
+    // Without SACK (and for a SYN): ->ssthresh(), cwnd to one segment, ->set_state
+    // (TCP_CA_Loss); the head goes again and the rest follows as ACKs open the window.
+    tp.ssthresh = tp.cc.ssthresh(tp);
+    tp.cwnd = tp.mss;
+    tp.cwndCnt = 0;
+    tp.cc.onLoss?.(tp);
+    tp.recover = undefined;
+    tp.dupAcks = 0;
+    tp.retries++;
     tcpRetransmitHead(tp, tp.state === S.TCP_SYN_SENT ? 'syn' : tp.state === S.TCP_SYN_RECV ? 'synack' : 'rto');
     if (!handshake) goBack(tp);
   }
@@ -103,7 +151,7 @@ function tcpRetransmitTimer(tp: TcpSock): void {
   // 3, 4, 5, then 7, 11, 19 … s.
   const linear = tp.state === S.TCP_SYN_SENT && tp.retries <= sys.tcpSynLinearTimeouts;
   if (!linear) tp.rtt.backoff();
-  armRto(tp);
+  tcpResetXmitTimer(tp, ICSK_TIME_RETRANS, rtoJiffies(tp));
 }
 
 /**

@@ -15,7 +15,6 @@ import type { TcpSock } from './tcp-sock';
 import type { TxSkb } from './tcp-sock';
 import { F_NOSPACE, MAX_TCP_WINDOW, NO_SKBS, NO_TX, TCP_MIN_MSS, sbufAppend } from './tcp-sock';
 import { tcpCallBpf } from './tcp-sock-ops';
-import { tcpClearRecoveryTimers } from './tcp-recovery';
 import { NAGLE_OFF, NAGLE_PUSH, sendMss, tcpSendAck, tcpSendActiveReset, tcpSlowStartAfterIdleCheck, tcpWriteXmit } from './tcp-output';
 import { tcpCleanupRbuf, tcpMaxWindow, tcpRcvSpaceAdjust } from './tcp-input';
 import { TCP_FIN, TCP_PSH } from '../wire/tcp';
@@ -164,7 +163,7 @@ export function tcpSendData(tp: TcpSock, data: Uint8Array): number {
     if (forcedPush(tp)) {
       markPush(tp, skb!);
       tcpWriteXmit(tp, tp.nonagleBits | NAGLE_PUSH);
-    } else if (tp.wq.length - 1 === tp.sendHead) tcpWriteXmit(tp, tp.nonagleBits | NAGLE_PUSH, true);
+    } else if (tp.wq.length - 1 === tp.sendHead) tcpWriteXmit(tp, tp.nonagleBits | NAGLE_PUSH, 1);
   }
   if (copied === 0) throw wouldBlock('EAGAIN', 'the send buffer is full');
   // tcp_push(): PSH on the tail, then what Nagle and cork allow.
@@ -320,7 +319,6 @@ export function tcpDone(tp: TcpSock): void {
   tp.env.unhashEstablished(tp);
   const wasListenerChild = !!tp.parent;
   tcpSetState(tp, S.TCP_CLOSE);
-  tcpClearRecoveryTimers(tp.tx);
   tp.tx = NO_TX;
   // The port goes with the socket unless the user still holds it (close() unbinds then).
   if (wasListenerChild || tp.refcnt === 0) tp.env.ports.unbind(tp);
