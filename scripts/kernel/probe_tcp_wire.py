@@ -12,8 +12,14 @@ The delay line. A rule in the namespace's raw table (PREROUTING, iptables and ip
 into a temporary directory), which timestamps it (CLOCK_MONOTONIC), holds it for the case's
 one-way delay and re-injects it, or drops it when the case's drop rules say so. On lo each packet
 passes PREROUTING exactly once, so the round-trip time is 2 * delayMs, and the delay line's log of
-packets (time, verdict, the first 160 bytes of the IP packet) is the capture. The delay line runs
-SCHED_FIFO 60/61 and the socket script SCHED_FIFO 50, all pinned to CPU 1 (CPU 0 on a one-CPU
+packets (time, verdict, the first 160 bytes of the IP packet) is the capture. The case's `drops`
+(WireDrop) become the delay line's RULES (rule_arg): drop by ordinal, drop by sequence number
+(the first transmissions of one data segment), hold (one packet held longer: reordering),
+dup (one packet delivered twice: the copy is sent by the delay line through a raw socket with
+SO_MARK 0x7e1, which a rule before the NFQUEUE one lets through unqueued; it is in the log, and
+so in the trace, as its own packet with `copy`), and random drop (a hash of direction, ordinal
+and seed under a per-mille; wireRandomDrop in tcp-wire-cases.ts is the same hash). The delay
+line runs SCHED_FIFO 60/61 and the socket script SCHED_FIFO 50, all pinned to CPU 1 (CPU 0 on a one-CPU
 machine). TCP_CONGESTION is set on every socket (listeners too; accepted sockets inherit it),
 because this kernel defaults to bbr and a namespace cannot change that. tcp_metrics are flushed
 before every case.
@@ -27,9 +33,10 @@ is |t1 - t2| of packet i (µs) over the packets both runs have.
 The socket script ("--worker", run inside the namespace) is one single-threaded event loop over
 non-blocking sockets (poll, plus a timerfd armed at absolute CLOCK_MONOTONIC times for `at` and
 the tail): steps in list order, step i after step i-1 has started, at or after its `at`, once its
-`wait` holds on waitSock ?? (accept: from; others: sock). A wait that has not held 20 s after the
-step became due gives the step the result 'wait-timeout' (the op is not done). Background work
-(the rest of a send, background readers, finishing connects) is done as the poll says the socket
+`wait` holds on waitSock ?? (accept: from; others: sock). A wait that has not held 20 s (the
+case's waitLimitMs when given) after the step became due gives the step the result
+'wait-timeout' (the op is not done). Background work (the rest of a send, background readers,
+finishing connects) is done as the poll says the socket
 is ready: one send() (at most 1 MiB) or one recv(65536) per readiness. Byte i of each socket's
 stream is i & 0xff; readers check it ("corrupt" event otherwise). After the last step the capture
 goes on tailMs, then the end time is taken and every open socket is closed with SO_LINGER 0
@@ -52,6 +59,8 @@ stdout: JSON {"kernel", "hz", "sysctls", "setup", "wallSeconds", "results": [Wir
         libnetfilter-queue-dev, libmnl-dev) are installed with apt-get when running as root,
         unless BPFSIM_NO_INSTALL=1.
 Ports: the case with index i (in the list given) uses server port 39000 + i.
+A case with `summary` (a rate case) keeps only summarise() of each kept run's packets
+(results[i].summary, .summaryRun2; packets and jitterUs empty, events without 'r'/'w').
 """
 import ctypes
 import errno as errnomod
@@ -73,6 +82,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 DELAYLINE_SRC = os.path.join(HERE, "tcp_delayline.c")
 QUEUE = 7
+DUP_MARK = "0x7e1"  # SO_MARK of tcp_delayline.c's copies (dup rules): let past the NFQUEUE rule
 BASE_PORT = 39000
 RT_DL = 60
 RT_SOCK = 50
@@ -393,6 +403,7 @@ def worker(spec):
         return bool(ev and ev[0][1] & WAIT_MASK[w])
 
     steps = case["steps"]
+    wait_limit = int(case["waitLimitMs"] * 1_000_000) if case.get("waitLimitMs") else WAIT_LIMIT_NS
     i = 0
     wait_since = None
     tail_end = None
@@ -407,7 +418,7 @@ def worker(spec):
                 if wait_since is None:
                     wait_since = t
                 if not holds(st):
-                    if t - wait_since > WAIT_LIMIT_NS:
+                    if t - wait_since > wait_limit:
                         outs.append({"t": ms(t), "out": "wait-timeout"})
                         i += 1
                         wait_since = None
@@ -440,7 +451,7 @@ def worker(spec):
             st = steps[i]
             due = start + int(round(st.get("at", 0) * 1e6))
             if t >= due and st.get("wait"):
-                deadline = wait_since + WAIT_LIMIT_NS + 1
+                deadline = wait_since + wait_limit + 1
                 ws = socks.get(wait_sock(st))
                 if ws is not None and not ws.closed and st["wait"] in WAIT_MASK:
                     masks[ws.fd] = masks.get(ws.fd, 0) | WAIT_MASK[st["wait"]]
@@ -612,7 +623,9 @@ class Namespace:
         for v4, v6 in (("iptables", "ip6tables"), ("iptables-legacy", "ip6tables-legacy"), ("iptables-nft", "ip6tables-nft")):
             if not shutil.which(v4) and not os.path.exists("/usr/sbin/" + v4):
                 continue
-            rules = [[tool(x), "-t", "raw", "-A", "PREROUTING", "-p", "tcp", "-j", "NFQUEUE", "--queue-num", str(QUEUE)] for x in (v4, v6)]
+            # The delay line's own copies (dup rules) carry DUP_MARK and pass unqueued.
+            rules = [[tool(x), "-t", "raw", "-A", "PREROUTING", "-m", "mark", "--mark", DUP_MARK, "-j", "ACCEPT"] for x in (v4, v6)]
+            rules += [[tool(x), "-t", "raw", "-A", "PREROUTING", "-p", "tcp", "-j", "NFQUEUE", "--queue-num", str(QUEUE)] for x in (v4, v6)]
             if all(self.run(r, check=False).returncode == 0 for r in rules):
                 self.iptables = v4
                 break
@@ -719,7 +732,12 @@ def normalise(log_lines, port, start_ns, end_ns):
         p["late"] = int(parts[2])
         p["t"] = t
         p["dropped"] = parts[1] == "D"
+        p["held"] = parts[1] == "H"
+        p["copy"] = parts[1] == "C"
         raw.append(p)
+    # In time order: a dup rule's copy is logged by the releasing thread, which may take its
+    # time stamp just before the receiving thread logs a packet it stamped earlier.
+    raw.sort(key=lambda p: p["t"])
     conns = {}
     for p in raw:
         if p["dport"] == port:
@@ -764,9 +782,13 @@ def normalise(log_lines, port, start_ns, end_ns):
             q["conn"] = p["conn"]
         if p["dropped"]:
             q["dropped"] = True
+        if p["held"]:
+            q["held"] = True
+        if p["copy"]:
+            q["copy"] = True
         out.append(q)
     first_ms = round((t0 - start_ns) / 1e6, 3) if raw else None
-    late = [p["late"] / 1000 for p in raw if p["late"] >= 0]
+    late = [p["late"] / 1000 for p in raw if p["late"] >= 0 and not p["copy"]]
     return out, first_ms, late
 
 
@@ -802,10 +824,56 @@ def comparable_steps(steps):
     return [s["out"] if not isinstance(s["out"], dict) else {"state": s["out"]["state"]} for s in steps]
 
 
+def rule_arg(d):
+    """A WireDrop of tcp-wire-cases.ts as tcp_delayline.c's RULES syntax."""
+    kind = d.get("kind", "nth")
+    if kind == "nth":
+        return "drop:%s:%d:%d" % (d["dir"], d["nth"], d.get("count", 1))
+    if kind == "seq":
+        return "%s:%s:%d:%d" % ("seqin" if d.get("covers") else "seq", d["dir"], d["seq"], d.get("count", 1))
+    if kind == "hold":
+        return "hold:%s:%d:%d" % (d["dir"], d["nth"], int(round(d["extraMs"] * 1e6)))
+    if kind == "dup":
+        return "dup:%s:%d:%d" % (d["dir"], d["nth"], d.get("copies", 1))
+    if kind == "random":
+        return "rand:%s:%d:%d" % (d["dir"], d["permille"], d["seed"])
+    raise ValueError("unknown rule kind %r" % kind)
+
+
+def summarise(packets):
+    """WireSummary (tcp-wire-cases.ts: wireSummary, the same computation) of a normalised trace."""
+    counts = {"c2s": 0, "s2c": 0}
+    dropped = {"c2s": 0, "s2c": 0}
+    first_dropped = {"c2s": [], "s2c": []}
+    ordinal = {"c2s": 0, "s2c": 0}
+    top = {}
+    data = retrans = 0
+    for p in packets:
+        d = p["dir"]
+        counts[d] += 1
+        if not p.get("copy"):
+            ordinal[d] += 1
+        if p.get("dropped"):
+            dropped[d] += 1
+            if len(first_dropped[d]) < 20:
+                first_dropped[d].append(ordinal[d])
+        if d == "c2s" and p["len"] > 0:
+            k = p.get("conn", 0)
+            data += 1
+            if p["seq"] < top.get(k, 0):
+                retrans += 1
+            top[k] = max(top.get(k, 0), p["seq"] + p["len"])
+    end = top.get(0, 1)
+    acked = next((p["t"] for p in packets if p["dir"] == "s2c" and not p.get("conn") and "." in p["flags"] and p["ack"] >= end), None)
+    return {"packets": counts, "dropped": dropped, "firstDropped": first_dropped, "dataSegments": data,
+            "retransmits": retrans, "bytes": end - 1, "completionUs": packets[-1]["t"] if packets else 0,
+            "dataAckedUs": acked}
+
+
 def run_case(ns, exe, tmp, idx, case, cpu):
     port = BASE_PORT + idx
     ns.run(["ip", "tcp_metrics", "flush", "all"], check=False)
-    drops = ",".join("%s:%d:%d" % (d["dir"], d["nth"], d.get("count", 1)) for d in case.get("drops") or []) or "-"
+    drops = ",".join(rule_arg(d) for d in case.get("drops") or []) or "-"
     logpath = os.path.join(tmp, "case-%d.log" % idx)
     dl = subprocess.Popen(ns.exec_args([exe, str(QUEUE), str(int(round(case["delayMs"] * 1e6))), str(port), drops,
                                         logpath, str(cpu if cpu is not None else -1), str(RT_DL)]),
@@ -814,7 +882,7 @@ def run_case(ns, exe, tmp, idx, case, cpu):
         line = dl.stdout.readline().strip()
         if line != "ready":
             raise RuntimeError("delay line did not start: %s %s" % (line, dl.stderr.read()))
-        limit = max([s.get("at", 0) for s in case["steps"]] + [0]) / 1000 + case["tailMs"] / 1000 + 60
+        limit = max([s.get("at", 0) for s in case["steps"]] + [0]) / 1000 + case["tailMs"] / 1000 + 60 + 3 * case.get("waitLimitMs", 0) / 1000
         spec = {"case": case, "port": port, "cpu": cpu}
         w = subprocess.run(ns.exec_args([sys.executable, os.path.abspath(__file__), "--worker"]), input=json.dumps(spec),
                            capture_output=True, text=True, timeout=limit)
@@ -924,7 +992,9 @@ def recorder(spec):
                 continue
             if nruns < 2 or npass >= nruns + EXTRA_PASSES:
                 break
-            todo = [i for i in todo if not (lambda a, b, ok: ok and clean(tries[i][a]) and clean(tries[i][b]))(*choose_pair(tries[i]))]
+            # Rate cases (summary) are not run again: their runs are not expected to agree packet
+            # for packet, and a hold over HICCUP_US somewhere in 10 MB is no reason to redo one.
+            todo = [i for i in todo if not cases[i].get("summary") and not (lambda a, b, ok: ok and clean(tries[i][a]) and clean(tries[i][b]))(*choose_pair(tries[i]))]
     results = []
     for i, c in enumerate(cases):
         runs = tries[i]
@@ -942,6 +1012,14 @@ def recorder(spec):
         res["recorderErrors"] = sum(r["stats"].get("errors", 0) + r["stats"]["queueDropped"] + r["stats"]["userDropped"] for r in (a, b))
         res["holdLateUs"] = max(a["stats"]["lateUsMax"], b["stats"]["lateUsMax"])
         res["realtime"] = a["rt"] and b["rt"]
+        if c.get("summary"):
+            # A rate case: the summary of each kept run instead of the packets (and no
+            # per-call background reads and writes: a replay runs at its own pace).
+            res["summary"] = summarise(a["packets"])
+            res["summaryRun2"] = summarise(b["packets"])
+            res["packets"] = []
+            res["jitterUs"] = []
+            res["events"] = [e for e in a["events"] if e["ev"] not in ("r", "w")]
         results.append(res)
     return {
         "kernel": os.uname().release,
