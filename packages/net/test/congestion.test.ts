@@ -1,11 +1,11 @@
 // Congestion control ops on a bare window (tcp_cubic.c's arithmetic) and on real connections.
-import type { CcSock } from '../src';
+import type { CcSock, CubicState } from '../src';
 import { AF_INET, CUBIC, MS, Network, RENO, SEC, SOCK_STREAM, SocketApi, TCP_CONGESTION } from '../src';
 
 const MSS = 1000;
 /** A window driven by hand: every RTT, one ACK per segment in the window. */
 function window(cwndSegs: number, rtt = 100 * MS) {
-  const sk: CcSock & { t: number } = { cwnd: cwndSegs * MSS, ssthresh: 0x7fffffff, mss: MSS, t: 0, get ccNow() { return this.t; }, minRtt: rtt, flight: cwndSegs * MSS, cwndCnt: 0, ccPriv: undefined };
+  const sk: CcSock & { t: number } = { cwnd: cwndSegs * MSS, ssthresh: 0x7fffffff, mss: MSS, t: 0, get ccNow() { return this.t; }, get jiffies() { return Math.floor(this.t / (4 * MS)); }, minRtt: rtt, flight: cwndSegs * MSS, sndUna: 0, sndNxt: 0, pacingRate: 0, cwndCnt: 0, ccPriv: undefined };
   const rttOnce = (ops = CUBIC): void => {
     const acks = Math.floor(sk.cwnd / MSS);
     for (let i = 0; i < acks; i++) ops.congAvoid(sk, MSS);
@@ -40,7 +40,7 @@ test('CUBIC fast convergence: a second loss below the last maximum remembers les
   w.sk.cwnd = 80 * MSS;
   CUBIC.ssthresh(w.sk);
   // last_max_cwnd = 80 * (1024 + 717) / 2048 = 68
-  expect(w.sk.ccPriv!.lastMaxCwnd).toBe(68);
+  expect((w.sk.ccPriv as CubicState).lastMaxCwnd).toBe(68);
 });
 
 test('Reno grows one segment per RTT in congestion avoidance; CUBIC with no loss yet at least 5% per RTT', () => {
@@ -98,4 +98,58 @@ test('TCP_CONGESTION: cubic by default (as Linux), reno by name, ENOENT for an u
     expect(got).toBe(data.length);
     expect(net.sim.now).toBeLessThan(20 * SEC);
   }
+});
+
+/** 4 MB over a 10 Mb/s link with a 60-packet queue: what the queue had dropped when slow start ended. */
+function bottleneck(cc: string) {
+  const net = new Network({ seed: 4 });
+  const a = net.addHost('a');
+  const b = net.addHost('b');
+  const link = net.connect(a.addDevice(), b.addDevice(), { delay: 10 * MS, bandwidth: 10_000_000, queue: 60 });
+  a.addAddress('eth0', '10.0.0.1/24');
+  b.addAddress('eth0', '10.0.0.2/24');
+  const A = new SocketApi(a, a.kernel.spawn({ comm: 'a' }));
+  const B = new SocketApi(b, b.kernel.spawn({ comm: 'b' }));
+  const l = B.socket(AF_INET, SOCK_STREAM);
+  B.bind(l, { family: 4, addr: '0.0.0.0', port: 80 });
+  B.listen(l);
+  const c = A.socket(AF_INET, SOCK_STREAM);
+  A.setsockopt(c, 6, TCP_CONGESTION, cc);
+  A.connectStart(c, { family: 4, addr: '10.0.0.2', port: 80 });
+  net.sim.runFor(100 * MS);
+  const s = B.accept(l);
+  const data = new Uint8Array(4 << 20);
+  let off = 0;
+  let got = 0;
+  let ssthreshAt = -1;
+  for (let i = 0; i < 3000 && got < data.length; i++) {
+    while (off < data.length) {
+      try {
+        off += A.send(c, data.subarray(off, off + 65536));
+      } catch {
+        break;
+      }
+    }
+    net.sim.runFor(5 * MS);
+    // What the queue had refused when slow start ended.
+    if (ssthreshAt < 0 && A.tcpInfo(c).snd_ssthresh < 0x7fffffff) ssthreshAt = link.stats.queueDrops;
+    for (;;) {
+      try {
+        got += B.recvfrom(s, 1 << 20).data.length;
+      } catch {
+        break;
+      }
+    }
+  }
+  return { got, info: A.tcpInfo(c), dropsAtExit: ssthreshAt };
+}
+
+test('HyStart: CUBIC leaves slow start as the queue builds (the RTT rises), before anything is lost; Reno runs into the loss', () => {
+  const cubic = bottleneck('cubic');
+  expect(cubic.got).toBe(4 << 20);
+  // Slow start ended with nothing dropped: HyStart set ssthresh, not a full queue.
+  expect(cubic.dropsAtExit).toBe(0);
+  const reno = bottleneck('reno');
+  expect(reno.got).toBe(4 << 20);
+  expect(reno.dropsAtExit).toBeGreaterThan(0);
 });

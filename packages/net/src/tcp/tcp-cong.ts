@@ -1,22 +1,27 @@
 // Congestion control as pluggable ops (include/net/tcp.h: struct tcp_congestion_ops;
 // net/ipv4/tcp_cong.c: the registry, tcp_slow_start(), and "reno": NewReno's growth,
 // RFC 5681). Other modules (tcp-cubic.ts) register themselves, as Linux's do at init.
-import type { CubicState } from './tcp-cubic';
-
 /** What the ops see of a socket: windows in bytes, the clock and RTT in ns. */
 export interface CcSock {
   cwnd: number;
   ssthresh: number;
   readonly mss: number;
   readonly ccNow: number;
+  /** tcp_jiffies32: the clock in jiffies (4 ms at HZ=250), as the ops keep their epochs. */
+  readonly jiffies: number;
   /** The smallest RTT sample so far, ns (0 before the first). */
   readonly minRtt: number;
   /** Bytes in flight when the loss was detected (snd_nxt - snd_una). */
   readonly flight: number;
+  /** snd_una and snd_nxt (HyStart's rounds). */
+  readonly sndUna: number;
+  readonly sndNxt: number;
+  /** sk_pacing_rate, bytes/s (0: not yet known). */
+  readonly pacingRate: number;
   /** snd_cwnd_cnt: segments acknowledged towards the next additive increase. */
   cwndCnt: number;
-  /** The algorithm's private state (icsk_ca_priv). */
-  ccPriv: CubicState | undefined;
+  /** The algorithm's private state (icsk_ca_priv), its own to shape. */
+  ccPriv: object | undefined;
 }
 
 export interface CongestionOps {
@@ -27,8 +32,12 @@ export interface CongestionOps {
   congAvoid(sk: CcSock, acked: number): void;
   /** ->set_state(TCP_CA_Loss): a retransmission timeout. */
   onLoss?(sk: CcSock): void;
-  /** ->cwnd_event(CA_EVENT_TX_START): data goes out after `idleNs` with nothing in flight. */
-  txStart?(sk: CcSock, idleNs: number): void;
+  /** ->cwnd_event(CA_EVENT_TX_START): data goes out after `idleJiffies` (now - lsndtime)
+   * with nothing in flight. */
+  txStart?(sk: CcSock, idleJiffies: number): void;
+  /** ->pkts_acked(): an ACK acknowledged data; `rttUs` the RTT of the newest segment it
+   * (S)ACKed, µs (-1 without a sample). */
+  pktsAcked?(sk: CcSock, rttUs: number): void;
 }
 
 /** tcp_slow_start(): cwnd grows by every byte acknowledged, up to ssthresh (RFC 3465 with

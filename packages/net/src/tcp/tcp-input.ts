@@ -119,7 +119,10 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
     // tcp_synack_rtt_meas(): the SYN-ACK's round trip (after a retransmitted SYN-ACK, from
     // the echoed timestamp).
     if (tp.rttSample && tp.retries === 0) tp.rtt.sample(tp.now - tp.rttSample.at, tp.sndUna, tp.sndNxt);
-    else tsRtt(tp, seg);
+    else {
+      const r = tsRtt(tp, seg);
+      if (r >= 0) tp.rtt.sample(r, tp.sndUna, tp.sndNxt);
+    }
     tp.rttSample = undefined;
     tp.retries = 0;
     tcpUpdatePacingRate(tp);
@@ -454,8 +457,11 @@ function tcpCleanRtxQueue(tp: TcpSock, seg: TcpSegment, ack: number, st: SackSta
     caRtt = tp.now - st.lastSackt;
   }
   if (seqRtt < 0) seqRtt = sackRtt;
+  // Without one, the echoed timestamp (RFC 7323's RTTM: only for an ACK of new data).
+  if (seqRtt < 0 && flag & FLAG_DATA_ACKED) seqRtt = caRtt = tsRtt(tp, seg);
   if (seqRtt >= 0) tp.rtt.sample(seqRtt, tp.sndUna, tp.sndNxt, caRtt);
-  else if (flag & FLAG_DATA_ACKED) tsRtt(tp, seg);
+  // ->pkts_acked() with the newest segment's RTT (rs->rtt_us).
+  tp.cc.pktsAcked?.(tp, caRtt >= 0 ? Math.floor(caRtt / 1000) : -1);
   if (flag & FLAG_DATA_ACKED) {
     flag |= FLAG_SET_XMIT_TIMER;
     // A hole filled by data sent once: reordering.
@@ -615,14 +621,14 @@ function pawsReject(tp: TcpSock, seg: TcpSegment, seq: number, ack: number): boo
 }
 
 /**
- * tcp_ack_update_rtt() without a sequence sample (the data was retransmitted): the round
- * trip from the echoed timestamp, in the timestamp clock's milliseconds.
+ * tcp_rtt_tsopt_us(): the round trip from the echoed timestamp, in the timestamp clock's
+ * milliseconds (at least one), ns; -1 without an echo.
  */
-function tsRtt(tp: TcpSock, seg: TcpSegment): void {
+function tsRtt(tp: TcpSock, seg: TcpSegment): number {
   const ecr = seg.options.ts?.[1];
-  if (!tp.tsOk || !ecr) return;
+  if (!tp.tsOk || !ecr) return -1;
   const ms = seqDiff(tsVal(tp), ecr);
-  if (ms >= 0) tp.rtt.sample(Math.max(ms, 1) * 1e6, tp.sndUna, tp.sndNxt);
+  return ms >= 0 ? Math.max(ms, 1) * 1e6 : -1;
 }
 
 /** tcp_data_queue(): data in order is delivered, out of order kept; then the ACK policy
@@ -974,7 +980,10 @@ function synSentInput(tp: TcpSock, seg: TcpSegment): void {
     // tcp_ack_update_rtt() on the SYN-ACK: the SYN's round trip; after a retransmitted SYN
     // (Karn) only the echoed timestamp gives one.
     if (tp.rttSample && tp.retries === 0) tp.rtt.sample(tp.now - tp.rttSample.at, tp.sndUna, tp.sndNxt);
-    else tsRtt(tp, seg);
+    else {
+      const r = tsRtt(tp, seg);
+      if (r >= 0) tp.rtt.sample(r, tp.sndUna, tp.sndNxt);
+    }
     tp.rttSample = undefined;
     tp.retries = 0;
     tcpUpdatePacingRate(tp);

@@ -213,7 +213,7 @@ function tcpEventAckSent(tp: TcpSock): void {
 function tcpEventDataSent(tp: TcpSock): void {
   const now = tp.env.jiffies;
   // CA_EVENT_TX_START: sending again after nothing was in flight (cubic moves its epoch).
-  if (packetsInFlight(tp) === 0) tp.cc.txStart?.(tp, (now - tp.lsndtime) * JIFFY_NS);
+  if (packetsInFlight(tp) === 0) tp.cc.txStart?.(tp, now - tp.lsndtime);
   tp.lsndtime = now;
   if (now - tp.ackLrcv < tp.ackAto) tp.pingpong = true;
 }

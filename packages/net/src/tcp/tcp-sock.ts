@@ -18,7 +18,6 @@ import { ANY4, ANY6, isV4Mapped, unmapV4 } from '../wire/addr';
 import type { Timer } from '../sim/simulation';
 import type { TcpEnv } from './tcp-env';
 import type { CongestionOps } from './tcp-cong';
-import type { CubicState } from './tcp-cubic';
 import { RttEstimator } from './tcp-rtt';
 import { tcpConnect } from './tcp-ipv4';
 import type { TcpInfo } from './tcp';
@@ -342,7 +341,7 @@ export class TcpSock extends Sock {
    * first RTT sample). */
   pacingRateShifted = 0;
   /** Its private state (icsk_ca_priv). */
-  ccPriv: CubicState | undefined = undefined;
+  ccPriv: object | undefined = undefined;
 
   // ---- RTT and timers ----
   readonly rtt = new RttEstimator();
@@ -692,6 +691,12 @@ export class TcpSock extends Sock {
   }
   get minRtt(): number {
     return this.rtt.minRtt;
+  }
+  get jiffies(): number {
+    return this.env.jiffies;
+  }
+  get pacingRate(): number {
+    return this.pacingRateShifted * 1024;
   }
   get now(): number {
     return this.env.now;
