@@ -20,7 +20,7 @@ export type { NetEvents, DropReason, PacketEvent, DropEvent, SocketStateEvent, R
 export { Host } from './iface/host';
 export type { HostOptions, SockFactory, InPacket, OutPacket, IcmpError, Protocol, PathInfo } from './iface/host';
 export { NetDevice, EthernetDevice, LoopbackDevice } from './iface/device';
-export type { DeviceAddress, Capture, CaptureDirection } from './iface/device';
+export type { DeviceAddress, Capture, CaptureDirection, LoopbackTxVerdict } from './iface/device';
 export { RoutingTable } from './iface/route';
 export type { Route } from './iface/route';
 export { Link } from './link/link';
@@ -43,6 +43,9 @@ export { TCP_NODELAY, TCP_CORK, TCP_MAXSEG, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEE
 export type { TcpInfo } from './tcp/tcp';
 export { RENO, CONGESTION_OPS, tcpRegisterCongestionControl } from './tcp/tcp-cong';
 export { CUBIC } from './tcp/tcp-cubic';
+export { BBR } from './tcp/tcp-bbr';
+export type { BbrState } from './tcp/tcp-bbr';
+export type { RateSample } from './tcp/tcp-rate';
 export type { CongestionOps, CcSock } from './tcp/tcp-cong';
 export type { CubicState } from './tcp/tcp-cubic';
 export type { TcpSendHook } from './tcp/tcp-sock';

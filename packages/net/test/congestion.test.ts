@@ -1,11 +1,11 @@
 // Congestion control ops on a bare window (tcp_cubic.c's arithmetic) and on real connections.
-import type { CcSock, CubicState } from '../src';
+import type { BbrState, CcSock, CubicState, TcpSock } from '../src';
 import { AF_INET, CUBIC, MS, Network, RENO, SEC, SOCK_STREAM, SocketApi, TCP_CONGESTION } from '../src';
 
 const MSS = 1000;
 /** A window driven by hand: every RTT, one ACK per segment in the window. */
 function window(cwndSegs: number, rtt = 100 * MS) {
-  const sk: CcSock & { t: number } = { cwnd: cwndSegs * MSS, ssthresh: 0x7fffffff, mss: MSS, t: 0, get ccNow() { return this.t; }, get jiffies() { return Math.floor(this.t / (4 * MS)); }, minRtt: rtt, flight: cwndSegs * MSS, sndUna: 0, sndNxt: 0, pacingRate: 0, cwndCnt: 0, ccPriv: undefined };
+  const sk: CcSock & { t: number } = { cwnd: cwndSegs * MSS, ssthresh: 0x7fffffff, mss: MSS, t: 0, get ccNow() { return this.t; }, get jiffies() { return Math.floor(this.t / (4 * MS)); }, minRtt: rtt, flight: cwndSegs * MSS, sndUna: 0, sndNxt: 0, pacingRate: 0, srttUs8: 0, minRttUs: rtt / 1000, caState: 0, inFlight: 0, delivered: 0, lost: 0, deliveredMstamp: 0, wstampNs: 0, appLimited: 0, random: () => 0, cwndCnt: 0, ccPriv: undefined };
   const rttOnce = (ops = CUBIC): void => {
     const acks = Math.floor(sk.cwnd / MSS);
     for (let i = 0; i < acks; i++) ops.congAvoid(sk, MSS);
@@ -141,7 +141,7 @@ function bottleneck(cc: string) {
       }
     }
   }
-  return { got, info: A.tcpInfo(c), dropsAtExit: ssthreshAt };
+  return { got, info: A.tcpInfo(c), dropsAtExit: ssthreshAt, sock: A.socketOf(c) as TcpSock, drops: link.stats.queueDrops, time: net.sim.now };
 }
 
 test('HyStart: CUBIC leaves slow start as the queue builds (the RTT rises), before anything is lost; Reno runs into the loss', () => {
@@ -152,4 +152,22 @@ test('HyStart: CUBIC leaves slow start as the queue builds (the RTT rises), befo
   const reno = bottleneck('reno');
   expect(reno.got).toBe(4 << 20);
   expect(reno.dropsAtExit).toBeGreaterThan(0);
+});
+
+test('BBR: a model of the path — the bottleneck rate and the min RTT — paced at it, the queue kept short', () => {
+  const bbr = bottleneck('bbr');
+  expect(bbr.got).toBe(4 << 20);
+  const st = bbr.sock.ccPriv as BbrState;
+  // Past STARTUP and DRAIN: cycling the pacing gain in PROBE_BW.
+  expect(st.fullBwReached).toBe(true);
+  expect(st.mode).toBe(2);
+  // The path's RTT: 20 ms of propagation plus a segment's 1.2 ms on the wire.
+  expect(st.minRttUs).toBeGreaterThan(20_000);
+  expect(st.minRttUs).toBeLessThan(23_000);
+  // Paced at about the bottleneck's 1.25 MB/s (a 5/4 or 3/4 phase at most).
+  expect(bbr.sock.pacingRate).toBeGreaterThan(0.7 * 1_250_000);
+  expect(bbr.sock.pacingRate).toBeLessThan(1.3 * 1_250_000);
+  // Reno fills the 60-packet queue until it overflows; BBR does not.
+  const reno = bottleneck('reno');
+  expect(bbr.drops).toBeLessThan(reno.drops);
 });

@@ -79,6 +79,21 @@ export abstract class NetDevice implements Port {
   }
 }
 
+/** What a LoopbackDevice.txFilter may say of a frame it lets through, beside `true`. */
+export interface LoopbackTxVerdict {
+  /** Hold the frame this many ns longer than `delay` (frames sent after it whose time comes
+   * first are delivered first: reordering). Default 0. */
+  extraDelay?: number;
+  /** Deliver this many more copies of the frame right after it: each copy is received as
+   * its own frame as soon as the receive processing of the one before returns (before other
+   * frames due at the same instant), as a delay line that re-sends a packet the moment it
+   * has released it. Default 0. */
+  copies?: number;
+  /** Called with each copy just before it is received (a capture's view of it: the copy is
+   * a packet of its own, sent at that moment). */
+  onCopy?: (copy: Uint8Array) => void;
+}
+
 /** lo: what is sent comes back in (loopback_xmit → netif_rx). */
 export class LoopbackDevice extends NetDevice {
   /** One-way delay in ns: 0 (Linux's lo) delivers each frame at once, more holds every
@@ -86,22 +101,39 @@ export class LoopbackDevice extends NetDevice {
    * delay`; a frame in flight keeps the delay it was sent with). */
   delay = 0;
   /** A filter every frame passes on its way out (an iptables rule on the way in, as a
-   * scripted delay line drops packets): false drops the frame (counted in txDropped). */
-  txFilter: ((frame: Uint8Array) => boolean) | undefined;
+   * scripted delay line drops, holds or duplicates packets): `true` lets the frame through,
+   * `false` drops it (counted in txDropped; the sender is not told), a LoopbackTxVerdict lets
+   * it through held longer (`extraDelay`) and/or followed by copies (`copies`). Frames due at
+   * the same instant are delivered in the order they were sent: deterministic. */
+  txFilter: ((frame: Uint8Array) => boolean | LoopbackTxVerdict) | undefined;
 
   protected transmit(frame: Uint8Array): number {
-    if (this.txFilter && !this.txFilter(frame)) {
+    const verdict = this.txFilter ? this.txFilter(frame) : true;
+    if (verdict === false) {
       // Dropped on the way in, as the delay line's rule does: the sender is not told.
       this.stats.txDropped++;
       return NET_XMIT_SUCCESS;
     }
+    const v = verdict === true ? undefined : verdict;
     const copy = frame.slice();
+    const copies = v?.copies ?? 0;
     this.host.defer(() => {
-      this.stats.rxPackets++;
-      this.stats.rxBytes += copy.length;
-      this.host.netifReceive(this, copy);
-    }, this.delay);
+      this.deliver(copy);
+      for (let k = 0; k < copies; k++) {
+        const dup = copy.slice();
+        // The copy is a frame of its own, sent now (by the delay line): captures see it go out.
+        for (const c of this.captures) c(dup, 'out');
+        v!.onCopy?.(dup);
+        this.deliver(dup);
+      }
+    }, this.delay + (v?.extraDelay ?? 0));
     return NET_XMIT_SUCCESS;
+  }
+
+  private deliver(frame: Uint8Array): void {
+    this.stats.rxPackets++;
+    this.stats.rxBytes += frame.length;
+    this.host.netifReceive(this, frame);
   }
 
   /** Loopback frames are captured once, as they go out (tcpdump -i lo shows each once). */

@@ -1,6 +1,8 @@
 // Congestion control as pluggable ops (include/net/tcp.h: struct tcp_congestion_ops;
 // net/ipv4/tcp_cong.c: the registry, tcp_slow_start(), and "reno": NewReno's growth,
-// RFC 5681). Other modules (tcp-cubic.ts) register themselves, as Linux's do at init.
+// RFC 5681). Other modules (tcp-cubic.ts, tcp-bbr.ts) register themselves, as Linux's do at
+// init.
+import type { RateSample } from './tcp-rate';
 /** What the ops see of a socket: windows in bytes, the clock and RTT in ns. */
 export interface CcSock {
   cwnd: number;
@@ -16,8 +18,23 @@ export interface CcSock {
   /** snd_una and snd_nxt (HyStart's rounds). */
   readonly sndUna: number;
   readonly sndNxt: number;
-  /** sk_pacing_rate, bytes/s (0: not yet known). */
-  readonly pacingRate: number;
+  /** sk_pacing_rate, bytes/s (0: not yet known); a cong_control op sets it. */
+  pacingRate: number;
+  /** srtt_us (µs × 8; 0 before a sample), tcp_min_rtt in µs (0: none). */
+  readonly srttUs8: number;
+  readonly minRttUs: number;
+  /** icsk_ca_state (CA_OPEN … CA_LOSS), tcp_packets_in_flight(), tp->delivered, tp->lost,
+   * delivered_mstamp (µs), tcp_wstamp_ns (the next departure time under pacing, ns). */
+  readonly caState: number;
+  readonly inFlight: number;
+  readonly delivered: number;
+  readonly lost: number;
+  readonly deliveredMstamp: number;
+  readonly wstampNs: number;
+  /** tp->app_limited (0: not application-limited); BBR's PROBE_RTT sets it. */
+  appLimited: number;
+  /** get_random_u32_below(n), from the simulation's seeded generator. */
+  random(n: number): number;
   /** snd_cwnd_cnt: segments acknowledged towards the next additive increase. */
   cwndCnt: number;
   /** The algorithm's private state (icsk_ca_priv), its own to shape. */
@@ -26,6 +43,20 @@ export interface CcSock {
 
 export interface CongestionOps {
   readonly name: string;
+  /** ->init(): the connection is established (tcp_init_congestion_control). */
+  init?(sk: CcSock): void;
+  /** ->cong_control(): an op that sets cwnd and the pacing rate itself from each ACK's rate
+   * sample, instead of PRR and ->cong_avoid (BBR). */
+  congControl?(sk: CcSock, rs: RateSample): void;
+  /** ->undo_cwnd(): cwnd after a reduction proved needless (default: Reno's, the larger
+   * of now and before). */
+  undoCwnd?(sk: CcSock): number;
+  /** ->sndbuf_expand(): how many windows the send buffer holds (default 2). */
+  sndbufExpand?(sk: CcSock): number;
+  /** ->min_tso_segs() (default net.ipv4.tcp_min_tso_segs, 2). */
+  minTsoSegs?(sk: CcSock): number;
+  /** The op paces with TCP's internal pacing (sk_pacing_status SK_PACING_NEEDED). */
+  readonly pacing?: boolean;
   /** ssthresh after a loss (bytes): the ops' ->ssthresh(). */
   ssthresh(sk: CcSock): number;
   /** ->cong_avoid(): grow cwnd for `acked` newly acknowledged bytes (not in recovery). */

@@ -31,6 +31,8 @@ export interface TcpEnv {
   timerAt(expires: number, fn: () => void): Timer;
   /** Runs `fn` after `delay` ns. */
   schedule(delay: number, fn: () => void): Timer;
+  /** get_random_u32_below(n): 0 .. n-1, from the simulation's seeded generator. */
+  random(n: number): number;
   /** ip_queue_xmit(): the segment out through IP (0, or a negative errno). */
   ipOutput(p: OutPacket): number;
   /** ip_route_output(): the path to `dst`. */

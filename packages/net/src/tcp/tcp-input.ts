@@ -21,6 +21,8 @@ import { HZ, ICSK_ACK_NOW, ICSK_ACK_PUSHED, ICSK_ACK_PUSHED2, TCP_ATO_MIN, TCP_M
 import { keepalive, tcpAbort, tcpDone, tcpFail, tcpSetState } from './tcp';
 import { tcpCreateOpenreqChild, tcpTimeWait } from './tcp-minisocks';
 import type { SackState } from './tcp-recovery';
+import type { RateSample } from './tcp-rate';
+import { newRateSample, tcpRateGen, tcpRateSkbDelivered } from './tcp-rate';
 import { FLAG_CA_ALERT, FLAG_DATA, FLAG_DATA_ACKED, FLAG_DSACKING_ACK, FLAG_NOT_DUP, FLAG_ORIG_SACK_ACKED, FLAG_RETRANS_DATA_ACKED, FLAG_SET_XMIT_TIMER, FLAG_SND_UNA_ADVANCED, FLAG_WIN_UPDATE, REXMIT_NONE, highestSackSeq, spuriousRetrans, tcpCheckSackReordering, tcpCongControl, tcpCwrAck, tcpFastretransAlert, tcpProcessTlpAck, tcpRackAdvance, tcpSacktag, tcpSetXmitTimer, tcpXmitRecovery } from './tcp-recovery';
 
 const S = TCP_STATE;
@@ -135,6 +137,8 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
     if (tp.state !== S.TCP_SYN_RECV) return;
     if (tp.tsOk) tp.advMss -= TCPOLEN_TSTAMP_ALIGNED;
     tcpInitBufferSpace(tp);
+    // tcp_init_transfer() → tcp_init_congestion_control()
+    tp.cc.init?.(tp);
     tp.lsndtime = tp.env.jiffies;
     tcpSetState(tp, S.TCP_ESTABLISHED);
     if (tp.options.keepalive) resetKeepalive(tp, keepalive(tp).idle);
@@ -308,23 +312,25 @@ function tcpAckSack(tp: TcpSock, seg: TcpSegment, ack: number): void {
   }
   const priorFack = highestSackSeq(tp);
   const priorInFlight = packetsInFlight(tp);
+  const priorDelivered = t.delivered;
+  const rs = newRateSample(priorInFlight);
   setSndWnd(tp, wnd);
   if (advanced) {
     tcpSndUnaUpdate(tp, ack);
     tp.retries = 0;
   }
-  const st = tcpSacktag(tp, seg.options.sack, ack, priorUna);
+  const st = tcpSacktag(tp, seg.options.sack, ack, priorUna, rs);
   flag |= st.flag;
+  // tcp_count_delivered(): what the SACK blocks delivered (D-SACKed duplicates too).
+  t.delivered += st.delivered;
   let rexmit = REXMIT_NONE;
-  let delivered = st.delivered;
   if (!priorPackets) {
     // no_queue: nothing was in flight; a D-SACK may still undo a reduction.
     if (flag & FLAG_DSACKING_ACK) tcpFastretransAlert(tp, priorUna, 0, flag);
     tcpProcessTlpAck(tp, ack, flag);
   } else {
-    const ca = tcpCleanRtxQueue(tp, seg, ack, st, priorFack);
+    const ca = tcpCleanRtxQueue(tp, seg, ack, st, priorFack, rs);
     flag |= ca.flag;
-    delivered += ca.segs;
     tcpProcessTlpAck(tp, ack, flag);
     // tcp_ack_is_dubious(): not plain progress, or not in Open.
     if (!(flag & FLAG_NOT_DUP) || flag & FLAG_CA_ALERT || t.caState !== CA_OPEN) {
@@ -335,8 +341,15 @@ function tcpAckSack(tp: TcpSock, seg: TcpSegment, ack: number): void {
     }
     // The loss probe or the RTO, unless RACK armed its reordering timer.
     if (flag & FLAG_SET_XMIT_TIMER) tcpSetXmitTimer(tp);
-    tcpCongControl(tp, delivered, t.lost - lost, flag, priorInFlight >= cwndSegs(tp) || tcpIsCwndLimited(tp));
-    tcpUpdatePacingRate(tp);
+    // tcp_newly_delivered(), the rate sample, then the window: the congestion control's own
+    // (BBR) or PRR and ->cong_avoid.
+    const delivered = t.delivered - priorDelivered;
+    tcpRateGen(tp, delivered, t.lost - lost, rs);
+    if (tp.cc.congControl) tp.cc.congControl(tp, rs);
+    else {
+      tcpCongControl(tp, delivered, t.lost - lost, flag, priorInFlight >= cwndSegs(tp) || tcpIsCwndLimited(tp));
+      tcpUpdatePacingRate(tp);
+    }
     tcpXmitRecovery(tp, rexmit);
   }
   if (advanced) {
@@ -354,6 +367,7 @@ function tcpAckReno(tp: TcpSock, seg: TcpSegment, ack: number): void {
   if (before(tp.sndUna, ack)) {
     const bytes = tcpSndUnaUpdate(tp, ack);
     const ackedSegs = tcpCleanRtxQueue(tp, seg, ack, undefined, ack).segs;
+    if (tp.tx !== NO_TX) tp.tx.delivered += ackedSegs;
     setSndWnd(tp, wnd);
     tp.retries = 0;
     if (tp.recover !== undefined) {
@@ -389,7 +403,7 @@ function tcpAckReno(tp: TcpSock, seg: TcpSegment, ack: number): void {
  * from the oldest skb acknowledged (Karn: none if one was sent again), else the oldest newly
  * SACKed, else the echoed timestamp (tcp_ack_update_rtt). An ACK past snd_nxt (after a
  * timeout sent it back) also covers skbs not sent again: they go too. */
-function tcpCleanRtxQueue(tp: TcpSock, seg: TcpSegment, ack: number, st: SackState | undefined, priorFack: number): { segs: number; flag: number } {
+function tcpCleanRtxQueue(tp: TcpSock, seg: TcpSegment, ack: number, st: SackState | undefined, priorFack: number, rs?: RateSample): { segs: number; flag: number } {
   let segs = 0;
   let n = 0;
   let flag = 0;
@@ -432,7 +446,12 @@ function tcpCleanRtxQueue(tp: TcpSock, seg: TcpSegment, ack: number, st: SackSta
     }
     // tcp_rack_advance() for what the cumulative ACK delivers (a retransmission the echo
     // shows spurious aside).
-    if (sack && !(f & SKB_SACKED) && !spuriousRetrans(tp, skb)) tcpRackAdvance(tp, t, f, seqAdd(skb.seq, skb.len), skb.sentAt);
+    if (sack && !(f & SKB_SACKED)) {
+      // tcp_count_delivered(): delivered now (a SACKed one was when SACKed).
+      t.delivered += acked;
+      if (!spuriousRetrans(tp, skb)) tcpRackAdvance(tp, t, f, seqAdd(skb.seq, skb.len), skb.sentAt);
+    }
+    if (rs) tcpRateSkbDelivered(tp, skb, rs, end);
     flag |= FLAG_DATA_ACKED;
     if (!whole) break;
     tp.wmemQueued -= skb.len + SKB_TRUESIZE_OVERHEAD;
@@ -460,6 +479,7 @@ function tcpCleanRtxQueue(tp: TcpSock, seg: TcpSegment, ack: number, st: SackSta
   // Without one, the echoed timestamp (RFC 7323's RTTM: only for an ACK of new data).
   if (seqRtt < 0 && flag & FLAG_DATA_ACKED) seqRtt = caRtt = tsRtt(tp, seg);
   if (seqRtt >= 0) tp.rtt.sample(seqRtt, tp.sndUna, tp.sndNxt, caRtt);
+  if (rs) rs.rttUs = caRtt >= 0 ? Math.floor(caRtt / 1000) : -1;
   // ->pkts_acked() with the newest segment's RTT (rs->rtt_us).
   tp.cc.pktsAcked?.(tp, caRtt >= 0 ? Math.floor(caRtt / 1000) : -1);
   if (flag & FLAG_DATA_ACKED) {
@@ -492,7 +512,7 @@ function tcpNewSpace(tp: TcpSock): void {
 export function tcpSndbufExpand(tp: TcpSock): void {
   const perMss = 2 ** Math.ceil(Math.log2(Math.max(tp.mssClamp, sendMss(tp)) + SKB_HEAD_OVERHEAD)) + SKB_STRUCT;
   const nrSegs = Math.max(TCP_INIT_CWND, cwndSegs(tp), 4);
-  const sndmem = 2 * nrSegs * perMss;
+  const sndmem = (tp.cc.sndbufExpand?.(tp) ?? 2) * nrSegs * perMss;
   if (tp.skSndbuf < sndmem) tp.skSndbuf = Math.min(sndmem, tp.env.sysctl.tcpWmem[2]);
 }
 
@@ -995,6 +1015,8 @@ function synSentInput(tp: TcpSock, seg: TcpSegment): void {
     tcpCallBpf(tp, BPF_SOCK_OPS.ACTIVE_ESTABLISHED_CB);
     if (tp.state !== S.TCP_ESTABLISHED) return;
     tcpInitBufferSpace(tp);
+    // tcp_init_transfer() → tcp_init_congestion_control()
+    tp.cc.init?.(tp);
     tcpSendAck(tp);
     tcpWriteXmit(tp);
   } else {

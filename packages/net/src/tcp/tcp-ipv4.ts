@@ -23,6 +23,7 @@ import { IPPROTO_TCP, TcpSock, tcpMssClamp } from './tcp-sock';
 import { SK_RST_REASON, traceTcpProbe, traceTcpSendReset } from '../bpf/tracepoints';
 import type { CongestionOps } from './tcp-cong';
 import { CUBIC } from './tcp-cubic';
+import './tcp-bbr';
 import type { TcpEnv } from './tcp-env';
 import type { TcpSysctls } from './tcp-sysctl';
 import { BPF_SOCK_OPS } from '../bpf/sock-ops';
@@ -76,6 +77,9 @@ export class TcpProtocol implements TcpEnv {
   timerAt(expires: number, fn: () => void): Timer {
     const sim = this.host.network.sim;
     return sim.timerAt(Math.max(sim.now, timerWheelExpiry(this.jiffies, expires) * JIFFY_NS - this.host.clockBase), fn);
+  }
+  random(n: number): number {
+    return this.host.network.sim.rng.int(0, n - 1);
   }
   schedule(delay: number, fn: () => void): Timer {
     return this.host.network.sim.schedule(delay, fn);

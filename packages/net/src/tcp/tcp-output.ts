@@ -9,9 +9,10 @@ import { BPF_SOCK_OPS, BPF_SOCK_OPS_CB } from '../bpf/sock-ops';
 import { SK_RST_REASON, traceRetransmit, traceTcpSendReset } from '../bpf/tracepoints';
 import type { TcpOptions } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, buildTcp } from '../wire/tcp';
-import type { TcpSock, TxSkb } from './tcp-sock';
+import type { TcpSock, TcpTx, TxSkb } from './tcp-sock';
 import { CA_RECOVERY, IPPROTO_TCP, SKB_RETRANS, SKB_RETRANS_OUT, TCP_INIT_CWND, sbufRead, skbAccount, skbMark, tcpInCwndReduction } from './tcp-sock';
-import { tcpEnterCwr, tcpScheduleLossProbe } from './tcp-recovery';
+import { tcpEnterCwr, tcpScheduleLossProbe, tcpXmitRetransmitQueue } from './tcp-recovery';
+import { tcpRateSkbSent } from './tcp-rate';
 import { before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
 import { tcpCallBpf } from './tcp-sock-ops';
 import { JIFFY_NS, armRto, cancelDelack, tcpDecQuickackMode } from './tcp-timer';
@@ -304,7 +305,7 @@ export function tcpTsoSegs(tp: TcpSock, mss: number): number {
   const r = Math.floor(Math.round(tp.rtt.minRtt / 1000) / 2 ** TCP_TSO_RTT_LOG);
   if (r < 32) bytes += Math.floor(GSO_MAX_SIZE / 2 ** r);
   bytes = Math.min(bytes, GSO_MAX_SIZE);
-  return Math.max(Math.floor(bytes / mss), TCP_MIN_TSO_SEGS);
+  return Math.max(Math.floor(bytes / mss), tp.cc.minTsoSegs?.(tp) ?? TCP_MIN_TSO_SEGS);
 }
 
 /** tcp_nagle_test(): may a runt go now? (TCP_NAGLE_PUSH, FIN, Minshall's check, cork) */
@@ -375,6 +376,7 @@ export function tcpWriteXmit(tp: TcpSock, nonagle = tp.nonagleBits, pushOne: 0 |
     const i = tp.sendHead;
     const skb = tp.wq[i];
     if (!skb) break;
+    if (tcpPacingCheck(tp)) break;
     let quota = cwndSegs(tp) - packetsInFlight(tp);
     if (quota <= 0) {
       // A loss probe goes whatever the window (push_one 2).
@@ -462,7 +464,7 @@ export function splitSkb(tp: TcpSock, i: number, len: number): void {
   const skb = tp.wq[i]!;
   const sent = i < tp.sendHead;
   if (sent) skbAccount(tp.tx, skb, -1);
-  const rest: TxSkb = { seq: seqAdd(skb.seq, len), len: skb.len - len, flags: skb.flags, pcount: 0, sentAt: skb.sentAt };
+  const rest: TxSkb = { ...skb, seq: seqAdd(skb.seq, len), len: skb.len - len, pcount: 0 };
   rest.pcount = pcount(rest.len, sendMss(tp));
   skb.len = len;
   skb.flags &= ~(TCP_FIN | TCP_PSH);
@@ -476,6 +478,40 @@ export function splitSkb(tp: TcpSock, i: number, len: number): void {
 }
 
 /**
+ * tcp_update_skb_after_send(): under internal pacing (BBR without fq) the next departure
+ * moves on by the skb's time at the pacing rate, less up to half of it for a late start (OS
+ * jitter's credit); the first 10 segments go unpaced, as sch_fq's.
+ */
+function tcpUpdateSkbAfterSend(tp: TcpSock, t: TcpTx, len: number, priorWstamp: number): void {
+  if (!tp.cc.pacing) return;
+  const rate = t.pacingRate;
+  if (!rate || t.dataSegsOut < 10) return;
+  let lenNs = Math.floor((len * 1e9) / rate);
+  const credit = t.wstampNs - priorWstamp;
+  lenNs -= Math.min(Math.floor(lenNs / 2), credit);
+  t.wstampNs += lenNs;
+}
+
+/** tcp_pacing_check(): under internal pacing an skb waits for tcp_wstamp_ns; the pacing
+ * timer (an hrtimer, tcp_pace_kick) sends it then. */
+export function tcpPacingCheck(tp: TcpSock): boolean {
+  if (!tp.cc.pacing) return false;
+  const t = tp.tx;
+  if (t.wstampNs <= tp.now) return false;
+  if (!t.pacingTimer?.pending) t.pacingTimer = tp.env.schedule(t.wstampNs - tp.now, () => tcpPaceKick(tp));
+  return true;
+}
+
+/** tcp_pace_kick() → tcp_tsq_write(): the lost skbs first, then new data. */
+function tcpPaceKick(tp: TcpSock): void {
+  const t = tp.tx;
+  t.pacingTimer = undefined;
+  if (tp.state !== S.TCP_ESTABLISHED && tp.state !== S.TCP_FIN_WAIT1 && tp.state !== S.TCP_CLOSING && tp.state !== S.TCP_CLOSE_WAIT && tp.state !== S.TCP_LAST_ACK) return;
+  if (t.lostOut > t.retransOut && cwndSegs(tp) > packetsInFlight(tp)) tcpXmitRetransmitQueue(tp);
+  tcpWriteXmit(tp);
+}
+
+/**
  * One skb on the wire: its segments, PSH and FIN on the last (tcp_transmit_skb, then GSO).
  * Returns the segments that went out; when the device refused one (NET_XMIT_DROP) the skb
  * is cut there (tso_fragment), and what did not go stays queued for the caller to stop at.
@@ -483,6 +519,10 @@ export function splitSkb(tp: TcpSock, i: number, len: number): void {
 function transmitChunk(tp: TcpSock, i: number, mss: number): number {
   let skb = tp.wq[i]!;
   const segs = pcount(skb.len, mss);
+  const t = tp.txw();
+  // __tcp_transmit_skb(): the departure time is never in the past.
+  const priorWstamp = t.wstampNs;
+  t.wstampNs = Math.max(t.wstampNs, tp.now);
   const off = seqDiff(skb.seq, tp.sndUna);
   let went = 0;
   for (; went < segs; went++) {
@@ -509,6 +549,9 @@ function transmitChunk(tp: TcpSock, i: number, mss: number): number {
     if (sent) skbAccount(tp.tx, skb, 1);
   }
   skb.sentAt = tp.now;
+  if (skb.len > 0) t.dataSegsOut += went;
+  tcpUpdateSkbAfterSend(tp, t, skb.len, priorWstamp);
+  tcpRateSkbSent(tp, skb);
   const end = seqAdd(skb.seq, skb.len + (skb.flags & TCP_FIN ? 1 : 0));
   if (before(tp.sndNxt, end)) {
     if (skb.len > 0) tcpEventDataSent(tp);

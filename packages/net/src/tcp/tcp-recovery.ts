@@ -10,7 +10,9 @@ import type { TcpSock, TcpTx, TxSkb } from './tcp-sock';
 import { CA_CWR, CA_DISORDER, CA_LOSS, CA_OPEN, CA_RECOVERY, SKB_LOST, SKB_RETRANS, SKB_RETRANS_OUT, SKB_SACKED, skbMark, tcpInCwndReduction } from './tcp-sock';
 import { after, before, seqAdd, seqDiff } from './tcp-seq';
 import { ICSK_TIME_LOSS_PROBE, ICSK_TIME_REO_TIMEOUT, ICSK_TIME_RETRANS, JIFFY_NS, restartRto, tcpResetXmitTimer, tcpRtoDelta } from './tcp-timer';
-import { NAGLE_OFF, cwndSegs, packetsInFlight, sendMss, splitSkb, tcpRetransmitSkb, tcpTsoSegs, tcpWriteXmit, tsAt } from './tcp-output';
+import { NAGLE_OFF, cwndSegs, packetsInFlight, sendMss, splitSkb, tcpPacingCheck, tcpRetransmitSkb, tcpTsoSegs, tcpWriteXmit, tsAt } from './tcp-output';
+import type { RateSample } from './tcp-rate';
+import { tcpRateSkbDelivered } from './tcp-rate';
 import { TCP_RTO_MIN } from './tcp-rtt';
 import { TCP_FIN } from '../wire/tcp';
 
@@ -130,7 +132,7 @@ function tcpCheckDsack(tp: TcpSock, t: TcpTx, blocks: readonly [number, number][
  * (split at the blocks' edges, tcp_sacktag_one()); a D-SACK block marks a retransmission it
  * covers as not in flight and counts it towards the undo.
  */
-export function tcpSacktag(tp: TcpSock, blocks: readonly [number, number][] | undefined, ack: number, priorUna: number): SackState {
+export function tcpSacktag(tp: TcpSock, blocks: readonly [number, number][] | undefined, ack: number, priorUna: number, rs?: RateSample): SackState {
   const t = tp.txw();
   const st: SackState = { flag: 0, delivered: 0, firstSackt: 0, lastSackt: 0, reord: tp.sndNxt };
   if (!blocks || !blocks.length) return st;
@@ -182,6 +184,7 @@ export function tcpSacktag(tp: TcpSock, blocks: readonly [number, number][] | un
       // A retransmission still in flight keeps its mark unless it was taken for lost.
       const clear = f & SKB_RETRANS_OUT && !(f & SKB_LOST) ? SKB_LOST : SKB_LOST | SKB_RETRANS_OUT;
       skbMark(t, skb, (f | SKB_SACKED) & ~clear);
+      if (rs) tcpRateSkbDelivered(tp, skb, rs, endOf(skb));
       st.flag |= FLAG_DATA_SACKED;
       st.delivered += skb.pcount;
       if (after(endOf(skb), t.fack) || !t.sackedOut) t.fack = endOf(skb);
@@ -282,7 +285,7 @@ export function tcpRackReoTimeout(tp: TcpSock): void {
   if (prior !== packetsInFlight(tp)) {
     if (t.caState !== CA_RECOVERY) {
       tcpEnterRecovery(tp, t, false);
-      tcpCwndReduction(tp, t, 1, t.lost - lost, 0);
+      if (!tp.cc.congControl) tcpCwndReduction(tp, t, 1, t.lost - lost, 0);
     }
     tcpXmitRetransmitQueue(tp);
   }
@@ -377,6 +380,7 @@ export function tcpCwndReduction(tp: TcpSock, t: TcpTx, delivered: number, newly
 
 /** tcp_end_cwnd_reduction(): CWR or a recovery not undone ends with cwnd at ssthresh. */
 function tcpEndCwndReduction(tp: TcpSock, t: TcpTx): void {
+  if (tp.cc.congControl) return;
   if (tp.ssthresh < 0x7fffffff && (t.caState === CA_CWR || t.undoMarker !== undefined)) tp.cwnd = Math.max(tp.ssthresh, tp.mss);
 }
 
@@ -405,7 +409,7 @@ function tcpUndoCwndReduction(tp: TcpSock, t: TcpTx, unmarkLoss: boolean): void 
     }
   }
   if (t.priorSsthresh) {
-    tp.cwnd = Math.max(tp.cwnd, t.priorCwnd * Math.max(1, tp.mss));
+    tp.cwnd = tp.cc.undoCwnd ? tp.cc.undoCwnd(tp) : Math.max(tp.cwnd, t.priorCwnd * Math.max(1, tp.mss));
     if (t.priorSsthresh > tp.ssthresh) tp.ssthresh = t.priorSsthresh;
   }
   t.undoMarker = undefined;
@@ -597,6 +601,7 @@ export function tcpXmitRetransmitQueue(tp: TcpSock): void {
   const maxSegs = tcpTsoSegs(tp, mss);
   let rearm = false;
   for (let i = 0; i < tp.sendHead && i < tp.wq.length; i++) {
+    if (tcpPacingCheck(tp)) break;
     const room = cwndSegs(tp) - packetsInFlight(tp);
     if (room <= 0) break;
     if (t.retransOut >= t.lostOut) break;

@@ -88,8 +88,18 @@ export interface TxSkb {
   len: number;
   flags: number;
   pcount: number;
+  /** When it last went out, ns (skb_mstamp). */
   sentAt: number;
+  /** tcp_skb_cb.tx (tcp-rate.ts): the delivery state when it was sent — the sample's
+   * first send time (µs), tp->delivered and its time (µs; 0 once SACKed), app-limited. */
+  txFirstTx: number;
+  txDeliveredMstamp: number;
+  txDelivered: number;
+  txAppLimited: boolean;
 }
+
+/** A new skb at `seq` (its delivery state is set when it is sent). */
+export const newTxSkb = (seq: number, len: number, flags: number, pcount: number, sentAt: number): TxSkb => ({ seq, len, flags, pcount, sentAt, txFirstTx: 0, txDeliveredMstamp: 0, txDelivered: 0, txAppLimited: false });
 /** TxSkb.flags above the TCP header's: sent more than once (TCPCB_RETRANS), so its ACK
  * gives no RTT sample (Karn). */
 export const SKB_RETRANS = 0x100;
@@ -201,6 +211,25 @@ export class TcpTx {
   dsackDups = 0;
   /** tp->lost: segments ever marked lost (what an ACK newly found lost is a difference of). */
   lost = 0;
+  // ---- delivery rate (tcp-rate.ts) and pacing ----
+  /** tp->delivered: segments delivered (ACKed or SACKed) over the connection's life; when it
+   * last grew (delivered_mstamp, µs); the send time of the newest delivered skb
+   * (first_tx_mstamp, µs); app_limited (0: not; else the delivered count that ends it). */
+  delivered = 0;
+  deliveredMstamp = 0;
+  firstTxMstamp = 0;
+  appLimited = 0;
+  /** The last valid (non-app-limited) sample: segments over µs, and whether app-limited. */
+  rateDelivered = 0;
+  rateIntervalUs = 0;
+  rateAppLimited = false;
+  /** Internal pacing (sk_pacing_status SK_PACING_NEEDED, no fq here): the earliest time the
+   * next skb may leave (tcp_wstamp_ns), the rate the congestion control set (sk_pacing_rate,
+   * bytes/s), data segments sent, and the pacing timer (tcp_pacing_timer). */
+  wstampNs = 0;
+  pacingRate = 0;
+  dataSegsOut = 0;
+  pacingTimer: Timer | undefined = undefined;
   /** packets_out, sacked_out, lost_out, retrans_out: segments of the sent skbs (those
    * before sendHead) and of those with each scoreboard mark, kept as marks change
    * (skbAccount) so the window arithmetic never walks the queue. total_retrans: segments
@@ -696,7 +725,45 @@ export class TcpSock extends Sock {
     return this.env.jiffies;
   }
   get pacingRate(): number {
-    return this.pacingRateShifted * 1024;
+    return this.tx.pacingRate || this.pacingRateShifted * 1024;
+  }
+  set pacingRate(rate: number) {
+    this.txw().pacingRate = rate;
+    this.pacingRateShifted = Math.max(1, Math.floor(rate / 1024));
+  }
+  get srttUs8(): number {
+    return this.rtt.srttUs8;
+  }
+  get minRttUs(): number {
+    return Math.floor(this.rtt.minRtt / 1000);
+  }
+  get caState(): number {
+    return this.tx.caState;
+  }
+  get inFlight(): number {
+    const t = this.tx;
+    return t.packetsOut - (t.sackedOut + t.lostOut) + t.retransOut;
+  }
+  get delivered(): number {
+    return this.tx.delivered;
+  }
+  get lost(): number {
+    return this.tx.lost;
+  }
+  get deliveredMstamp(): number {
+    return this.tx.deliveredMstamp;
+  }
+  get wstampNs(): number {
+    return this.tx.wstampNs;
+  }
+  get appLimited(): number {
+    return this.tx.appLimited;
+  }
+  set appLimited(v: number) {
+    this.txw().appLimited = v;
+  }
+  random(n: number): number {
+    return this.env.random(n);
   }
   get now(): number {
     return this.env.now;

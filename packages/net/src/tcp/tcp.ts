@@ -13,7 +13,8 @@ import { seqAdd, seqDiff } from './tcp-seq';
 import { CONGESTION_OPS } from './tcp-cong';
 import type { TcpSock } from './tcp-sock';
 import type { TxSkb } from './tcp-sock';
-import { F_NOSPACE, MAX_TCP_WINDOW, NO_SKBS, NO_TX, TCP_MIN_MSS, sbufAppend } from './tcp-sock';
+import { tcpRateCheckAppLimited } from './tcp-rate';
+import { F_NOSPACE, MAX_TCP_WINDOW, NO_SKBS, NO_TX, TCP_MIN_MSS, newTxSkb, sbufAppend } from './tcp-sock';
 import { tcpCallBpf } from './tcp-sock-ops';
 import { NAGLE_OFF, NAGLE_PUSH, sendMss, tcpSendAck, tcpSendActiveReset, tcpSlowStartAfterIdleCheck, tcpWriteXmit } from './tcp-output';
 import { tcpCleanupRbuf, tcpMaxWindow, tcpRcvSpaceAdjust } from './tcp-input';
@@ -134,6 +135,8 @@ export const SKB_TRUESIZE_OVERHEAD = 840;
  * EAGAIN when nothing fit.
  */
 export function tcpSendData(tp: TcpSock, data: Uint8Array): number {
+  // tcp_rate_check_app_limited(): is the flow application-limited?
+  tcpRateCheckAppLimited(tp);
   const mss = sendMss(tp);
   const sizeGoal = tcpXmitSizeGoal(tp, mss);
   let copied = 0;
@@ -146,7 +149,7 @@ export function tcpSendData(tp: TcpSock, data: Uint8Array): number {
         tp.bits |= F_NOSPACE;
         break;
       }
-      skb = { seq: tp.writeSeq, len: 0, flags: 0, pcount: 1, sentAt: 0 };
+      skb = newTxSkb(tp.writeSeq, 0, 0, 1, 0);
       if (tp.wq === NO_SKBS) tp.wq = [];
       tp.wq.push(skb);
       tcpSlowStartAfterIdleCheck(tp);
@@ -262,7 +265,7 @@ function tcpSendFin(tp: TcpSock): void {
   if (tail && tp.sendHead < tp.wq.length) tail.flags |= TCP_FIN;
   else {
     if (tp.wq === NO_SKBS) tp.wq = [];
-    tp.wq.push({ seq: tp.writeSeq, len: 0, flags: TCP_FIN, pcount: 1, sentAt: 0 });
+    tp.wq.push(newTxSkb(tp.writeSeq, 0, TCP_FIN, 1, 0));
     tp.wmemQueued += SKB_TRUESIZE_OVERHEAD;
   }
   tp.writeSeq = seqAdd(tp.writeSeq, 1);
@@ -386,6 +389,8 @@ export function tcpSetCongestion(tp: TcpSock, name: string): void {
   if (ops === tp.cc) return;
   tp.cc = ops;
   tp.ccPriv = undefined;
+  // tcp_reinit_congestion_control() on a connection already under way.
+  if (tp.state === S.TCP_ESTABLISHED || tp.state === S.TCP_CLOSE_WAIT) ops.init?.(tp);
 }
 
 /** The keepalive settings, made on first use. */
