@@ -12,6 +12,7 @@ import type { TcpProtocol } from '../tcp/tcp-ipv4';
 import { HZ, JIFFY_NS } from '../tcp/tcp-timer';
 import type { TcpSysctls } from '../tcp/tcp-sysctl';
 import { tcpSysctlDefaults } from '../tcp/tcp-sysctl';
+import { CONGESTION_OPS } from '../tcp/tcp-cong';
 import type { DropReason } from '../events';
 import type { Network } from '../network';
 import type { NetHooks } from '../sock/hooks';
@@ -92,6 +93,9 @@ export interface HostOptions {
   /** sysctl net.ipv4.tcp_timestamps: 1 (Linux's default) offers and accepts RFC 7323
    * timestamps, 0 neither. */
   tcpTimestamps?: 0 | 1;
+  /** sysctl net.ipv4.tcp_congestion_control: what new TCP sockets use — 'cubic' (Linux's
+   * default), 'reno' or 'bbr' (this machine's); TCP_CONGESTION picks per socket. */
+  tcpCongestionControl?: string;
   /** This host's monotonic clock at virtual time 0, ns (default 0). The kernel's clocks
    * tick on it: jiffies is floor((now + clockBase) / 4 ms) at HZ=250 — where the timer
    * wheel's ticks fall, and which of its coarse slots a long TCP timer lands in — and the
@@ -147,6 +151,11 @@ export class Host implements DeviceHost {
     if (!Number.isSafeInteger(base) || base < 0) throw new RangeError(`host ${name}: clockBase must be a whole number of ns >= 0 (a monotonic clock: jiffies × ${JIFFY_NS} at HZ=${HZ}, plus the phase), got ${base}`);
     this.clockBase = base;
     this.tcpSysctl = { ...tcpSysctlDefaults(network.profile), ...(options.tcpTimestamps !== undefined ? { tcpTimestamps: options.tcpTimestamps } : {}) };
+    if (options.tcpCongestionControl !== undefined) {
+      const known = [...CONGESTION_OPS.keys()];
+      if (!known.includes(options.tcpCongestionControl)) throw new RangeError(`host ${name}: tcpCongestionControl must be one of ${known.join(', ')} (net.ipv4.tcp_available_congestion_control), got ${JSON.stringify(options.tcpCongestionControl)}`);
+      this.tcpSysctl.tcpCongestionControl = options.tcpCongestionControl;
+    }
     this.netnsCookie = network.nextNetnsCookie();
     const sim = network.sim;
     this.kernel = new Kernel({ profile: network.profile, ...options.kernel, clock: { now: () => BigInt(sim.now) }, seed: options.kernel?.seed ?? sim.rng.split(`kernel:${name}`).u32() });

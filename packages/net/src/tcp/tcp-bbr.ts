@@ -8,7 +8,6 @@
 // consistent, lossy intervals. It paces through TCP's internal pacing (no fq here).
 // Units as Linux's: bw in packets per µs << 24, gains << 8, times in µs and jiffies.
 import type { CcSock, CongestionOps } from './tcp-cong';
-import { tcpRegisterCongestionControl } from './tcp-cong';
 import type { RateSample } from './tcp-rate';
 import { HZ } from './tcp-timer';
 
@@ -577,4 +576,3 @@ export const BBR: CongestionOps = {
   pacing: true,
 };
 
-tcpRegisterCongestionControl(BBR);

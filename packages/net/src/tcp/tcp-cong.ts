@@ -1,8 +1,9 @@
 // Congestion control as pluggable ops (include/net/tcp.h: struct tcp_congestion_ops;
 // net/ipv4/tcp_cong.c: the registry, tcp_slow_start(), and "reno": NewReno's growth,
-// RFC 5681). Other modules (tcp-cubic.ts, tcp-bbr.ts) register themselves, as Linux's do at
-// init.
+// RFC 5681). The other modules (tcp-cubic.ts, tcp-bbr.ts) are registered by tcp-ipv4.ts, as
+// their module_init() would.
 import type { RateSample } from './tcp-rate';
+
 /** What the ops see of a socket: windows in bytes, the clock and RTT in ns. */
 export interface CcSock {
   cwnd: number;

@@ -5,7 +5,7 @@
 // train for longer than half the minimum delay, or when the round's smallest RTT rises by
 // an eighth of it (4 to 16 ms).
 import type { CcSock, CongestionOps } from './tcp-cong';
-import { tcpCongAvoidAi, tcpRegisterCongestionControl, tcpSlowStart } from './tcp-cong';
+import { tcpCongAvoidAi, tcpSlowStart } from './tcp-cong';
 import { HZ } from './tcp-timer';
 
 const BETA = 717; // / BICTCP_BETA_SCALE (1024): cwnd after a loss ≈ 0.7 of before
@@ -228,4 +228,3 @@ export const CUBIC: CongestionOps = {
   },
 };
 
-tcpRegisterCongestionControl(CUBIC);

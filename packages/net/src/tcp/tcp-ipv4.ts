@@ -23,7 +23,12 @@ import { IPPROTO_TCP, TcpSock, tcpMssClamp } from './tcp-sock';
 import { SK_RST_REASON, traceTcpProbe, traceTcpSendReset } from '../bpf/tracepoints';
 import type { CongestionOps } from './tcp-cong';
 import { CUBIC } from './tcp-cubic';
-import './tcp-bbr';
+import { BBR } from './tcp-bbr';
+import { CONGESTION_OPS, tcpRegisterCongestionControl } from './tcp-cong';
+
+// The congestion control modules built in, registered as their module_init() would (reno
+// is tcp_cong.c's own): net.ipv4.tcp_available_congestion_control.
+for (const ops of [CUBIC, BBR]) if (!CONGESTION_OPS.has(ops.name)) tcpRegisterCongestionControl(ops);
 import type { TcpEnv } from './tcp-env';
 import type { TcpSysctls } from './tcp-sysctl';
 import { BPF_SOCK_OPS } from '../bpf/sock-ops';
@@ -54,7 +59,9 @@ export class TcpProtocol implements TcpEnv {
   /** The listening hash: listeners by port (children sharing the port are not in it). */
   private readonly listening = new Map<number, TcpSock[]>();
   /** net.ipv4.tcp_congestion_control: what new sockets use (Linux's default: cubic). */
-  defaultCongestion: CongestionOps = CUBIC;
+  get defaultCongestion(): CongestionOps {
+    return CONGESTION_OPS.get(this.host.tcpSysctl.tcpCongestionControl) ?? CUBIC;
+  }
   /** net_secret of secure_tcp_seq(), drawn from the simulation's seeded RNG. */
   private readonly secret: number;
   readonly ports: PortTable;

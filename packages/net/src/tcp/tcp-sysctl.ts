@@ -54,6 +54,9 @@ export interface TcpSysctls {
   tcpEarlyRetrans: number;
   /** net.ipv4.tcp_recovery: 1 detects loss with RACK (RFC 8985); 0 by duplicate ACKs. */
   tcpRecovery: number;
+  /** net.ipv4.tcp_congestion_control: what new sockets use (upstream Linux's default, cubic;
+   * this machine runs bbr). net.ipv4.tcp_available_congestion_control lists the others. */
+  tcpCongestionControl: string;
 }
 
 const SEC = 1_000_000_000;
@@ -88,5 +91,6 @@ export function tcpSysctlDefaults(profile: '6.18' | '4.17'): TcpSysctls {
     tcpFrto: 2,
     tcpEarlyRetrans: 3,
     tcpRecovery: 1,
+    tcpCongestionControl: 'cubic',
   };
 }
