@@ -231,7 +231,11 @@ function markLost(t: TcpTx, skb: TxSkb): void {
   const f = skb.flags;
   if (f & SKB_SACKED) return;
   if (f & SKB_LOST) {
-    if (f & SKB_RETRANS_OUT) skbMark(t, skb, f & ~SKB_RETRANS_OUT);
+    // A retransmission lost again counts as a loss too (tcp_notify_skb_loss_event).
+    if (f & SKB_RETRANS_OUT) {
+      skbMark(t, skb, f & ~SKB_RETRANS_OUT);
+      t.lost += skb.pcount;
+    }
     return;
   }
   skbMark(t, skb, f | SKB_LOST);
