@@ -15,8 +15,8 @@
 // order: step i starts once step i-1 has started (background work never blocks the next step),
 // at or after `at` ms from the case start, and when its `wait` holds on `waitSock` (default: the
 // `from` socket for accept, else `sock`); then it acts at once. A wait that has not held 20 s
-// after the step became due gives the result 'wait-timeout'. Waits: readable (POLLIN/ERR/HUP),
-// writable (POLLOUT/ERR/HUP), acceptable (POLLIN on a listener), connected (the non-blocking
+// (`waitLimitMs`) after the step became due gives the result 'wait-timeout'. Waits: readable
+// (POLLIN/ERR/HUP), writable (POLLOUT/ERR/HUP), acceptable (POLLIN on a listener), connected (the non-blocking
 // connect finished: writable, SO_ERROR read), eof (a FIN arrived: POLLRDHUP/HUP, or a reader
 // saw EOF), sent (all of the socket's sends taken by the kernel), read-done (the socket's
 // background reader finished).
@@ -32,7 +32,10 @@
 //
 // Additions to the format first agreed: WireCase.keep; WireDrop.count; WirePacket.conn;
 // WireResult.firstPacketMs, events, diffs, stepsStable, runs, recorderErrors, holdLateUs,
-// realtime (see their comments). No node: imports here: pure data and types.
+// realtime (see their comments). For the loss cases (tcp-wire-loss-cases.ts): the rule kinds
+// of WireDrop beside drop-by-ordinal (seq, hold, dup, random), WirePacket.held and .copy,
+// WireCase.summary with WireResult.summary / summaryRun2 (WireSummary).
+// No node: imports here: pure data and types.
 
 export type WireSock = string; // a name: 'L' (listener), 'c' (client), 's' (accepted), …
 export type WireOpt =
@@ -59,12 +62,58 @@ export type WireStep = {
   | { op: 'info'; sock: WireSock } // getsockopt TCP_INFO
   | { op: 'error'; sock: WireSock } // getsockopt SO_ERROR
 );
-export interface WireDrop {
-  dir: 'c2s' | 's2c';
+/** A delay-line rule (WireCase.drops; tcp_delayline.c's RULES). Ordinals (`nth`) are 1-based
+ * among one direction's packets as they reach the delay line, all connections of the case,
+ * dropped and held ones counted, a dup rule's copies not. A packet is dropped when any drop
+ * rule (nth, seq, random) matches it; hold and dup apply to packets not dropped. */
+export type WireDrop = WireDropNth | WireDropSeq | WireHold | WireDup | WireRandomDrop;
+export type WireDir = 'c2s' | 's2c';
+/** Drop by ordinal (the rule first agreed; `kind` may be left out). */
+export interface WireDropNth {
+  kind?: 'nth';
+  dir: WireDir;
   /** 1-based ordinal among that direction's packets (counting dropped ones; all connections of the case). */
   nth: number;
   /** How many packets of that direction, from `nth` on, are dropped (default 1). */
   count?: number;
+}
+/** Drop by sequence number: the first `count` transmissions of one data segment. */
+export interface WireDropSeq {
+  kind: 'seq';
+  dir: WireDir;
+  /** The segment's relative sequence number, as WirePacket.seq (from the ISN of the direction's first SYN: 1 is the first data byte); only packets with data match. */
+  seq: number;
+  /** How many transmissions starting at `seq` are dropped: 1 the original, 2 the original and its first retransmission (default 1). */
+  count?: number;
+  /** Match the data segments that carry byte `seq` (p.seq <= seq < p.seq + p.len) rather than those starting at it: e.g. the last segment of a transfer of n bytes, `seq` n, however it was cut. */
+  covers?: true;
+}
+/** Reordering: one packet held longer than the delay, so packets sent after it arrive first. */
+export interface WireHold {
+  kind: 'hold';
+  dir: WireDir;
+  /** Ordinal of the held packet. */
+  nth: number;
+  /** How much longer than delayMs it is held, ms. */
+  extraMs: number;
+}
+/** Duplication: one packet delivered again right after itself (the copy is in the trace as its own packet, `copy`). */
+export interface WireDup {
+  kind: 'dup';
+  dir: WireDir;
+  /** Ordinal of the duplicated packet. */
+  nth: number;
+  /** How many extra copies (default 1). */
+  copies?: number;
+}
+/** Random loss (rate runs): the packet of ordinal n is dropped when wireRandomDrop(dir, n, seed, permille). */
+export interface WireRandomDrop {
+  kind: 'random';
+  dir: WireDir;
+  /** Drop probability, per mille. */
+  permille: number;
+  /** Seed of the hash (the same seed drops the same ordinals in the kernel and in bpfsim). */
+  seed: number;
 }
 export interface WireCase {
   id: string;
@@ -83,6 +132,10 @@ export interface WireCase {
   keep?: boolean;
   /** Needs the SACK scoreboard (loss recovery, a later issue): a reason, when it does. */
   needsSack?: string;
+  /** How long a step's wait may take before its result is 'wait-timeout', ms (default 20000). */
+  waitLimitMs?: number;
+  /** A rate case: the recording keeps only a summary of the packets (WireResult.summary, wireSummary), not the packets. */
+  summary?: true;
 }
 export type WireOption = (string | number | number[])[];
 export interface WirePacket {
@@ -102,6 +155,28 @@ export interface WirePacket {
   /** Which connection of the case (0-based by first packet), when not the first. */
   conn?: number;
   dropped?: true;
+  /** Held longer than the delay by a hold rule (t is still when it was sent). */
+  held?: true;
+  /** A dup rule's copy of an earlier packet, sent (undelayed) as that packet was delivered: t is then. */
+  copy?: true;
+}
+/** A rate case's trace in brief (wireSummary; summarise() in probe_tcp_wire.py is the same). */
+export interface WireSummary {
+  /** Packets per direction (copies included). */
+  packets: { c2s: number; s2c: number };
+  dropped: { c2s: number; s2c: number };
+  /** The ordinals of the first 20 dropped packets per direction (to check the random-drop hash). */
+  firstDropped: { c2s: number[]; s2c: number[] };
+  /** c2s packets with data (the first connection and any other). */
+  dataSegments: number;
+  /** c2s data packets starting below the highest sequence sent before them: retransmissions. */
+  retransmits: number;
+  /** The first connection's data bytes (its highest c2s sequence reached - 1). */
+  bytes: number;
+  /** First packet (the SYN) to the last packet, µs. */
+  completionUs: number;
+  /** First packet to the first ACK of all the first connection's data, µs (null: never ACKed). */
+  dataAckedUs: number | null;
 }
 export interface WireEvent {
   /** ms from the case start */
@@ -128,6 +203,8 @@ export interface WireResult {
   jiffiesAtStart?: number | null;
   /** Whether the two kept runs agreed on every packet (see wirePacketDiff), and the timing difference between them per packet (µs). */
   stable: boolean;
+  /** How many leading packets the two kept runs agree on (all of them when stable; when no two runs agreed, the pair kept is the one agreeing longest). */
+  stablePrefix?: number;
   jitterUs: number[];
   /** What differed, when not stable (at most 20 lines). */
   diffs?: string[];
@@ -141,6 +218,9 @@ export interface WireResult {
   holdLateUs: number;
   /** Whether both scripts ran SCHED_FIFO pinned to one CPU. */
   realtime: boolean;
+  /** A rate case (WireCase.summary): the kept runs in brief (packets and jitterUs are then empty, events have no 'r'/'w'). */
+  summary?: WireSummary;
+  summaryRun2?: WireSummary;
 }
 export interface WireGolden {
   recordedBy: string;
@@ -186,15 +266,60 @@ export function wireTraceDiffs(a: WirePacket[], b: WirePacket[], tsSlack = 1): s
   return out;
 }
 
-/** A one-line tcpdump-like rendering of a packet, for test failure messages. */
 /** The host's clockBase (ns) that puts a replay's ticks where the recording's were. */
 export function wireClockBase(r: WireResult): number {
   return (r.jiffiesAtStart ?? 0) * 4_000_000 + Math.round((r.tickPhaseUs ?? 0) * 1000);
 }
 
+/** A one-line tcpdump-like rendering of a packet, for test failure messages. */
 export function wirePacketLine(p: WirePacket): string {
   const opts = p.opts.map((o) => (o[0] === 'sack' ? `sack ${o.slice(1).map((e) => (e as number[]).join('-')).join(' ')}` : o.join(' '))).join(',');
-  return `${(p.t / 1000).toFixed(3)} ${p.conn ? `#${p.conn} ` : ''}${p.dir} [${p.flags}] seq ${p.seq} ack ${p.ack} win ${p.win} len ${p.len}${opts ? ` <${opts}>` : ''}${p.dropped ? ' DROPPED' : ''}`;
+  return `${(p.t / 1000).toFixed(3)} ${p.conn ? `#${p.conn} ` : ''}${p.dir} [${p.flags}] seq ${p.seq} ack ${p.ack} win ${p.win} len ${p.len}${opts ? ` <${opts}>` : ''}${p.dropped ? ' DROPPED' : ''}${p.held ? ' HELD' : ''}${p.copy ? ' COPY' : ''}`;
+}
+
+/**
+ * The random-drop rule's hash (tcp_delayline.c's wire_hash, the same): the 32-bit key
+ * (2 * ordinal + dir) XOR (seed * 0x9e3779b9), dir 0 = c2s and 1 = s2c, through a
+ * xor-shift/multiply finaliser (shifts 16, 13, 16; multipliers 0x85ebca6b, 0xc2b2ae35: the
+ * shape of MurmurHash3's 32-bit finaliser), all mod 2^32; the packet is dropped when the hash
+ * mod 1000 is under `permille`.
+ */
+export function wireRandomDrop(dir: WireDir, ordinal: number, seed: number, permille: number): boolean {
+  let h = ((ordinal * 2 + (dir === 's2c' ? 1 : 0)) ^ Math.imul(seed, 0x9e3779b9)) >>> 0;
+  h = (h ^ (h >>> 16)) >>> 0;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h = (h ^ (h >>> 13)) >>> 0;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h = (h ^ (h >>> 16)) >>> 0;
+  return h % 1000 < permille;
+}
+
+/** A trace in brief (WireSummary), as probe_tcp_wire.py's summarise() makes it. */
+export function wireSummary(packets: WirePacket[]): WireSummary {
+  const counts = { c2s: 0, s2c: 0 };
+  const dropped = { c2s: 0, s2c: 0 };
+  const firstDropped: WireSummary['firstDropped'] = { c2s: [], s2c: [] };
+  const ordinal = { c2s: 0, s2c: 0 };
+  const top = new Map<number, number>();
+  let data = 0;
+  let retrans = 0;
+  for (const p of packets) {
+    counts[p.dir]++;
+    if (!p.copy) ordinal[p.dir]++;
+    if (p.dropped) {
+      dropped[p.dir]++;
+      if (firstDropped[p.dir].length < 20) firstDropped[p.dir].push(ordinal[p.dir]);
+    }
+    if (p.dir === 'c2s' && p.len > 0) {
+      const k = p.conn ?? 0;
+      data++;
+      if (p.seq < (top.get(k) ?? 0)) retrans++;
+      top.set(k, Math.max(top.get(k) ?? 0, p.seq + p.len));
+    }
+  }
+  const end = top.get(0) ?? 1;
+  const acked = packets.find((p) => p.dir === 's2c' && !p.conn && p.flags.includes('.') && p.ack >= end);
+  return { packets: counts, dropped, firstDropped, dataSegments: data, retransmits: retrans, bytes: end - 1, completionUs: packets[packets.length - 1]?.t ?? 0, dataAckedUs: acked?.t ?? null };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -240,7 +365,7 @@ const serverCloses = (at?: number): WireStep[] => [
   { op: 'close', sock: 'c' },
 ];
 /** The client sends `bytes` once connected and closes when all is taken; the server reads to EOF and closes. */
-function bulk(bytes: number, opts: { lopts?: Opts; copts?: Opts; readAt?: number } = {}): WireStep[] {
+export function bulk(bytes: number, opts: { lopts?: Opts; copts?: Opts; readAt?: number } = {}): WireStep[] {
   return [
     listen(opts.lopts),
     connect(opts.copts),
@@ -254,10 +379,10 @@ function bulk(bytes: number, opts: { lopts?: Opts; copts?: Opts; readAt?: number
 }
 const keepaliveOpts: Opts = [['keepalive', 1], ['keepidle', 1], ['keepintvl', 1], ['keepcnt', 2]];
 
-type CaseSpec = Omit<WireCase, 'family' | 'delayMs' | 'tailMs'> & Partial<Pick<WireCase, 'family' | 'delayMs' | 'tailMs'>>;
-const mk = (c: CaseSpec): WireCase => ({ family: 4, delayMs: 5, tailMs: 300, ...c });
+export type CaseSpec = Omit<WireCase, 'family' | 'delayMs' | 'tailMs'> & Partial<Pick<WireCase, 'family' | 'delayMs' | 'tailMs'>>;
+export const mk = (c: CaseSpec): WireCase => ({ family: 4, delayMs: 5, tailMs: 300, ...c });
 /** The same case over IPv6. */
-const v6 = (c: WireCase): WireCase => ({ ...c, id: `${c.id}-v6`, family: 6, lesson: `${c.lesson} (IPv6: MSS 1440)` });
+export const v6 = (c: WireCase): WireCase => ({ ...c, id: `${c.id}-v6`, family: 6, lesson: `${c.lesson} (IPv6: MSS 1440)` });
 
 const TLP = 'the lost segment is repaired by a tail loss probe / RTO with the SACK scoreboard (RACK-TLP)';
 

@@ -1,18 +1,19 @@
 // Replays a wire case (tcp-wire-cases.ts) in bpfsim as scripts/kernel/probe_tcp_wire.py runs
 // it on the live kernel: one host, its lo at MTU 1500 with the case's one-way delay (the
-// delay line), the case's scripted drops, and one event loop over non-blocking sockets doing
-// the steps in order — each at or after its `at`, once its `wait` holds — with background
-// sends (one send() of at most 1 MiB per writable wakeup), readers (one recv(65536) per
-// readable wakeup) and connects finishing as the sockets become ready. The trace is
+// delay line), the case's delay-line rules (drops, holds, copies: capture(), on lo's
+// txFilter), and one event loop over non-blocking sockets doing the steps in order — each
+// at or after its `at`, once its `wait` holds — with background sends (one send() of at
+// most 1 MiB per writable wakeup), readers (one recv(65536) per readable wakeup) and
+// connects finishing as the sockets become ready. The trace is
 // normalised exactly as the probe normalises its capture (sequence numbers from each
 // direction's ISN, timestamps from its first TSval, times from the first packet).
 import { SysError } from '@bpfsim/isa';
 import type { Host, Sock } from '../src';
 import { AF_INET, AF_INET6, MS, Network, SO, SOCK_STREAM, SOL_SOCKET, SOL_TCP, SocketApi, TCP_CONGESTION, TCP_CORK, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_MAXSEG, TCP_NODELAY, TCP_QUICKACK, TCP_STATE } from '../src';
-import type { WireCase, WireEvent, WireOpt, WirePacket, WireStep } from './tcp-wire-cases';
+import type { WireCase, WireDir, WireDrop, WireEvent, WireOpt, WirePacket, WireStep } from './tcp-wire-cases';
+import { wireRandomDrop } from './tcp-wire-cases';
 
 const CHUNK = 1 << 20;
-const WAIT_LIMIT = 20_000 * MS;
 const BASE_PORT = 39000;
 
 /** What the probe's worker reports of a run, in its format. */
@@ -54,6 +55,8 @@ interface RSock {
   /** The recording's background reads and writes still to replay (ns, bytes). */
   ioR: { at: number; n: number }[];
   ioW: { at: number; n: number }[];
+  /** setsockopt(TCP_CONGESTION)'s errno, when the case's congestion control is not bpfsim's. */
+  ccErr?: string | undefined;
 }
 
 const pattern = (from: number, n: number): Uint8Array => {
@@ -97,6 +100,7 @@ export function replayWire(c: WireCase, index: number, o: ReplayOptions = {}): W
   const frames = capture(host, c);
   const api = new SocketApi(host, host.kernel.spawn({ comm: 'wire' }));
   const sim = net.sim;
+  const waitLimit = (c.waitLimitMs ?? 20_000) * MS;
   const fam = c.family === 6 ? AF_INET6 : AF_INET;
   const addr = c.family === 6 ? '::1' : '127.0.0.1';
   const socks = new Map<string, RSock>();
@@ -112,9 +116,16 @@ export function replayWire(c: WireCase, index: number, o: ReplayOptions = {}): W
   };
   const newSocket = (name: string, opts: [WireOpt, number][] = []): RSock => {
     const fd = api.socket(fam, SOCK_STREAM);
-    api.setsockopt(fd, SOL_TCP, TCP_CONGESTION, c.cc ?? 'cubic');
+    // A congestion control bpfsim does not have (bbr): the socket keeps the default, and the
+    // step that made it reports the errno (ENOENT) instead of 'ok'; the case goes on.
+    let ccErr: string | undefined;
+    try {
+      api.setsockopt(fd, SOL_TCP, TCP_CONGESTION, c.cc ?? 'cubic');
+    } catch (e) {
+      ccErr = errName(e);
+    }
     for (const [o, v] of opts) applyOpt(fd, o, v);
-    const s: RSock = { name, fd, sk: api.socketOf(fd), closed: false, connecting: false, connected: false, connectErr: undefined, pending: 0, tx: 0, rx: 0, reader: undefined, eof: false, ioR: ioOf(name, 'r'), ioW: ioOf(name, 'w') };
+    const s: RSock = { name, fd, sk: api.socketOf(fd), closed: false, connecting: false, connected: false, connectErr: undefined, pending: 0, tx: 0, rx: 0, reader: undefined, eof: false, ioR: ioOf(name, 'r'), ioW: ioOf(name, 'w'), ccErr };
     socks.set(name, s);
     return s;
   };
@@ -180,7 +191,7 @@ export function replayWire(c: WireCase, index: number, o: ReplayOptions = {}): W
           const s = newSocket(st.sock, [['reuseaddr', 1], ...(st.opts ?? [])]);
           api.bind(s.fd, { family: c.family, addr, port });
           api.listen(s.fd, st.backlog ?? 128);
-          return 'ok';
+          return s.ccErr ?? 'ok';
         }
         case 'connect': {
           const s = newSocket(st.sock, st.opts);
@@ -190,7 +201,7 @@ export function replayWire(c: WireCase, index: number, o: ReplayOptions = {}): W
             return errName(e);
           }
           s.connecting = true;
-          return 'ok';
+          return s.ccErr ?? 'ok';
         }
         case 'accept': {
           const l = socks.get(st.from);
@@ -336,7 +347,7 @@ export function replayWire(c: WireCase, index: number, o: ReplayOptions = {}): W
       if (st.wait) {
         waitSince ??= sim.now;
         if (!holds(st)) {
-          if (sim.now - waitSince > WAIT_LIMIT) {
+          if (sim.now - waitSince > waitLimit) {
             steps.push({ t: ms(), out: 'wait-timeout' });
             i++;
             waitSince = undefined;
@@ -357,7 +368,7 @@ export function replayWire(c: WireCase, index: number, o: ReplayOptions = {}): W
     // Nothing to do now: the next event, or the next deadline (a step's `at`, a wait's limit,
     // the tail's end), whichever comes first.
     const st = c.steps[i];
-    const deadline = Math.min(wake, st ? (sim.now >= due(i) && st.wait ? waitSince! + WAIT_LIMIT + 1 : due(i)) : tailEnd!);
+    const deadline = Math.min(wake, st ? (sim.now >= due(i) && st.wait ? waitSince! + waitLimit + 1 : due(i)) : tailEnd!);
     const next = sim.nextTime();
     if (next !== undefined && next <= deadline) sim.step();
     else sim.runUntil(deadline);
@@ -369,29 +380,73 @@ export function replayWire(c: WireCase, index: number, o: ReplayOptions = {}): W
 interface Frame {
   t: number;
   dropped: boolean;
+  held?: boolean;
+  copy?: boolean;
   ip: Uint8Array;
 }
 
-/** The delay line's view: every TCP packet lo carries, its time, and the case's drops. */
+/** The delay line's view: every TCP packet lo carries, its time, and the case's rules
+ * (tcp_delayline.c's, the same way: ordinals per direction as packets reach it, sequence
+ * numbers from the ISN of the direction's first SYN, a dup rule's copies delivered right
+ * after the original and captured as packets of their own then, not counted as ordinals). */
 function capture(host: Host, c: WireCase): Frame[] {
   const frames: Frame[] = [];
   const seen = { c2s: 0, s2c: 0 };
-  const port = (ip: Uint8Array): number => {
-    const off = ip[0]! >> 4 === 4 ? (ip[0]! & 15) * 4 : 40;
-    return (ip[off + 2]! << 8) | ip[off + 3]!;
-  };
+  const isn: Partial<Record<WireDir, number>> = {};
+  const seqSeen = new Map<WireDrop, number>();
   let serverPort: number | undefined;
   host.lo.txFilter = (frame) => {
     const ip = frame.subarray(14);
-    const proto = ip[0]! >> 4 === 4 ? ip[9] : ip[6];
+    const v4 = ip[0]! >> 4 === 4;
+    const proto = v4 ? ip[9] : ip[6];
     if (proto !== 6) return true;
+    const off = v4 ? (ip[0]! & 15) * 4 : 40;
+    const tcp = ip.subarray(off);
+    const dport = (tcp[2]! << 8) | tcp[3]!;
     // The first SYN is the client's: the server port is its destination.
-    serverPort ??= port(ip);
-    const dir = port(ip) === serverPort ? 'c2s' : 's2c';
+    serverPort ??= dport;
+    const dir: WireDir = dport === serverPort ? 'c2s' : 's2c';
     const nth = ++seen[dir];
-    const dropped = (c.drops ?? []).some((d) => d.dir === dir && nth >= d.nth && nth < d.nth + (d.count ?? 1));
-    frames.push({ t: host.network.sim.now, dropped, ip: ip.slice() });
-    return !dropped;
+    const seq = ((tcp[4]! << 24) | (tcp[5]! << 16) | (tcp[6]! << 8) | tcp[7]!) >>> 0;
+    const payload = (v4 ? ((ip[2]! << 8) | ip[3]!) - off : (ip[4]! << 8) | ip[5]!) - (tcp[12]! >> 4) * 4;
+    if (tcp[13]! & 2 && isn[dir] === undefined) isn[dir] = seq;
+    let dropped = false;
+    let extra = 0;
+    let copies = 0;
+    for (const d of c.drops ?? []) {
+      if (d.dir !== dir) continue;
+      switch (d.kind) {
+        case undefined:
+        case 'nth':
+          if (nth >= d.nth && nth < d.nth + (d.count ?? 1)) dropped = true;
+          break;
+        case 'seq': {
+          const base = isn[dir];
+          if (payload <= 0 || base === undefined) break;
+          const rel = (seq - base) >>> 0;
+          const hit = d.covers ? ((d.seq - rel) >>> 0) < payload : rel === d.seq;
+          if (!hit) break;
+          const k = seqSeen.get(d) ?? 0;
+          seqSeen.set(d, k + 1);
+          if (k < (d.count ?? 1)) dropped = true;
+          break;
+        }
+        case 'hold':
+          if (nth === d.nth) extra += d.extraMs * MS;
+          break;
+        case 'dup':
+          if (nth === d.nth) copies += d.copies ?? 1;
+          break;
+        case 'random':
+          if (wireRandomDrop(dir, nth, d.seed, d.permille)) dropped = true;
+          break;
+      }
+    }
+    const sim = host.network.sim;
+    frames.push({ t: sim.now, dropped, ...(extra && !dropped ? { held: true } : {}), ip: ip.slice() });
+    if (dropped) return false;
+    if (!extra && !copies) return true;
+    return { extraDelay: Math.round(extra), copies, onCopy: (dup) => void frames.push({ t: sim.now, dropped: false, copy: true, ip: dup.slice(14) }) };
   };
   return frames;
 }
@@ -403,6 +458,8 @@ function normalise(frames: Frame[], port: number): WirePacket[] {
   interface P {
     t: number;
     dropped: boolean;
+    held: boolean;
+    copy: boolean;
     dir: 0 | 1;
     conn: number;
     seq: number;
@@ -426,7 +483,7 @@ function normalise(frames: Frame[], port: number): WirePacket[] {
     const dir = dport === port ? 0 : sport === port ? 1 : 0;
     const cport = dir === 0 ? sport : dport;
     if (!conns.has(cport)) conns.set(cport, conns.size);
-    return { t: f.t, dropped: f.dropped, dir, conn: conns.get(cport)!, seq: u32(4), ack: u32(8), flags: t[13]! | ((t[12]! & 1) << 8), win: (t[14]! << 8) | t[15]!, len: payload - doff, opts: parseOptions(t.subarray(20, doff)) };
+    return { t: f.t, dropped: f.dropped, held: !!f.held, copy: !!f.copy, dir, conn: conns.get(cport)!, seq: u32(4), ack: u32(8), flags: t[13]! | ((t[12]! & 1) << 8), win: (t[14]! << 8) | t[15]!, len: payload - doff, opts: parseOptions(t.subarray(20, doff)) };
   });
   const isn = new Map<string, number>();
   const ts0 = new Map<string, number>();
@@ -461,6 +518,8 @@ function normalise(frames: Frame[], port: number): WirePacket[] {
     };
     if (p.conn) q.conn = p.conn;
     if (p.dropped) q.dropped = true;
+    if (p.held) q.held = true;
+    if (p.copy) q.copy = true;
     return q;
   });
 }
