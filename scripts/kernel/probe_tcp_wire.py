@@ -52,7 +52,8 @@ until an 'error' step reports it. Background events: {t, sock, ev: 'connected' (
 one recv() returned; t is taken just before the call)}. The replay makes the same send() and
 recv() calls at the same times, so write boundaries and reads fall where they fell here.
 
-stdin: JSON {"cases": [WireCase...]} (optionally "runs": 1 | 2, default 2).
+stdin: JSON {"cases": [WireCase...]} (optionally "runs": 1 | 2, default 2; "extraPasses": how many
+       more runs at most for cases whose runs disagreed, default 2).
 stdout: JSON {"kernel", "hz", "sysctls", "setup", "wallSeconds", "results": [WireResult...]}
         or {"unavailable": reason} when this machine cannot record (not root, no netns, tools
         missing and not installable). Missing Debian packages (iproute2, iptables, ethtool, gcc,
@@ -933,9 +934,20 @@ def clean(run):
     return st["lateUsMax"] < HICCUP_US and not (st.get("errors", 0) or st["queueDropped"] or st["userDropped"])
 
 
+def common_prefix(p1, p2):
+    """How many leading packets two runs agree on (packet_diff)."""
+    n = 0
+    for a, b in zip(p1, p2):
+        if packet_diff(a, b):
+            break
+        n += 1
+    return n
+
+
 def choose_pair(tries):
     """The two runs a result is made of: the first two clean runs that agree, else two that agree,
-    else the first two clean ones (or just the first two)."""
+    else the two clean ones (any two when fewer are clean) that agree on the longest prefix of
+    packets (the first such pair)."""
     pairs = [(a, b) for a in range(len(tries)) for b in range(a + 1, len(tries))]
     agree = [(a, b) for a, b in pairs if not compare_runs(tries[a]["packets"], tries[b]["packets"])[0]]
     for a, b in agree:
@@ -944,7 +956,11 @@ def choose_pair(tries):
     if agree:
         return agree[0][0], agree[0][1], True
     ok = [k for k, r in enumerate(tries) if clean(r)]
-    return (ok[0], ok[1], False) if len(ok) >= 2 else (0, 1, False)
+    cand = [(a, b) for a, b in pairs if a in ok and b in ok] if len(ok) >= 2 else pairs
+    if not cand:
+        return 0, 1, False
+    best = max(cand, key=lambda ab: (common_prefix(tries[ab[0]]["packets"], tries[ab[1]]["packets"]), -ab[0], -ab[1]))
+    return best[0], best[1], False
 
 
 def recorder(spec):
@@ -957,6 +973,7 @@ def recorder(spec):
     JIFFIES_OFFSET = jiffies_offset()
     cases = spec["cases"]
     nruns = spec.get("runs", 2)
+    extra_passes = spec.get("extraPasses", EXTRA_PASSES)
     cpus = sorted(os.sched_getaffinity(0))
     cpu = 1 if 1 in cpus else cpus[0]
     t_start = time.monotonic()
@@ -990,7 +1007,7 @@ def recorder(spec):
                 ns.__exit__(None, None, None)
             if npass < nruns:
                 continue
-            if nruns < 2 or npass >= nruns + EXTRA_PASSES:
+            if nruns < 2 or npass >= nruns + extra_passes:
                 break
             # Rate cases (summary) are not run again: their runs are not expected to agree packet
             # for packet, and a hold over HICCUP_US somewhere in 10 MB is no reason to redo one.
@@ -1004,6 +1021,7 @@ def recorder(spec):
                "events": a["events"], "tickPhaseUs": a["tickPhaseUs"], "jiffiesAtStart": a["jiffiesAtStart"]}
         diffs, jitter = compare_runs(a["packets"], b["packets"])
         res["stable"] = not diffs
+        res["stablePrefix"] = common_prefix(a["packets"], b["packets"])
         res["jitterUs"] = jitter
         if diffs:
             res["diffs"] = diffs[:20]
@@ -1028,7 +1046,7 @@ def recorder(spec):
         "setup": ("private netns, lo only (mtu 1500, tso/gso/gro off); iptables raw PREROUTING -p tcp -j NFQUEUE into "
                   "scripts/kernel/tcp_delayline.c (one-way delayMs per packet, RTT = 2*delayMs); SCHED_FIFO, CPU %d; "
                   "TCP_CONGESTION set on every socket; tcp_metrics flushed per case; %d runs per case (+ up to %d "
-                  "more for cases whose runs disagreed or saw a hold over %d us)" % (cpu, nruns, EXTRA_PASSES, HICCUP_US)),
+                  "more for cases whose runs disagreed or saw a hold over %d us)" % (cpu, nruns, extra_passes, HICCUP_US)),
         "wallSeconds": round(time.monotonic() - t_start, 1),
         "results": results,
     }
