@@ -21,6 +21,11 @@ export interface PlotInput {
   x: { name: string; values: readonly string[] };
   series?: { name: string; values: readonly string[] };
   points: readonly PlotPoint[];
+  /** Points measured elsewhere (e.g. Linux on the same kind of link), drawn as crosses in
+   * their series' colour beside the runs: `bpfsim sweep --reference FILE`. */
+  reference?: { label: string; points: readonly Omit<PlotPoint, 'seed' | 'ok'>[] };
+  /** A logarithmic y axis (for a metric over orders of magnitude). */
+  logY?: boolean;
 }
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -74,9 +79,20 @@ export function renderPlot(p: PlotInput): string {
   }
   // Series side by side at each x, so their points do not hide each other.
   const dodge = (si: number): number => (si - (series.length - 1) / 2) * Math.min(8, (numeric ? 40 : band) / (series.length + 1));
-  const values = p.points.map((q) => q.value);
-  const yt = ticks(values.length ? Math.min(...values) : 0, values.length ? Math.max(...values) : 1);
-  const yOf = (v: number): number => B - ((v - yt.lo) / (yt.hi - yt.lo)) * (B - T);
+  const ref = p.reference?.points ?? [];
+  const values = [...p.points, ...ref].map((q) => q.value).filter((v) => !p.logY || v > 0);
+  let yt: { lo: number; hi: number; at: number[] };
+  let yOf: (v: number) => number;
+  if (p.logY) {
+    // Decades: 10^k ticks from below the least value to above the largest.
+    const lo = Math.floor(Math.log10(values.length ? Math.min(...values) : 1));
+    const hi = Math.max(lo + 1, Math.ceil(Math.log10(values.length ? Math.max(...values) : 10)));
+    yt = { lo, hi, at: Array.from({ length: hi - lo + 1 }, (_, i) => 10 ** (lo + i)) };
+    yOf = (v) => B - ((Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo)) * (B - T);
+  } else {
+    yt = ticks(values.length ? Math.min(...values) : 0, values.length ? Math.max(...values) : 1);
+    yOf = (v) => B - ((v - yt.lo) / (yt.hi - yt.lo)) * (B - T);
+  }
 
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
@@ -113,6 +129,12 @@ export function renderPlot(p: PlotInput): string {
       if (here.length) means.push(`${cx},${r2(yOf(stats(here.map((q) => q.value)).mean))}`);
     }
     if (means.length > 1) out.push(`<polyline points="${means.join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
+    // The reference's points for this series: crosses, a little to the right of the runs.
+    for (const q of ref.filter((r) => r.series === s.key && p.x.values.includes(r.x))) {
+      const cx = r2(xOf(q.x) + dodge(si) + 6);
+      const cy = r2(yOf(q.value));
+      out.push(`<path d="M${r2(cx - 4)},${r2(cy - 4)}L${r2(cx + 4)},${r2(cy + 4)}M${r2(cx - 4)},${r2(cy + 4)}L${r2(cx + 4)},${r2(cy - 4)}" stroke="${color}" stroke-width="1.5"><title>${esc(`${p.reference!.label}: ${p.x.name}=${q.x}${s.key !== undefined ? ` ${s.name}` : ''}: ${fmtNum(q.value)}`)}</title></path>`);
+    }
     for (const m of means) {
       const [mx, my] = m.split(',');
       out.push(`<rect x="${r2(Number(mx) - 3.5)}" y="${r2(Number(my) - 3.5)}" width="7" height="7" fill="${color}"/>`);
@@ -135,6 +157,11 @@ export function renderPlot(p: PlotInput): string {
   ly += 18;
   out.push(`<rect x="${lx + 7.5}" y="${ly - 3.5}" width="7" height="7" fill="#6b7280"/>`);
   out.push(`<text x="${lx + 30}" y="${ly + 4}" fill="#6b7280">mean</text>`);
+  if (ref.length) {
+    ly += 18;
+    out.push(`<path d="M${lx + 7},${ly - 4}L${lx + 15},${ly + 4}M${lx + 7},${ly + 4}L${lx + 15},${ly - 4}" stroke="#6b7280" stroke-width="1.5"/>`);
+    out.push(`<text x="${lx + 30}" y="${ly + 4}" fill="#6b7280">${esc(p.reference!.label)}</text>`);
+  }
   if (p.points.some((q) => !q.ok)) {
     ly += 18;
     out.push(`<circle cx="${lx + 11}" cy="${ly}" r="3" fill="#ffffff" stroke="#6b7280"/>`);

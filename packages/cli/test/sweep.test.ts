@@ -130,7 +130,27 @@ describe('bpfsim sweep', () => {
     expect(io.err).toBe("bpfsim: warning: tiny never read parameter 'nope' (it reads: a, mode)\n");
   });
 
+  test('--reference: measured points as crosses beside the runs, named in the legend; --log-y: decades on y', async () => {
+    const io = new MemoryIo();
+    io.files.set('linux.csv', new TextEncoder().encode('a,mode,score\n1,x,10\n2,x,20\n2,y,25\n'));
+    const code = await runCli(['sweep', file, '--param', 'a=1,2', '--param', 'mode=x,y', '--metric', 'score', '--svg', 'r.svg', '--reference', 'linux.csv', '--reference-label', 'Linux 6.18', '--log-y', '--jobs', '1', '--quiet'], io);
+    expect(code).toBe(0);
+    const svg = text(io, 'r.svg');
+    expect(balanced(svg)).toBe(true);
+    expect(svg.match(/<path d="M[^"]*" stroke="[^"]*" stroke-width="1.5"><title>Linux 6.18: /g)).toHaveLength(3);
+    expect(svg).toContain('>Linux 6.18</text>');
+    // Decades: 10 and 100 on the axis.
+    expect(svg).toMatch(/text-anchor="end" fill="#374151">10<\/text>/);
+    expect(svg).toMatch(/text-anchor="end" fill="#374151">100<\/text>/);
+    io.files.set('bad.csv', new TextEncoder().encode('a,score\n1,10\n'));
+    const bad = new MemoryIo();
+    bad.files.set('bad.csv', io.files.get('bad.csv')!);
+    expect(await runCli(['sweep', file, '--param', 'a=1,2', '--param', 'mode=x,y', '--metric', 'score', '--svg', 'r.svg', '--reference', 'bad.csv', '--jobs', '1', '--quiet'], bad)).toBe(2);
+    expect(bad.err).toBe("bpfsim: --reference bad.csv: no column 'mode' in the header (a, score)\n");
+  });
+
   test.each([
+    [['--param', 'a=1', '--reference', 'x.csv'], 'bpfsim: --reference goes with --svg (it changes the plot)'],
     [['--seeds', '1..'], "bpfsim: --seeds takes A..B, two non-negative integers with A ≤ B (or one seed N), not '1..'"],
     [['--seeds', 'b..3'], "bpfsim: --seeds takes A..B, two non-negative integers with A ≤ B (or one seed N), not 'b..3'"],
     [['--seeds', '3..1'], "bpfsim: --seeds takes A..B, two non-negative integers with A ≤ B (or one seed N), not '3..1'"],

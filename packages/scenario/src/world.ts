@@ -272,8 +272,10 @@ export class Proc {
   getpeername(fd: number): string {
     return this.log('getpeername', String(fd), () => fmtSockAddr(this.api.getpeername(fd)));
   }
-  setsockopt(fd: number, level: number, name: number, value: number): void {
-    this.log('setsockopt', `${fd}, ${level}, ${name}, ${value}`, () => this.api.setsockopt(fd, level, name, value), () => '0');
+  /** setsockopt(2): an integer option, or TCP_CONGESTION (SOL_TCP 6, 13) by name ('cubic',
+   * 'reno', 'bbr'). */
+  setsockopt(fd: number, level: number, name: number, value: number | string): void {
+    this.log('setsockopt', `${fd}, ${level}, ${name}, ${typeof value === 'string' ? JSON.stringify(value) : value}`, () => this.api.setsockopt(fd, level, name, value), () => '0');
   }
   getsockopt(fd: number, level: number, name: number): number {
     return this.log('getsockopt', `${fd}, ${level}, ${name}`, () => Number(this.api.getsockopt(fd, level, name)));

@@ -18,6 +18,9 @@ interface SweepFlags {
   jobs?: string;
   csv?: string;
   svg?: string;
+  reference?: string;
+  referenceLabel?: string;
+  logY?: boolean;
   quiet?: boolean;
 }
 
@@ -108,6 +111,9 @@ export function registerSweep(program: Command, io: Io): void {
     .option('--jobs <n>', 'worker threads (default: the available parallelism, at most one per run; 1 runs in this thread)')
     .option('--csv <file>', 'write the CSV to FILE (default: standard output, when there is no --svg)')
     .option('--svg <file>', 'write a plot of --metric against the first parameter, a series per value of the second')
+    .option('--reference <file>', "with --svg: a CSV of points measured elsewhere (columns: the first parameter, the second if any, the metric), drawn as crosses beside the runs")
+    .option('--reference-label <text>', "the legend's name for the --reference points (default: the file's name)")
+    .option('--log-y', 'with --svg: a logarithmic y axis')
     .option('--quiet', 'no progress on standard error')
     .addHelpText(
       'after',
@@ -132,6 +138,7 @@ Examples:
       if (jobsGiven !== undefined && (!Number.isInteger(jobsGiven) || jobsGiven < 1)) throw new UsageError(`--jobs takes a positive integer, not '${flags.jobs}'`);
       if (flags.metric !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(flags.metric)) throw new UsageError(`--metric takes a metric name (letters, digits and _), not '${flags.metric}'`);
       if (flags.svg && !params.length) throw new UsageError('--svg plots a metric against the first --param: give one');
+      if ((flags.reference || flags.logY) && !flags.svg) throw new UsageError(`${flags.reference ? '--reference' : '--log-y'} goes with --svg (it changes the plot)`);
       const file = resolveScenario(name);
       const def = await loadScenario(file);
       const seeds = seedsGiven ?? [def.seed ?? 1];
@@ -173,6 +180,8 @@ Examples:
               if (value === undefined) return [];
               return [{ x: g.texts[0]!, ...(p2 ? { series: g.texts[1]! } : {}), seed: g.point.seed, ok: results[i]!.ok, value }];
             }),
+            ...(flags.reference ? { reference: { label: flags.referenceLabel ?? flags.reference.replace(/^.*\//, ''), points: readReference(io, flags.reference, p1, p2, metric) } } : {}),
+            ...(flags.logY ? { logY: true } : {}),
           }),
         );
       }
@@ -184,6 +193,34 @@ Examples:
       if (flags.csv) io.stdout(`wrote ${flags.csv}\n`);
       if (flags.svg) io.stdout(`wrote ${flags.svg}\n`);
     });
+}
+
+/** --reference FILE: rows of the first parameter, the second (when the sweep has one) and
+ * the metric, by the header's names; a clear error for a missing column or a bad number. */
+function readReference(io: Io, file: string, p1: SweepParam, p2: SweepParam | undefined, metric: string): { x: string; series?: string; value: number }[] {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(io.readFile(file));
+  } catch (e) {
+    throw new UsageError(`--reference ${file}: cannot read it (${(e as Error).message})`);
+  }
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (!lines.length) throw new UsageError(`--reference ${file}: the file is empty (a header line, then one row per point)`);
+  const header = lines[0]!.split(',').map((h) => h.trim());
+  const col = (name: string): number => {
+    const i = header.indexOf(name);
+    if (i < 0) throw new UsageError(`--reference ${file}: no column '${name}' in the header (${header.join(', ')})`);
+    return i;
+  };
+  const xi = col(p1.name);
+  const si = p2 ? col(p2.name) : -1;
+  const vi = col(metric);
+  return lines.slice(1).map((line, n) => {
+    const f = line.split(',').map((v) => v.trim());
+    const value = Number(f[vi]);
+    if (!NUMBER.test(f[vi] ?? '')) throw new UsageError(`--reference ${file}:${n + 2}: '${f[vi] ?? ''}' in column ${metric} is not a number`);
+    return { x: f[xi] ?? '', ...(p2 ? { series: f[si] ?? '' } : {}), value };
+  });
 }
 
 function toCsv(params: readonly SweepParam[], grid: readonly { texts: string[]; point: SweepPoint }[], results: readonly PointResult[], metricNames: readonly string[]): string {
