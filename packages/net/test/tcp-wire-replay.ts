@@ -116,8 +116,9 @@ export function replayWire(c: WireCase, index: number, o: ReplayOptions = {}): W
   };
   const newSocket = (name: string, opts: [WireOpt, number][] = []): RSock => {
     const fd = api.socket(fam, SOCK_STREAM);
-    // A congestion control bpfsim does not have (bbr): the socket keeps the default, and the
-    // step that made it reports the errno (ENOENT) instead of 'ok'; the case goes on.
+    // A congestion control bpfsim does not have (as bbr was before tcp-bbr.ts): the socket
+    // keeps the default, and the step that made it reports the errno (ENOENT) instead of
+    // 'ok'; the case goes on.
     let ccErr: string | undefined;
     try {
       api.setsockopt(fd, SOL_TCP, TCP_CONGESTION, c.cc ?? 'cubic');
