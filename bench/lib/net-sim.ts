@@ -4,11 +4,11 @@ import { Bench } from 'tinybench';
 import { AF_INET, MS, Network, SOCK_STREAM, SocketApi } from '@bpfsim/net';
 import type { Table } from './report';
 
-function world(ports = 1) {
+function world(ports = 1, loss = 0) {
   const net = new Network({ seed: 3 });
   const a = net.addHost('a');
   const b = net.addHost('b');
-  net.connect(a.addDevice(), b.addDevice(), { delay: 10_000, bandwidth: 10_000_000_000 });
+  net.connect(a.addDevice(), b.addDevice(), { delay: 10_000, bandwidth: 10_000_000_000, loss });
   a.addAddress('eth0', '10.0.0.1/24');
   b.addAddress('eth0', '10.0.0.2/24');
   const A = new SocketApi(a, a.kernel.spawn({ comm: 'client', nofile: 1 << 20 }));
@@ -84,31 +84,42 @@ export async function simulatedSections(options: { quick: boolean }): Promise<{ 
   await bench.run();
   const cycleNs = (bench.tasks[0]!.result as { latency: { p50: number } }).latency.p50 * 1e6;
 
-  // Bulk: 10 MB (2 MB quick) on one connection; wall time per simulated MB.
-  const bulk = world();
-  const size = options.quick ? 2 << 20 : 10 << 20;
-  const c = bulk.A.socket(AF_INET, SOCK_STREAM);
-  bulk.A.connectStart(c, { family: 4, addr: '10.0.0.2', port: 80 });
-  bulk.net.sim.runFor(1 * MS);
-  const s = bulk.B.accept(bulk.l);
-  const data = new Uint8Array(1 << 16);
-  let sent = 0;
-  let received = 0;
-  const t0 = performance.now();
-  while (received < size) {
-    while (sent < size) {
-      const n = tryCall(() => bulk.A.send(c, data.subarray(0, Math.min(data.length, size - sent))));
-      if (!n) break;
-      sent += n;
+  // Bulk: 10 MB (2 MB quick) on one connection; wall time per simulated MB — on a clean
+  // link, and on one that loses 1% of the frames each way (SACK, RACK-TLP, PRR at work).
+  const bulkRun = (loss: number): { msPerMB: number; virtualMs: number } => {
+    const bulk = world(1, loss);
+    const size = options.quick ? 2 << 20 : 10 << 20;
+    const c = bulk.A.socket(AF_INET, SOCK_STREAM);
+    bulk.A.connectStart(c, { family: 4, addr: '10.0.0.2', port: 80 });
+    let s: number | undefined;
+    for (let i = 0; i < 5000 && s === undefined; i++) {
+      bulk.net.sim.runFor(1 * MS);
+      s = tryCall(() => bulk.B.accept(bulk.l));
     }
-    bulk.net.sim.runFor(1 * MS);
-    for (;;) {
-      const r = tryCall(() => bulk.B.recvfrom(s, 1 << 20));
-      if (!r || !r.data.length) break;
-      received += r.data.length;
+    if (s === undefined) throw new Error('bulk: the connection never came up');
+    const data = new Uint8Array(1 << 16);
+    let sent = 0;
+    let received = 0;
+    const t0 = performance.now();
+    const v0 = bulk.net.sim.now;
+    while (received < size) {
+      while (sent < size) {
+        const n = tryCall(() => bulk.A.send(c, data.subarray(0, Math.min(data.length, size - sent))));
+        if (!n) break;
+        sent += n;
+      }
+      bulk.net.sim.runFor(1 * MS);
+      for (;;) {
+        const r = tryCall(() => bulk.B.recvfrom(s!, 1 << 20));
+        if (!r || !r.data.length) break;
+        received += r.data.length;
+      }
     }
-  }
-  const msPerMB = (performance.now() - t0) / (size / (1 << 20));
+    return { msPerMB: (performance.now() - t0) / (size / (1 << 20)), virtualMs: (bulk.net.sim.now - v0) / MS };
+  };
+  const clean = bulkRun(0);
+  const lossy = bulkRun(0.01);
+  const msPerMB = clean.msPerMB;
 
   const tables: Table[] = [
     {
@@ -116,6 +127,8 @@ export async function simulatedSections(options: { quick: boolean }): Promise<{ 
       columns: ['measure', 'value'],
       rows: [
         ['wall ms per simulated MB (10 Gb/s link, 10 us delay)', msPerMB.toFixed(1)],
+        ['wall ms per simulated MB, the link losing 1% each way', lossy.msPerMB.toFixed(1)],
+        ['virtual ms for the transfer: clean / 1% loss', `${clean.virtualMs.toFixed(0)} / ${lossy.virtualMs.toFixed(0)}`],
         [`bytes per established connection, both ends (${n} connections, ${established} accepted)`, perConn.toFixed(0)],
       ],
       notes: ['Target: <= 2 KiB per idle established connection.', gc ? 'Memory after a forced gc (--expose-gc).' : 'No --expose-gc: memory numbers are noisy.'],

@@ -274,7 +274,13 @@ function tcpAck(tp: TcpSock, seg: TcpSegment, ack: number): void {
   // tcp_ack(): icsk_probes_out = 0. A receiver that answers the window probes keeps the
   // connection (the probes count towards tcp_retries2 only while unanswered).
   if (seqDiff(tp.sndNxt, tp.sndUna) === 0) tp.retries = 0;
+  // tcp_data_snd_check(): what the window now allows, then tcp_check_space() — on every
+  // ACK, a duplicate too: a writer waiting for room may get a larger buffer.
   tcpWriteXmit(tp);
+  if (tp.bits & F_NOSPACE) {
+    tcpNewSpace(tp);
+    if (!(tp.bits & F_NOSPACE)) tp.wake();
+  }
 }
 
 /** tcp_snd_una_update(): snd_una moves to the ACK, the send buffer's head with it. */

@@ -67,7 +67,11 @@ export function tcpSetState(tp: TcpSock, to: number): void {
 export function tcpPoll(tp: TcpSock): PollState {
   const readable = tp.rqBytes > 0 || tp.finReceived || (tp.lq?.acceptQ.length ?? 0) > 0 || tp.error !== undefined || tp.state === S.TCP_CLOSE;
   // sk_stream_is_writeable(): free space at least half of what is queued.
-  const writable = (tp.state === S.TCP_ESTABLISHED || tp.state === S.TCP_CLOSE_WAIT) && tp.skSndbuf - tp.wmemQueued >= tp.wmemQueued >> 1;
+  const open = tp.state === S.TCP_ESTABLISHED || tp.state === S.TCP_CLOSE_WAIT;
+  const writable = open && tp.skSndbuf - tp.wmemQueued >= tp.wmemQueued >> 1;
+  // A poller waiting to write marks the socket (SOCK_NOSPACE): ACKs then grow the send
+  // buffer for it and wake it (tcp_check_space).
+  if (open && !writable) tp.bits |= F_NOSPACE;
   return { readable, writable, error: tp.error !== undefined, hup: tp.finReceived || tp.state === S.TCP_CLOSE };
 }
 
