@@ -171,3 +171,63 @@ test('BBR: a model of the path — the bottleneck rate and the min RTT — paced
   const reno = bottleneck('reno');
   expect(bbr.drops).toBeLessThan(reno.drops);
 });
+
+test('ECN (tcp_ecn = 1 at the client): negotiated in the handshake; a queue that marks CE brings the window down with nothing lost and nothing sent twice', () => {
+  const run = (clientEcn: 0 | 1 | 2) => {
+    const net = new Network({ seed: 4 });
+    const a = net.addHost('a');
+    const b = net.addHost('b');
+    a.tcpSysctl.tcpEcn = clientEcn;
+    const link = net.connect(a.addDevice(), b.addDevice(), { delay: 10 * MS, bandwidth: 10_000_000, queue: 60, ecnThreshold: 20 });
+    a.addAddress('eth0', '10.0.0.1/24');
+    b.addAddress('eth0', '10.0.0.2/24');
+    const flags: number[] = [];
+    net.events.on('packet', (e) => {
+      if (e.dir !== 'out' || e.frame[23] !== 6) return;
+      const tcp = e.frame.subarray(14 + 20);
+      if (tcp[13]! & 0x02) flags.push(tcp[13]!);
+    });
+    const A = new SocketApi(a, a.kernel.spawn({ comm: 'a' }));
+    const B = new SocketApi(b, b.kernel.spawn({ comm: 'b' }));
+    const l = B.socket(AF_INET, SOCK_STREAM);
+    B.bind(l, { family: 4, addr: '0.0.0.0', port: 80 });
+    B.listen(l);
+    const c = A.socket(AF_INET, SOCK_STREAM);
+    A.connectStart(c, { family: 4, addr: '10.0.0.2', port: 80 });
+    net.sim.runFor(100 * MS);
+    const s = B.accept(l);
+    const data = new Uint8Array(2 << 20);
+    let off = 0;
+    let got = 0;
+    for (let i = 0; i < 3000 && got < data.length; i++) {
+      while (off < data.length) {
+        try {
+          off += A.send(c, data.subarray(off, off + 65536));
+        } catch {
+          break;
+        }
+      }
+      net.sim.runFor(5 * MS);
+      for (;;) {
+        try {
+          got += B.recvfrom(s, 1 << 20).data.length;
+        } catch {
+          break;
+        }
+      }
+    }
+    return { got, flags, info: A.tcpInfo(c), link };
+  };
+  const ecn = run(1);
+  expect(ecn.got).toBe(2 << 20);
+  // The SYN asks (SYN|ECE|CWR), the SYN-ACK accepts (SYN|ACK|ECE).
+  expect(ecn.flags).toEqual([0x02 | 0x40 | 0x80, 0x12 | 0x40]);
+  expect(ecn.link.stats.ceMarked).toBeGreaterThan(0);
+  expect(ecn.info.snd_ssthresh).toBeLessThan(0x7fffffff);
+  expect(ecn.info.total_retrans).toBe(0);
+  expect(ecn.link.stats.queueDrops).toBe(0);
+  // tcp_ecn = 2 at both ends (Linux's default): nobody asks, nothing is marked.
+  const plain = run(2);
+  expect(plain.flags).toEqual([0x02, 0x12]);
+  expect(plain.link.stats.ceMarked).toBe(0);
+});

@@ -30,6 +30,10 @@ export interface LinkOptions {
   reorderDelay?: number;
   /** Probability one bit of a frame is flipped. */
   corrupt?: number;
+  /** ECN marking (RFC 3168), as a qdisc with `ecn` does: an ECN-capable (ECT) IPv4 or IPv6
+   * frame that finds at least this many frames queued ahead of it is marked CE instead of
+   * waiting to be dropped; 0 (the default) never marks. */
+  ecnThreshold?: number;
 }
 
 /** Why a link dropped a frame (the drop events' reason). */
@@ -58,7 +62,7 @@ export class Link {
   private readonly ab: Direction;
   private readonly ba: Direction;
   /** Frames carried and dropped, for reports. */
-  readonly stats = { sent: 0, delivered: 0, lost: 0, queueDrops: 0, downDrops: 0, duplicated: 0, reordered: 0, corrupted: 0 };
+  readonly stats = { sent: 0, delivered: 0, lost: 0, queueDrops: 0, downDrops: 0, duplicated: 0, reordered: 0, corrupted: 0, ceMarked: 0 };
 
   constructor(
     readonly name: string,
@@ -79,6 +83,7 @@ export class Link {
       reorder: options.reorder ?? 0,
       reorderDelay: options.reorderDelay ?? Math.max(1000, 2 * delay),
       corrupt: options.corrupt ?? 0,
+      ecnThreshold: options.ecnThreshold ?? 0,
     };
     for (const [k, v] of Object.entries(this.options)) {
       if (!(typeof v === 'number' && v >= 0 && Number.isFinite(v))) throw new RangeError(`link ${name}: ${k} must be a finite number >= 0, got ${v}`);
@@ -121,6 +126,14 @@ export class Link {
     if (dir.inFlight >= this.options.queue) {
       this.drop(dir, frame, 'link-queue-full');
       return false;
+    }
+    const mark = this.options.ecnThreshold;
+    if (mark > 0 && dir.inFlight >= mark) {
+      const marked = markCe(frame);
+      if (marked) {
+        frame = marked;
+        this.stats.ceMarked++;
+      }
     }
     const now = this.sim.now;
     const bw = this.options.bandwidth;
@@ -174,4 +187,37 @@ export class Link {
     if (reason === 'link-down') this.stats.downDrops++;
     this.observer.onDrop?.(this, dir.from, frame, reason);
   }
+}
+
+/** INET_ECN_set_ce(): an ECT frame's copy with the IP ECN field CE (the IPv4 header checksum
+ * updated as RFC 1624's incremental update gives); undefined for a frame that is not ECT. */
+function markCe(frame: Uint8Array): Uint8Array | undefined {
+  if (frame.length < 14 + 20) return undefined;
+  const type = (frame[12]! << 8) | frame[13]!;
+  if (type === 0x0800) {
+    const tos = frame[15]!;
+    if ((tos & 3) === 0 || (tos & 3) === 3) return undefined;
+    const f = frame.slice();
+    f[15] = tos | 3;
+    // The checksum over the header again (its 16-bit words, the checksum field as zero).
+    const ihl = (f[14]! & 15) * 4;
+    f[24] = 0;
+    f[25] = 0;
+    let sum = 0;
+    for (let i = 14; i < 14 + ihl; i += 2) sum += (f[i]! << 8) | f[i + 1]!;
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    const c = ~sum & 0xffff;
+    f[24] = c >> 8;
+    f[25] = c & 0xff;
+    return f;
+  }
+  if (type === 0x86dd) {
+    // Traffic class: the low nibble of byte 0 and the high nibble of byte 1; ECN its low 2 bits.
+    const ecn = (frame[15]! >> 4) & 3;
+    if (ecn === 0 || ecn === 3) return undefined;
+    const f = frame.slice();
+    f[15] = f[15]! | 0x30;
+    return f;
+  }
+  return undefined;
 }

@@ -23,7 +23,8 @@ import { tcpCreateOpenreqChild, tcpTimeWait } from './tcp-minisocks';
 import type { SackState } from './tcp-recovery';
 import type { RateSample } from './tcp-rate';
 import { newRateSample, tcpRateGen, tcpRateSkbDelivered } from './tcp-rate';
-import { FLAG_CA_ALERT, FLAG_DATA, FLAG_DATA_ACKED, FLAG_DSACKING_ACK, FLAG_NOT_DUP, FLAG_ORIG_SACK_ACKED, FLAG_RETRANS_DATA_ACKED, FLAG_SET_XMIT_TIMER, FLAG_SND_UNA_ADVANCED, FLAG_WIN_UPDATE, REXMIT_NONE, highestSackSeq, spuriousRetrans, tcpCheckSackReordering, tcpCongControl, tcpCwrAck, tcpFastretransAlert, tcpProcessTlpAck, tcpRackAdvance, tcpSacktag, tcpSetXmitTimer, tcpXmitRecovery } from './tcp-recovery';
+import { tcpEcnAcceptCwr, tcpEcnCheckCe, tcpEcnCreateRequest, tcpEcnRcvEcnEcho, tcpEcnRcvSynack } from './tcp-ecn';
+import { FLAG_CA_ALERT, FLAG_DATA, FLAG_ECE, tcpEnterCwr, FLAG_DATA_ACKED, FLAG_DSACKING_ACK, FLAG_NOT_DUP, FLAG_ORIG_SACK_ACKED, FLAG_RETRANS_DATA_ACKED, FLAG_SET_XMIT_TIMER, FLAG_SND_UNA_ADVANCED, FLAG_WIN_UPDATE, REXMIT_NONE, highestSackSeq, spuriousRetrans, tcpCheckSackReordering, tcpCongControl, tcpCwrAck, tcpFastretransAlert, tcpProcessTlpAck, tcpRackAdvance, tcpSacktag, tcpSetXmitTimer, tcpXmitRecovery } from './tcp-recovery';
 
 const S = TCP_STATE;
 /** MAX_SKB_FRAGS (CONFIG_MAX_SKB_FRAGS): how many segments one skb coalesces. */
@@ -49,8 +50,8 @@ const NO_SEGMENTS: ReadonlyMap<number, Uint8Array> = new Map();
  * `dst` is the segment's destination address (a listener's child takes it), `twIsn` the ISN
  * a TIME_WAIT socket handed to this SYN (TCP_SKB_CB()->tcp_tw_isn).
  */
-export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, twIsn: number | undefined): void {
-  if (tp.state === S.TCP_LISTEN) return tcpConnRequest(tp, seg, src, dst, twIsn);
+export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, twIsn: number | undefined, ecn = 0): void {
+  if (tp.state === S.TCP_LISTEN) return tcpConnRequest(tp, seg, src, dst, twIsn, ecn);
   if (tp.state === S.TCP_SYN_SENT) return synSentInput(tp, seg);
   if (tp.state === S.TCP_CLOSE) return;
   tp.segsIn++;
@@ -165,6 +166,8 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
     tp.env.sendReset(seg, dst, src, tp, SK_RST_REASON.TCP_ABORT_ON_DATA);
     return;
   }
+  // tcp_ecn_check_ce() for the data (in order or not).
+  if (seg.payload.length > 0) tcpEcnCheckCe(tp, ecn);
   tcpDataQueue(tp, seg, seq);
 }
 
@@ -269,6 +272,8 @@ function tcpAck(tp: TcpSock, seg: TcpSegment, ack: number): void {
     tcpSendAck(tp);
     return;
   }
+  // tcp_ecn_accept_cwr(): the peer answered our ECE.
+  tcpEcnAcceptCwr(tp, seg, seg.payload.length);
   if (tp.sackOk && tp.tx !== NO_TX) tcpAckSack(tp, seg, ack);
   else tcpAckReno(tp, seg, ack);
   // tcp_ack(): icsk_probes_out = 0. A receiver that answers the window probes keeps the
@@ -302,6 +307,7 @@ function tcpAckSack(tp: TcpSock, seg: TcpSegment, ack: number): void {
   const lost = t.lost;
   const wnd = seg.window << tp.sndWscale;
   let flag = seg.payload.length || seg.flags & TCP_FIN ? FLAG_DATA : 0;
+  if (tcpEcnRcvEcnEcho(tp, seg)) flag |= FLAG_ECE;
   const advanced = before(priorUna, ack);
   if (advanced) flag |= FLAG_SND_UNA_ADVANCED;
   // tcp_ack_update_window(): a window update (approximated without snd_wl1: new data
@@ -370,6 +376,8 @@ function tcpAckSack(tp: TcpSock, seg: TcpSegment, ack: number): void {
 /** tcp_ack() for a connection without SACK: NewReno's fast retransmit and recovery. */
 function tcpAckReno(tp: TcpSock, seg: TcpSegment, ack: number): void {
   const wnd = seg.window << tp.sndWscale;
+  // An ECN echo: the window comes down once per window (tcp_try_to_open's tcp_enter_cwr).
+  if (tcpEcnRcvEcnEcho(tp, seg) && tp.recover === undefined) tcpEnterCwr(tp);
   if (before(tp.sndUna, ack)) {
     const bytes = tcpSndUnaUpdate(tp, ack);
     const ackedSegs = tcpCleanRtxQueue(tp, seg, ack, undefined, ack).segs;
@@ -985,6 +993,7 @@ function synSentInput(tp: TcpSock, seg: TcpSegment): void {
     tp.windowClamp = Math.min(tp.windowClamp, 65535);
   }
   tp.sackOk = !!seg.options.sackPermitted && sys.tcpSack === 1;
+  tcpEcnRcvSynack(tp, seg);
   // tcp_parse_options(): mss_clamp is the peer's MSS, or TCP_MAXSEG's if smaller.
   tp.mssClamp = tcpMssClamp(tp, seg.options.mss ?? TCP_MSS_DEFAULT);
   tp.mss = Math.min(tp.mss, tp.mssClamp);
@@ -1033,7 +1042,7 @@ function synSentInput(tp: TcpSock, seg: TcpSegment): void {
 }
 
 /** tcp_conn_request(): a SYN to a listener makes a child in SYN_RECV and a SYN-ACK. */
-function tcpConnRequest(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, twIsn: number | undefined): void {
+function tcpConnRequest(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, twIsn: number | undefined, ecn: number): void {
   if (seg.flags & TCP_RST) return;
   if (seg.flags & TCP_ACK) {
     tp.env.sendReset(seg, dst, src);
@@ -1043,6 +1052,7 @@ function tcpConnRequest(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, 
   // The SYN queue and accept queue bound what a listener takes (tcp_conn_request drops).
   if (tp.acceptQueue.length > tp.backlog || tp.synQueue.size >= Math.max(tp.backlog, 1) * 2 + 8) return;
   const c = tcpCreateOpenreqChild(tp, seg, src, dst, twIsn);
+  tcpEcnCreateRequest(c, seg, ecn);
   c.cwnd = TCP_INIT_CWND * c.mss;
   tp.synQueue.add(c);
   tp.env.hashEstablished(c);

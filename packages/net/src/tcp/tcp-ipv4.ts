@@ -265,7 +265,7 @@ export class TcpProtocol implements TcpEnv {
       return;
     }
     if (sk.state === TCP_STATE.TCP_ESTABLISHED) traceTcpProbe(sk, pkt.payload);
-    tcpRcv(sk, seg, pkt.src, pkt.dst, twIsn);
+    tcpRcv(sk, seg, pkt.src, pkt.dst, twIsn, (pkt.tos ?? 0) & 3);
   }
 
   /** tcp_v4_send_reset(): never in answer to a RST. */

@@ -13,6 +13,7 @@ import type { TcpSock, TcpTx, TxSkb } from './tcp-sock';
 import { CA_RECOVERY, IPPROTO_TCP, SKB_RETRANS, SKB_RETRANS_OUT, TCP_INIT_CWND, sbufRead, skbAccount, skbMark, tcpInCwndReduction } from './tcp-sock';
 import { tcpEnterCwr, tcpScheduleLossProbe, tcpXmitRetransmitQueue } from './tcp-recovery';
 import { tcpRateSkbSent } from './tcp-rate';
+import { INET_ECN_MASK, tcpEcnSend, tcpEcnSendSyn } from './tcp-ecn';
 import { before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
 import { tcpCallBpf } from './tcp-sock-ops';
 import { JIFFY_NS, armRto, cancelDelack, tcpDecQuickackMode } from './tcp-timer';
@@ -175,14 +176,16 @@ export function tcpTransmit(tp: TcpSock, s: { seq: number; ack: number; flags: n
   const options = s.flags & TCP_RST && !(s.flags & TCP_ACK) ? undefined : tcpOptions(tp, s.flags, !!s.syn);
   const src = tp.localWire;
   const dst = tp.remoteWire;
-  const seg = buildTcp(src.bytes, dst.bytes, { srcPort: tp.localPort, dstPort: tp.peer!.port, seq: s.seq >>> 0, ack: s.ack >>> 0, flags: s.flags, window: win, ...(options ? { options } : {}) }, s.data);
+  // tcp_ecn_send(): ECT(0) on new data (with a queued CWR), ECE while the peer's CE waits.
+  const e = s.syn && !(s.flags & TCP_ACK) ? { flags: s.flags, ecn: 0 } : tcpEcnSend(tp, s.flags, !!s.data?.length && !before(s.seq, tp.sndNxt));
+  const seg = buildTcp(src.bytes, dst.bytes, { srcPort: tp.localPort, dstPort: tp.peer!.port, seq: s.seq >>> 0, ack: s.ack >>> 0, flags: e.flags, window: win, ...(options ? { options } : {}) }, s.data);
   if (s.flags & TCP_RST) {
     traceTcpSendReset(tp.env.kernel, tp, seg, rstReason);
     rstReason = SK_RST_REASON.NOT_SPECIFIED;
   }
   tp.segsOut++;
   if (s.flags & TCP_ACK) tcpEventAckSent(tp);
-  const rc = tp.env.ipOutput({ family: dst.family, src, dst, protocol: IPPROTO_TCP, payload: seg, ...(tp.options.ttl >= 0 ? { ttl: tp.options.ttl } : {}), tos: tp.options.tos });
+  const rc = tp.env.ipOutput({ family: dst.family, src, dst, protocol: IPPROTO_TCP, payload: seg, ...(tp.options.ttl >= 0 ? { ttl: tp.options.ttl } : {}), tos: (tp.options.tos & ~INET_ECN_MASK) | e.ecn });
   // __tcp_transmit_skb(): the device's queue refused it (NET_XMIT_DROP) — local
   // congestion: the window comes down (tcp_enter_cwr) and the segment counts as not sent.
   if (rc > 0) {
@@ -251,7 +254,9 @@ export function tcpSendRst(tp: TcpSock, seq: number): void {
 
 /** tcp_connect() / tcp_make_synack(): the SYN, or SYN-ACK. */
 export function tcpSendSyn(tp: TcpSock, ack: boolean): void {
-  tcpTransmit(tp, { seq: tp.iss, ack: ack ? tp.rcvNxt : 0, flags: ack ? TCP_SYN | TCP_ACK : TCP_SYN, syn: true });
+  // tcp_ecn_send_syn() on the first SYN; a retransmitted one falls back (tcp_ecn_clear_syn).
+  const ecn = !ack ? (tp.retries === 0 ? tcpEcnSendSyn(tp) : 0) : 0;
+  tcpTransmit(tp, { seq: tp.iss, ack: ack ? tp.rcvNxt : 0, flags: (ack ? TCP_SYN | TCP_ACK : TCP_SYN) | ecn, syn: true });
   // The handshake gives the first RTT sample (not after a retransmission: Karn).
   if (tp.retries === 0) tp.rttSample = { seq: seqAdd(tp.iss, 1), at: tp.now };
 }

@@ -13,6 +13,7 @@ import { ICSK_TIME_LOSS_PROBE, ICSK_TIME_REO_TIMEOUT, ICSK_TIME_RETRANS, JIFFY_N
 import { NAGLE_OFF, cwndSegs, packetsInFlight, sendMss, splitSkb, tcpPacingCheck, tcpRetransmitSkb, tcpTsoSegs, tcpWriteXmit, tsAt } from './tcp-output';
 import type { RateSample } from './tcp-rate';
 import { tcpRateSkbDelivered } from './tcp-rate';
+import { tcpEcnQueueCwr } from './tcp-ecn';
 import { TCP_RTO_MIN } from './tcp-rtt';
 import { TCP_FIN } from '../wire/tcp';
 
@@ -319,6 +320,7 @@ function tcpInitCwndReduction(tp: TcpSock, t: TcpTx): void {
   t.prrDelivered = 0;
   t.prrOut = 0;
   tp.ssthresh = tp.cc.ssthresh(tp);
+  tcpEcnQueueCwr(tp);
 }
 
 /** tcp_enter_recovery(): fast recovery; a reduction already under way (CWR) carries on. */
@@ -647,6 +649,7 @@ export function tcpEnterLoss(tp: TcpSock): void {
   // ->set_state(TCP_CA_Loss): CUBIC starts over.
   tp.cc.onLoss?.(tp);
   t.highSeq = tp.sndNxt;
+  tcpEcnQueueCwr(tp);
   t.frto = tp.env.sysctl.tcpFrto !== 0 && (newRecovery || tp.retries > 0);
 }
 

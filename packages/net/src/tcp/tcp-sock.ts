@@ -50,6 +50,13 @@ export const F_WSCALE_OK = 1 << 18;
 export const F_CWND_LIMITED = 1 << 19;
 /** SOCK_NOSPACE: a writer found the send buffer full (tcp_new_space expands and wakes). */
 export const F_NOSPACE = 1 << 20;
+/** tp->ecn_flags (tcp-ecn.ts): ECN negotiated (TCP_ECN_OK), CWR to send on the next new
+ * data (TCP_ECN_QUEUE_CWR), ECE to send until the peer's CWR (TCP_ECN_DEMAND_CWR), an ECT or
+ * CE segment seen (TCP_ECN_SEEN). */
+export const F_ECN_OK = 1 << 21;
+export const F_ECN_QUEUE_CWR = 1 << 22;
+export const F_ECN_DEMAND_CWR = 1 << 23;
+export const F_ECN_SEEN = 1 << 24;
 /** Bits 8-15 hold the sock_ops callback flags (bpf_sock_ops_cb_flags). */
 export const CB_FLAGS_SHIFT = 8;
 

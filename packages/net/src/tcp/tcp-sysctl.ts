@@ -57,6 +57,9 @@ export interface TcpSysctls {
   /** net.ipv4.tcp_congestion_control: what new sockets use (upstream Linux's default, cubic;
    * this machine runs bbr). net.ipv4.tcp_available_congestion_control lists the others. */
   tcpCongestionControl: string;
+  /** net.ipv4.tcp_ecn: 0 off, 1 ask for ECN in the SYN and accept it, 2 only accept it when
+   * the peer asks (Linux's default). */
+  tcpEcn: 0 | 1 | 2;
 }
 
 const SEC = 1_000_000_000;
@@ -92,5 +95,6 @@ export function tcpSysctlDefaults(profile: '6.18' | '4.17'): TcpSysctls {
     tcpEarlyRetrans: 3,
     tcpRecovery: 1,
     tcpCongestionControl: 'cubic',
+    tcpEcn: 2,
   };
 }
