@@ -142,6 +142,29 @@ describe('connections', () => {
     expect(net.sim.now).toBeLessThan(140 * SEC);
     expect(A.socketOf(c).state).toBe(TCP_STATE.TCP_CLOSE);
   });
+
+  test('a peer gone mid-transfer: ETIMEDOUT once the retransmissions outlast what tcp_retries2 = 15 timeouts from 200 ms take (924.6 s), whatever the RTO', async () => {
+    // RTT 1 s: the RTO starts near 1.2 s, so fifteen timeouts would take far longer than
+    // Linux's model (tcp_model_timeout) allows.
+    const { net, A, B, link } = pair({ delay: 500 * MS });
+    const l = B.socket(AF_INET, SOCK_STREAM);
+    B.bind(l, { family: 4, addr: '0.0.0.0', port: 5003 });
+    B.listen(l);
+    const acc = B.acceptAsync(l);
+    const c = A.socket(AF_INET, SOCK_STREAM);
+    await until(net, A.connectAsync(c, { family: 4, addr: '10.0.0.2', port: 5003 }));
+    await until(net, acc);
+    let first = -1;
+    net.events.on('tcp:retransmit', (e) => {
+      if (e.host === 'a' && first < 0) first = net.sim.now;
+    });
+    link.cut();
+    A.send(c, new Uint8Array(1000));
+    expect(await errno(until(net, A.recvAsync(c)))).toBe('ETIMEDOUT');
+    const waited = (net.sim.now - first) / SEC;
+    expect(waited).toBeGreaterThanOrEqual(924.6);
+    expect(waited).toBeLessThan(924.6 + 120);
+  });
 });
 
 describe('bulk transfer', () => {

@@ -393,6 +393,8 @@ function tcpAckReno(tp: TcpSock, seg: TcpSegment, ack: number): void {
         tp.cwnd = Math.max(tp.cwnd - bytes + tp.mss, tp.mss);
       }
     } else if (!tcpCwrAck(tp, tp.tx, ackedSegs, true) && tcpIsCwndLimited(tp)) tp.cc.congAvoid(tp, ackedSegs * tp.mss);
+    // Out of recovery with nothing retransmitted left: the episode is over (retrans_stamp).
+    if (tp.recover === undefined && tp.tx !== NO_TX && !(tp.sendHead > 0 && tp.wq[0]!.flags & SKB_RETRANS)) tp.tx.retransStamp = undefined;
     tcpUpdatePacingRate(tp);
     tp.dupAcks = 0;
     restartRto(tp);

@@ -654,6 +654,8 @@ export function tcpRetransmitHead(tp: TcpSock, reason: 'rto' | 'fast' | 'syn' | 
     head.sentAt = tp.now;
     head.flags |= SKB_RETRANS;
     tp.lastXmit = tp.now;
+    // The episode's first retransmission (retrans_stamp), as tcp_retransmit_skb() keeps it.
+    tp.txw().retransStamp ??= tsVal(tp);
   }
   tp.txw().totalRetrans++;
   tp.rttSample = undefined;

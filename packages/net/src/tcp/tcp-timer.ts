@@ -10,11 +10,11 @@ import { MS } from '../sim/simulation';
 import type { TcpSock } from './tcp-sock';
 import { SKB_RETRANS, skbAccount } from './tcp-sock';
 import { tcpEnterLoss, tcpRackReoTimeout, tcpRetransmitLossHead, tcpSendLossProbe } from './tcp-recovery';
-import { TCP_RTO_MAX } from './tcp-rtt';
+import { TCP_RTO_MAX, TCP_RTO_MIN } from './tcp-rtt';
 import { seqAdd, seqDiff } from './tcp-seq';
 import { TCP_FIN } from '../wire/tcp';
 import { tcpCallBpf } from './tcp-sock-ops';
-import { tcpRetransmitHead, tcpSendAck, tcpSendActiveReset, tcpWriteWakeup, tcpXmitProbe } from './tcp-output';
+import { tcpRetransmitHead, tcpSendAck, tcpSendActiveReset, tcpWriteWakeup, tcpXmitProbe, tsVal } from './tcp-output';
 import { keepaliveActive, tcpDone, tcpFail } from './tcp';
 
 const S = TCP_STATE;
@@ -114,14 +114,32 @@ function tcpWriteTimer(tp: TcpSock): void {
   tcpRetransmitTimer(tp);
 }
 
+/** tcp_model_timeout(): how long `boundary` timeouts take from `rtoBase` jiffies, doubling
+ * up to TCP_RTO_MAX, in ms. */
+export function tcpModelTimeout(boundary: number, rtoBase: number): number {
+  const linear = Math.floor(Math.log2(TCP_RTO_MAX_JIFFIES / rtoBase));
+  const jiffies = boundary <= linear ? (2 * 2 ** boundary - 1) * rtoBase : (2 * 2 ** linear - 1) * rtoBase + (boundary - linear) * TCP_RTO_MAX_JIFFIES;
+  return jiffies * (JIFFY_NS / 1e6);
+}
+
+/** retransmits_timed_out(): retransmitting since retrans_stamp for longer than the model. */
+function retransmitsTimedOut(tp: TcpSock, boundary: number): boolean {
+  if (!tp.retries) return false;
+  const start = tp.tx.retransStamp;
+  if (start === undefined) return tp.retries >= boundary;
+  return seqDiff(tsVal(tp), start) - tcpModelTimeout(boundary, Math.round(TCP_RTO_MIN / JIFFY_NS)) >= 0;
+}
+
 /** tcp_retransmit_timer() and tcp_probe_timer() */
 function tcpRetransmitTimer(tp: TcpSock): void {
   const sys = tp.env.sysctl;
   const handshake = tp.state === S.TCP_SYN_SENT || tp.state === S.TCP_SYN_RECV;
   if (!handshake && seqDiff(tp.sndNxt, tp.sndUna) === 0) return tcpProbeTimer(tp);
-  // tcp_write_timeout(): a SYN gets tcp_syn_retries plus its linear retries.
-  const limit = tp.state === S.TCP_SYN_SENT ? sys.tcpSynRetries + sys.tcpSynLinearTimeouts : tp.state === S.TCP_SYN_RECV ? sys.tcpSynackRetries : sys.tcpRetries2;
-  if (tp.retries >= limit) {
+  // tcp_write_timeout(): a SYN gets tcp_syn_retries plus its linear retries (counted); data
+  // gives up when the time since its first retransmission passes what tcp_retries2
+  // timeouts from tcp_rto_min would take (retransmits_timed_out).
+  const expired = handshake ? tp.retries >= (tp.state === S.TCP_SYN_SENT ? sys.tcpSynRetries + sys.tcpSynLinearTimeouts : sys.tcpSynackRetries) : retransmitsTimedOut(tp, sys.tcpRetries2);
+  if (expired) {
     tcpFail(tp, tp.state === S.TCP_SYN_RECV ? undefined : 'ETIMEDOUT');
     return;
   }
