@@ -510,7 +510,7 @@ export function tcpPacingCheck(tp: TcpSock): boolean {
 /** tcp_pace_kick() → tcp_tsq_write(): the lost skbs first, then new data. */
 function tcpPaceKick(tp: TcpSock): void {
   const t = tp.tx;
-  t.pacingTimer = undefined;
+  if (t.pacingTimer) t.pacingTimer = undefined;
   if (tp.state !== S.TCP_ESTABLISHED && tp.state !== S.TCP_FIN_WAIT1 && tp.state !== S.TCP_CLOSING && tp.state !== S.TCP_CLOSE_WAIT && tp.state !== S.TCP_LAST_ACK) return;
   if (t.lostOut > t.retransOut && cwndSegs(tp) > packetsInFlight(tp)) tcpXmitRetransmitQueue(tp);
   tcpWriteXmit(tp);

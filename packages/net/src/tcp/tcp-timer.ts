@@ -363,6 +363,10 @@ export function clearAllTimers(tp: TcpSock): void {
   tp.rtoTimer?.cancel();
   tp.delackTimer?.cancel();
   tp.twTimer?.cancel();
+  if (tp.tx.pacingTimer) {
+    tp.tx.pacingTimer.cancel();
+    tp.tx.pacingTimer = undefined;
+  }
   if (tp.sackRx?.compressedTimer) {
     tp.sackRx.compressedTimer.cancel();
     tp.sackRx.compressedTimer = undefined;
