@@ -394,11 +394,24 @@ export class World {
   }
 
   /** A host with lo (127.0.0.1/8, ::1); `profile` makes its kernel behave as Linux 4.17
-   * where behaviour changed (KERNEL_PROFILES). */
-  host(name: string, opts: { profile?: '6.18' | '4.17' } = {}): WorldHost {
+   * where behaviour changed (KERNEL_PROFILES); `tcpCongestionControl` is its
+   * net.ipv4.tcp_congestion_control ('cubic' as upstream Linux, 'reno', 'bbr'), `tcpEcn` its
+   * net.ipv4.tcp_ecn (2, Linux's default: accept ECN when the peer asks; 1: ask). */
+  host(name: string, opts: { profile?: '6.18' | '4.17'; tcpCongestionControl?: string; tcpEcn?: 0 | 1 | 2 } = {}): WorldHost {
     if (this.hosts.has(name)) throw new ScenarioError('E_HOST', `host '${name}' exists`);
     const kernel = { ...(opts.profile ? { profile: opts.profile } : {}), ...(this.options.engine ? { engine: this.options.engine } : {}) };
-    const h = new WorldHost(this, this.net.addHost(name, Object.keys(kernel).length ? { kernel } : {}));
+    let nh;
+    try {
+      nh = this.net.addHost(name, { ...(Object.keys(kernel).length ? { kernel } : {}), ...(opts.tcpCongestionControl !== undefined ? { tcpCongestionControl: opts.tcpCongestionControl } : {}) });
+    } catch (e) {
+      throw new ScenarioError('E_HOST', (e as Error).message);
+    }
+    // net.ipv4.tcp_ecn: 2 (accept when asked) unless the scenario says.
+    if (opts.tcpEcn !== undefined) {
+      if (opts.tcpEcn !== 0 && opts.tcpEcn !== 1 && opts.tcpEcn !== 2) throw new ScenarioError('E_HOST', `host '${name}': tcpEcn is 0, 1 or 2 (net.ipv4.tcp_ecn), got ${String(opts.tcpEcn)}`);
+      nh.tcpSysctl.tcpEcn = opts.tcpEcn;
+    }
+    const h = new WorldHost(this, nh);
     this.hosts.set(name, h);
     return h;
   }

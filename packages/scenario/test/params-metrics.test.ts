@@ -84,3 +84,38 @@ test('lossy-tcp at 10% loss finishes in seconds: SACK, RACK-TLP and undo recover
   expect(r.metrics.retransmits).toBeGreaterThan(10);
   expect(r.metrics.transfer_ms).toBeLessThan(10_000);
 });
+
+test("a host's net.ipv4.tcp_congestion_control and tcp_ecn: new sockets take them; an unknown one is a clear error", async () => {
+  let seen = '';
+  const r = await runScenario(
+    probe(async (w) => {
+      const a = w.host('a', { tcpCongestionControl: 'bbr', tcpEcn: 1 });
+      const b = w.host('b');
+      w.link(a, b, { a: ['10.0.0.1/24'], b: ['10.0.0.2/24'] });
+      // The handshake's TCP flags: the SYN asks for ECN (tcp_ecn 1), the SYN-ACK accepts.
+      const synFlags: number[] = [];
+      w.net.events.on('packet', (e) => {
+        if (e.dir === 'out' && e.frame[23] === 6 && e.frame[14 + 20 + 13]! & 0x02) synFlags.push(e.frame[14 + 20 + 13]!);
+      });
+      const server = w.process(b, { comm: 'srv' }, async (p) => {
+        const l = p.socket(4, 'tcp');
+        p.bind(l, '0.0.0.0:80');
+        p.listen(l);
+        const c = await p.accept(l);
+        await p.recv(c);
+      });
+      await w.process(a, { comm: 'cli' }, async (p) => {
+        const s = p.socket(4, 'tcp');
+        await p.connect(s, '10.0.0.2:80');
+        seen = `${p.api.getCongestion(s)} ${synFlags.join(',')}`;
+        p.send(s, 'x');
+      });
+      await server;
+    }),
+  );
+  expect(r.ok).toBe(true);
+  expect(seen).toBe('bbr 194,82');
+  const bad = await runScenario(probe((w) => void w.host('a', { tcpCongestionControl: 'vegas' })));
+  expect(bad.failure?.code).toBe('E_HOST');
+  expect(bad.failure?.message).toContain('tcpCongestionControl must be one of reno, cubic, bbr');
+});
