@@ -10,7 +10,7 @@ import { SK_RST_REASON, traceRetransmit, traceTcpSendReset } from '../bpf/tracep
 import type { TcpOptions } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, buildTcp } from '../wire/tcp';
 import type { TcpSock, TcpTx, TxSkb } from './tcp-sock';
-import { CA_RECOVERY, IPPROTO_TCP, SKB_RETRANS, SKB_RETRANS_OUT, TCP_INIT_CWND, sbufRead, skbAccount, skbMark, tcpInCwndReduction } from './tcp-sock';
+import { CA_RECOVERY, IPPROTO_TCP, NO_TX, SKB_RETRANS, SKB_RETRANS_OUT, TCP_INIT_CWND, sbufRead, skbAccount, skbMark, tcpInCwndReduction } from './tcp-sock';
 import { tcpEnterCwr, tcpScheduleLossProbe, tcpXmitRetransmitQueue } from './tcp-recovery';
 import { tcpRateSkbSent } from './tcp-rate';
 import { INET_ECN_MASK, tcpEcnSend, tcpEcnSendSyn } from './tcp-ecn';
@@ -297,8 +297,10 @@ export function tcpUpdatePacingRate(tp: TcpSock): void {
   const ratio = cwnd < Math.floor(Math.floor(tp.ssthresh / Math.max(1, tp.mss)) / 2) ? PACING_SS_RATIO : PACING_CA_RATIO;
   // mss_cache × (USEC_PER_SEC / 100 << 3) × ratio × max(cwnd, packets_out) / srtt_us.
   const rate = Math.floor((sendMss(tp) * 80_000 * ratio * Math.max(cwnd, packetsInFlight(tp))) / srtt8);
-  // Kept >> sk_pacing_shift (all TSO autosizing reads): a small integer, unboxed.
+  // Kept >> sk_pacing_shift (all TSO autosizing reads): a small integer, unboxed; and whole
+  // for TCP_INFO and HyStart (nothing paces a congestion control that does not ask).
   tp.pacingRateShifted = Math.max(1, Math.floor(rate / 2 ** SK_PACING_SHIFT));
+  if (tp.tx !== NO_TX) tp.tx.pacingRate = rate;
 }
 
 /**

@@ -14,7 +14,7 @@ import { CONGESTION_OPS } from './tcp-cong';
 import type { TcpSock } from './tcp-sock';
 import type { TxSkb } from './tcp-sock';
 import { tcpRateCheckAppLimited } from './tcp-rate';
-import { F_NOSPACE, MAX_TCP_WINDOW, NO_SKBS, NO_TX, TCP_MIN_MSS, newTxSkb, sbufAppend } from './tcp-sock';
+import { F_ECN_OK, F_ECN_SEEN, F_NOSPACE, MAX_TCP_WINDOW, NO_SKBS, NO_TX, TCP_MIN_MSS, newTxSkb, sbufAppend } from './tcp-sock';
 import { tcpCallBpf } from './tcp-sock-ops';
 import { NAGLE_OFF, NAGLE_PUSH, sendMss, tcpSendAck, tcpSendActiveReset, tcpSlowStartAfterIdleCheck, tcpWriteXmit } from './tcp-output';
 import { tcpCleanupRbuf, tcpMaxWindow, tcpRcvSpaceAdjust } from './tcp-input';
@@ -451,6 +451,16 @@ export interface TcpInfo {
   min_rtt: number;
   snd_wnd: number;
   rcv_wnd: number;
+  /** tp->reordering, tp->delivered, dsack_dups (segments reported received twice). */
+  reordering: number;
+  delivered: number;
+  dsack_dups: number;
+  /** sk_pacing_rate, bytes/s (2^64 - 1, as Linux's ~0UL, before any is set). */
+  pacing_rate: number;
+  /** The last valid delivery-rate sample, bytes/s (tcp_compute_delivery_rate), and whether
+   * it was application-limited. */
+  delivery_rate: number;
+  delivery_rate_app_limited: number;
 }
 
 const CA_STATE_NAMES = ['Open', 'Disorder', 'CWR', 'Recovery', 'Loss'];
@@ -465,7 +475,8 @@ export function tcpGetInfo(tp: TcpSock): TcpInfo {
     ca_state: CA_STATE_NAMES[tp.sackOk || tp.recover === undefined ? tp.tx.caState : 3]!,
     retransmits: tp.retries,
     backoff: tp.retries,
-    options: (tp.tsOk ? 1 : 0) | (tp.sackOk ? 2 : 0) | (tp.rcvWscale || tp.sndWscale ? 4 : 0),
+    // TCPI_OPT_TIMESTAMPS 1, SACK 2, WSCALE 4, ECN 8, ECN_SEEN 16.
+    options: (tp.tsOk ? 1 : 0) | (tp.sackOk ? 2 : 0) | (tp.rcvWscale || tp.sndWscale ? 4 : 0) | (tp.bits & F_ECN_OK ? 8 : 0) | (tp.bits & F_ECN_SEEN ? 16 : 0),
     snd_wscale: tp.sndWscale,
     rcv_wscale: tp.rcvWscale,
     rto: us(tp.rtt.rto),
@@ -493,5 +504,11 @@ export function tcpGetInfo(tp: TcpSock): TcpInfo {
     min_rtt: us(tp.rtt.minRtt),
     snd_wnd: tp.sndWnd,
     rcv_wnd: tp.rcvWnd,
+    reordering: tp.tx === NO_TX ? 3 : tp.tx.reordering,
+    delivered: tp.tx.delivered,
+    dsack_dups: tp.tx.dsackDups,
+    pacing_rate: tp.tx.pacingRate || 2 ** 64 - 1,
+    delivery_rate: tp.tx.rateDelivered && tp.tx.rateIntervalUs ? Math.floor((tp.tx.rateDelivered * mss * 1e6) / tp.tx.rateIntervalUs) : 0,
+    delivery_rate_app_limited: tp.tx.rateAppLimited ? 1 : 0,
   };
 }
