@@ -14,6 +14,32 @@ function window(cwndSegs: number, rtt = 100 * MS) {
   return { sk, rttOnce, segs: () => sk.cwnd / MSS };
 }
 
+/** Moves `data` from fd `c` of A to fd `s` of B: send what the buffer takes, run `step`,
+ * read what arrived; `each` runs after every step. Returns the bytes received. */
+function pump(net: Network, A: SocketApi, c: number, B: SocketApi, s: number, data: Uint8Array, step: number, rounds: number, each: () => void = () => {}): number {
+  let off = 0;
+  let got = 0;
+  for (let i = 0; i < rounds && got < data.length; i++) {
+    while (off < data.length) {
+      try {
+        off += A.send(c, data.subarray(off, off + 65536));
+      } catch {
+        break;
+      }
+    }
+    net.sim.runFor(step);
+    each();
+    for (;;) {
+      try {
+        got += B.recvfrom(s, 1 << 20).data.length;
+      } catch {
+        break;
+      }
+    }
+  }
+  return got;
+}
+
 test('CUBIC after a loss: ssthresh 0.7 W (beta 717/1024), then back to W at K = cbrt(0.3 W / C) and beyond', () => {
   const w = window(100);
   w.sk.ssthresh = CUBIC.ssthresh(w.sk);
@@ -76,26 +102,7 @@ test('TCP_CONGESTION: cubic by default (as Linux), reno by name, ENOENT for an u
     net.sim.runFor(100 * MS);
     const s = B.accept(l);
     const data = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 7) & 0xff);
-    let off = 0;
-    let got = 0;
-    for (let i = 0; i < 2000 && got < data.length; i++) {
-      while (off < data.length) {
-        try {
-          off += A.send(c, data.subarray(off, off + 65536));
-        } catch {
-          break;
-        }
-      }
-      net.sim.runFor(10 * MS);
-      for (;;) {
-        try {
-          got += B.recvfrom(s, 1 << 20).data.length;
-        } catch {
-          break;
-        }
-      }
-    }
-    expect(got).toBe(data.length);
+    expect(pump(net, A, c, B, s, data, 10 * MS, 2000)).toBe(data.length);
     expect(net.sim.now).toBeLessThan(20 * SEC);
   }
 });
@@ -118,29 +125,11 @@ function bottleneck(cc: string) {
   A.connectStart(c, { family: 4, addr: '10.0.0.2', port: 80 });
   net.sim.runFor(100 * MS);
   const s = B.accept(l);
-  const data = new Uint8Array(4 << 20);
-  let off = 0;
-  let got = 0;
   let ssthreshAt = -1;
-  for (let i = 0; i < 3000 && got < data.length; i++) {
-    while (off < data.length) {
-      try {
-        off += A.send(c, data.subarray(off, off + 65536));
-      } catch {
-        break;
-      }
-    }
-    net.sim.runFor(5 * MS);
+  const got = pump(net, A, c, B, s, new Uint8Array(4 << 20), 5 * MS, 3000, () => {
     // What the queue had refused when slow start ended.
     if (ssthreshAt < 0 && A.tcpInfo(c).snd_ssthresh < 0x7fffffff) ssthreshAt = link.stats.queueDrops;
-    for (;;) {
-      try {
-        got += B.recvfrom(s, 1 << 20).data.length;
-      } catch {
-        break;
-      }
-    }
-  }
+  });
   return { got, info: A.tcpInfo(c), dropsAtExit: ssthreshAt, sock: A.socketOf(c) as TcpSock, drops: link.stats.queueDrops, time: net.sim.now };
 }
 
@@ -196,26 +185,7 @@ test('ECN (tcp_ecn = 1 at the client): negotiated in the handshake; a queue that
     A.connectStart(c, { family: 4, addr: '10.0.0.2', port: 80 });
     net.sim.runFor(100 * MS);
     const s = B.accept(l);
-    const data = new Uint8Array(2 << 20);
-    let off = 0;
-    let got = 0;
-    for (let i = 0; i < 3000 && got < data.length; i++) {
-      while (off < data.length) {
-        try {
-          off += A.send(c, data.subarray(off, off + 65536));
-        } catch {
-          break;
-        }
-      }
-      net.sim.runFor(5 * MS);
-      for (;;) {
-        try {
-          got += B.recvfrom(s, 1 << 20).data.length;
-        } catch {
-          break;
-        }
-      }
-    }
+    const got = pump(net, A, c, B, s, new Uint8Array(2 << 20), 5 * MS, 3000);
     return { got, flags, info: A.tcpInfo(c), link };
   };
   const ecn = run(1);
