@@ -29,6 +29,8 @@ export interface TcpEnv {
   /** sk_reset_timer() → mod_timer(): runs `fn` when the timer wheel reaches `expires`
    * (jiffies) — never early, on the slot of the wheel level the distance falls in. */
   timerAt(expires: number, fn: () => void): Timer;
+  /** When a timer armed now for `expires` (jiffies) would run, ns (timerAt's time). */
+  timerTime(expires: number): number;
   /** Runs `fn` after `delay` ns. */
   schedule(delay: number, fn: () => void): Timer;
   /** get_random_u32_below(n): 0 .. n-1, from the simulation's seeded generator. */

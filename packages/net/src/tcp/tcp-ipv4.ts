@@ -82,8 +82,10 @@ export class TcpProtocol implements TcpEnv {
     return this.host.clockBase;
   }
   timerAt(expires: number, fn: () => void): Timer {
-    const sim = this.host.network.sim;
-    return sim.timerAt(Math.max(sim.now, timerWheelExpiry(this.jiffies, expires) * JIFFY_NS - this.host.clockBase), fn);
+    return this.host.network.sim.timerAt(this.timerTime(expires), fn);
+  }
+  timerTime(expires: number): number {
+    return Math.max(this.host.network.sim.now, timerWheelExpiry(this.jiffies, expires) * JIFFY_NS - this.host.clockBase);
   }
   random(n: number): number {
     return this.host.network.sim.rng.int(0, n - 1);

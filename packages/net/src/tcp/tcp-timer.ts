@@ -62,10 +62,13 @@ const TCP_RTO_MAX_JIFFIES = Math.round(TCP_RTO_MAX / JIFFY_NS);
 /** inet_csk_reset_xmit_timer(): the retransmission timer, armed for `what` in `when`
  * jiffies (at most TCP_RTO_MAX), on the timer wheel. */
 export function tcpResetXmitTimer(tp: TcpSock, what: number, when: number): void {
-  tp.rtoTimer?.cancel();
   if (what !== ICSK_TIME_RETRANS) tp.txw().xmitPending = what;
   else if (tp.tx.xmitPending) tp.tx.xmitPending = 0;
-  tp.rtoTimer = tp.env.timerAt(tp.env.jiffies + Math.min(Math.max(when, 0), TCP_RTO_MAX_JIFFIES), () => tcpWriteTimer(tp));
+  const expires = tp.env.jiffies + Math.min(Math.max(when, 0), TCP_RTO_MAX_JIFFIES);
+  // mod_timer() to the slot it is already in changes nothing (the handler reads icsk_pending).
+  if (tp.rtoTimer?.pending && tp.rtoTimer.time === tp.env.timerTime(expires)) return;
+  tp.rtoTimer?.cancel();
+  tp.rtoTimer = tp.env.timerAt(expires, () => tcpWriteTimer(tp));
 }
 
 /** The RTO in whole jiffies (icsk_rto). */
