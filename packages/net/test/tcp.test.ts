@@ -242,6 +242,44 @@ describe('bulk transfer', () => {
     expect(r.totalRetrans).toBeGreaterThanOrEqual(r.senderRetransmits);
   });
 
+  test('reordering without loss: every retransmission shows up as a D-SACK (dsack_dups), tp->reordering learns the depth, RACK widens its window (reo_wnd_steps)', async () => {
+    const { net, A, B } = pair({ delay: 5 * MS, bandwidth: 100_000_000, reorder: 0.02 }, 5);
+    const l = B.socket(AF_INET, SOCK_STREAM);
+    B.bind(l, { family: 4, addr: '0.0.0.0', port: 5004 });
+    B.listen(l);
+    const acc = B.acceptAsync(l);
+    const c = A.socket(AF_INET, SOCK_STREAM);
+    await until(net, A.connectAsync(c, { family: 4, addr: '10.0.0.2', port: 5004 }));
+    const s = await until(net, acc);
+    const tp = A.socketOf(c) as TcpSock;
+    let steps = 1;
+    net.events.on('tcp:retransmit', () => void (steps = Math.max(steps, tp.tx.reoWndSteps)));
+    const data = new Uint8Array(8 << 20);
+    let off = 0;
+    let shut = false;
+    const pump = (): void => {
+      while (off < data.length) {
+        try {
+          off += A.send(c, data.subarray(off, off + 65536));
+        } catch {
+          return;
+        }
+      }
+      if (!shut) {
+        shut = true;
+        A.shutdown(c, 1);
+      }
+    };
+    tp.onWake(pump);
+    pump();
+    expect((await readAll(net, B, s)).length).toBe(data.length);
+    const info = A.tcpInfo(c);
+    expect(info.total_retrans).toBeGreaterThan(0);
+    expect(info.dsack_dups).toBe(info.total_retrans);
+    expect(info.reordering).toBeGreaterThan(3);
+    expect(Math.max(steps, tp.tx.reoWndSteps)).toBeGreaterThanOrEqual(2);
+  });
+
   test("a sender's own full device queue is congestion, not loss: the window comes down (CWR), nothing is sent twice", async () => {
     // 10 Mb/s with room for 20 frames: the window soon outgrows the queue. Linux's
     // __tcp_transmit_skb takes NET_XMIT_DROP as a signal to reduce (tcp_enter_cwr) and keeps

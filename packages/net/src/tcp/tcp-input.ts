@@ -24,7 +24,7 @@ import type { SackState } from './tcp-recovery';
 import type { RateSample } from './tcp-rate';
 import { newRateSample, tcpRateGen, tcpRateSkbDelivered } from './tcp-rate';
 import { tcpEcnAcceptCwr, tcpEcnCheckCe, tcpEcnCreateRequest, tcpEcnRcvEcnEcho, tcpEcnRcvSynack } from './tcp-ecn';
-import { FLAG_CA_ALERT, FLAG_DATA, FLAG_ECE, tcpEnterCwr, FLAG_DATA_ACKED, FLAG_DSACKING_ACK, FLAG_NOT_DUP, FLAG_ORIG_SACK_ACKED, FLAG_RETRANS_DATA_ACKED, FLAG_SET_XMIT_TIMER, FLAG_SND_UNA_ADVANCED, FLAG_WIN_UPDATE, REXMIT_NONE, highestSackSeq, spuriousRetrans, tcpCheckSackReordering, tcpCongControl, tcpCwrAck, tcpFastretransAlert, tcpProcessTlpAck, tcpRackAdvance, tcpSacktag, tcpSetXmitTimer, tcpXmitRecovery } from './tcp-recovery';
+import { FLAG_CA_ALERT, FLAG_DATA, FLAG_ECE, tcpEnterCwr, FLAG_DATA_ACKED, FLAG_DSACKING_ACK, FLAG_NOT_DUP, FLAG_ORIG_SACK_ACKED, FLAG_RETRANS_DATA_ACKED, FLAG_SET_XMIT_TIMER, FLAG_SND_UNA_ADVANCED, FLAG_WIN_UPDATE, REXMIT_NONE, highestSackSeq, spuriousRetrans, tcpRackUpdateReoWnd, tcpCheckSackReordering, tcpCongControl, tcpCwrAck, tcpFastretransAlert, tcpProcessTlpAck, tcpRackAdvance, tcpSacktag, tcpSetXmitTimer, tcpXmitRecovery } from './tcp-recovery';
 
 const S = TCP_STATE;
 /** MAX_SKB_FRAGS (CONFIG_MAX_SKB_FRAGS): how many segments one skb coalesces. */
@@ -343,6 +343,7 @@ function tcpAckSack(tp: TcpSock, seg: TcpSegment, ack: number): void {
   } else {
     const ca = tcpCleanRtxQueue(tp, seg, ack, st, priorFack, rs);
     flag |= ca.flag;
+    tcpRackUpdateReoWnd(tp, t, rs.priorDelivered);
     tcpProcessTlpAck(tp, ack, flag);
     // tcp_ack_is_dubious(): not plain progress, or not in Open.
     if (!(flag & FLAG_NOT_DUP) || flag & FLAG_CA_ALERT || t.caState !== CA_OPEN) {

@@ -4,8 +4,7 @@
 // D-SACK (RFC 2883)); net/ipv4/tcp_recovery.c's RACK (RFC 8985) loss detection and its
 // reordering timer; net/ipv4/tcp_output.c's tail loss probe (tcp_schedule_loss_probe(),
 // tcp_send_loss_probe()) and tcp_xmit_retransmit_queue(). For connections that negotiated
-// SACK; one without it keeps NewReno (tcp-input.ts). Not modelled: the RACK reordering
-// window's growth on D-SACKs (reo_wnd_steps stays 1), SACK reneging.
+// SACK; one without it keeps NewReno (tcp-input.ts). Not modelled: SACK reneging.
 import type { TcpSock, TcpTx, TxSkb } from './tcp-sock';
 import { CA_CWR, CA_DISORDER, CA_LOSS, CA_OPEN, CA_RECOVERY, SKB_LOST, SKB_RETRANS, SKB_RETRANS_OUT, SKB_SACKED, skbMark, tcpInCwndReduction } from './tcp-sock';
 import { after, before, seqAdd, seqDiff } from './tcp-seq';
@@ -121,6 +120,8 @@ function tcpCheckDsack(tp: TcpSock, t: TcpTx, blocks: readonly [number, number][
   else if (t.tlpHighSeq !== undefined && t.tlpHighSeq === end) st.flag |= FLAG_DSACK_TLP;
   t.dsackDups += dup;
   if (t.dsackDups > t.totalRetrans) return false;
+  // A D-SACK after reordering (not a loss probe's) may mean RACK's window is too small.
+  if (t.reordSeen && !(st.flag & FLAG_DSACK_TLP)) t.rackDsackSeen = true;
   st.flag |= FLAG_DSACKING_ACK;
   st.delivered += dup;
   // D-SACK for data already forgotten: count it against the undo.
@@ -224,7 +225,25 @@ function firstEndingAfter(tp: TcpSock, seq: number): number {
  * recovery or with tp->reordering's worth SACKed; else a quarter of min_rtt. */
 function rackReoWnd(tp: TcpSock, t: TcpTx): number {
   if (!t.reordSeen && (t.caState >= CA_RECOVERY || t.sackedOut >= t.reordering)) return 0;
-  return Math.min(Math.floor(tp.rtt.minRtt / 4), tp.rtt.srtt);
+  return Math.min(Math.floor(tp.rtt.minRtt / 4) * t.reoWndSteps, tp.rtt.srtt);
+}
+
+/** TCP_RACK_RECOVERY_THRESH: recoveries the grown window is kept for. */
+const TCP_RACK_RECOVERY_THRESH = 16;
+
+/**
+ * tcp_rack_update_reo_wnd(): a D-SACK (at most once per round trip) grows RACK's
+ * reordering window by a quarter of min_rtt, kept for 16 recoveries; then back to one.
+ */
+export function tcpRackUpdateReoWnd(tp: TcpSock, t: TcpTx, priorDelivered: number): void {
+  if (!priorDelivered) return;
+  if (((priorDelivered - t.rackLastDelivered) | 0) < 0) t.rackDsackSeen = false;
+  if (t.rackDsackSeen) {
+    t.reoWndSteps = Math.min(0xff, t.reoWndSteps + 1);
+    t.rackDsackSeen = false;
+    t.rackLastDelivered = t.delivered;
+    t.reoWndPersist = TCP_RACK_RECOVERY_THRESH;
+  } else if (!t.reoWndPersist) t.reoWndSteps = 1;
 }
 
 /** tcp_mark_skb_lost(): lost (counted in tp->lost); a lost retransmission is lost again. */
@@ -425,12 +444,14 @@ function tcpUndoCwndReduction(tp: TcpSock, t: TcpTx, unmarkLoss: boolean): void 
 /** tcp_try_undo_recovery(): recovery (or loss) ends; undone if it proved needless. */
 function tcpTryUndoRecovery(tp: TcpSock, t: TcpTx): void {
   if (mayUndo(tp, t)) tcpUndoCwndReduction(tp, t, false);
+  else if (t.reoWndPersist) t.reoWndPersist--;
   t.caState = CA_OPEN;
 }
 
 /** tcp_try_undo_dsack(): D-SACKs showed every retransmission a duplicate. */
 function tcpTryUndoDsack(tp: TcpSock, t: TcpTx): boolean {
   if (t.undoMarker !== undefined && t.undoRetrans === 0) {
+    t.reoWndPersist = Math.min(TCP_RACK_RECOVERY_THRESH, t.reoWndPersist + 1);
     tcpUndoCwndReduction(tp, t, false);
     return true;
   }

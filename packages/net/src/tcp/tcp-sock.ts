@@ -190,6 +190,13 @@ export class TcpTx {
   rackEndSeq = 0;
   rackRtt = 0;
   rackAdvanced = false;
+  /** RACK's reordering window in quarters of min_rtt (rack.reo_wnd_steps, grown by D-SACKs
+   * that show a recovery was spurious), the rounds it persists (reo_wnd_persist), a D-SACK
+   * waiting to grow it (dsack_seen), and tp->delivered when it last grew (last_delivered). */
+  reoWndSteps = 1;
+  reoWndPersist = 0;
+  rackDsackSeen = false;
+  rackLastDelivered = 0;
   /** reord_seen: the peer has shown reordering; fack: the highest SACKed sequence. */
   reordSeen = false;
   fack = 0;
