@@ -22,7 +22,7 @@ and seed under a per-mille; wireRandomDrop in tcp-wire-cases.ts is the same hash
 line runs SCHED_FIFO 60/61 and the socket script SCHED_FIFO 50, all pinned to CPU 1 (CPU 0 on a one-CPU
 machine). TCP_CONGESTION is set on every socket (listeners too; accepted sockets inherit it),
 because this kernel defaults to bbr and a namespace cannot change that. tcp_metrics are flushed
-before every case.
+before every case, and the sockets earlier cases left in the namespace destroyed (ss -K).
 
 Each case runs twice (run 1 in one namespace, run 2 in a fresh one). The result keeps run 1's
 packets and step results and says whether run 2 gave the same packets: same count and, packet
@@ -35,7 +35,8 @@ non-blocking sockets (poll, plus a timerfd armed at absolute CLOCK_MONOTONIC tim
 the tail): steps in list order, step i after step i-1 has started, at or after its `at`, once its
 `wait` holds on waitSock ?? (accept: from; others: sock). A wait that has not held 20 s (the
 case's waitLimitMs when given) after the step became due gives the step the result
-'wait-timeout' (the op is not done). Background work (the rest of a send, background readers,
+'wait-timeout' (the op is not done); with the case's limitMs, every step not started by then
+gets 'wait-timeout' at that time from the case start (then the tail). Background work (the rest of a send, background readers,
 finishing connects) is done as the poll says the socket
 is ready: one send() (at most 1 MiB) or one recv(65536) per readiness. Byte i of each socket's
 stream is i & 0xff; readers check it ("corrupt" event otherwise). After the last step the capture
@@ -61,7 +62,8 @@ stdout: JSON {"kernel", "hz", "sysctls", "setup", "wallSeconds", "results": [Wir
         unless BPFSIM_NO_INSTALL=1.
 Ports: the case with index i (in the list given) uses server port 39000 + i.
 A case with `summary` (a rate case) keeps only summarise() of each kept run's packets
-(results[i].summary, .summaryRun2; packets and jitterUs empty, events without 'r'/'w').
+(results[i].summary, .summaryRun2; packets and jitterUs empty, events without 'r'/'w'), with
+transferMs: the client's first SYN to the server having the stream through the client's FIN.
 """
 import ctypes
 import errno as errnomod
@@ -405,6 +407,8 @@ def worker(spec):
 
     steps = case["steps"]
     wait_limit = int(case["waitLimitMs"] * 1_000_000) if case.get("waitLimitMs") else WAIT_LIMIT_NS
+    # limitMs: the whole case gives up then; the steps not yet done are not done ('wait-timeout').
+    case_end = start + int(case["limitMs"] * 1_000_000) if case.get("limitMs") else None
     i = 0
     wait_since = None
     tail_end = None
@@ -413,6 +417,11 @@ def worker(spec):
             st = steps[i]
             due = start + int(round(st.get("at", 0) * 1e6))
             t = now()
+            if case_end is not None and t >= case_end:
+                for _ in range(i, len(steps)):
+                    outs.append({"t": ms(t), "out": "wait-timeout"})
+                i = len(steps)
+                break
             if t < due:
                 break
             if st.get("wait"):
@@ -461,6 +470,8 @@ def worker(spec):
                 deadline = due
         else:
             deadline = tail_end
+        if case_end is not None and i < len(steps):
+            deadline = min(deadline, case_end)
         for fd, m in masks.items():
             p.register(fd, m)
         arm(deadline)
@@ -841,8 +852,48 @@ def rule_arg(d):
     raise ValueError("unknown rule kind %r" % kind)
 
 
-def summarise(packets):
-    """WireSummary (tcp-wire-cases.ts: wireSummary, the same computation) of a normalised trace."""
+def transfer_us(packets, delay_ms):
+    """When the server's stream of the first connection is complete through the client's FIN
+    (tcp-wire-cases.ts: wireTransferUs, the same): delivered c2s packets in order of arrival
+    (capture time + the one-way delay; a copy at its own time), the receiver's next expected
+    sequence advanced over them and the out-of-order ranges they join; the arrival that takes
+    it past the FIN, us from the first packet, or None."""
+    delay_us = round(delay_ms * 1000)
+    arr = [(p["t"] if p.get("copy") else p["t"] + delay_us, i, p) for i, p in enumerate(packets)
+           if p["dir"] == "c2s" and not p.get("conn") and not p.get("dropped") and "S" not in p["flags"] and "R" not in p["flags"]]
+    arr.sort(key=lambda x: (x[0], x[1]))
+    nxt = 1
+    fin_end = None
+    ooo = []
+    for at, _, p in arr:
+        fin = "F" in p["flags"]
+        end = p["seq"] + p["len"] + (1 if fin else 0)
+        if fin:
+            fin_end = end
+        if end > nxt:
+            if p["seq"] <= nxt:
+                nxt = end
+                grew = True
+                while grew:
+                    grew = False
+                    keep = []
+                    for a, b in ooo:
+                        if a > nxt:
+                            keep.append((a, b))
+                        elif b > nxt:
+                            nxt = b
+                            grew = True
+                    ooo = keep
+            else:
+                ooo.append((p["seq"], end))
+        if fin_end is not None and nxt >= fin_end:
+            return at
+    return None
+
+
+def summarise(packets, delay_ms=None):
+    """WireSummary (tcp-wire-cases.ts: wireSummary, the same computation) of a normalised trace;
+    with the case's one-way delay also transferMs (WireSummary.transferMs)."""
     counts = {"c2s": 0, "s2c": 0}
     dropped = {"c2s": 0, "s2c": 0}
     first_dropped = {"c2s": [], "s2c": []}
@@ -866,13 +917,22 @@ def summarise(packets):
             top[k] = max(top.get(k, 0), p["seq"] + p["len"])
     end = top.get(0, 1)
     acked = next((p["t"] for p in packets if p["dir"] == "s2c" and not p.get("conn") and "." in p["flags"] and p["ack"] >= end), None)
-    return {"packets": counts, "dropped": dropped, "firstDropped": first_dropped, "dataSegments": data,
-            "retransmits": retrans, "bytes": end - 1, "completionUs": packets[-1]["t"] if packets else 0,
-            "dataAckedUs": acked}
+    out = {"packets": counts, "dropped": dropped, "firstDropped": first_dropped, "dataSegments": data,
+           "retransmits": retrans, "bytes": end - 1, "completionUs": packets[-1]["t"] if packets else 0,
+           "dataAckedUs": acked}
+    if delay_ms is not None:
+        us = transfer_us(packets, delay_ms)
+        out["transferMs"] = None if us is None else us / 1000
+    return out
 
 
 def run_case(ns, exe, tmp, idx, case, cpu):
     port = BASE_PORT + idx
+    # The sockets earlier cases left behind (an orphan in LAST_ACK whose peer's RST was lost goes
+    # on resending its FIN for minutes): destroyed now, while no delay line listens, so none of
+    # their packets reaches this case's capture (where it would count among the ordinals and,
+    # coming first, set the time base). Needs CONFIG_INET_DIAG_DESTROY; harmless without.
+    ns.run(["ss", "-K", "-t", "state", "all"], check=False)
     ns.run(["ip", "tcp_metrics", "flush", "all"], check=False)
     drops = ",".join(rule_arg(d) for d in case.get("drops") or []) or "-"
     logpath = os.path.join(tmp, "case-%d.log" % idx)
@@ -883,7 +943,11 @@ def run_case(ns, exe, tmp, idx, case, cpu):
         line = dl.stdout.readline().strip()
         if line != "ready":
             raise RuntimeError("delay line did not start: %s %s" % (line, dl.stderr.read()))
-        limit = max([s.get("at", 0) for s in case["steps"]] + [0]) / 1000 + case["tailMs"] / 1000 + 60 + 3 * case.get("waitLimitMs", 0) / 1000
+        # Every waiting step may use up its wait limit.
+        waits = sum(1 for s in case["steps"] if s.get("wait"))
+        limit = max([s.get("at", 0) for s in case["steps"]] + [0]) / 1000 + case["tailMs"] / 1000 + 60 + max(3, waits) * case.get("waitLimitMs", 0) / 1000
+        if case.get("limitMs"):
+            limit = min(limit, case["limitMs"] / 1000 + case["tailMs"] / 1000 + 60)
         spec = {"case": case, "port": port, "cpu": cpu}
         w = subprocess.run(ns.exec_args([sys.executable, os.path.abspath(__file__), "--worker"]), input=json.dumps(spec),
                            capture_output=True, text=True, timeout=limit)
@@ -1033,8 +1097,8 @@ def recorder(spec):
         if c.get("summary"):
             # A rate case: the summary of each kept run instead of the packets (and no
             # per-call background reads and writes: a replay runs at its own pace).
-            res["summary"] = summarise(a["packets"])
-            res["summaryRun2"] = summarise(b["packets"])
+            res["summary"] = summarise(a["packets"], c["delayMs"])
+            res["summaryRun2"] = summarise(b["packets"], c["delayMs"])
             res["packets"] = []
             res["jitterUs"] = []
             res["events"] = [e for e in a["events"] if e["ev"] not in ("r", "w")]

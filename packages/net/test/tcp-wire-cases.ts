@@ -34,7 +34,8 @@
 // WireResult.firstPacketMs, events, diffs, stepsStable, runs, recorderErrors, holdLateUs,
 // realtime (see their comments). For the loss cases (tcp-wire-loss-cases.ts): the rule kinds
 // of WireDrop beside drop-by-ordinal (seq, hold, dup, random), WirePacket.held and .copy,
-// WireCase.summary with WireResult.summary / summaryRun2 (WireSummary).
+// WireCase.summary with WireResult.summary / summaryRun2 (WireSummary). For the lossy-tcp sweep
+// (tcp-wire-sweep-cases.ts): WireCase.limitMs, WireSummary.transferMs.
 // No node: imports here: pure data and types.
 
 export type WireSock = string; // a name: 'L' (listener), 'c' (client), 's' (accepted), …
@@ -134,6 +135,8 @@ export interface WireCase {
   needsSack?: string;
   /** How long a step's wait may take before its result is 'wait-timeout', ms (default 20000). */
   waitLimitMs?: number;
+  /** How long the whole case may take, ms from its start: the steps not started by then are not done (each 'wait-timeout'), the tail follows (default: no limit). */
+  limitMs?: number;
   /** A rate case: the recording keeps only a summary of the packets (WireResult.summary, wireSummary), not the packets. */
   summary?: true;
 }
@@ -177,6 +180,13 @@ export interface WireSummary {
   completionUs: number;
   /** First packet to the first ACK of all the first connection's data, µs (null: never ACKed). */
   dataAckedUs: number | null;
+  /** First packet (the client's first SYN) to the moment the server has every byte of the first
+   * connection through the client's FIN in order — the last c2s packet it needed (the FIN, or
+   * the retransmission that filled the last hole before it) delivered: its capture time plus
+   * delayMs (a dup rule's copy: its own time; hold rules' extra time not counted), ms. null:
+   * not in the recording. Only with the delay (wireSummary's delayMs; recordings from
+   * tcp-wire-sweep-cases.ts on; older golden files lack it). */
+  transferMs?: number | null;
 }
 export interface WireEvent {
   /** ms from the case start */
@@ -294,8 +304,54 @@ export function wireRandomDrop(dir: WireDir, ordinal: number, seed: number, perm
   return h % 1000 < permille;
 }
 
-/** A trace in brief (WireSummary), as probe_tcp_wire.py's summarise() makes it. */
-export function wireSummary(packets: WirePacket[]): WireSummary {
+/**
+ * When the server's stream of the first connection is complete through the client's FIN
+ * (WireSummary.transferMs): delivered c2s packets in order of arrival (capture time + the
+ * one-way delay, a copy at its own time), the receiver's next expected sequence advanced over
+ * them and over the out-of-order ranges they join; the arrival that takes it past the FIN.
+ * µs from the first packet, null when it never gets there. probe_tcp_wire.py's
+ * transfer_us() is the same.
+ */
+export function wireTransferUs(packets: WirePacket[], delayMs: number): number | null {
+  const delayUs = Math.round(delayMs * 1000);
+  const arrivals = packets
+    .filter((p) => p.dir === 'c2s' && !p.conn && !p.dropped && !p.flags.includes('S') && !p.flags.includes('R'))
+    .map((p, i) => ({ p, at: p.copy ? p.t : p.t + delayUs, i }))
+    .sort((a, b) => a.at - b.at || a.i - b.i);
+  let next = 1;
+  let finEnd: number | null = null;
+  let ooo: [number, number][] = [];
+  for (const { p, at } of arrivals) {
+    const fin = p.flags.includes('F');
+    const end = p.seq + p.len + (fin ? 1 : 0);
+    if (fin) finEnd = end;
+    if (end > next) {
+      if (p.seq <= next) {
+        next = end;
+        // Join the out-of-order ranges the new edge reaches.
+        for (let grew = true; grew; ) {
+          grew = false;
+          ooo = ooo.filter(([a, b]) => {
+            if (a > next) return true;
+            if (b > next) {
+              next = b;
+              grew = true;
+            }
+            return false;
+          });
+        }
+      } else {
+        ooo.push([p.seq, end]);
+      }
+    }
+    if (finEnd !== null && next >= finEnd) return at;
+  }
+  return null;
+}
+
+/** A trace in brief (WireSummary), as probe_tcp_wire.py's summarise() makes it; with `delayMs`
+ * (the case's one-way delay) also transferMs. */
+export function wireSummary(packets: WirePacket[], delayMs?: number): WireSummary {
   const counts = { c2s: 0, s2c: 0 };
   const dropped = { c2s: 0, s2c: 0 };
   const firstDropped: WireSummary['firstDropped'] = { c2s: [], s2c: [] };
@@ -319,7 +375,12 @@ export function wireSummary(packets: WirePacket[]): WireSummary {
   }
   const end = top.get(0) ?? 1;
   const acked = packets.find((p) => p.dir === 's2c' && !p.conn && p.flags.includes('.') && p.ack >= end);
-  return { packets: counts, dropped, firstDropped, dataSegments: data, retransmits: retrans, bytes: end - 1, completionUs: packets[packets.length - 1]?.t ?? 0, dataAckedUs: acked?.t ?? null };
+  const out: WireSummary = { packets: counts, dropped, firstDropped, dataSegments: data, retransmits: retrans, bytes: end - 1, completionUs: packets[packets.length - 1]?.t ?? 0, dataAckedUs: acked?.t ?? null };
+  if (delayMs !== undefined) {
+    const us = wireTransferUs(packets, delayMs);
+    out.transferMs = us === null ? null : us / 1000;
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
