@@ -280,6 +280,51 @@ describe('bulk transfer', () => {
     expect(Math.max(steps, tp.tx.reoWndSteps)).toBeGreaterThanOrEqual(2);
   });
 
+  test('sendAsync: a blocking send takes every byte, waiting while the buffer is full; a reset ends it with the error', async () => {
+    const { net, A, B } = pair({ bandwidth: 10_000_000 });
+    const l = B.socket(AF_INET, SOCK_STREAM);
+    B.bind(l, { family: 4, addr: '0.0.0.0', port: 5005 });
+    B.listen(l);
+    const acc = B.acceptAsync(l);
+    const c = A.socket(AF_INET, SOCK_STREAM);
+    await until(net, A.connectAsync(c, { family: 4, addr: '10.0.0.2', port: 5005 }));
+    const s = await until(net, acc);
+    const data = Uint8Array.from({ length: 3 << 20 }, (_, i) => (i * 7) & 0xff);
+    const sent = A.sendAsync(c, data);
+    let got = 0;
+    let done = false;
+    void sent.then(() => (done = true));
+    while (!done) {
+      net.sim.runFor(5 * MS);
+      await Promise.resolve();
+      for (;;) {
+        try {
+          got += B.recvfrom(s, 1 << 20).data.length;
+        } catch {
+          break;
+        }
+      }
+    }
+    expect(await sent).toBe(data.length);
+    // The one call took it all (more than the send buffer holds): it all arrives.
+    for (let i = 0; i < 1000 && got < data.length; i++) {
+      net.sim.runFor(5 * MS);
+      for (;;) {
+        try {
+          got += B.recvfrom(s, 1 << 20).data.length;
+        } catch {
+          break;
+        }
+      }
+    }
+    expect(got).toBe(data.length);
+    // A peer that resets: the waiting send fails with ECONNRESET.
+    const more = A.sendAsync(c, new Uint8Array(8 << 20));
+    B.socketOf(s).optionsForWrite().linger = { onoff: true, seconds: 0 };
+    B.close(s);
+    expect(await errno(until(net, more))).toBe('ECONNRESET');
+  });
+
   test("a sender's own full device queue is congestion, not loss: the window comes down (CWR), nothing is sent twice", async () => {
     // 10 Mb/s with room for 20 frames: the window soon outgrows the queue. Linux's
     // __tcp_transmit_skb takes NET_XMIT_DROP as a signal to reduce (tcp_enter_cwr) and keeps

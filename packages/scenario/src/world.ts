@@ -243,6 +243,12 @@ export class Proc {
     const b = bytes(data);
     return this.log('sendfile', `${fd}, ${b.length} bytes`, () => this.api.sendfile(fd, b));
   }
+  /** send(2) on a blocking socket: waits while the send buffer is full, until every byte is
+   * taken (resolves with the length). */
+  async sendAll(fd: number, data: string | Uint8Array): Promise<number> {
+    const b = bytes(data);
+    return this.logAsync('send', `${fd}, ${b.length} bytes`, () => this.api.sendAsync(fd, b));
+  }
   send(fd: number, data: string | Uint8Array): number {
     const b = bytes(data);
     return this.log('send', `${fd}, ${b.length} bytes`, () => this.api.send(fd, b));

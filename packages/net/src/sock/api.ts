@@ -335,6 +335,31 @@ export class SocketApi {
     return this.sendto(fd, data);
   }
 
+  /** send(2) on a blocking socket: every byte is taken, the call waiting while the send
+   * buffer is full (sk_stream_wait_memory); resolves with the length, or rejects with the
+   * error that ends it (EPIPE, ECONNRESET …) — the bytes taken before it stay sent. */
+  sendAsync(fd: number, data: Uint8Array): Promise<number> {
+    const sk = this.sock(fd);
+    let off = 0;
+    return new Promise((resolve, reject) => {
+      const attempt = (): boolean => {
+        try {
+          while (off < data.length) off += this.send(fd, data.subarray(off));
+          resolve(data.length);
+          return true;
+        } catch (e) {
+          if (e instanceof SysError && e.code === 'EAGAIN') return false;
+          reject(e);
+          return true;
+        }
+      };
+      if (attempt()) return;
+      const stop = sk.onWake(() => {
+        if (attempt()) stop();
+      });
+    });
+  }
+
   /**
    * sendfile(2) to a socket: `data` is what the file holds from the offset on. TCP sockets
    * take it through their sendfile path (which SK_MSG programs see per the kernel profile);
