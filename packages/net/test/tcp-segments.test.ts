@@ -246,6 +246,99 @@ describe('established', () => {
   });
 });
 
+describe('the accept queue and syncookies (tcp_conn_request, tcp_check_req)', () => {
+  /** A listener with backlog 1 and three peers (ports 40001-40003) whose SYNs all come before
+   * any final ACK, as over a link with delay: the third finds two requests, more than the
+   * backlog, and is answered with a syncookie. */
+  function threeSyns(setup?: (w: ReturnType<typeof world>) => void) {
+    const w = world();
+    setup?.(w);
+    const a = w.net.hosts.get('a')!;
+    const l = w.api.socket(AF_INET, SOCK_STREAM);
+    w.api.bind(l, { family: 4, addr: '0.0.0.0', port: 80 });
+    w.api.listen(l, 1);
+    const seg = (port: number, seq: number, ack: number, flags: number, options = {}): TcpSegment[] => {
+      w.got.length = 0;
+      a.ipOutput({ family: 4, src: A, dst: B, protocol: 6, payload: buildTcp(A.bytes, B.bytes, { srcPort: port, dstPort: 80, seq, ack, flags, window: 65535, options }, new Uint8Array()) });
+      w.net.sim.runFor(10 * MS);
+      return [...w.got];
+    };
+    const synacks = [40001, 40002, 40003].map((port) => seg(port, ISN, 0, TCP_SYN, { mss: 1400, sackPermitted: true, ts: [100, 0], wscale: 7 })[0]);
+    return { ...w, l, seg, synacks };
+  }
+
+  test('every SYN is answered, the third with a cookie; a cookie keeps the options when timestamps carry them', () => {
+    const w = threeSyns();
+    expect(w.synacks.map(flags)).toEqual(['SYN|ACK', 'SYN|ACK', 'SYN|ACK']);
+    expect(w.synacks.map((s) => [s!.options.sackPermitted, s!.options.wscale])).toEqual([[true, 10], [true, 10], [true, 10]]);
+  });
+
+  test('with timestamps off, the cookie SYN-ACK offers neither window scale nor SACK', () => {
+    const w = world();
+    const l = w.api.socket(AF_INET, SOCK_STREAM);
+    w.api.bind(l, { family: 4, addr: '0.0.0.0', port: 80 });
+    w.api.listen(l, 0);
+    const a = w.net.hosts.get('a')!;
+    const out: TcpSegment[][] = [];
+    for (const port of [40001, 40002]) {
+      w.got.length = 0;
+      a.ipOutput({ family: 4, src: A, dst: B, protocol: 6, payload: buildTcp(A.bytes, B.bytes, { srcPort: port, dstPort: 80, seq: ISN, ack: 0, flags: TCP_SYN, window: 65535, options: { mss: 1400, sackPermitted: true, wscale: 7 } }, new Uint8Array()) });
+      w.net.sim.runFor(10 * MS);
+      out.push([...w.got]);
+    }
+    // backlog 0: the first SYN finds no request (0 > 0 is false), the second finds one.
+    expect(out.map(([s]) => [flags(s), s?.options.sackPermitted ?? false, s?.options.wscale ?? null])).toEqual([
+      ['SYN|ACK', true, 10],
+      ['SYN|ACK', false, null],
+    ]);
+  });
+
+  test('a final ACK that finds the accept queue full is dropped: no reset, and the request sends its SYN-ACK again at 1 s', () => {
+    const w = threeSyns();
+    // 40002's and 40003's requests: two children fill the backlog-1 queue (it holds two).
+    expect(w.seg(40001, ISN + 1, w.synacks[0]!.seq + 1, TCP_ACK, { ts: [101, w.synacks[0]!.options.ts![0]] })).toEqual([]);
+    expect(w.seg(40003, ISN + 1, w.synacks[2]!.seq + 1, TCP_ACK, { ts: [101, w.synacks[2]!.options.ts![0]] })).toEqual([]);
+    expect(w.seg(40002, ISN + 1, w.synacks[1]!.seq + 1, TCP_ACK, { ts: [101, w.synacks[1]!.options.ts![0]] })).toEqual([]);
+    w.got.length = 0;
+    w.net.sim.runFor(1200 * MS);
+    // Only 40002's request is left to retransmit: 40003's cookie child got in.
+    expect(w.got.map((s) => [flags(s), s.dstPort])).toEqual([['SYN|ACK', 40002]]);
+    // accept() makes room; 40002's answer to that SYN-ACK now makes its child.
+    w.api.accept(w.l);
+    w.seg(40002, ISN + 1, w.synacks[1]!.seq + 1, TCP_ACK, { ts: [102, w.got[0]!.options.ts![0]] });
+    expect([w.api.accept(w.l), w.api.accept(w.l)].map((fd) => w.api.socketOf(fd).peer?.port).sort()).toEqual([40002, 40003]);
+  });
+
+  test("a syncookie's final ACK that finds the queue full leaves nothing: no reset, no SYN-ACK again, its data later unanswered but by a reset", () => {
+    const w = threeSyns();
+    w.seg(40001, ISN + 1, w.synacks[0]!.seq + 1, TCP_ACK, { ts: [101, w.synacks[0]!.options.ts![0]] });
+    w.seg(40002, ISN + 1, w.synacks[1]!.seq + 1, TCP_ACK, { ts: [101, w.synacks[1]!.options.ts![0]] });
+    expect(w.seg(40003, ISN + 1, w.synacks[2]!.seq + 1, TCP_ACK, { ts: [101, w.synacks[2]!.options.ts![0]] })).toEqual([]);
+    w.got.length = 0;
+    w.net.sim.runFor(4000 * MS);
+    expect(w.got).toEqual([]);
+    // The peer thinks it is connected; its next segment reaches only the listener: reset.
+    const [r] = w.seg(40003, ISN + 1, w.synacks[2]!.seq + 1, TCP_ACK | TCP_PSH, { ts: [200, 0] });
+    expect(flags(r)).toBe('RST');
+  });
+
+  test('tcp_abort_on_overflow=1 resets the connection whose final ACK finds the queue full', () => {
+    const w = threeSyns((w) => {
+      w.net.hosts.get('b')!.tcpSysctl.tcpAbortOnOverflow = 1;
+    });
+    w.seg(40001, ISN + 1, w.synacks[0]!.seq + 1, TCP_ACK, { ts: [101, w.synacks[0]!.options.ts![0]] });
+    w.seg(40002, ISN + 1, w.synacks[1]!.seq + 1, TCP_ACK, { ts: [101, w.synacks[1]!.options.ts![0]] });
+    expect(w.seg(40003, ISN + 1, w.synacks[2]!.seq + 1, TCP_ACK, { ts: [101, w.synacks[2]!.options.ts![0]] }).map(flags)).toEqual(['RST']);
+  });
+
+  test('tcp_syncookies=0: the SYN that would need a cookie is dropped, and one to a full accept queue too', () => {
+    const w = threeSyns((w) => {
+      w.net.hosts.get('b')!.tcpSysctl.tcpSyncookies = 0;
+    });
+    expect(w.synacks.map(flags)).toEqual(['SYN|ACK', 'SYN|ACK', 'none']);
+  });
+});
+
 describe('PAWS (RFC 7323 5, tcp_paws_discard)', () => {
   /** A connection whose handshake carried timestamps (the raw peer's clock starts at 5000). */
   function withTs() {

@@ -747,7 +747,7 @@ export function wireCases(): WireCase[] {
     }),
     mk({
       id: 'backlog-full',
-      lesson: 'listen(1) and 4 connects never accepted: the accept queue fills, a final ACK is dropped, a later SYN is dropped and retransmitted after 1 s',
+      lesson: 'listen(1) and 4 connects never accepted: the third SYN finds two requests (more than the backlog) and gets a syncookie; its final ACK finds the accept queue full and is dropped, leaving nothing (no reset, no SYN-ACK again); a later SYN is dropped and retransmitted after 1 s',
       tailMs: 1300,
       steps: [listen(undefined, 1), connect(undefined, 'c1'), connect(undefined, 'c2'), connect(undefined, 'c3'), { ...connect(undefined, 'c4'), at: 50 }],
     }),

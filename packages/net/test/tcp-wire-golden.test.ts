@@ -21,7 +21,7 @@ const EXACT = new Set([
   'sndbuf-small', 'idle-short', 'idle-restart', 'linger0-close', 'linger0-close-v6', 'close-unread', 'simultaneous-close', 'data-after-peer-closed',
   'bulk-100k', 'bulk-100k-v6', 'half-close', 'half-close-v6',
   'closed-port', 'closed-port-v6', 'listener-closed', 'keepalive', 'keepalive-dead-peer',
-  'drop-syn', 'drop-syn-v6', 'drop-synack', 'drop-final-ack', 'drop-final-ack-idle', 'drop-request', 'drop-request-v6', 'drop-response-last', 'drop-fin-client', 'drop-fin-server', 'accept-late',
+  'drop-syn', 'drop-syn-v6', 'drop-synack', 'drop-final-ack', 'drop-final-ack-idle', 'drop-request', 'drop-request-v6', 'drop-response-last', 'drop-fin-client', 'drop-fin-server', 'accept-late', 'backlog-full',
 ]);
 
 const runs = golden.cases.map((c, i) => {

@@ -155,13 +155,13 @@ export function traceKfreeSkb(kernel: Kernel, reason: DropReason, bytes: Uint8Ar
 // ---- TCP and socket errors -------------------------------------------------------------
 
 /** enum sk_rst_reason (include/net/rstreason.h) */
-export const SK_RST_REASON = { NOT_SPECIFIED: 0, NO_SOCKET: 1, TCP_ABORT_ON_DATA: 8, TCP_ABORT_ON_CLOSE: 11, TCP_ABORT_ON_LINGER: 12, TCP_KEEPALIVE_TIMEOUT: 15 } as const;
+export const SK_RST_REASON = { NOT_SPECIFIED: 0, NO_SOCKET: 1, TCP_ABORT_ON_DATA: 8, INVALID_SYN: 10, TCP_ABORT_ON_CLOSE: 11, TCP_ABORT_ON_LINGER: 12, TCP_KEEPALIVE_TIMEOUT: 15 } as const;
 
 /** trace_tcp_send_reset(sk, skb, reason): sk is NULL for a reset answering no socket. */
 export function traceTcpSendReset(kernel: Kernel, sk: Sock | undefined, segment: Uint8Array, reason: number): void {
   if (!has(kernel, 'tcp_send_reset')) return;
   withSkb(kernel, segment, sk ? { sk } : {}, (skb) =>
-    fireTracepoint(kernel, 'tcp_send_reset', [sk ? sockObject(sk) : 0, skb, reason], sk?.owner, kernelStack(sk && reason !== SK_RST_REASON.TCP_ABORT_ON_DATA ? 'tcp_send_active_reset' : 'tcp_v4_send_reset', 'tcp_v4_rcv', 'ip_local_deliver', 'ip_rcv')),
+    fireTracepoint(kernel, 'tcp_send_reset', [sk ? sockObject(sk) : 0, skb, reason], sk?.owner, kernelStack(sk && reason !== SK_RST_REASON.TCP_ABORT_ON_DATA && reason !== SK_RST_REASON.INVALID_SYN ? 'tcp_send_active_reset' : 'tcp_v4_send_reset', 'tcp_v4_rcv', 'ip_local_deliver', 'ip_rcv')),
   );
 }
 

@@ -11,15 +11,15 @@ import type { IpAddr } from '../wire/addr';
 import type { TcpSegment } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../wire/tcp';
 import type { RcvSpace, SackRx, TcpSock } from './tcp-sock';
-import { CA_OPEN, F_NOSPACE, NO_DATA, NO_SKBS, NO_TX, SKB_RETRANS, SKB_SACKED, TCP_INIT_CWND, TCP_MIN_MSS, TCP_MSS_DEFAULT, sbufConsume, skbAccount, tcpMssClamp } from './tcp-sock';
+import { CA_OPEN, F_ECN_OK, F_NOSPACE, F_SYNCOOKIE, NO_DATA, NO_SKBS, NO_TX, SKB_RETRANS, SKB_SACKED, TCP_INIT_CWND, TCP_MIN_MSS, TCP_MSS_DEFAULT, sbufConsume, skbAccount, tcpMssClamp } from './tcp-sock';
 import { SKB_TRUESIZE_OVERHEAD } from './tcp';
 import { after, before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
 import { tcpCallBpf, tcpInitCallbacks } from './tcp-sock-ops';
 import { TCP_RTO_INIT } from './tcp-rtt';
 import { TCPOLEN_TSTAMP_ALIGNED, cwndSegs, packetsInFlight, sendMss, tcpFullSpace, tcpIsCwndLimited, tcpReceiveWindow, tcpRetransmitHead, tcpSelectInitialWindow, tcpSelectWindowRaw, tcpSendAck, tcpSendRst, tcpSendSyn, tcpSpace, tcpUpdatePacingRate, tcpWinFromSpace, tcpWriteXmit, tsVal } from './tcp-output';
-import { HZ, ICSK_ACK_NOW, ICSK_ACK_PUSHED, ICSK_ACK_PUSHED2, TCP_ATO_MIN, TCP_MAX_QUICKACKS, ackScheduled, armFinWait2, armRto, restartRto, resetKeepalive, scheduleAck, stopRto, tcpEnterQuickackMode, tcpIncrQuickack, tcpSendDelayedAck } from './tcp-timer';
+import { HZ, ICSK_ACK_NOW, ICSK_TIME_RETRANS, tcpResetXmitTimer, ICSK_ACK_PUSHED, ICSK_ACK_PUSHED2, TCP_ATO_MIN, TCP_MAX_QUICKACKS, ackScheduled, armFinWait2, armRto, restartRto, resetKeepalive, scheduleAck, stopRto, tcpEnterQuickackMode, tcpIncrQuickack, tcpSendDelayedAck } from './tcp-timer';
 import { keepalive, tcpAbort, tcpDone, tcpFail, tcpSetState } from './tcp';
-import { tcpCreateOpenreqChild, tcpTimeWait } from './tcp-minisocks';
+import { reqskQueueAdded, reqskQueueLen, reqskQueueRemoved, tcpCreateOpenreqChild, tcpTimeWait } from './tcp-minisocks';
 import type { SackState } from './tcp-recovery';
 import type { RateSample } from './tcp-rate';
 import { newRateSample, tcpRateGen, tcpRateSkbDelivered } from './tcp-rate';
@@ -78,7 +78,9 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
   // (inet_rtx_syn_ack), at most one each 500 ms, and the SYN-ACK timer starts over.
   if (tp.state === S.TCP_SYN_RECV && seg.flags === TCP_SYN && seq === seqAdd(tp.irs, -1) && !pawsRejected) {
     // (ts_recent stays the first SYN's: the SYN-ACK echoes it again)
-    if (!tcpOowRateLimited(tp, seg)) {
+    // A syncookie child has no request: the listener answers each SYN with the cookie again.
+    if (tp.bits & F_SYNCOOKIE) tcpRetransmitHead(tp, 'synack');
+    else if (!tcpOowRateLimited(tp, seg)) {
       tcpRetransmitHead(tp, 'synack');
       if (tp.rtoTimer?.pending) {
         stopRto(tp);
@@ -118,6 +120,20 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
       tcpSendRst(tp, ack);
       return;
     }
+    // tcp_check_req() → tcp_v4_syn_recv_sock(): with the accept queue full
+    // (sk_acceptq_is_full, LINUX_MIB_LISTENOVERFLOWS) no child is made. The ACK is dropped
+    // and the request marked ACKed (inet_rsk(req)->acked): its SYN-ACK timer goes on, and
+    // the peer's answer to the next SYN-ACK tries again. A syncookie's ACK has no request to
+    // come back to: nothing remains. tcp_abort_on_overflow resets instead.
+    const lp = tp.parent;
+    if (lp && lp.acceptQueue.length > lp.backlog) {
+      if (tp.env.sysctl.tcpAbortOnOverflow) {
+        // embryonic_reset: the listener answers the ACK (tcp_v4_send_reset), the request goes.
+        tp.env.sendReset(seg, dst, src, lp, SK_RST_REASON.INVALID_SYN);
+        tcpFail(tp, undefined);
+      } else if (tp.bits & F_SYNCOOKIE) tcpFail(tp, undefined);
+      return;
+    }
     tp.sndUna = ack;
     // tcp_synack_rtt_meas(): the SYN-ACK's round trip (after a retransmitted SYN-ACK, from
     // the echoed timestamp).
@@ -145,13 +161,7 @@ export function tcpRcv(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, t
     if (tp.options.keepalive) resetKeepalive(tp, keepalive(tp).idle);
     const p = tp.parent;
     if (p) {
-      p.synQueue.delete(tp);
-      if (p.acceptQueue.length >= p.backlog + 1) {
-        // The accept queue is full: Linux drops the ACK (the child stays half-open);
-        // here the child is dropped with a reset.
-        tcpAbort(tp);
-        return;
-      }
+      reqskQueueRemoved(p, tp);
       p.acceptQueue.push(tp);
       p.wake();
     }
@@ -1052,20 +1062,34 @@ function tcpConnRequest(tp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, 
     return;
   }
   if (!(seg.flags & TCP_SYN)) return;
-  // The SYN queue and accept queue bound what a listener takes (tcp_conn_request drops).
-  if (tp.acceptQueue.length > tp.backlog || tp.synQueue.size >= Math.max(tp.backlog, 1) * 2 + 8) return;
-  const c = tcpCreateOpenreqChild(tp, seg, src, dst, twIsn);
+  // More requests than the backlog (inet_csk_reqsk_queue_is_full; 4.17: as many), or
+  // tcp_syncookies=2: the SYN is answered with a cookie, or dropped without syncookies. A
+  // full accept queue drops it (sk_acceptq_is_full, LINUX_MIB_LISTENOVERFLOWS).
+  const sys = tp.env.sysctl;
+  const qlen = reqskQueueLen(tp);
+  const reqsFull = tp.env.kernel.profile === '4.17' ? qlen >= tp.backlog : qlen > tp.backlog;
+  const cookie = (sys.tcpSyncookies === 2 || reqsFull) && twIsn === undefined;
+  if (cookie && sys.tcpSyncookies === 0) return;
+  if (tp.acceptQueue.length > tp.backlog) return;
+  const c = tcpCreateOpenreqChild(tp, seg, src, dst, twIsn, cookie);
   tcpEcnCreateRequest(c, seg, ecn);
+  // (a cookie carries ECN only in the timestamp: cookie_ecn_ok)
+  if (cookie && !c.tsOk) c.bits &= ~F_ECN_OK;
   c.cwnd = TCP_INIT_CWND * c.mss;
-  tp.synQueue.add(c);
+  reqskQueueAdded(tp, c);
   tp.env.hashEstablished(c);
   // __inet_inherit_port(): the child joins the listener's port without a conflict check.
   tp.env.ports.inherit(c, tp.localPort);
   // The request socket's sock_ops callbacks, before the SYN-ACK.
   tcpInitCallbacks(c, true);
   tcpSendSyn(c, true);
-  armRto(c);
+  // A cookie is good for TCP_SYNCOOKIE_VALID (two minutes); its child goes then.
+  if (cookie) tcpResetXmitTimer(c, ICSK_TIME_RETRANS, TCP_SYNCOOKIE_VALID * HZ);
+  else armRto(c);
 }
+
+/** TCP_SYNCOOKIE_VALID, s: how long a syncookie's final ACK is accepted. */
+const TCP_SYNCOOKIE_VALID = 2 * 60;
 
 /** tcp_reset(): the peer reset the connection. */
 function tcpReset(tp: TcpSock): void {

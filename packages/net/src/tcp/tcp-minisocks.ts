@@ -6,7 +6,7 @@ import type { IpAddr } from '../wire/addr';
 import { v4Mapped } from '../wire/addr';
 import type { TcpSegment } from '../wire/tcp';
 import { TCP_STATE } from '../sock/state';
-import { TCP_MSS_DEFAULT, TcpSock, tcpMssClamp } from './tcp-sock';
+import { F_SYNCOOKIE, TCP_MSS_DEFAULT, TcpSock, tcpMssClamp } from './tcp-sock';
 import { before, seqAdd } from './tcp-seq';
 import { TCPOLEN_TSTAMP_ALIGNED, tcpFullSpace, tcpSelectInitialWindow } from './tcp-output';
 import { armTimeWait } from './tcp-timer';
@@ -16,9 +16,11 @@ import { tcpSetState } from './tcp';
  * tcp_create_openreq_child() from the SYN (with tcp_openreq_init's choices): the child of
  * listener `lp` in SYN_RECV, its addresses, options inherited from the listener
  * (sk_clone_lock), the peer's window scale, MSS and timestamps, and its ISN — the one a
- * TIME_WAIT socket handed over (`twIsn`), else secure_tcp_seq().
+ * TIME_WAIT socket handed over (`twIsn`), else secure_tcp_seq(). A `cookie` child is what
+ * a syncookie's final ACK would make (cookie_v4_check): the MSS the cookie could encode, and
+ * without timestamps no window scale or SACK (tcp_conn_request clears the options).
  */
-export function tcpCreateOpenreqChild(lp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, twIsn: number | undefined): TcpSock {
+export function tcpCreateOpenreqChild(lp: TcpSock, seg: TcpSegment, src: IpAddr, dst: IpAddr, twIsn: number | undefined, cookie = false): TcpSock {
   const env = lp.env;
   const c = new TcpSock(lp.host, lp.family, lp.owner, env);
   c.boundAddr = lp.boundAddr;
@@ -36,15 +38,20 @@ export function tcpCreateOpenreqChild(lp: TcpSock, seg: TcpSegment, src: IpAddr,
   c.rcvWup = c.rcvNxt;
   const sys = env.sysctl;
   // tcp_openreq_init(): what the SYN offered and the sysctls allow.
-  const wscaleOk = seg.options.wscale !== undefined && sys.tcpWindowScaling === 1;
+  const keepOptions = !cookie || (!!seg.options.ts && sys.tcpTimestamps === 1);
+  const wscaleOk = keepOptions && seg.options.wscale !== undefined && sys.tcpWindowScaling === 1;
   c.wscaleOk = wscaleOk;
   c.sndWscale = wscaleOk ? seg.options.wscale! : 0;
-  c.sackOk = !!seg.options.sackPermitted && sys.tcpSack === 1;
+  c.sackOk = keepOptions && !!seg.options.sackPermitted && sys.tcpSack === 1;
   const route = env.route(src);
   // tcp_openreq_init_rwin(), tcp_parse_options(): TCP_MAXSEG (the child inherits it) clamps both.
   c.userMss = lp.userMss;
   c.advMss = tcpMssClamp(c, routeMss(route?.dev.mtu ?? 1500, src.family));
   c.mssClamp = tcpMssClamp(c, seg.options.mss ?? TCP_MSS_DEFAULT);
+  if (cookie) {
+    c.mssClamp = cookieMss(c.mssClamp, src.family);
+    c.bits |= F_SYNCOOKIE;
+  }
   c.mss = Math.min(c.advMss, c.mssClamp);
   if (seg.options.ts && sys.tcpTimestamps) {
     c.tsOk = true;
@@ -73,6 +80,37 @@ export function tcpCreateOpenreqChild(lp: TcpSock, seg: TcpSegment, src: IpAddr,
   c.sndWnd = seg.window;
   c.state = TCP_STATE.TCP_SYN_RECV;
   return c;
+}
+
+/** msstab (syncookies.c, and tcp_ipv6's): the MSS values a cookie can carry. */
+const COOKIE_MSS4 = [536, 1300, 1440, 1460];
+const COOKIE_MSS6 = [1280 - 60, 1480 - 60, 1500 - 60, 9000 - 60];
+
+/** __cookie_v4_init_sequence(): the largest table MSS not above the peer's (else the least). */
+function cookieMss(mss: number, family: 4 | 6): number {
+  const tab = family === 4 ? COOKIE_MSS4 : COOKIE_MSS6;
+  let i = tab.length - 1;
+  while (i > 0 && mss < tab[i]!) i--;
+  return tab[i]!;
+}
+
+/** inet_csk_reqsk_queue_len(): the listener's requests (its syncookie children are none). */
+export function reqskQueueLen(lp: TcpSock): number {
+  const q = lp.lq;
+  return q ? q.synQ.size - q.cookies : 0;
+}
+
+/** inet_csk_reqsk_queue_added() */
+export function reqskQueueAdded(lp: TcpSock, c: TcpSock): void {
+  const q = lp.listenQueues;
+  q.synQ.add(c);
+  if (c.bits & F_SYNCOOKIE) q.cookies++;
+}
+
+/** reqsk_queue_removed(): a child leaves its listener's SYN queue (established, or gone). */
+export function reqskQueueRemoved(lp: TcpSock, c: TcpSock): void {
+  const q = lp.lq;
+  if (q?.synQ.delete(c) && c.bits & F_SYNCOOKIE) q.cookies--;
 }
 
 /**

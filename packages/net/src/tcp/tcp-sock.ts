@@ -57,6 +57,9 @@ export const F_ECN_OK = 1 << 21;
 export const F_ECN_QUEUE_CWR = 1 << 22;
 export const F_ECN_DEMAND_CWR = 1 << 23;
 export const F_ECN_SEEN = 1 << 24;
+/** A child answered with a syncookie (cookie_v4_init_sequence): Linux keeps no request for
+ * it, so it never retransmits its SYN-ACK and nothing remains if its final ACK is dropped. */
+export const F_SYNCOOKIE = 1 << 25;
 /** Bits 8-15 hold the sock_ops callback flags (bpf_sock_ops_cb_flags). */
 export const CB_FLAGS_SHIFT = 8;
 
@@ -77,6 +80,8 @@ export interface ListenQueues {
   backlog: number;
   acceptQ: TcpSock[];
   synQ: Set<TcpSock>;
+  /** How many of synQ are syncookie children (not requests: reqsk_queue_len leaves them out). */
+  cookies: number;
 }
 
 /** How a socket's bytes reach the wire: hooks (SK_MSG) may take them on the way. */
@@ -712,7 +717,7 @@ export class TcpSock extends Sock {
     return (this.oooMap ??= new Map());
   }
   get listenQueues(): ListenQueues {
-    return (this.lq ??= { backlog: 0, acceptQ: [], synQ: new Set() });
+    return (this.lq ??= { backlog: 0, acceptQ: [], synQ: new Set(), cookies: 0 });
   }
   get backlog(): number {
     return this.lq?.backlog ?? 0;

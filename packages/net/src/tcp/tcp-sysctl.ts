@@ -34,6 +34,12 @@ export interface TcpSysctls {
   tcpSynLinearTimeouts: number;
   tcpSynackRetries: number;
   tcpRetries2: number;
+  /** net.ipv4.tcp_syncookies: 1 answers a SYN with a cookie (no request kept) once a
+   * listener holds more requests than its backlog; 2 always; 0 drops the SYN instead. */
+  tcpSyncookies: 0 | 1 | 2;
+  /** net.ipv4.tcp_abort_on_overflow: 1 resets a connection whose final ACK finds the accept
+   * queue full; 0 (the default) drops that ACK, so the peer's next one tries again. */
+  tcpAbortOnOverflow: 0 | 1;
   /** net.ipv4.tcp_invalid_ratelimit, ms: the least time between two ACKs to out-of-window
    * segments (tcp_oow_rate_limited), or between two challenge ACKs. */
   tcpInvalidRatelimit: number;
@@ -85,6 +91,8 @@ export function tcpSysctlDefaults(profile: '6.18' | '4.17'): TcpSysctls {
     tcpSynLinearTimeouts: profile === '4.17' ? 0 : 4,
     tcpSynackRetries: 5,
     tcpRetries2: 15,
+    tcpSyncookies: 1,
+    tcpAbortOnOverflow: 0,
     tcpInvalidRatelimit: 500,
     tcpFinTimeout: 60 * SEC,
     tcpPingpongThresh: 1,

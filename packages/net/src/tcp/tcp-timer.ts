@@ -8,7 +8,7 @@ import { BPF_SOCK_OPS, BPF_SOCK_OPS_CB } from '../bpf/sock-ops';
 import { SK_RST_REASON } from '../bpf/tracepoints';
 import { MS } from '../sim/simulation';
 import type { TcpSock } from './tcp-sock';
-import { SKB_RETRANS, skbAccount } from './tcp-sock';
+import { F_SYNCOOKIE, SKB_RETRANS, skbAccount } from './tcp-sock';
 import { tcpEnterLoss, tcpRackReoTimeout, tcpRetransmitLossHead, tcpSendLossProbe } from './tcp-recovery';
 import { TCP_RTO_MAX, TCP_RTO_MIN } from './tcp-rtt';
 import { seqAdd, seqDiff } from './tcp-seq';
@@ -137,6 +137,8 @@ function retransmitsTimedOut(tp: TcpSock, boundary: number): boolean {
 function tcpRetransmitTimer(tp: TcpSock): void {
   const sys = tp.env.sysctl;
   const handshake = tp.state === S.TCP_SYN_SENT || tp.state === S.TCP_SYN_RECV;
+  // A syncookie child's time is up: Linux never had a request to time out.
+  if (tp.state === S.TCP_SYN_RECV && tp.bits & F_SYNCOOKIE) return tcpFail(tp, undefined);
   if (!handshake && seqDiff(tp.sndNxt, tp.sndUna) === 0) return tcpProbeTimer(tp);
   // tcp_write_timeout(): a SYN gets tcp_syn_retries plus its linear retries (counted); data
   // gives up when the time since its first retransmission passes what tcp_retries2

@@ -14,6 +14,7 @@ import { CONGESTION_OPS } from './tcp-cong';
 import type { TcpSock } from './tcp-sock';
 import type { TxSkb } from './tcp-sock';
 import { tcpRateCheckAppLimited } from './tcp-rate';
+import { reqskQueueRemoved } from './tcp-minisocks';
 import { F_ECN_OK, F_ECN_SEEN, F_NOSPACE, MAX_TCP_WINDOW, NO_SKBS, NO_TX, TCP_MIN_MSS, newTxSkb, sbufAppend } from './tcp-sock';
 import { tcpCallBpf } from './tcp-sock-ops';
 import { NAGLE_OFF, NAGLE_PUSH, sendMss, tcpSendAck, tcpSendActiveReset, tcpSlowStartAfterIdleCheck, tcpWriteXmit } from './tcp-output';
@@ -316,7 +317,7 @@ export function tcpFail(tp: TcpSock, err: ErrnoCode | undefined): void {
     tp.error = err;
     traceErrorReport(tp);
   }
-  if (tp.parent) tp.parent.lq?.synQ.delete(tp);
+  if (tp.parent) reqskQueueRemoved(tp.parent, tp);
   tcpDone(tp);
 }
 
