@@ -69,3 +69,19 @@ export interface ProgTypeDescriptor {
   /** expected_attach_type values accepted at load (bpf_prog_load_check_attach); undefined: any. */
   attachTypes?: readonly number[];
 }
+
+/**
+ * The offsets of a ctx struct's fields by name, resolved once from its descriptor — the one
+ * layout both the verifier's checks and the runtime's fill/read code use (as filter.c keeps
+ * convert_ctx_access beside is_valid_access). An array's first element answers to its bare
+ * name too (`user_ip6` is `user_ip6[0]`). A name the layout lacks is a programming error.
+ */
+export function ctxOffsets<const N extends string>(desc: Pick<ProgTypeDescriptor, 'ctxName' | 'fields'>, names: readonly N[]): Readonly<Record<N, number>> {
+  const out = {} as Record<N, number>;
+  for (const name of names) {
+    const f = desc.fields.find((x) => x.name === name || x.name === `${name}[0]`);
+    if (!f) throw new Error(`struct ${desc.ctxName} has no field ${name}`);
+    out[name] = f.off;
+  }
+  return out;
+}
