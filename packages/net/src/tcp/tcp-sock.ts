@@ -876,11 +876,13 @@ export function sbufAppend(tp: TcpSock, data: Uint8Array): void {
   tp.sbufLen = need;
 }
 
-/** A copy of `len` bytes of the send buffer from `off` bytes past snd_una. */
+/** `len` bytes of the send buffer from `off` bytes past snd_una: a view into the buffer
+ * where they lie in one piece (good until the buffer next changes: callers copy them into a
+ * segment at once), else a copy of the two pieces. */
 export function sbufRead(tp: TcpSock, off: number, len: number): Uint8Array {
   const cap = tp.sbuf.length;
   const at = (tp.sbufHead + off) % cap;
-  if (at + len <= cap) return tp.sbuf.slice(at, at + len);
+  if (at + len <= cap) return tp.sbuf.subarray(at, at + len);
   const out = new Uint8Array(len);
   out.set(tp.sbuf.subarray(at));
   out.set(tp.sbuf.subarray(0, len - (cap - at)), cap - at);
