@@ -57,14 +57,13 @@ import {
   BPF_TO_BE,
   BPF_W,
   BPF_X,
-  BPF_XCHG,
   BPF_XOR,
   LD_IMM64,
   bpfSizeBytes,
 } from '@bpfsim/isa';
 import type { ExecContext } from './context';
 import { BPF_MAX_LOOPS, FP_LO, MAX_CALL_FRAMES } from './context';
-import { budgetFault, callDepthFault, helperFault, invalidFault, memoryFault } from './fault';
+import { budgetFault, callDepthFault, helperFault, invalidFault } from './fault';
 import {
   OUT,
   bswap16,
@@ -82,55 +81,15 @@ import {
   umod32,
   umod64,
 } from './int64';
-import type { Resolved } from './memory';
-import { addressOf } from './memory';
+import { memAtomic, memLoad, memStore } from './mem-access';
 import type { PreparedProgram } from './program';
 import { BPF_FUNC_tail_call, jumpTarget } from './program';
 import type { Runnable } from './runnable';
 
 const TWO32 = 4294967296;
 
-/**
- * Runs the subprogram starting at `entry` with r1..r5 from `args` (lo, hi pairs) at the
- * current depth. Returns r0's low word; its high word is left in C.rh.
- */
+/** The loaded value or an atomic's old value (lo, hi), from mem-access.ts. */
 const tmp = new Int32Array(2);
-
-/** The region and offset of [base register + off, +size): exact 64-bit address arithmetic. */
-function at(C: ExecContext, r: Int32Array, base: number, off: number, size: number, write: boolean, pc: number): Resolved {
-  const t = (r[base]! >>> 0) + off;
-  const hi = (r[base + 1]! + (t >= TWO32 ? 1 : t < 0 ? -1 : 0)) | 0;
-  const got = C.memory.resolve(hi, t | 0, size);
-  if (!got) throw memoryFault(pc, addressOf(r[base + 1]!, r[base]!, off), size, write);
-  if (write && !got.region.writable) throw memoryFault(pc, addressOf(r[base + 1]!, r[base]!, off), size, true, true);
-  return got;
-}
-
-/** Loads into tmp (lo, hi): through the region's field hook when it has one, else plain bytes. */
-function load(m: Resolved, size: number): void {
-  if (m.region.access?.load(m.offset, size, tmp)) return;
-  const v = m.region.view;
-  tmp[1] = 0;
-  if (size === 1) tmp[0] = v.getUint8(m.offset);
-  else if (size === 2) tmp[0] = v.getUint16(m.offset, true);
-  else if (size === 4) tmp[0] = v.getInt32(m.offset, true);
-  else {
-    tmp[0] = v.getInt32(m.offset, true);
-    tmp[1] = v.getInt32(m.offset + 4, true);
-  }
-}
-
-function store(m: Resolved, size: number, lo: number, hi: number): void {
-  if (m.region.access?.store?.(m.offset, size, lo, hi)) return;
-  const v = m.region.view;
-  if (size === 1) v.setUint8(m.offset, lo & 0xff);
-  else if (size === 2) v.setUint16(m.offset, lo & 0xffff, true);
-  else if (size === 4) v.setInt32(m.offset, lo, true);
-  else {
-    v.setInt32(m.offset, lo, true);
-    v.setInt32(m.offset + 4, hi, true);
-  }
-}
 
 /**
  * Runs the subprogram starting at `entry` with r1..r5 from `args` (lo, hi pairs) at the
@@ -483,7 +442,7 @@ export function interpret(P: PreparedProgram, C: ExecContext, entry: number, arg
 
     if (cls === BPF_LDX) {
       const size = bpfSizeBytes(BPF_SIZE(code));
-      load(at(C, r, s, off, size, false, pc), size);
+      memLoad(C, pc, r[s + 1]!, r[s]!, off, size, tmp);
       if (BPF_MODE(code) === BPF_MEMSX) {
         const v = size === 1 ? (tmp[0]! << 24) >> 24 : size === 2 ? (tmp[0]! << 16) >> 16 : tmp[0]!;
         r[d] = v;
@@ -498,7 +457,7 @@ export function interpret(P: PreparedProgram, C: ExecContext, entry: number, arg
 
     if (cls === BPF_ST) {
       const size = bpfSizeBytes(BPF_SIZE(code));
-      store(at(C, r, d, off, size, true, pc), size, imm, imm >> 31);
+      memStore(C, pc, r[d + 1]!, r[d]!, off, size, imm, imm >> 31);
       pc++;
       continue;
     }
@@ -506,67 +465,33 @@ export function interpret(P: PreparedProgram, C: ExecContext, entry: number, arg
     if (cls === BPF_STX) {
       const size = bpfSizeBytes(BPF_SIZE(code));
       if (BPF_MODE(code) !== BPF_ATOMIC) {
-        store(at(C, r, d, off, size, true, pc), size, r[s]!, r[s + 1]!);
+        memStore(C, pc, r[d + 1]!, r[d]!, off, size, r[s]!, r[s + 1]!);
         pc++;
         continue;
       }
       if (imm === BPF_LOAD_ACQ) {
-        load(at(C, r, s, off, size, false, pc), size);
+        memLoad(C, pc, r[s + 1]!, r[s]!, off, size, tmp);
         r[d] = tmp[0]!;
         r[d + 1] = tmp[1]!;
         pc++;
         continue;
       }
       if (imm === BPF_STORE_REL) {
-        store(at(C, r, d, off, size, true, pc), size, r[s]!, r[s + 1]!);
+        memStore(C, pc, r[d + 1]!, r[d]!, off, size, r[s]!, r[s + 1]!);
         pc++;
         continue;
       }
-      // Atomics work on plain memory (ctx fields with special access take no atomics).
-      const m = at(C, r, d, off, size, true, pc);
+      // Read-modify-write on plain memory; the old value comes back in tmp.
       const wide = size === 8;
-      const view = m.region.view;
-      const oldLo = view.getInt32(m.offset, true);
-      const oldHi = wide ? view.getInt32(m.offset + 4, true) : 0;
-      const vl = r[s]!;
-      const vh = wide ? r[s + 1]! : 0;
-      let nl = vl;
-      let nh = vh;
-      const aop = imm & ~BPF_FETCH;
+      memAtomic(C, pc, imm, size, r[d + 1]!, r[d]!, off, r[s]!, wide ? r[s + 1]! : 0, r[0]!, wide ? r[1]! : 0, tmp);
       if (imm === BPF_CMPXCHG) {
         // r0 is compared with memory; memory takes src on a match; r0 gets the old value.
-        const equal = wide ? r[0] === oldLo && r[1] === oldHi : r[0] === oldLo;
-        if (equal) {
-          view.setInt32(m.offset, vl, true);
-          if (wide) view.setInt32(m.offset + 4, vh, true);
-        }
-        r[0] = oldLo;
-        r[1] = oldHi;
-        pc++;
-        continue;
-      }
-      if (imm !== BPF_XCHG) {
-        if (aop === BPF_ADD) {
-          const t = (oldLo >>> 0) + (vl >>> 0);
-          nl = t | 0;
-          nh = wide ? (oldHi + vh + (t >= TWO32 ? 1 : 0)) | 0 : 0;
-        } else if (aop === BPF_OR) {
-          nl = oldLo | vl;
-          nh = oldHi | vh;
-        } else if (aop === BPF_AND) {
-          nl = oldLo & vl;
-          nh = oldHi & vh;
-        } else if (aop === BPF_XOR) {
-          nl = oldLo ^ vl;
-          nh = oldHi ^ vh;
-        } else throw invalidFault(pc, `unknown atomic op ${imm}`);
-      }
-      view.setInt32(m.offset, nl, true);
-      if (wide) view.setInt32(m.offset + 4, nh, true);
-      if (imm & BPF_FETCH) {
+        r[0] = tmp[0]!;
+        r[1] = tmp[1]!;
+      } else if (imm & BPF_FETCH) {
         // The old value, zero-extended for 32-bit operations.
-        r[s] = oldLo;
-        r[s + 1] = oldHi;
+        r[s] = tmp[0]!;
+        r[s + 1] = tmp[1]!;
       }
       pc++;
       continue;

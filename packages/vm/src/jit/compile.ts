@@ -61,7 +61,6 @@ import {
   BPF_SUB,
   BPF_TO_BE,
   BPF_X,
-  BPF_XCHG,
   BPF_XOR,
   LD_IMM64,
   MAX_BPF_STACK,
@@ -69,9 +68,10 @@ import {
 } from '@bpfsim/isa';
 import type { ExecContext } from '../context';
 import { BPF_MAX_LOOPS, FP_LO, MAX_CALL_FRAMES } from '../context';
-import { budgetFault, callDepthFault, helperFault, invalidFault, memoryFault } from '../fault';
+import { budgetFault, callDepthFault, helperFault, invalidFault } from '../fault';
 import * as I64 from '../int64';
-import { REGION_HI_BASE, REGION_LO_BASE, addressOf } from '../memory';
+import { memAtomic, memLoad, memStore } from '../mem-access';
+import { REGION_HI_BASE, REGION_LO_BASE } from '../memory';
 import type { Block, PreparedProgram, Subprog } from '../program';
 import { BPF_FUNC_tail_call, jumpTarget } from '../program';
 import type { Runnable } from '../runnable';
@@ -83,83 +83,6 @@ const MAX_NESTING = 400;
 // ---- run-time support the generated code calls (cold or shared paths) -------------------
 
 const OUT = I64.OUT;
-
-/** A load the fast path did not take: a ctx field, a fault, or memory with access hooks. */
-function slowLoad(C: ExecContext, pc: number, hi: number, lo: number, off: number, size: number): void {
-  const t = (lo >>> 0) + off;
-  const m = C.memory.resolve((hi + (t >= 4294967296 ? 1 : t < 0 ? -1 : 0)) | 0, t | 0, size);
-  if (!m) throw memoryFault(pc, addressOf(hi, lo, off), size, false);
-  if (m.region.access?.load(m.offset, size, OUT)) return;
-  const v = m.region.view;
-  OUT[1] = 0;
-  if (size === 1) OUT[0] = v.getUint8(m.offset);
-  else if (size === 2) OUT[0] = v.getUint16(m.offset, true);
-  else if (size === 4) OUT[0] = v.getInt32(m.offset, true);
-  else {
-    OUT[0] = v.getInt32(m.offset, true);
-    OUT[1] = v.getInt32(m.offset + 4, true);
-  }
-}
-
-function slowStore(C: ExecContext, pc: number, hi: number, lo: number, off: number, size: number, vl: number, vh: number): void {
-  const t = (lo >>> 0) + off;
-  const m = C.memory.resolve((hi + (t >= 4294967296 ? 1 : t < 0 ? -1 : 0)) | 0, t | 0, size);
-  if (!m) throw memoryFault(pc, addressOf(hi, lo, off), size, true);
-  if (!m.region.writable) throw memoryFault(pc, addressOf(hi, lo, off), size, true, true);
-  if (m.region.access?.store?.(m.offset, size, vl, vh)) return;
-  const v = m.region.view;
-  if (size === 1) v.setUint8(m.offset, vl & 0xff);
-  else if (size === 2) v.setUint16(m.offset, vl & 0xffff, true);
-  else if (size === 4) v.setInt32(m.offset, vl, true);
-  else {
-    v.setInt32(m.offset, vl, true);
-    v.setInt32(m.offset + 4, vh, true);
-  }
-}
-
-/**
- * Atomic read-modify-write, as the interpreter does it: the access is checked as a write,
- * the old value is left in OUT. `el, eh` is r0 for cmpxchg.
- */
-function atomic(C: ExecContext, pc: number, op: number, size: number, hi: number, lo: number, off: number, vl: number, vh: number, el: number, eh: number): void {
-  const t = (lo >>> 0) + off;
-  const m = C.memory.resolve((hi + (t >= 4294967296 ? 1 : t < 0 ? -1 : 0)) | 0, t | 0, size);
-  if (!m) throw memoryFault(pc, addressOf(hi, lo, off), size, true);
-  if (!m.region.writable) throw memoryFault(pc, addressOf(hi, lo, off), size, true, true);
-  const wide = size === 8;
-  const view = m.region.view;
-  const ol = view.getInt32(m.offset, true);
-  const oh = wide ? view.getInt32(m.offset + 4, true) : 0;
-  let nl = vl;
-  let nh = wide ? vh : 0;
-  const base = op & ~BPF_FETCH;
-  if (op === BPF_CMPXCHG) {
-    if (!(wide ? el === ol && eh === oh : el === ol)) {
-      OUT[0] = ol;
-      OUT[1] = oh;
-      return;
-    }
-  } else if (op === BPF_XCHG) {
-    // nl, nh: the new value as given
-  } else if (base === BPF_ADD) {
-    const s = (ol >>> 0) + (vl >>> 0);
-    nl = s | 0;
-    nh = wide ? (oh + vh + (s >= 4294967296 ? 1 : 0)) | 0 : 0;
-  } else if (base === BPF_OR) {
-    nl = ol | vl;
-    nh = oh | nh;
-  } else if (base === BPF_AND) {
-    nl = ol & vl;
-    nh = oh & nh;
-  } else {
-    nl = ol ^ vl;
-    nh = oh ^ nh;
-  }
-  view.setInt32(m.offset, nl, true);
-  if (wide) view.setInt32(m.offset + 4, nh, true);
-  OUT[0] = ol;
-  OUT[1] = oh;
-}
 
 const RUNTIME = {
   O: OUT,
@@ -178,9 +101,10 @@ const RUNTIME = {
   SAR: I64.sar64,
   BS16: I64.bswap16,
   BS32: I64.bswap32,
-  LD: slowLoad,
-  ST: slowStore,
-  AT: atomic,
+  // The slow paths of loads, stores and atomics, shared with the interpreter.
+  LD: memLoad,
+  ST: memStore,
+  AT: memAtomic,
   BF: (pc: number, C: ExecContext) => budgetFault(pc, C.budgetLimit),
   TAIL: (lo: number, hi: number): Int32Array => Int32Array.of(lo, hi, 0, 0, 0, 0, 0, 0, 0, 0),
   HF: helperFault,
@@ -435,7 +359,7 @@ class FunctionEmitter {
     // A ctx field with a hook (xdp_md->data…): ask the hook directly; it may load a whole
     // pointer from a 4-byte field, so O[1] is taken as it is. Anything else: the slow path.
     this.line(`else if (g !== undefined && (x >>> 0) <= g.size - ${size} && g.access !== null && g.access.load(x, ${size}, O)) { ${dl} = ${ext('O[0]')}; ${dh} = ${signExtend ? `${dl} >> 31` : 'O[1]'}; }`);
-    this.line(`else { C.b = B; LD(C, ${pc}, ${rh(base)}, ${rl(base)}, ${off}, ${size}); ${dl} = ${ext('O[0]')}; ${dh} = ${signExtend ? `${dl} >> 31` : 'O[1]'}; }`);
+    this.line(`else { C.b = B; LD(C, ${pc}, ${rh(base)}, ${rl(base)}, ${off}, ${size}, O); ${dl} = ${ext('O[0]')}; ${dh} = ${signExtend ? `${dl} >> 31` : 'O[1]'}; }`);
   }
 
   private store(pc: number, base: number, off: number, size: number, vl: string, vh: string): void {
@@ -574,7 +498,7 @@ class FunctionEmitter {
         return;
       }
       const wide = size === 8;
-      this.line(`C.b = B; AT(C, ${pc}, ${imm}, ${size}, ${dh}, ${dl}, ${off}, ${rl(src)}, ${wide ? rh(src) : '0'}, r0l, ${wide ? 'r0h' : '0'});`);
+      this.line(`C.b = B; AT(C, ${pc}, ${imm}, ${size}, ${dh}, ${dl}, ${off}, ${rl(src)}, ${wide ? rh(src) : '0'}, r0l, ${wide ? 'r0h' : '0'}, O);`);
       if (imm === BPF_CMPXCHG) this.line(`r0l = O[0]; r0h = O[1];`);
       else if (imm & BPF_FETCH) this.line(`${rl(src)} = O[0]; ${rh(src)} = O[1];`);
       return;
