@@ -86,8 +86,40 @@ export { MemoryMap, PAGE_SIZE, ipOf, symbolize } from './tracing/mm';
 export type { SimBinary, SimSymbol, Vma } from './tracing/mm';
 export { KERNEL_TEXT, kernelAddress, kernelStack, kernelSymbolize } from './tracing/kallsyms';
 export type { KernelFunction } from './tracing/kallsyms';
-export { ElfError, readBuildId, readFunctionSymbols, binaryFromElf, writeElf } from './tracing/elf';
+export { readBuildId, readFunctionSymbols, binaryFromElf, writeElf } from './tracing/elf';
 export type { ElfSpec } from './tracing/elf';
+export {
+  ElfFile,
+  ElfError,
+  ELFCLASS32,
+  ELFCLASS64,
+  ELFDATA2LSB,
+  ELFDATA2MSB,
+  ET_REL,
+  ET_EXEC,
+  EM_X86_64,
+  EM_BPF,
+  SHT,
+  SHF_WRITE,
+  SHF_ALLOC,
+  SHF_EXECINSTR,
+  SHF_MERGE,
+  SHF_STRINGS,
+  PT,
+  PF_X,
+  PF_W,
+  PF_R,
+  STB,
+  STT,
+  STV,
+  SHN_UNDEF,
+  SHN_LORESERVE,
+  SHN_ABS,
+  SHN_COMMON,
+  SHN_XINDEX,
+  NT_GNU_BUILD_ID,
+} from './elf';
+export type { ElfErrorCode, ElfSection, ElfSegment, ElfSymbol, ElfReloc, ElfRelocSection, ElfNote } from './elf';
 export { KERNEL_STRUCTS, StructWriter, kernelObject, releaseKernelObject } from './tracing/kobjects';
 export type { KernelStruct, StructLayout, FieldLayout, FieldValue } from './tracing/kobjects';
 export type { FdSource, FdValueMap } from './maps/fd-array';

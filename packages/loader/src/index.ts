@@ -5,8 +5,7 @@ export { openObject, ObjectFile, ObjectProgram, ObjectMap, ProgramLoadError, cor
 export type { OpenOptions, LoadOptions } from './object';
 export { ObjectFormatError, LoaderUsageError } from './errors';
 export type { LoaderWarning } from './errors';
-export { parseElf, R_BPF, relocTypeName, SHT, STB, STT, EM_BPF, SHF_EXECINSTR } from './elf';
-export type { ElfFile, ElfSection, ElfSymbol, ElfReloc, ElfRelocSection } from './elf';
+export { parseElf, R_BPF, relocTypeName } from './elf';
 export { SECTION_DEFS, findSecDef, secDefMatches, secExtra } from './sec-defs';
 export type { SecDef, SecAttach, SecAutoAttach } from './sec-defs';
 export { LIBBPF_PIN, internalMapName, describeMapType } from './maps';

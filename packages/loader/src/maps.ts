@@ -8,10 +8,9 @@
 // - global data: `.data`, `.rodata` (and `.rodata.*`), `.bss` (and `.data.*`) each become a
 //   one-element array map whose value is the section (bpf_object__init_internal_map).
 import { BPF_MAP_TYPE } from '@bpfsim/isa';
+import { SHF_EXECINSTR, SHT, STT, type ElfFile, type ElfSection } from '@bpfsim/kernel';
 import { BTF_KIND, type Btf, type BtfComposite } from './btf';
 import { ObjectFormatError, type LoaderWarning } from './errors';
-import type { ElfFile, ElfSection } from './elf';
-import { SHF_EXECINSTR, SHT, STT } from './elf';
 
 /** LIBBPF_PIN_NONE / LIBBPF_PIN_BY_NAME. */
 export const LIBBPF_PIN = { NONE: 0, BY_NAME: 1 } as const;

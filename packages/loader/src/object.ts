@@ -23,13 +23,13 @@ import {
   isLdImm64,
   type Insn,
 } from '@bpfsim/isa';
-import { bpf, MapHandle, ProgHandle, type BpfClient, type ProgLoadAttr } from '@bpfsim/kernel';
+import { bpf, MapHandle, ProgHandle, SHF_EXECINSTR, SHN_UNDEF, SHT, STB, STT, type BpfClient, type ElfFile, type ElfSymbol, type ProgLoadAttr } from '@bpfsim/kernel';
 import { BTF_KIND, BTF_KIND_NAME, Btf } from './btf';
 import type { BtfFuncInfo, BtfParam } from '@bpfsim/verifier';
 import { parseBtfExt, type BtfExt, type CoreRelo, type FuncInfo, type LineInfo } from './btf-ext';
 import { fixupDatasec } from './btf';
 import { calcCoreRelo, patchCoreInsn, type TargetStruct, buildTargetBtf } from './core';
-import { parseElf, SHF_EXECINSTR, SHN_UNDEF, SHT, STB, STT, type ElfFile, type ElfSymbol } from './elf';
+import { parseElf } from './elf';
 import { LoaderUsageError, ObjectFormatError, type LoaderWarning } from './errors';
 import { BPF_OBJ_NAME_LEN, LIBBPF_PIN, collectBtfMaps, collectDataMaps, collectLegacyMaps, describeMapType, type MapDef } from './maps';
 import { findSecDef, secExtra, type SecDef } from './sec-defs';

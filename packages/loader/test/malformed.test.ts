@@ -8,9 +8,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BPF_ATTACH_TYPE, BPF_MAP_TYPE, BPF_PROG_TYPE } from '@bpfsim/isa';
-import { BpfClient, Kernel } from '@bpfsim/kernel';
+import { BpfClient, Kernel, type ElfFile, type ElfSection } from '@bpfsim/kernel';
 import { installSockmap } from '@bpfsim/sockmap';
-import { ObjectFormatError, ProgramLoadError, openObject, parseElf, type ElfFile, type ElfSection } from '../src';
+import { ObjectFormatError, ProgramLoadError, openObject, parseElf } from '../src';
 import { PROGS_DIR, collectFailures, fuzzLoader } from './fuzz';
 
 const read = (name: string): Uint8Array => new Uint8Array(fs.readFileSync(path.join(PROGS_DIR, `${name}.bpf.o`)));

@@ -7,9 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { encode } from '@bpfsim/isa';
-import { BpfClient, Kernel } from '@bpfsim/kernel';
+import { BpfClient, Kernel, SHT } from '@bpfsim/kernel';
 import { installSockmap } from '@bpfsim/sockmap';
-import { ProgramLoadError, SHT, openObject, parseElf, relocTypeName } from '../src';
+import { ProgramLoadError, openObject, parseElf, relocTypeName } from '../src';
 import kernelGolden from './golden/kernel-objects.json';
 
 const progs = path.resolve(__dirname, '../../../scenarios/progs');

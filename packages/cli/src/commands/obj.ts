@@ -3,7 +3,8 @@
 // (BTF-defined, legacy, global data), global variables, subprograms, relocations, and the
 // warnings libbpf would print. bpftool's `prog`/`map` listings and `llvm-readelf -S` in one.
 import type { Command } from 'commander';
-import { SHF_EXECINSTR, relocTypeName, type ObjectFile } from '@bpfsim/loader';
+import { SHF_EXECINSTR } from '@bpfsim/kernel';
+import { relocTypeName, type ObjectFile } from '@bpfsim/loader';
 import type { Io } from '../io';
 import { attachTypeName, mapTypeName, progTypeName, readObject } from '../object-input';
 
