@@ -4,14 +4,15 @@ import { BPF_MAP_TYPE } from '@bpfsim/isa';
 import type { Kernel } from '@bpfsim/kernel';
 import { registerSockmapAttach } from './attach';
 import { SK_MSG_ENTRY } from './sk-msg';
-import { installSkMsgHelpers } from './sk-msg-run';
+import { installSkMsgHelpers } from './sk-msg-helpers';
 import { SockHash, SockMap, sockMapAllocCheck } from './sock-map';
 
 export { SK_MSG, SK_MSG_ENTRY, SK_MSG_MD_FIELDS, SK_DROP, SK_PASS } from './sk-msg';
 export { SockMap, SockHash, SockMapBase, sockPsock, sockMapAllocCheck, psockStats } from './sock-map';
 export type { Psock, SockMapProgs, PsockStats } from './sock-map';
 export { SOCKMAP_ATTACH, registerSockmapAttach } from './attach';
-export { skMsgSendmsg, onMsgVerdict, onMsgDisposition, corkedBytes, takeIngress, installSkMsgHelpers, SK_MSG_HELPERS, MAX_MSG_FRAGS, MSG_ELEM_SIZE, BPF_F_INGRESS } from './sk-msg-run';
+export { skMsgSendmsg, onMsgVerdict, onMsgDisposition, corkedBytes, takeIngress, MAX_MSG_FRAGS, MSG_ELEM_SIZE, BPF_F_INGRESS } from './sk-msg-run';
+export { installSkMsgHelpers, SK_MSG_HELPERS } from './sk-msg-helpers';
 export type { Transport, MsgVerdictEvent, MsgDispositionEvent, SkMsg, SkMsgSendOptions } from './sk-msg-run';
 
 /** Registers the sockmap map types, the SK_MSG program type and its attach target. */

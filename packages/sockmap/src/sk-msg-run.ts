@@ -1,10 +1,10 @@
 // The SK_MSG send path: what tcp_bpf_sendmsg() does for a TCP socket in a sockmap whose
-// psock has a verdict program (net/ipv4/tcp_bpf.c, net/core/skmsg.c), and the msg_*
-// helpers the program calls (net/core/filter.c, net/core/sock_map.c). The TCP layer hands
-// each sendmsg's bytes here with a Transport that pushes bytes out on a socket; this module
-// runs the verdict program on the message (struct sk_msg as a ring of up to 17 elements of
-// up to 32 KiB), keeps the psock's state (the verdict in force, apply_bytes, cork_bytes and the
-// corked message, the redirect target) and returns what sendmsg returns:
+// psock has a verdict program (net/ipv4/tcp_bpf.c, net/core/skmsg.c); the msg_* helpers
+// the program calls are in sk-msg-helpers.ts. The TCP layer hands each sendmsg's bytes here
+// with a Transport that pushes bytes out on a socket; this module runs the verdict program
+// on the message (struct sk_msg as a ring of up to 17 elements of up to 32 KiB), keeps the
+// psock's state (the verdict in force, apply_bytes, cork_bytes and the corked message, the
+// redirect target) and returns what sendmsg returns:
 //  - SK_PASS: the bytes go out on this socket;
 //  - SK_PASS after msg_redirect_map/hash: the bytes go to the target, out on its TCP send
 //    path, or (BPF_F_INGRESS) into its receive queue for its own recv();
@@ -15,14 +15,13 @@
 //    sent), then the program runs on all of them.
 import { ERRNO, SysError } from '@bpfsim/isa';
 import type { BpfProg, Kernel } from '@bpfsim/kernel';
-import { installHelpers } from '@bpfsim/kernel';
-import type { Helper, Region } from '@bpfsim/vm';
+import type { Region } from '@bpfsim/vm';
 import { ExecContext, runCtx } from '@bpfsim/vm';
 import type { Sock } from '@bpfsim/net';
-import { AF_INET, AF_INET6, SOCK_STREAM, TCP_STATE, TcpSock } from '@bpfsim/net';
+import { AF_INET, AF_INET6, TcpSock } from '@bpfsim/net';
 import { SK_DROP, SK_PASS } from './sk-msg';
 import type { Psock } from './sock-map';
-import { SockMapBase, psockHooks, sockPsock } from './sock-map';
+import { psockHooks, sockPsock } from './sock-map';
 
 /** MAX_MSG_FRAGS (CONFIG_MAX_SKB_FRAGS default 17): elements a message holds. */
 export const MAX_MSG_FRAGS = 17;
@@ -49,7 +48,8 @@ export interface SkMsg {
   flags: number;
 }
 
-const size = (m: SkMsg): number => m.elems.reduce((n, e) => n + e.bytes.length, 0);
+/** The bytes a message holds (msg->sg.size). */
+export const msgSize = (m: SkMsg): number => m.elems.reduce((n, e) => n + e.bytes.length, 0);
 
 /** How the TCP layer sends bytes (tcp_bpf_push) and takes redirected ingress bytes. */
 export interface Transport {
@@ -77,13 +77,13 @@ export interface MsgVerdictEvent {
 }
 
 /** What the helpers find in ExecContext.env while a verdict program runs. */
-interface MsgEnv {
+export interface MsgEnv {
   msg: SkMsg;
   run: MsgRun;
 }
 
 /** The ctx and packet regions of one program run. */
-class MsgRun {
+export class MsgRun {
   packet: Region | null = null;
 
   constructor(
@@ -110,7 +110,7 @@ class MsgRun {
   computeDataPointers(msg: SkMsg): void {
     const first = msg.elems[0];
     this.setData(first && !first.copy ? first.bytes : null);
-    this.ctx.view.setUint32(68, size(msg), true);
+    this.ctx.view.setUint32(68, msgSize(msg), true);
   }
 
   /** Ends a run: the packet view goes (stale data pointers fault); the ctx stays for reuse. */
@@ -239,7 +239,7 @@ function runVerdict(kernel: Kernel, sk: Sock, psock: Psock, prog: BpfProg, msg: 
       insns,
       ret,
       verdict,
-      size: size(msg),
+      size: msgSize(msg),
       applyBytes: msg.applyBytes,
       corkBytes: msg.corkBytes,
       ...(s.redir ? { redirect: { socket: s.redir.sk.describe(), ingress: s.redir.ingress } } : {}),
@@ -281,18 +281,18 @@ function sendVerdict(kernel: Kernel, sk: Sock, psock: Psock, msg: SkMsg, copied:
   for (;;) {
     let delta = 0;
     if (s.eval === 'none') {
-      delta = size(msg);
+      delta = msgSize(msg);
       const prog = psock.progs.msgParser;
       if (prog) runVerdict(kernel, sk, psock, prog, msg);
       else s.eval = 'pass';
-      delta -= size(msg);
+      delta -= msgSize(msg);
     }
-    if (msg.corkBytes && msg.corkBytes > size(msg) && !enospc) {
-      s.corkBytes = msg.corkBytes - size(msg);
+    if (msg.corkBytes && msg.corkBytes > msgSize(msg) && !enospc) {
+      s.corkBytes = msg.corkBytes - msgSize(msg);
       corks.set(psock, msg);
       return 0;
     }
-    let tosend = size(msg);
+    let tosend = msgSize(msg);
     if (s.applyBytes && s.applyBytes < tosend) tosend = s.applyBytes;
     let ret = 0;
     switch (s.eval) {
@@ -301,7 +301,7 @@ function sendVerdict(kernel: Kernel, sk: Sock, psock: Psock, msg: SkMsg, copied:
         ret = t.push(sk, bytes);
         if (!ret) disposed(kernel, sk, 'self', bytes);
         if (ret) {
-          copied.n -= size(msg);
+          copied.n -= msgSize(msg);
           msg.elems = [];
           break;
         }
@@ -328,7 +328,7 @@ function sendVerdict(kernel: Kernel, sk: Sock, psock: Psock, msg: SkMsg, copied:
         } else ret = t.push(target.sk, bytes);
         if (!ret) disposed(kernel, sk, { socket: target.sk, ingress: target.ingress }, bytes);
         if (ret < 0) {
-          const free = size(msg) + bytes.length;
+          const free = msgSize(msg) + bytes.length;
           msg.elems = [];
           if (!corked) copied.n -= free;
         }
@@ -339,7 +339,7 @@ function sendVerdict(kernel: Kernel, sk: Sock, psock: Psock, msg: SkMsg, copied:
         break;
       }
       default: {
-        disposed(kernel, sk, 'drop', dispositionListeners.has(kernel) ? take(msg, size(msg)) : size(msg));
+        disposed(kernel, sk, 'drop', dispositionListeners.has(kernel) ? take(msg, msgSize(msg)) : msgSize(msg));
         msg.elems = [];
         applyBytes(psock, tosend);
         copied.n -= tosend + delta;
@@ -362,7 +362,7 @@ const corks = new WeakMap<Psock, SkMsg>();
 export function corkedBytes(sk: Sock): number {
   const p = sockPsock(sk);
   const c = p ? corks.get(p) : undefined;
-  return c ? size(c) : 0;
+  return c ? msgSize(c) : 0;
 }
 
 /** bpf_tcp_ingress()'s queue: bytes redirected into `sk` that its recv() has not read. */
@@ -433,163 +433,6 @@ export function skMsgSendmsg(kernel: Kernel, sk: Sock, data: Uint8Array, t: Tran
 }
 
 const errnoName = (n: number): keyof typeof ERRNO => (Object.entries(ERRNO).find(([, v]) => v === n)?.[0] ?? 'EINVAL') as keyof typeof ERRNO;
-
-// ---- the helpers (net/core/filter.c, net/core/sock_map.c) ----------------------------------
-
-const msgEnv = (run: { env?: unknown }): MsgEnv => run.env as MsgEnv;
-
-/** bpf_msg_apply_bytes(msg, bytes): always 0. */
-const msgApplyBytes: Helper = (run) => {
-  msgEnv(run).msg.applyBytes = run.argLo(2) >>> 0;
-  run.retInt(0);
-};
-
-/** bpf_msg_cork_bytes(msg, bytes): always 0. */
-const msgCorkBytes: Helper = (run) => {
-  msgEnv(run).msg.corkBytes = run.argLo(2) >>> 0;
-  run.retInt(0);
-};
-
-/** sock_map_redirect_allowed(): TCP targets not listening; others established. */
-function redirectAllowed(sk: Sock): boolean {
-  const tcp = sk.type === SOCK_STREAM && sk.protocol === 6;
-  return tcp ? sk.state !== TCP_STATE.TCP_LISTEN : sk.state === TCP_STATE.TCP_ESTABLISHED;
-}
-
-function redirectTo(run: Parameters<Helper>[0], sk: Sock | undefined, flags: bigint): void {
-  const env = msgEnv(run);
-  if (flags & ~BigInt(BPF_F_INGRESS) || !sk || !redirectAllowed(sk)) return run.retInt(SK_DROP);
-  const tcp = sk.type === SOCK_STREAM && sk.protocol === 6;
-  if (!(flags & BigInt(BPF_F_INGRESS)) && !tcp) return run.retInt(SK_DROP);
-  env.msg.flags = Number(flags);
-  env.msg.redir = sk;
-  run.retInt(SK_PASS);
-}
-
-/** bpf_msg_redirect_map(msg, map, key, flags) */
-const msgRedirectMap: Helper = (run) => {
-  const r = run.argPtr(2, 0);
-  const map = r?.region.object;
-  if (!(map instanceof SockMapBase)) throw run.failArgs('R2 is not a sockmap');
-  const key = new Uint8Array(new Uint32Array([run.argLo(3) >>> 0]).buffer);
-  redirectTo(run, map.socketAt(key), run.arg(4));
-};
-
-/** bpf_msg_redirect_hash(msg, map, &key, flags) */
-const msgRedirectHash: Helper = (run) => {
-  const r = run.argPtr(2, 0);
-  const map = r?.region.object;
-  if (!(map instanceof SockMapBase)) throw run.failArgs('R2 is not a sockhash');
-  const k = run.argMem(3, map.keySize);
-  redirectTo(run, map.socketAt(k.region.bytes.slice(k.offset, k.offset + map.keySize)), run.arg(4));
-};
-
-/** bpf_msg_pull_data(msg, start, end, flags): data..data_end = bytes [start, end). */
-const msgPullData: Helper = (run) => {
-  const { msg, run: r } = msgEnv(run);
-  const start = run.argLo(2) >>> 0;
-  const end = run.argLo(3) >>> 0;
-  if (run.arg(4) !== 0n || end <= start) return run.retInt(-ERRNO.EINVAL);
-  let offset = 0;
-  let i = 0;
-  for (; i < msg.elems.length; i++) {
-    const len = msg.elems[i]!.bytes.length;
-    if (start < offset + len) break;
-    offset += len;
-  }
-  if (i === msg.elems.length) return run.retInt(-ERRNO.EINVAL);
-  const bytes = end - start;
-  const total = start - offset + bytes;
-  const first = msg.elems[i]!;
-  if (!first.copy && total <= first.bytes.length) {
-    r.setData(first.bytes.subarray(start - offset, start - offset + bytes));
-    return run.retInt(0);
-  }
-  // Linearize the elements that [start, end) covers into one exclusively owned buffer.
-  let copy = 0;
-  let last = i;
-  while (last < msg.elems.length) {
-    copy += msg.elems[last]!.bytes.length;
-    last++;
-    if (total <= copy) break;
-  }
-  if (total > copy) return run.retInt(-ERRNO.EINVAL);
-  const merged = new Uint8Array(copy);
-  let at = 0;
-  for (let j = i; j < last; j++) {
-    merged.set(msg.elems[j]!.bytes, at);
-    at += msg.elems[j]!.bytes.length;
-  }
-  msg.elems.splice(i, last - i, { bytes: merged, copy: false });
-  r.setData(merged.subarray(start - offset, start - offset + bytes));
-  run.retInt(0);
-};
-
-/** Rebuilds the ring from flat bytes (push/pop change the layout). */
-function relayout(msg: SkMsg, flat: Uint8Array): void {
-  msg.elems = [];
-  for (let o = 0; o < flat.length; o += MSG_ELEM_SIZE) msg.elems.push({ bytes: flat.slice(o, o + MSG_ELEM_SIZE), copy: false });
-}
-
-function flatten(msg: SkMsg): Uint8Array {
-  const out = new Uint8Array(size(msg));
-  let at = 0;
-  for (const e of msg.elems) {
-    out.set(e.bytes, at);
-    at += e.bytes.length;
-  }
-  return out;
-}
-
-/** bpf_msg_push_data(msg, start, len, flags): inserts len bytes (zero here; Linux leaves
- * them uninitialised) at start. The ring is rebuilt in whole elements. */
-const msgPushData: Helper = (run) => {
-  const { msg, run: r } = msgEnv(run);
-  const start = run.argLo(2) >>> 0;
-  const len = run.argLo(3) >>> 0;
-  if (run.arg(4) !== 0n) return run.retInt(-ERRNO.EINVAL);
-  if (len === 0) return run.retInt(0);
-  const flat = flatten(msg);
-  if (start > flat.length) return run.retInt(-ERRNO.EINVAL);
-  const out = new Uint8Array(flat.length + len);
-  out.set(flat.subarray(0, start));
-  out.set(flat.subarray(start), start + len);
-  relayout(msg, out);
-  r.computeDataPointers(msg);
-  run.retInt(0);
-};
-
-/** bpf_msg_pop_data(msg, start, len, flags): removes [start, start + len). */
-const msgPopData: Helper = (run) => {
-  const { msg, run: r } = msgEnv(run);
-  const start = run.argLo(2) >>> 0;
-  const len = run.argLo(3) >>> 0;
-  if (run.arg(4) !== 0n) return run.retInt(-ERRNO.EINVAL);
-  if (len === 0) return run.retInt(0);
-  const flat = flatten(msg);
-  if (start >= flat.length || start + len > flat.length) return run.retInt(-ERRNO.EINVAL);
-  const out = new Uint8Array(flat.length - len);
-  out.set(flat.subarray(0, start));
-  out.set(flat.subarray(start + len), start);
-  relayout(msg, out);
-  r.computeDataPointers(msg);
-  run.retInt(0);
-};
-
-export const SK_MSG_HELPERS: Readonly<Record<string, Helper>> = {
-  msg_apply_bytes: msgApplyBytes,
-  msg_cork_bytes: msgCorkBytes,
-  msg_redirect_map: msgRedirectMap,
-  msg_redirect_hash: msgRedirectHash,
-  msg_pull_data: msgPullData,
-  msg_push_data: msgPushData,
-  msg_pop_data: msgPopData,
-};
-
-/** Installs the msg_* helpers in a kernel's helper table. */
-export function installSkMsgHelpers(kernel: Kernel): void {
-  installHelpers(kernel.helpers, SK_MSG_HELPERS);
-}
 
 /** tcp_bpf_update_proto(): a TCP socket with a psock sends through the verdict program (when
  * its psock has one) and reads redirected ingress bytes before its own queue. */
