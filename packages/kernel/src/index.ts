@@ -19,6 +19,7 @@ export type { ProgLoadAttr, LineInfoAttr, ObjPinAttr, GetIdAttr, InfoAttr, ProgI
 export type { HelperEnv, HelperKernel } from './helpers/env';
 export { GENERIC_HELPERS, installHelpers, formatPrintk, mapArg, memArg } from './helpers/generic';
 export { sha1 } from './sha1';
+export { Rng } from './rng';
 import './cgroup/commands';
 export { BpfLink, fdLink, registerLinkCreator, linkCreate, linkUpdate, linkDetach } from './link';
 export type { LinkInfo, LinkCreateAttr, LinkUpdateAttr, LinkCreator } from './link';

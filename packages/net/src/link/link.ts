@@ -3,7 +3,7 @@
 // then the propagation delay; and seeded impairments — loss, duplication, reordering,
 // corruption — and a way to cut and heal it. What leaves one end arrives at the other as
 // the same bytes unless an impairment says otherwise.
-import type { Rng } from '../sim/rng';
+import type { Rng } from '@bpfsim/kernel';
 import type { Simulation } from '../sim/simulation';
 // A link only schedules; it does not care what the simulation's events are.
 

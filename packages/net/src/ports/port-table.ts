@@ -4,8 +4,8 @@
 // protocol (`portTable(host, 'tcp' | 'udp')`): which sockets hold which port, the bind
 // conflict rules between them, and ephemeral port choice in ip_local_port_range.
 import { SysError } from '@bpfsim/isa';
+import { Rng } from '@bpfsim/kernel';
 import type { Host } from '../iface/host';
-import { Rng } from '../sim/rng';
 import type { Sock } from '../sock/sock';
 import { TCP_STATE } from '../sock/state';
 import { isAny, isV4Mapped } from '../wire/addr';

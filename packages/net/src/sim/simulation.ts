@@ -2,9 +2,9 @@
 // event emitter every observer listens on. Nothing in a simulation reads the wall clock;
 // the same seed and the same inputs give the same run, event for event.
 import EventEmitter from 'eventemitter3';
+import { Rng } from '@bpfsim/kernel';
 import type { ScheduledEvent } from './event-queue';
 import { EventQueue } from './event-queue';
-import { Rng } from './rng';
 
 export const NS = 1;
 export const US = 1_000;
