@@ -8,8 +8,9 @@ import { installSkMsgHelpers } from './sk-msg-helpers';
 import { SockHash, SockMap, sockMapAllocCheck } from './sock-map';
 
 export { SK_MSG, SK_MSG_ENTRY, SK_MSG_MD_FIELDS, SK_DROP, SK_PASS } from './sk-msg';
-export { SockMap, SockHash, SockMapBase, sockPsock, sockMapAllocCheck, psockStats } from './sock-map';
-export type { Psock, SockMapProgs, PsockStats } from './sock-map';
+export { SockMap, SockHash, SockMapBase, sockMapAllocCheck } from './sock-map';
+export { Psock, sockPsock, psockStats } from './psock';
+export type { SockMapProgs, PsockStats, PsockLink, PsockEval } from './psock';
 export { SOCKMAP_ATTACH, registerSockmapAttach } from './attach';
 export { skMsgSendmsg, onMsgVerdict, onMsgDisposition, corkedBytes, takeIngress, MAX_MSG_FRAGS, MSG_ELEM_SIZE, BPF_F_INGRESS } from './sk-msg-run';
 export { installSkMsgHelpers, SK_MSG_HELPERS } from './sk-msg-helpers';

@@ -18,10 +18,11 @@ import type { BpfProg, Kernel } from '@bpfsim/kernel';
 import type { Region } from '@bpfsim/vm';
 import { ExecContext, runCtx } from '@bpfsim/vm';
 import type { Sock } from '@bpfsim/net';
-import { AF_INET, AF_INET6, TcpSock } from '@bpfsim/net';
+import type { TcpSock } from '@bpfsim/net';
+import { AF_INET, AF_INET6 } from '@bpfsim/net';
 import { SK_DROP, SK_PASS } from './sk-msg';
-import type { Psock } from './sock-map';
-import { psockHooks, sockPsock } from './sock-map';
+import type { Psock } from './psock';
+import { sockPsock } from './psock';
 
 /** MAX_MSG_FRAGS (CONFIG_MAX_SKB_FRAGS default 17): elements a message holds. */
 export const MAX_MSG_FRAGS = 17;
@@ -206,7 +207,7 @@ function disposed(kernel: Kernel, socket: Sock, to: MsgDispositionEvent['to'], b
   if (ls && typeof bytes !== 'number') for (const l of ls) l({ socket, to, bytes });
 }
 
-/** sk_psock_msg_verdict(): runs the program on `msg`; sets psock.msg.eval. */
+/** sk_psock_msg_verdict(): runs the program on `msg`; sets psock.eval. */
 function runVerdict(kernel: Kernel, sk: Sock, psock: Psock, prog: BpfProg, msg: SkMsg): void {
   const slot = acquireRun(kernel);
   const { run, C } = slot;
@@ -226,10 +227,9 @@ function runVerdict(kernel: Kernel, sk: Sock, psock: Psock, prog: BpfProg, msg: 
     slot.release();
   }
   const verdict = mapVerdict(ret, msg.redir);
-  const s = psock.msg;
-  s.applyBytes = msg.applyBytes;
-  s.eval = verdict;
-  s.redir = verdict === 'redirect' ? { sk: msg.redir!, ingress: (msg.flags & BPF_F_INGRESS) !== 0 } : null;
+  psock.applyBytes = msg.applyBytes;
+  psock.eval = verdict;
+  psock.redir = verdict === 'redirect' ? { sk: msg.redir!, ingress: (msg.flags & BPF_F_INGRESS) !== 0 } : null;
   for (const l of listeners.get(kernel) ?? []) {
     l({
       type: 'sk_msg',
@@ -242,15 +242,9 @@ function runVerdict(kernel: Kernel, sk: Sock, psock: Psock, prog: BpfProg, msg: 
       size: msgSize(msg),
       applyBytes: msg.applyBytes,
       corkBytes: msg.corkBytes,
-      ...(s.redir ? { redirect: { socket: s.redir.sk.describe(), ingress: s.redir.ingress } } : {}),
+      ...(psock.redir ? { redirect: { socket: psock.redir.sk.describe(), ingress: psock.redir.ingress } } : {}),
     });
   }
-}
-
-/** sk_msg_apply_bytes() */
-function applyBytes(psock: Psock, bytes: number): void {
-  const s = psock.msg;
-  if (s.applyBytes) s.applyBytes = s.applyBytes < bytes ? 0 : s.applyBytes - bytes;
 }
 
 /** Takes the first `n` bytes off the message (what a push or redirect consumed). */
@@ -277,25 +271,24 @@ const full = (m: SkMsg): boolean => m.elems.length >= MAX_MSG_FRAGS;
  */
 function sendVerdict(kernel: Kernel, sk: Sock, psock: Psock, msg: SkMsg, copied: { n: number }, t: Transport): number {
   const enospc = full(msg);
-  const s = psock.msg;
   for (;;) {
     let delta = 0;
-    if (s.eval === 'none') {
+    if (psock.eval === 'none') {
       delta = msgSize(msg);
       const prog = psock.progs.msgParser;
       if (prog) runVerdict(kernel, sk, psock, prog, msg);
-      else s.eval = 'pass';
+      else psock.eval = 'pass';
       delta -= msgSize(msg);
     }
     if (msg.corkBytes && msg.corkBytes > msgSize(msg) && !enospc) {
-      s.corkBytes = msg.corkBytes - msgSize(msg);
-      corks.set(psock, msg);
+      psock.corkBytes = msg.corkBytes - msgSize(msg);
+      psock.cork = msg;
       return 0;
     }
     let tosend = msgSize(msg);
-    if (s.applyBytes && s.applyBytes < tosend) tosend = s.applyBytes;
+    if (psock.applyBytes && psock.applyBytes < tosend) tosend = psock.applyBytes;
     let ret = 0;
-    switch (s.eval) {
+    switch (psock.eval) {
       case 'pass': {
         const bytes = take(msg, tosend);
         ret = t.push(sk, bytes);
@@ -305,18 +298,18 @@ function sendVerdict(kernel: Kernel, sk: Sock, psock: Psock, msg: SkMsg, copied:
           msg.elems = [];
           break;
         }
-        applyBytes(psock, tosend);
+        psock.consumeApplyBytes(tosend);
         break;
       }
       case 'redirect': {
-        const target = s.redir!;
-        applyBytes(psock, tosend);
-        if (!s.applyBytes) {
-          s.eval = 'none';
-          s.redir = null;
+        const target = psock.redir!;
+        psock.consumeApplyBytes(tosend);
+        if (!psock.applyBytes) {
+          psock.eval = 'none';
+          psock.redir = null;
         }
-        const corked = corks.get(psock) === msg;
-        if (corked) corks.delete(psock);
+        const corked = psock.cork === msg;
+        if (corked) psock.cork = null;
         const bytes = take(msg, tosend);
         const tp = sockPsock(target.sk);
         // tcp_bpf_sendmsg_redir(): a target that left the sockmap has no psock: EPIPE.
@@ -341,41 +334,29 @@ function sendVerdict(kernel: Kernel, sk: Sock, psock: Psock, msg: SkMsg, copied:
       default: {
         disposed(kernel, sk, 'drop', dispositionListeners.has(kernel) ? take(msg, msgSize(msg)) : msgSize(msg));
         msg.elems = [];
-        applyBytes(psock, tosend);
+        psock.consumeApplyBytes(tosend);
         copied.n -= tosend + delta;
         return -ERRNO.EACCES;
       }
     }
     if (ret) return ret;
-    if (!s.applyBytes) {
-      s.eval = 'none';
-      s.redir = null;
+    if (!psock.applyBytes) {
+      psock.eval = 'none';
+      psock.redir = null;
     }
     if (!msg.elems.length || !msg.elems[0]!.bytes.length) return 0;
   }
 }
 
-/** The corked message of a psock (psock->cork). */
-const corks = new WeakMap<Psock, SkMsg>();
-
 /** Unsent corked bytes of `sk` (what sk_psock_cork_free throws away at close). */
 export function corkedBytes(sk: Sock): number {
-  const p = sockPsock(sk);
-  const c = p ? corks.get(p) : undefined;
+  const c = sockPsock(sk)?.cork;
   return c ? msgSize(c) : 0;
 }
 
 /** bpf_tcp_ingress()'s queue: bytes redirected into `sk` that its recv() has not read. */
 export function takeIngress(sk: Sock, max: number): Uint8Array | undefined {
-  const p = sockPsock(sk);
-  if (!p || !p.ingress.length) return undefined;
-  const first = p.ingress[0]!;
-  if (first.length <= max) {
-    p.ingress.shift();
-    return first;
-  }
-  p.ingress[0] = first.subarray(max);
-  return first.subarray(0, max);
+  return sockPsock(sk)?.recvmsg(max);
 }
 
 export interface SkMsgSendOptions {
@@ -400,7 +381,7 @@ export function skMsgSendmsg(kernel: Kernel, sk: Sock, data: Uint8Array, t: Tran
   let off = 0;
   let err = 0;
   while (off < data.length) {
-    const corked = corks.get(psock);
+    const corked = psock.cork;
     const msg: SkMsg = corked ?? { elems: [], applyBytes: 0, corkBytes: 0, redir: null, flags: 0 };
     // sk_msg_alloc() + sk_msg_memcopy_from_iter(): elements up to the ring's size.
     let enospc = false;
@@ -415,15 +396,14 @@ export function skMsgSendmsg(kernel: Kernel, sk: Sock, data: Uint8Array, t: Tran
       off += n;
     }
     copied.n += off - start;
-    const s = psock.msg;
-    if (s.corkBytes) {
+    if (psock.corkBytes) {
       // The whole call's size counts against the cork, as Linux counts it.
-      s.corkBytes = data.length > s.corkBytes ? 0 : s.corkBytes - data.length;
-      if (s.corkBytes && !enospc) break;
-      s.eval = 'none';
-      s.corkBytes = 0;
+      psock.corkBytes = data.length > psock.corkBytes ? 0 : psock.corkBytes - data.length;
+      if (psock.corkBytes && !enospc) break;
+      psock.eval = 'none';
+      psock.corkBytes = 0;
     }
-    if (corked) corks.delete(psock);
+    if (corked) psock.cork = null;
     err = sendVerdict(kernel, sk, psock, msg, copied, t);
     if (err < 0) break;
   }
@@ -434,35 +414,15 @@ export function skMsgSendmsg(kernel: Kernel, sk: Sock, data: Uint8Array, t: Tran
 
 const errnoName = (n: number): keyof typeof ERRNO => (Object.entries(ERRNO).find(([, v]) => v === n)?.[0] ?? 'EINVAL') as keyof typeof ERRNO;
 
-/** tcp_bpf_update_proto(): a TCP socket with a psock sends through the verdict program (when
- * its psock has one) and reads redirected ingress bytes before its own queue. */
-export function tcpTransport(): Transport {
-  return {
-    push(sk, bytes) {
-      const t = sk as TcpSock;
-      try {
-        t.queueData(bytes);
-        return 0;
-      } catch (e) {
-        if (e instanceof SysError) return -e.errno;
-        throw e;
-      }
-    },
-  };
-}
-
-psockHooks.install = (p) => {
-  const sk = p.sk;
-  if (!(sk instanceof TcpSock)) return;
-  const transport = tcpTransport();
-  // sendfile: 4.17's tcp_bpf_sendpage() shares the file pages (KERNEL_PROFILES); since 6.5
-  // it is sendmsg with MSG_SPLICE_PAGES and the program sees copied bytes (live-kernel cases
-  // sendfile-* in kernel-sk-msg.json).
-  sk.sendHook = p.progs.msgParser ? (s, data, o) => skMsgSendmsg(s.host.kernel, s, data, transport, { sharedPages: !!o?.sendfile && s.host.kernel.profile === '4.17' }) : undefined;
-  sk.recvHook = (max) => takeIngress(sk, max);
-};
-psockHooks.remove = (p) => {
-  if (!(p.sk instanceof TcpSock)) return;
-  p.sk.sendHook = undefined;
-  p.sk.recvHook = undefined;
+/** tcp_bpf_push(): how a TCP socket's psock pushes bytes out on a TCP send path. */
+export const TCP_TRANSPORT: Transport = {
+  push(sk, bytes) {
+    try {
+      (sk as TcpSock).queueData(bytes);
+      return 0;
+    } catch (e) {
+      if (e instanceof SysError) return -e.errno;
+      throw e;
+    }
+  },
 };

@@ -1,65 +1,22 @@
 // BPF_MAP_TYPE_SOCKMAP and BPF_MAP_TYPE_SOCKHASH (net/core/sock_map.c): maps whose values
 // are sockets. User space inserts a socket by its fd (u32 or u64 value) and reads back its
 // cookie; a socket joins a map only in a state its protocol allows (TCP: ESTABLISHED or
-// LISTEN), gets a psock on first insertion (struct sk_psock: the programs it picked up from
-// the map, its links to map slots), and leaves every map when it is closed. Programs
+// LISTEN), gets a psock on first insertion (struct sk_psock, psock.ts: the programs it
+// picked up from the map, its links to map slots…), and leaves every map when it is closed. Programs
 // attached to the map (SK_MSG verdicts) reach a socket when it is inserted, not before.
 import { ERRNO, SysError } from '@bpfsim/isa';
 import type { BpfObject, BpfProg, FdSource, MapCreateAttr, MapHost, MapSpec, VmAddress } from '@bpfsim/kernel';
 import { BPF_EXIST, BPF_F_NUMA_NODE, BPF_F_RDONLY, BPF_F_WRONLY, BPF_NOEXIST, BpfMap } from '@bpfsim/kernel';
 import type { Sock } from '@bpfsim/net';
 import { SOCK_DGRAM, SOCK_STREAM, TCP_STATE } from '@bpfsim/net';
+import type { SockMapProgs } from './psock';
+import { Psock, sockPsock } from './psock';
 
 const SOCK_CREATE_FLAG_MASK = BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY;
 /** MAX_BPF_STACK: a sockhash key lives on a program's stack. */
 const MAX_BPF_STACK = 512;
 const S32_MAX = 0x7fffffff;
 const IPPROTO_TCP = 6;
-
-/** The programs a map hands to the sockets inserted into it (struct sk_psock_progs). */
-export interface SockMapProgs {
-  msgParser: BpfProg | null;
-}
-
-/** struct sk_psock: what a socket in sockmaps carries. */
-export interface Psock {
-  readonly sk: Sock;
-  progs: SockMapProgs;
-  /** The (map, key) slots holding the socket. */
-  links: { map: SockMapBase; key: string }[];
-  /** SK_MSG state (tcp_bpf): the verdict in force, apply/cork budgets, the redirect target
-   * (the corked message itself is kept by sk-msg-run.ts). */
-  msg: { eval: 'none' | 'pass' | 'redirect' | 'drop'; applyBytes: number; corkBytes: number; redir: { sk: Sock; ingress: boolean } | null };
-  /** Bytes redirected to this socket's ingress (BPF_F_INGRESS), for its recv() to read. */
-  ingress: Uint8Array[];
-  /** Bytes of this socket's messages by fate (what sockmap-aware tools account). */
-  stats: PsockStats;
-  unhookClose: () => void;
-}
-
-/** Per-socket accounting of the SK_MSG layer. */
-export interface PsockStats {
-  /** Sent on the socket itself (SK_PASS). */
-  passed: number;
-  /** Sent into another socket's egress or receive queue. */
-  redirected: number;
-  /** Freed by SK_DROP. */
-  dropped: number;
-  /** Received from other sockets' redirects into this one's receive queue. */
-  redirectedIn: number;
-}
-
-const psocks = new WeakMap<Sock, Psock>();
-
-/** The socket's SK_MSG accounting (undefined when it is in no sockmap). */
-export function psockStats(sk: Sock): Readonly<PsockStats> | undefined {
-  return psocks.get(sk)?.stats;
-}
-
-/** sk_psock(): the socket's psock, if it is in a sockmap. */
-export function sockPsock(sk: Sock): Psock | undefined {
-  return psocks.get(sk);
-}
 
 /** sk_is_tcp() */
 const isTcp = (sk: Sock): boolean => sk.type === SOCK_STREAM && sk.protocol === IPPROTO_TCP;
@@ -128,14 +85,13 @@ export abstract class SockMapBase extends BpfMap {
     const k = hexKey(key);
     const old = this.slots.get(k);
     this.checkKey(key, !old);
-    const created = this.link(sk);
-    const psock = psocks.get(sk)!;
+    const { psock, created } = this.link(sk);
     if (old && flags === BPF_NOEXIST) {
-      if (created) dropPsock(psock);
+      if (created) psock.drop();
       throw new SysError('EEXIST', 'the slot holds a socket (BPF_NOEXIST)');
     }
     if (!old && flags === BPF_EXIST) {
-      if (created) dropPsock(psock);
+      if (created) psock.drop();
       throw new SysError('ENOENT', 'the slot is empty (BPF_EXIST)');
     }
     psock.links.push({ map: this, key: k });
@@ -143,28 +99,14 @@ export abstract class SockMapBase extends BpfMap {
     if (old) unlinkSlot(old.sk, this, k);
   }
 
-  /** sock_map_link(): the socket takes the map's programs; EBUSY when it has them from
-   * another slot already. Returns whether the psock was made now. */
-  private link(sk: Sock): boolean {
-    let psock = psocks.get(sk);
-    if (psock && this.progs.msgParser && psock.progs.msgParser) throw new SysError('EBUSY', 'the socket already has an SK_MSG program from a sockmap');
-    let created = false;
-    if (!psock) {
-      psock = {
-        sk,
-        progs: { msgParser: null },
-        links: [],
-        msg: { eval: 'none', applyBytes: 0, corkBytes: 0, redir: null },
-        ingress: [],
-        stats: { passed: 0, redirected: 0, dropped: 0, redirectedIn: 0 },
-        unhookClose: sk.onRelease(() => sockMapClose(sk)),
-      };
-      psocks.set(sk, psock);
-      created = true;
-    }
+  /** sock_map_link(): the socket's psock (sk_psock_init() on first insertion) takes the
+   * map's programs; EBUSY when it has them from another slot already. */
+  private link(sk: Sock): { psock: Psock; created: boolean } {
+    const had = sockPsock(sk);
+    if (had && this.progs.msgParser && had.progs.msgParser) throw new SysError('EBUSY', 'the socket already has an SK_MSG program from a sockmap');
+    const psock = had ?? new Psock(sk);
     if (this.progs.msgParser) psock.progs.msgParser = this.progs.msgParser;
-    psockHooks.install?.(psock);
-    return created;
+    return { psock, created: !had };
   }
 
   /** sock_map_delete_from_link(): the slot lets go of `sk` (close, replace, delete). */
@@ -217,32 +159,11 @@ export abstract class SockMapBase extends BpfMap {
 
 /** Takes `sk` out of one slot and drops the psock when no slot holds it any more. */
 function unlinkSlot(sk: Sock, map: SockMapBase, k: string): void {
-  const psock = psocks.get(sk);
+  const psock = sockPsock(sk);
   map.removeSlot(k, sk);
   if (!psock) return;
   psock.links = psock.links.filter((l) => !(l.map === map && l.key === k));
-  if (psock.links.length === 0) dropPsock(psock);
-}
-
-/** sk_psock_drop(): the socket leaves the sockmap world; corked bytes are freed unsent. */
-function dropPsock(psock: Psock): void {
-  psock.unhookClose();
-  psocks.delete(psock.sk);
-  psockHooks.remove?.(psock);
-}
-
-/** What the send path module plugs in when a psock is made or dropped (tcp_bpf's
- * psock_update_sk_prot): the socket's send and receive paths. */
-export const psockHooks: { install?: (p: Psock) => void; remove?: (p: Psock) => void } = {};
-
-/** sock_map_close(): a closed socket leaves every map. */
-function sockMapClose(sk: Sock): void {
-  const psock = psocks.get(sk);
-  if (!psock) return;
-  for (const l of [...psock.links]) l.map.removeSlot(l.key, sk);
-  psock.links = [];
-  psocks.delete(sk);
-  psockHooks.remove?.(psock);
+  if (psock.links.length === 0) psock.drop();
 }
 
 export class SockMap extends SockMapBase {

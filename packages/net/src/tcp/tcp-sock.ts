@@ -84,8 +84,24 @@ export interface ListenQueues {
   cookies: number;
 }
 
-/** How a socket's bytes reach the wire: hooks (SK_MSG) may take them on the way. */
-export type TcpSendHook = (sk: TcpSock, data: Uint8Array, opts?: { sendfile?: boolean }) => number;
+/**
+ * A TCP socket's psock as the TCP layer calls it: the tcp_bpf proto (net/ipv4/tcp_bpf.c,
+ * tcp_bpf_prots[][]) that tcp_bpf_update_proto() puts in place of tcp_prot while the socket
+ * is in a sockmap. @bpfsim/sockmap's Psock (struct sk_psock) implements it and sets
+ * TcpSock.psock when the socket joins a sockmap, clearing it when the socket leaves; net
+ * only calls it (sockmap sits above net).
+ */
+export interface TcpPsock {
+  /** TCP_BPF_TX: the psock has an SK_MSG verdict program, so send() and sendfile() go
+   * through sendmsg(); without one (TCP_BPF_BASE) tcp_sendmsg() runs as usual. */
+  readonly tx: boolean;
+  /** tcp_bpf_sendmsg() (sendfile: tcp_bpf_sendpage() or MSG_SPLICE_PAGES): the bytes
+   * through the verdict program; returns what sendmsg reports, throws its SysError. */
+  sendmsg(data: Uint8Array, opts?: { sendfile?: boolean }): number;
+  /** tcp_bpf_recvmsg(): bytes redirected into the psock's ingress queue, which recv()
+   * reads before the socket's own receive queue; undefined when there are none. */
+  recvmsg(maxBytes: number): Uint8Array | undefined;
+}
 
 export const EMPTY = new Uint8Array(0);
 
@@ -410,10 +426,9 @@ export class TcpSock extends Sock {
   /** A listener's queues and backlog (made by listen(), or on first use). */
   lq: ListenQueues | undefined;
   parent: TcpSock | undefined;
-  /** What the send path runs bytes through (SK_MSG), if anything (tcp_bpf_sendmsg). */
-  sendHook: TcpSendHook | undefined;
-  /** Bytes to read before the TCP receive queue (tcp_bpf_recvmsg: a psock's ingress). */
-  recvHook: ((maxBytes: number) => Uint8Array | undefined) | undefined;
+  /** The socket's psock while it is in a sockmap (sk_psock(), and sk->sk_prot swapped to
+   * tcp_bpf_prots): send and recv go through it. */
+  psock: TcpPsock | undefined;
 
   constructor(
     host: Host,

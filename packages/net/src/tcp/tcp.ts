@@ -113,7 +113,8 @@ export function tcpSendmsg(tp: TcpSock, data: Uint8Array): number {
     if (tp.state === S.TCP_SYN_SENT || tp.state === S.TCP_SYN_RECV) throw wouldBlock('EAGAIN', 'the connection is not established yet');
     throw new SysError(tp.shutWr || tp.state !== S.TCP_CLOSE ? 'EPIPE' : 'ENOTCONN', 'the socket cannot send');
   }
-  if (tp.sendHook) return tp.sendHook(tp, data);
+  // tcp_bpf_sendmsg() while the socket's psock has a verdict program (TCP_BPF_TX).
+  if (tp.psock?.tx) return tp.psock.sendmsg(data);
   return tcpSendData(tp, data);
 }
 
@@ -123,7 +124,7 @@ export function tcpSendmsg(tp: TcpSock, data: Uint8Array): number {
  * (4.17: tcp_bpf_sendpage, shared pages until pull_data).
  */
 export function tcpSendfile(tp: TcpSock, data: Uint8Array): number {
-  if (tp.sendHook && (tp.state === S.TCP_ESTABLISHED || tp.state === S.TCP_CLOSE_WAIT) && !tp.shutWr && !tp.error) return tp.sendHook(tp, data, { sendfile: true });
+  if (tp.psock?.tx && (tp.state === S.TCP_ESTABLISHED || tp.state === S.TCP_CLOSE_WAIT) && !tp.shutWr && !tp.error) return tp.psock.sendmsg(data, { sendfile: true });
   return tcpSendmsg(tp, data);
 }
 
@@ -201,7 +202,8 @@ function tcpXmitSizeGoal(tp: TcpSock, mss: number): number {
 
 /** tcp_recvmsg(), then tcp_rcv_space_adjust() and tcp_cleanup_rbuf(). */
 export function tcpRecvmsg(tp: TcpSock, maxBytes: number, flags: number): { data: Uint8Array } | undefined {
-  const redirected = tp.recvHook?.(maxBytes);
+  // tcp_bpf_recvmsg(): a psock's ingress queue comes first.
+  const redirected = tp.psock?.recvmsg(maxBytes);
   if (redirected) return { data: redirected };
   if (tp.rqBytes === 0) {
     if (tp.error) {
