@@ -26,7 +26,7 @@ import type { Env } from './env';
 import { fail } from './env';
 import type { RegState } from './reg';
 import { BPF_ADD_CONST32, BPF_ADD_CONST64, addConstFlags, cloneReg, isPktPointer, knownReg, regTypeStr, unknownReg } from './reg';
-import { S64_MAX, S64_MIN, U64_MAX, asIntN, big } from './scalar/types';
+import { S64_MAX, S64_MIN, U64_MAX, asIntN, big } from './scalar/int';
 import {
   coerceRegToSizeSx,
   forkableMinusOneOrZero,

@@ -11,7 +11,7 @@ import { helperProto } from './helper-protos';
 import { checkHelperMemAccess, checkMemAccess, checkPacketAccess, checkPtrOffReg } from './mem';
 import type { RegState } from './reg';
 import { isPktPointer, notInit, ptrReg, regTypeStr, unknownReg } from './reg';
-import { S64_MAX, S64_MIN, asIntN, big } from './scalar/types';
+import { S64_MAX, S64_MIN, asIntN, big } from './scalar/int';
 import { tnumIn, tnumIsConst, tnumRange } from './scalar';
 import { checkRegArg } from './regs';
 import { checkSubprogCall, subprogIsGlobal, subprogName } from './btf-func';

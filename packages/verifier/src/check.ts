@@ -47,7 +47,7 @@ import { knownReg, notInit, ptrReg, regTypeStr, unknownReg } from './reg';
 import { globalEntryArgs, prepareFuncArgs, subprogName } from './btf-func';
 import { CALLER_SAVED, checkRegArg } from './regs';
 import { newFrame } from './state';
-import { big } from './scalar/types';
+import { big } from './scalar/int';
 
 const MAX_BPF_STACK = 512;
 const MAX_CALL_FRAMES = 8;

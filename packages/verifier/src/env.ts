@@ -8,7 +8,7 @@ import type { ProgTypeDescriptor } from './prog-type';
 import type { RegState } from './reg';
 import type { Checkpoint, FuncState, HistEntry, VerifierState } from './state';
 import { cloneState } from './state';
-import { big } from './scalar/types';
+import { big } from './scalar/int';
 
 /** A check that failed: the errno BPF_PROG_LOAD returns and the log's error sentence. */
 export class VerifyError extends Error {

@@ -30,7 +30,7 @@ import { flipOpcode, isBranchTaken, regBoundsSync, regSetMinMax, scalarAddConst,
 import { isSpilledReg } from './state';
 import { checkRegArg } from './regs';
 import type { VerifierState } from './state';
-import { big } from './scalar/types';
+import { big } from './scalar/int';
 
 const MAX_PACKET_OFF = 0xffff;
 /** Negative packet ranges: the pointer is beyond pkt_end, or at it. */

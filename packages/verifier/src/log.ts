@@ -2,7 +2,7 @@
 // `N: (code) text`, register/stack state lines `R1=ctx() R10=fp0 fp-8=mmmmmmmm`, and the
 // error sentences. Level 1 prints each processed instruction and changed state; level 2
 // also prints the whole state at each branch ("from X to Y:").
-import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX, asUintN, asIntN, big } from './scalar/types';
+import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX, asUintN, asIntN, big } from './scalar/int';
 import { tnumIsConst, tnumIsUnknown, tnumStr } from './scalar';
 import type { RegState } from './reg';
 import { addConstFlags, baseId, regTypeStr } from './reg';

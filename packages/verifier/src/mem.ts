@@ -26,7 +26,7 @@ import { fail } from './env';
 import type { CtxField } from './prog-type';
 import type { RegState } from './reg';
 import { cloneReg, notInit, isPktPointer, knownReg, ptrReg, regTypeStr, unknownReg } from './reg';
-import { S64_MIN, asIntN, big } from './scalar/types';
+import { S64_MIN, asIntN, big } from './scalar/int';
 import { coerceRegToSize, coerceRegToSizeSx, tnumAdd, tnumConst, tnumIsAligned, tnumIsConst, tnumStr } from './scalar';
 import { checkRegArg, isPointerValue } from './regs';
 import { markChainPrecision, pushJmpHistory } from './precision';

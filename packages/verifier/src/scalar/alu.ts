@@ -17,7 +17,7 @@ import {
   BPF_XOR,
 } from '@bpfsim/isa';
 import type { ScalarBounds } from './types';
-import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX, asUintN, asIntN, big } from './types';
+import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX, asIntN, asUintN, big, max, min, s32, s64, u32, u64 } from './int';
 import {
   cloneBounds,
   coerceRegToSize,
@@ -54,13 +54,6 @@ import {
   tnumSubregIsConst,
   tnumXor,
 } from './tnum';
-
-const u64 = (x: bigint): bigint => asUintN(64, x);
-const s64 = (x: bigint): bigint => asIntN(64, x);
-const u32 = (x: bigint): bigint => asUintN(32, x);
-const s32 = (x: bigint): bigint => asIntN(32, x);
-const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
-const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
 /**
  * check_{add,sub,mul}_overflow() on a C type of `bits` bits: the wrapped result and whether

@@ -3,7 +3,7 @@
 // kernel/bpf/verifier.c does. Functions mutate their ScalarBounds argument in place, like
 // the kernel's reg state; fields are normalised exactly where the C types wrap or cast.
 import type { ScalarBounds, Tnum } from './types';
-import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX, asUintN, asIntN, big } from './types';
+import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX, asIntN, big, max, min, s32, s64, u32, u64 } from './int';
 import {
   tnumCast,
   tnumClearSubreg,
@@ -19,13 +19,6 @@ import {
   tnumUnion,
   tnumUnknown,
 } from './tnum';
-
-const u64 = (x: bigint): bigint => asUintN(64, x);
-const s64 = (x: bigint): bigint => asIntN(64, x);
-const u32 = (x: bigint): bigint => asUintN(32, x);
-const s32 = (x: bigint): bigint => asIntN(32, x);
-const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
-const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
 const LOW32 = 0xffffffffn;
 

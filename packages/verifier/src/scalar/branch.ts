@@ -26,14 +26,7 @@ import {
   tnumSubreg,
   tnumWithSubreg,
 } from './tnum';
-import { asUintN, asIntN } from './types';
-
-const u64 = (x: bigint): bigint => asUintN(64, x);
-const s64 = (x: bigint): bigint => asIntN(64, x);
-const u32 = (x: bigint): bigint => asUintN(32, x);
-const s32 = (x: bigint): bigint => asIntN(32, x);
-const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
-const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+import { max, min, s32, s64, u32, u64 } from './int';
 
 /** mirrors flip_opcode(): the op with the operands swapped (`a < b` is `b > a`); 0 if none. */
 export function flipOpcode(op: number): number {

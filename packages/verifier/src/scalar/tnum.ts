@@ -2,10 +2,7 @@
 // known 0, known 1 or unknown. Every function returns a fresh Tnum and never mutates its
 // arguments, so Tnum objects may be shared between register states.
 import type { Tnum } from './types';
-import { U32_MAX, U64_MAX, asUintN, asIntN, big } from './types';
-
-const u64 = (x: bigint): bigint => asUintN(64, x);
-const u32 = (x: bigint): bigint => asUintN(32, x);
+import { U32_MAX, U64_MAX, asIntN, asUintN, big, u32, u64 } from './int';
 
 /** Shift amounts are `u8` in the kernel's prototypes. */
 const u8 = (x: number | bigint): bigint => asUintN(8, big(x));

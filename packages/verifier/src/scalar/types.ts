@@ -25,17 +25,3 @@ export interface ScalarBounds {
   u32min: bigint;
   u32max: bigint;
 }
-
-export const U64_MAX = (1n << 64n) - 1n;
-export const S64_MIN = -(1n << 63n);
-export const S64_MAX = (1n << 63n) - 1n;
-export const U32_MAX = (1n << 32n) - 1n;
-export const S32_MIN = -(1n << 31n);
-export const S32_MAX = (1n << 31n) - 1n;
-
-/** BigInt.asUintN / asIntN captured once: a global lookup per call is slow where code runs
- * in a vm context (Jest), and these run several times per verified instruction. */
-export const asUintN: (bits: number, x: bigint) => bigint = BigInt.asUintN;
-export const asIntN: (bits: number, x: bigint) => bigint = BigInt.asIntN;
-/** The BigInt constructor, captured for the same reason. */
-export const big: (x: number | bigint | string | boolean) => bigint = BigInt;
