@@ -5,6 +5,7 @@ import type { Kernel } from '@bpfsim/kernel';
 import { registerSockmapAttach } from './attach';
 import { SK_MSG_ENTRY } from './sk-msg';
 import { installSkMsgHelpers } from './sk-msg-helpers';
+import { sockmapState } from './sk-msg-run';
 import { SockHash, SockMap, sockMapAllocCheck } from './sock-map';
 
 export { SK_MSG, SK_MSG_ENTRY, SK_MSG_MD_FIELDS, SK_DROP, SK_PASS } from './sk-msg';
@@ -12,7 +13,7 @@ export { SockMap, SockHash, SockMapBase, sockMapAllocCheck } from './sock-map';
 export { Psock, sockPsock, psockStats } from './psock';
 export type { SockMapProgs, PsockStats, PsockLink, PsockEval } from './psock';
 export { SOCKMAP_ATTACH, registerSockmapAttach } from './attach';
-export { skMsgSendmsg, onMsgVerdict, onMsgDisposition, corkedBytes, takeIngress, MAX_MSG_FRAGS, MSG_ELEM_SIZE, BPF_F_INGRESS } from './sk-msg-run';
+export { SockmapState, sockmapState, skMsgSendmsg, onMsgVerdict, onMsgDisposition, corkedBytes, takeIngress, MAX_MSG_FRAGS, MSG_ELEM_SIZE, BPF_F_INGRESS } from './sk-msg-run';
 export { installSkMsgHelpers, SK_MSG_HELPERS } from './sk-msg-helpers';
 export type { Transport, MsgVerdictEvent, MsgDispositionEvent, SkMsg, SkMsgSendOptions } from './sk-msg-run';
 
@@ -31,6 +32,7 @@ export function installSockmap(kernel: Kernel): void {
     create: (host, spec) => new SockHash(host, spec),
   });
   kernel.progTypes.register(SK_MSG_ENTRY);
+  sockmapState(kernel);
   installSkMsgHelpers(kernel);
   installSockOpsHelpers(kernel);
   registerSockmapAttach();

@@ -121,28 +121,61 @@ export class MsgRun {
   }
 }
 
-/** One ctx and execution context per kernel and nesting level, reused run after run (a
- * redirect never runs another verdict synchronously, so one level is enough). */
-const runs = new WeakMap<Kernel, { run: MsgRun; C: ExecContext; busy: boolean }>();
+/** A ctx and an execution context for verdict runs, reused run after run. */
+interface RunSlot {
+  run: MsgRun;
+  C: ExecContext;
+  busy: boolean;
+}
 
-function acquireRun(kernel: Kernel): { run: MsgRun; C: ExecContext; release(): void } {
-  let r = runs.get(kernel);
-  if (!r || r.busy) {
-    const fresh = { run: new MsgRun(kernel, kernel.memory.alloc(80, { kind: 'ctx', name: 'sk_msg_md' })), C: new ExecContext(kernel.memory, { helpers: kernel.helpers }), busy: false };
-    if (!r) runs.set(kernel, fresh);
-    r = fresh;
+/**
+ * What the SK_MSG layer keeps per kernel, reached as kernel.sockmap (installSockmap() makes
+ * it): the verdict run reused run after run, and who listens to verdicts and dispositions.
+ * (A socket's own SK_MSG state is its Psock's.)
+ */
+export class SockmapState {
+  /** The run slot (a redirect never runs another verdict synchronously, so one level is
+   * enough; a nested run gets a fresh slot that is not kept). */
+  private slot: RunSlot | undefined;
+  /** onMsgVerdict()'s listeners (a new array on each change: one may unsubscribe while called). */
+  verdictListeners: readonly ((e: MsgVerdictEvent) => void)[] = [];
+  /** onMsgDisposition()'s listeners, likewise. */
+  dispositionListeners: readonly ((e: MsgDispositionEvent) => void)[] = [];
+
+  constructor(readonly kernel: Kernel) {}
+
+  acquireRun(): { run: MsgRun; C: ExecContext; release(): void } {
+    let r = this.slot;
+    if (!r || r.busy) {
+      const kernel = this.kernel;
+      const fresh = { run: new MsgRun(kernel, kernel.memory.alloc(80, { kind: 'ctx', name: 'sk_msg_md' })), C: new ExecContext(kernel.memory, { helpers: kernel.helpers }), busy: false };
+      if (!r) this.slot = fresh;
+      r = fresh;
+    }
+    const slot = r;
+    slot.busy = true;
+    return {
+      run: slot.run,
+      C: slot.C,
+      release() {
+        slot.run.finish();
+        slot.C.env = undefined;
+        slot.busy = false;
+      },
+    };
   }
-  const slot = r;
-  slot.busy = true;
-  return {
-    run: slot.run,
-    C: slot.C,
-    release() {
-      slot.run.finish();
-      slot.C.env = undefined;
-      slot.busy = false;
-    },
-  };
+}
+
+declare module '@bpfsim/kernel' {
+  interface Kernel {
+    /** @bpfsim/sockmap's per-kernel state (sk-msg-run.ts), once installSockmap() ran. */
+    sockmap?: SockmapState;
+  }
+}
+
+/** The kernel's SockmapState, made on first use. */
+export function sockmapState(kernel: Kernel): SockmapState {
+  return (kernel.sockmap ??= new SockmapState(kernel));
 }
 
 /** Writes the socket fields of struct sk_msg_md (sk_msg_convert_ctx_access). */
@@ -167,12 +200,11 @@ function mapVerdict(ret: number, redir: Sock | null): 'pass' | 'redirect' | 'dro
   return ret === SK_PASS ? (redir ? 'redirect' : 'pass') : 'drop';
 }
 
-const listeners = new WeakMap<Kernel, ((e: MsgVerdictEvent) => void)[]>();
-
 /** Listens to every SK_MSG verdict on this kernel. */
 export function onMsgVerdict(kernel: Kernel, l: (e: MsgVerdictEvent) => void): () => void {
-  listeners.set(kernel, [...(listeners.get(kernel) ?? []), l]);
-  return () => listeners.set(kernel, (listeners.get(kernel) ?? []).filter((x) => x !== l));
+  const st = sockmapState(kernel);
+  st.verdictListeners = [...st.verdictListeners, l];
+  return () => (st.verdictListeners = st.verdictListeners.filter((x) => x !== l));
 }
 
 /** Where bytes of a message went: out on the socket itself, into another socket (its
@@ -182,16 +214,16 @@ export interface MsgDispositionEvent {
   to: 'self' | 'drop' | { socket: Sock; ingress: boolean };
   bytes: Uint8Array;
 }
-const dispositionListeners = new WeakMap<Kernel, ((e: MsgDispositionEvent) => void)[]>();
 
 /** Listens to where every byte that went through an SK_MSG verdict ended up. */
 export function onMsgDisposition(kernel: Kernel, l: (e: MsgDispositionEvent) => void): () => void {
-  dispositionListeners.set(kernel, [...(dispositionListeners.get(kernel) ?? []), l]);
-  return () => dispositionListeners.set(kernel, (dispositionListeners.get(kernel) ?? []).filter((x) => x !== l));
+  const st = sockmapState(kernel);
+  st.dispositionListeners = [...st.dispositionListeners, l];
+  return () => (st.dispositionListeners = st.dispositionListeners.filter((x) => x !== l));
 }
 
 /** Accounts bytes by fate, and tells the listeners (who get the bytes themselves). */
-function disposed(kernel: Kernel, socket: Sock, to: MsgDispositionEvent['to'], bytes: Uint8Array | number): void {
+function disposed(state: SockmapState, socket: Sock, to: MsgDispositionEvent['to'], bytes: Uint8Array | number): void {
   const n = typeof bytes === 'number' ? bytes : bytes.length;
   const st = sockPsock(socket)?.stats;
   if (st) {
@@ -203,13 +235,13 @@ function disposed(kernel: Kernel, socket: Sock, to: MsgDispositionEvent['to'], b
       if (tst) tst.redirectedIn += n;
     }
   }
-  const ls = dispositionListeners.get(kernel);
-  if (ls && typeof bytes !== 'number') for (const l of ls) l({ socket, to, bytes });
+  if (typeof bytes !== 'number') for (const l of state.dispositionListeners) l({ socket, to, bytes });
 }
 
 /** sk_psock_msg_verdict(): runs the program on `msg`; sets psock.eval. */
-function runVerdict(kernel: Kernel, sk: Sock, psock: Psock, prog: BpfProg, msg: SkMsg): void {
-  const slot = acquireRun(kernel);
+function runVerdict(state: SockmapState, sk: Sock, psock: Psock, prog: BpfProg, msg: SkMsg): void {
+  const kernel = state.kernel;
+  const slot = state.acquireRun();
   const { run, C } = slot;
   fillMsgMd(run.ctx, sk);
   run.computeDataPointers(msg);
@@ -230,7 +262,7 @@ function runVerdict(kernel: Kernel, sk: Sock, psock: Psock, prog: BpfProg, msg: 
   psock.applyBytes = msg.applyBytes;
   psock.eval = verdict;
   psock.redir = verdict === 'redirect' ? { sk: msg.redir!, ingress: (msg.flags & BPF_F_INGRESS) !== 0 } : null;
-  for (const l of listeners.get(kernel) ?? []) {
+  for (const l of state.verdictListeners) {
     l({
       type: 'sk_msg',
       socket: sk.describe(),
@@ -269,14 +301,14 @@ const full = (m: SkMsg): boolean => m.elems.length >= MAX_MSG_FRAGS;
  * tcp_bpf_send_verdict(): decides on `msg` (the program runs unless a verdict is in force)
  * and acts. Returns 0 or a negative errno; `copied` is adjusted as Linux does.
  */
-function sendVerdict(kernel: Kernel, sk: Sock, psock: Psock, msg: SkMsg, copied: { n: number }, t: Transport): number {
+function sendVerdict(state: SockmapState, sk: Sock, psock: Psock, msg: SkMsg, copied: { n: number }, t: Transport): number {
   const enospc = full(msg);
   for (;;) {
     let delta = 0;
     if (psock.eval === 'none') {
       delta = msgSize(msg);
       const prog = psock.progs.msgParser;
-      if (prog) runVerdict(kernel, sk, psock, prog, msg);
+      if (prog) runVerdict(state, sk, psock, prog, msg);
       else psock.eval = 'pass';
       delta -= msgSize(msg);
     }
@@ -292,7 +324,7 @@ function sendVerdict(kernel: Kernel, sk: Sock, psock: Psock, msg: SkMsg, copied:
       case 'pass': {
         const bytes = take(msg, tosend);
         ret = t.push(sk, bytes);
-        if (!ret) disposed(kernel, sk, 'self', bytes);
+        if (!ret) disposed(state, sk, 'self', bytes);
         if (ret) {
           copied.n -= msgSize(msg);
           msg.elems = [];
@@ -319,7 +351,7 @@ function sendVerdict(kernel: Kernel, sk: Sock, psock: Psock, msg: SkMsg, copied:
           t.ingress?.(target.sk, bytes);
           target.sk.wake();
         } else ret = t.push(target.sk, bytes);
-        if (!ret) disposed(kernel, sk, { socket: target.sk, ingress: target.ingress }, bytes);
+        if (!ret) disposed(state, sk, { socket: target.sk, ingress: target.ingress }, bytes);
         if (ret < 0) {
           const free = msgSize(msg) + bytes.length;
           msg.elems = [];
@@ -332,7 +364,7 @@ function sendVerdict(kernel: Kernel, sk: Sock, psock: Psock, msg: SkMsg, copied:
         break;
       }
       default: {
-        disposed(kernel, sk, 'drop', dispositionListeners.has(kernel) ? take(msg, msgSize(msg)) : msgSize(msg));
+        disposed(state, sk, 'drop', state.dispositionListeners.length ? take(msg, msgSize(msg)) : msgSize(msg));
         msg.elems = [];
         psock.consumeApplyBytes(tosend);
         copied.n -= tosend + delta;
@@ -377,6 +409,7 @@ export function skMsgSendmsg(kernel: Kernel, sk: Sock, data: Uint8Array, t: Tran
     if (r < 0) throw new SysError(errnoName(-r), 'sendmsg failed');
     return data.length;
   }
+  const state = sockmapState(kernel);
   const copied = { n: 0 };
   let off = 0;
   let err = 0;
@@ -404,7 +437,7 @@ export function skMsgSendmsg(kernel: Kernel, sk: Sock, data: Uint8Array, t: Tran
       psock.corkBytes = 0;
     }
     if (corked) psock.cork = null;
-    err = sendVerdict(kernel, sk, psock, msg, copied, t);
+    err = sendVerdict(state, sk, psock, msg, copied, t);
     if (err < 0) break;
   }
   if (copied.n > 0) return copied.n;
