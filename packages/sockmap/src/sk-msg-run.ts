@@ -20,7 +20,8 @@ import { ExecContext, runCtx } from '@bpfsim/vm';
 import type { Sock } from '@bpfsim/net';
 import type { TcpSock } from '@bpfsim/net';
 import { AF_INET, AF_INET6 } from '@bpfsim/net';
-import { SK_DROP, SK_PASS } from './sk-msg';
+import { ctxOffsets } from '@bpfsim/verifier';
+import { SK_DROP, SK_MSG, SK_PASS } from './sk-msg';
 import type { Psock } from './psock';
 import { sockPsock } from './psock';
 
@@ -77,6 +78,10 @@ export interface MsgVerdictEvent {
   redirect?: { socket: string; ingress: boolean };
 }
 
+/** struct sk_msg_md's offsets, from the SK_MSG descriptor (sk-msg.ts): the layout the
+ * verifier checks programs against is the one the runs fill. */
+const MD = ctxOffsets(SK_MSG, ['data', 'data_end', 'family', 'remote_ip4', 'local_ip4', 'remote_ip6', 'local_ip6', 'remote_port', 'local_port', 'size']);
+
 /** What the helpers find in ExecContext.env while a verdict program runs. */
 export interface MsgEnv {
   msg: SkMsg;
@@ -99,19 +104,19 @@ export class MsgRun {
     this.packet = null;
     const v = this.ctx.view;
     if (!bytes) {
-      v.setBigUint64(0, 0n, true);
-      v.setBigUint64(8, 0n, true);
+      v.setBigUint64(MD.data, 0n, true);
+      v.setBigUint64(MD.data_end, 0n, true);
       return;
     }
     this.packet = this.kernel.memory.map(bytes, { kind: 'packet', name: 'sk_msg data' });
-    v.setBigUint64(0, this.packet.address(), true);
-    v.setBigUint64(8, this.packet.address(bytes.length), true);
+    v.setBigUint64(MD.data, this.packet.address(), true);
+    v.setBigUint64(MD.data_end, this.packet.address(bytes.length), true);
   }
 
   computeDataPointers(msg: SkMsg): void {
     const first = msg.elems[0];
     this.setData(first && !first.copy ? first.bytes : null);
-    this.ctx.view.setUint32(68, msgSize(msg), true);
+    this.ctx.view.setUint32(MD.size, msgSize(msg), true);
   }
 
   /** Ends a run: the packet view goes (stale data pointers fault); the ctx stays for reuse. */
@@ -148,7 +153,7 @@ export class SockmapState {
     let r = this.slot;
     if (!r || r.busy) {
       const kernel = this.kernel;
-      const fresh = { run: new MsgRun(kernel, kernel.memory.alloc(80, { kind: 'ctx', name: 'sk_msg_md' })), C: new ExecContext(kernel.memory, { helpers: kernel.helpers }), busy: false };
+      const fresh = { run: new MsgRun(kernel, kernel.memory.alloc(SK_MSG.ctxSize, { kind: 'ctx', name: 'sk_msg_md' })), C: new ExecContext(kernel.memory, { helpers: kernel.helpers }), busy: false };
       if (!r) this.slot = fresh;
       r = fresh;
     }
@@ -181,18 +186,18 @@ export function sockmapState(kernel: Kernel): SockmapState {
 /** Writes the socket fields of struct sk_msg_md (sk_msg_convert_ctx_access). */
 function fillMsgMd(ctx: Region, sk: Sock): void {
   const b = ctx.bytes;
-  b.fill(0, 16);
+  b.fill(0, MD.family);
   const v = ctx.view;
-  v.setUint32(16, sk.family === 4 ? AF_INET : AF_INET6, true);
+  v.setUint32(MD.family, sk.family === 4 ? AF_INET : AF_INET6, true);
   const put = (a: Uint8Array, off4: number, off6: number): void => {
     if (a.length === 4) b.set(a, off4);
     else b.set(a, off6);
   };
-  if (sk.peer) put(sk.peer.addr.bytes, 20, 28);
-  put(sk.boundAddr.bytes, 24, 44);
+  if (sk.peer) put(sk.peer.addr.bytes, MD.remote_ip4, MD.remote_ip6);
+  put(sk.boundAddr.bytes, MD.local_ip4, MD.local_ip6);
   // remote_port: the __be16 loaded and shifted left 16, so bpf_ntohl(remote_port) == port.
-  if (sk.peer) v.setUint32(60, sk.peer.port, false);
-  v.setUint32(64, sk.localPort, true);
+  if (sk.peer) v.setUint32(MD.remote_port, sk.peer.port, false);
+  v.setUint32(MD.local_port, sk.localPort, true);
 }
 
 /** sk_psock_map_verd() */

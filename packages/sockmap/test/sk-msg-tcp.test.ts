@@ -5,7 +5,8 @@
 import { SysError } from '@bpfsim/isa';
 import { BpfClient } from '@bpfsim/kernel';
 import { AF_INET, MS, Network, SOCK_STREAM, SocketApi } from '@bpfsim/net';
-import { corkedBytes, installSockmap, psockStats } from '../src';
+import { ctxOffsets } from '@bpfsim/verifier';
+import { SK_MSG, corkedBytes, installSockmap, psockStats } from '../src';
 
 async function until<T>(net: Network, p: Promise<T>): Promise<T> {
   let done = false;
@@ -53,14 +54,17 @@ async function world(program: string, profile: '6.18' | '4.17' = '6.18') {
   const yfd = await until(net, ys);
   const c = new BpfClient(p.kernel, proc);
   const m = c.createMap({ type: 'sockmap', keySize: 4, valueSize: 8, maxEntries: 2 });
-  c.loadProgram({ type: 'sk_msg', maps: { m }, insns: `.map m type=sockmap key_size=4 value_size=8 max_entries=2\n${program}` }).attachToMap(m, 'sk_msg_verdict');
+  // seen: 8 u64 slots a program may store what it read into.
+  const seen = c.createMap({ type: 'array', keySize: 4, valueSize: 64, maxEntries: 1 });
+  const decls = '.map m type=sockmap key_size=4 value_size=8 max_entries=2\n.map seen type=array key_size=4 value_size=64 max_entries=1';
+  c.loadProgram({ type: 'sk_msg', maps: { m, seen }, insns: `${decls}\n${program}` }).attachToMap(m, 'sk_msg_verdict');
   m.update(0, BigInt(px));
   m.update(1, BigInt(py));
   const read = async (api: SocketApi, fd: number): Promise<string> => {
     const r = await until(net, Promise.race([api.recvAsync(fd), new Promise<{ data: Uint8Array }>((res) => net.sim.schedule(50 * MS, () => res({ data: new Uint8Array() })))]));
     return new TextDecoder().decode(r.data);
   };
-  return { net, P, X, Y, px, py, xfd, yfd, read };
+  return { net, P, X, Y, px, py, xfd, yfd, read, seen };
 }
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -162,4 +166,39 @@ test('bytes still corked when the socket closes are freed, never sent (sk_psock_
   expect(corkedBytes(w.P.socketOf(w.px))).toBe(9);
   w.P.close(w.px);
   expect(await w.read(w.X, w.xfd)).toBe('');
+});
+
+test('the program reads its socket in struct sk_msg_md where the SK_MSG descriptor lays the fields out (sk_msg_convert_ctx_access)', async () => {
+  // Not local_ip4: Linux reads sk_rcv_saddr, which connect() sets (10.0.1.1 here); bpfsim
+  // fills in the bound address, which stays 0.0.0.0 for a socket connect() bound implicitly.
+  const names = ['family', 'remote_ip4', 'remote_ip6', 'local_ip6', 'remote_port', 'local_port', 'size'] as const;
+  const off = ctxOffsets(SK_MSG, names);
+  // seen[i] = the u32 field names[i].
+  const w = await world(`
+    r6 = r1
+    r1 = 0
+    *(u32 *)(r10 - 4) = r1
+    r2 = r10
+    r2 += -4
+    r1 = seen ll
+    call bpf_map_lookup_elem
+    if r0 == 0 goto out
+    ${names.map((n, i) => `r2 = *(u32 *)(r6 + ${off[n]})\n    *(u64 *)(r0 + ${8 * i}) = r2`).join('\n    ')}
+  out:
+    r0 = 1
+    exit`);
+  expect(w.P.send(w.px, text('abcd'))).toBe(4);
+  const v = new DataView(w.seen.lookup(0)!.buffer);
+  const got = Object.fromEntries(names.map((n, i) => [n, Number(v.getBigUint64(8 * i, true))]));
+  const le32 = (a: number[]): number => new DataView(Uint8Array.from(a).buffer).getUint32(0, true);
+  expect(got).toEqual({
+    family: 2, // AF_INET
+    remote_ip4: le32([10, 0, 1, 2]),
+    remote_ip6: 0,
+    local_ip6: 0,
+    // Port 80 in network byte order, as a u32 (bpf_ntohl(remote_port) == 80).
+    remote_port: 0x50000000,
+    local_port: w.P.socketOf(w.px).localPort,
+    size: 4,
+  });
 });
