@@ -1,7 +1,7 @@
 // ELF objects on the command line: `bpfsim obj|verify|test-run|disasm FILE.o`. An object is
 // opened with @bpfsim/loader and, where a verdict is wanted, loaded program by program into
 // a fresh simulated kernel (as root, sockmap installed) exactly as libbpf would load it.
-import { BPF_ATTACH_TYPE, BPF_MAP_TYPE, BPF_PROG_TYPE, SysError } from '@bpfsim/isa';
+import { BPF_ATTACH_TYPE, BPF_MAP_TYPE, BPF_PROG_TYPE, SysError, uapiShortName } from '@bpfsim/isa';
 import { BpfClient, Kernel } from '@bpfsim/kernel';
 import { LoaderUsageError, ObjectFormatError, ProgramLoadError, openObject, type ObjectFile, type ObjectProgram } from '@bpfsim/loader';
 import { installSockmap } from '@bpfsim/sockmap';
@@ -21,13 +21,9 @@ export function openObjectBytes(bytes: Uint8Array, name: string): ObjectFile {
   return openObject(bytes, { file: name });
 }
 
-const nameOf = (table: Record<string, number>, prefix: string, v: number): string => {
-  const k = Object.entries(table).find(([, x]) => x === v)?.[0];
-  return k ? k.slice(prefix.length).toLowerCase() : String(v);
-};
-export const progTypeName = (t: number): string => nameOf(BPF_PROG_TYPE, 'BPF_PROG_TYPE_', t);
-export const attachTypeName = (t: number): string => (t ? nameOf(BPF_ATTACH_TYPE, 'BPF_', t) : '-');
-export const mapTypeName = (t: number): string => nameOf(BPF_MAP_TYPE, 'BPF_MAP_TYPE_', t);
+export const progTypeName = (t: number): string => uapiShortName(BPF_PROG_TYPE, 'BPF_PROG_TYPE_', t) ?? String(t);
+export const attachTypeName = (t: number): string => (t ? (uapiShortName(BPF_ATTACH_TYPE, 'BPF_', t) ?? String(t)) : '-');
+export const mapTypeName = (t: number): string => uapiShortName(BPF_MAP_TYPE, 'BPF_MAP_TYPE_', t) ?? String(t);
 
 /** Picks the programs `--program NAME` names (all when none). */
 export function selectPrograms(obj: ObjectFile, name: string | undefined): ObjectProgram[] {

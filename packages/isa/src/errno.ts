@@ -1,6 +1,7 @@
 // errno values of include/uapi/asm-generic/errno*.h (x86_64), and the error every
 // kernel-facing call in bpfsim fails with: SysError carries `code` ('EINVAL') and
 // `errno` (22), as Node's own system errors do.
+import { uapiName } from './uapi';
 
 export const ERRNO = {
   EPERM: 1,
@@ -82,6 +83,5 @@ export class SysError extends Error {
 
 /** The errno name of a number, if Linux defines it. */
 export function errnoName(n: number): ErrnoCode | undefined {
-  for (const k in ERRNO) if (ERRNO[k as ErrnoCode] === n) return k as ErrnoCode;
-  return undefined;
+  return uapiName(ERRNO, n);
 }

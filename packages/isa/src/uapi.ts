@@ -222,8 +222,32 @@ export const BPF_NOEXIST = 1;
 export const BPF_EXIST = 2;
 export const BPF_F_LOCK = 4;
 
+// Value → name, for any name → number table (a uapi enum here, errno, BTF kinds, TCP states,
+// ELF relocation types): every lookup of a name by its number goes through uapiName, which
+// inverts a table once and keeps the inverse.
+const inverses = new WeakMap<object, ReadonlyMap<number, string>>();
+
+function inverse(table: Readonly<Record<string, number>>): ReadonlyMap<number, string> {
+  let m = inverses.get(table);
+  if (!m) {
+    const inv = new Map<number, string>();
+    for (const k in table) if (!inv.has(table[k]!)) inv.set(table[k]!, k);
+    inverses.set(table, (m = inv));
+  }
+  return m;
+}
+
 /** The name of a uapi enum value, preferring the first name the header gives it. */
-export function uapiName<T extends Record<string, number>>(table: T, value: number): keyof T | undefined {
-  for (const k in table) if (table[k] === value) return k;
-  return undefined;
+export function uapiName<T extends Readonly<Record<string, number>>>(table: T, value: number): Extract<keyof T, string> | undefined {
+  return inverse(table).get(value) as Extract<keyof T, string> | undefined;
+}
+
+/**
+ * The short name bpftool and libbpf print: the uapi name without its prefix, in lower case
+ * (`BPF_PROG_TYPE_CGROUP_SKB` → `cgroup_skb`; attach types drop `BPF_`:
+ * `BPF_CGROUP_INET4_CONNECT` → `cgroup_inet4_connect`), or undefined for an unnamed value.
+ */
+export function uapiShortName(table: Readonly<Record<string, number>>, prefix: string, value: number): string | undefined {
+  const name = uapiName(table, value);
+  return name === undefined ? undefined : name.slice(name.startsWith(prefix) ? prefix.length : 0).toLowerCase();
 }

@@ -4,7 +4,7 @@
 // failure throws SysError with the kernel's errno. Map commands live in maps/commands.ts,
 // cgroup attach in cgroup/attach.ts; they register here.
 import type { Insn } from '@bpfsim/isa';
-import { BPF_ATTACH_TYPE, BPF_CMD, BPF_EXIT, BPF_JA, BPF_JMP, BPF_MAP_TYPE, BPF_PROG_TYPE, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, LD_IMM64, SysError, decode, encode } from '@bpfsim/isa';
+import { BPF_ATTACH_TYPE, BPF_CMD, BPF_EXIT, BPF_JA, BPF_JMP, BPF_MAP_TYPE, BPF_PROG_TYPE, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, LD_IMM64, SysError, decode, encode, uapiName } from '@bpfsim/isa';
 import { PrepareError, TestRunSession, VmProgram } from '@bpfsim/vm';
 import type { BtfFuncInfo, MapInfo } from '@bpfsim/verifier';
 import { isGplCompatible, verify } from '@bpfsim/verifier';
@@ -25,7 +25,7 @@ export function registerCommand<A>(cmd: number, handler: (kernel: Kernel, proc: 
   handlers.set(cmd, handler as (kernel: Kernel, proc: Process, attr: unknown) => number);
 }
 
-const cmdName = (cmd: number): string => Object.entries(BPF_CMD).find(([, v]) => v === cmd)?.[0] ?? `bpf command ${cmd}`;
+const cmdName = (cmd: number): string => uapiName(BPF_CMD, cmd) ?? `bpf command ${cmd}`;
 
 /** bpf(cmd, attr) as `proc`. Throws SysError. */
 export function bpf(kernel: Kernel, proc: Process, cmd: number, attr: object): number {

@@ -2,6 +2,7 @@
 // parsed into a model and checked the way the kernel's btf_parse() checks them
 // (btf_parse_hdr, btf_parse_str_sec, btf_check_all_metas, btf_check_all_types), so a
 // malformed section fails here with a place and a reason instead of later.
+import { uapiName } from '@bpfsim/isa';
 import { ObjectFormatError } from './errors';
 
 export const BTF_MAGIC = 0xeb9f;
@@ -33,10 +34,6 @@ export const BTF_KIND = {
 } as const;
 export type BtfKind = (typeof BTF_KIND)[keyof typeof BTF_KIND];
 const NR_BTF_KINDS = 20;
-
-export const BTF_KIND_NAME: Readonly<Record<number, string>> = Object.fromEntries(
-  Object.entries(BTF_KIND).map(([k, v]) => [v, k]),
-);
 
 /** BTF_INT_ENCODING bits. */
 export const BTF_INT = { SIGNED: 1, CHAR: 2, BOOL: 4 } as const;
@@ -286,11 +283,11 @@ export class Btf {
       };
       const extra = (n: number): number => {
         const start = off + 12;
-        if (start + n > typesEnd) tfail(`${BTF_KIND_NAME[kind]} with vlen ${vlen} needs ${n} more bytes, only ${typesEnd - start} left in the type section`);
+        if (start + n > typesEnd) tfail(`${uapiName(BTF_KIND, kind)} with vlen ${vlen} needs ${n} more bytes, only ${typesEnd - start} left in the type section`);
         return start;
       };
       const noVlen = (): void => {
-        if (vlen !== 0) tfail(`${BTF_KIND_NAME[kind]} must have vlen 0, has ${vlen}`);
+        if (vlen !== 0) tfail(`${uapiName(BTF_KIND, kind)} must have vlen 0, has ${vlen}`);
       };
       const nm = name!;
       let t: BtfType;
@@ -355,7 +352,7 @@ export class Btf {
           const wide = kind === BTF_KIND.ENUM64;
           const rec = wide ? 12 : 8;
           const p = extra(vlen * rec);
-          if (![1, 2, 4, 8].includes(sizeOrType)) tfail(`${BTF_KIND_NAME[kind]} size ${sizeOrType} is not 1, 2, 4 or 8`);
+          if (![1, 2, 4, 8].includes(sizeOrType)) tfail(`${uapiName(BTF_KIND, kind)} size ${sizeOrType} is not 1, 2, 4 or 8`);
           const values: { name: string; value: bigint }[] = [];
           for (let i = 0; i < vlen; i++) {
             const e = p + i * rec;
@@ -461,7 +458,7 @@ export class Btf {
         case BTF_KIND.CONST:
         case BTF_KIND.RESTRICT:
         case BTF_KIND.TYPE_TAG:
-          ref(t.id, t.type, BTF_KIND_NAME[t.kind]!);
+          ref(t.id, t.type, uapiName(BTF_KIND, t.kind)!);
           break;
         case BTF_KIND.ARRAY:
           ref(t.id, t.type, 'ARRAY element type');
@@ -491,7 +488,7 @@ export class Btf {
           t.vars.forEach((v, i) => {
             ref(t.id, v.type, `DATASEC var #${i}`);
             const vt = this.types[v.type]!;
-            if (vt.kind !== BTF_KIND.VAR && vt.kind !== BTF_KIND.FUNC) fail(t.id, `DATASEC var #${i} type [${v.type}] is ${BTF_KIND_NAME[vt.kind]}, not VAR`);
+            if (vt.kind !== BTF_KIND.VAR && vt.kind !== BTF_KIND.FUNC) fail(t.id, `DATASEC var #${i} type [${v.type}] is ${uapiName(BTF_KIND, vt.kind)}, not VAR`);
             if (t.size !== 0 && v.offset + v.size > t.size) fail(t.id, `var #${i} at ${v.offset}+${v.size} is beyond DATASEC '${t.name}' size ${t.size}`);
           });
           break;
@@ -583,7 +580,7 @@ export class Btf {
         }
         if (t.kind === BTF_KIND.UNION && m.bitOffset !== 0) fail(t.id, `union member #${i} '${m.name}' has non-zero bit offset ${m.bitOffset}`);
         if (m.bitOffset + bits > t.size * 8) {
-          fail(t.id, `member #${i} '${m.name}' (bits ${m.bitOffset}..${m.bitOffset + bits}) is beyond the ${BTF_KIND_NAME[t.kind]!.toLowerCase()} size ${t.size}`);
+          fail(t.id, `member #${i} '${m.name}' (bits ${m.bitOffset}..${m.bitOffset + bits}) is beyond the ${uapiName(BTF_KIND, t.kind)!.toLowerCase()} size ${t.size}`);
         }
       });
     }
@@ -675,7 +672,7 @@ export class Btf {
           cur = t.type;
           break;
         default:
-          return `${BTF_KIND_NAME[t.kind] ?? 'void'} [${cur}] has no size`;
+          return `${uapiName(BTF_KIND, t.kind) ?? 'void'} [${cur}] has no size`;
       }
     }
     return `type chain deeper than ${MAX_RESOLVE_DEPTH}`;

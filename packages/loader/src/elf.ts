@@ -3,6 +3,7 @@
 // host, ET_REL for EM_BPF, a section header table, relocations against the one symbol table.
 // The reading itself is the kernel package's ElfFile (@bpfsim/kernel's elf.ts); its ElfErrors
 // come out as the loader's ObjectFormatError with the same code, place and message.
+import { uapiName } from '@bpfsim/isa';
 import { ELFCLASS64, ELFDATA2LSB, EM_BPF, ET_REL, ElfError, ElfFile, SHT } from '@bpfsim/kernel';
 import { ObjectFormatError } from './errors';
 
@@ -16,7 +17,7 @@ export const R_BPF = {
   R_BPF_64_32: 10,
 } as const;
 
-export const relocTypeName = (t: number): string => Object.entries(R_BPF).find(([, v]) => v === t)?.[0] ?? `R_BPF_${t}`;
+export const relocTypeName = (t: number): string => uapiName(R_BPF, t) ?? `R_BPF_${t}`;
 
 /** Reads an ELF64 LE relocatable object for EM_BPF, sections, symbols and relocations (bpf_object__elf_init + elf_collect). */
 export function parseElf(bytes: Uint8Array, file = 'object'): ElfFile {

@@ -7,7 +7,7 @@
 //   libbpf 1.0 refuses them, bpfsim reads them with a warning);
 // - global data: `.data`, `.rodata` (and `.rodata.*`), `.bss` (and `.data.*`) each become a
 //   one-element array map whose value is the section (bpf_object__init_internal_map).
-import { BPF_MAP_TYPE } from '@bpfsim/isa';
+import { BPF_MAP_TYPE, uapiName } from '@bpfsim/isa';
 import { SHF_EXECINSTR, SHT, STT, type ElfFile, type ElfSection } from '@bpfsim/kernel';
 import { BTF_KIND, type Btf, type BtfComposite } from './btf';
 import { ObjectFormatError, type LoaderWarning } from './errors';
@@ -46,7 +46,7 @@ export interface MapDef {
   initData?: Uint8Array;
 }
 
-const mapTypeName = (t: number): string => Object.entries(BPF_MAP_TYPE).find(([, v]) => v === t)?.[0] ?? `map type ${t}`;
+const mapTypeName = (t: number): string => uapiName(BPF_MAP_TYPE, t) ?? `map type ${t}`;
 
 export function describeMapType(t: number): string {
   return mapTypeName(t);
@@ -64,7 +64,7 @@ function fieldInt(btf: Btf, mapName: string, member: { name: string; type: numbe
 }
 
 function kindName(k: number): string {
-  return Object.entries(BTF_KIND).find(([, v]) => v === k)?.[0] ?? `kind ${k}`;
+  return uapiName(BTF_KIND, k) ?? `kind ${k}`;
 }
 
 /**

@@ -21,10 +21,11 @@ import {
   SysError,
   decode,
   isLdImm64,
+  uapiName,
   type Insn,
 } from '@bpfsim/isa';
 import { bpf, MapHandle, ProgHandle, SHF_EXECINSTR, SHN_UNDEF, SHT, STB, STT, type BpfClient, type ElfFile, type ElfSymbol, type ProgLoadAttr } from '@bpfsim/kernel';
-import { BTF_KIND, BTF_KIND_NAME, Btf } from './btf';
+import { BTF_KIND, Btf } from './btf';
 import type { BtfFuncInfo, BtfParam } from '@bpfsim/verifier';
 import { parseBtfExt, type BtfExt, type CoreRelo, type FuncInfo, type LineInfo } from './btf-ext';
 import { fixupDatasec } from './btf';
@@ -776,9 +777,9 @@ export function resolveFuncInfo(btf: Btf, f: FuncInfo): BtfFuncInfo {
     if (t.kind === BTF_KIND.PTR) {
       const target = btf.skipModsAndTypedefs(t.type);
       const size = target.kind === BTF_KIND.UNKN || target.kind === BTF_KIND.FWD || target.kind === BTF_KIND.FUNC_PROTO ? undefined : btf.tryResolveSize(target.id);
-      return { kind: 'ptr', target: { kind: target.kind === BTF_KIND.UNKN ? 'UNKNOWN' : (BTF_KIND_NAME[target.kind] ?? 'UNKNOWN'), name: target.name, ...(size !== undefined ? { size } : {}) } };
+      return { kind: 'ptr', target: { kind: target.kind === BTF_KIND.UNKN ? 'UNKNOWN' : (uapiName(BTF_KIND, target.kind) ?? 'UNKNOWN'), name: target.name, ...(size !== undefined ? { size } : {}) } };
     }
-    return { kind: 'other', btfKind: BTF_KIND_NAME[t.kind] ?? 'UNKN' };
+    return { kind: 'other', btfKind: uapiName(BTF_KIND, t.kind) ?? 'UNKN' };
   });
   return { ...base, name: fn.name, linkage: fn.linkage, returnsScalar: isScalar(proto.returnType), params };
 }

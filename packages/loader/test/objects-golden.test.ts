@@ -6,7 +6,7 @@
 // program loads.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { encode } from '@bpfsim/isa';
+import { encode, uapiName } from '@bpfsim/isa';
 import { BpfClient, Kernel, SHT } from '@bpfsim/kernel';
 import { installSockmap } from '@bpfsim/sockmap';
 import { ProgramLoadError, openObject, parseElf, relocTypeName } from '../src';
@@ -24,7 +24,6 @@ interface ReadelfGolden {
   programs: Record<string, { insnCount: number; functions: { name: string; insn: number }[]; insns: { insn: number; bytes: string }[] }>;
 }
 
-const SHT_NAMES: Record<number, string> = Object.fromEntries(Object.entries(SHT).map(([k, v]) => [v, k]));
 /** readelf's flag letters, in its order. */
 const FLAG_LETTERS: [number, string][] = [[0x1, 'W'], [0x2, 'A'], [0x4, 'X'], [0x10, 'M'], [0x20, 'S'], [0x40, 'I'], [0x80, 'L'], [0x100, 'O'], [0x200, 'G'], [0x400, 'T'], [0x800, 'C'], [0x80000000, 'E']];
 const flagString = (f: number): string => FLAG_LETTERS.filter(([bit]) => f & bit).map(([, l]) => l).join('');
@@ -41,7 +40,7 @@ describe.each(names)('%s: the ELF file as llvm-readelf reads it', (name) => {
   const elf = parseElf(read(name), `${name}.bpf.o`);
 
   test('sections', () => {
-    expect(elf.sections.map((s) => ({ index: s.index, name: s.name, type: SHT_NAMES[s.type] ?? String(s.type), flags: flagString(s.flags), offset: s.offset, size: s.size, link: s.link, info: s.info, entsize: s.entsize }))).toEqual(
+    expect(elf.sections.map((s) => ({ index: s.index, name: s.name, type: uapiName(SHT, s.type) ?? String(s.type), flags: flagString(s.flags), offset: s.offset, size: s.size, link: s.link, info: s.info, entsize: s.entsize }))).toEqual(
       golden.sections.map((s) => ({ index: s.index, name: s.name, type: s.type, flags: s.flags, offset: s.offset, size: s.size, link: s.link, info: s.info, entsize: s.entsize })),
     );
   });

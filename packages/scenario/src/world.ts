@@ -2,7 +2,7 @@
 // processes — async functions that use the socket API (`Proc`), each call logged on the
 // timeline with what it returned. Blocking calls (connect on TCP, accept, recv) wait on the
 // simulation's clock; the runner (runner.ts) moves the clock while every process waits.
-import { BPF_ATTACH_TYPE, BPF_MAP_TYPE, BPF_PROG_TYPE, SysError, disassemble } from '@bpfsim/isa';
+import { BPF_ATTACH_TYPE, BPF_MAP_TYPE, BPF_PROG_TYPE, SysError, disassemble, uapiShortName } from '@bpfsim/isa';
 import type { Cgroup, MapHandle, ProgHandle, Process, SimBinary, Vma } from '@bpfsim/kernel';
 import { BpfClient, ProgLoadRefused, binaryFromElf, ipOf, symbolize, writeElf } from '@bpfsim/kernel';
 import type { Host, Link, SockAddr, SockAddrIn } from '@bpfsim/net';
@@ -524,7 +524,7 @@ export class World {
     for (const p of obj.programs) {
       if (!p.handle) continue;
       const at = p.expectedAttachType ? attachTypeName(p.expectedAttachType) : undefined;
-      const typeName = Object.entries(BPF_PROG_TYPE).find(([, v]) => v === p.type)?.[0].slice(14).toLowerCase() ?? String(p.type);
+      const typeName = uapiShortName(BPF_PROG_TYPE, 'BPF_PROG_TYPE_', p.type) ?? String(p.type);
       // The disassembly, with each source line (BTF line info) as a comment above its insns.
       const src = new Map(p.lineInfo.map((l) => [l.insnOff, l]));
       const lines: string[] = [`// ${obj.file}: section ${p.sectionName} (read-only: programs of ELF objects are not edited here)`];
@@ -540,7 +540,7 @@ export class World {
     }
     for (const m of obj.maps) {
       if (!m.handle) continue;
-      const type = Object.entries(BPF_MAP_TYPE).find(([, v]) => v === m.type)?.[0].slice(13).toLowerCase() ?? String(m.type);
+      const type = mapTypeName(m.type);
       this.maps.push({ host: host.name, name: m.name, spec: { type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags }, handle: m.handle });
     }
   }
@@ -645,7 +645,7 @@ export class WorldObject {
   }
   map(name: string): WorldMap {
     const m = this.obj.map(name);
-    return { name: m.name, spec: { type: Object.entries(BPF_MAP_TYPE).find(([, v]) => v === m.type)![0].slice(13).toLowerCase(), keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags }, handle: m.handle! };
+    return { name: m.name, spec: { type: mapTypeName(m.type), keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags }, handle: m.handle! };
   }
   /** A global variable's bytes (read from its map). */
   global(name: string): Uint8Array {
@@ -653,7 +653,8 @@ export class WorldObject {
   }
 }
 
-const attachTypeName = (t: number): string | undefined => Object.entries(BPF_ATTACH_TYPE).find(([, v]) => v === t)?.[0].slice(4).toLowerCase();
+const attachTypeName = (t: number): string | undefined => uapiShortName(BPF_ATTACH_TYPE, 'BPF_', t);
+const mapTypeName = (t: number): string => uapiShortName(BPF_MAP_TYPE, 'BPF_MAP_TYPE_', t) ?? String(t);
 
 /** A loaded program. */
 export class WorldProgram {

@@ -4,7 +4,7 @@
 // process's fd table. Each call is synchronous: what would block fails with EAGAIN here,
 // and the awaitable forms (recvAsync) wait on the simulation's clock.
 import type { ErrnoCode } from '@bpfsim/isa';
-import { ERRNO, SysError } from '@bpfsim/isa';
+import { ERRNO, SysError, errnoName } from '@bpfsim/isa';
 import type { Process } from '@bpfsim/kernel';
 import type { Host } from '../iface/host';
 import { ipv6Only, portTable, setImpliedV6only } from '../ports/port-table';
@@ -123,7 +123,7 @@ export function inetBind(host: Host, sk: Sock, uaddr: SockAddr, userFamily: numb
   sk.peer = undefined;
 }
 
-const errnoOf = (neg: number): ErrnoCode => ((Object.entries(ERRNO).find(([, v]) => v === -neg)?.[0] ?? 'EPERM') as ErrnoCode);
+const errnoOf = (neg: number): ErrnoCode => errnoName(-neg) ?? 'EPERM';
 
 /** A process's socket calls on a host. */
 export class SocketApi {

@@ -1,6 +1,8 @@
 // Socket states as Linux numbers them (include/net/tcp_states.h): TCP uses all of them; UDP
 // uses TCP_CLOSE (unconnected) and TCP_ESTABLISHED (connected), as udp_sock does. These are
 // the values struct bpf_sock's `state` field and the sock:inet_sock_set_state tracepoint show.
+import { uapiName } from '@bpfsim/isa';
+
 export const TCP_STATE = {
   TCP_ESTABLISHED: 1,
   TCP_SYN_SENT: 2,
@@ -17,9 +19,7 @@ export const TCP_STATE = {
 } as const;
 export type TcpState = (typeof TCP_STATE)[keyof typeof TCP_STATE];
 
-const NAMES = new Map<number, string>(Object.entries(TCP_STATE).map(([k, v]) => [v, k]));
-
 /** "TCP_ESTABLISHED", as the kernel's tracepoints print states. */
 export function tcpStateName(s: number): string {
-  return NAMES.get(s) ?? `state ${s}`;
+  return uapiName(TCP_STATE, s) ?? `state ${s}`;
 }
