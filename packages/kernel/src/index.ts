@@ -46,7 +46,11 @@ export { attachTypeToProgType, checkAttachType, isCgroupProgType, progAttach, pr
 export type { AttachTarget, ProgAttachAttr } from './cgroup/commands';
 export { runCgroupHook, runCgroupSkb, onHookRun, NET_XMIT_SUCCESS, NET_XMIT_DROP, NET_XMIT_CN } from './cgroup/runner';
 export type { HookRunEvent, HookListener, CgroupHookOptions, CgroupHookResult, CgRunCtx } from './cgroup/runner';
-export { CGROUP_SKB, SK_BUFF_CG_FIELDS, BASE_HELPER_OFFERS, offers } from './prog-types/cgroup-skb';
+export { BASE_HELPERS, SK_BASE_HELPERS, BASE_HELPER_OFFERS, SK_BASE_HELPER_OFFERS, offers } from './prog-types/base-helpers';
+export type { NamedOffer } from './prog-types/base-helpers';
+export { SOCKET_FILTER, SOCKET_FILTER_ENTRY, SK_BUFF_FILTER_FIELDS, SK_FILTER_HELPERS } from './prog-types/socket-filter';
+export { XDP, XDP_ENTRY } from './prog-types/xdp';
+export { CGROUP_SKB, SK_BUFF_CG_FIELDS } from './prog-types/cgroup-skb';
 export { CGROUP_SOCK, BPF_SOCK_FIELDS } from './prog-types/cgroup-sock';
 export {
   registerBuiltinMaps,

@@ -34,8 +34,9 @@ export interface VerifyOptions {
   license?: string;
   /** CAP_BPF (+ CAP_PERFMON for pointer leaks): privileged verification (default true). */
   privileged?: boolean;
-  /** Program-type descriptors to look `progType` up in (default: the built-in ones). */
-  progTypes?: readonly ProgTypeDescriptor[];
+  /** Program-type descriptors to look `progType` up in (the kernel's registry: @bpfsim/kernel
+   * owns every type's descriptor; the verifier is handed them, as bpf_verifier_ops). */
+  progTypes: readonly ProgTypeDescriptor[];
   /** Source lines by instruction (struct bpf_line_info, strings resolved), sorted by insnOff:
    * the log shows `; <line> @ <file>:<n>` before the first instruction of each (verbose_linfo). */
   lineInfo?: readonly SourceLine[];

@@ -5,7 +5,5 @@ export type { ScalarBounds, Tnum } from './scalar/types';
 export { verify, findProgType, BPF_MAXINSNS } from './verify';
 export type { ProgTypeDescriptor, CtxField, AccessRule, HelperOffer } from './prog-type';
 export { ctxOffsets } from './prog-type';
-export { BUILTIN_PROG_TYPES, SOCKET_FILTER, XDP } from './prog-types';
 export { isGplCompatible } from './env';
-export { BASE_HELPERS, SK_BASE_HELPERS, helperOffers } from './prog-types/base-helpers';
 export { parseVerifierLog, parseRegState, type VerifierLogModel, type LogInsn, type InsnVisit, type LogFunc, type LogStats, type RegStateEntry } from './log-model';

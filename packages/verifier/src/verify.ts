@@ -10,7 +10,6 @@ import { Env, VerifyError } from './env';
 import { helperProto } from './helper-protos';
 import { computeLiveRegs, computeScc } from './live';
 import type { ProgTypeDescriptor } from './prog-type';
-import { BUILTIN_PROG_TYPES } from './prog-types';
 
 /** BPF_MAXINSNS: the instruction limit of unprivileged loads. */
 export const BPF_MAXINSNS = 4096;
@@ -18,8 +17,9 @@ export const BPF_MAXINSNS = 4096;
 /** Thrown for what bpf_prog_load() refuses before the verifier runs (no log). */
 const refuse = (errno: VerifyResult['errno'], error: string): VerifyResult => ({ accepted: false, errno, error, insnProcessed: 0, log: '' });
 
-/** The program-type descriptor for `progType`, from the given registry or the built-ins. */
-export function findProgType(progType: number, registry: readonly ProgTypeDescriptor[] = BUILTIN_PROG_TYPES): ProgTypeDescriptor | undefined {
+/** The program-type descriptor for `progType` in the registry the caller hands in (the
+ * verifier has no program types of its own: the kernel's registry owns them). */
+export function findProgType(progType: number, registry: readonly ProgTypeDescriptor[]): ProgTypeDescriptor | undefined {
   return registry.find((d) => d.type === progType);
 }
 

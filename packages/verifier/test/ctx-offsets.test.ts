@@ -1,5 +1,6 @@
 // ctxOffsets(): a ctx struct's field offsets by name, from the program type's descriptor.
-import { SOCKET_FILTER, XDP, ctxOffsets } from '../src';
+import { ctxOffsets } from '../src';
+import { SOCKET_FILTER, XDP } from './prog-types';
 
 test('offsets come from the descriptor, an array by its bare name too', () => {
   expect(ctxOffsets(XDP, ['data', 'data_end', 'ingress_ifindex'])).toEqual({ data: 0, data_end: 4, ingress_ifindex: 12 });

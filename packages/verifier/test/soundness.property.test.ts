@@ -26,7 +26,8 @@ import { BPF_CALL, BPF_JMP, BPF_MAP_TYPE, BPF_PROG_TYPE, BPF_PSEUDO_KFUNC_CALL, 
 import type { EngineName, ExecContext, FieldAccess, Fault, HelperTable, Memory as VmMemory, Region } from '@bpfsim/vm';
 import { ENGINES, ExecContext as Exec, Memory, PrepareError, VmProgram, runIn, testRun } from '@bpfsim/vm';
 import type { CtxField, MapInfo } from '../src';
-import { SOCKET_FILTER, XDP, verify } from '../src';
+import { verify } from '../src';
+import { PROG_TYPES, SOCKET_FILTER, XDP } from './prog-types';
 import type { GenKind, GenProgram } from './gen/programs';
 import { BPF_F_RDONLY_PROG, GEN_KINDS, HELPER, Rand, generateProgram, hasMayGoto } from './gen/programs';
 
@@ -678,6 +679,7 @@ function checkProgram(seed: number, skipKnown = true): void {
   ks.generated++;
   const v = verify(p.insns, {
     progType: p.progType === 'xdp' ? BPF_PROG_TYPE.BPF_PROG_TYPE_XDP : BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER,
+    progTypes: PROG_TYPES,
     mapsByIdx: p.maps,
     license: 'GPL',
     privileged: p.privileged,

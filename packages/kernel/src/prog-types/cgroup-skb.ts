@@ -2,47 +2,13 @@
 // top of bpf_skb_is_valid_access()), helpers of cg_skb_func_proto() (which falls back to
 // sk_filter_func_proto() and the sk/base sets), direct packet reads, return codes per
 // check_return_code(). Attached at BPF_CGROUP_INET_INGRESS / _EGRESS.
-import { BPF_ATTACH_TYPE, BPF_PROG_TYPE, helperId } from '@bpfsim/isa';
-import type { CtxField, HelperOffer, ProgTypeDescriptor } from '@bpfsim/verifier';
-import { SOCKET_FILTER } from '@bpfsim/verifier';
+import { BPF_ATTACH_TYPE, BPF_PROG_TYPE } from '@bpfsim/isa';
+import type { CtxField, ProgTypeDescriptor } from '@bpfsim/verifier';
+import { offers } from './base-helpers';
 import type { ProgTypeEntry } from './registry';
+import { SK_FILTER_HELPERS } from './socket-filter';
 
 const { BPF_CGROUP_INET_INGRESS, BPF_CGROUP_INET_EGRESS } = BPF_ATTACH_TYPE;
-
-/** Helper names (without bpf_) to offers; `then` (already offers) follow, duplicates dropped. */
-export function offers(names: readonly string[], ...then: (readonly HelperOffer[])[]): HelperOffer[] {
-  const out: HelperOffer[] = [];
-  const seen = new Set<number>();
-  const add = (o: HelperOffer): void => {
-    if (seen.has(o.id)) return;
-    seen.add(o.id);
-    out.push(o);
-  };
-  for (const n of names) {
-    const id = helperId(n);
-    if (id === undefined) throw new Error(`unknown helper '${n}'`);
-    add({ id });
-  }
-  for (const list of then) list.forEach(add);
-  return out;
-}
-
-/** bpf_sk_base_func_proto()'s own helpers (before it falls back to bpf_base_func_proto). */
-const SK_BASE_ONLY = [
-  'skc_to_tcp6_sock', 'skc_to_tcp_sock', 'skc_to_tcp_timewait_sock', 'skc_to_tcp_request_sock', 'skc_to_udp6_sock',
-  'skc_to_unix_sock', 'skc_to_mptcp_sock', 'ktime_get_coarse_ns',
-];
-/** sk_filter_func_proto()'s own helpers. */
-const SK_FILTER_ONLY = ['skb_load_bytes', 'skb_load_bytes_relative', 'get_socket_cookie', 'get_netns_cookie', 'get_socket_uid', 'perf_event_output'];
-
-/** sk_filter_func_proto(): what a socket filter may call (its own, the sk set, the base set). */
-export const SK_FILTER_HELPERS: readonly HelperOffer[] = SOCKET_FILTER.helpers;
-
-/** bpf_base_func_proto() for a privileged loader: the socket filter's set minus its own and the sk set. */
-export const BASE_HELPER_OFFERS: readonly HelperOffer[] = (() => {
-  const drop = new Set([...SK_BASE_ONLY, ...SK_FILTER_ONLY].map((n) => helperId(n)!));
-  return SOCKET_FILTER.helpers.filter((h) => !drop.has(h.id));
-})();
 
 /** A u32 field cgroup skb programs read with any narrow load and do not write. */
 const ro = (name: string, off: number): CtxField => ({ name, off, size: 4, read: 'narrow', write: false });

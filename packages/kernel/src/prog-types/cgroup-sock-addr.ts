@@ -8,7 +8,7 @@
 // [0, 1] otherwise.
 import { BPF_ATTACH_TYPE, BPF_PROG_TYPE } from '@bpfsim/isa';
 import type { CtxField, ProgTypeDescriptor } from '@bpfsim/verifier';
-import { BASE_HELPER_OFFERS, offers } from './cgroup-skb';
+import { BASE_HELPER_OFFERS, offers } from './base-helpers';
 import type { ProgTypeEntry } from './registry';
 
 const A = BPF_ATTACH_TYPE;
@@ -66,20 +66,18 @@ export const CGROUP_SOCK_ADDR: ProgTypeDescriptor = {
   // sock_addr_func_proto(): cgroup_common_func_proto() first, its own (bind for connect
   // only; get/setsockopt for all 17 attach types), then bpf_sk_base_func_proto() (skc_to_*)
   // and bpf_base_func_proto(). The live-kernel matrix (kernel-cgroup.json) checks all 211 ids.
-  helpers: [
-    { id: 64, attachTypes: CONNECT }, // bpf_bind
-    { id: 186, attachTypes: WITH_RETVAL }, // bpf_get_retval
-    { id: 187, attachTypes: WITH_RETVAL }, // bpf_set_retval
-    ...offers(
-      [
-        'get_local_storage', 'get_socket_cookie', 'get_netns_cookie', 'perf_event_output',
-        'sk_lookup_tcp', 'sk_lookup_udp', 'sk_release', 'skc_lookup_tcp', 'sk_storage_get', 'sk_storage_delete',
-        'setsockopt', 'getsockopt', 'skc_to_tcp6_sock', 'skc_to_tcp_sock', 'skc_to_tcp_timewait_sock', 'skc_to_tcp_request_sock',
-        'skc_to_udp6_sock', 'skc_to_unix_sock', 'skc_to_mptcp_sock', 'ktime_get_coarse_ns',
-      ],
-      BASE_HELPER_OFFERS,
-    ),
-  ],
+  helpers: offers(
+    [
+      { name: 'bind', attachTypes: CONNECT },
+      { name: 'get_retval', attachTypes: WITH_RETVAL },
+      { name: 'set_retval', attachTypes: WITH_RETVAL },
+      'get_local_storage', 'get_socket_cookie', 'get_netns_cookie', 'perf_event_output',
+      'sk_lookup_tcp', 'sk_lookup_udp', 'sk_release', 'skc_lookup_tcp', 'sk_storage_get', 'sk_storage_delete',
+      'setsockopt', 'getsockopt', 'skc_to_tcp6_sock', 'skc_to_tcp_sock', 'skc_to_tcp_timewait_sock', 'skc_to_tcp_request_sock',
+      'skc_to_udp6_sock', 'skc_to_unix_sock', 'skc_to_mptcp_sock', 'ktime_get_coarse_ns',
+    ],
+    BASE_HELPER_OFFERS,
+  ),
   // check_return_code(): bind may return 2|3 (bit 1: skip the CAP_NET_BIND_SERVICE check).
   returnRange: (t) => (BIND.includes(t) ? [0, 3] : VERDICT_IGNORED.includes(t) ? [1, 1] : [0, 1]),
   attachTypes: SOCK_ADDR_ATTACH_TYPES,

@@ -4,7 +4,7 @@
 // INET4_POST_BIND and INET6_POST_BIND; the attach type decides which fields exist.
 import { BPF_ATTACH_TYPE, BPF_PROG_TYPE } from '@bpfsim/isa';
 import type { CtxField, ProgTypeDescriptor } from '@bpfsim/verifier';
-import { BASE_HELPER_OFFERS, offers } from './cgroup-skb';
+import { BASE_HELPER_OFFERS, offers } from './base-helpers';
 import type { ProgTypeEntry } from './registry';
 
 const { BPF_CGROUP_INET_SOCK_CREATE, BPF_CGROUP_INET_SOCK_RELEASE, BPF_CGROUP_INET4_POST_BIND, BPF_CGROUP_INET6_POST_BIND } = BPF_ATTACH_TYPE;

@@ -5,7 +5,7 @@
 // checked against the tracepoint's argument count when it is opened, not at load.
 import { BPF_PROG_TYPE } from '@bpfsim/isa';
 import type { CtxField, ProgTypeDescriptor } from '@bpfsim/verifier';
-import { BASE_HELPER_OFFERS, offers } from './cgroup-skb';
+import { BASE_HELPER_OFFERS, offers } from './base-helpers';
 import type { ProgTypeEntry } from './registry';
 
 /** MAX_BPF_FUNC_ARGS: a raw tracepoint program sees at most 12 arguments. */

@@ -1,16 +1,18 @@
 // The program-type registry (include/linux/bpf_types.h + each type's bpf_verifier_ops and
 // bpf_prog_ops): per type, the descriptor the verifier checks against (ctx fields and
 // rights, helpers, return range, attach types) and what the runtime needs (how
-// BPF_PROG_TEST_RUN builds a ctx). Later packages register their types here (cgroup hooks,
-// SK_MSG, raw tracepoints).
-import { SOCK_OPS_ENTRY } from './sock-ops';
+// BPF_PROG_TEST_RUN builds a ctx). Every type's descriptor lives in this directory, one file per
+// type; the verifier has none of its own and is handed the registry's descriptors. Later
+// packages register their types here (SK_MSG from the sockmap package).
 import type { ProgTypeDescriptor } from '@bpfsim/verifier';
-import { SOCKET_FILTER, XDP } from '@bpfsim/verifier';
 import { CGROUP_SKB_ENTRY } from './cgroup-skb';
 import { CGROUP_SOCK_ENTRY } from './cgroup-sock';
-import { RAW_TRACEPOINT_ENTRY } from './raw-tracepoint';
-import { TRACEPOINT_ENTRY } from './tracepoint';
 import { CGROUP_SOCK_ADDR_ENTRY } from './cgroup-sock-addr';
+import { RAW_TRACEPOINT_ENTRY } from './raw-tracepoint';
+import { SOCKET_FILTER_ENTRY } from './socket-filter';
+import { SOCK_OPS_ENTRY } from './sock-ops';
+import { TRACEPOINT_ENTRY } from './tracepoint';
+import { XDP_ENTRY } from './xdp';
 
 export interface ProgTypeEntry {
   descriptor: ProgTypeDescriptor;
@@ -44,8 +46,8 @@ export class ProgTypeRegistry {
 /** The types every kernel starts with. */
 export function builtinProgTypes(): ProgTypeEntry[] {
   return [
-    { descriptor: SOCKET_FILTER, testRun: 'socket_filter', unprivileged: true },
-    { descriptor: XDP, testRun: 'xdp', netAdmin: true },
+    SOCKET_FILTER_ENTRY,
+    XDP_ENTRY,
     CGROUP_SKB_ENTRY,
     CGROUP_SOCK_ENTRY,
     RAW_TRACEPOINT_ENTRY,

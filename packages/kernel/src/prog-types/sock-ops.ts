@@ -6,7 +6,7 @@
 // fills the ctx and runs the programs (tcp_call_bpf()).
 import { BPF_PROG_TYPE } from '@bpfsim/isa';
 import type { CtxField, ProgTypeDescriptor } from '@bpfsim/verifier';
-import { BASE_HELPER_OFFERS, offers } from './cgroup-skb';
+import { BASE_HELPER_OFFERS, offers } from './base-helpers';
 import type { ProgTypeEntry } from './registry';
 
 /** BPF_SOCK_OPS_*_CB_FLAG (bpf_sock_ops_cb_flags_set); ALL is BPF_SOCK_OPS_ALL_CB_FLAGS. */

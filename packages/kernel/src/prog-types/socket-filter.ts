@@ -1,8 +1,9 @@
 // BPF_PROG_TYPE_SOCKET_FILTER: ctx struct __sk_buff as sk_filter_is_valid_access() allows it,
 // helpers of sk_filter_func_proto() and the base sets, LD_ABS/LD_IND, no direct packet access.
 import { BPF_PROG_TYPE } from '@bpfsim/isa';
-import type { CtxField, ProgTypeDescriptor } from '../prog-type';
-import { BASE_HELPERS, SK_BASE_HELPERS, helperOffers } from './base-helpers';
+import type { CtxField, HelperOffer, ProgTypeDescriptor } from '@bpfsim/verifier';
+import { SK_BASE_HELPER_OFFERS, offers } from './base-helpers';
+import type { ProgTypeEntry } from './registry';
 
 /** A u32 field a socket filter may read with any narrow load and not write. */
 const ro = (name: string, off: number): CtxField => ({ name, off, size: 4, read: 'narrow', write: false });
@@ -34,16 +35,21 @@ export const SK_BUFF_FILTER_FIELDS: readonly CtxField[] = [
   ro('gso_size', 176),
 ];
 
+/** sk_filter_func_proto(): its own helpers, then bpf_sk_base_func_proto()'s (and the base set). */
+export const SK_FILTER_HELPERS: readonly HelperOffer[] = offers(
+  ['skb_load_bytes', 'skb_load_bytes_relative', 'get_socket_cookie', 'get_netns_cookie', 'get_socket_uid', 'perf_event_output'],
+  SK_BASE_HELPER_OFFERS,
+);
+
 export const SOCKET_FILTER: ProgTypeDescriptor = {
   type: BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER,
   name: 'socket_filter',
   ctxName: '__sk_buff',
   ctxSize: 192,
   fields: SK_BUFF_FILTER_FIELDS,
-  helpers: helperOffers(
-    ['skb_load_bytes', 'skb_load_bytes_relative', 'get_socket_cookie', 'get_netns_cookie', 'get_socket_uid', 'perf_event_output'],
-    SK_BASE_HELPERS,
-    BASE_HELPERS,
-  ),
+  helpers: SK_FILTER_HELPERS,
   ldAbs: true,
 };
+
+/** bpf_prog_load lets socket filters through without CAP_BPF; test runs are bpf_prog_test_run_skb(). */
+export const SOCKET_FILTER_ENTRY: ProgTypeEntry = { descriptor: SOCKET_FILTER, testRun: 'socket_filter', unprivileged: true };

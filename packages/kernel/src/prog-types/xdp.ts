@@ -1,8 +1,9 @@
 // BPF_PROG_TYPE_XDP: ctx struct xdp_md (xdp_is_valid_access), helpers (xdp_func_proto and
 // the base set), no return-range check unless attached to a devmap/cpumap.
 import { BPF_ATTACH_TYPE, BPF_PROG_TYPE } from '@bpfsim/isa';
-import type { ProgTypeDescriptor } from '../prog-type';
-import { BASE_HELPERS, SK_BASE_HELPERS, helperOffers } from './base-helpers';
+import type { ProgTypeDescriptor } from '@bpfsim/verifier';
+import { SK_BASE_HELPER_OFFERS, offers } from './base-helpers';
+import type { ProgTypeEntry } from './registry';
 
 const { BPF_XDP_DEVMAP } = BPF_ATTACH_TYPE;
 
@@ -20,7 +21,7 @@ export const XDP: ProgTypeDescriptor = {
     { name: 'rx_queue_index', off: 16, size: 4, read: 'exact', write: false },
     { name: 'egress_ifindex', off: 20, size: 4, read: 'exact', write: false, attachTypes: [BPF_XDP_DEVMAP] },
   ],
-  helpers: helperOffers(
+  helpers: offers(
     [
       'perf_event_output', 'get_smp_processor_id', 'csum_diff', 'xdp_adjust_head', 'xdp_adjust_meta', 'redirect',
       'redirect_map', 'xdp_adjust_tail', 'xdp_get_buff_len', 'xdp_load_bytes', 'xdp_store_bytes', 'fib_lookup',
@@ -28,10 +29,12 @@ export const XDP: ProgTypeDescriptor = {
       'tcp_gen_syncookie', 'tcp_raw_gen_syncookie_ipv4', 'tcp_raw_gen_syncookie_ipv6', 'tcp_raw_check_syncookie_ipv4',
       'tcp_raw_check_syncookie_ipv6',
     ],
-    SK_BASE_HELPERS,
-    BASE_HELPERS,
+    SK_BASE_HELPER_OFFERS,
   ),
   // check_return_code() has no XDP case: any R0 is accepted, devmap/cpumap programs too.
   packetAccess: 'rw',
   // bpf_prog_load_check_attach() has no XDP case: any expected_attach_type loads.
 };
+
+/** XDP programs need CAP_BPF and CAP_NET_ADMIN (is_net_admin_prog_type); bpf_prog_test_run_xdp(). */
+export const XDP_ENTRY: ProgTypeEntry = { descriptor: XDP, testRun: 'xdp', netAdmin: true };

@@ -1,9 +1,11 @@
-// The helper sets program types share: bpf_base_func_proto() (kernel/bpf/helpers.c) as a
-// privileged loader (CAP_BPF + CAP_PERFMON) sees it, and bpf_sk_base_func_proto()
-// (net/core/filter.c) for networking types.
+// The helper sets program types share, and how a type names its helpers. bpf_base_func_proto()
+// (kernel/bpf/helpers.c) as a privileged loader (CAP_BPF + CAP_PERFMON) sees it, and
+// bpf_sk_base_func_proto() (net/core/filter.c), the networking types' layer on top of it.
+// Every type's get_func_proto falls through to these, so they live here, not in any one type.
 import { helperId } from '@bpfsim/isa';
-import type { HelperOffer } from '../prog-type';
+import type { HelperOffer } from '@bpfsim/verifier';
 
+/** bpf_base_func_proto()'s helpers (names without bpf_), unprivileged first. */
 export const BASE_HELPERS: readonly string[] = [
   // Unprivileged.
   'map_lookup_elem', 'map_update_elem', 'map_delete_elem', 'map_push_elem', 'map_pop_elem', 'map_peek_elem',
@@ -25,21 +27,43 @@ export const BASE_HELPERS: readonly string[] = [
   'get_branch_snapshot', 'find_vma', 'copy_from_user', 'copy_from_user_task', 'perf_event_read',
 ];
 
+/** bpf_sk_base_func_proto()'s own helpers (before it falls back to bpf_base_func_proto()). */
 export const SK_BASE_HELPERS: readonly string[] = [
   'skc_to_tcp6_sock', 'skc_to_tcp_sock', 'skc_to_tcp_timewait_sock', 'skc_to_tcp_request_sock', 'skc_to_udp6_sock',
   'skc_to_unix_sock', 'skc_to_mptcp_sock', 'ktime_get_coarse_ns',
 ];
 
-/** Helper names (without bpf_) to offers, first list first, duplicates dropped. */
-export function helperOffers(...lists: (readonly string[])[]): HelperOffer[] {
-  const seen = new Set<number>();
+/** A helper by name (without bpf_), offered only for some expected_attach_types. */
+export interface NamedOffer {
+  name: string;
+  attachTypes?: readonly number[];
+}
+
+/**
+ * A type's helper offers: `names` (resolved through the uapi's helper-id table) first, then
+ * the offers of `then` in order, each id once — as a get_func_proto() tries its own cases
+ * and then falls through to the shared sets.
+ */
+export function offers(names: readonly (string | NamedOffer)[], ...then: (readonly HelperOffer[])[]): HelperOffer[] {
   const out: HelperOffer[] = [];
-  for (const name of lists.flat()) {
+  const seen = new Set<number>();
+  const add = (o: HelperOffer): void => {
+    if (seen.has(o.id)) return;
+    seen.add(o.id);
+    out.push(o);
+  };
+  for (const n of names) {
+    const name = typeof n === 'string' ? n : n.name;
     const id = helperId(name);
     if (id === undefined) throw new Error(`unknown helper '${name}'`);
-    if (seen.has(id)) continue;
-    seen.add(id);
-    out.push({ id });
+    add(typeof n === 'string' || !n.attachTypes ? { id } : { id, attachTypes: n.attachTypes });
   }
+  for (const list of then) list.forEach(add);
   return out;
 }
+
+/** bpf_base_func_proto() for a privileged loader. */
+export const BASE_HELPER_OFFERS: readonly HelperOffer[] = offers(BASE_HELPERS);
+
+/** bpf_sk_base_func_proto(): its own helpers, then the base set. */
+export const SK_BASE_HELPER_OFFERS: readonly HelperOffer[] = offers(SK_BASE_HELPERS, BASE_HELPER_OFFERS);
