@@ -85,7 +85,8 @@ export type { TracepointDef, TraceRunEvent, TracepointProbe } from './tracing/tr
 export { RawTpLink, BPF_LINK_TYPE_RAW_TRACEPOINT, rawTracepointOpen, rawTpLinkAttach, testRunRawTp } from './tracing/raw-tp';
 export type { RawTracepointOpenAttr } from './tracing/raw-tp';
 export { registerTestRunner } from './syscall';
-export type { TestRunner } from './syscall';
+export { packetTestRun } from './prog-types/test-run';
+export type { TestRunner } from './prog-types/test-run';
 export { StackTraceMap, BPF_F_STACK_BUILD_ID, BPF_F_USER_STACK, BPF_F_FAST_STACK_CMP, BPF_F_REUSE_STACKID, BPF_F_USER_BUILD_ID, BPF_F_SKIP_FIELD_MASK, BPF_STACK_BUILD_ID_EMPTY, BPF_STACK_BUILD_ID_VALID, BPF_STACK_BUILD_ID_IP, PERF_EVENT_MAX_STACK } from './maps/stack-map';
 export { MemoryMap, PAGE_SIZE, ipOf, symbolize } from './tracing/mm';
 export type { SimBinary, SimSymbol, Vma } from './tracing/mm';

@@ -5,7 +5,7 @@
 // cgroup attach in cgroup/attach.ts; they register here.
 import type { Insn } from '@bpfsim/isa';
 import { BPF_ATTACH_TYPE, BPF_CMD, BPF_EXIT, BPF_JA, BPF_JMP, BPF_MAP_TYPE, BPF_PROG_TYPE, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, LD_IMM64, SysError, decode, encode, uapiName } from '@bpfsim/isa';
-import { PrepareError, TestRunSession, VmProgram } from '@bpfsim/vm';
+import { PrepareError, VmProgram } from '@bpfsim/vm';
 import type { BtfFuncInfo, MapInfo } from '@bpfsim/verifier';
 import { isGplCompatible, verify } from '@bpfsim/verifier';
 import type { Kernel } from './kernel';
@@ -13,6 +13,7 @@ import type { BpfMap } from './maps/map';
 import type { BpfObject } from './object';
 import type { Process } from './process';
 import { BpfProg } from './prog';
+import type { TestRunner } from './prog-types/test-run';
 import { sha1 } from './sha1';
 
 /** A command handler: returns the syscall's non-negative result (an fd, 0…). */
@@ -463,41 +464,21 @@ export interface TestRunAttr {
   cpu?: number;
 }
 
-/** A program type's own BPF_PROG_TEST_RUN (prog->aux->ops->test_run), for types the VM's
- * packet test runs do not cover (raw tracepoints…). */
-export type TestRunner = (kernel: Kernel, proc: Process, prog: BpfProg, attr: TestRunAttr) => number;
-const testRunners = new Map<number, TestRunner>();
-export function registerTestRunner(progType: number, runner: TestRunner): void {
-  testRunners.set(progType, runner);
+/**
+ * Formerly a process-global table of test runners beside the registry. A program type's
+ * BPF_PROG_TEST_RUN is now its registry entry's `testRun` (ProgTypeEntry); this stays only
+ * because tracing/raw-tp.ts still calls it at import (RAW_TRACEPOINT_ENTRY carries that
+ * runner), and refuses any other use so that no second mechanism grows back.
+ * @deprecated give the program type's ProgTypeEntry a testRun.
+ */
+export function registerTestRunner(progType: number, _runner: TestRunner): void {
+  if (progType !== BPF_PROG_TYPE.BPF_PROG_TYPE_RAW_TRACEPOINT) throw new Error(`registerTestRunner(${progType}): a program type's test run is its registry entry's testRun`);
 }
 
+/** bpf_prog_test_run(): the program type's own test_run (bpf_prog_ops), ENOTSUPP without one. */
 registerCommand<TestRunAttr>(BPF_CMD.BPF_PROG_TEST_RUN, (kernel, proc, attr) => {
   const prog = fdProg(proc, attr.prog_fd);
-  const own = testRunners.get(prog.type);
-  if (own) return own(kernel, proc, prog, attr);
   const entry = kernel.progTypes.get(prog.type);
   if (!entry?.testRun) throw new SysError('ENOTSUPP', `BPF_PROG_TEST_RUN is not supported for ${entry?.descriptor.name ?? `program type ${prog.type}`}`);
-  if (attr.ctx_in?.length || attr.ctx_out) throw new SysError('EINVAL', 'ctx_in/ctx_out are not supported by bpfsim for this program type yet');
-  if (attr.flags) throw new SysError('EINVAL', `flags 0x${attr.flags.toString(16)} are not valid here`);
-  const session = TestRunSession.create(prog.vm, entry.testRun, attr.data_in ?? new Uint8Array(), {
-    engine: kernel.engine,
-    helpers: kernel.helpers,
-    memory: kernel.memory,
-    env: kernel.helperEnv(proc),
-  });
-  try {
-    const r = session.run(Math.max(1, attr.repeat ?? 1));
-    if (r.fault) throw new SysError('EFAULT', `the program faulted: ${r.fault.message}`);
-    prog.runCnt += BigInt(Math.max(1, attr.repeat ?? 1));
-    attr.retval = r.retval;
-    attr.duration = 0;
-    const out = session.dataOut();
-    if (attr.data_size_out) {
-      attr.data_out = out.slice(0, attr.data_size_out);
-      if (out.length > attr.data_size_out) throw new SysError('ENOSPC', `data_out needs ${out.length} bytes, data_size_out is ${attr.data_size_out}`);
-    }
-    return 0;
-  } finally {
-    session.close();
-  }
+  return entry.testRun(kernel, proc, prog, attr);
 });

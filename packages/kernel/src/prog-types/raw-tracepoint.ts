@@ -2,9 +2,11 @@
 // arguments as u64 args[] (raw_tp_prog_is_valid_access: reads only, any size at an aligned
 // offset below 12 * 8); helpers of raw_tp_prog_func_proto() and bpf_tracing_func_proto()
 // on top of the base set; no return-range check. How far the program reads into args[] is
-// checked against the tracepoint's argument count when it is opened, not at load.
+// checked against the tracepoint's argument count when it is opened, not at load. Test runs
+// are bpf_prog_test_run_raw_tp() (tracing/raw-tp.ts).
 import { BPF_PROG_TYPE } from '@bpfsim/isa';
 import type { CtxField, ProgTypeDescriptor } from '@bpfsim/verifier';
+import { testRunRawTp } from '../tracing/raw-tp';
 import { BASE_HELPER_OFFERS, offers } from './base-helpers';
 import type { ProgTypeEntry } from './registry';
 
@@ -26,4 +28,5 @@ export const RAW_TRACEPOINT: ProgTypeDescriptor = {
 };
 
 /** is_perfmon_prog_type(): loading needs CAP_BPF and CAP_PERFMON. */
-export const RAW_TRACEPOINT_ENTRY: ProgTypeEntry = { descriptor: RAW_TRACEPOINT, perfmon: true };
+// (An arrow, not the function itself: raw-tp.ts imports this file, so either may load first.)
+export const RAW_TRACEPOINT_ENTRY: ProgTypeEntry = { descriptor: RAW_TRACEPOINT, testRun: (kernel, proc, prog, attr) => testRunRawTp(kernel, proc, prog, attr), perfmon: true };

@@ -1,7 +1,7 @@
 // The program-type registry (include/linux/bpf_types.h + each type's bpf_verifier_ops and
 // bpf_prog_ops): per type, the descriptor the verifier checks against (ctx fields and
 // rights, helpers, return range, attach types) and what the runtime needs (how
-// BPF_PROG_TEST_RUN builds a ctx). Every type's descriptor lives in this directory, one file per
+// BPF_PROG_TEST_RUN runs it). Every type's descriptor lives in this directory, one file per
 // type; the verifier has none of its own and is handed the registry's descriptors. Later
 // packages register their types here (SK_MSG from the sockmap package).
 import type { ProgTypeDescriptor } from '@bpfsim/verifier';
@@ -11,13 +11,14 @@ import { CGROUP_SOCK_ADDR_ENTRY } from './cgroup-sock-addr';
 import { RAW_TRACEPOINT_ENTRY } from './raw-tracepoint';
 import { SOCKET_FILTER_ENTRY } from './socket-filter';
 import { SOCK_OPS_ENTRY } from './sock-ops';
+import type { TestRunner } from './test-run';
 import { TRACEPOINT_ENTRY } from './tracepoint';
 import { XDP_ENTRY } from './xdp';
 
 export interface ProgTypeEntry {
   descriptor: ProgTypeDescriptor;
-  /** BPF_PROG_TEST_RUN support: which test-run flavour the VM provides. */
-  testRun?: 'xdp' | 'socket_filter';
+  /** BPF_PROG_TEST_RUN (bpf_prog_ops.test_run); absent: ENOTSUPP. */
+  testRun?: TestRunner;
   /** Loading needs CAP_BPF (all but socket filters and cgroup skb, bpf_prog_load). */
   unprivileged?: boolean;
   /** Loading needs CAP_NET_ADMIN too (is_net_admin_prog_type). */

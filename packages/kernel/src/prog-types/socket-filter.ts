@@ -4,6 +4,7 @@ import { BPF_PROG_TYPE } from '@bpfsim/isa';
 import type { CtxField, HelperOffer, ProgTypeDescriptor } from '@bpfsim/verifier';
 import { SK_BASE_HELPER_OFFERS, offers } from './base-helpers';
 import type { ProgTypeEntry } from './registry';
+import { packetTestRun } from './test-run';
 
 /** A u32 field a socket filter may read with any narrow load and not write. */
 const ro = (name: string, off: number): CtxField => ({ name, off, size: 4, read: 'narrow', write: false });
@@ -52,4 +53,4 @@ export const SOCKET_FILTER: ProgTypeDescriptor = {
 };
 
 /** bpf_prog_load lets socket filters through without CAP_BPF; test runs are bpf_prog_test_run_skb(). */
-export const SOCKET_FILTER_ENTRY: ProgTypeEntry = { descriptor: SOCKET_FILTER, testRun: 'socket_filter', unprivileged: true };
+export const SOCKET_FILTER_ENTRY: ProgTypeEntry = { descriptor: SOCKET_FILTER, testRun: packetTestRun('socket_filter'), unprivileged: true };

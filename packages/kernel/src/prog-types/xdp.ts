@@ -4,6 +4,7 @@ import { BPF_ATTACH_TYPE, BPF_PROG_TYPE } from '@bpfsim/isa';
 import type { ProgTypeDescriptor } from '@bpfsim/verifier';
 import { SK_BASE_HELPER_OFFERS, offers } from './base-helpers';
 import type { ProgTypeEntry } from './registry';
+import { packetTestRun } from './test-run';
 
 const { BPF_XDP_DEVMAP } = BPF_ATTACH_TYPE;
 
@@ -37,4 +38,4 @@ export const XDP: ProgTypeDescriptor = {
 };
 
 /** XDP programs need CAP_BPF and CAP_NET_ADMIN (is_net_admin_prog_type); bpf_prog_test_run_xdp(). */
-export const XDP_ENTRY: ProgTypeEntry = { descriptor: XDP, testRun: 'xdp', netAdmin: true };
+export const XDP_ENTRY: ProgTypeEntry = { descriptor: XDP, testRun: packetTestRun('xdp'), netAdmin: true };
