@@ -3,27 +3,21 @@
 // fields onto it): the user's sockaddr (user_family, user_ip4/user_ip6, user_port), the
 // socket's family/type/protocol, the datagram source for sendmsg (msg_src_ip4/6), and `sk`
 // (a pointer to the socket's struct bpf_sock view). Addresses and user_port are in network
-// byte order; user_port holds htons(port) in its low 16 bits.
+// byte order; user_port holds htons(port) in its low 16 bits. The layout is the program
+// type's descriptor (@bpfsim/kernel CGROUP_SOCK_ADDR, what sock_addr_is_valid_access()
+// checks); this file is the sock_addr_convert_ctx_access() side, by field name.
+import { CGROUP_SOCK_ADDR } from '@bpfsim/kernel';
+import { ctxOffsets } from '@bpfsim/verifier';
 import type { Region } from '@bpfsim/vm';
 import type { Sock, SockAddr } from '../sock/sock';
 import { AF_INET, AF_INET6 } from '../sock/sock';
 import type { IpAddr } from '../wire/addr';
 import { addrFromBytes } from '../wire/addr';
 
-export const BPF_SOCK_ADDR_SIZE = 72;
+export const BPF_SOCK_ADDR_SIZE = CGROUP_SOCK_ADDR.ctxSize;
 
-export const BPF_SOCK_ADDR = {
-  user_family: 0,
-  user_ip4: 4,
-  user_ip6: 8,
-  user_port: 24,
-  family: 28,
-  type: 32,
-  protocol: 36,
-  msg_src_ip4: 40,
-  msg_src_ip6: 44,
-  sk: 64,
-} as const;
+/** Offsets in struct bpf_sock_addr, resolved once from the descriptor. */
+export const BPF_SOCK_ADDR = ctxOffsets(CGROUP_SOCK_ADDR, ['user_family', 'user_ip4', 'user_ip6', 'user_port', 'family', 'type', 'protocol', 'msg_src_ip4', 'msg_src_ip6', 'sk']);
 
 /**
  * Fills the ctx for a hook run on `sk` with the user's address (and the datagram source).

@@ -1,31 +1,21 @@
 // struct bpf_sock as a CGROUP_SOCK program sees a socket: what bpf_sock_convert_ctx_access()
-// reads out of struct sock for each field, laid out at the uapi offsets, and the fields a
-// SOCK_CREATE / SOCK_RELEASE program may write back (bound_dev_if, mark, priority).
-// Byte orders follow the uapi: addresses and dst_port in network order, src_port in host
-// order (inet_num).
+// reads out of struct sock for each field, and the fields a SOCK_CREATE / SOCK_RELEASE
+// program may write back (bound_dev_if, mark, priority). The layout is the program type's
+// descriptor (@bpfsim/kernel CGROUP_SOCK, what bpf_sock_is_valid_access() checks), by
+// field name. Byte orders follow the uapi: addresses and dst_port in network order,
+// src_port in host order (inet_num).
+import { CGROUP_SOCK } from '@bpfsim/kernel';
+import { ctxOffsets } from '@bpfsim/verifier';
 import type { Host } from '../iface/host';
 import type { Sock } from '../sock/sock';
 import { AF_INET, AF_INET6 } from '../sock/sock';
 
-export const BPF_SOCK_SIZE = 80;
+export const BPF_SOCK_SIZE = CGROUP_SOCK.ctxSize;
 
-/** Offsets in struct bpf_sock (include/uapi/linux/bpf.h). */
-export const BPF_SOCK = {
-  bound_dev_if: 0,
-  family: 4,
-  type: 8,
-  protocol: 12,
-  mark: 16,
-  priority: 20,
-  src_ip4: 24,
-  src_ip6: 28,
-  src_port: 44,
-  dst_port: 48,
-  dst_ip4: 52,
-  dst_ip6: 56,
-  state: 72,
-  rx_queue_mapping: 76,
-} as const;
+/** Offsets in struct bpf_sock, resolved once from the descriptor. */
+export const BPF_SOCK = ctxOffsets(CGROUP_SOCK, [
+  'bound_dev_if', 'family', 'type', 'protocol', 'mark', 'priority', 'src_ip4', 'src_ip6', 'src_port', 'dst_port', 'dst_ip4', 'dst_ip6', 'state', 'rx_queue_mapping',
+]);
 
 /** Writes an address as struct sock holds it: an IPv4 address at off4 (inet_rcv_saddr /
  * inet_daddr); an IPv6 one at off6 (sk_v6_*), and its IPv4 part at off4 too when it is

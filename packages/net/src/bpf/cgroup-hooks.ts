@@ -17,7 +17,7 @@ import { isAny as isAnyAddr } from '../wire/addr';
 import { BPF_SOCK_ADDR_SIZE, fillBpfSockAddr, readBpfSockAddr, readMsgSrc } from './bpf-sock-addr';
 import { BPF_SOCK_SIZE, applyBpfSockWrites, fillBpfSock } from './bpf-sock';
 import type { TcpOpsInfo } from './sock-ops';
-import { BPF_SOCK_OPS_SIZE, fillBpfSockOps, sockOpsCbFlagsSet } from './sock-ops';
+import { BPF_SOCK_OPS_SIZE, fillBpfSockOps, readBpfSockOps, sockOpsCbFlagsSet } from './sock-ops';
 import { bpfBind, bpfGetsockopt, bpfSetsockopt, getNetnsCookie, getSocketCookie, skLookupTcp, skLookupUdp, skRelease } from './sock-helpers';
 
 const A = BPF_ATTACH_TYPE;
@@ -201,9 +201,8 @@ export class CgroupHooks implements NetHooks {
       }
       if (r.ran) this.emit(sk, A.BPF_CGROUP_SOCK_OPS, r, progs, {});
     } else r = runCgroupHook(this.host.kernel, sk.cgroup, A.BPF_CGROUP_SOCK_OPS, { ctx, process: sk.owner, env });
-    const txhash = ctx.view.getUint32(164, true);
-    if (txhash) sk.txhash = txhash;
-    return r.retval === 0 ? ctx.view.getInt32(4, true) : -1;
+    const reply = readBpfSockOps(ctx.view, sk);
+    return r.retval === 0 ? reply : -1;
   }
 
   /** inet_getname() / inet6_getname(): GETPEERNAME / GETSOCKNAME (the verdict is ignored). */

@@ -5,11 +5,22 @@
 // retransmission timeout and retransmission). The ctx is struct bpf_sock_ops
 // (include/uapi/linux/bpf.h): sock_ops_is_valid_access() lets a program read every u32 and
 // the u64 counters, read sk (a socket pointer or NULL) and skb_data/skb_data_end (packet
-// pointers, read-only), and write only `reply` and `sk_txhash`.
+// pointers, read-only), and write only `reply` and `sk_txhash`. The layout is that
+// descriptor's (@bpfsim/kernel SOCK_OPS); this file is the sock_ops_convert_ctx_access()
+// side, by field name.
 import { ERRNO } from '@bpfsim/isa';
-import { BPF_SOCK_OPS_CB, BPF_SOCK_OPS_SIZE } from '@bpfsim/kernel';
+import { BPF_SOCK_OPS_CB, BPF_SOCK_OPS_SIZE, SOCK_OPS } from '@bpfsim/kernel';
+import { ctxOffsets } from '@bpfsim/verifier';
 import type { Helper } from '@bpfsim/vm';
 import type { Sock } from '../sock/sock';
+
+/** Offsets in struct bpf_sock_ops, resolved once from the descriptor. `reply` is also
+ * args[0] (union { args[4]; reply; replylong[4] }). */
+const OPS = ctxOffsets(SOCK_OPS, [
+  'op', 'reply', 'family', 'remote_ip4', 'local_ip4', 'remote_ip6', 'local_ip6', 'remote_port', 'local_port', 'is_fullsock', 'snd_cwnd', 'srtt_us',
+  'bpf_sock_ops_cb_flags', 'state', 'rtt_min', 'snd_ssthresh', 'rcv_nxt', 'snd_nxt', 'snd_una', 'mss_cache', 'packets_out', 'total_retrans',
+  'sk_txhash', 'bytes_received', 'bytes_acked', 'sk',
+]);
 
 /** enum bpf_sock_ops_op (the values tcp_call_bpf() passes as ctx->op). */
 export const BPF_SOCK_OPS = {
@@ -71,45 +82,55 @@ export const sockOpsCbFlagsSet: Helper = (run) => {
 /** Fills struct bpf_sock_ops for `op` on `sk` (sock_ops_convert_ctx_access's view). */
 export function fillBpfSockOps(bytes: Uint8Array, v: DataView, sk: Sock, op: number, args: readonly number[], t: TcpOpsInfo, skAddr: bigint): void {
   bytes.fill(0, 0, BPF_SOCK_OPS_SIZE);
-  v.setUint32(0, op, true);
-  for (let i = 0; i < 4; i++) v.setUint32(4 + 4 * i, (args[i] ?? 0) >>> 0, true);
-  v.setUint32(20, sk.family === 4 ? 2 : 10, true);
+  v.setUint32(OPS.op, op, true);
+  for (let i = 0; i < 4; i++) v.setUint32(OPS.reply + 4 * i, (args[i] ?? 0) >>> 0, true);
+  v.setUint32(OPS.family, sk.family === 4 ? 2 : 10, true);
   const v4 = (a: Uint8Array): Uint8Array => (a.length === 4 ? a : a.subarray(12));
   const local = sk.srcAddr.bytes;
   if (sk.peer) {
     const remote = sk.peer.addr.bytes;
-    bytes.set(v4(remote), 24);
-    if (remote.length === 16) bytes.set(remote, 32);
+    bytes.set(v4(remote), OPS.remote_ip4);
+    if (remote.length === 16) bytes.set(remote, OPS.remote_ip6);
     // remote_port: skc_dport (network order) in the upper 16 bits, as the rewrite loads it.
-    v.setUint32(64, (((sk.peer.port & 0xff) << 8) | (sk.peer.port >> 8)) << 16, true);
+    v.setUint32(OPS.remote_port, (((sk.peer.port & 0xff) << 8) | (sk.peer.port >> 8)) << 16, true);
   }
-  bytes.set(v4(local), 28);
-  if (local.length === 16) bytes.set(local, 48);
-  v.setUint32(68, sk.localPort, true);
+  bytes.set(v4(local), OPS.local_ip4);
+  if (local.length === 16) bytes.set(local, OPS.local_ip6);
+  v.setUint32(OPS.local_port, sk.localPort, true);
   if (t.request) {
     // sock_ops_convert_ctx_access(): a request sock is not a full socket; the tcp_sock
     // fields (SOCK_OPS_GET_TCP_SOCK_FIELD) read 0. Its state is TCP_NEW_SYN_RECV.
-    v.setUint32(88, 12, true);
-    v.setBigUint64(184, skAddr, true);
+    v.setUint32(OPS.state, 12, true);
+    v.setBigUint64(OPS.sk, skAddr, true);
     return;
   }
-  v.setUint32(72, 1, true); // is_fullsock
-  v.setUint32(76, t.sndCwnd, true);
-  v.setUint32(80, t.srttUs, true);
-  v.setUint32(84, t.cbFlags, true);
-  v.setUint32(88, sk.state, true);
-  v.setUint32(92, t.rttMinUs, true);
-  v.setUint32(96, t.sndSsthresh, true);
-  v.setUint32(100, t.rcvNxt >>> 0, true);
-  v.setUint32(104, t.sndNxt >>> 0, true);
-  v.setUint32(108, t.sndUna >>> 0, true);
-  v.setUint32(112, t.mss, true);
-  v.setUint32(128, t.packetsOut, true);
-  v.setUint32(136, t.totalRetrans, true);
-  v.setUint32(164, sk.txhash >>> 0, true);
-  v.setBigUint64(168, BigInt(t.bytesReceived), true);
-  v.setBigUint64(176, BigInt(t.bytesAcked), true);
-  v.setBigUint64(184, skAddr, true);
+  v.setUint32(OPS.is_fullsock, 1, true);
+  v.setUint32(OPS.snd_cwnd, t.sndCwnd, true);
+  v.setUint32(OPS.srtt_us, t.srttUs, true);
+  v.setUint32(OPS.bpf_sock_ops_cb_flags, t.cbFlags, true);
+  v.setUint32(OPS.state, sk.state, true);
+  v.setUint32(OPS.rtt_min, t.rttMinUs, true);
+  v.setUint32(OPS.snd_ssthresh, t.sndSsthresh, true);
+  v.setUint32(OPS.rcv_nxt, t.rcvNxt >>> 0, true);
+  v.setUint32(OPS.snd_nxt, t.sndNxt >>> 0, true);
+  v.setUint32(OPS.snd_una, t.sndUna >>> 0, true);
+  v.setUint32(OPS.mss_cache, t.mss, true);
+  v.setUint32(OPS.packets_out, t.packetsOut, true);
+  v.setUint32(OPS.total_retrans, t.totalRetrans, true);
+  v.setUint32(OPS.sk_txhash, sk.txhash >>> 0, true);
+  v.setBigUint64(OPS.bytes_received, BigInt(t.bytesReceived), true);
+  v.setBigUint64(OPS.bytes_acked, BigInt(t.bytesAcked), true);
+  v.setBigUint64(OPS.sk, skAddr, true);
+}
+
+/**
+ * What the programs wrote back (the fields sock_ops_is_valid_access() lets them write):
+ * sk_txhash onto the socket when set, and the reply tcp_call_bpf() returns.
+ */
+export function readBpfSockOps(v: DataView, sk: Sock): number {
+  const txhash = v.getUint32(OPS.sk_txhash, true);
+  if (txhash) sk.txhash = txhash;
+  return v.getInt32(OPS.reply, true);
 }
 
 export { BPF_SOCK_OPS_CB, BPF_SOCK_OPS_SIZE };
