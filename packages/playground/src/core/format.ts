@@ -1,6 +1,9 @@
 // How the debugger shows a machine state: registers as numbers or as pointers into the ctx
-// and the stack, the ctx as the uapi struct's fields (include/uapi/linux/bpf.h), the stack as
-// 8-byte slots below the frame pointer.
+// and the stack, the ctx as the uapi struct's fields (include/uapi/linux/bpf.h, as the
+// program types' descriptors lay them out), the stack as 8-byte slots below the frame pointer.
+import { builtinProgTypes } from '@bpfsim/kernel';
+import { SK_MSG } from '@bpfsim/sockmap';
+import type { ProgTypeDescriptor } from '@bpfsim/verifier';
 import { REGION_HI_BASE, REGION_LO_BASE } from '@bpfsim/vm';
 
 /** Where the run's ctx and stack frames live (region hi words), to name pointers. */
@@ -32,25 +35,31 @@ export function fmtReg(v: bigint, layout: TraceLayout, depth = 0): string {
 
 type Field = [offset: number, size: number, name: string];
 
-/** uapi ctx layouts by the ctx region's name (linux-bpf-facts.md §2). */
-const CTX_LAYOUTS: Record<string, Field[]> = {
-  bpf_sock_addr: [
-    [0, 4, 'user_family'], [4, 4, 'user_ip4'], [8, 4, 'user_ip6[0]'], [12, 4, 'user_ip6[1]'], [16, 4, 'user_ip6[2]'], [20, 4, 'user_ip6[3]'],
-    [24, 4, 'user_port'], [28, 4, 'family'], [32, 4, 'type'], [36, 4, 'protocol'], [40, 4, 'msg_src_ip4'],
-    [44, 4, 'msg_src_ip6[0]'], [48, 4, 'msg_src_ip6[1]'], [52, 4, 'msg_src_ip6[2]'], [56, 4, 'msg_src_ip6[3]'], [64, 8, 'sk'],
-  ],
-  bpf_sock: [
-    [0, 4, 'bound_dev_if'], [4, 4, 'family'], [8, 4, 'type'], [12, 4, 'protocol'], [16, 4, 'mark'], [20, 4, 'priority'], [24, 4, 'src_ip4'],
-    [28, 4, 'src_ip6[0]'], [32, 4, 'src_ip6[1]'], [36, 4, 'src_ip6[2]'], [40, 4, 'src_ip6[3]'], [44, 4, 'src_port'], [48, 2, 'dst_port'],
-    [52, 4, 'dst_ip4'], [56, 4, 'dst_ip6[0]'], [60, 4, 'dst_ip6[1]'], [64, 4, 'dst_ip6[2]'], [68, 4, 'dst_ip6[3]'], [72, 4, 'state'], [76, 4, 'rx_queue_mapping'],
-  ],
-  sk_msg_md: [
-    [0, 8, 'data'], [8, 8, 'data_end'], [16, 4, 'family'], [20, 4, 'remote_ip4'], [24, 4, 'local_ip4'],
-    [28, 4, 'remote_ip6[0]'], [32, 4, 'remote_ip6[1]'], [36, 4, 'remote_ip6[2]'], [40, 4, 'remote_ip6[3]'],
-    [44, 4, 'local_ip6[0]'], [48, 4, 'local_ip6[1]'], [52, 4, 'local_ip6[2]'], [56, 4, 'local_ip6[3]'],
-    [60, 4, 'remote_port'], [64, 4, 'local_port'], [68, 4, 'size'], [72, 8, 'sk'],
-  ],
-};
+/** Every program type's descriptor: the kernel's built-in types and the sockmap's SK_MSG. */
+const DESCRIPTORS: readonly ProgTypeDescriptor[] = [...builtinProgTypes().map((e) => e.descriptor), SK_MSG];
+const layouts = new Map<string, Field[] | undefined>();
+
+/**
+ * The uapi layout of a ctx struct by its name (the ctx region's name), from the descriptors
+ * the verifier checks against: every field some type may read (entries that only refuse
+ * bytes inside a field are not fields), by offset; types sharing a struct (__sk_buff) add up.
+ * An array region wider than a u64 (__sk_buff->cb) shows as u32 elements.
+ */
+function ctxLayout(ctxName: string): Field[] | undefined {
+  if (layouts.has(ctxName)) return layouts.get(ctxName);
+  const byOff = new Map<number, Field>();
+  for (const d of DESCRIPTORS) {
+    if (d.ctxName !== ctxName) continue;
+    for (const f of d.fields) {
+      if (f.read === false) continue;
+      const parts: Field[] = f.size > 8 ? Array.from({ length: f.size / 4 }, (_, i): Field => [f.off + 4 * i, 4, `${f.name}[${i}]`]) : [[f.off, f.size, f.name]];
+      for (const p of parts) if (!byOff.has(p[0])) byOff.set(p[0], p);
+    }
+  }
+  const layout = byOff.size ? [...byOff.values()].sort((x, y) => x[0] - y[0]) : undefined;
+  layouts.set(ctxName, layout);
+  return layout;
+}
 
 const le = (b: Uint8Array, off: number, size: number): bigint => {
   let v = 0n;
@@ -60,13 +69,12 @@ const le = (b: Uint8Array, off: number, size: number): bigint => {
 const ip4 = (b: Uint8Array, off: number): string => `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
 
 /**
- * The ctx as rows: named fields for the uapi structs the hooks pass, else u64 words (raw
- * tracepoint args) or u32 words. Address fields (network byte order) also read as an IPv4
- * address, ports as numbers.
+ * The ctx as rows: named fields for the uapi structs of the program types, else u32 words.
+ * Address fields (network byte order) also read as an IPv4 address, ports as numbers.
  */
 export function ctxFields(ctx: Uint8Array | undefined, type: string | undefined): { offset: number; name: string; value: string }[] {
   if (!ctx) return [];
-  const layout = type ? CTX_LAYOUTS[type] : undefined;
+  const layout = type ? ctxLayout(type) : undefined;
   if (layout) {
     return layout
       .filter(([off, size]) => off + size <= ctx.length)
@@ -74,13 +82,13 @@ export function ctxFields(ctx: Uint8Array | undefined, type: string | undefined)
         const v = le(ctx, off, size);
         let extra = '';
         if (/ip4$/.test(name) && v !== 0n) extra = ` (${ip4(ctx, off)})`;
-        else if (/^(user_port|dst_port|remote_port)$/.test(name) && v !== 0n) extra = ` (port ${(ctx[off]! << 8) | ctx[off + 1]!})`;
+        // A __be16 in the low half, or (bpf_sock_ops, __sk_buff: shifted by the ctx rewrite) the high.
+        else if (/^(user_port|dst_port|remote_port)$/.test(name) && v !== 0n) extra = ` (port ${ctx[off] || ctx[off + 1] ? (ctx[off]! << 8) | ctx[off + 1]! : (ctx[off + 2]! << 8) | ctx[off + 3]!})`;
         return { offset: off, name, value: `0x${v.toString(16).padStart(size * 2, '0')}${extra}` };
       });
   }
-  const word = type === 'bpf_raw_tracepoint_args' ? 8 : 4;
   const out: { offset: number; name: string; value: string }[] = [];
-  for (let off = 0; off + word <= ctx.length; off += word) out.push({ offset: off, name: word === 8 ? `args[${off / 8}]` : '', value: `0x${le(ctx, off, word).toString(16).padStart(word * 2, '0')}` });
+  for (let off = 0; off + 4 <= ctx.length; off += 4) out.push({ offset: off, name: '', value: `0x${le(ctx, off, 4).toString(16).padStart(8, '0')}` });
   return out;
 }
 
