@@ -206,6 +206,7 @@ const LAYOUT32: Layout = {
 };
 
 const EI_NIDENT = 16;
+const EMPTY = new Uint8Array(0);
 
 /**
  * An ELF file's structures, read on first use: the header when constructed (only its fixed-size
@@ -231,6 +232,7 @@ export class ElfFile {
   private byName?: Map<string, ElfSection>;
   private segmentList?: ElfSegment[];
   private readonly symbolLists = new Map<number, ElfSymbol[]>();
+  private symtabList?: readonly ElfSymbol[];
   private relocList?: ElfRelocSection[];
 
   constructor(
@@ -347,34 +349,40 @@ export class ElfFile {
     this.need(shoff, shnum * L.shdr, `the section header table (${shnum} entries)`);
     if (shstrndx >= shnum) throw this.error('ELF_SECTION', L.shstrndx, `e_shstrndx ${shstrndx} is not a section index (the file has ${shnum} sections)`);
 
-    const raw = [];
+    const list: ElfSection[] = [];
+    const nameOffs: number[] = [];
     for (let i = 0; i < shnum; i++) {
       const o = shoff + i * L.shdr;
-      const s = {
+      nameOffs.push(this.u32(o));
+      const type = this.u32(o + 4);
+      const offset = this.word(o + L.sh.offset, `section ${i} sh_offset`);
+      const size = this.word(o + L.sh.size, `section ${i} sh_size`);
+      const s: ElfSection = {
         index: i,
-        nameOff: this.u32(o),
-        type: this.u32(o + 4),
+        name: '',
+        type,
         flags: this.word(o + L.sh.flags, `section ${i} sh_flags`),
         addr: this.word(o + L.sh.addr, `section ${i} sh_addr`),
-        offset: this.word(o + L.sh.offset, `section ${i} sh_offset`),
-        size: this.word(o + L.sh.size, `section ${i} sh_size`),
+        offset,
+        size,
         link: this.u32(o + L.sh.link),
         info: this.u32(o + L.sh.info),
         addralign: this.word(o + L.sh.addralign, `section ${i} sh_addralign`),
         entsize: this.word(o + L.sh.entsize, `section ${i} sh_entsize`),
+        data: EMPTY,
       };
-      if (i > 0 && s.type !== SHT.NOBITS && s.type !== SHT.NULL) this.need(s.offset, s.size, `section ${i}'s contents`);
-      raw.push(s);
+      if (i > 0 && type !== SHT.NOBITS && type !== SHT.NULL) this.need(offset, size, `section ${i}'s contents`);
+      list.push(s);
     }
-    const shstr = raw[shstrndx]!;
+    const shstr = list[shstrndx]!;
     if (shstr.type !== SHT.STRTAB) throw this.error('ELF_SECTION', `${this.file} section ${shstrndx}`, `the section name table (e_shstrndx ${shstrndx}) is not SHT_STRTAB`);
     const shstrData = this.bytes.subarray(shstr.offset, shstr.offset + shstr.size);
-    const bytes = this.bytes;
-    this.sectionList = raw.map(({ nameOff, ...s }) => ({
-      ...s,
-      name: s.index === 0 ? '' : this.cstring(shstrData, nameOff, () => `${this.file} section ${s.index}`),
-      data: s.type === SHT.NOBITS || s.index === 0 ? new Uint8Array(s.type === SHT.NOBITS ? Math.min(s.size, 1 << 30) : 0) : bytes.subarray(s.offset, s.offset + s.size),
-    }));
+    for (const s of list) {
+      if (s.index === 0) continue;
+      s.name = this.cstring(shstrData, nameOffs[s.index]!, () => `${this.file} section ${s.index}`);
+      s.data = s.type === SHT.NOBITS ? new Uint8Array(Math.min(s.size, 1 << 30)) : this.bytes.subarray(s.offset, s.offset + s.size);
+    }
+    this.sectionList = list;
     return this.sectionList;
   }
 
@@ -396,8 +404,11 @@ export class ElfFile {
 
   /** The symbols of .symtab (none when the file has no SHT_SYMTAB). */
   get symbols(): readonly ElfSymbol[] {
-    const t = this.symbolTable();
-    return t ? this.symbolsOf(t) : [];
+    if (!this.symtabList) {
+      const t = this.symbolTable();
+      this.symtabList = t ? this.symbolsOf(t) : [];
+    }
+    return this.symtabList;
   }
 
   /** The symbols of a symbol table section, names resolved through its sh_link string table. */
@@ -405,7 +416,7 @@ export class ElfFile {
     const cached = this.symbolLists.get(table.index);
     if (cached) return cached;
     const L = this.L;
-    const where = this.where(table);
+    const where = (): string => this.where(table);
     if (table.entsize !== L.sym) throw this.error('ELF_SECTION', where, `sh_entsize ${table.entsize} is not ${L.sym}`);
     if (table.size % L.sym) throw this.error('ELF_SECTION', where, `size ${table.size} is not a multiple of ${L.sym}`);
     const sections = this.sections;
@@ -448,7 +459,7 @@ export class ElfFile {
     for (const s of sections) {
       if (s.type !== SHT.REL && s.type !== SHT.RELA) continue;
       const entry = s.type === SHT.REL ? L.rel : L.rela;
-      const where = this.where(s);
+      const where = (): string => this.where(s);
       if (s.size % entry) throw this.error('ELF_RELOC', where, `size ${s.size} is not a multiple of ${entry}`);
       const target = sections[s.info];
       if (!target || s.info === 0) throw this.error('ELF_RELOC', where, `sh_info ${s.info} is not a section index`);
@@ -463,14 +474,14 @@ export class ElfFile {
         let sym: number;
         let type: number;
         if (this.is64) {
-          const lo = this.u32(this.littleEndian ? o + 8 : o + 12);
-          const hi = this.u32(this.littleEndian ? o + 12 : o + 8);
-          [sym, type] = [hi, lo];
+          type = this.u32(this.littleEndian ? o + 8 : o + 12);
+          sym = this.u32(this.littleEndian ? o + 12 : o + 8);
         } else {
           const rinfo = this.u32(o + L.rInfo);
-          [sym, type] = [rinfo >>> 8, rinfo & 0xff];
+          sym = rinfo >>> 8;
+          type = rinfo & 0xff;
         }
-        const place = `${this.file}: section '${s.name}' +0x${(i * entry).toString(16)}`;
+        const place = (): string => `${this.file}: section '${s.name}' +0x${(i * entry).toString(16)}`;
         if (sym >= nsyms) throw this.error('ELF_RELOC', place, `relocation ${i} names symbol ${sym}, but the symbol table has ${nsyms}`);
         if (offset >= target.size && target.type !== SHT.NOBITS)
           throw this.error('ELF_RELOC', place, `relocation ${i} at offset ${offset} is outside section '${target.name}' (${target.size} bytes)`);
