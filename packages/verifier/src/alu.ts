@@ -25,7 +25,7 @@ import {
 import type { Env } from './env';
 import { fail } from './env';
 import type { RegState } from './reg';
-import { BPF_ADD_CONST32, BPF_ADD_CONST64, addConstFlags, cloneReg, isPktPointer, knownReg, regTypeStr, unknownReg } from './reg';
+import { BPF_ADD_CONST32, BPF_ADD_CONST64, addConstFlags, clearScalarId, cloneReg, isPktPointer, knownReg, regTypeStr, unknownReg } from './reg';
 import { S64_MAX, S64_MIN, U64_MAX, asIntN, big } from './scalar/int';
 import {
   coerceRegToSizeSx,
@@ -75,10 +75,7 @@ export function checkAluOp(env: Env, insn: Insn): void {
       const end = op === BPF_END ? { toLe: BPF_SRC(insn.code) === BPF_TO_LE, imm: insn.imm as 16 | 32 | 64 } : undefined;
       // A swap or truncation (scalar_byte_swap) and a negation (which starts from
       // __mark_reg_known(dst, 0)) break the register's links; le64 is a no-op and keeps them.
-      if (!end || cls === BPF_ALU64 || !end.toLe || end.imm !== 64) {
-        d.id = 0;
-        d.off = 0;
-      }
+      if (!end || cls === BPF_ALU64 || !end.toLe || end.imm !== 64) clearScalarId(d);
       const why = scalarAlu(d, d, op, cls === BPF_ALU, 0, undefined, end);
       if (why) fail('EINVAL', why);
     } else {
@@ -117,7 +114,7 @@ export function checkAluOp(env: Env, insn: Insn): void {
           const noSext = src.umax < 1n << big(insn.off - 1);
           if (noSext) assignScalarId(env, src);
           const d = cloneReg(src);
-          if (!noSext) d.id = 0;
+          if (!noSext) clearScalarId(d);
           coerceRegToSizeSx(d, insn.off >> 3);
           regs[insn.dst] = d;
         }
@@ -130,12 +127,12 @@ export function checkAluOp(env: Env, insn: Insn): void {
           const fits = src.umax <= 0xffffffffn;
           if (fits) assignScalarId(env, src);
           d = cloneReg(src);
-          if (!fits) d.id = 0;
+          if (!fits) clearScalarId(d);
         } else {
           const noSext = src.umax < 1n << big(insn.off - 1);
           if (noSext) assignScalarId(env, src);
           d = cloneReg(src);
-          if (!noSext) d.id = 0;
+          if (!noSext) clearScalarId(d);
           coerceSubregToSizeSx(d, insn.off >> 3);
         }
         zext32To64(d);
@@ -172,11 +169,8 @@ export function checkAluOp(env: Env, insn: Insn): void {
 /** assign_scalar_id_before_mov(): give a scalar an id so copies refine together. */
 export function assignScalarId(env: Env, src: RegState): void {
   if (src.type !== 'SCALAR_VALUE') return;
-  if (addConstFlags(src.id)) {
-    // rY already is "rX + const": a second link is not tracked.
-    src.id = 0;
-    src.off = 0;
-  }
+  // rY already is "rX + const": a second link is not tracked.
+  if (addConstFlags(src.id)) clearScalarId(src);
   if (!src.id && !tnumIsConst(src.varOff)) src.id = env.newId();
 }
 
@@ -248,15 +242,10 @@ function maybeForkScalars(env: Env, insn: Insn, dst: RegState): void {
  * operation breaks the link. */
 function linkAddConst(env: Env, insn: Insn, dst: RegState, src: RegState, alu32: boolean, dstUmax: bigint): void {
   const op = BPF_OP(insn.code);
-  const clear = (): void => {
-    dst.off = 0;
-    dst.id = 0;
-  };
+  const clear = (): void => clearScalarId(dst);
   const srcConst = alu32 ? tnumIsConst({ value: src.varOff.value & 0xffffffffn, mask: src.varOff.mask & 0xffffffffn }) : tnumIsConst(src.varOff);
-  if (!(env.privileged && (op === BPF_ADD || op === BPF_SUB) && dst.id && srcConst && !(BPF_SRC(insn.code) === BPF_X && insn.src === insn.dst))) {
-    dst.id = 0;
-    return;
-  }
+  // Any other operation takes the register out of its set, delta and all.
+  if (!(env.privileged && (op === BPF_ADD || op === BPF_SUB) && dst.id && srcConst && !(BPF_SRC(insn.code) === BPF_X && insn.src === insn.dst))) return clear();
   const val = alu32 ? src.varOff.value & 0xffffffffn : src.varOff.value;
   if (!alu32 && (asIntN(64, val) < -(1n << 31n) || asIntN(64, val) > (1n << 31n) - 1n)) return clear();
   if (alu32 && dstUmax > 0xffffffffn) return clear();

@@ -8,7 +8,7 @@ import type { Env } from './env';
 import { VerifyError, fail } from './env';
 import type { ArgType, HelperProto } from './helper-protos';
 import { helperProto } from './helper-protos';
-import { checkHelperMemAccess, checkMemAccess, checkPacketAccess, checkPtrOffReg } from './mem';
+import { checkHelperMemAccess, checkMemAccess, mapProgFlags, checkPacketAccess, checkPtrOffReg } from './mem';
 import type { RegState } from './reg';
 import { isPktPointer, notInit, ptrReg, regTypeStr, unknownReg } from './reg';
 import { S64_MAX, S64_MIN, asIntN, big } from './scalar/int';
@@ -76,6 +76,9 @@ function compatible(arg: ArgType): { types: string[]; strs: string[] } | undefin
       return { types: ['PTR_TO_MAP_VALUE'], strs: ['map_value'] };
     case 'long_uninit':
       return { types: MEM_TYPES, strs: MEM_TYPE_STRS };
+    case 'spin_lock':
+      // spin_lock_types: a map value, or an object of the program's own allocation.
+      return { types: ['PTR_TO_MAP_VALUE', 'PTR_TO_BTF_ID'], strs: ['map_value', 'ptr_'] };
     default:
       return undefined;
   }
@@ -197,6 +200,9 @@ function checkFuncArg(env: Env, i: number, fn: HelperProto, meta: CallMeta): voi
       meta.memSize = Number(reg.varOff.value);
       markChainPrecision(env, regno);
       break;
+    case 'spin_lock':
+      processSpinLock(env, regno);
+      break;
     case 'long_uninit':
       checkHelperMemAccess(env, regno, 8, 'write', false, true);
       if (reg.type === 'PTR_TO_STACK') {
@@ -208,6 +214,16 @@ function checkFuncArg(env: Env, i: number, fn: HelperProto, meta: CallMeta): voi
       meta.memSize = meta.memSize; // callbacks arrive with bpf_loop support
       break;
   }
+}
+
+/** process_spin_lock(): the lock sits at a constant offset of a map value whose BTF says
+ * where its struct bpf_spin_lock is. bpfsim's maps carry no BTF, so a map value is refused
+ * as Linux refuses a map created without it. */
+function processSpinLock(env: Env, regno: number): void {
+  const reg = env.regs[regno]!;
+  if (!tnumIsConst(reg.varOff)) fail('EINVAL', `R${regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`);
+  if (reg.type === 'PTR_TO_MAP_VALUE') fail('EINVAL', `map '${reg.map?.name ?? ''}' has to have BTF in order to use bpf_spin_lock`);
+  fail('EINVAL', 'bpf_spin_lock on an allocated object is not modelled');
 }
 
 /** check_map_func_compatibility(), both directions. */
@@ -339,6 +355,16 @@ function releaseReference(env: Env, refObjId: number): boolean {
   return true;
 }
 
+/** The map helpers that change a map (record_func_map refuses them on a read-only one). */
+const MAP_WRITERS = new Set(['map_update_elem', 'map_delete_elem', 'map_push_elem', 'map_pop_elem']);
+
+/** record_func_map(): a helper that writes to a map programs may only read
+ * (BPF_F_RDONLY_PROG) is refused, as a direct store into its value is. */
+function recordFuncMap(env: Env, meta: CallMeta, id: number): void {
+  if (!MAP_WRITERS.has(BPF_FUNC_NAMES[id]!) || !meta.map) return;
+  if (mapProgFlags(meta.map) & (1 << 7)) fail('EACCES', 'write into map forbidden');
+}
+
 /** record_func_key(): bpf_tail_call needs a prog array. (The kernel's message has no
  * newline, so the log runs it into the next line; bpfsim's log does the same.) */
 function recordFuncKey(env: Env, meta: CallMeta, id: number): void {
@@ -360,6 +386,7 @@ export function checkHelperCall(env: Env, insn: Insn, idx: number): void {
   if (!env.gplCompatible && fn!.gplOnly) fail('EINVAL', 'cannot call GPL-restricted function from non-GPL compatible program');
   const meta: CallMeta = { constMapKey: -1n, rawRegno: -1, rawSize: 0, refObjId: 0, releaseRegno: 0, memSize: 0 };
   for (let i = 0; i < 5; i++) checkFuncArg(env, i, fn!, meta);
+  recordFuncMap(env, meta, id);
   recordFuncKey(env, meta, id);
   // Raw-mode (uninitialised) stack memory is now written by the helper: byte writes of an
   // unknown value, made "by" the call instruction itself (as check_helper_call passes

@@ -5,7 +5,7 @@ import type { MapInfo, SourceLine, VerifyOptions } from './api';
 import { VerifierLog } from './log';
 import type { SubprogBtf } from './btf-func';
 import type { ProgTypeDescriptor } from './prog-type';
-import type { RegState } from './reg';
+import type { RegState, RegType } from './reg';
 import type { Checkpoint, FuncState, HistEntry, VerifierState } from './state';
 import { cloneState } from './state';
 import { big } from './scalar/int';
@@ -38,10 +38,19 @@ export interface Subprog {
 }
 
 
+/** A pointer's type and flags (bit 0 PTR_MAYBE_NULL, 1 MEM_RDONLY, 2 MEM_RINGBUF). */
+export interface AuxPtrType {
+  base: RegType;
+  flags: number;
+}
+
 /** What the verifier proved about an instruction (handed to the JIT). */
 export interface InsnAux {
   /** Pointer kinds seen at a memory instruction's base register. */
   ptrTypes?: Set<string>;
+  /** insn_aux_data.ptr_type: the base pointer's type the first path to a load or store had
+   * (save_aux_ptr_type). */
+  ptrType?: AuxPtrType;
   /** Set once the instruction was reached on some path. */
   seen?: boolean;
   /** Registers r0-r9 that held a scalar in [0, U32_MAX] before this instruction on every

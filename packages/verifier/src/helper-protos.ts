@@ -24,7 +24,8 @@ export type ArgType =
   | 'func' // ARG_PTR_TO_FUNC
   | 'stack_or_null' // ARG_PTR_TO_STACK | PTR_MAYBE_NULL
   | 'const_str' // ARG_PTR_TO_CONST_STR
-  | 'long_uninit'; // ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE, 8 bytes (strtol's result)
+  | 'long_uninit' // ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE, 8 bytes (strtol's result)
+  | 'spin_lock'; // ARG_PTR_TO_SPIN_LOCK
 
 /** enum bpf_return_type */
 export type RetType =
@@ -94,6 +95,17 @@ const PROTOS: HelperProto[] = [
   P('probe_read_kernel', ['mem_uninit', 'size_or_zero', 'any'], 'integer', { gplOnly: true }),
   P('probe_read_user_str', ['mem_uninit', 'size_or_zero', 'any'], 'integer', { gplOnly: true }),
   P('probe_read_kernel_str', ['mem_uninit', 'size_or_zero', 'any'], 'integer', { gplOnly: true }),
+  // kernel/trace/bpf_trace.c: the compat probe reads, signals, perf counters, cgroup test.
+  P('probe_read', ['mem_uninit', 'size_or_zero', 'any'], 'integer', { gplOnly: true }),
+  P('probe_read_str', ['mem_uninit', 'size_or_zero', 'any'], 'integer', { gplOnly: true }),
+  P('send_signal', ['any'], 'integer'),
+  P('send_signal_thread', ['any'], 'integer'),
+  P('perf_event_read', ['map', 'any'], 'integer', { gplOnly: true }),
+  P('perf_event_read_value', ['map', 'any', 'mem_uninit', 'size'], 'integer', { gplOnly: true }),
+  P('current_task_under_cgroup', ['map', 'any'], 'integer'),
+  // kernel/bpf/helpers.c: a bpf_spin_lock lives in a map value that BTF describes.
+  P('spin_lock', ['spin_lock'], 'void'),
+  P('spin_unlock', ['spin_lock'], 'void'),
   P('perf_event_output', ['ctx', 'map', 'any', 'mem_ro', 'size_or_zero'], 'integer', { gplOnly: true }),
   P('get_stackid', ['ctx', 'map', 'any'], 'integer', { gplOnly: true }),
   P('get_stack', ['ctx', 'mem_uninit', 'size_or_zero', 'any'], 'integer', { gplOnly: true }),

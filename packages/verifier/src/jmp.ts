@@ -25,7 +25,7 @@ import { printInsnState } from './print';
 import { markChainPrecision, pushJmpHistory } from './precision';
 import { findPrevEntryFor, widenImpreciseScalars } from './prune';
 import type { RegState } from './reg';
-import { BPF_ADD_CONST, BPF_ADD_CONST32, addConstFlags, baseId, cloneReg, isPktPointerAny, knownReg } from './reg';
+import { BPF_ADD_CONST, BPF_ADD_CONST32, addConstFlags, baseId, clearScalarId, cloneReg, isPktPointerAny, knownReg } from './reg';
 import { flipOpcode, isBranchTaken, regBoundsSync, regSetMinMax, scalarAddConst, tnumIsConst, zext32To64 } from './scalar';
 import { isSpilledReg } from './state';
 import { checkRegArg } from './regs';
@@ -216,7 +216,7 @@ function collectLinkedRegs(env: Env, st: VerifierState, id: number, set: LinkedR
   const add = (reg: RegState, frameno: number, index: number, isReg: boolean): void => {
     if (reg.type !== 'SCALAR_VALUE' || baseId(reg.id) !== id) return;
     if (set.length < LINKED_REGS_MAX) set.push({ frameno, isReg, index });
-    else reg.id = 0;
+    else clearScalarId(reg);
   };
   for (let i = st.curframe; i >= 0; i--) {
     const live = env.liveRegsBefore[i === st.curframe ? st.insnIdx : st.frames[i + 1]!.callsite]!;

@@ -21,11 +21,12 @@ import {
   BPF_XOR,
   bpfSizeBytes,
 } from '@bpfsim/isa';
-import type { Env } from './env';
+import type { MapInfo } from './api';
+import type { AuxPtrType, Env } from './env';
 import { fail } from './env';
 import type { CtxField } from './prog-type';
-import type { RegState } from './reg';
-import { cloneReg, notInit, isPktPointer, knownReg, ptrReg, regTypeStr, unknownReg } from './reg';
+import type { RegState, RegType } from './reg';
+import { clearScalarId, cloneReg, notInit, isPktPointer, knownReg, ptrReg, regTypeStr, unknownReg } from './reg';
 import { S64_MIN, asIntN, big } from './scalar/int';
 import { coerceRegToSize, coerceRegToSizeSx, tnumAdd, tnumConst, tnumIsAligned, tnumIsConst, tnumStr } from './scalar';
 import { checkRegArg, isPointerValue } from './regs';
@@ -119,14 +120,19 @@ function checkMemRegionAccess(env: Env, regno: number, off: number, size: number
   }
 }
 
+/** BPF_F_RDONLY_PROG (1 << 7) / BPF_F_WRONLY_PROG (1 << 8) of a map: what programs may do
+ * with it. Device maps set RDONLY_PROG themselves (dev_map_init_map): a lookup gives the
+ * ifindex, read-only. */
+export function mapProgFlags(map: MapInfo): number {
+  const devmap = map.type === BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP || map.type === BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH;
+  return (map.flags ?? 0) | (devmap ? 1 << 7 : 0);
+}
+
 /** check_map_access() with the map's access rights (check_map_access_type). */
 function checkMapValueAccess(env: Env, regno: number, off: number, size: number, t: AccessType, zeroSizeAllowed: boolean): void {
   const reg = env.regs[regno]!;
   const map = reg.map!;
-  // BPF_F_RDONLY_PROG (1 << 7) / BPF_F_WRONLY_PROG (1 << 8): what programs may do. Device
-  // maps set RDONLY_PROG themselves (dev_map_init_map): a lookup gives the ifindex, read-only.
-  const devmap = map.type === BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP || map.type === BPF_MAP_TYPE.BPF_MAP_TYPE_DEVMAP_HASH;
-  const flags = (map.flags ?? 0) | (devmap ? 1 << 7 : 0);
+  const flags = mapProgFlags(map);
   if (t === 'write' && flags & (1 << 7)) fail('EACCES', `write into map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
   if (t === 'read' && flags & (1 << 8)) fail('EACCES', `read from map forbidden, value_size=${map.valueSize} off=${off} size=${size}`);
   checkMemRegionAccess(env, regno, off, size, map.valueSize, zeroSizeAllowed);
@@ -237,7 +243,7 @@ function stackWriteFixed(env: Env, state: FuncState, off: number, size: number, 
     // The spill and the register stay linked (same id), unless the spill narrows it.
     if (fits) assignScalarId(env, valueReg);
     saveRegisterState(slot, valueReg, size);
-    if (!fits) slot.spilled.id = 0;
+    if (!fits) clearScalarId(slot.spilled);
     return spilled();
   }
   if (!valueReg && off % BPF_REG_SIZE === 0 && isSt && env.privileged) {
@@ -310,7 +316,7 @@ function stackReadFixed(env: Env, state: FuncState, off: number, size: number, d
       if (size <= spillSize && off % BPF_REG_SIZE === 0) {
         const d = cloneReg(reg);
         const width = reg.umax === 0n ? 0 : reg.umax.toString(2).length;
-        if (width > size * 8) d.id = 0;
+        if (width > size * 8) clearScalarId(d);
         regs[dstRegno] = d;
         return filled();
       } else {
@@ -621,21 +627,56 @@ export function checkLoad(env: Env, insn: Insn, strictOnce = false): void {
   checkRegArg(env, insn.src, 'src');
   checkRegArg(env, insn.dst, 'dst_no_mark');
   const size = bpfSizeBytes(BPF_SIZE(insn.code));
+  const base = ptrTypeOf(env.regs[insn.src]!);
   checkMemAccess(env, insn.src, insn.off, size, 'read', insn.dst, strictOnce, BPF_MODE(insn.code) === BPF_MEMSX, insn);
+  saveAuxPtrType(env, base, !strictOnce);
 }
 
 /** check_store_reg(): STX MEM (and store-release, strictly aligned). */
 export function checkStoreReg(env: Env, insn: Insn, strictOnce = false): void {
   checkRegArg(env, insn.src, 'src');
   checkRegArg(env, insn.dst, 'src');
+  const base = ptrTypeOf(env.regs[insn.dst]!);
   checkMemAccess(env, insn.dst, insn.off, bpfSizeBytes(BPF_SIZE(insn.code)), 'write', insn.src, strictOnce, false, insn);
+  saveAuxPtrType(env, base, false);
 }
 
 /** ST MEM: a store of an immediate. */
 export function checkStoreImm(env: Env, insn: Insn): void {
   if (BPF_MODE(insn.code) !== BPF_MEM || insn.src !== 0) fail('EINVAL', 'BPF_ST uses reserved fields');
   checkRegArg(env, insn.dst, 'src');
+  const base = ptrTypeOf(env.regs[insn.dst]!);
   checkMemAccess(env, insn.dst, insn.off, bpfSizeBytes(BPF_SIZE(insn.code)), 'write', -1, false, false, insn);
+  saveAuxPtrType(env, base, false);
+}
+
+/** A register's type with its flags (PTR_MAYBE_NULL, MEM_RDONLY, MEM_RINGBUF), as the
+ * kernel's enum bpf_reg_type carries them. */
+const ptrTypeOf = (r: RegState): AuxPtrType => ({ base: r.type, flags: (r.maybeNull ? 1 : 0) | (r.rdonly ? 2 : 0) | (r.ringbuf ? 4 : 0) });
+
+/** reg_type_mismatch_ok() is false for these: the pointer kinds a load or store is
+ * rewritten for (ctx field conversion, socket fields, BTF), so one instruction may serve
+ * only one of them. */
+const REWRITTEN: ReadonlySet<RegType> = new Set<RegType>(['PTR_TO_CTX', 'PTR_TO_SOCKET', 'PTR_TO_SOCK_COMMON', 'PTR_TO_TCP_SOCK', 'PTR_TO_XDP_SOCK', 'PTR_TO_BTF_ID']);
+
+/**
+ * save_aux_ptr_type(): the first path to reach a load or store records its base pointer's
+ * type (with its flags); a later path with another type is refused when either is one the
+ * kernel rewrites the access for (a ctx field on one path and the stack on another cannot
+ * share one converted instruction). A plain load may mix BTF pointers and memory of
+ * different trust (both become a probing load).
+ */
+function saveAuxPtrType(env: Env, type: AuxPtrType, allowTrustMismatch: boolean): void {
+  const aux = env.aux[env.insnIdx]!;
+  const prev = aux.ptrType;
+  if (!prev) {
+    aux.ptrType = type;
+    return;
+  }
+  if ((type.base === prev.base && type.flags === prev.flags) || (!REWRITTEN.has(type.base) && !REWRITTEN.has(prev.base))) return;
+  const btfOrMem = (t: RegType): boolean => t === 'PTR_TO_BTF_ID' || t === 'PTR_TO_MEM';
+  if (allowTrustMismatch && btfOrMem(type.base) && btfOrMem(prev.base)) return;
+  fail('EINVAL', 'same insn cannot be used with different pointers');
 }
 
 /** atomic_ptr_type_ok(): atomics work on memory, not on ctx, packets or sockets. */
@@ -660,9 +701,11 @@ export function checkAtomic(env: Env, insn: Insn): void {
     case BPF_CMPXCHG:
       return checkAtomicRmw(env, insn);
     case BPF_LOAD_ACQ: {
-      checkLoad(env, plain, true);
+      // check_atomic_load(): the base's kind first, then the load (6.18.44 checks in this
+      // order; the store-release below still checks its base after the store).
       const src = env.regs[insn.src]!;
       if (!atomicPtrTypeOk(src)) fail('EACCES', `BPF_ATOMIC loads from R${insn.src} ${regTypeStr(src)} is not allowed`);
+      checkLoad(env, plain, true);
       return;
     }
     case BPF_STORE_REL: {

@@ -33,6 +33,13 @@ export const BPF_ADD_CONST = 0xc0000000;
 export const baseId = (id: number): number => id & 0x3fffffff;
 /** id & BPF_ADD_CONST */
 export const addConstFlags = (id: number): number => (id & BPF_ADD_CONST) >>> 0;
+/** clear_scalar_id(): a scalar leaves its linked set — its id and, with it, the delta (off)
+ * it had from the set's base, which would otherwise come back wrong when the register is
+ * linked again (a fresh id keeps off). */
+export function clearScalarId(r: { id: number; off: number }): void {
+  r.id = 0;
+  r.off = 0;
+}
 
 /** reg_type_str()'s names. */
 const TYPE_STR: Record<RegType, string> = {

@@ -400,6 +400,11 @@ export function coerceRegToSizeSx(b: ScalarBounds, size: number): void {
     b.u32max = b.u32min = u32(v);
     return;
   }
+  // A range across zero that the narrow type holds whole ([-1, 0] as s16) keeps its
+  // bounds: the extension changes none of its values (6.18 keeps them; the top-bits test
+  // below would see two different tops and give up).
+  const half = 1n << (numBits - 1n);
+  if (b.smin < 0n && b.smax >= 0n && b.smin >= -half && b.smax < half) return;
   const topSmax = (u64(b.smax) >> numBits) << numBits;
   const topSmin = (u64(b.smin) >> numBits) << numBits;
   if (topSmax === topSmin) {

@@ -12,6 +12,7 @@ import { PACKET_CASES } from './packet';
 import { PTR_ARITH_CASES } from './ptr-arith';
 import { RETURN_CASES } from './return';
 import { SCALAR_CASES } from './scalar';
+import { SOUNDNESS_CASES } from './soundness';
 import { STACK_CASES } from './stack';
 import { STRUCTURE_CASES } from './structure';
 import { UNINIT_CASES } from './uninit';
@@ -62,6 +63,7 @@ export const ALL_CASES: readonly CorpusCase[] = [
   ...ATOMICS_CASES,
   ...LD_ABS_CASES,
   ...V4_CASES,
+  ...SOUNDNESS_CASES,
 ];
 
 const hex = (n: number, bytes: number): string => {
