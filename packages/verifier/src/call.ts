@@ -412,8 +412,13 @@ export function checkHelperCall(env: Env, insn: Insn, idx: number): void {
       break;
     case 'map_value_or_null': {
       const elide = BPF_FUNC_NAMES[id] === 'map_lookup_elem' && meta.map && (meta.map.type === M.BPF_MAP_TYPE_ARRAY || meta.map.type === M.BPF_MAP_TYPE_PERCPU_ARRAY) && meta.constMapKey >= 0n && meta.constMapKey < big(meta.map.maxEntries);
-      // (A map-in-map's result becomes the inner map once checked: mark_ptr_not_null_reg.)
-      r0 = ptrReg('PTR_TO_MAP_VALUE', { map: meta.map, maybeNull: !elide });
+      // A map-in-map's lookup gives the inner map, or NULL (6.18.44: CONST_PTR_TO_MAP |
+      // PTR_MAYBE_NULL at the call, the inner map's shape without a name).
+      const t = meta.map?.type;
+      if ((t === M.BPF_MAP_TYPE_ARRAY_OF_MAPS || t === M.BPF_MAP_TYPE_HASH_OF_MAPS) && meta.map!.inner) {
+        const { name: _name, ...inner } = meta.map!.inner;
+        r0 = ptrReg('CONST_PTR_TO_MAP', { map: inner, maybeNull: true });
+      } else r0 = ptrReg('PTR_TO_MAP_VALUE', { map: meta.map, maybeNull: !elide });
       break;
     }
     case 'socket_or_null':

@@ -327,6 +327,9 @@ export function cgroupBpfReplace(cg: Cgroup, link: CgroupBpfLink, newProg: BpfPr
   const atype = atypeOf(link.attachType);
   const s = cgroupBpf(cg).state(atype);
   if (link.prog!.type !== newProg.type) throw new SysError('EINVAL', 'the new program is of another type');
+  // 6.18.44 also refuses a program loaded for another expected_attach_type (this machine's
+  // kernel, recorded in kernel-cgroup.json; earlier 6.18 builds took it).
+  if (link.prog!.expectedAttachType !== newProg.expectedAttachType) throw new SysError('EINVAL', 'the new program was loaded for another expected_attach_type');
   if (!s.progs.some((pl) => pl.link === link)) throw new SysError('ENOENT', 'the link is not attached to its cgroup');
   s.revision++;
   const old = link.prog!;
