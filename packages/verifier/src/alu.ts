@@ -266,7 +266,8 @@ function checkRegSaneOffset(reg: RegState, type: string): void {
   const smin = reg.smin;
   const max = big(BPF_MAX_VAR_OFF);
   if (known && (asIntN(64, val) >= max || asIntN(64, val) <= -max)) fail('EINVAL', `math between ${type} pointer and ${asIntN(64, val)} is not allowed`);
-  if (reg.off >= BPF_MAX_VAR_OFF || reg.off <= -BPF_MAX_VAR_OFF) fail('EINVAL', `${type} pointer offset ${reg.off} is not allowed`);
+  // (A scalar's off is its delta in a linked set, not an offset: 6.18.44 checks pointers'.)
+  if (reg.type !== 'SCALAR_VALUE' && (reg.off >= BPF_MAX_VAR_OFF || reg.off <= -BPF_MAX_VAR_OFF)) fail('EINVAL', `${type} pointer offset ${reg.off} is not allowed`);
   if (smin === S64_MIN) fail('EINVAL', `math between ${type} pointer and register with unbounded min value is not allowed`);
   if (smin >= max || smin <= -max) fail('EINVAL', `value ${smin} makes ${type} pointer be out of bounds`);
 }

@@ -48,7 +48,7 @@ function scalarRanges(r: RegState): string[] {
 /** print_reg_state() */
 export function regStateStr(r: RegState, frameno: number): string {
   if (r.type === 'SCALAR_VALUE' && tnumIsConst(r.varOff)) return (r.precise ? 'P' : '') + snum(asIntN(64, r.varOff.value));
-  let s = (r.type === 'SCALAR_VALUE' && r.precise ? 'P' : '') + regTypeStr(r);
+  let s = (r.type === 'SCALAR_VALUE' && r.precise ? 'P' : '') + regTypeStr(r) + (r.type === 'PTR_TO_BTF_ID' && r.btfName ? r.btfName : '');
   if (r.type === 'PTR_TO_STACK') {
     if (frameno !== r.frameno) s += `[${r.frameno}]`;
     if (tnumIsConst(r.varOff)) return s + snum(asIntN(64, r.varOff.value) + big(r.off));

@@ -28,6 +28,9 @@ import type { CtxField } from './prog-type';
 import type { RegState, RegType } from './reg';
 import { clearScalarId, cloneReg, notInit, isPktPointer, knownReg, ptrReg, regTypeStr, unknownReg } from './reg';
 import { S64_MIN, asIntN, big } from './scalar/int';
+import type { WalkResult } from './btf-walk';
+import { btfStructAccess } from './btf-walk';
+import { MAP_BTF } from './btf-map-structs';
 import { coerceRegToSize, coerceRegToSizeSx, tnumAdd, tnumConst, tnumIsAligned, tnumIsConst, tnumStr } from './scalar';
 import { checkRegArg, isPointerValue } from './regs';
 import { markChainPrecision, pushJmpHistory } from './precision';
@@ -398,7 +401,8 @@ export function checkMemAccess(env: Env, regno: number, off: number, size: numbe
   } else if (reg.type === 'PTR_TO_MEM' && !reg.maybeNull) {
     if (t === 'write' && reg.rdonly) fail('EACCES', `R${regno} cannot write into ${regTypeStr(reg)}`);
     if (t === 'write' && valueReg && isPointerValue(env, valueReg)) fail('EACCES', `R${valueRegno} leaks addr into mem`);
-    checkMemRegionAccess(env, regno, off, size, reg.memSize, false);
+    // Untrusted read-only memory is read with probing loads: no bounds to check.
+    if (!(reg.rdonly && reg.untrusted)) checkMemRegionAccess(env, regno, off, size, reg.memSize, false);
     if (valueRegno >= 0 && (t === 'read' || reg.rdonly)) regs[valueRegno] = unknownReg();
   } else if (reg.type === 'PTR_TO_CTX') {
     if (t === 'write' && valueReg && isPointerValue(env, valueReg)) fail('EACCES', `R${valueRegno} leaks addr into ctx`);
@@ -441,8 +445,11 @@ export function checkMemAccess(env: Env, regno: number, off: number, size: numbe
     checkSockAccess(env, regno, off, size);
     if (valueRegno >= 0) regs[valueRegno] = unknownReg();
   } else if (reg.type === 'CONST_PTR_TO_MAP') {
-    checkPtrToMapAccess(env, regno, off, size, t);
-    if (valueRegno >= 0) regs[valueRegno] = unknownReg();
+    const found = checkPtrToMapAccess(env, regno, off, size, t);
+    if (valueRegno >= 0) regs[valueRegno] = btfLoadReg(found);
+  } else if (reg.type === 'PTR_TO_BTF_ID' && reg.btfName && !reg.maybeNull) {
+    const found = checkPtrToBtfAccess(env, regno, off, size, t);
+    if (valueRegno >= 0) regs[valueRegno] = btfLoadReg(found);
   } else {
     fail('EACCES', `R${regno} invalid mem access '${regTypeStr(reg)}'`);
   }
@@ -480,36 +487,42 @@ const MAP_STRUCT: Record<number, string> = {
   [BPF_MAP_TYPE.BPF_MAP_TYPE_BLOOM_FILTER]: 'bpf_bloom_filter',
 };
 
-/** sizeof each of those structs on Linux 6.18.44 (x86-64, from /sys/kernel/btf/vmlinux):
- * btf_struct_access() refuses reads past the end. */
-const MAP_STRUCT_SIZE: Record<string, number> = {
-  bpf_htab: 832,
-  bpf_array: 312,
-  lpm_trie: 400,
-  bpf_stack_map: 320,
-  bpf_dtab: 344,
-  bpf_stab: 376,
-  bpf_shtab: 384,
-  bpf_cpu_map: 304,
-  xsk_map: 304,
-  bpf_queue_stack: 312,
-  bpf_ringbuf_map: 304,
-  bpf_bloom_filter: 312,
-};
-
-/** check_ptr_to_map_access(): reading the kernel's map struct through a map pointer.
- * Linux types the result from its BTF; bpfsim has the structs' sizes but not their
- * fields, so every read within the struct is an unknown scalar. (bpf_stack_map ends in a
- * flexible array of pointers that Linux lets 8-byte reads walk into; bpfsim does not.) */
-function checkPtrToMapAccess(env: Env, regno: number, off: number, size: number, t: AccessType): void {
+/** check_ptr_to_map_access(): reading the kernel's map struct through a map pointer, as
+ * Linux types the read from its BTF (btf_struct_access over the recorded layouts of this
+ * machine's structs, btf-map-structs.ts). */
+function checkPtrToMapAccess(env: Env, regno: number, off: number, size: number, t: AccessType): WalkResult {
   const map = env.regs[regno]!.map!;
   const name = MAP_STRUCT[map.type];
   if (!name) fail('ENOTSUPP', `map_ptr access not supported for map type ${map.type}`);
   if (!env.privileged) fail('EPERM', `'struct ${name}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`);
   if (off < 0) fail('EACCES', `R${regno} is ${name} invalid negative access: off=${off}`);
   if (t !== 'read') fail('EACCES', `only read from ${name} is supported`);
-  const structSize = MAP_STRUCT_SIZE[name!]!;
-  if (off + size > structSize) fail('EACCES', `access beyond struct ${name} at off ${off} size ${size}`);
+  return walked(btfStructAccess(MAP_BTF.types, name!, off, size));
+}
+
+/** check_ptr_to_btf_access(): a read through a BTF pointer (one that a read of a kernel
+ * struct gave), walked in the struct it points to. A struct whose layout bpfsim did not
+ * record reads as an unknown scalar. */
+function checkPtrToBtfAccess(env: Env, regno: number, off: number, size: number, t: AccessType): WalkResult {
+  const reg = env.regs[regno]!;
+  const name = reg.btfName!;
+  if (!env.privileged) fail('EPERM', `'struct ${name}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`);
+  if (!env.gplCompatible) fail('EINVAL', `Cannot access kernel 'struct ${name}' from non-GPL compatible program`);
+  if (off < 0) fail('EACCES', `R${regno} is ptr_${name} invalid negative access: off=${off}`);
+  if (!tnumIsConst(reg.varOff) || reg.varOff.value !== 0n) fail('EACCES', `R${regno} is ptr_${name} invalid variable offset: off=${off}, var_off=${tnumStr(reg.varOff)}`);
+  if (t !== 'read') fail('EACCES', 'only read is supported');
+  if (!MAP_BTF.types[name]) return { kind: 'scalar' };
+  return walked(btfStructAccess(MAP_BTF.types, name, off, size));
+}
+
+const walked = (r: WalkResult): WalkResult => (r.kind === 'error' ? fail(r.errno, r.message) : r);
+
+/** mark_btf_ld_reg(): what the read gives — a scalar, a BTF pointer to the member's struct,
+ * or (a pointer to anything else) untrusted read-only memory (PTR_UNTRUSTED, size 0). */
+function btfLoadReg(r: WalkResult): RegState {
+  if (r.kind !== 'ptr') return unknownReg();
+  if (r.to === null) return ptrReg('PTR_TO_MEM', { rdonly: true, untrusted: true, memSize: 0 });
+  return ptrReg('PTR_TO_BTF_ID', { btfName: r.to });
 }
 
 /** bpf_sock_is_valid_access() over struct bpf_sock (80 bytes): u32 fields; the IP

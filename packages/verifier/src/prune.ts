@@ -74,12 +74,14 @@ function sameHead(o: RegState, c: RegState): boolean {
     o.type === c.type &&
     o.maybeNull === c.maybeNull &&
     o.rdonly === c.rdonly &&
+    o.untrusted === c.untrusted &&
     o.ringbuf === c.ringbuf &&
     o.off === c.off &&
     o.map === c.map &&
     o.memSize === c.memSize &&
     o.range === c.range &&
-    o.subprogno === c.subprogno
+    o.subprogno === c.subprogno &&
+    o.btfName === c.btfName
   );
 }
 

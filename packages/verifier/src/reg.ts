@@ -70,6 +70,9 @@ export interface RegState extends ScalarBounds {
   rdonly: boolean;
   /** MEM_RINGBUF */
   ringbuf: boolean;
+  /** PTR_UNTRUSTED: memory read with probing loads (a kernel pointer to anything but a
+   * struct, read from a kernel struct): no bounds to check. */
+  untrusted: boolean;
   /** Fixed offset of a pointer. */
   off: number;
   /** Links copies of the same value: NULL checks and bounds refine them all. */
@@ -86,6 +89,8 @@ export interface RegState extends ScalarBounds {
   frameno: number;
   /** PTR_TO_FUNC: the subprogram. */
   subprogno: number;
+  /** PTR_TO_BTF_ID: the kernel struct it points to (reg->btf_id), when bpfsim knows it. */
+  btfName: string | undefined;
   /** Marked precise (privileged programs track precision lazily; we keep it simple). */
   precise: boolean;
 }
@@ -97,6 +102,7 @@ function make(type: RegType, b: ScalarBounds): RegState {
     maybeNull: false,
     rdonly: false,
     ringbuf: false,
+    untrusted: false,
     off: 0,
     id: 0,
     refObjId: 0,
@@ -105,6 +111,7 @@ function make(type: RegType, b: ScalarBounds): RegState {
     memSize: 0,
     frameno: 0,
     subprogno: 0,
+    btfName: undefined,
     precise: false,
     varOff: b.varOff,
     smin: b.smin,
@@ -148,6 +155,7 @@ export function cloneReg(r: RegState): RegState {
     maybeNull: r.maybeNull,
     rdonly: r.rdonly,
     ringbuf: r.ringbuf,
+    untrusted: r.untrusted,
     off: r.off,
     id: r.id,
     refObjId: r.refObjId,
@@ -156,6 +164,7 @@ export function cloneReg(r: RegState): RegState {
     memSize: r.memSize,
     frameno: r.frameno,
     subprogno: r.subprogno,
+    btfName: r.btfName,
     precise: r.precise,
     varOff: r.varOff,
     smin: r.smin,
@@ -170,8 +179,8 @@ export function cloneReg(r: RegState): RegState {
 }
 
 /** reg_type_str(): `map_value_or_null`, `rdonly_mem`, `fp`, … */
-export function regTypeStr(r: Pick<RegState, 'type' | 'maybeNull' | 'rdonly' | 'ringbuf'>): string {
-  const prefix = (r.rdonly ? 'rdonly_' : '') + (r.ringbuf ? 'ringbuf_' : '');
+export function regTypeStr(r: Pick<RegState, 'type' | 'maybeNull' | 'rdonly' | 'ringbuf'> & { untrusted?: boolean }): string {
+  const prefix = (r.rdonly ? 'rdonly_' : '') + (r.ringbuf ? 'ringbuf_' : '') + (r.untrusted ? 'untrusted_' : '');
   const postfix = r.maybeNull ? (r.type === 'PTR_TO_BTF_ID' ? 'or_null_' : '_or_null') : '';
   return prefix + TYPE_STR[r.type] + postfix;
 }

@@ -400,31 +400,46 @@ export function coerceRegToSizeSx(b: ScalarBounds, size: number): void {
     b.u32max = b.u32min = u32(v);
     return;
   }
-  // A range across zero that the narrow type holds whole ([-1, 0] as s16) keeps its
-  // bounds: the extension changes none of its values (6.18 keeps them; the top-bits test
-  // below would see two different tops and give up).
+  // The bounds the narrow value's sign extension gives: the 64-bit range itself when the
+  // narrow type holds it whole (across zero too: [-1, 0] as s16 stays [-1, 0]), else the
+  // 32-bit range when that fits (an s8 or s16 of a subregister bounded by jmp32), else the
+  // two ends sign-extended when they differ only in the low bits (6.18.44's coerce_reg_to_size_sx).
   const half = 1n << (numBits - 1n);
-  if (b.smin < 0n && b.smax >= 0n && b.smin >= -half && b.smax < half) return;
-  const topSmax = (u64(b.smax) >> numBits) << numBits;
-  const topSmin = (u64(b.smin) >> numBits) << numBits;
-  if (topSmax === topSmin) {
-    const initMax = sext(b.smax, size);
-    const initMin = sext(b.smin, size);
-    const hi = max(initMax, initMin);
-    const lo = min(initMax, initMin);
-    // Only when both ends land on the same side of zero is the result one range.
+  const fits = (lo: bigint, hi: bigint): boolean => lo >= -half && hi < half;
+  let range: [bigint, bigint] | undefined;
+  if (fits(b.smin, b.smax)) range = [b.smin, b.smax];
+  else if (fits(b.s32min, b.s32max)) range = [b.s32min, b.s32max];
+  else {
+    const topSmax = (u64(b.smax) >> numBits) << numBits;
+    const topSmin = (u64(b.smin) >> numBits) << numBits;
+    if (topSmax === topSmin) {
+      const initMax = sext(b.smax, size);
+      const initMin = sext(b.smin, size);
+      const hi = max(initMax, initMin);
+      const lo = min(initMax, initMin);
+      // Only when both ends land on the same side of zero is the result one range.
+      if (hi >= 0n === lo >= 0n) range = [lo, hi];
+    }
+  }
+  if (range) {
+    const [lo, hi] = range;
+    b.smin = lo;
+    b.s32min = s32(lo);
+    b.smax = hi;
+    b.s32max = s32(hi);
     if (hi >= 0n === lo >= 0n) {
-      b.smin = lo;
-      b.s32min = s32(lo);
-      b.smax = hi;
-      b.s32max = s32(hi);
       b.umin = u64(lo);
       b.u32min = u32(lo);
       b.umax = u64(hi);
       b.u32max = u32(hi);
-      b.varOff = tnumRange(lo, hi);
-      return;
+    } else {
+      b.umin = 0n;
+      b.umax = U64_MAX;
+      b.u32min = 0n;
+      b.u32max = U32_MAX;
     }
+    b.varOff = tnumRange(u64(lo), u64(hi));
+    return;
   }
   setSext64DefaultVal(b, size);
 }

@@ -157,6 +157,79 @@ export const SOUNDNESS_CASES: CorpusCase[] = [
   // 0xfe..0x101 as s8 is -2..1, but its two ends differ above bit 7: the full s8 range.
   sext('sext-s8-across-bit-8-widens', 3, 0xfe, 's8', -2, 1),
   sext('sext-s8-wider-than-s8-widens', 0x1ff, -256, 's8', -100, 100),
+  // The 32-bit range decides when the 64-bit one is not known (LD_ABS leaves the top half
+  // unknown; a jmp32 bounds the subregister).
+  c('sext-s16-of-jmp32-bounded-subreg-ok', `
+    r6 = r1
+    r0 = *(u8 *)skb[35]
+    r1 = r0
+    if w1 > 40 goto out
+    r1 = (s16)r1
+    if r1 s> 40 goto bad
+    if r1 s< 0 goto bad
+    out:
+    r0 = 0
+    exit
+    bad:
+    r0 = r9
+    exit`, SKF),
+  c('sext-s32-of-jmp32-bounded-subreg-ok', `
+    r6 = r1
+    r0 = *(u8 *)skb[35]
+    r1 = r0
+    if w1 s> 3 goto out
+    if w1 s< -5 goto out
+    r1 = (s32)r1
+    if r1 s> 3 goto bad
+    if r1 s< -5 goto bad
+    out:
+    r0 = 0
+    exit
+    bad:
+    r0 = r9
+    exit`, SKF),
+  // A linked register's delta of 2^31 - 1 is not a pointer offset: the sum stays bounded.
+  c('linked-delta-large-then-map-value-math-ok', `
+    ${ARRAY}
+    *(u32 *)(r10 - 4) = 0
+    r2 = r10
+    r2 += -4
+    r1 = m ll
+    call bpf_map_lookup_elem
+    if r0 == 0 goto out
+    r9 = r0
+    call bpf_get_prandom_u32
+    r5 = r0
+    r5 += 2147483647
+    if r5 > 12 goto out
+    r9 += r5
+    r1 = *(u8 *)(r9 + 0)
+    out:
+    r0 = 0
+    exit`, SKF),
+  // Reads through a map pointer are typed by the kernel's BTF of struct bpf_array.
+  ...(
+    [
+      ['max-entries-ok', 'r0 = *(u32 *)(r1 + 76)'],
+      ['max-entries-narrow-ok', 'r0 = *(u8 *)(r1 + 77)'],
+      ['ops-pointer-ok', 'r0 = *(u64 *)(r1 + 40)'],
+      ['ops-pointer-in-part', 'r0 = *(u32 *)(r1 + 40)'],
+      ['ops-pointer-then-field-ok', 'r2 = *(u64 *)(r1 + 40)\n    r0 = *(u64 *)(r2 + 0)'],
+      ['inner-map-meta-then-max-entries-ok', 'r2 = *(u64 *)(r1 + 48)\n    r0 = *(u32 *)(r2 + 76)'],
+      ['inner-map-meta-then-ops-in-part', 'r2 = *(u64 *)(r1 + 48)\n    r0 = *(u16 *)(r2 + 42)'],
+      ['past-the-end', 'r0 = *(u32 *)(r1 + 312)'],
+      ['write', '*(u32 *)(r1 + 76) = 0'],
+      ['security-void-pointer-deref', 'r2 = *(u64 *)(r1 + 56)\n    r0 = *(u8 *)(r2 + 0)'],
+      ['elem-size-ok', 'r0 = *(u32 *)(r1 + 296)'],
+    ] as const
+  ).map(([name, body]) =>
+    c(`map-ptr-read-${name}`, `
+    ${ARRAY}
+    r1 = m ll
+    ${body}
+    r0 = 0
+    exit`, SKF),
+  ),
   c('spin-lock-scalar-arg', `
     r1 = 0
     call bpf_spin_lock
