@@ -13,19 +13,12 @@ import type { VerifyResult } from '../src';
 import { verify } from '../src';
 import { PROG_TYPES } from './prog-types';
 import type { VerifierGolden, VerifierGoldenCase } from './golden-types';
+import { errorLine } from './error-line';
 
 const golden = JSON.parse(fs.readFileSync(path.join(__dirname, 'golden/kernel-verifier.json'), 'utf8')) as VerifierGolden;
 
 const KNOWN_DEVIATIONS: Record<string, string> = {};
 
-/** The line before "processed N insns" (a message without a newline shares that line). */
-export function errorLine(log: string): string {
-  const lines = log.split('\n');
-  const i = lines.findIndex((l) => /processed \d+ insns \(limit/.test(l));
-  if (i < 0) return '';
-  const head = lines[i]!.replace(/processed \d+ insns \(limit.*$/, '');
-  return head || (lines[i - 1] ?? '');
-}
 
 const results = new Map<string, VerifyResult>();
 

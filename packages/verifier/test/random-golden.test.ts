@@ -1,0 +1,36 @@
+// bpfsim's verifier on the random-program slice against the live kernel's recorded verdicts
+// (golden/kernel-random.json; `npm run test:kernel` records it): every verdict the same,
+// and the error sentence the same for nearly every refusal.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { verify } from '../src';
+import { PROG_TYPES } from './prog-types';
+import { errorLine } from './error-line';
+import type { RandomGolden } from './random-cases';
+import { digest, randomPrograms } from './random-cases';
+
+const golden = JSON.parse(fs.readFileSync(path.join(__dirname, 'golden/kernel-random.json'), 'utf8')) as RandomGolden;
+const progs = randomPrograms(golden.first, golden.count);
+
+test('the slice is the programs the kernel saw (same seeds, same bytes)', () => {
+  expect(progs.map((p) => `${p.seed}:${digest(p)}`)).toEqual(golden.programs.map((g) => `${g.seed}:${g.digest}`));
+});
+
+test('every verdict is the kernel\'s; error sentences agree for at least 99% of refusals', () => {
+  const verdicts: string[] = [];
+  let refused = 0;
+  let sameError = 0;
+  progs.forEach((p, i) => {
+    const k = golden.programs[i]!;
+    let r = verify(p.insns, { progType: p.progType === 'xdp' ? 6 : 1, mapsByIdx: p.maps, privileged: true, progTypes: PROG_TYPES });
+    if (r.accepted !== k.accepted) verdicts.push(`seed ${p.seed}: kernel ${k.accepted ? 'accepts' : `refuses (${k.error})`}, bpfsim ${r.accepted ? 'accepts' : `refuses (${r.error})`}`);
+    if (!k.accepted && !r.accepted) {
+      refused++;
+      if (r.errno !== 'E2BIG') r = verify(p.insns, { progType: p.progType === 'xdp' ? 6 : 1, mapsByIdx: p.maps, privileged: true, progTypes: PROG_TYPES, logLevel: 1 });
+      if (errorLine(r.log) === (k.error ?? '').replace(/processed \d+ insns \(limit.*$/, '')) sameError++;
+    }
+  });
+  expect(verdicts).toEqual([]);
+  expect(refused).toBeGreaterThan(100);
+  expect(sameError / refused).toBeGreaterThanOrEqual(0.99);
+});

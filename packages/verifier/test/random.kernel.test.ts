@@ -1,0 +1,42 @@
+// `npm run test:kernel`: loads the random-program slice (random-cases.ts) into the live
+// kernel with scripts/kernel/probe_verifier.py and records each verdict in
+// golden/kernel-random.json, which random-golden.test.ts replays in `npm test`.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { kernelUnavailable, probe } from '@bpfsim/test-support';
+import type { ProbeResult } from './golden-types';
+import type { RandomGolden } from './random-cases';
+import { RANDOM_COUNT, RANDOM_FIRST, digest, insnsHex, randomPrograms } from './random-cases';
+
+const why = kernelUnavailable();
+const GOLDEN = path.join(__dirname, 'golden/kernel-random.json');
+
+if (why) {
+  test.skip(`live kernel not available: ${why}`, () => {});
+} else {
+  test('the kernel gave a verdict on every random program', () => {
+    const progs = randomPrograms();
+    const input = progs.map((p) => ({
+      id: String(p.seed),
+      progType: p.progType === 'xdp' ? 6 : 1,
+      expectedAttachType: 0,
+      insns: insnsHex(p),
+      maps: p.maps.map((m) => ({ type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags ?? 0 })),
+    }));
+    const results = probe<ProbeResult[]>('probe_verifier.py', input);
+    const byId = new Map(results.map((r) => [r.id, r]));
+    const golden: RandomGolden = {
+      recordedBy: 'scripts/kernel/probe_verifier.py',
+      kernel: os.release(),
+      first: RANDOM_FIRST,
+      count: RANDOM_COUNT,
+      programs: progs.map((p) => {
+        const r = byId.get(String(p.seed))!;
+        return { seed: p.seed, digest: digest(p), accepted: r.accepted, ...(r.accepted ? {} : { errno: r.errno, error: r.error }) };
+      }),
+    };
+    expect(results.filter((r) => r.setupError !== undefined)).toEqual([]);
+    fs.writeFileSync(GOLDEN, `{\n "recordedBy": ${JSON.stringify(golden.recordedBy)},\n "kernel": ${JSON.stringify(golden.kernel)},\n "first": ${golden.first},\n "count": ${golden.count},\n "programs": [\n${golden.programs.map((g) => `  ${JSON.stringify(g)}`).join(',\n')}\n ]\n}\n`);
+  });
+}
