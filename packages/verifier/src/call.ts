@@ -313,6 +313,10 @@ function checkMapFuncCompat(env: Env, map: MapInfo | undefined, id: number): voi
     case 'get_stackid':
       if (!isT(M.BPF_MAP_TYPE_STACK_TRACE)) err();
       break;
+    case 'current_task_under_cgroup':
+    case 'skb_under_cgroup':
+      if (!isT(M.BPF_MAP_TYPE_CGROUP_ARRAY)) err();
+      break;
     case 'redirect_map':
       if (!isT(M.BPF_MAP_TYPE_DEVMAP, M.BPF_MAP_TYPE_DEVMAP_HASH, M.BPF_MAP_TYPE_CPUMAP, M.BPF_MAP_TYPE_XSKMAP)) err();
       break;

@@ -7,3 +7,4 @@ export type { ProgTypeDescriptor, CtxField, AccessRule, HelperOffer } from './pr
 export { ctxOffsets } from './prog-type';
 export { isGplCompatible } from './env';
 export { parseVerifierLog, parseRegState, type VerifierLogModel, type LogInsn, type InsnVisit, type LogFunc, type LogStats, type RegStateEntry } from './log-model';
+export { MAP_BTF } from './btf-map-structs';

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MAP_BTF } from '../src/btf-map-structs';
+import { MAP_BTF } from '../src';
 
 const script = path.resolve(__dirname, '../../../scripts/kernel/btf_map_structs.py');
 const why = fs.existsSync('/sys/kernel/btf/vmlinux') ? undefined : 'no /sys/kernel/btf/vmlinux';

@@ -10,10 +10,10 @@ import type { RandomGolden } from './random-cases';
 import { digest, randomPrograms } from './random-cases';
 
 const golden = JSON.parse(fs.readFileSync(path.join(__dirname, 'golden/kernel-random.json'), 'utf8')) as RandomGolden;
-const progs = randomPrograms(golden.first, golden.count);
+const progs = randomPrograms(golden.first, golden.count, golden.templates);
 
 test('the slice is the programs the kernel saw (same seeds, same bytes)', () => {
-  expect(progs.map((p) => `${p.seed}:${digest(p)}`)).toEqual(golden.programs.map((g) => `${g.seed}:${g.digest}`));
+  expect(progs.map((p) => `${p.id}:${digest(p)}`)).toEqual(golden.programs.map((g) => `${g.id}:${g.digest}`));
 });
 
 test('every verdict is the kernel\'s; error sentences agree for at least 99% of refusals', () => {
@@ -23,7 +23,7 @@ test('every verdict is the kernel\'s; error sentences agree for at least 99% of 
   progs.forEach((p, i) => {
     const k = golden.programs[i]!;
     let r = verify(p.insns, { progType: p.progType === 'xdp' ? 6 : 1, mapsByIdx: p.maps, privileged: true, progTypes: PROG_TYPES });
-    if (r.accepted !== k.accepted) verdicts.push(`seed ${p.seed}: kernel ${k.accepted ? 'accepts' : `refuses (${k.error})`}, bpfsim ${r.accepted ? 'accepts' : `refuses (${r.error})`}`);
+    if (r.accepted !== k.accepted) verdicts.push(`${p.id}: kernel ${k.accepted ? 'accepts' : `refuses (${k.error})`}, bpfsim ${r.accepted ? 'accepts' : `refuses (${r.error})`}`);
     if (!k.accepted && !r.accepted) {
       refused++;
       if (r.errno !== 'E2BIG') r = verify(p.insns, { progType: p.progType === 'xdp' ? 6 : 1, mapsByIdx: p.maps, privileged: true, progTypes: PROG_TYPES, logLevel: 1 });

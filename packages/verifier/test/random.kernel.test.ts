@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { kernelUnavailable, probe } from '@bpfsim/test-support';
 import type { ProbeResult } from './golden-types';
 import type { RandomGolden } from './random-cases';
-import { RANDOM_COUNT, RANDOM_FIRST, digest, insnsHex, randomPrograms } from './random-cases';
+import { RANDOM_COUNT, RANDOM_FIRST, TEMPLATE_COUNT, digest, insnsHex, randomPrograms } from './random-cases';
 
 const why = kernelUnavailable();
 const GOLDEN = path.join(__dirname, 'golden/kernel-random.json');
@@ -18,7 +18,7 @@ if (why) {
   test('the kernel gave a verdict on every random program', () => {
     const progs = randomPrograms();
     const input = progs.map((p) => ({
-      id: String(p.seed),
+      id: p.id,
       progType: p.progType === 'xdp' ? 6 : 1,
       expectedAttachType: 0,
       insns: insnsHex(p),
@@ -26,17 +26,18 @@ if (why) {
     }));
     const results = probe<ProbeResult[]>('probe_verifier.py', input);
     const byId = new Map(results.map((r) => [r.id, r]));
+    expect(results.filter((r) => r.setupError !== undefined)).toEqual([]);
     const golden: RandomGolden = {
       recordedBy: 'scripts/kernel/probe_verifier.py',
       kernel: os.release(),
       first: RANDOM_FIRST,
       count: RANDOM_COUNT,
+      templates: TEMPLATE_COUNT,
       programs: progs.map((p) => {
-        const r = byId.get(String(p.seed))!;
-        return { seed: p.seed, digest: digest(p), accepted: r.accepted, ...(r.accepted ? {} : { errno: r.errno, error: r.error }) };
+        const r = byId.get(p.id)!;
+        return { id: p.id, digest: digest(p), accepted: r.accepted, ...(r.accepted ? {} : { errno: r.errno, error: r.error }) };
       }),
     };
-    expect(results.filter((r) => r.setupError !== undefined)).toEqual([]);
-    fs.writeFileSync(GOLDEN, `{\n "recordedBy": ${JSON.stringify(golden.recordedBy)},\n "kernel": ${JSON.stringify(golden.kernel)},\n "first": ${golden.first},\n "count": ${golden.count},\n "programs": [\n${golden.programs.map((g) => `  ${JSON.stringify(g)}`).join(',\n')}\n ]\n}\n`);
+    fs.writeFileSync(GOLDEN, `{\n "recordedBy": ${JSON.stringify(golden.recordedBy)},\n "kernel": ${JSON.stringify(golden.kernel)},\n "first": ${golden.first},\n "count": ${golden.count},\n "templates": ${golden.templates},\n "programs": [\n${golden.programs.map((g) => `  ${JSON.stringify(g)}`).join(',\n')}\n ]\n}\n`);
   });
 }

@@ -400,6 +400,7 @@ export function coerceRegToSizeSx(b: ScalarBounds, size: number): void {
     b.u32max = b.u32min = u32(v);
     return;
   }
+  if (size === 4) return coerceRegToS32(b);
   // The bounds the narrow value's sign extension gives: the 64-bit range itself when the
   // narrow type holds it whole (across zero too: [-1, 0] as s16 stays [-1, 0]), else the
   // 32-bit range when that fits (an s8 or s16 of a subregister bounded by jmp32), else the
@@ -442,6 +443,20 @@ export function coerceRegToSizeSx(b: ScalarBounds, size: number): void {
     return;
   }
   setSext64DefaultVal(b, size);
+}
+
+/** coerce_reg_to_size_sx() for s32: the low 32 bits are the value's, so its 32-bit bounds
+ * stand; the 64-bit ones follow from them — the signed range is the 32-bit one, and the
+ * unsigned range the sign extension of the u32 ends (a u32 range across 2^31 becomes the
+ * hull from its low end up to its high end extended); the tnum is that range's. */
+function coerceRegToS32(b: ScalarBounds): void {
+  const sx = (v: bigint): bigint => u64(s32(v));
+  b.smin = b.s32min;
+  b.smax = b.s32max;
+  const crosses = b.u32min < 1n << 31n && b.u32max >= 1n << 31n;
+  b.umin = crosses ? b.u32min : sx(b.u32min);
+  b.umax = sx(b.u32max);
+  b.varOff = tnumRange(b.umin, b.umax);
 }
 
 /** mirrors set_sext32_default_val() */
