@@ -2,9 +2,9 @@
 // psock has a verdict program (net/ipv4/tcp_bpf.c, net/core/skmsg.c); the msg_* helpers
 // the program calls are in sk-msg-helpers.ts. The TCP layer hands each sendmsg's bytes here
 // with a Transport that pushes bytes out on a socket; this module runs the verdict program
-// on the message (struct sk_msg as a ring of up to 17 elements of up to 32 KiB), keeps the
-// psock's state (the verdict in force, apply_bytes, cork_bytes and the corked message, the
-// redirect target) and returns what sendmsg returns:
+// on the message (struct sk_msg as a ring of up to 17 elements of up to 32 KiB), moves the
+// psock's state (psock.ts: the verdict in force, apply_bytes, cork_bytes and the corked
+// message, the redirect target) and returns what sendmsg returns:
 //  - SK_PASS: the bytes go out on this socket;
 //  - SK_PASS after msg_redirect_map/hash: the bytes go to the target, out on its TCP send
 //    path, or (BPF_F_INGRESS) into its receive queue for its own recv();
