@@ -19,7 +19,7 @@ import type { Region } from '@bpfsim/vm';
 import { ExecContext, runCtx } from '@bpfsim/vm';
 import type { Sock } from '@bpfsim/net';
 import type { TcpSock } from '@bpfsim/net';
-import { AF_INET, AF_INET6 } from '@bpfsim/net';
+import { AF_INET, AF_INET6, isAny } from '@bpfsim/net';
 import { ctxOffsets } from '@bpfsim/verifier';
 import { SK_DROP, SK_MSG, SK_PASS } from './sk-msg';
 import type { Psock } from './psock';
@@ -194,7 +194,9 @@ function fillMsgMd(ctx: Region, sk: Sock): void {
     else b.set(a, off6);
   };
   if (sk.peer) put(sk.peer.addr.bytes, MD.remote_ip4, MD.remote_ip6);
-  put(sk.boundAddr.bytes, MD.local_ip4, MD.local_ip6);
+  // local_ip4/6 read sk_rcv_saddr, which connect() sets from the route when the socket was
+  // not bound to an address (and an accepted socket has from the SYN).
+  put((isAny(sk.boundAddr) && sk.peer ? sk.srcAddr : sk.boundAddr).bytes, MD.local_ip4, MD.local_ip6);
   // remote_port: the __be16 loaded and shifted left 16, so bpf_ntohl(remote_port) == port.
   if (sk.peer) v.setUint32(MD.remote_port, sk.peer.port, false);
   v.setUint32(MD.local_port, sk.localPort, true);

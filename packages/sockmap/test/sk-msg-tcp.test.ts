@@ -169,9 +169,9 @@ test('bytes still corked when the socket closes are freed, never sent (sk_psock_
 });
 
 test('the program reads its socket in struct sk_msg_md where the SK_MSG descriptor lays the fields out (sk_msg_convert_ctx_access)', async () => {
-  // Not local_ip4: Linux reads sk_rcv_saddr, which connect() sets (10.0.1.1 here); bpfsim
-  // fills in the bound address, which stays 0.0.0.0 for a socket connect() bound implicitly.
-  const names = ['family', 'remote_ip4', 'remote_ip6', 'local_ip6', 'remote_port', 'local_port', 'size'] as const;
+  // local_ip4 is sk_rcv_saddr, which connect() set from the route (10.0.1.1) though the
+  // socket was bound to no address.
+  const names = ['family', 'remote_ip4', 'local_ip4', 'remote_ip6', 'local_ip6', 'remote_port', 'local_port', 'size'] as const;
   const off = ctxOffsets(SK_MSG, names);
   // seen[i] = the u32 field names[i].
   const w = await world(`
@@ -194,6 +194,7 @@ test('the program reads its socket in struct sk_msg_md where the SK_MSG descript
   expect(got).toEqual({
     family: 2, // AF_INET
     remote_ip4: le32([10, 0, 1, 2]),
+    local_ip4: le32([10, 0, 1, 1]),
     remote_ip6: 0,
     local_ip6: 0,
     // Port 80 in network byte order, as a u32 (bpf_ntohl(remote_port) == 80).
