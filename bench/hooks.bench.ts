@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     // The floor: the same program on a ready ctx, in a reused execution context.
     const ctx = k.memory.alloc(80, { kind: 'ctx', name: 'bpf_sock' });
     ctx.view.setUint32(12, 6, true);
-    const C = new ExecContext(k.memory, { helpers: k.helpers });
+    const C = new ExecContext(k.memory, { helpers: k.helpers.funcs });
     const prog = p.prog;
     const alone = await ns(() => {
       C.reset();

@@ -7,11 +7,13 @@ import { Bench } from 'tinybench';
 import type { Insn, MapDef } from '@bpfsim/isa';
 import { BPF_PROG_TYPE, assemble, encode } from '@bpfsim/isa';
 import { verify } from '@bpfsim/verifier';
-import { XDP as XDP_TYPE } from '@bpfsim/kernel';
+import { XDP as XDP_TYPE, builtinHelpers } from '@bpfsim/kernel';
 import { kernelUnavailable, probe } from '@bpfsim/test-support';
 import type { Table } from './lib/report';
 import { print, save } from './lib/report';
 import { synthXdp } from './lib/synth-xdp';
+
+const HELPERS = builtinHelpers();
 
 const quick = process.argv.includes('--quick');
 const XDP = BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
@@ -46,7 +48,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 /** Verifies once and refuses to time a program the verifier rejects. */
 function mustAccept(name: string, insns: Insn[], maps: MapDef[], logLevel: 0 | 1 | 2): { insnProcessed: number; logBytes: number } {
-  const r = verify(insns, { progType: XDP, progTypes: [XDP_TYPE], mapsByIdx: maps, logLevel });
+  const r = verify(insns, { progType: XDP, progTypes: [XDP_TYPE], helpers: HELPERS, mapsByIdx: maps, logLevel });
   if (!r.accepted) {
     throw new Error(`${name}: bpfsim rejects it (${r.errno}: ${r.error}); a rejected program has no verification time to measure\n${r.log.split('\n').slice(-12).join('\n')}`);
   }
@@ -88,7 +90,7 @@ async function main(): Promise<void> {
   const bench = async (name: string, insns: Insn[], maps: MapDef[], logLevel: 0 | 1 | 2): Promise<number> => {
     const b = new Bench({ time: quick ? 300 : 3000, iterations: quick ? 3 : 10, warmupTime: quick ? 100 : 500, warmupIterations: 2 });
     b.add(name, () => {
-      verify(insns, { progType: XDP, progTypes: [XDP_TYPE], mapsByIdx: maps, logLevel });
+      verify(insns, { progType: XDP, progTypes: [XDP_TYPE], helpers: HELPERS, mapsByIdx: maps, logLevel });
     });
     await b.run();
     return (b.tasks[0]!.result as { latency: { p50: number } }).latency.p50 * 1e6;

@@ -5,6 +5,8 @@
 // npm run fuzz -- verifier [RUNS] [SEED]: the verifier's soundness property the same way
 // (200,000 programs, a fresh seed unless SEED or BPFSIM_VERIFIER_SEED gives one); it lists
 // every failing program seed, each replayable with BPFSIM_VERIFIER_PROGRAM=<seed>.
+// npm run fuzz -- verifier-live [RUNS] [SEED]: random programs against the live kernel's
+// verifier (root and bpf() needed), verdict for verdict.
 // npm run fuzz -- sk_msg [RUNS] [SEED]: the SK_MSG send path's no-loss property.
 // npm run fuzz -- loader [RUNS] [SEED]: damaged example objects only ever fail with the
 // loader's or the kernel's errors (packages/loader/test/fuzz.ts); every kind of failure is
@@ -29,6 +31,20 @@ if (process.argv[2] === 'loader') {
   console.log(`fuzz loader: ${runs} damaged objects, seed ${seed}`);
   const r = spawnSync('npx', ['jest', 'packages/loader/test/malformed', '-t', 'fuzz', '--testTimeout', String(runs * 100 + 30_000)], { stdio: 'inherit', env: { ...process.env, ...env } });
   if (r.status !== 0) console.log(`fuzz failed: replay with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} npx jest packages/loader/test/malformed -t fuzz`);
+  process.exit(r.status ?? 1);
+}
+
+if (process.argv[2] === 'verifier-live') {
+  // npm run fuzz -- verifier-live [RUNS] [SEED]: random programs into the live kernel and into
+  // bpfsim side by side (needs root and bpf()); every disagreement listed by program id.
+  const runs = Number(process.argv[3] ?? 20_000);
+  const seed = Number(process.argv[4] ?? 2_000_000 + Math.floor(Math.random() * 2 ** 30));
+  console.log(`fuzz verifier-live: ${runs} random programs and ${Math.ceil(runs / 4)} template programs against the live kernel, seed ${seed}`);
+  const r = spawnSync('npx', ['jest', '-c', 'jest.kernel.config.js', 'packages/verifier/test/random-live', '--testTimeout', String(runs * 20 + 60_000)], {
+    stdio: 'inherit',
+    env: { ...process.env, BPFSIM_LIVE_RUNS: String(runs), BPFSIM_LIVE_SEED: String(seed) },
+  });
+  if (r.status !== 0) console.log(`fuzz failed: replay with BPFSIM_LIVE_SEED=${seed} BPFSIM_LIVE_RUNS=${runs} npx jest -c jest.kernel.config.js packages/verifier/test/random-live`);
   process.exit(r.status ?? 1);
 }
 

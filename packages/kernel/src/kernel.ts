@@ -1,17 +1,22 @@
 // One simulated host's kernel, as far as BPF is concerned: the address space programs and
 // maps share, object ids, processes and their fd tables, the cgroup tree, bpffs, the map
-// and program type registries, the helper table, the virtual clock and the seeded RNG.
-// bpf() itself is in syscall.ts; the friendly API in api.ts.
-import type { EngineName, Helper } from '@bpfsim/vm';
+// and program type registries, the helper table, the bpf() command table, the kernel
+// objects tracing programs see, the virtual clock and the seeded RNG. bpf() itself is in
+// syscall.ts, its table in bpf-commands.ts; the friendly API in api.ts.
+import type { EngineName, ExecContext, Region } from '@bpfsim/vm';
 import { Memory } from '@bpfsim/vm';
 import { BpfFs } from './bpffs';
-import { fireTracepoint, findTracepoint } from './tracing/tracepoints';
+import { commandTable, linkCreatorTable } from './bpf-commands';
+import type { LinkCreator } from './link';
+import type { CommandHandler } from './syscall';
+import { KernelEmitter } from './events';
+import { TracingState, fireTracepoint, findTracepoint } from './tracing/tracepoints';
 import { utf8Encode } from './utf8';
 import { CgroupTree } from './cgroup/cgroup';
 import { IdAllocator } from './idr';
-import type { HelperEnv, HelperKernel } from './helpers/env';
-import { CGROUP_HELPERS } from './helpers/cgroup';
-import { GENERIC_HELPERS, installHelpers } from './helpers/generic';
+import { builtinHelpers } from './helpers/builtin';
+import { HelperTable } from './helpers/func-proto';
+import type { HelperKernel, RunCtx } from './helpers/run-ctx';
 import type { BpfMap, MapHost } from './maps/map';
 import { MapTypeRegistry } from './maps/map';
 import { registerBuiltinMaps } from './maps/index';
@@ -95,12 +100,27 @@ export class Kernel implements MapHost, HelperKernel {
   readonly linkIds = new IdAllocator<BpfObject>();
   readonly mapTypes = new MapTypeRegistry();
   readonly progTypes = new ProgTypeRegistry();
-  /** Helpers by id, as the VM calls them. */
-  readonly helpers: (Helper | undefined)[] = [];
+  /** Helpers by id, prototype and implementation (struct bpf_func_proto): the verifier
+   * checks calls against helpers.protos(), the VM calls helpers.funcs. */
+  readonly helpers = new HelperTable();
+  /** bpf()'s commands by number, built from the static list in bpf-commands.ts. */
+  readonly commands: ReadonlyMap<number, CommandHandler> = commandTable();
+  /** BPF_LINK_CREATE's creators by program type, from the static list in bpf-commands.ts. */
+  readonly linkCreators: ReadonlyMap<number, LinkCreator> = linkCreatorTable();
   readonly cgroups = new CgroupTree();
   readonly bpffs = new BpfFs();
   readonly processes = new Map<number, Process>();
   readonly trace: TraceLine[] = [];
+  /** The kernel objects (struct sock, sk_buff, net_device, pt_regs…) tracing programs read,
+   * by the simulated object they mirror: made when a tracepoint with programs fires, freed
+   * when the object goes (tracing/kobjects.ts: kernelObject, releaseKernelObject). */
+  readonly kobjects = new WeakMap<object, Region>();
+  /** The tracepoints and the state of their runs (tracing/tracepoints.ts). */
+  readonly tracing = new TracingState();
+  /** What the kernel reports: every cgroup program run, every tracepoint run (events.ts). */
+  readonly events = new KernelEmitter();
+  /** Execution contexts the cgroup runner reuses (one per nesting level in use). */
+  readonly execPool: ExecContext[] = [];
   /** The CPU the running program is on. */
   cpu = 0;
   private readonly rng: Rng;
@@ -115,8 +135,7 @@ export class Kernel implements MapHost, HelperKernel {
     this.unprivilegedBpfDisabled = options.unprivilegedBpfDisabled ?? 2;
     this.profile = options.profile ?? '6.18';
     for (const t of builtinProgTypes()) this.progTypes.register(t);
-    installHelpers(this.helpers, GENERIC_HELPERS);
-    installHelpers(this.helpers, CGROUP_HELPERS);
+    this.helpers.register(builtinHelpers());
     registerBuiltinMaps(this);
   }
 
@@ -134,14 +153,14 @@ export class Kernel implements MapHost, HelperKernel {
     return this.rng.u32();
   }
 
-  tracePrintk(env: HelperEnv, text: string): void {
-    this.trace.push({ time: this.now(), cpu: env.cpu, pid: env.process?.pid ?? 0, comm: env.process?.comm ?? '<idle>', text });
+  tracePrintk(run: RunCtx, text: string): void {
+    this.trace.push({ time: this.now(), cpu: run.cpu, pid: run.process?.pid ?? 0, comm: run.process?.comm ?? '<idle>', text });
     // trace_bpf_trace_printk(buf): programs on bpf_trace:bpf_trace_printk see the line.
     if ((findTracepoint(this, 'bpf_trace_printk')?.probes.length ?? 0) > 0) {
       const bytes = utf8Encode(`${text}\0`);
       const r = this.memory.map(bytes, { kind: 'mem', name: 'bpf_trace_printk buf' });
       try {
-        fireTracepoint(this, 'bpf_trace_printk', [r.address()], env.process);
+        fireTracepoint(this, 'bpf_trace_printk', [r.address()], run.process);
       } finally {
         this.memory.unmap(r);
       }
@@ -162,16 +181,5 @@ export class Kernel implements MapHost, HelperKernel {
   exit(p: Process): void {
     p.fds.closeAll();
     this.processes.delete(p.pid);
-  }
-
-  /** The environment helpers see for a program run on behalf of `process`. */
-  /** The env helpers see: `extra` (a fresh object the caller hands over, not copied — this
-   * is on every hook's path) with the kernel, the CPU and the task added. */
-  helperEnv(process?: Process, extra: Record<string, unknown> = {}): HelperEnv {
-    const env = extra as HelperEnv;
-    env.kernel = this;
-    env.cpu = this.cpu;
-    if (process) env.process = process;
-    return env;
   }
 }

@@ -7,7 +7,8 @@ import type { Kernel } from './kernel';
 import { BpfObject } from './object';
 import type { Process } from './process';
 import type { BpfProg } from './prog';
-import { fdObject, fdProg, registerCommand } from './syscall';
+import type { BpfCommand } from './syscall';
+import { command, fdObject, fdProg } from './syscall';
 
 /** BPF_F_REPLACE (link_update.flags) */
 const BPF_F_REPLACE = 1 << 2;
@@ -110,22 +111,14 @@ export interface LinkCreateAttr {
 /** A link type's creator: attaches `prog` (which the caller has verified exists) and returns the link fd. */
 export type LinkCreator = (kernel: Kernel, proc: Process, prog: BpfProg, attr: LinkCreateAttr) => number;
 
-const creators = new Map<number, LinkCreator>();
-
-/** Registers the BPF_LINK_CREATE handler for a program type (cgroup types, sockmap…). */
-export function registerLinkCreator(progType: number, creator: LinkCreator): void {
-  creators.set(progType, creator);
-}
-
-/** link_create(): the program by fd, then the program type's attach. */
+/** link_create(): the program by fd, then the program type's attach (Kernel.linkCreators,
+ * built from the static list in bpf-commands.ts). */
 export function linkCreate(kernel: Kernel, proc: Process, attr: LinkCreateAttr): number {
   const prog = fdProg(proc, attr.prog_fd);
-  const create = creators.get(prog.type);
+  const create = kernel.linkCreators.get(prog.type);
   if (!create) throw new SysError('EINVAL', `bpfsim has no links for program type ${prog.type}`);
   return create(kernel, proc, prog, attr);
 }
-
-registerCommand(BPF_CMD.BPF_LINK_CREATE, linkCreate);
 
 // ---- BPF_LINK_UPDATE / BPF_LINK_DETACH --------------------------------------------------
 
@@ -155,5 +148,9 @@ export function linkDetach(_kernel: Kernel, proc: Process, attr: { link_fd: numb
   return 0;
 }
 
-registerCommand(BPF_CMD.BPF_LINK_UPDATE, linkUpdate);
-registerCommand(BPF_CMD.BPF_LINK_DETACH, linkDetach);
+/** The link commands, for the kernel's bpf() table (bpf-commands.ts). */
+export const LINK_COMMANDS: readonly BpfCommand[] = [
+  command(BPF_CMD.BPF_LINK_CREATE, linkCreate),
+  command(BPF_CMD.BPF_LINK_UPDATE, linkUpdate),
+  command(BPF_CMD.BPF_LINK_DETACH, linkDetach),
+];

@@ -1,6 +1,7 @@
 // Simulated processes: credentials (uid/gid and the capabilities bpf() checks), an fd
 // table, a cgroup, a name (comm) and a pid/tgid — what helpers such as
-// bpf_get_current_pid_tgid() report.
+// bpf_get_current_pid_tgid() report — and the user memory a traced syscall's pointers reach.
+import type { Region } from '@bpfsim/vm';
 import type { Cgroup } from './cgroup/cgroup';
 import { FdTable } from './fd-table';
 import { MemoryMap } from './tracing/mm';
@@ -35,6 +36,10 @@ export class Process {
   /** The user call stack the process is in now, innermost return address first (what a
    * scenario says the process is doing: main → serve → handle_conn → connect). */
   userStack: bigint[] = [];
+  /** User memory in the VM's address space that a traced syscall's pointer argument points
+   * at: the sockaddr_storage of bind/connect/sendto (net's userSockaddr() writes it), so a
+   * program's bpf_probe_read_user() finds the address. Made by the first traced call. */
+  userBuf: Region | undefined = undefined;
   comm: string;
   uid: number;
   gid: number;

@@ -1,8 +1,9 @@
 // bpf(2) (kernel/bpf/syscall.c: __sys_bpf): the command surface user space sees. Each
 // command takes a union bpf_attr-shaped object (uapi field names); outputs (log_buf,
 // next_key, info…) are written back into it, as the kernel copies to user memory. A
-// failure throws SysError with the kernel's errno. Map commands live in maps/commands.ts,
-// cgroup attach in cgroup/attach.ts; they register here.
+// failure throws SysError with the kernel's errno. The commands served here (prog load, pin,
+// ids, info, test run) are SYSCALL_COMMANDS; maps/commands.ts, cgroup/commands.ts, link.ts and
+// tracing/raw-tp.ts export the others, and bpf-commands.ts makes each kernel's table of them.
 import type { Insn } from '@bpfsim/isa';
 import { BPF_ATTACH_TYPE, BPF_CMD, BPF_EXIT, BPF_JA, BPF_JMP, BPF_MAP_TYPE, BPF_PROG_TYPE, BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, LD_IMM64, SysError, decode, encode, uapiName } from '@bpfsim/isa';
 import { PrepareError, VmProgram } from '@bpfsim/vm';
@@ -13,27 +14,29 @@ import type { BpfMap } from './maps/map';
 import type { BpfObject } from './object';
 import type { Process } from './process';
 import { BpfProg } from './prog';
-import type { TestRunner } from './prog-types/test-run';
 import { sha1 } from './sha1';
 
-/** A command handler: returns the syscall's non-negative result (an fd, 0…). */
+/** A command handler: returns the syscall's non-negative result (an fd, 0…). Each takes its
+ * own attr type; the table holds them as taking `never`, and bpf() passes the caller's attr. */
 export type CommandHandler = (kernel: Kernel, proc: Process, attr: never) => number;
 
-const handlers = new Map<number, (kernel: Kernel, proc: Process, attr: unknown) => number>();
-
-/** Adds a command to bpf() (used by the map, cgroup, link and tracing modules). */
-export function registerCommand<A>(cmd: number, handler: (kernel: Kernel, proc: Process, attr: A) => number): void {
-  handlers.set(cmd, handler as (kernel: Kernel, proc: Process, attr: unknown) => number);
+/** One entry of the bpf() command table: the command number and what serves it. */
+export interface BpfCommand {
+  readonly cmd: number;
+  readonly handler: CommandHandler;
 }
 
-const cmdName = (cmd: number): string => uapiName(BPF_CMD, cmd) ?? `bpf command ${cmd}`;
+/** An entry of a command module's static list (the attr type checked against the handler). */
+export const command = <A>(cmd: number, handler: (kernel: Kernel, proc: Process, attr: A) => number): BpfCommand => ({ cmd, handler });
 
-/** bpf(cmd, attr) as `proc`. Throws SysError. */
+export const cmdName = (cmd: number): string => uapiName(BPF_CMD, cmd) ?? `bpf command ${cmd}`;
+
+/** bpf(cmd, attr) as `proc`: the command from the kernel's table (Kernel.commands). Throws SysError. */
 export function bpf(kernel: Kernel, proc: Process, cmd: number, attr: object): number {
-  const h = handlers.get(cmd);
+  const h = kernel.commands.get(cmd);
   if (!h) throw new SysError('EINVAL', `${cmdName(cmd)} is not supported by bpfsim`, cmdName(cmd));
   try {
-    return h(kernel, proc, attr);
+    return h(kernel, proc, attr as never);
   } catch (e) {
     if (e instanceof SysError && e.syscall === undefined) throw new SysError(e.code, e.message.replace(/^[A-Z0-9]+: /, ''), cmdName(cmd));
     throw e;
@@ -225,6 +228,7 @@ export function progLoad(kernel: Kernel, proc: Process, attr: ProgLoadAttr): num
     license,
     privileged: bpfCap,
     progTypes: kernel.progTypes.descriptors(),
+    helpers: kernel.helpers.protos(),
   });
 
   // bpf_vlog_finalize(): the log as the buffer holds it; ENOSPC when it did not fit.
@@ -310,8 +314,6 @@ export function progLoad(kernel: Kernel, proc: Process, attr: ProgLoadAttr): num
   return proc.fds.install(prog.get());
 }
 
-registerCommand(BPF_CMD.BPF_PROG_LOAD, progLoad);
-
 // ---- BPF_OBJ_PIN / BPF_OBJ_GET ------------------------------------------------------------
 
 export interface ObjPinAttr {
@@ -320,17 +322,19 @@ export interface ObjPinAttr {
   file_flags?: number;
 }
 
-registerCommand<ObjPinAttr>(BPF_CMD.BPF_OBJ_PIN, (kernel, proc, attr) => {
+/** bpf_obj_pin() */
+function objPin(kernel: Kernel, proc: Process, attr: ObjPinAttr): number {
   if (attr.file_flags) throw new SysError('EINVAL', 'file_flags must be 0 for BPF_OBJ_PIN');
   kernel.bpffs.pin(attr.pathname, fdObject(proc, attr.bpf_fd ?? -1));
   return 0;
-});
+}
 
-registerCommand<ObjPinAttr>(BPF_CMD.BPF_OBJ_GET, (kernel, proc, attr) => {
+/** bpf_obj_get() */
+function objGet(kernel: Kernel, proc: Process, attr: ObjPinAttr): number {
   if ((attr.bpf_fd ?? 0) !== 0) throw new SysError('EINVAL', 'bpf_fd must be 0 for BPF_OBJ_GET');
   const obj = kernel.bpffs.get(attr.pathname);
   return proc.fds.install(obj.get());
-});
+}
 
 // ---- ids ------------------------------------------------------------------------------------
 
@@ -352,20 +356,12 @@ function nextId(table: { nextAfter(n: number): number | undefined }, proc: Proce
   return 0;
 }
 
-registerCommand<GetIdAttr>(BPF_CMD.BPF_PROG_GET_NEXT_ID, (k, p, a) => nextId(k.progIds, p, a));
-registerCommand<GetIdAttr>(BPF_CMD.BPF_MAP_GET_NEXT_ID, (k, p, a) => nextId(k.mapIds, p, a));
-registerCommand<GetIdAttr>(BPF_CMD.BPF_LINK_GET_NEXT_ID, (k, p, a) => nextId(k.linkIds, p, a));
-
 function fdById(table: { get(id: number): BpfObject | undefined }, proc: Process, id: number | undefined, what: string): number {
   if (!proc.capable('CAP_SYS_ADMIN')) throw new SysError('EPERM', `opening a ${what} by id needs CAP_SYS_ADMIN`);
   const o = table.get(id ?? 0);
   if (!o) throw new SysError('ENOENT', `no ${what} with id ${id}`);
   return proc.fds.install(o.get());
 }
-
-registerCommand<GetIdAttr>(BPF_CMD.BPF_PROG_GET_FD_BY_ID, (k, p, a) => fdById(k.progIds, p, a.prog_id, 'program'));
-registerCommand<GetIdAttr>(BPF_CMD.BPF_MAP_GET_FD_BY_ID, (k, p, a) => fdById(k.mapIds, p, a.map_id, 'map'));
-registerCommand<GetIdAttr>(BPF_CMD.BPF_LINK_GET_FD_BY_ID, (k, p, a) => fdById(k.linkIds, p, a.link_id, 'link'));
 
 // ---- BPF_OBJ_GET_INFO_BY_FD -------------------------------------------------------------------
 
@@ -404,7 +400,8 @@ export interface InfoAttr {
   info?: ProgInfo | MapInfoOut | Record<string, unknown>;
 }
 
-registerCommand<InfoAttr>(BPF_CMD.BPF_OBJ_GET_INFO_BY_FD, (_kernel, proc, attr) => {
+/** bpf_obj_get_info_by_fd() */
+function objGetInfoByFd(_kernel: Kernel, proc: Process, attr: InfoAttr): number {
   const o = fdObject(proc, attr.bpf_fd);
   if (o.kind === 'prog') {
     const p = o as BpfProg;
@@ -442,7 +439,7 @@ registerCommand<InfoAttr>(BPF_CMD.BPF_OBJ_GET_INFO_BY_FD, (_kernel, proc, attr) 
     attr.info = (o as BpfObject & { info(): Record<string, unknown> }).info();
   }
   return 0;
-});
+}
 
 // ---- BPF_PROG_TEST_RUN ----------------------------------------------------------------------
 
@@ -464,21 +461,27 @@ export interface TestRunAttr {
   cpu?: number;
 }
 
-/**
- * Formerly a process-global table of test runners beside the registry. A program type's
- * BPF_PROG_TEST_RUN is now its registry entry's `testRun` (ProgTypeEntry); this stays only
- * because tracing/raw-tp.ts still calls it at import (RAW_TRACEPOINT_ENTRY carries that
- * runner), and refuses any other use so that no second mechanism grows back.
- * @deprecated give the program type's ProgTypeEntry a testRun.
- */
-export function registerTestRunner(progType: number, _runner: TestRunner): void {
-  if (progType !== BPF_PROG_TYPE.BPF_PROG_TYPE_RAW_TRACEPOINT) throw new Error(`registerTestRunner(${progType}): a program type's test run is its registry entry's testRun`);
-}
-
 /** bpf_prog_test_run(): the program type's own test_run (bpf_prog_ops), ENOTSUPP without one. */
-registerCommand<TestRunAttr>(BPF_CMD.BPF_PROG_TEST_RUN, (kernel, proc, attr) => {
+function progTestRun(kernel: Kernel, proc: Process, attr: TestRunAttr): number {
   const prog = fdProg(proc, attr.prog_fd);
   const entry = kernel.progTypes.get(prog.type);
   if (!entry?.testRun) throw new SysError('ENOTSUPP', `BPF_PROG_TEST_RUN is not supported for ${entry?.descriptor.name ?? `program type ${prog.type}`}`);
   return entry.testRun(kernel, proc, prog, attr);
-});
+}
+
+// ---- the commands served here -----------------------------------------------------------------
+
+/** The commands of this file, for the kernel's table (bpf-commands.ts). */
+export const SYSCALL_COMMANDS: readonly BpfCommand[] = [
+  command(BPF_CMD.BPF_PROG_LOAD, progLoad),
+  command(BPF_CMD.BPF_OBJ_PIN, objPin),
+  command(BPF_CMD.BPF_OBJ_GET, objGet),
+  command<GetIdAttr>(BPF_CMD.BPF_PROG_GET_NEXT_ID, (k, p, a) => nextId(k.progIds, p, a)),
+  command<GetIdAttr>(BPF_CMD.BPF_MAP_GET_NEXT_ID, (k, p, a) => nextId(k.mapIds, p, a)),
+  command<GetIdAttr>(BPF_CMD.BPF_LINK_GET_NEXT_ID, (k, p, a) => nextId(k.linkIds, p, a)),
+  command<GetIdAttr>(BPF_CMD.BPF_PROG_GET_FD_BY_ID, (k, p, a) => fdById(k.progIds, p, a.prog_id, 'program')),
+  command<GetIdAttr>(BPF_CMD.BPF_MAP_GET_FD_BY_ID, (k, p, a) => fdById(k.mapIds, p, a.map_id, 'map')),
+  command<GetIdAttr>(BPF_CMD.BPF_LINK_GET_FD_BY_ID, (k, p, a) => fdById(k.linkIds, p, a.link_id, 'link')),
+  command(BPF_CMD.BPF_OBJ_GET_INFO_BY_FD, objGetInfoByFd),
+  command(BPF_CMD.BPF_PROG_TEST_RUN, progTestRun),
+];

@@ -192,6 +192,19 @@ describe('element commands', () => {
     expect(mapFdMode(s.p, again)).toBe(3);
   });
 
+  test('the mode belongs to the fd, not its number: the same map reopened on a closed RDONLY fd is read-write', () => {
+    const s = new Sys();
+    const ro = s.create(hash({ map_flags: BPF_F_RDONLY }));
+    const id = s.map(ro).id;
+    const keep = s.bpf(BPF_CMD.BPF_MAP_GET_FD_BY_ID, { map_id: id });
+    expect(mapFdMode(s.p, keep)).toBe(3);
+    s.p.fds.close(ro);
+    const again = s.bpf(BPF_CMD.BPF_MAP_GET_FD_BY_ID, { map_id: id });
+    expect(again).toBe(ro);
+    expect(mapFdMode(s.p, again)).toBe(3);
+    expect(s.update(again, u32(1), u64(1))).toBe(0);
+  });
+
   test('BPF_MAP_FREEZE: syscall writes fail EPERM, reads work, programs still write', () => {
     const s = new Sys();
     const fd = s.create(hash());

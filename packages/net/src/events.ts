@@ -1,5 +1,11 @@
 // The typed events a network simulation emits (one eventemitter3 emitter per simulation).
-// Timelines, pcap writers, reports and benchmarks are all consumers of these.
+// Timelines, pcap writers, reports and benchmarks are all consumers of these. Besides the
+// stack's own (packets, drops, TCP states, retransmits, hook calls), the simulation carries
+// every event of every host's kernel (KernelEvents: 'hook:run', 'tracepoint:run', and what
+// higher packages declare there, as sockmap's 'msg:verdict' and 'msg:disposition'), stamped
+// with the host's name: Network forwards them from kernel.events, so a reader subscribes in
+// this one place.
+import type { KernelEvents } from '@bpfsim/kernel';
 
 /** Why the stack dropped a packet (a subset of enum skb_drop_reason, by name). */
 export type DropReason =
@@ -71,8 +77,9 @@ export interface HookProgRun {
   ret: number;
   /** Instructions executed. */
   insns: number;
-  /** Wall-clock time of the run, ns (not deterministic: reports leave it out unless asked). */
-  wallNs: number;
+  /** Virtual time the run took, ns (0: the clock does not move inside a run, unless the
+   * kernel's clock is an injected one that does). */
+  durationNs: number;
 }
 
 /** A cgroup hook that ran programs (a hook with nothing attached emits nothing). */
@@ -94,7 +101,13 @@ export interface HookEvent {
   progs: HookProgRun[];
 }
 
-export interface NetEvents {
+/** A host kernel's event as the simulation carries it: the kernel's payload and the host. */
+export type HostKernelEvent<K extends keyof KernelEvents> = KernelEvents[K] & { host: string };
+
+/** Every kernel event, by its kernel name, on the simulation's emitter. */
+export type KernelEventsOnSim = { [K in keyof KernelEvents]: (e: HostKernelEvent<K>) => void };
+
+export interface NetEvents extends KernelEventsOnSim {
   hook: (e: HookEvent) => void;
   packet: (e: PacketEvent) => void;
   drop: (e: DropEvent) => void;

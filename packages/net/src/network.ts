@@ -43,6 +43,14 @@ export class Network {
     if (this.hosts.has(name)) throw new Error(`a host named ${name} exists`);
     const h = new Host(this, name, options);
     this.hosts.set(name, h);
+    // The host kernel's events go on, stamped with the host, to the simulation's emitter
+    // (built only when someone listens there).
+    const events = this.sim.events;
+    const emit = events.emit as (event: string, payload: unknown) => boolean;
+    h.kernel.events.pipe({
+      listening: (event) => events.listenerCount(event) > 0,
+      emit: (event, payload) => void emit.call(events, event, { ...payload, host: name }),
+    });
     return h;
   }
 

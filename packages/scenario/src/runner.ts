@@ -93,7 +93,7 @@ export async function runScenario(def: ScenarioDef, opts: RunOptions = {}): Prom
   net.events.on('hook', (e: HookEvent) => {
     w.activity++;
     const { time: _time, progs, ...rest } = e;
-    w.events.push({ t: net.sim.now, kind: 'hook', ...rest, progs: progs.map(({ wallNs: _w, ...p }) => p) });
+    w.events.push({ t: net.sim.now, kind: 'hook', ...rest, progs: progs.map(({ durationNs: _d, ...p }) => p) });
   });
   net.events.on('tcp:state', (e) => w.events.push({ t: e.time, kind: 'tcp', host: e.host, socket: e.socket, from: e.from, to: e.to }));
   const pcaps = opts.pcap ? new Map<string, { w: PcapNgWriter; id: number }>() : undefined;

@@ -7,7 +7,7 @@ import type { Cgroup, MapHandle, ProgHandle, Process, SimBinary, Vma } from '@bp
 import { BpfClient, ProgLoadRefused, binaryFromElf, ipOf, symbolize, writeElf } from '@bpfsim/kernel';
 import type { Host, Link, SockAddr, SockAddrIn } from '@bpfsim/net';
 import { AF_INET, AF_INET6, MS, Network, SOCK_DGRAM, SOCK_STREAM, SocketApi, fmtSockAddr, installCgroupHooks } from '@bpfsim/net';
-import { installSockmap, onMsgVerdict } from '@bpfsim/sockmap';
+import { installSockmap } from '@bpfsim/sockmap';
 import { ObjectFile, ObjectFormatError, ProgramLoadError, openObject } from '@bpfsim/loader';
 import { ExpectationFailed, ScenarioError } from './errors';
 import type { TimelineEvent } from './timeline';
@@ -123,19 +123,6 @@ export class WorldHost {
   ) {
     installCgroupHooks(host);
     installSockmap(host.kernel);
-    onMsgVerdict(host.kernel, (e) => {
-      world.record({
-        kind: 'msg',
-        host: host.name,
-        socket: e.socket,
-        prog: { id: e.progId, name: e.progName, ret: e.ret, insns: e.insns },
-        verdict: e.verdict,
-        size: e.size,
-        applyBytes: e.applyBytes,
-        corkBytes: e.corkBytes,
-        ...(e.redirect ? { redirect: e.redirect } : {}),
-      });
-    });
     this.admin = new BpfClient(host.kernel, host.kernel.spawn({ comm: 'bpfsim-admin' }));
   }
   get name(): string {
@@ -370,6 +357,20 @@ export class World {
     readonly options: { engine?: 'jit' | 'interp'; programs?: WorldProgramOptions } = {},
   ) {
     this.net = new Network({ seed });
+    // Every host kernel's SK_MSG verdicts, from the simulation's one emitter.
+    this.net.events.on('msg:verdict', (e) => {
+      this.record({
+        kind: 'msg',
+        host: e.host,
+        socket: e.socket,
+        prog: { id: e.progId, name: e.progName, ret: e.ret, insns: e.insns },
+        verdict: e.verdict,
+        size: e.size,
+        applyBytes: e.applyBytes,
+        corkBytes: e.corkBytes,
+        ...(e.redirect ? { redirect: e.redirect } : {}),
+      });
+    });
   }
 
   /**

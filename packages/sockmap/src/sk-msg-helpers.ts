@@ -1,20 +1,26 @@
 // The msg_* helpers an SK_MSG verdict program calls (net/core/filter.c: bpf_msg_apply_bytes,
 // bpf_msg_cork_bytes, bpf_msg_pull_data, bpf_msg_push_data, bpf_msg_pop_data;
 // net/core/sock_map.c: bpf_msg_redirect_map, bpf_msg_redirect_hash). They act on the message
-// of the run in progress (struct sk_msg, found in ExecContext.env) and on its ctx's data
-// pointers; the send path (sk-msg-run.ts) acts on what they leave.
+// of the run in progress (struct sk_msg, in the run context: MsgRunCtx) and on its ctx's data
+// pointers; the send path (sk-msg-run.ts) acts on what they leave. Each is defined here with
+// its prototype (bpf_msg_*_proto).
 import { ERRNO } from '@bpfsim/isa';
-import type { Kernel } from '@bpfsim/kernel';
-import { installHelpers } from '@bpfsim/kernel';
+import type { BpfFuncProto, Kernel } from '@bpfsim/kernel';
+import { helper } from '@bpfsim/kernel';
 import type { Sock } from '@bpfsim/net';
 import { SOCK_STREAM, TCP_STATE } from '@bpfsim/net';
 import type { Helper } from '@bpfsim/vm';
 import { SK_DROP, SK_PASS } from './sk-msg';
-import type { MsgEnv, SkMsg } from './sk-msg-run';
-import { BPF_F_INGRESS, MSG_ELEM_SIZE, msgSize } from './sk-msg-run';
+import type { SkMsg } from './sk-msg-run';
+import { BPF_F_INGRESS, MSG_ELEM_SIZE, MsgRunCtx, msgSize } from './sk-msg-run';
 import { SockMapBase } from './sock-map';
 
-const msgEnv = (run: { env?: unknown }): MsgEnv => run.env as MsgEnv;
+/** The verdict run the helper is called from. */
+function msgEnv(run: Parameters<Helper>[0]): MsgRunCtx {
+  const c = run.env;
+  if (c instanceof MsgRunCtx) return c;
+  throw run.failArgs('a msg_* helper outside an SK_MSG verdict run');
+}
 
 /** bpf_msg_apply_bytes(msg, bytes): always 0. */
 const msgApplyBytes: Helper = (run) => {
@@ -154,17 +160,18 @@ const msgPopData: Helper = (run) => {
   run.retInt(0);
 };
 
-export const SK_MSG_HELPERS: Readonly<Record<string, Helper>> = {
-  msg_apply_bytes: msgApplyBytes,
-  msg_cork_bytes: msgCorkBytes,
-  msg_redirect_map: msgRedirectMap,
-  msg_redirect_hash: msgRedirectHash,
-  msg_pull_data: msgPullData,
-  msg_push_data: msgPushData,
-  msg_pop_data: msgPopData,
-};
+/** The msg_* helpers with their prototypes. */
+export const SK_MSG_HELPERS: readonly BpfFuncProto[] = [
+  helper('msg_redirect_map', ['ctx', 'map', 'any', 'any'], 'integer', msgRedirectMap),
+  helper('msg_redirect_hash', ['ctx', 'map', 'map_key', 'any'], 'integer', msgRedirectHash),
+  helper('msg_apply_bytes', ['ctx', 'any'], 'integer', msgApplyBytes),
+  helper('msg_cork_bytes', ['ctx', 'any'], 'integer', msgCorkBytes),
+  helper('msg_pull_data', ['ctx', 'any', 'any', 'any'], 'integer', msgPullData, { changesPktData: true }),
+  helper('msg_push_data', ['ctx', 'any', 'any', 'any'], 'integer', msgPushData, { changesPktData: true }),
+  helper('msg_pop_data', ['ctx', 'any', 'any', 'any'], 'integer', msgPopData, { changesPktData: true }),
+];
 
-/** Installs the msg_* helpers in a kernel's helper table. */
+/** Registers the msg_* helpers in a kernel's helper table. */
 export function installSkMsgHelpers(kernel: Kernel): void {
-  installHelpers(kernel.helpers, SK_MSG_HELPERS);
+  kernel.helpers.register(SK_MSG_HELPERS);
 }

@@ -19,7 +19,7 @@ import type { Region } from '@bpfsim/vm';
 import { ExecContext, runCtx } from '@bpfsim/vm';
 import type { Sock } from '@bpfsim/net';
 import type { TcpSock } from '@bpfsim/net';
-import { AF_INET, AF_INET6, isAny } from '@bpfsim/net';
+import { AF_INET, AF_INET6, SockRunCtx, isAny } from '@bpfsim/net';
 import { ctxOffsets } from '@bpfsim/verifier';
 import { SK_DROP, SK_MSG, SK_PASS } from './sk-msg';
 import type { Psock } from './psock';
@@ -82,10 +82,16 @@ export interface MsgVerdictEvent {
  * verifier checks programs against is the one the runs fill. */
 const MD = ctxOffsets(SK_MSG, ['data', 'data_end', 'family', 'remote_ip4', 'local_ip4', 'remote_ip6', 'local_ip6', 'remote_port', 'local_port', 'size']);
 
-/** What the helpers find in ExecContext.env while a verdict program runs. */
-export interface MsgEnv {
-  msg: SkMsg;
-  run: MsgRun;
+/** An SK_MSG verdict's run (what the msg_* helpers act on): the socket's run context
+ * (@bpfsim/net's SockRunCtx) with the message and the run's regions. Softirq-like: no task. */
+export class MsgRunCtx extends SockRunCtx {
+  constructor(
+    sock: Sock,
+    readonly msg: SkMsg,
+    readonly run: MsgRun,
+  ) {
+    super(sock, undefined);
+  }
 }
 
 /** The ctx and packet regions of one program run. */
@@ -135,17 +141,13 @@ interface RunSlot {
 
 /**
  * What the SK_MSG layer keeps per kernel, reached as kernel.sockmap (installSockmap() makes
- * it): the verdict run reused run after run, and who listens to verdicts and dispositions.
- * (A socket's own SK_MSG state is its Psock's.)
+ * it): the verdict run reused run after run. (A socket's own SK_MSG state is its Psock's;
+ * verdicts and dispositions are events on kernel.events.)
  */
 export class SockmapState {
   /** The run slot (a redirect never runs another verdict synchronously, so one level is
    * enough; a nested run gets a fresh slot that is not kept). */
   private slot: RunSlot | undefined;
-  /** onMsgVerdict()'s listeners (a new array on each change: one may unsubscribe while called). */
-  verdictListeners: readonly ((e: MsgVerdictEvent) => void)[] = [];
-  /** onMsgDisposition()'s listeners, likewise. */
-  dispositionListeners: readonly ((e: MsgDispositionEvent) => void)[] = [];
 
   constructor(readonly kernel: Kernel) {}
 
@@ -153,7 +155,7 @@ export class SockmapState {
     let r = this.slot;
     if (!r || r.busy) {
       const kernel = this.kernel;
-      const fresh = { run: new MsgRun(kernel, kernel.memory.alloc(SK_MSG.ctxSize, { kind: 'ctx', name: 'sk_msg_md' })), C: new ExecContext(kernel.memory, { helpers: kernel.helpers }), busy: false };
+      const fresh = { run: new MsgRun(kernel, kernel.memory.alloc(SK_MSG.ctxSize, { kind: 'ctx', name: 'sk_msg_md' })), C: new ExecContext(kernel.memory, { helpers: kernel.helpers.funcs }), busy: false };
       if (!r) this.slot = fresh;
       r = fresh;
     }
@@ -175,6 +177,12 @@ declare module '@bpfsim/kernel' {
   interface Kernel {
     /** @bpfsim/sockmap's per-kernel state (sk-msg-run.ts), once installSockmap() ran. */
     sockmap?: SockmapState;
+  }
+  interface KernelEvents {
+    /** One SK_MSG verdict run. */
+    'msg:verdict': MsgVerdictEvent;
+    /** Where bytes that went through a verdict ended up. */
+    'msg:disposition': MsgDispositionEvent;
   }
 }
 
@@ -207,11 +215,9 @@ function mapVerdict(ret: number, redir: Sock | null): 'pass' | 'redirect' | 'dro
   return ret === SK_PASS ? (redir ? 'redirect' : 'pass') : 'drop';
 }
 
-/** Listens to every SK_MSG verdict on this kernel. */
+/** Listens to every SK_MSG verdict on this kernel ('msg:verdict' on kernel.events). */
 export function onMsgVerdict(kernel: Kernel, l: (e: MsgVerdictEvent) => void): () => void {
-  const st = sockmapState(kernel);
-  st.verdictListeners = [...st.verdictListeners, l];
-  return () => (st.verdictListeners = st.verdictListeners.filter((x) => x !== l));
+  return kernel.events.on('msg:verdict', l);
 }
 
 /** Where bytes of a message went: out on the socket itself, into another socket (its
@@ -222,11 +228,10 @@ export interface MsgDispositionEvent {
   bytes: Uint8Array;
 }
 
-/** Listens to where every byte that went through an SK_MSG verdict ended up. */
+/** Listens to where every byte that went through an SK_MSG verdict ended up
+ * ('msg:disposition' on kernel.events). */
 export function onMsgDisposition(kernel: Kernel, l: (e: MsgDispositionEvent) => void): () => void {
-  const st = sockmapState(kernel);
-  st.dispositionListeners = [...st.dispositionListeners, l];
-  return () => (st.dispositionListeners = st.dispositionListeners.filter((x) => x !== l));
+  return kernel.events.on('msg:disposition', l);
 }
 
 /** Accounts bytes by fate, and tells the listeners (who get the bytes themselves). */
@@ -242,7 +247,7 @@ function disposed(state: SockmapState, socket: Sock, to: MsgDispositionEvent['to
       if (tst) tst.redirectedIn += n;
     }
   }
-  if (typeof bytes !== 'number') for (const l of state.dispositionListeners) l({ socket, to, bytes });
+  if (typeof bytes !== 'number') state.kernel.events.emit('msg:disposition', { socket, to, bytes });
 }
 
 /** sk_psock_msg_verdict(): runs the program on `msg`; sets psock.eval. */
@@ -253,7 +258,7 @@ function runVerdict(state: SockmapState, sk: Sock, psock: Psock, prog: BpfProg, 
   fillMsgMd(run.ctx, sk);
   run.computeDataPointers(msg);
   C.reset();
-  C.env = kernel.helperEnv(undefined, { msg, run, sock: sk, kernel: undefined, cpu: 0 });
+  C.env = new MsgRunCtx(sk, msg, run);
   let ret: number;
   let insns = 0;
   try {
@@ -269,8 +274,8 @@ function runVerdict(state: SockmapState, sk: Sock, psock: Psock, prog: BpfProg, 
   psock.applyBytes = msg.applyBytes;
   psock.eval = verdict;
   psock.redir = verdict === 'redirect' ? { sk: msg.redir!, ingress: (msg.flags & BPF_F_INGRESS) !== 0 } : null;
-  for (const l of state.verdictListeners) {
-    l({
+  if (kernel.events.listening('msg:verdict')) {
+    kernel.events.emit('msg:verdict', {
       type: 'sk_msg',
       socket: sk.describe(),
       progId: prog.id,
@@ -371,7 +376,7 @@ function sendVerdict(state: SockmapState, sk: Sock, psock: Psock, msg: SkMsg, co
         break;
       }
       default: {
-        disposed(state, sk, 'drop', state.dispositionListeners.length ? take(msg, msgSize(msg)) : msgSize(msg));
+        disposed(state, sk, 'drop', state.kernel.events.listening('msg:disposition') ? take(msg, msgSize(msg)) : msgSize(msg));
         msg.elems = [];
         psock.consumeApplyBytes(tosend);
         copied.n -= tosend + delta;

@@ -2,10 +2,9 @@
 // bpf_sock_hash_update() put the socket the callback runs for into a sockmap or sockhash —
 // how sockmap is filled in practice, at BPF_SOCK_OPS_ACTIVE/PASSIVE_ESTABLISHED_CB.
 import { ERRNO, SysError } from '@bpfsim/isa';
-import type { Kernel } from '@bpfsim/kernel';
-import { installHelpers } from '@bpfsim/kernel';
-import type { Sock } from '@bpfsim/net';
-import { SOCK_DGRAM, SOCK_STREAM } from '@bpfsim/net';
+import type { BpfFuncProto, Kernel } from '@bpfsim/kernel';
+import { SOCK_HELPER_PROTOS, implement } from '@bpfsim/kernel';
+import { SOCK_DGRAM, SOCK_STREAM, SockOpsRunCtx } from '@bpfsim/net';
 import type { Helper } from '@bpfsim/vm';
 import { SockMapBase } from './sock-map';
 
@@ -18,14 +17,14 @@ const OK_OPS = new Set([4 /* ACTIVE_ESTABLISHED_CB */, 5 /* PASSIVE_ESTABLISHED_
  * sock_map_update_common()'s errno (EEXIST, ENOENT, E2BIG, EBUSY…), or 0.
  */
 const sockMapUpdate: Helper = (run) => {
-  const env = run.env as { sock?: Sock; sockOpsOp?: number } | undefined;
+  const env = run.env instanceof SockOpsRunCtx ? run.env : undefined;
   const map = run.argPtr(2, 0)?.region.object;
   if (!(map instanceof SockMapBase)) throw run.failArgs('R2 is not a sockmap or sockhash');
   const k = run.argMem(3, map.keySize);
   const key = k.region.bytes.slice(k.offset, k.offset + map.keySize);
   const sk = env?.sock;
   const suitable = sk && (sk.type === SOCK_STREAM || sk.type === SOCK_DGRAM);
-  if (!sk || !suitable || !OK_OPS.has(env?.sockOpsOp ?? -1)) return run.retInt(-ERRNO.EOPNOTSUPP);
+  if (!sk || !suitable || !OK_OPS.has(env?.op ?? -1)) return run.retInt(-ERRNO.EOPNOTSUPP);
   try {
     map.updateSock(key, sk, Number(run.arg(4)));
     run.retInt(0);
@@ -35,6 +34,9 @@ const sockMapUpdate: Helper = (run) => {
   }
 };
 
+/** bpf_sock_map_update and bpf_sock_hash_update, with the prototypes the kernel declares. */
+export const SOCK_OPS_MAP_HELPERS: readonly BpfFuncProto[] = [implement(SOCK_HELPER_PROTOS.sock_map_update, sockMapUpdate), implement(SOCK_HELPER_PROTOS.sock_hash_update, sockMapUpdate)];
+
 export function installSockOpsHelpers(kernel: Kernel): void {
-  installHelpers(kernel.helpers, { sock_map_update: sockMapUpdate, sock_hash_update: sockMapUpdate });
+  kernel.helpers.register(SOCK_OPS_MAP_HELPERS);
 }

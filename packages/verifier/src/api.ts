@@ -1,5 +1,6 @@
 // What verify() takes and gives back.
 import type { ErrnoCode } from '@bpfsim/isa';
+import type { HelperProto } from './helper-protos';
 import type { ProgTypeDescriptor } from './prog-type';
 import type { InsnFacts } from './check';
 
@@ -37,6 +38,11 @@ export interface VerifyOptions {
   /** Program-type descriptors to look `progType` up in (the kernel's registry: @bpfsim/kernel
    * owns every type's descriptor; the verifier is handed them, as bpf_verifier_ops). */
   progTypes: readonly ProgTypeDescriptor[];
+  /** Helper prototypes to check calls against, one per id (the kernel's helper table: the
+   * package that owns a helper defines its prototype with its implementation, as struct
+   * bpf_func_proto). A call of a helper the program type offers but that has no prototype
+   * here is refused with ENOTSUPP. */
+  helpers: readonly HelperProto[];
   /** Source lines by instruction (struct bpf_line_info, strings resolved), sorted by insnOff:
    * the log shows `; <line> @ <file>:<n>` before the first instruction of each (verbose_linfo). */
   lineInfo?: readonly SourceLine[];

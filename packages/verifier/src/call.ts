@@ -7,7 +7,6 @@ import type { MapInfo } from './api';
 import type { Env } from './env';
 import { VerifyError, fail } from './env';
 import type { ArgType, HelperProto } from './helper-protos';
-import { helperProto } from './helper-protos';
 import { checkHelperMemAccess, checkMemAccess, mapProgFlags, checkPacketAccess, checkPtrOffReg } from './mem';
 import type { RegState } from './reg';
 import { isPktPointer, notInit, ptrReg, regTypeStr, unknownReg } from './reg';
@@ -385,7 +384,7 @@ export function checkHelperCall(env: Env, insn: Insn, idx: number): void {
   const offered = env.prog.helpers.find((h) => h.id === id && (!h.attachTypes || h.attachTypes.includes(env.attachType)));
   if (id < 0 || id >= BPF_FUNC_NAMES.length) fail('EINVAL', `invalid func ${fname(id)}#${id}`);
   if (!offered) fail('EINVAL', `program of this type cannot use helper ${fname(id)}#${id}`);
-  const fn = helperProto(id);
+  const fn = env.helperProto(id);
   if (!fn) fail('ENOTSUPP', `bpfsim does not model helper ${fname(id)}#${id} yet`);
   if (!env.gplCompatible && fn!.gplOnly) fail('EINVAL', 'cannot call GPL-restricted function from non-GPL compatible program');
   const meta: CallMeta = { constMapKey: -1n, rawRegno: -1, rawSize: 0, refObjId: 0, releaseRegno: 0, memSize: 0 };

@@ -4,6 +4,7 @@ import type { ErrnoCode, Insn, KernelDisasmOptions } from '@bpfsim/isa';
 import type { MapInfo, SourceLine, VerifyOptions } from './api';
 import { VerifierLog } from './log';
 import type { SubprogBtf } from './btf-func';
+import type { HelperProto } from './helper-protos';
 import type { ProgTypeDescriptor } from './prog-type';
 import type { RegState, RegType } from './reg';
 import type { Checkpoint, FuncState, HistEntry, VerifierState } from './state';
@@ -141,6 +142,8 @@ export class Env {
   prevLinfo: SourceLine | undefined;
   /** Resolved map of each ld_imm64 slot that loads a map. */
   readonly insnMaps = new Map<number, MapInfo>();
+  /** The prototypes handed in (VerifyOptions.helpers), by helper id. */
+  private readonly protos: readonly (HelperProto | undefined)[];
 
   /** The verifier prints ld_imm64 after resolve_pseudo_ldimm64() put the map's kernel
    * address in it; bpfsim prints a made-up, stable address per map instead. */
@@ -165,6 +168,14 @@ export class Env {
     this.privileged = options.privileged ?? true;
     this.gplCompatible = isGplCompatible(options.license ?? 'GPL');
     this.aux = insns.map(() => ({}));
+    const protos: (HelperProto | undefined)[] = [];
+    for (const p of options.helpers) protos[p.id] = p;
+    this.protos = protos;
+  }
+
+  /** The prototype of helper `id` the caller handed in, if any (get_func_proto's answer). */
+  helperProto(id: number): HelperProto | undefined {
+    return id >= 0 ? this.protos[id] : undefined;
   }
 
   verbose(text: string): void {

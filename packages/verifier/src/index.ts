@@ -4,6 +4,7 @@ export type { InsnFacts } from './check';
 export type { ScalarBounds, Tnum } from './scalar/types';
 export { verify, findProgType, BPF_MAXINSNS } from './verify';
 export type { ProgTypeDescriptor, CtxField, AccessRule, HelperOffer } from './prog-type';
+export type { HelperProto, ArgType, RetType } from './helper-protos';
 export { ctxOffsets } from './prog-type';
 export { isGplCompatible } from './env';
 export { parseVerifierLog, parseRegState, type VerifierLogModel, type LogInsn, type InsnVisit, type LogFunc, type LogStats, type RegStateEntry } from './log-model';

@@ -7,7 +7,6 @@ import { addSubprogs, checkAbnormalReturn, checkCfg, checkSubprogs, resolvePseud
 import { checkBtfFunc, subprogIsGlobal, subprogName } from './btf-func';
 import { checkKfuncZeroCalls, checkMaxStackDepth, collectFacts, doCheck, verificationStats } from './check';
 import { Env, VerifyError } from './env';
-import { helperProto } from './helper-protos';
 import { computeLiveRegs, computeScc } from './live';
 import type { ProgTypeDescriptor } from './prog-type';
 
@@ -91,7 +90,7 @@ function doCheckSubprogs(env: Env): void {
 function helperParamCount(env: Env, insn: Insn): number | undefined {
   if (insn.code !== (BPF_JMP | BPF_CALL) || insn.src !== 0) return undefined;
   if (!env.prog.helpers.some((h) => h.id === insn.imm)) return undefined;
-  return helperProto(insn.imm)?.args.length;
+  return env.helperProto(insn.imm)?.args.length;
 }
 
 /** The level-2 table compute_live_registers() prints: SCC, index, live r0-r9, insn. */

@@ -1,11 +1,11 @@
 // The facts the verifier hands the JIT: what held on every path that reached an instruction.
 import { BPF_PROG_TYPE, assemble } from '@bpfsim/isa';
 import { verify } from '../src';
-import { PROG_TYPES } from './prog-types';
+import { PROG_TYPES, HELPERS } from './prog-types';
 
 const XDP = BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
 const facts = (src: string) => {
-  const r = verify(assemble(src).insns, { progType: XDP, progTypes: PROG_TYPES });
+  const r = verify(assemble(src).insns, { progType: XDP, progTypes: PROG_TYPES, helpers: HELPERS });
   expect(r.accepted).toBe(true);
   return r.facts!;
 };

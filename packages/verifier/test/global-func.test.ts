@@ -6,7 +6,7 @@
 import { BPF_PROG_TYPE, assemble } from '@bpfsim/isa';
 import type { BtfFuncInfo, BtfParam } from '../src';
 import { verify } from '../src';
-import { PROG_TYPES } from './prog-types';
+import { PROG_TYPES, HELPERS } from './prog-types';
 
 const XDP = BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
 const ctxArg: BtfParam = { kind: 'ptr', target: { kind: 'STRUCT', name: 'xdp_md', size: 24 } };
@@ -27,7 +27,7 @@ helper:
   r0 += 1
   exit`;
 
-const run = (src: string, funcInfo?: BtfFuncInfo[], logLevel: 0 | 1 | 2 = 2) => verify(assemble(src).insns, { progType: XDP, progTypes: PROG_TYPES, logLevel, ...(funcInfo ? { funcInfo } : {}) });
+const run = (src: string, funcInfo?: BtfFuncInfo[], logLevel: 0 | 1 | 2 = 2) => verify(assemble(src).insns, { progType: XDP, progTypes: PROG_TYPES, helpers: HELPERS, logLevel, ...(funcInfo ? { funcInfo } : {}) });
 
 describe('global functions', () => {
   test('a static function is verified inline: its exact result (8) flows back to the caller', () => {

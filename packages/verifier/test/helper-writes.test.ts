@@ -5,7 +5,7 @@
 // used to leave them zero, and then accepted a program that dereferences what the helper wrote.
 import { BPF_PROG_TYPE, assemble } from '@bpfsim/isa';
 import { verify } from '../src';
-import { PROG_TYPES } from './prog-types';
+import { PROG_TYPES, HELPERS } from './prog-types';
 
 const SOCKET_FILTER = BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER;
 
@@ -26,7 +26,7 @@ ok:
 
 describe('helper writes into zeroed stack', () => {
   test.each([-8, -7, -1])('a byte the helper wrote (fp%i) is unknown, so the bad branch is checked and refused', (off) => {
-    const r = verify(assemble(prog(off)).insns, { progType: SOCKET_FILTER, progTypes: PROG_TYPES, logLevel: 2 });
+    const r = verify(assemble(prog(off)).insns, { progType: SOCKET_FILTER, progTypes: PROG_TYPES, helpers: HELPERS, logLevel: 2 });
     expect(r.accepted).toBe(false);
     expect(r.error).toBe("R0 invalid mem access 'scalar'");
     expect(r.log).toContain('fp-8=mmmmmmmm');

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { BPF_PROG_TYPE, decode, parseHexBytes } from '@bpfsim/isa';
 import type { VerifyResult } from '../src';
 import { verify } from '../src';
-import { PROG_TYPES } from './prog-types';
+import { PROG_TYPES, HELPERS } from './prog-types';
 import type { VerifierGolden, VerifierGoldenCase } from './golden-types';
 import { errorLine } from './error-line';
 
@@ -29,7 +29,7 @@ function run(c: VerifierGoldenCase): VerifyResult {
   const once = (logLevel: 0 | 1): VerifyResult =>
     verify(decode(parseHexBytes(c.insns, c.id), { validate: false }), {
       progType: c.progType === 'xdp' ? BPF_PROG_TYPE.BPF_PROG_TYPE_XDP : BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER,
-      progTypes: PROG_TYPES,
+      progTypes: PROG_TYPES, helpers: HELPERS,
       expectedAttachType: c.attachType,
       mapsByIdx: c.maps,
       license: c.license ?? 'GPL',

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { BPF_PROG_TYPE, assemble, decode, parseHexBytes } from '@bpfsim/isa';
 import type { BtfFuncInfo, InsnVisit, VerifierLogModel, VerifyOptions, VerifyResult } from '../src';
 import { parseRegState, parseVerifierLog, verify } from '../src';
-import { PROG_TYPES } from './prog-types';
+import { PROG_TYPES, HELPERS } from './prog-types';
 import type { VerifierGolden, VerifierGoldenCase } from './golden-types';
 
 interface KernelLogs {
@@ -19,12 +19,12 @@ const corpus = JSON.parse(fs.readFileSync(path.join(__dirname, 'golden/kernel-ve
 
 const XDP = BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
 const run = (asm: string, logLevel: 1 | 2, options: Partial<VerifyOptions> = {}): VerifyResult =>
-  verify(assemble(asm).insns, { progType: XDP, logLevel, ...options, progTypes: options.progTypes ?? PROG_TYPES });
+  verify(assemble(asm).insns, { progType: XDP, logLevel, ...options, progTypes: options.progTypes ?? PROG_TYPES, helpers: options.helpers ?? HELPERS });
 
 function runCase(c: VerifierGoldenCase, logLevel: 1 | 2): VerifyResult {
   return verify(decode(parseHexBytes(c.insns, c.id), { validate: false }), {
     progType: c.progType === 'xdp' ? XDP : BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER,
-    progTypes: PROG_TYPES,
+    progTypes: PROG_TYPES, helpers: HELPERS,
     expectedAttachType: c.attachType,
     mapsByIdx: c.maps,
     license: c.license ?? 'GPL',

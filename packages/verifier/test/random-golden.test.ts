@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { verify } from '../src';
-import { PROG_TYPES } from './prog-types';
+import { PROG_TYPES, HELPERS } from './prog-types';
 import { errorLine } from './error-line';
 import type { RandomGolden } from './random-cases';
 import { digest, randomPrograms } from './random-cases';
@@ -22,11 +22,11 @@ test('every verdict is the kernel\'s; error sentences agree for at least 99% of 
   let sameError = 0;
   progs.forEach((p, i) => {
     const k = golden.programs[i]!;
-    let r = verify(p.insns, { progType: p.progType === 'xdp' ? 6 : 1, mapsByIdx: p.maps, privileged: true, progTypes: PROG_TYPES });
+    let r = verify(p.insns, { progType: p.progType === 'xdp' ? 6 : 1, mapsByIdx: p.maps, privileged: true, progTypes: PROG_TYPES, helpers: HELPERS });
     if (r.accepted !== k.accepted) verdicts.push(`${p.id}: kernel ${k.accepted ? 'accepts' : `refuses (${k.error})`}, bpfsim ${r.accepted ? 'accepts' : `refuses (${r.error})`}`);
     if (!k.accepted && !r.accepted) {
       refused++;
-      if (r.errno !== 'E2BIG') r = verify(p.insns, { progType: p.progType === 'xdp' ? 6 : 1, mapsByIdx: p.maps, privileged: true, progTypes: PROG_TYPES, logLevel: 1 });
+      if (r.errno !== 'E2BIG') r = verify(p.insns, { progType: p.progType === 'xdp' ? 6 : 1, mapsByIdx: p.maps, privileged: true, progTypes: PROG_TYPES, helpers: HELPERS, logLevel: 1 });
       if (errorLine(r.log) === (k.error ?? '').replace(/processed \d+ insns \(limit.*$/, '')) sameError++;
     }
   });

@@ -27,7 +27,7 @@ import type { EngineName, ExecContext, FieldAccess, Fault, HelperTable, Memory a
 import { ENGINES, ExecContext as Exec, Memory, PrepareError, VmProgram, runIn, testRun } from '@bpfsim/vm';
 import type { CtxField, MapInfo } from '../src';
 import { verify } from '../src';
-import { PROG_TYPES, SOCKET_FILTER, XDP } from './prog-types';
+import { PROG_TYPES, SOCKET_FILTER, XDP, HELPERS } from './prog-types';
 import type { GenKind, GenProgram } from './gen/programs';
 import { BPF_F_RDONLY_PROG, GEN_KINDS, HELPER, Rand, generateProgram, hasMayGoto } from './gen/programs';
 
@@ -679,7 +679,7 @@ function checkProgram(seed: number, skipKnown = true): void {
   ks.generated++;
   const v = verify(p.insns, {
     progType: p.progType === 'xdp' ? BPF_PROG_TYPE.BPF_PROG_TYPE_XDP : BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER,
-    progTypes: PROG_TYPES,
+    progTypes: PROG_TYPES, helpers: HELPERS,
     mapsByIdx: p.maps,
     license: 'GPL',
     privileged: p.privileged,

@@ -7,8 +7,7 @@
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { SysError } from '@bpfsim/isa';
-import type { HookRunEvent } from '@bpfsim/kernel';
-import { BpfClient, onHookRun } from '@bpfsim/kernel';
+import { BpfClient } from '@bpfsim/kernel';
 import type { Network as NetworkT, SocketStateEvent } from '@bpfsim/net';
 import { AF_INET, MS, Network, SOCK_STREAM, SocketApi, addrFromBytes, installCgroupHooks, parseEth, parseIpv4, parseTcp } from '@bpfsim/net';
 import type { Io } from '../io';
@@ -92,7 +91,7 @@ Examples:
       admin.loadProgram({ type: 'cgroup_sock', attachType: 'cgroup_inet_sock_create', insns: SOCK_CREATE_MARK, name: 'mark_sockets' }).attach('/web', 'cgroup_inet_sock_create');
       if (!flags.json) io.stdout('bpfsim demo: cgroup /web on host web runs port_policy (post_bind4: no port below 8000) and mark_sockets (sock_create: mark 0x42)\n\n');
 
-      onHookRun(k, (e: HookRunEvent) =>
+      net.events.on('hook:run', (e) =>
         say(net.sim.now, 'hook', { cgroup: e.cgroup, attachType: e.attachTypeName, prog: e.progName, ret: e.ret, insns: e.insns }, `hook  ${e.attachTypeName.padEnd(28)} ${e.progName} in ${e.cgroup} returned ${e.ret} (${e.insns} insns)`),
       );
       net.events.on('tcp:state', (e: SocketStateEvent) => say(e.time, 'tcp', { host: e.host, socket: e.socket, from: e.from, to: e.to }, `tcp   ${e.host.padEnd(7)} ${e.socket.padEnd(40)} ${e.from} -> ${e.to}`));

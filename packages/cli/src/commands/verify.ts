@@ -5,22 +5,24 @@ import { Option } from 'commander';
 import type { Insn } from '@bpfsim/isa';
 import { BPF_ATTACH_TYPE, BPF_PROG_TYPE, IsaError, SysError, decode, mapTypeByName, parseHexBytes } from '@bpfsim/isa';
 import type { MapInfo, VerifyOptions, VerifyResult } from '@bpfsim/verifier';
-import type { ProgTypeDescriptor } from '@bpfsim/verifier';
+import type { HelperProto, ProgTypeDescriptor } from '@bpfsim/verifier';
 import { verify } from '@bpfsim/verifier';
 import { Kernel } from '@bpfsim/kernel';
 import { installSockmap } from '@bpfsim/sockmap';
 
-/** Every program type the simulated kernel registers (the verifier's own two, the cgroup
- * types, raw tracepoints, sock_ops, and sk_msg from the sockmap package). */
-let descriptors: readonly ProgTypeDescriptor[] | undefined;
-export function progTypeDescriptors(): readonly ProgTypeDescriptor[] {
-  if (!descriptors) {
+/** A kernel with the sockmap package installed: its program types (every type bpfsim
+ * registers, sk_msg included) and its helper prototypes are what BPF_PROG_LOAD checks
+ * programs against. */
+let tables: { progTypes: readonly ProgTypeDescriptor[]; helpers: readonly HelperProto[] } | undefined;
+function verifierTables(): { progTypes: readonly ProgTypeDescriptor[]; helpers: readonly HelperProto[] } {
+  if (!tables) {
     const k = new Kernel();
     installSockmap(k);
-    descriptors = k.progTypes.descriptors();
+    tables = { progTypes: k.progTypes.descriptors(), helpers: k.helpers.protos() };
   }
-  return descriptors;
+  return tables;
 }
+export const progTypeDescriptors = (): readonly ProgTypeDescriptor[] => verifierTables().progTypes;
 import { CheckFailed } from './conformance';
 import type { Io } from '../io';
 import { UsageError, displayName, readInput, utf8 } from '../io';
@@ -217,7 +219,7 @@ Examples:
         license: unit.license ?? flags.license,
         mapsByFd,
         mapsByIdx: unit.maps,
-        progTypes: progTypeDescriptors(),
+        ...verifierTables(),
       };
       const r = verify(unit.insns, options);
       if (flags.json) io.stdout(JSON.stringify(resultJson(r, level > 0)) + '\n');
@@ -316,7 +318,7 @@ function batch(io: Io, file: string, flags: VerifyFlags): void {
         logLevel: level,
         privileged: v.privileged === false ? false : !flags.unprivileged,
         license: flags.license,
-        progTypes: progTypeDescriptors(),
+        ...verifierTables(),
       });
       io.stdout(JSON.stringify({ id, ...resultJson(r, level > 0) }) + '\n');
     } catch (e) {

@@ -93,20 +93,10 @@ export class CgroupBpf {
   }
 }
 
-/** cgroup_bpf_enabled_key[]: per tree (one host), how many entries each attach type has. */
-const enabledKeys = new WeakMap<Cgroup, Map<number, number>>();
-
-function rootOf(cg: Cgroup): Cgroup {
-  let r = cg;
-  while (r.parent) r = r.parent;
-  return r;
-}
-
+/** static_branch_inc/dec(&cgroup_bpf_enabled_key[atype]), per tree (CgroupTree.bpfEnabled). */
 function enabledAdd(cg: Cgroup, atype: number, n: number): void {
-  const root = rootOf(cg);
-  let m = enabledKeys.get(root);
-  if (!m) enabledKeys.set(root, (m = new Map()));
-  m.set(atype, (m.get(atype) ?? 0) + n);
+  const keys = cg.tree.bpfEnabled;
+  keys.set(atype, (keys.get(atype) ?? 0) + n);
 }
 
 /**
@@ -114,18 +104,15 @@ function enabledAdd(cg: Cgroup, atype: number, n: number): void {
  * of `cg`? Hooks are skipped when not (it decides, for one, whether pre_connect runs).
  */
 export function cgroupBpfEnabled(cg: Cgroup, attachType: number): boolean {
-  return (enabledKeys.get(rootOf(cg))?.get(attachType) ?? 0) > 0;
+  return (cg.tree.bpfEnabled.get(attachType) ?? 0) > 0;
 }
 
 /** The cgroup's BPF state (made on first use: a new cgroup inherits by computing lazily). */
 export function cgroupBpf(cg: Cgroup): CgroupBpf {
-  if (cg.bpf instanceof CgroupBpf) return cg.bpf;
-  const b = new CgroupBpf();
-  cg.bpf = b;
-  return b;
+  return (cg.bpf ??= new CgroupBpf());
 }
 
-const peek = (cg: Cgroup, atype: number): AtypeState | undefined => (cg.bpf instanceof CgroupBpf ? cg.bpf.peek(atype) : undefined);
+const peek = (cg: Cgroup, atype: number): AtypeState | undefined => cg.bpf?.peek(atype);
 
 /** prog_list_length() */
 const listLength = (s: AtypeState | undefined): number => (s ? s.progs.filter((pl) => entryProg(pl)).length : 0);
@@ -385,7 +372,7 @@ export function cgroupBpfQuery(cg: Cgroup, attr: ProgQueryAttr): void {
  * detached (they stay, with no cgroup, until their last fd closes).
  */
 export function cgroupBpfRelease(cg: Cgroup): void {
-  if (!(cg.bpf instanceof CgroupBpf)) return;
+  if (!cg.bpf) return;
   for (const [atype, s] of cg.bpf.atypes()) {
     const entries = s.progs.splice(0);
     s.effective = [];

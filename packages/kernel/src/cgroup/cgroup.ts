@@ -3,15 +3,18 @@
 // bpf_get_current_cgroup_id), its processes, and — per attach type — the programs attached
 // to it and the effective array the hooks run (kernel/bpf/cgroup.c, in cgroup/attach.ts).
 import { SysError } from '@bpfsim/isa';
+import type { CgroupBpf } from './attach';
 
 export class Cgroup {
   readonly children = new Map<string, Cgroup>();
-  /** Per-cgroup BPF state (struct cgroup_bpf), owned by cgroup/attach.ts. */
-  bpf: unknown = undefined;
+  /** Per-cgroup BPF state (struct cgroup_bpf), made and kept by cgroup/attach.ts on first use. */
+  bpf: CgroupBpf | undefined = undefined;
   /** False once the cgroup has been removed (rmdir): fds on it no longer reach it. */
   online = true;
 
   constructor(
+    /** The hierarchy the cgroup is in. */
+    readonly tree: CgroupTree,
     readonly id: bigint,
     readonly name: string,
     readonly parent: Cgroup | null,
@@ -43,11 +46,14 @@ export class Cgroup {
 /** A host's cgroup tree. Ids start where a fresh cgroup2 mount's inode numbers do. */
 export class CgroupTree {
   readonly root: Cgroup;
+  /** cgroup_bpf_enabled_key[]: how many programs and links of each attach type are attached
+   * anywhere in the tree (cgroup/attach.ts keeps the count, cgroupBpfEnabled() reads it). */
+  readonly bpfEnabled = new Map<number, number>();
   private nextId: bigint;
 
   constructor(firstId = 1n) {
     this.nextId = firstId;
-    this.root = new Cgroup(this.nextId++, '', null);
+    this.root = new Cgroup(this, this.nextId++, '', null);
   }
 
   /** The cgroup at `path`, or undefined. */
@@ -72,7 +78,7 @@ export class CgroupTree {
         return;
       }
       if (i < parts.length - 1 && !parents) throw new SysError('ENOENT', `no cgroup ${parts.slice(0, i + 1).join('/')}`, 'mkdir');
-      const made = new Cgroup(this.nextId++, part, c);
+      const made = new Cgroup(this, this.nextId++, part, c);
       c.children.set(part, made);
       this.onCreate?.(made);
       c = made;

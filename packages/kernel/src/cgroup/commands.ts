@@ -6,11 +6,13 @@
 import { BPF_ATTACH_TYPE as A, BPF_CMD, BPF_PROG_TYPE as T, SysError } from '@bpfsim/isa';
 import type { Kernel } from '../kernel';
 import type { LinkCreateAttr } from '../link';
-import { BpfLink, fdLink, registerLinkCreator } from '../link';
+import type { LinkCreator } from '../link';
+import { BpfLink, fdLink } from '../link';
 import type { Process } from '../process';
 import type { BpfProg } from '../prog';
 import { sockAttachType } from '../prog-types/cgroup-sock';
-import { fdProg, registerCommand } from '../syscall';
+import type { BpfCommand } from '../syscall';
+import { command, fdProg } from '../syscall';
 import type { AnchorResolver, ProgQueryAttr } from './attach';
 import {
   BPF_F_AFTER,
@@ -284,9 +286,12 @@ export function progQuery(kernel: Kernel, proc: Process, attr: ProgQueryAttr): n
   return 0;
 }
 
-registerCommand(BPF_CMD.BPF_PROG_ATTACH, progAttach);
-registerCommand(BPF_CMD.BPF_PROG_DETACH, progDetach);
-registerCommand(BPF_CMD.BPF_PROG_QUERY, progQuery);
+/** The attach commands, for the kernel's bpf() table (bpf-commands.ts). */
+export const ATTACH_COMMANDS: readonly BpfCommand[] = [
+  command(BPF_CMD.BPF_PROG_ATTACH, progAttach),
+  command(BPF_CMD.BPF_PROG_DETACH, progDetach),
+  command(BPF_CMD.BPF_PROG_QUERY, progQuery),
+];
 
 // ---- BPF_LINK_CREATE for cgroup program types -------------------------------------------
 
@@ -306,6 +311,13 @@ function cgroupLinkCreate(kernel: Kernel, proc: Process, prog: BpfProg, attr: Li
   );
 }
 
-for (const t of [T.BPF_PROG_TYPE_CGROUP_SKB, T.BPF_PROG_TYPE_CGROUP_SOCK, T.BPF_PROG_TYPE_CGROUP_SOCK_ADDR, T.BPF_PROG_TYPE_SOCK_OPS, T.BPF_PROG_TYPE_CGROUP_DEVICE, T.BPF_PROG_TYPE_CGROUP_SYSCTL, T.BPF_PROG_TYPE_CGROUP_SOCKOPT]) {
-  registerLinkCreator(t, cgroupLinkCreate);
-}
+/** The program types whose links are cgroup links (link_create()'s cgroup_bpf_link_attach cases). */
+export const CGROUP_LINK_CREATORS: readonly { progType: number; create: LinkCreator }[] = [
+  T.BPF_PROG_TYPE_CGROUP_SKB,
+  T.BPF_PROG_TYPE_CGROUP_SOCK,
+  T.BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+  T.BPF_PROG_TYPE_SOCK_OPS,
+  T.BPF_PROG_TYPE_CGROUP_DEVICE,
+  T.BPF_PROG_TYPE_CGROUP_SYSCTL,
+  T.BPF_PROG_TYPE_CGROUP_SOCKOPT,
+].map((progType) => ({ progType, create: cgroupLinkCreate }));

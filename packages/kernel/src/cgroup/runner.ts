@@ -1,7 +1,8 @@
 // The cgroup hook runner the network stack calls (kernel/bpf/cgroup.c: bpf_prog_run_array_cg
 // and the __cgroup_bpf_run_filter_*() wrappers): given a cgroup and an attach type, run the
 // effective programs in order on a ctx the caller built, and combine their verdicts as
-// Linux does. Every program run is reported to the kernel's hook listeners.
+// Linux does. Every program run is a 'hook:run' event on kernel.events (and, when the
+// caller asks, one of the result's runs).
 //
 // Verdict rules (bpf_prog_run_array_cg, Linux 6.18):
 //  - every effective program runs, whatever the earlier ones returned (no short cut);
@@ -16,6 +17,7 @@ import { BPF_ATTACH_TYPE, ERRNO, uapiName } from '@bpfsim/isa';
 import type { Fault, Region } from '@bpfsim/vm';
 import { ExecContext, runCtx } from '@bpfsim/vm';
 import type { Kernel } from '../kernel';
+import { RunCtx } from '../helpers/run-ctx';
 import type { Process } from '../process';
 import type { BpfProg } from '../prog';
 import { effectivePrograms } from './attach';
@@ -60,15 +62,18 @@ export interface CgroupHookOptions {
   ctx: Region | ((prog: BpfProg, index: number) => Region);
   /** The task the hook runs for (absent in softirq context, as for ingress packets). */
   process?: Process;
-  /** What the hook adds for its own helpers (the socket, the sockaddr…): a fresh object per
-   * call, which becomes the helpers' env (the runner adds cgRunCtx, kernel, cpu, process). */
-  env?: Record<string, unknown>;
+  /** The run context helpers see (helpers/run-ctx.ts): the hook's own kind (the socket
+   * layer's carries the socket), or a plain RunCtx for `process` when absent. The runner
+   * sets its bpf_cg_run_ctx (RunCtx.cgroup) for the run. */
+  runCtx?: RunCtx;
   /** The packet LD_ABS/LD_IND read, if any. */
   skbData?: Region | null;
   /** Collect func_ret >> 1 into `flags` and keep only bit 0 as the verdict (egress, bind). */
   retFlags?: boolean;
   /** The starting retval (0). */
   retval?: number;
+  /** Collect each program's run here too (the stack's hooks report them as one event). */
+  runs?: HookRunEvent[];
 }
 
 export interface CgroupHookResult {
@@ -80,27 +85,10 @@ export interface CgroupHookResult {
   ran: number;
 }
 
-interface RunnerState {
-  listeners: HookListener[];
-  /** Execution contexts (their stacks are regions of the kernel's memory), reused. */
-  pool: ExecContext[];
-}
-
-const states = new WeakMap<Kernel, RunnerState>();
-
-function runner(kernel: Kernel): RunnerState {
-  let s = states.get(kernel);
-  if (!s) states.set(kernel, (s = { listeners: [], pool: [] }));
-  return s;
-}
-
-/** Listens to every cgroup program run on this kernel; returns the function that stops it. */
+/** Listens to every cgroup program run on this kernel ('hook:run' on kernel.events);
+ * returns the function that stops it. */
 export function onHookRun(kernel: Kernel, listener: HookListener): () => void {
-  const s = runner(kernel);
-  s.listeners = [...s.listeners, listener];
-  return () => {
-    s.listeners = s.listeners.filter((l) => l !== listener);
-  };
+  return kernel.events.on('hook:run', listener);
 }
 
 /** IS_ERR_VALUE() of an int retval. */
@@ -114,12 +102,15 @@ export function runCgroupHook(kernel: Kernel, cgroup: Cgroup, attachType: number
   const run: CgRunCtx = { retval: options.retval ?? 0, prog: null };
   let flags = 0;
   if (!progs.length) return { retval: run.retval, flags, ran: 0 };
-  const s = runner(kernel);
-  const C = s.pool.pop() ?? new ExecContext(kernel.memory, { helpers: kernel.helpers });
-  // options.env becomes the helpers' env (not copied: this is every hook's path).
-  const env: Record<string, unknown> = options.env ?? {};
-  env.cgRunCtx = run;
-  C.env = kernel.helperEnv(options.process, env);
+  const pool = kernel.execPool;
+  const C = pool.pop() ?? new ExecContext(kernel.memory, { helpers: kernel.helpers.funcs });
+  // Whether runs are reported, asked once per call (virtual time does not move inside a
+  // run: the clock is read only for a report).
+  const runs = options.runs;
+  const report = runs !== undefined || kernel.events.listening('hook:run');
+  const helperCtx = options.runCtx ?? new RunCtx(kernel, options.process);
+  helperCtx.cgroup = run;
+  C.env = helperCtx;
   C.skbData = options.skbData ?? null;
   try {
     for (let i = 0; i < progs.length; i++) {
@@ -127,9 +118,7 @@ export function runCgroupHook(kernel: Kernel, cgroup: Cgroup, attachType: number
       const ctx = typeof options.ctx === 'function' ? options.ctx(prog, i) : options.ctx;
       run.prog = prog;
       C.reset();
-      const listeners = s.listeners;
-      // Virtual time does not move inside a run; read the clock only for listeners.
-      const t0 = listeners.length ? kernel.now() : 0n;
+      const t0 = report ? kernel.now() : 0n;
       const r = runCtx(prog.vm, kernel.engine, C, ctx);
       let funcRet = r.fault ? 0 : r.retval;
       if (options.retFlags) {
@@ -137,7 +126,7 @@ export function runCgroupHook(kernel: Kernel, cgroup: Cgroup, attachType: number
         funcRet &= 1;
       }
       if (!funcRet && !isErrno(run.retval)) run.retval = -ERRNO.EPERM;
-      if (listeners.length) {
+      if (report) {
         const event: HookRunEvent = {
           type: 'hook',
           time: t0,
@@ -154,14 +143,16 @@ export function runCgroupHook(kernel: Kernel, cgroup: Cgroup, attachType: number
           retval: run.retval,
           ...(r.fault ? { fault: r.fault } : {}),
         };
-        for (const l of listeners) l(event);
+        if (runs) runs.push(event);
+        kernel.events.emit('hook:run', event);
       }
     }
   } finally {
     run.prog = null;
+    helperCtx.cgroup = undefined;
     C.env = undefined;
     C.skbData = null;
-    s.pool.push(C);
+    pool.push(C);
   }
   return { retval: run.retval, flags, ran: progs.length };
 }

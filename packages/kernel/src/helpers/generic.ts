@@ -1,11 +1,13 @@
 // Generic helpers (kernel/bpf/helpers.c, kernel/trace/bpf_trace.c): map access, time,
 // randomness, the current task. Each reads its arguments from the VM's helper ABI and
-// mirrors the kernel function named beside it. The verifier has already checked argument
+// mirrors the kernel function named beside it; GENERIC_HELPERS at the end gives each its
+// prototype (bpf_map_lookup_elem_proto, …). The verifier has already checked argument
 // types; a helper still checks what it reads (defence in depth, as the VM does).
-import { helperId } from '@bpfsim/isa';
 import type { ExecContext, Helper } from '@bpfsim/vm';
 import type { BpfMap } from '../maps/map';
-import type { HelperEnv } from './env';
+import type { BpfFuncProto } from './func-proto';
+import { helper } from './func-proto';
+import { runCtxOf } from './run-ctx';
 import { utf8Decode, utf8Encode } from '../utf8';
 
 /** The map behind a CONST_PTR_TO_MAP argument. */
@@ -29,8 +31,6 @@ export function memArg(run: ExecContext, i: number, size: number): Uint8Array {
  * are small, and any bit from 31 up makes the value invalid for every map. */
 const flagsArg = (run: ExecContext, i: number): number => (run.argHi(i) === 0 && run.argLo(i) >= 0 ? run.argLo(i) : 0x7fffffff);
 
-const env = (run: ExecContext): HelperEnv => run.env as HelperEnv;
-
 /** bpf_map_lookup_elem(map, key): a pointer to the value or NULL. */
 const mapLookupElem: Helper = (run) => {
   const map = mapArg(run, 1);
@@ -52,27 +52,27 @@ const mapDeleteElem: Helper = (run) => {
 };
 
 /** bpf_ktime_get_ns(), bpf_ktime_get_boot_ns(), bpf_ktime_get_coarse_ns(): the virtual clock. */
-const ktimeGetNs: Helper = (run) => run.retU64(env(run).kernel.now());
+const ktimeGetNs: Helper = (run) => run.retU64(runCtxOf(run).kernel.now());
 
 /** bpf_get_prandom_u32(): the kernel's seeded generator. */
-const getPrandomU32: Helper = (run) => run.ret(0, env(run).kernel.prandomU32());
+const getPrandomU32: Helper = (run) => run.ret(0, runCtxOf(run).kernel.prandomU32());
 
 /** bpf_get_smp_processor_id() */
-const getSmpProcessorId: Helper = (run) => run.retInt(env(run).cpu);
+const getSmpProcessorId: Helper = (run) => run.retInt(runCtxOf(run).cpu);
 
 /** bpf_get_numa_node_id(): one NUMA node. */
 const getNumaNodeId: Helper = (run) => run.retInt(0);
 
 /** bpf_get_current_pid_tgid(): tgid << 32 | pid, or -EINVAL outside a task (softirq). */
 const getCurrentPidTgid: Helper = (run) => {
-  const p = env(run).process;
+  const p = runCtxOf(run).process;
   if (!p) return run.retInt(-22);
   run.ret(p.tgid, p.pid);
 };
 
 /** bpf_get_current_uid_gid(): gid << 32 | uid. */
 const getCurrentUidGid: Helper = (run) => {
-  const p = env(run).process;
+  const p = runCtxOf(run).process;
   if (!p) return run.retInt(-22);
   run.ret(p.gid, p.uid);
 };
@@ -83,7 +83,7 @@ const getCurrentComm: Helper = (run) => {
   const r = run.argMem(1, size, true);
   const dst = r.region.bytes.subarray(r.offset, r.offset + size);
   dst.fill(0);
-  const p = env(run).process;
+  const p = runCtxOf(run).process;
   if (!p) return run.retInt(-22);
   const name = utf8Encode(p.comm);
   dst.set(name.subarray(0, Math.max(0, size - 1)));
@@ -92,12 +92,12 @@ const getCurrentComm: Helper = (run) => {
 
 /** bpf_get_current_cgroup_id(): the current task's cgroup v2 id. */
 const getCurrentCgroupId: Helper = (run) => {
-  const p = env(run).process;
+  const p = runCtxOf(run).process;
   run.retU64(p ? p.cgroup.id : 0n);
 };
 
 /** bpf_jiffies64(): HZ=1000 ticks of the virtual clock (INITIAL_JIFFIES aside). */
-const jiffies64: Helper = (run) => run.retU64(env(run).kernel.now() / 1_000_000n);
+const jiffies64: Helper = (run) => run.retU64(runCtxOf(run).kernel.now() / 1_000_000n);
 
 /** bpf_probe_read_kernel/user(dst, size, src): copies, or zero-fills and -EFAULT. */
 const probeRead: Helper = (run) => {
@@ -123,7 +123,8 @@ const tracePrintk: Helper = (run) => {
   const args = [run.arg(3), run.arg(4), run.arg(5)];
   const out = formatPrintk(fmt, args, (addr) => readString(run, addr));
   if (out === undefined) return run.retInt(-22);
-  env(run).kernel.tracePrintk(env(run), out);
+  const ctx = runCtxOf(run);
+  ctx.kernel.tracePrintk(ctx, out);
   run.retInt(utf8Encode(out).length);
 };
 
@@ -195,33 +196,24 @@ export function formatPrintk(fmt: string, args: readonly bigint[], str: (addr: b
   return out;
 }
 
-/** The generic helpers, by name (helperId gives the number). */
-export const GENERIC_HELPERS: Readonly<Record<string, Helper>> = {
-  map_lookup_elem: mapLookupElem,
-  map_update_elem: mapUpdateElem,
-  map_delete_elem: mapDeleteElem,
-  ktime_get_ns: ktimeGetNs,
-  ktime_get_boot_ns: ktimeGetNs,
-  ktime_get_coarse_ns: ktimeGetNs,
-  ktime_get_tai_ns: ktimeGetNs,
-  jiffies64,
-  get_prandom_u32: getPrandomU32,
-  get_smp_processor_id: getSmpProcessorId,
-  get_numa_node_id: getNumaNodeId,
-  get_current_pid_tgid: getCurrentPidTgid,
-  get_current_uid_gid: getCurrentUidGid,
-  get_current_comm: getCurrentComm,
-  get_current_cgroup_id: getCurrentCgroupId,
-  probe_read_kernel: probeRead,
-  probe_read_user: probeRead,
-  trace_printk: tracePrintk,
-};
-
-/** Fills `table` (indexed by helper id) with helpers by name. */
-export function installHelpers(table: (Helper | undefined)[], helpers: Readonly<Record<string, Helper>>): void {
-  for (const [name, h] of Object.entries(helpers)) {
-    const id = helperId(name);
-    if (id === undefined) throw new Error(`bpfsim bug: no helper named ${name}`);
-    table[id] = h;
-  }
-}
+/** The generic helpers with their prototypes. */
+export const GENERIC_HELPERS: readonly BpfFuncProto[] = [
+  helper('map_lookup_elem', ['map', 'map_key'], 'map_value_or_null', mapLookupElem, { pktAccess: true }),
+  helper('map_update_elem', ['map', 'map_key', 'map_value', 'any'], 'integer', mapUpdateElem, { pktAccess: true }),
+  helper('map_delete_elem', ['map', 'map_key'], 'integer', mapDeleteElem, { pktAccess: true }),
+  helper('ktime_get_ns', [], 'integer', ktimeGetNs),
+  helper('ktime_get_boot_ns', [], 'integer', ktimeGetNs),
+  helper('ktime_get_coarse_ns', [], 'integer', ktimeGetNs),
+  helper('ktime_get_tai_ns', [], 'integer', ktimeGetNs),
+  helper('jiffies64', [], 'integer', jiffies64),
+  helper('get_prandom_u32', [], 'integer', getPrandomU32),
+  helper('get_smp_processor_id', [], 'integer', getSmpProcessorId),
+  helper('get_numa_node_id', [], 'integer', getNumaNodeId),
+  helper('get_current_pid_tgid', [], 'integer', getCurrentPidTgid),
+  helper('get_current_uid_gid', [], 'integer', getCurrentUidGid),
+  helper('get_current_comm', ['mem_uninit', 'size'], 'integer', getCurrentComm),
+  helper('get_current_cgroup_id', [], 'integer', getCurrentCgroupId),
+  helper('probe_read_kernel', ['mem_uninit', 'size_or_zero', 'any'], 'integer', probeRead, { gplOnly: true }),
+  helper('probe_read_user', ['mem_uninit', 'size_or_zero', 'any'], 'integer', probeRead, { gplOnly: true }),
+  helper('trace_printk', ['mem_ro', 'size'], 'integer', tracePrintk, { gplOnly: true }),
+];

@@ -1,7 +1,10 @@
 // The ring buffer helpers (kernel/bpf/ringbuf.c): bpf_ringbuf_output, bpf_ringbuf_reserve,
-// bpf_ringbuf_submit, bpf_ringbuf_discard and bpf_ringbuf_query. The verifier has checked
-// the map type, the constant reserve size and that every reservation is released once.
+// bpf_ringbuf_submit, bpf_ringbuf_discard and bpf_ringbuf_query, with their prototypes. The
+// verifier has checked the map type, the constant reserve size and that every reservation
+// is released once.
 import type { Helper } from '@bpfsim/vm';
+import type { BpfFuncProto } from './func-proto';
+import { helper } from './func-proto';
 import { mapArg, memArg } from './generic';
 import { RingbufMap } from '../maps/ringbuf';
 
@@ -48,10 +51,11 @@ const ringbufQuery: Helper = (run) => {
   run.retU64(ringbufArg(run, 1).query(run.arg(2)));
 };
 
-export const RINGBUF_HELPERS: Readonly<Record<string, Helper>> = {
-  ringbuf_output: ringbufOutput,
-  ringbuf_reserve: ringbufReserve,
-  ringbuf_submit: commit(false),
-  ringbuf_discard: commit(true),
-  ringbuf_query: ringbufQuery,
-};
+/** bpf_ringbuf_*_proto */
+export const RINGBUF_HELPERS: readonly BpfFuncProto[] = [
+  helper('ringbuf_output', ['map', 'mem_ro', 'size_or_zero', 'any'], 'integer', ringbufOutput),
+  helper('ringbuf_reserve', ['map', 'alloc_size_or_zero', 'any'], 'ringbuf_mem_or_null', ringbufReserve, { acquires: true }),
+  helper('ringbuf_submit', ['ringbuf_mem_release', 'any'], 'void', commit(false)),
+  helper('ringbuf_discard', ['ringbuf_mem_release', 'any'], 'void', commit(true)),
+  helper('ringbuf_query', ['map', 'any'], 'integer', ringbufQuery),
+];

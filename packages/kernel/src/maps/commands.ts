@@ -12,10 +12,10 @@
 // `null` to get that). Per-CPU maps copy round_up(value_size, 8) bytes per CPU.
 import { BPF_CMD, SysError } from '@bpfsim/isa';
 import type { Kernel } from '../kernel';
-import type { BpfObject } from '../object';
 import type { Process } from '../process';
-import type { FdTable } from '../fd-table';
-import { fdMap, objName, registerCommand } from '../syscall';
+import { FMODE_READ, FMODE_WRITE } from '../fd-table';
+import type { BpfCommand } from '../syscall';
+import { command, fdMap, objName } from '../syscall';
 import type { BpfMap, MapCreateAttr, MapSpec } from './map';
 import { BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_F_NUMA_NODE, BPF_F_RDONLY, BPF_F_WRONLY } from './map';
 import { BPF_F_TOKEN_FD, M } from './flags';
@@ -74,27 +74,9 @@ const u32 = (v: number | undefined): number => (v ?? 0) >>> 0;
 
 // ---- fd access modes ----------------------------------------------------------------------
 
-const FMODE_READ = 1;
-const FMODE_WRITE = 2;
-
-/**
- * The f_mode of map fds BPF_MAP_CREATE opened with BPF_F_RDONLY / BPF_F_WRONLY, per fd
- * table. bpfsim's fd tables hold objects, not files, so the mode is kept here and trusted
- * only while the fd still holds the same map; fds opened elsewhere are read-write.
- */
-const fdModes = new WeakMap<FdTable, Map<number, { obj: BpfObject; mode: number }>>();
-
-function setFdMode(proc: Process, fd: number, obj: BpfObject, mode: number): void {
-  let t = fdModes.get(proc.fds);
-  if (!t) fdModes.set(proc.fds, (t = new Map()));
-  if (mode === (FMODE_READ | FMODE_WRITE)) t.delete(fd);
-  else t.set(fd, { obj, mode });
-}
-
-/** map_get_sys_perms(): the fd's mode, without write once the map is frozen. */
+/** map_get_sys_perms(): the fd's f_mode (FdTable), without write once the map is frozen. */
 function sysPerms(proc: Process, fd: number, map: BpfMap): number {
-  const e = fdModes.get(proc.fds)?.get(fd);
-  let mode = e && e.obj === map && proc.fds.lookup(fd) === map ? e.mode : FMODE_READ | FMODE_WRITE;
+  let mode = proc.fds.mode(fd) ?? FMODE_READ | FMODE_WRITE;
   if (map.frozen) mode &= ~FMODE_WRITE;
   return mode;
 }
@@ -262,9 +244,7 @@ export function mapCreate(kernel: Kernel, proc: Process, attr: MapCreateCmdAttr)
   } else if (hashSize) fail(new SysError('EINVAL', 'excl_prog_hash_size without excl_prog_hash'));
   map.id = kernel.mapIds.alloc(map);
   map.onRelease = (m) => kernel.mapIds.free(m.id);
-  const fd = proc.fds.install(map.get());
-  setFdMode(proc, fd, map, mode);
-  return fd;
+  return proc.fds.install(map.get(), mode);
 }
 
 // ---- element commands -------------------------------------------------------------------------
@@ -359,17 +339,13 @@ export function mapFreeze(_kernel: Kernel, proc: Process, attr: MapFreezeAttr): 
   return 0;
 }
 
-let registered = false;
-
-/** Adds the map commands to bpf() (once; the command table is global). */
-export function registerMapCommands(): void {
-  if (registered) return;
-  registered = true;
-  registerCommand<MapCreateCmdAttr>(BPF_CMD.BPF_MAP_CREATE, mapCreate);
-  registerCommand<MapElemAttr>(BPF_CMD.BPF_MAP_LOOKUP_ELEM, mapLookupElem);
-  registerCommand<MapElemAttr>(BPF_CMD.BPF_MAP_UPDATE_ELEM, mapUpdateElem);
-  registerCommand<MapElemAttr>(BPF_CMD.BPF_MAP_DELETE_ELEM, mapDeleteElem);
-  registerCommand<MapElemAttr>(BPF_CMD.BPF_MAP_GET_NEXT_KEY, mapGetNextKey);
-  registerCommand<MapElemAttr>(BPF_CMD.BPF_MAP_LOOKUP_AND_DELETE_ELEM, mapLookupAndDeleteElem);
-  registerCommand<MapFreezeAttr>(BPF_CMD.BPF_MAP_FREEZE, mapFreeze);
-}
+/** The map commands, for the kernel's bpf() table (bpf-commands.ts). */
+export const MAP_COMMANDS: readonly BpfCommand[] = [
+  command(BPF_CMD.BPF_MAP_CREATE, mapCreate),
+  command(BPF_CMD.BPF_MAP_LOOKUP_ELEM, mapLookupElem),
+  command(BPF_CMD.BPF_MAP_UPDATE_ELEM, mapUpdateElem),
+  command(BPF_CMD.BPF_MAP_DELETE_ELEM, mapDeleteElem),
+  command(BPF_CMD.BPF_MAP_GET_NEXT_KEY, mapGetNextKey),
+  command(BPF_CMD.BPF_MAP_LOOKUP_AND_DELETE_ELEM, mapLookupAndDeleteElem),
+  command(BPF_CMD.BPF_MAP_FREEZE, mapFreeze),
+];

@@ -1,9 +1,11 @@
 // Map helpers beyond lookup/update/delete (kernel/bpf/helpers.c, kernel/trace/bpf_trace.c,
 // net/core/filter.c): bpf_map_push_elem, bpf_map_pop_elem, bpf_map_peek_elem,
-// bpf_map_lookup_percpu_elem and bpf_perf_event_output.
+// bpf_map_lookup_percpu_elem and bpf_perf_event_output, with their prototypes.
 import type { ExecContext, Helper } from '@bpfsim/vm';
-import type { HelperEnv } from '../helpers/env';
+import type { BpfFuncProto } from '../helpers/func-proto';
+import { helper } from '../helpers/func-proto';
 import { mapArg, memArg } from '../helpers/generic';
+import { runCtxOf } from '../helpers/run-ctx';
 import { PerfEventArrayMap, BPF_F_CTXLEN_MASK, BPF_F_INDEX_MASK } from './perf-event-array';
 
 const EINVAL = 22;
@@ -74,13 +76,13 @@ const perfEventOutput: Helper = (run) => {
       sample.set(packet.subarray(0, ctxLen), data.length);
     }
   } else if (flags & ~BPF_F_INDEX_MASK) return run.retInt(-EINVAL);
-  run.retInt(map.output((run.env as HelperEnv).cpu, flags, sample));
+  run.retInt(map.output(runCtxOf(run).cpu, flags, sample));
 };
 
-export const MAP_HELPERS: Readonly<Record<string, Helper>> = {
-  map_push_elem: mapPushElem,
-  map_pop_elem: popPeek(true),
-  map_peek_elem: popPeek(false),
-  map_lookup_percpu_elem: mapLookupPercpuElem,
-  perf_event_output: perfEventOutput,
-};
+export const MAP_HELPERS: readonly BpfFuncProto[] = [
+  helper('map_push_elem', ['map', 'map_value', 'any'], 'integer', mapPushElem, { pktAccess: true }),
+  helper('map_pop_elem', ['map', 'map_value_uninit'], 'integer', popPeek(true)),
+  helper('map_peek_elem', ['map', 'map_value_uninit'], 'integer', popPeek(false)),
+  helper('map_lookup_percpu_elem', ['map', 'map_key', 'any'], 'map_value_or_null', mapLookupPercpuElem, { pktAccess: true }),
+  helper('perf_event_output', ['ctx', 'map', 'any', 'mem_ro', 'size_or_zero'], 'integer', perfEventOutput, { gplOnly: true }),
+];

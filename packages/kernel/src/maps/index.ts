@@ -1,9 +1,8 @@
 // The built-in map types (include/linux/bpf_types.h's BPF_MAP_TYPE lines for the maps of
-// kernel/bpf/), their helpers and the map commands of bpf(). The Kernel constructor calls
-// registerBuiltinMaps(); SOCKMAP/SOCKHASH and STACK_TRACE register from their own modules.
+// kernel/bpf/); their helpers are in the kernel's table from helpers/builtin.ts. The Kernel
+// constructor calls registerBuiltinMaps(); SOCKMAP/SOCKHASH register from their own module. (The map commands of
+// bpf() are MAP_COMMANDS in commands.ts, in every kernel's table: bpf-commands.ts.)
 import type { Kernel } from '../kernel';
-import { installHelpers } from '../helpers/generic';
-import { RINGBUF_HELPERS } from '../helpers/ringbuf';
 import { M } from './flags';
 import { ARRAY_OPS, PERCPU_ARRAY_OPS } from './array-map';
 import { HASH_OPS, LRU_HASH_OPS, LRU_PERCPU_HASH_OPS, PERCPU_HASH_OPS } from './hash-map';
@@ -13,13 +12,10 @@ import { ARRAY_OF_MAPS_OPS, HASH_OF_MAPS_OPS } from './map-in-map';
 import { QUEUE_OPS, STACK_OPS } from './queue-stack';
 import { RINGBUF_OPS } from './ringbuf';
 import { BLOOM_FILTER_OPS } from './bloom-filter';
-import { MAP_HELPERS } from './helpers';
-import { STACK_HELPERS, STACK_TRACE_OPS } from './stack-map';
-import { registerMapCommands } from './commands';
+import { STACK_TRACE_OPS } from './stack-map';
 
-/** Registers the map types, their helpers and the BPF_MAP_* commands with `kernel`. */
+/** Registers the map types with `kernel`. */
 export function registerBuiltinMaps(kernel: Kernel): void {
-  registerMapCommands();
   const r = kernel.mapTypes;
   r.register(M.BPF_MAP_TYPE_HASH, HASH_OPS);
   r.register(M.BPF_MAP_TYPE_ARRAY, ARRAY_OPS);
@@ -36,9 +32,6 @@ export function registerBuiltinMaps(kernel: Kernel): void {
   r.register(M.BPF_MAP_TYPE_RINGBUF, RINGBUF_OPS);
   r.register(M.BPF_MAP_TYPE_BLOOM_FILTER, BLOOM_FILTER_OPS);
   r.register(M.BPF_MAP_TYPE_STACK_TRACE, STACK_TRACE_OPS);
-  installHelpers(kernel.helpers, MAP_HELPERS);
-  installHelpers(kernel.helpers, RINGBUF_HELPERS);
-  installHelpers(kernel.helpers, STACK_HELPERS);
 }
 
 export { ArrayMap } from './array-map';

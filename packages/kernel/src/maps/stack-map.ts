@@ -7,8 +7,10 @@
 // a stack into program memory instead.
 import { ERRNO, SysError } from '@bpfsim/isa';
 import type { ExecContext, Helper } from '@bpfsim/vm';
-import type { HelperEnv } from '../helpers/env';
+import type { BpfFuncProto } from '../helpers/func-proto';
+import { helper } from '../helpers/func-proto';
 import { mapArg } from '../helpers/generic';
+import { RunCtx, TraceRunCtx } from '../helpers/run-ctx';
 import type { Process } from '../process';
 import { PAGE_SIZE } from '../tracing/mm';
 import { BPF_F_NUMA_NODE, BPF_F_RDONLY, BPF_F_WRONLY, BpfMap } from './map';
@@ -220,13 +222,13 @@ export const STACK_TRACE_OPS: BuiltinMapTypeOps = {
 /** The call chain of the running program (get_perf_callchain): the kernel stack the hook
  * site recorded, or the process's user stack. */
 export function callchain(run: ExecContext, user: boolean): Callchain | undefined {
-  const env = run.env as (HelperEnv & { kstack?: readonly bigint[] }) | undefined;
+  const ctx = run.env;
   if (user) {
-    const p = env?.process;
+    const p = ctx instanceof RunCtx ? ctx.process : undefined;
     if (!p || p.userStack.length === 0) return undefined;
     return { ips: [...p.userStack], user: true, process: p };
   }
-  const k = env?.kstack;
+  const k = ctx instanceof TraceRunCtx ? ctx.kstack : undefined;
   return k && k.length ? { ips: [...k], user: false } : undefined;
 }
 
@@ -275,4 +277,8 @@ export const getStack: Helper = (run) => {
   run.retInt(Math.min(data.length, size));
 };
 
-export const STACK_HELPERS: Readonly<Record<string, Helper>> = { get_stackid: getStackId, get_stack: getStack };
+/** bpf_get_stackid_proto, bpf_get_stack_proto */
+export const STACK_HELPERS: readonly BpfFuncProto[] = [
+  helper('get_stackid', ['ctx', 'map', 'any'], 'integer', getStackId, { gplOnly: true }),
+  helper('get_stack', ['ctx', 'mem_uninit', 'size_or_zero', 'any'], 'integer', getStack, { gplOnly: true }),
+];

@@ -6,6 +6,7 @@
 import { SysError } from '@bpfsim/isa';
 import type { TestRunProgType } from '@bpfsim/vm';
 import { TestRunSession } from '@bpfsim/vm';
+import { RunCtx } from '../helpers/run-ctx';
 import type { Kernel } from '../kernel';
 import type { Process } from '../process';
 import type { BpfProg } from '../prog';
@@ -25,9 +26,9 @@ export function packetTestRun(flavour: TestRunProgType): TestRunner {
     if (attr.flags) throw new SysError('EINVAL', `flags 0x${attr.flags.toString(16)} are not valid here`);
     const session = TestRunSession.create(prog.vm, flavour, attr.data_in ?? new Uint8Array(), {
       engine: kernel.engine,
-      helpers: kernel.helpers,
+      helpers: kernel.helpers.funcs,
       memory: kernel.memory,
-      env: kernel.helperEnv(proc),
+      env: new RunCtx(kernel, proc),
     });
     try {
       const r = session.run(Math.max(1, attr.repeat ?? 1));

@@ -6,8 +6,8 @@
 // x86-64) and are checked against it (test/golden/btf-layouts.json).
 //
 // Objects are made on demand (only when a tracepoint with programs attached fires) and
-// refreshed at every fire, so idle simulated objects cost no VM memory.
-import type { Region } from '@bpfsim/vm';
+// refreshed at every fire, so idle simulated objects cost no VM memory. A kernel keeps its
+// objects in Kernel.kobjects, by the simulated object each mirrors.
 import type { Kernel } from '../kernel';
 
 export interface FieldLayout {
@@ -133,20 +133,16 @@ export class StructWriter<S extends KernelStruct> {
   }
 }
 
-const regions = new WeakMap<Kernel, WeakMap<object, Region>>();
-
 /**
  * The VM address of `owner`'s kernel object (struct `type`), after `fill` wrote its fields.
  * The region lives until `releaseKernelObject(kernel, owner)`.
  */
 export function kernelObject<S extends KernelStruct>(kernel: Kernel, type: S, owner: object, fill: (w: StructWriter<S>) => void): bigint {
-  let byOwner = regions.get(kernel);
-  if (!byOwner) regions.set(kernel, (byOwner = new WeakMap()));
   const layout = KERNEL_STRUCTS[type];
-  let r = byOwner.get(owner);
+  let r = kernel.kobjects.get(owner);
   if (!r) {
     r = kernel.memory.alloc(layout.size, { kind: 'mem', name: `struct ${layout.name}` });
-    byOwner.set(owner, r);
+    kernel.kobjects.set(owner, r);
   }
   fill(new StructWriter(layout, r.bytes));
   return r.address();
@@ -154,9 +150,8 @@ export function kernelObject<S extends KernelStruct>(kernel: Kernel, type: S, ow
 
 /** Frees `owner`'s kernel object (when the simulated object goes away). */
 export function releaseKernelObject(kernel: Kernel, owner: object): void {
-  const byOwner = regions.get(kernel);
-  const r = byOwner?.get(owner);
+  const r = kernel.kobjects.get(owner);
   if (!r) return;
   kernel.memory.unmap(r);
-  byOwner!.delete(owner);
+  kernel.kobjects.delete(owner);
 }

@@ -6,12 +6,13 @@
 import { BPF_CMD, BPF_PROG_TYPE, SysError } from '@bpfsim/isa';
 import { ExecContext, runIn } from '@bpfsim/vm';
 import type { Kernel } from '../kernel';
+import { TraceRunCtx } from '../helpers/run-ctx';
 import { BpfLink } from '../link';
 import type { Process } from '../process';
 import type { BpfProg } from '../prog';
 import { RAW_TP_MAX_ARGS } from '../prog-types/raw-tracepoint';
-import type { TestRunAttr } from '../syscall';
-import { fdProg, registerCommand, registerTestRunner } from '../syscall';
+import type { BpfCommand, TestRunAttr } from '../syscall';
+import { command, fdProg } from '../syscall';
 import type { Tracepoint, TracepointProbe } from './tracepoints';
 import { kernelStack } from './kallsyms';
 import { addProbe, findTracepoint, removeProbe } from './tracepoints';
@@ -87,7 +88,8 @@ export function rawTracepointOpen(kernel: Kernel, proc: Process, attr: RawTracep
   return rawTpLinkAttach(kernel, proc, prog, attr.name, BigInt.asUintN(64, BigInt(attr.cookie ?? 0)));
 }
 
-registerCommand<RawTracepointOpenAttr>(BPF_CMD.BPF_RAW_TRACEPOINT_OPEN, rawTracepointOpen);
+/** BPF_RAW_TRACEPOINT_OPEN, for the kernel's bpf() table (bpf-commands.ts). */
+export const RAW_TP_COMMANDS: readonly BpfCommand[] = [command(BPF_CMD.BPF_RAW_TRACEPOINT_OPEN, rawTracepointOpen)];
 
 /** bpf_prog_test_run_raw_tp(): runs the program once on ctx_in (the u64 arguments). */
 export function testRunRawTp(kernel: Kernel, proc: Process, prog: BpfProg, attr: TestRunAttr & { batch_size?: number }): number {
@@ -104,12 +106,12 @@ export function testRunRawTp(kernel: Kernel, proc: Process, prog: BpfProg, attr:
   if (flags & BPF_F_TEST_RUN_ON_CPU && cpu >= kernel.cpus) throw new SysError('ENXIO', `cpu ${cpu} is not online (${kernel.cpus} CPUs)`);
   const ctx = kernel.memory.alloc(Math.max(ctxIn.length, 1), { kind: 'ctx', name: 'bpf_raw_tracepoint_args' });
   ctx.bytes.set(ctxIn);
-  const C = new ExecContext(kernel.memory, { helpers: kernel.helpers });
+  const C = new ExecContext(kernel.memory, { helpers: kernel.helpers.funcs });
   const savedCpu = kernel.cpu;
   if (flags & BPF_F_TEST_RUN_ON_CPU) kernel.cpu = cpu;
   try {
     // The program runs on the bpf() syscall's own kernel stack, as in Linux.
-    C.env = kernel.helperEnv(proc, { kstack: TEST_RUN_KSTACK });
+    C.env = new TraceRunCtx(kernel, proc, 0n, TEST_RUN_KSTACK);
     const r = runIn(prog.vm, kernel.engine, C, [ctx.address()]);
     if (r.fault) throw new SysError('EFAULT', `the program faulted: ${r.fault.message}`);
     prog.runCnt++;
@@ -121,7 +123,5 @@ export function testRunRawTp(kernel: Kernel, proc: Process, prog: BpfProg, attr:
     kernel.memory.unmap(ctx);
   }
 }
-
-registerTestRunner(BPF_PROG_TYPE_RAW_TRACEPOINT, testRunRawTp);
 
 const TEST_RUN_KSTACK = kernelStack('__bpf_prog_test_run_raw_tp', 'bpf_prog_test_run_raw_tp', 'bpf_prog_test_run', '__sys_bpf', '__x64_sys_bpf', 'x64_sys_call', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe');

@@ -6,6 +6,7 @@
 import type { Region } from '@bpfsim/vm';
 import { ExecContext, runCtx } from '@bpfsim/vm';
 import type { Kernel } from '../kernel';
+import { TraceRunCtx } from '../helpers/run-ctx';
 import type { Process } from '../process';
 import type { BpfProg } from '../prog';
 
@@ -37,7 +38,7 @@ export const TRACEPOINTS: readonly TracepointDef[] = [
   { system: 'bpf_trace', name: 'bpf_trace_printk', args: ['const char *bpf_string'] },
 ];
 
-/** What a tracepoint run reports to listeners (one per program run). */
+/** One program run from a tracepoint ('tracepoint:run' on kernel.events). */
 export interface TraceRunEvent {
   type: 'tracepoint';
   time: bigint;
@@ -68,38 +69,27 @@ export class Tracepoint {
   }
 }
 
-interface TraceState {
-  points: Map<string, Tracepoint>;
-  listeners: ((e: TraceRunEvent) => void)[];
+/** A kernel's tracepoints and the state of their runs (kernel.tracing). */
+export class TracingState {
+  readonly points = new Map<string, Tracepoint>(TRACEPOINTS.map((d) => [d.name, new Tracepoint(d)]));
   /** Programs running now (prog->active): a program is not re-entered from its own run. */
-  active: Set<BpfProg>;
+  readonly active = new Set<BpfProg>();
   /** One ctx region and execution context per nesting level (a program's helper may fire
    * another tracepoint, as bpf_trace_printk does). */
-  frames: { ctx: Region; exec: ExecContext }[];
-  depth: number;
+  readonly frames: { ctx: Region; exec: ExecContext }[] = [];
+  depth = 0;
   /** bpf_prog_inc_misses_counter(): runs skipped because the program was already active. */
-  misses: Map<BpfProg, number>;
-}
-
-const states = new WeakMap<Kernel, TraceState>();
-
-function state(kernel: Kernel): TraceState {
-  let s = states.get(kernel);
-  if (!s) {
-    s = { points: new Map(TRACEPOINTS.map((d) => [d.name, new Tracepoint(d)])), listeners: [], active: new Set(), frames: [], depth: 0, misses: new Map() };
-    states.set(kernel, s);
-  }
-  return s;
+  readonly misses = new Map<BpfProg, number>();
 }
 
 /** bpf_get_raw_tracepoint(): the tracepoint by name (no system prefix), or undefined. */
 export function findTracepoint(kernel: Kernel, name: string): Tracepoint | undefined {
-  return state(kernel).points.get(name);
+  return kernel.tracing.points.get(name);
 }
 
 /** Every tracepoint the kernel has. */
 export function tracepoints(kernel: Kernel): Tracepoint[] {
-  return [...state(kernel).points.values()];
+  return [...kernel.tracing.points.values()];
 }
 
 /** Probes registered on any tracepoint of any kernel: the stack's call sites test this
@@ -120,18 +110,15 @@ export function removeProbe(tp: Tracepoint, probe: TracepointProbe): void {
   liveProbes -= before - tp.probes.length;
 }
 
-/** Listens to every program run from a tracepoint; returns the function that stops it. */
+/** Listens to every program run from a tracepoint ('tracepoint:run' on kernel.events);
+ * returns the function that stops it. */
 export function onTraceRun(kernel: Kernel, listener: (e: TraceRunEvent) => void): () => void {
-  const s = state(kernel);
-  s.listeners = [...s.listeners, listener];
-  return () => {
-    s.listeners = s.listeners.filter((l) => l !== listener);
-  };
+  return kernel.events.on('tracepoint:run', listener);
 }
 
 /** Runs skipped because the program was already running (bpf_prog_info.recursion_misses). */
 export function recursionMisses(kernel: Kernel, prog: BpfProg): number {
-  return state(kernel).misses.get(prog) ?? 0;
+  return kernel.tracing.misses.get(prog) ?? 0;
 }
 
 /**
@@ -141,12 +128,12 @@ export function recursionMisses(kernel: Kernel, prog: BpfProg): number {
  * kernel call chain at the firing site (innermost first), for the stack helpers.
  */
 export function fireTracepoint(kernel: Kernel, name: string | Tracepoint, args: readonly (bigint | number)[], process?: Process, kstack?: readonly bigint[]): void {
-  const s = state(kernel);
+  const s = kernel.tracing;
   const tp = typeof name === 'string' ? s.points.get(name) : name;
   if (!tp || tp.probes.length === 0) return;
   const frame = (s.frames[s.depth] ??= {
     ctx: kernel.memory.alloc(8 * 12, { kind: 'ctx', name: 'bpf_raw_tracepoint_args' }),
-    exec: new ExecContext(kernel.memory, { helpers: kernel.helpers }),
+    exec: new ExecContext(kernel.memory, { helpers: kernel.helpers.funcs }),
   });
   s.depth++;
   try {
@@ -163,9 +150,10 @@ export function fireTracepoint(kernel: Kernel, name: string | Tracepoint, args: 
       const C = frame.exec;
       C.reset();
       // The kernel stack the firing site is on (bpf_get_stackid without BPF_F_USER_STACK).
-      C.env = kernel.helperEnv(process, { attachCookie: probe.cookie, tracepoint: tp.name, ...(kstack ? { kstack } : {}) });
+      C.env = new TraceRunCtx(kernel, process, probe.cookie, kstack);
       s.active.add(prog);
-      const t0 = kernel.now();
+      const report = kernel.events.listening('tracepoint:run');
+      const t0 = report ? kernel.now() : 0n;
       let r;
       try {
         r = runCtx(prog.vm, kernel.engine, C, frame.ctx);
@@ -174,7 +162,7 @@ export function fireTracepoint(kernel: Kernel, name: string | Tracepoint, args: 
         C.env = undefined;
       }
       prog.runCnt++;
-      for (const l of s.listeners) l({ type: 'tracepoint', time: t0, tracepoint: tp.name, progId: prog.id, progName: prog.name, ret: r.retval, insns: r.insnCount });
+      if (report) kernel.events.emit('tracepoint:run', { type: 'tracepoint', time: t0, tracepoint: tp.name, progId: prog.id, progName: prog.name, ret: r.retval, insns: r.insnCount });
     }
   } finally {
     s.depth--;

@@ -5,8 +5,8 @@
 // attach type is attached in the tree (cgroup_bpf_enabled), so a host without programs
 // pays nothing but that check; the ctx is filled only when programs will run.
 import { BPF_ATTACH_TYPE, ERRNO } from '@bpfsim/isa';
-import type { CgroupHookResult } from '@bpfsim/kernel';
-import { cgroupBpfEnabled, installHelpers, onHookRun, runCgroupHook } from '@bpfsim/kernel';
+import type { CgroupHookResult, HookRunEvent } from '@bpfsim/kernel';
+import { cgroupBpfEnabled, runCgroupHook } from '@bpfsim/kernel';
 import type { HookEvent, HookProgRun } from '../events';
 import type { Region } from '@bpfsim/vm';
 import type { Host } from '../iface/host';
@@ -17,28 +17,18 @@ import { isAny as isAnyAddr } from '../wire/addr';
 import { BPF_SOCK_ADDR_SIZE, fillBpfSockAddr, readBpfSockAddr, readMsgSrc } from './bpf-sock-addr';
 import { BPF_SOCK_SIZE, applyBpfSockWrites, fillBpfSock } from './bpf-sock';
 import type { TcpOpsInfo } from './sock-ops';
-import { BPF_SOCK_OPS_SIZE, fillBpfSockOps, readBpfSockOps, sockOpsCbFlagsSet } from './sock-ops';
-import { bpfBind, bpfGetsockopt, bpfSetsockopt, getNetnsCookie, getSocketCookie, skLookupTcp, skLookupUdp, skRelease } from './sock-helpers';
+import { BPF_SOCK_OPS_SIZE, fillBpfSockOps, readBpfSockOps } from './sock-ops';
+import { SOCK_HELPERS } from './sock-helpers';
+import { SockOpsRunCtx, SockRunCtx } from './run-ctx';
 
 const A = BPF_ATTACH_TYPE;
 /** "cgroup_inet4_connect" for BPF_CGROUP_INET4_CONNECT, as bpftool prints attach types. */
 const ATTACH_NAME = new Map(Object.entries(A).map(([k, v]) => [v as number, k.slice(4).toLowerCase()]));
-/** The host's monotonic clock, ms (performance.now() in Node and browsers; 0 without one). */
-const perf = (globalThis as { performance?: { now(): number } }).performance;
-const wallMs = (): number => (perf ? perf.now() : 0);
 const ERRNO_NAME = new Map(Object.entries(ERRNO).map(([k, v]) => [v as number, k]));
 
 /** "10.0.0.1:80", "[::1]:53" */
 export function fmtSockAddr(a: SockAddr): string {
   return a.family === 6 ? `[${a.addr.text}]:${a.port}` : `${a.addr.text}:${a.port}`;
-}
-
-/** What a hook's helpers find in ExecContext.env (bpf_bind, bpf_get_socket_cookie…). */
-export interface SockHookEnv {
-  /** The socket the hook runs for. */
-  sock: Sock;
-  /** The host of the socket (for helpers that act on the stack). */
-  host: Host;
 }
 
 export class CgroupHooks implements NetHooks {
@@ -55,34 +45,19 @@ export class CgroupHooks implements NetHooks {
     return { addr: this.sockAddrCtx, sock: this.sockCtx };
   }
 
-  private run(sk: Sock, attachType: number, ctx: Region, retFlags = false): CgroupHookResult {
-    // Every field the env will get, in one literal: one hidden class for every call.
-    const env = { sock: sk, host: this.host, cgRunCtx: undefined, kernel: undefined, cpu: 0, process: undefined };
-    return runCgroupHook(this.host.kernel, sk.cgroup, attachType, { ctx, process: sk.owner, env, retFlags });
+  private run(sk: Sock, attachType: number, ctx: Region, retFlags = false, runs?: HookRunEvent[]): CgroupHookResult {
+    return runCgroupHook(this.host.kernel, sk.cgroup, attachType, { ctx, runCtx: new SockRunCtx(sk, sk.owner), retFlags, runs });
   }
 
-  /** Whether anyone listens for 'hook' events (checked before any event work). */
+  /** Whether anyone listens for 'hook' events (checked before any event work): then the
+   * runner hands back each program's run. */
   private get traced(): boolean {
     return this.host.network.events.listenerCount('hook') > 0;
   }
 
-  /** run(), collecting each program's run for a 'hook' event. */
-  private runTraced(sk: Sock, attachType: number, ctx: Region, retFlags: boolean, progs: HookProgRun[]): CgroupHookResult {
-    let t0 = 0;
-    const off = onHookRun(this.host.kernel, (e) => {
-      progs.push({ id: e.progId, name: e.progName, ret: e.ret, insns: e.insns, wallNs: Math.round((wallMs() - t0) * 1e6) });
-      t0 = wallMs();
-    });
-    try {
-      t0 = wallMs();
-      return this.run(sk, attachType, ctx, retFlags);
-    } finally {
-      off();
-    }
-  }
-
-  private emit(sk: Sock, attachType: number, r: CgroupHookResult, progs: HookProgRun[], extra: Partial<HookEvent>): void {
+  private emit(sk: Sock, attachType: number, r: CgroupHookResult, runs: readonly HookRunEvent[], extra: Partial<HookEvent>): void {
     const net = this.host.network;
+    const progs: HookProgRun[] = runs.map((e) => ({ id: e.progId, name: e.progName, ret: e.ret, insns: e.insns, durationNs: e.durationNs }));
     net.events.emit('hook', {
       time: net.sim.now,
       host: this.host.name,
@@ -102,10 +77,10 @@ export class CgroupHooks implements NetHooks {
     if (!cgroupBpfEnabled(sk.cgroup, attachType)) return 0;
     const { sock } = this.regions();
     fillBpfSock(sock.bytes, sk, sock.view);
-    const progs: HookProgRun[] | undefined = this.traced ? [] : undefined;
-    const r = progs ? this.runTraced(sk, attachType, sock, false, progs) : this.run(sk, attachType, sock);
+    const runs: HookRunEvent[] | undefined = this.traced ? [] : undefined;
+    const r = this.run(sk, attachType, sock, false, runs);
     if (writable) applyBpfSockWrites(sock.bytes, sk, this.host, sock.view);
-    if (progs && r.ran) this.emit(sk, attachType, r, progs, {});
+    if (runs && r.ran) this.emit(sk, attachType, r, runs, {});
     return r.retval;
   }
 
@@ -133,14 +108,14 @@ export class CgroupHooks implements NetHooks {
     const { addr: ctx, sock } = this.regions();
     fillBpfSock(sock.bytes, sk, sock.view);
     fillBpfSockAddr(ctx.bytes, ctx.view, sk, addr.addr, src?.addr, sock);
-    const progs: HookProgRun[] | undefined = this.traced ? [] : undefined;
+    const runs: HookRunEvent[] | undefined = this.traced ? [] : undefined;
     const before = addr.addr;
-    const r = progs ? this.runTraced(sk, attachType, ctx, retFlags, progs) : this.run(sk, attachType, ctx, retFlags);
+    const r = this.run(sk, attachType, ctx, retFlags, runs);
     addr.addr = readBpfSockAddr(ctx.bytes, ctx.view, addr.addr.family, before);
     if (src) src.addr = readMsgSrc(ctx.bytes, addr.addr.family, src.addr);
-    if (progs && r.ran) {
+    if (runs && r.ran) {
       const msgSrc = src?.addr && !isAnyAddr(src.addr) ? { msgSrc: src.addr.text } : {};
-      this.emit(sk, attachType, r, progs, { addr: { before: fmtSockAddr(before), after: fmtSockAddr(addr.addr) }, ...msgSrc });
+      this.emit(sk, attachType, r, runs, { addr: { before: fmtSockAddr(before), after: fmtSockAddr(addr.addr) }, ...msgSrc });
     }
     return r;
   }
@@ -185,22 +160,9 @@ export class CgroupHooks implements NetHooks {
     const { sock } = this.regions();
     fillBpfSock(sock.bytes, sk, sock.view);
     fillBpfSockOps(ctx.bytes, ctx.view, sk, op, args, info(), sock.address());
-    const env = { sock: sk, host: this.host, cgRunCtx: undefined, kernel: undefined, cpu: 0, process: undefined, sockOpsOp: op, setCbFlags };
-    const progs: HookProgRun[] | undefined = this.traced ? [] : undefined;
-    let r: CgroupHookResult;
-    if (progs) {
-      let t0 = wallMs();
-      const off = onHookRun(this.host.kernel, (e) => {
-        progs.push({ id: e.progId, name: e.progName, ret: e.ret, insns: e.insns, wallNs: Math.round((wallMs() - t0) * 1e6) });
-        t0 = wallMs();
-      });
-      try {
-        r = runCgroupHook(this.host.kernel, sk.cgroup, A.BPF_CGROUP_SOCK_OPS, { ctx, process: sk.owner, env });
-      } finally {
-        off();
-      }
-      if (r.ran) this.emit(sk, A.BPF_CGROUP_SOCK_OPS, r, progs, {});
-    } else r = runCgroupHook(this.host.kernel, sk.cgroup, A.BPF_CGROUP_SOCK_OPS, { ctx, process: sk.owner, env });
+    const runs: HookRunEvent[] | undefined = this.traced ? [] : undefined;
+    const r = runCgroupHook(this.host.kernel, sk.cgroup, A.BPF_CGROUP_SOCK_OPS, { ctx, runCtx: new SockOpsRunCtx(sk, sk.owner, op, setCbFlags), runs });
+    if (runs && r.ran) this.emit(sk, A.BPF_CGROUP_SOCK_OPS, r, runs, {});
     const reply = readBpfSockOps(ctx.view, sk);
     return r.retval === 0 ? reply : -1;
   }
@@ -218,6 +180,6 @@ export class CgroupHooks implements NetHooks {
 export function installCgroupHooks(host: Host): CgroupHooks {
   const hooks = new CgroupHooks(host);
   host.hooks = hooks;
-  installHelpers(host.kernel.helpers, { sock_ops_cb_flags_set: sockOpsCbFlagsSet, get_socket_cookie: getSocketCookie, get_netns_cookie: getNetnsCookie, bind: bpfBind, setsockopt: bpfSetsockopt, getsockopt: bpfGetsockopt, sk_lookup_tcp: skLookupTcp, sk_lookup_udp: skLookupUdp, sk_release: skRelease });
+  host.kernel.helpers.register(SOCK_HELPERS);
   return hooks;
 }

@@ -1,6 +1,9 @@
-// Helpers that act on sockets, for programs the stack's hooks run (net/core/filter.c):
-// each finds the socket in ExecContext.env.sock (SockHookEnv), which the hook put there.
+// Helpers that act on sockets, for programs the stack's hooks run (net/core/filter.c): each
+// finds the socket in the run context the hook made (run-ctx.ts: SockRunCtx), and is
+// registered with the prototype the kernel declares for it (SOCK_HELPER_PROTOS, implement()).
 import { ERRNO, SysError } from '@bpfsim/isa';
+import type { BpfFuncProto } from '@bpfsim/kernel';
+import { SOCK_HELPER_PROTOS, implement } from '@bpfsim/kernel';
 import type { Helper, Region } from '@bpfsim/vm';
 import { BIND_FORCE_ADDRESS_NO_PORT, BIND_FROM_BPF, inetBind, sockGetsockopt, sockSetsockopt } from '../sock/api';
 import type { IpAddr } from '../wire/addr';
@@ -10,20 +13,21 @@ import { BPF_SOCK_SIZE, fillBpfSock } from './bpf-sock';
 import type { Host } from '../iface/host';
 import type { Sock, SockAddr } from '../sock/sock';
 import { AF_INET, AF_INET6 } from '../sock/sock';
+import { runSock } from './run-ctx';
+import { sockOpsCbFlagsSet } from './sock-ops';
 
-const sockOf = (env: unknown): Sock | undefined => (env as { sock?: Sock } | undefined)?.sock;
-const hostOf = (env: unknown): Host | undefined => (env as { host?: Host } | undefined)?.host;
+const hostOf = (sk: Sock | undefined): Host | undefined => sk?.host;
 
 /** bpf_get_socket_cookie(ctx): the cookie of the hook's socket (sock_gen_cookie). */
 export const getSocketCookie: Helper = (run) => {
-  const sk = sockOf(run.env);
+  const sk = runSock(run);
   run.retU64(sk ? sk.cookie() : 0n);
 };
 
 /** bpf_get_netns_cookie(ctx): the cookie of the socket's network namespace, or of the
  * current task's when ctx is NULL; bpfsim has one namespace per host. */
 export const getNetnsCookie: Helper = (run) => {
-  const host = sockOf(run.env)?.host ?? hostOf(run.env);
+  const host = hostOf(runSock(run));
   run.retU64(host ? host.netnsCookie : 0n);
 };
 
@@ -34,8 +38,8 @@ export const getNetnsCookie: Helper = (run) => {
  * Returns 0 or a negative errno for the program; the connect fails only if it returns 0.
  */
 export const bpfBind: Helper = (run) => {
-  const sk = sockOf(run.env);
-  const host = hostOf(run.env);
+  const sk = runSock(run);
+  const host = hostOf(sk);
   const len = run.argLo(3) >>> 0;
   const m = run.argMem(2, len);
   const b = m.region.bytes.subarray(m.offset, m.offset + len);
@@ -112,7 +116,7 @@ function sockoptErrno(e: unknown): number {
  * TCP_* timers, TCP_CONGESTION) return -EOPNOTSUPP.
  */
 export const bpfSetsockopt: Helper = (run) => {
-  const sk = sockOf(run.env);
+  const sk = runSock(run);
   const level = run.argLo(2) | 0;
   const name = run.argLo(3) | 0;
   const len = run.argLo(5) | 0;
@@ -135,7 +139,7 @@ export const bpfSetsockopt: Helper = (run) => {
  * list, the value written to optval; on an error optval is zeroed (as Linux does).
  */
 export const bpfGetsockopt: Helper = (run) => {
-  const sk = sockOf(run.env);
+  const sk = runSock(run);
   const level = run.argLo(2) | 0;
   const name = run.argLo(3) | 0;
   const len = run.argLo(5) | 0;
@@ -178,8 +182,8 @@ interface Protocols {
  */
 function skLookup(kind: 'tcp' | 'udp'): Helper {
   return (run) => {
-    const sk = sockOf(run.env);
-    const host = hostOf(run.env) ?? sk?.host;
+    const sk = runSock(run);
+    const host = hostOf(sk);
     const len = run.argLo(3) >>> 0;
     const m = run.argMem(2, len);
     const netns = run.argLo(4) | 0;
@@ -212,8 +216,22 @@ export const skLookupUdp: Helper = skLookup('udp');
 /** bpf_sk_release(sk): gives back a socket a lookup returned (the verifier made sure of it). */
 export const skRelease: Helper = (run) => {
   const r = run.argPtr(1, 1);
-  const host = hostOf(run.env) ?? sockOf(run.env)?.host;
+  const host = hostOf(runSock(run));
   const live = host ? lookedUp.get(host.kernel.memory) : undefined;
   if (r && live?.delete(r.region)) host!.kernel.memory.unmap(r.region);
   run.retInt(0);
 };
+
+const P = SOCK_HELPER_PROTOS;
+/** The socket layer's helpers, each with the prototype the kernel declares for it. */
+export const SOCK_HELPERS: readonly BpfFuncProto[] = [
+  implement(P.get_socket_cookie, getSocketCookie),
+  implement(P.get_netns_cookie, getNetnsCookie),
+  implement(P.bind, bpfBind),
+  implement(P.setsockopt, bpfSetsockopt),
+  implement(P.getsockopt, bpfGetsockopt),
+  implement(P.sk_lookup_tcp, skLookupTcp),
+  implement(P.sk_lookup_udp, skLookupUdp),
+  implement(P.sk_release, skRelease),
+  implement(P.sock_ops_cb_flags_set, sockOpsCbFlagsSet),
+];

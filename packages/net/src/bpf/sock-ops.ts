@@ -13,6 +13,7 @@ import { BPF_SOCK_OPS_CB, BPF_SOCK_OPS_SIZE, SOCK_OPS } from '@bpfsim/kernel';
 import { ctxOffsets } from '@bpfsim/verifier';
 import type { Helper } from '@bpfsim/vm';
 import type { Sock } from '../sock/sock';
+import { SockOpsRunCtx } from './run-ctx';
 
 /** Offsets in struct bpf_sock_ops, resolved once from the descriptor. `reply` is also
  * args[0] (union { args[4]; reply; replylong[4] }). */
@@ -59,21 +60,13 @@ export interface TcpOpsInfo {
   request?: boolean;
 }
 
-/** What helpers of a sock_ops run find in ExecContext.env. */
-export interface SockOpsEnv {
-  sock: Sock;
-  sockOpsOp: number;
-  /** Sets the socket's callback flags (bpf_sock_ops_cb_flags_set). */
-  setCbFlags(flags: number): void;
-}
-
 /**
  * bpf_sock_ops_cb_flags_set(skops, flags): which optional callbacks the socket makes; the
  * return is the bits this kernel does not support (0 when all are).
  */
 export const sockOpsCbFlagsSet: Helper = (run) => {
-  const env = run.env as Partial<SockOpsEnv> | undefined;
-  if (!env?.setCbFlags) return run.retInt(-ERRNO.EINVAL);
+  const env = run.env;
+  if (!(env instanceof SockOpsRunCtx)) return run.retInt(-ERRNO.EINVAL);
   const v = run.argLo(2) >>> 0;
   env.setCbFlags(v & BPF_SOCK_OPS_CB.ALL);
   run.retInt(v & ~BPF_SOCK_OPS_CB.ALL);

@@ -5,7 +5,6 @@ import type { Sock } from '../sock/sock';
 import { AF_INET, AF_INET6 } from '../sock/sock';
 import { anyTracepointProbes, fireTracepoint, findTracepoint, kernelAddress, kernelObject, kernelStack, releaseKernelObject } from '@bpfsim/kernel';
 import type { Kernel, KernelFunction, Process } from '@bpfsim/kernel';
-import type { Region } from '@bpfsim/vm';
 import type { IpAddr } from '../wire/addr';
 import { parseAddr, v4Mapped } from '../wire/addr';
 import type { DropReason } from '../events';
@@ -201,20 +200,14 @@ function regsObject(kernel: Kernel, proc: Process, nr: number, args: readonly (n
   });
 }
 
-/** Each process's sockaddr_storage in "user memory": the buffer a traced bind/connect/sendto
- * passes in si (or r8), so a program reading the pointer finds a real, non-NULL address
- * holding the sockaddr (bpf_probe_read_user). Made only when a syscall tracepoint has programs. */
-const userSockaddrs = new WeakMap<Kernel, WeakMap<Process, Region>>();
-
-/** Writes `addr` as struct sockaddr_in / sockaddr_in6 into `proc`'s user buffer; its address. */
+/**
+ * Writes `addr` as struct sockaddr_in / sockaddr_in6 into `proc`'s sockaddr_storage in "user
+ * memory" (Process.userBuf): the buffer a traced bind/connect/sendto passes in si (or r8), so
+ * a program reading the pointer finds a real, non-NULL address holding the sockaddr
+ * (bpf_probe_read_user). Its address. Called only when a syscall tracepoint has programs.
+ */
 export function userSockaddr(kernel: Kernel, proc: Process, addr: { family: 0 | 4 | 6; addr?: IpAddr | string; port?: number }): bigint {
-  let byProc = userSockaddrs.get(kernel);
-  if (!byProc) userSockaddrs.set(kernel, (byProc = new WeakMap()));
-  let r = byProc.get(proc);
-  if (!r) {
-    r = kernel.memory.alloc(128, { kind: 'mem', name: `${proc.comm}[${proc.pid}] sockaddr (user)` });
-    byProc.set(proc, r);
-  }
+  const r = (proc.userBuf ??= kernel.memory.alloc(128, { kind: 'mem', name: `${proc.comm}[${proc.pid}] sockaddr (user)` }));
   const b = r.bytes;
   b.fill(0, 0, 128);
   b[0] = addr.family === 6 ? AF_INET6 : addr.family === 4 ? AF_INET : 0; // sa_family, host order

@@ -16,6 +16,8 @@ import { CONGESTION_OPS } from '../tcp/tcp-cong';
 import type { DropReason } from '../events';
 import type { Network } from '../network';
 import type { NetHooks } from '../sock/hooks';
+import type { PortKind } from '../ports/port-table';
+import { PortTable } from '../ports/port-table';
 import { traceKfreeSkb, traceNetDevXmit, traceNetifReceive } from '../bpf/tracepoints';
 import type { IpAddr } from '../wire/addr';
 import { addrEqual, isLoopback, parsePrefix } from '../wire/addr';
@@ -134,6 +136,9 @@ export class Host implements DeviceHost {
   hooks: NetHooks = {};
   /** The cookie of this host's network namespace (bpf_get_netns_cookie). */
   readonly netnsCookie: bigint;
+  /** The local port tables (inet_hashinfo's bind hash for TCP, udp_table for UDP), each
+   * made on first use (it splits its generator off the simulation's then): portTable(). */
+  private readonly ports: { tcp?: PortTable; udp?: PortTable } = {};
   private nextIfindex = 1;
   private cookie = 0n;
   private readonly neigh = new Neighbours(this);
@@ -166,6 +171,11 @@ export class Host implements DeviceHost {
     this.addAddress('lo', '::1/128');
     installUdp(this);
     installTcp(this);
+  }
+
+  /** The host's port table for a protocol. */
+  portTable(kind: PortKind): PortTable {
+    return (this.ports[kind] ??= new PortTable(this, kind));
   }
 
   /** sock_gen_cookie(): socket cookies, from 1, per host. */

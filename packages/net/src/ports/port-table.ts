@@ -1,7 +1,7 @@
 // Local ports (net/ipv4/inet_connection_sock.c: inet_csk_get_port(), inet_bind_conflict(),
 // inet_csk_find_open_port(); net/ipv4/inet_hashtables.c: __inet_hash_connect();
 // net/ipv4/udp.c: udp_lib_get_port(), udp_lib_lport_inuse()). One table per host and
-// protocol (`portTable(host, 'tcp' | 'udp')`): which sockets hold which port, the bind
+// protocol (`host.portTable('tcp' | 'udp')`): which sockets hold which port, the bind
 // conflict rules between them, and ephemeral port choice in ip_local_port_range.
 import { SysError } from '@bpfsim/isa';
 import { Rng } from '@bpfsim/kernel';
@@ -13,19 +13,10 @@ import { isAny, isV4Mapped } from '../wire/addr';
 /** sysctl net.ipv4.ip_local_port_range (Linux's default). */
 export const IP_LOCAL_PORT_RANGE: readonly [number, number] = [32768, 60999];
 
-type Kind = 'tcp' | 'udp';
+/** The protocols with a port table. */
+export type PortKind = 'tcp' | 'udp';
 
-const tables = new WeakMap<Host, Map<Kind, PortTable>>();
 const NONE: ReadonlySet<Sock> = new Set();
-
-/** The host's port table for a protocol. */
-export function portTable(host: Host, kind: Kind): PortTable {
-  let byKind = tables.get(host);
-  if (!byKind) tables.set(host, (byKind = new Map()));
-  let t = byKind.get(kind);
-  if (!t) byKind.set(kind, (t = new PortTable(host, kind)));
-  return t;
-}
 
 /** Sockets whose specific IPv6 bind made them IPv6-only (__inet6_bind sets ipv6only). */
 const impliedV6only = new WeakSet<Sock>();
@@ -89,7 +80,7 @@ export class PortTable {
 
   constructor(
     readonly host: Host,
-    readonly kind: Kind,
+    readonly kind: PortKind,
   ) {
     this.rng = host.network.sim.rng.split(`ports:${host.name}:${kind}`);
   }

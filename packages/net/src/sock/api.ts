@@ -7,7 +7,7 @@ import type { ErrnoCode } from '@bpfsim/isa';
 import { ERRNO, SysError, errnoName } from '@bpfsim/isa';
 import type { Process } from '@bpfsim/kernel';
 import type { Host } from '../iface/host';
-import { ipv6Only, portTable, setImpliedV6only } from '../ports/port-table';
+import { ipv6Only, setImpliedV6only } from '../ports/port-table';
 import type { IpAddr } from '../wire/addr';
 import { ANY4, ANY6, isAny, isMulticast, isV4Mapped, parseAddr, unmapV4 } from '../wire/addr';
 import type { SockAddr } from './sock';
@@ -103,7 +103,7 @@ export function inetBind(host: Host, sk: Sock, uaddr: SockAddr, userFamily: numb
     setImpliedV6only(sk, wasImplied);
   };
   if (port || !(sk.options.bindAddressNoPort || flags & BIND_FORCE_ADDRESS_NO_PORT)) {
-    const table = portTable(host, proto);
+    const table = host.portTable(proto);
     try {
       table.bind(sk, port);
     } catch (e) {
@@ -277,7 +277,7 @@ export class SocketApi {
     if (sk.type !== SOCK_STREAM) fail('EOPNOTSUPP', 'listen() is for stream sockets');
     if (!sk.localPort) {
       // inet_listen() autobinds an unbound socket to an ephemeral port.
-      portTable(this.host, 'tcp').bind(sk, 0);
+      this.host.portTable('tcp').bind(sk, 0);
     }
     sk.listen(backlog);
   }

@@ -9,7 +9,7 @@ import type { Kernel, Process } from '@bpfsim/kernel';
 import type { Host, IcmpError, InPacket, OutPacket, PathInfo } from '../iface/host';
 import type { DropReason, NetEvents } from '../events';
 import type { PortTable } from '../ports/port-table';
-import { ipv6Only, portTable } from '../ports/port-table';
+import { ipv6Only } from '../ports/port-table';
 import type { Timer } from '../sim/simulation';
 import type { SockAddr } from '../sock/sock';
 import { SOCK_STREAM } from '../sock/sock';
@@ -68,7 +68,7 @@ export class TcpProtocol implements TcpEnv {
 
   constructor(readonly host: Host) {
     this.secret = host.network.sim.rng.u32();
-    this.ports = portTable(host, 'tcp');
+    this.ports = host.portTable('tcp');
   }
 
   // ---- TcpEnv: the host, as a socket sees it ----

@@ -8,7 +8,7 @@ import { traceErrorReport, traceUdpFailQueue } from '../bpf/tracepoints';
 import { ERRNO, SysError } from '@bpfsim/isa';
 import type { Process } from '@bpfsim/kernel';
 import type { Host, IcmpError, InPacket } from '../iface/host';
-import { ipv6Only, portTable } from '../ports/port-table';
+import { ipv6Only } from '../ports/port-table';
 import type { PollState, SockAddr } from '../sock/sock';
 import { SOCK_DGRAM, Sock } from '../sock/sock';
 import { TCP_STATE } from '../sock/state';
@@ -50,7 +50,7 @@ export class UdpSock extends Sock {
     if (this.family === 6 && isV4Mapped(dst) && ipv6Only(this)) throw new SysError('ENETUNREACH', 'an IPV6_V6ONLY socket cannot reach a v4-mapped address');
     const route = this.host.route(wireAddr(dst), this.options.boundDev, isAny(this.boundAddr) ? undefined : wireAddr(this.boundAddr));
     if (!route) throw new SysError('ENETUNREACH', `no route to ${addr.addr.text}`);
-    if (!this.localPort) portTable(this.host, 'udp').bind(this, 0);
+    if (!this.localPort) this.host.portTable('udp').bind(this, 0);
     if (isAny(this.boundAddr)) this.srcAddr = this.family === 6 && route.src.family === 4 ? v4Mapped(route.src) : route.src;
     this.peer = { family: this.family, addr: dst, port: addr.port };
     this.state = TCP_STATE.TCP_ESTABLISHED;
@@ -76,7 +76,7 @@ export class UdpSock extends Sock {
     if (!dest) throw new SysError('EDESTADDRREQ', 'the socket is not connected and no address was given');
     const dst = wireAddr(dest.addr);
     if (data.length > MAX_PAYLOAD[dst.family]) throw new SysError('EMSGSIZE', `${data.length} bytes do not fit one datagram`);
-    if (!this.localPort) portTable(this.host, 'udp').bind(this, 0);
+    if (!this.localPort) this.host.portTable('udp').bind(this, 0);
     const from = src ?? (isAny(this.srcAddr) ? undefined : wireAddr(this.srcAddr));
     const route = this.host.route(dst, this.options.boundDev, from);
     if (!route) throw new SysError('ENETUNREACH', `no route to ${dst.text}`);
@@ -102,7 +102,7 @@ export class UdpSock extends Sock {
   shutdown(): void {}
 
   close(): void {
-    portTable(this.host, 'udp').unbind(this);
+    this.host.portTable('udp').unbind(this);
     this.queue.length = 0;
     this.queued = 0;
   }
@@ -173,7 +173,7 @@ export class UdpProtocol {
   lookup(src: IpAddr, sport: number, dst: IpAddr, dport: number, dev?: InPacket['dev']): UdpSock | undefined {
     let best: UdpSock | undefined;
     let bestScore = -1;
-    for (const sk of portTable(this.host, 'udp').owners(dport)) {
+    for (const sk of this.host.portTable('udp').owners(dport)) {
       if (!(sk instanceof UdpSock)) continue;
       const sc = score(sk, src, dst, dev, sport);
       if (sc > bestScore) {
@@ -188,7 +188,7 @@ export class UdpProtocol {
   error(err: IcmpError): void {
     const h = parseUdp(err.quoted);
     if (!h) return;
-    for (const sk of portTable(this.host, 'udp').owners(h.srcPort)) {
+    for (const sk of this.host.portTable('udp').owners(h.srcPort)) {
       if (!(sk instanceof UdpSock) || !sk.peer) continue;
       if (wireAddr(sk.peer.addr).text !== err.dst.text || sk.peer.port !== h.dstPort) continue;
       sk.error = icmpErrno(err);
