@@ -41,16 +41,13 @@ export interface PsockStats {
  * message; SK_PASS; __SK_REDIRECT; __SK_DROP). */
 export type PsockEval = 'none' | 'pass' | 'redirect' | 'drop';
 
-/** The psocks of sockets other than the stack's TCP sockets (UDP, and the protocol-less
- * sockets of tests): Linux keeps every psock in sk->sk_user_data; bpfsim's Sock has no such
- * slot, so these are found here. A TcpSock carries its own in TcpSock.psock. */
-const otherPsocks = new WeakMap<Sock, Psock>();
-
 /** sk_psock(): the socket's psock, if it is in a sockmap. */
 export function sockPsock(sk: Sock): Psock | undefined {
-  // Only a Psock sets TcpSock.psock (Psock.install below).
+  // Only a Psock sets TcpSock.psock (Psock.install below). Other sockets (UDP, the
+  // protocol-less sockets of tests) keep it in sk_user_data, as Linux keeps every psock.
   if (sk instanceof TcpSock) return sk.psock as Psock | undefined;
-  return otherPsocks.get(sk);
+  const u = sk.userData;
+  return u instanceof Psock ? u : undefined;
 }
 
 /** The socket's SK_MSG accounting (undefined when it is in no sockmap). */
@@ -89,7 +86,7 @@ export class Psock implements TcpPsock {
     this.unhookClose = sk.onRelease(() => this.close());
     // tcp_bpf_update_proto(): a TCP socket's send and recv go through the psock.
     if (sk instanceof TcpSock) sk.psock = this;
-    else otherPsocks.set(sk, this);
+    else sk.userData = this;
   }
 
   /** TCP_BPF_TX (tcp_bpf_update_proto()'s choice): the psock has an SK_MSG program. */
@@ -130,7 +127,7 @@ export class Psock implements TcpPsock {
     this.cork = null;
     if (this.sk instanceof TcpSock) {
       if (this.sk.psock === this) this.sk.psock = undefined;
-    } else if (otherPsocks.get(this.sk) === this) otherPsocks.delete(this.sk);
+    } else if (this.sk.userData === this) this.sk.userData = undefined;
   }
 
   /** sock_map_close(): a closed socket leaves every map. */

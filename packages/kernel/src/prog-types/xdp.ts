@@ -22,11 +22,11 @@ export const XDP: ProgTypeDescriptor = {
     { name: 'rx_queue_index', off: 16, size: 4, read: 'exact', write: false },
     { name: 'egress_ifindex', off: 20, size: 4, read: 'exact', write: false, attachTypes: [BPF_XDP_DEVMAP] },
   ],
-  // (This machine's 6.18 build, 6.18.44-fc-v1300, offers no bpf_xdp_adjust_meta: "program
-  // of this type cannot use helper", as the live-kernel corpus recorded.)
+  // xdp_func_proto() offers bpf_xdp_adjust_meta, as this machine's 6.18.44-fc-v782 and
+  // -v1272 builds do (the -v1300 build refused it: "program of this type cannot use helper").
   helpers: offers(
     [
-      'perf_event_output', 'get_smp_processor_id', 'csum_diff', 'xdp_adjust_head', 'redirect',
+      'perf_event_output', 'get_smp_processor_id', 'csum_diff', 'xdp_adjust_head', 'xdp_adjust_meta', 'redirect',
       'redirect_map', 'xdp_adjust_tail', 'xdp_get_buff_len', 'xdp_load_bytes', 'xdp_store_bytes', 'fib_lookup',
       'check_mtu', 'sk_lookup_udp', 'sk_lookup_tcp', 'sk_release', 'skc_lookup_tcp', 'tcp_check_syncookie',
       'tcp_gen_syncookie', 'tcp_raw_gen_syncookie_ipv4', 'tcp_raw_gen_syncookie_ipv6', 'tcp_raw_check_syncookie_ipv4',

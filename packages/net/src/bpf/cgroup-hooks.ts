@@ -4,7 +4,7 @@
 // __cgroup_bpf_run_filter_sock_addr(). Each hook first asks whether any program of its
 // attach type is attached in the tree (cgroup_bpf_enabled), so a host without programs
 // pays nothing but that check; the ctx is filled only when programs will run.
-import { BPF_ATTACH_TYPE, ERRNO } from '@bpfsim/isa';
+import { BPF_ATTACH_TYPE, errnoName, uapiShortName } from '@bpfsim/isa';
 import type { CgroupHookResult, HookRunEvent } from '@bpfsim/kernel';
 import { cgroupBpfEnabled, runCgroupHook } from '@bpfsim/kernel';
 import type { HookEvent, HookProgRun } from '../events';
@@ -22,9 +22,6 @@ import { SOCK_HELPERS } from './sock-helpers';
 import { SockOpsRunCtx, SockRunCtx } from './run-ctx';
 
 const A = BPF_ATTACH_TYPE;
-/** "cgroup_inet4_connect" for BPF_CGROUP_INET4_CONNECT, as bpftool prints attach types. */
-const ATTACH_NAME = new Map(Object.entries(A).map(([k, v]) => [v as number, k.slice(4).toLowerCase()]));
-const ERRNO_NAME = new Map(Object.entries(ERRNO).map(([k, v]) => [v as number, k]));
 
 /** "10.0.0.1:80", "[::1]:53" */
 export function fmtSockAddr(a: SockAddr): string {
@@ -61,10 +58,10 @@ export class CgroupHooks implements NetHooks {
     net.events.emit('hook', {
       time: net.sim.now,
       host: this.host.name,
-      hook: ATTACH_NAME.get(attachType) ?? String(attachType),
+      hook: uapiShortName(BPF_ATTACH_TYPE, 'BPF_', attachType) ?? String(attachType),
       cgroup: sk.cgroup.path,
       socket: sk.describe(),
-      verdict: r.retval ? (ERRNO_NAME.get(-r.retval) ?? String(r.retval)) : 'ok',
+      verdict: r.retval ? (errnoName(-r.retval) ?? String(r.retval)) : 'ok',
       ...extra,
       progs,
     });

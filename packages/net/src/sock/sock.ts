@@ -120,6 +120,8 @@ interface SockAux {
   wakers?: Set<Waker>;
   /** Called when the socket is released (sock_map_close() takes it out of every sockmap). */
   releaseHooks?: Set<(sk: Sock) => void>;
+  /** sk_user_data (what a layer above keeps on the socket: sockmap's psock). */
+  userData?: object;
 }
 
 export abstract class Sock extends BpfObject {
@@ -186,6 +188,17 @@ export abstract class Sock extends BpfObject {
   }
   set txhash(v: number) {
     (this.aux ??= {}).txhash = v;
+  }
+
+  /** sk_user_data: what a layer above the stack keeps on the socket (@bpfsim/sockmap's
+   * psock of a socket other than TCP's, which TcpSock.psock holds on the send path). */
+  get userData(): object | undefined {
+    return this.aux?.userData;
+  }
+  set userData(v: object | undefined) {
+    if (v === undefined) {
+      if (this.aux) delete this.aux.userData;
+    } else (this.aux ??= {}).userData = v;
   }
 
   /** Takes the pending error (sock_error): once reported, it is cleared. */
