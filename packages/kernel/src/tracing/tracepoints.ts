@@ -59,7 +59,11 @@ export class Tracepoint {
   /** The attached probes, in attach order (tracepoint_probe_register appends). */
   probes: readonly TracepointProbe[] = [];
 
-  constructor(readonly def: TracepointDef) {}
+  constructor(
+    readonly def: TracepointDef,
+    /** The kernel's tracing state it belongs to (which counts the probes of all its tracepoints). */
+    readonly owner: TracingState,
+  ) {}
 
   get name(): string {
     return this.def.name;
@@ -71,7 +75,10 @@ export class Tracepoint {
 
 /** A kernel's tracepoints and the state of their runs (kernel.tracing). */
 export class TracingState {
-  readonly points = new Map<string, Tracepoint>(TRACEPOINTS.map((d) => [d.name, new Tracepoint(d)]));
+  readonly points = new Map<string, Tracepoint>(TRACEPOINTS.map((d) => [d.name, new Tracepoint(d, this)]));
+  /** Probes on any of these tracepoints: the stack's call sites test this first, so with no
+   * tracing program on the kernel a tracepoint costs one comparison. */
+  liveProbes = 0;
   /** Programs running now (prog->active): a program is not re-entered from its own run. */
   readonly active = new Set<BpfProg>();
   /** One ctx region and execution context per nesting level (a program's helper may fire
@@ -92,22 +99,20 @@ export function tracepoints(kernel: Kernel): Tracepoint[] {
   return [...kernel.tracing.points.values()];
 }
 
-/** Probes registered on any tracepoint of any kernel: the stack's call sites test this
- * first, so with no tracing program anywhere a tracepoint costs one comparison. */
-let liveProbes = 0;
-export function anyTracepointProbes(): boolean {
-  return liveProbes > 0;
+/** Whether any tracepoint of `kernel` has a probe (TracingState.liveProbes). */
+export function anyTracepointProbes(kernel: Kernel): boolean {
+  return kernel.tracing.liveProbes > 0;
 }
 
 /** bpf_probe_register() / bpf_probe_unregister(). */
 export function addProbe(tp: Tracepoint, probe: TracepointProbe): void {
   tp.probes = [...tp.probes, probe];
-  liveProbes++;
+  tp.owner.liveProbes++;
 }
 export function removeProbe(tp: Tracepoint, probe: TracepointProbe): void {
   const before = tp.probes.length;
   tp.probes = tp.probes.filter((p) => p !== probe);
-  liveProbes -= before - tp.probes.length;
+  tp.owner.liveProbes -= before - tp.probes.length;
 }
 
 /** Listens to every program run from a tracepoint ('tracepoint:run' on kernel.events);

@@ -163,8 +163,6 @@ export const bpfGetsockopt: Helper = (run) => {
 /** sizeof(struct bpf_sock_tuple.ipv4) and .ipv6 */
 const TUPLE_V4 = 12;
 const TUPLE_V6 = 36;
-/** The struct bpf_sock views handed out by lookups and not yet released, by region. */
-const lookedUp = new WeakMap<object, Set<Region>>();
 
 interface Protocols {
   tcp?: { lookup(local: IpAddr, lport: number, remote: IpAddr, rport: number): Sock | undefined };
@@ -203,9 +201,7 @@ function skLookup(kind: 'tcp' | 'udp'): Helper {
     if (!found) return run.retInt(0);
     const region = host.kernel.memory.alloc(BPF_SOCK_SIZE, { kind: 'ctx', name: 'bpf_sock' });
     fillBpfSock(region.bytes, found, region.view);
-    let live = lookedUp.get(host.kernel.memory);
-    if (!live) lookedUp.set(host.kernel.memory, (live = new Set()));
-    live.add(region);
+    host.skLookups.add(region);
     run.retPtr(region);
   };
 }
@@ -217,8 +213,7 @@ export const skLookupUdp: Helper = skLookup('udp');
 export const skRelease: Helper = (run) => {
   const r = run.argPtr(1, 1);
   const host = hostOf(runSock(run));
-  const live = host ? lookedUp.get(host.kernel.memory) : undefined;
-  if (r && live?.delete(r.region)) host!.kernel.memory.unmap(r.region);
+  if (r && host?.skLookups.delete(r.region)) host.kernel.memory.unmap(r.region);
   run.retInt(0);
 };
 

@@ -33,7 +33,7 @@ export function sockObject(sk: Sock, state = sk.state): bigint {
   });
 }
 
-const attached = (sk: Sock, name: string): boolean => anyTracepointProbes() && (findTracepoint(sk.host.kernel, name)?.probes.length ?? 0) > 0;
+const attached = (sk: Sock, name: string): boolean => anyTracepointProbes(sk.host.kernel) && (findTracepoint(sk.host.kernel, name)?.probes.length ?? 0) > 0;
 
 function fire(sk: Sock, name: string, args: (bigint | number)[], stack: KernelFunction[]): void {
   fireTracepoint(sk.host.kernel, name, args, sk.owner, kernelStack(...stack));
@@ -125,7 +125,7 @@ function withSkb(kernel: Kernel, bytes: Uint8Array, info: SkbInfo, fn: (skb: big
   }
 }
 
-const has = (kernel: Kernel, name: string): boolean => anyTracepointProbes() && (findTracepoint(kernel, name)?.probes.length ?? 0) > 0;
+const has = (kernel: Kernel, name: string): boolean => anyTracepointProbes(kernel) && (findTracepoint(kernel, name)?.probes.length ?? 0) > 0;
 const ethType = (frame: Uint8Array): number => (frame.length >= 14 ? (frame[12]! << 8) | frame[13]! : 0);
 
 /** trace_net_dev_xmit(skb, rc, dev, skb_len) after the driver took the frame (NETDEV_TX_OK). */

@@ -3,6 +3,7 @@
 // (inet_protosw), its cgroup BPF hooks, and its kernel (processes, cgroups, BPF). Frames
 // come in through netifReceive (net/core/dev.c: __netif_receive_skb_core, eth_type_trans);
 // the layers live beside it: ipv4.ts and ipv6.ts, neighbour.ts (ARP, NDP), icmp.ts, route.ts.
+import type { Region } from '@bpfsim/vm';
 import { Kernel } from '@bpfsim/kernel';
 import type { KernelOptions, Process } from '@bpfsim/kernel';
 import type { Sock } from '../sock/sock';
@@ -134,6 +135,9 @@ export class Host implements DeviceHost {
   readonly protosw = new Map<string, SockFactory>();
   /** cgroup BPF hook call sites (the hooks package fills these in). */
   hooks: NetHooks = {};
+  /** The struct bpf_sock views bpf_sk_lookup_tcp/udp handed programs and bpf_sk_release
+   * has not given back yet (bpf/sock-helpers.ts). */
+  readonly skLookups = new Set<Region>();
   /** The cookie of this host's network namespace (bpf_get_netns_cookie). */
   readonly netnsCookie: bigint;
   /** The local port tables (inet_hashinfo's bind hash for TCP, udp_table for UDP), each
