@@ -14,6 +14,7 @@ import { registerTestRun } from './commands/test-run';
 import { registerVerify } from './commands/verify';
 import { registerObj } from './commands/obj';
 import { registerShowcase } from './commands/showcase';
+import { registerSelfcheck } from './commands/selfcheck';
 import type { Io } from './io';
 import { UsageError, nodeIo } from './io';
 import { VERSION } from './version';
@@ -40,6 +41,7 @@ export function buildProgram(io: Io): Command {
   registerConformance(program, io);
   registerDemo(program, io);
   registerShowcase(program, io);
+  registerSelfcheck(program, io);
   registerRun(program, io);
   registerSweep(program, io);
   registerBenchHook(program, io);

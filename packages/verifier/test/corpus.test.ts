@@ -1,13 +1,14 @@
-// Checks the verifier corpus and its golden recording (golden/kernel-verifier.json, made by
+// Checks the verifier corpus and its golden recording (packages/selfcheck/data/kernel-verifier.json, made by
 // `npm run test:kernel` on a machine where bpf() works): every case assembles, ids are
 // unique, each category has cases Linux accepts and cases it refuses, and every case was
 // recorded with exactly the instructions it assembles to now.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { dataFile } from '@bpfsim/selfcheck';
 import { ALL_CASES, compileCase } from './corpus';
-import type { VerifierGolden } from './golden-types';
+import type { VerifierGolden } from '@bpfsim/selfcheck';
 
-const GOLDEN = path.join(__dirname, 'golden/kernel-verifier.json');
+const GOLDEN = dataFile('kernel-verifier.json');
 const golden = JSON.parse(fs.readFileSync(GOLDEN, 'utf8')) as VerifierGolden;
 const recorded = new Map(golden.cases.map((g) => [g.id, g]));
 

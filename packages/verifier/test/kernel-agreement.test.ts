@@ -1,5 +1,5 @@
 // bpfsim's verifier against what the live Linux kernel said about every corpus case
-// (golden/kernel-verifier.json, recorded by `npm run test:kernel`): the verdict, the errno
+// (packages/selfcheck/data/kernel-verifier.json, recorded by `npm run test:kernel`): the verdict, the errno
 // the error sentence (the log's last line before "processed N insns") and the number of
 // instructions processed (the kernel's insn_processed, which pruning decides) must all match.
 //
@@ -8,14 +8,15 @@
 // never hides a fixed case or a new regression.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { dataFile } from '@bpfsim/selfcheck';
 import { BPF_PROG_TYPE, decode, parseHexBytes } from '@bpfsim/isa';
 import type { VerifyResult } from '../src';
 import { verify } from '../src';
 import { PROG_TYPES, HELPERS } from './prog-types';
-import type { VerifierGolden, VerifierGoldenCase } from './golden-types';
-import { errorLine } from './error-line';
+import type { VerifierGolden, VerifierGoldenCase } from '@bpfsim/selfcheck';
+import { errorLine } from '@bpfsim/selfcheck';
 
-const golden = JSON.parse(fs.readFileSync(path.join(__dirname, 'golden/kernel-verifier.json'), 'utf8')) as VerifierGolden;
+const golden = JSON.parse(fs.readFileSync(dataFile('kernel-verifier.json'), 'utf8')) as VerifierGolden;
 
 const KNOWN_DEVIATIONS: Record<string, string> = {};
 

@@ -1,21 +1,22 @@
 // parseVerifierLog() and parseRegState() on real logs: Linux 6.18's level-2 logs of the 31
 // example programs (loader/test/golden/kernel-logs.json, recorded from the live kernel) and
 // bpfsim's own level-1 and level-2 logs of accepted and refused programs, including every
-// corpus case of golden/kernel-verifier.json (whose error sentences the kernel recorded).
+// corpus case of packages/selfcheck/data/kernel-verifier.json (whose error sentences the kernel recorded).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { dataFile } from '@bpfsim/selfcheck';
 import { BPF_PROG_TYPE, assemble, decode, parseHexBytes } from '@bpfsim/isa';
 import type { BtfFuncInfo, InsnVisit, VerifierLogModel, VerifyOptions, VerifyResult } from '../src';
 import { parseRegState, parseVerifierLog, verify } from '../src';
 import { PROG_TYPES, HELPERS } from './prog-types';
-import type { VerifierGolden, VerifierGoldenCase } from './golden-types';
+import type { VerifierGolden, VerifierGoldenCase } from '@bpfsim/selfcheck';
 
 interface KernelLogs {
   objects: Record<string, Record<string, { log: string; ok: boolean }>>;
 }
 const kernelLogs = JSON.parse(fs.readFileSync(path.join(__dirname, '../../loader/test/golden/kernel-logs.json'), 'utf8')) as KernelLogs;
 const KERNEL = Object.entries(kernelLogs.objects).flatMap(([obj, progs]) => Object.entries(progs).map(([prog, v]) => ({ name: `${obj}/${prog}`, ...v })));
-const corpus = JSON.parse(fs.readFileSync(path.join(__dirname, 'golden/kernel-verifier.json'), 'utf8')) as VerifierGolden;
+const corpus = JSON.parse(fs.readFileSync(dataFile('kernel-verifier.json'), 'utf8')) as VerifierGolden;
 
 const XDP = BPF_PROG_TYPE.BPF_PROG_TYPE_XDP;
 const run = (asm: string, logLevel: 1 | 2, options: Partial<VerifyOptions> = {}): VerifyResult =>

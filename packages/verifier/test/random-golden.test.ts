@@ -1,15 +1,16 @@
 // bpfsim's verifier on the random-program slice against the live kernel's recorded verdicts
-// (golden/kernel-random.json; `npm run test:kernel` records it): every verdict the same,
+// (packages/selfcheck/data/kernel-random.json; `npm run test:kernel` records it): every verdict the same,
 // and the error sentence the same for nearly every refusal.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { dataFile } from '@bpfsim/selfcheck';
 import { verify } from '../src';
 import { PROG_TYPES, HELPERS } from './prog-types';
-import { errorLine } from './error-line';
-import type { RandomGolden } from './random-cases';
-import { digest, randomPrograms } from './random-cases';
+import { errorLine } from '@bpfsim/selfcheck';
+import type { RandomGolden } from '@bpfsim/selfcheck';
+import { digest, randomPrograms } from '@bpfsim/selfcheck';
 
-const golden = JSON.parse(fs.readFileSync(path.join(__dirname, 'golden/kernel-random.json'), 'utf8')) as RandomGolden;
+const golden = JSON.parse(fs.readFileSync(dataFile('kernel-random.json'), 'utf8')) as RandomGolden;
 const progs = randomPrograms(golden.first, golden.count, golden.templates);
 
 test('the slice is the programs the kernel saw (same seeds, same bytes)', () => {

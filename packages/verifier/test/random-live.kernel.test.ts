@@ -5,9 +5,9 @@
 // recorded slice does not cover.
 import { kernelUnavailable, probe } from '@bpfsim/test-support';
 import { verify } from '../src';
-import type { ProbeResult } from './golden-types';
+import type { ProbeResult } from '@bpfsim/selfcheck';
 import { PROG_TYPES, HELPERS } from './prog-types';
-import { insnsHex, randomPrograms } from './random-cases';
+import { insnsHex, randomPrograms } from '@bpfsim/selfcheck';
 
 const why = kernelUnavailable();
 const RUNS = Number(process.env.BPFSIM_LIVE_RUNS ?? 2000);

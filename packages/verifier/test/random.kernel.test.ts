@@ -1,16 +1,17 @@
-// `npm run test:kernel`: loads the random-program slice (random-cases.ts) into the live
+// `npm run test:kernel`: loads the random-program slice (@bpfsim/selfcheck: random.ts) into the live
 // kernel with scripts/kernel/probe_verifier.py and records each verdict in
-// golden/kernel-random.json, which random-golden.test.ts replays in `npm test`.
+// packages/selfcheck/data/kernel-random.json, which random-golden.test.ts replays in `npm test`.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { dataFile } from '@bpfsim/selfcheck';
 import { kernelUnavailable, probe } from '@bpfsim/test-support';
-import type { ProbeResult } from './golden-types';
-import type { RandomGolden } from './random-cases';
-import { RANDOM_COUNT, RANDOM_FIRST, TEMPLATE_COUNT, digest, insnsHex, randomPrograms } from './random-cases';
+import type { ProbeResult } from '@bpfsim/selfcheck';
+import type { RandomGolden } from '@bpfsim/selfcheck';
+import { RANDOM_COUNT, RANDOM_FIRST, TEMPLATE_COUNT, digest, insnsHex, randomPrograms } from '@bpfsim/selfcheck';
 
 const why = kernelUnavailable();
-const GOLDEN = path.join(__dirname, 'golden/kernel-random.json');
+const GOLDEN = dataFile('kernel-random.json');
 
 if (why) {
   test.skip(`live kernel not available: ${why}`, () => {});

@@ -28,8 +28,8 @@ import { ENGINES, ExecContext as Exec, Memory, PrepareError, VmProgram, runIn, t
 import type { CtxField, MapInfo } from '../src';
 import { verify } from '../src';
 import { PROG_TYPES, SOCKET_FILTER, XDP, HELPERS } from './prog-types';
-import type { GenKind, GenProgram } from './gen/programs';
-import { BPF_F_RDONLY_PROG, GEN_KINDS, HELPER, Rand, generateProgram, hasMayGoto } from './gen/programs';
+import type { GenKind, GenProgram } from '@bpfsim/selfcheck';
+import { BPF_F_RDONLY_PROG, GEN_KINDS, HELPER, Rand, generateProgram, hasMayGoto } from '@bpfsim/selfcheck';
 
 const { BPF_MAP_TYPE_ARRAY } = BPF_MAP_TYPE;
 const SEED = Number(process.env.BPFSIM_VERIFIER_SEED ?? 0x5afe5eed);

@@ -1,15 +1,16 @@
 // Records what Linux's verifier says about every corpus case (npm run test:kernel): each
 // case is assembled, loaded with BPF_PROG_LOAD by scripts/kernel/probe_verifier.py, and the
-// verdict written to golden/kernel-verifier.json, which `npm test` checks bpfsim against.
+// verdict written to packages/selfcheck/data/kernel-verifier.json, which `npm test` checks bpfsim against.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { dataFile } from '@bpfsim/selfcheck';
 import { kernelUnavailable, probe } from '@bpfsim/test-support';
 import { ALL_CASES, PROG_TYPE_NUMBER, compileCase } from './corpus';
-import type { KernelVerdict, ProbeResult, VerifierGolden, VerifierGoldenCase } from './golden-types';
+import type { KernelVerdict, ProbeResult, VerifierGolden, VerifierGoldenCase } from '@bpfsim/selfcheck';
 
 const why = kernelUnavailable();
-const GOLDEN = path.join(__dirname, 'golden/kernel-verifier.json');
+const GOLDEN = dataFile('kernel-verifier.json');
 
 if (why) {
   test.skip(`live kernel not available: ${why}`, () => {});

@@ -5,29 +5,17 @@ import { Option } from 'commander';
 import type { Insn } from '@bpfsim/isa';
 import { BPF_ATTACH_TYPE, BPF_PROG_TYPE, IsaError, SysError, decode, mapTypeByName, parseHexBytes } from '@bpfsim/isa';
 import type { MapInfo, VerifyOptions, VerifyResult } from '@bpfsim/verifier';
-import type { HelperProto, ProgTypeDescriptor } from '@bpfsim/verifier';
+import type { ProgTypeDescriptor } from '@bpfsim/verifier';
+import { verifierTables } from '@bpfsim/selfcheck';
 import { verify } from '@bpfsim/verifier';
-import { Kernel } from '@bpfsim/kernel';
-import { installSockmap } from '@bpfsim/sockmap';
-
-/** A kernel with the sockmap package installed: its program types (every type bpfsim
- * registers, sk_msg included) and its helper prototypes are what BPF_PROG_LOAD checks
- * programs against. */
-let tables: { progTypes: readonly ProgTypeDescriptor[]; helpers: readonly HelperProto[] } | undefined;
-function verifierTables(): { progTypes: readonly ProgTypeDescriptor[]; helpers: readonly HelperProto[] } {
-  if (!tables) {
-    const k = new Kernel();
-    installSockmap(k);
-    tables = { progTypes: k.progTypes.descriptors(), helpers: k.helpers.protos() };
-  }
-  return tables;
-}
-export const progTypeDescriptors = (): readonly ProgTypeDescriptor[] => verifierTables().progTypes;
 import { CheckFailed } from './conformance';
 import type { Io } from '../io';
 import { UsageError, displayName, readInput, utf8 } from '../io';
 import { readProgramUnit } from '../program-input';
 import { isElf, loadOne, readObject, selectPrograms, type ObjectVerdict } from '../object-input';
+
+/** Every program type bpfsim registers (a kernel with sockmap installed). */
+export const progTypeDescriptors = (): readonly ProgTypeDescriptor[] => verifierTables().progTypes;
 
 interface VerifyFlags {
   progType?: string;

@@ -1,5 +1,5 @@
 // The verifier corpus: small programs, each testing one rule of Linux's verifier, whose
-// verdicts the live kernel recorded in ../golden/kernel-verifier.json
+// verdicts the live kernel recorded in packages/selfcheck/data/kernel-verifier.json
 // (`npm run test:kernel`). Cases are written in bpfsim's LLVM assembly syntax.
 import { assemble } from '@bpfsim/isa';
 import { ATOMICS_CASES } from './atomics';

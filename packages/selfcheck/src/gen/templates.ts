@@ -6,7 +6,7 @@
 // kind. Each seed picks a template and its parameters; the program is assembled from text.
 import { assemble } from '@bpfsim/isa';
 import type { Insn } from '@bpfsim/isa';
-import type { MapInfo } from '../../src';
+import type { MapInfo } from '@bpfsim/verifier';
 import { Rand } from './programs';
 
 export interface TemplateProgram {

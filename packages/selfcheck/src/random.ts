@@ -1,9 +1,10 @@
-// The random-program slice recorded against the live kernel: programs from the soundness
+// Random programs, and the slice of them recorded against the live kernel (data/kernel-random.json,
+// recorded by packages/verifier/test/random.kernel.test.ts): programs from the soundness
 // generator (gen/programs.ts, ids g:SEED; privileged ones only, as the probe loads as root)
 // and from the templates of what random testing found (gen/templates.ts, ids t:SEED), each
 // with a digest of its bytes so a change to a generator is caught instead of comparing
 // bpfsim's verdict on one program with the kernel's on another.
-import type { MapInfo } from '../src';
+import type { MapInfo } from '@bpfsim/verifier';
 import type { Insn } from '@bpfsim/isa';
 import { generateProgram } from './gen/programs';
 import { generateTemplate } from './gen/templates';

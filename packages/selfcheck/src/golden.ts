@@ -1,4 +1,6 @@
-// The shape of golden/kernel-verifier.json and of what scripts/kernel/probe_verifier.py prints.
+// The recorded verdicts of the live kernel's verifier: the shape of data/kernel-verifier.json
+// (the corpus, recorded by packages/verifier/test/verifier.kernel.test.ts) and of what
+// scripts/kernel/probe_verifier.py prints for each program it loads.
 
 /** One case's result from probe_verifier.py. */
 export interface ProbeResult {

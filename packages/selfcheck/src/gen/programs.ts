@@ -88,7 +88,7 @@ import {
   ProgramBuilder,
   helperId,
 } from '@bpfsim/isa';
-import type { MapInfo } from '../../src';
+import type { MapInfo } from '@bpfsim/verifier';
 
 // ---- seeded randomness -----------------------------------------------------------------
 

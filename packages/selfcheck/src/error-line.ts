@@ -1,4 +1,5 @@
-// The verifier log's error sentence, as the kernel-agreement tests compare it.
+// The verifier log's error sentence, as the kernel's probe reports it (probe_verifier.py's
+// `error`) and selfcheck and the kernel-agreement tests compare it.
 
 /** The line before "processed N insns" (a message without a newline shares that line). */
 export function errorLine(log: string): string {
