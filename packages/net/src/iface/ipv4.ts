@@ -8,7 +8,7 @@ import type { IpAddr } from '../wire/addr';
 import { addr4At } from '../wire/addr';
 import { checksum } from '../wire/checksum';
 import { ETH_P_IP, ZERO_MAC, buildEth } from '../wire/ethernet';
-import { IPPROTO_ICMP, buildIpv4, ipv4ChecksumOk, parseIpv4 } from '../wire/ipv4';
+import { IPPROTO_ICMP, buildIpv4Header, ipv4ChecksumOk } from '../wire/ipv4';
 import type { NetDevice } from './device';
 import type { Host, InPacket, OutPacket } from './host';
 import type { Icmp } from './icmp';
@@ -34,7 +34,7 @@ export class Ipv4 {
       this.host.drop('no-route', p.payload);
       return -ERRNO.ENETUNREACH;
     }
-    const datagram = buildIpv4({ src: p.src.bytes, dst: p.dst.bytes, protocol: p.protocol, ttl: p.ttl ?? 64, tos: p.tos ?? 0, id: (this.id = (this.id + 1) & 0xffff) }, p.payload);
+    const datagram = buildIpv4Header(p.payload, p.src.bytes, p.dst.bytes, p.protocol, p.ttl ?? 64, p.tos ?? 0, (this.id = (this.id + 1) & 0xffff), true);
     return this.finishOutput(path, p.dst, datagram);
   }
 
@@ -52,15 +52,19 @@ export class Ipv4 {
 
   /** ip_rcv() + ip_rcv_finish() + ip_local_deliver(). */
   rcv(dev: NetDevice, b: Uint8Array): void {
-    const h = parseIpv4(b);
-    if (!h) return this.host.drop('ip-header', b, dev);
-    if (!ipv4ChecksumOk(b, h.ihl)) return this.host.drop('ip-checksum', b, dev);
-    const datagram = b.subarray(0, h.totalLength);
+    // parseIpv4()'s checks, read in place (no header object per datagram).
+    if (b.length < 20 || b[0]! >> 4 !== 4) return this.host.drop('ip-header', b, dev);
+    const ihl = (b[0]! & 15) * 4;
+    const totalLength = (b[2]! << 8) | b[3]!;
+    if (ihl < 20 || totalLength < ihl || totalLength > b.length) return this.host.drop('ip-header', b, dev);
+    if (!ipv4ChecksumOk(b, ihl)) return this.host.drop('ip-checksum', b, dev);
+    const datagram = b.subarray(0, totalLength);
     const dst = addr4At(b, 16);
     const src = addr4At(b, 12);
-    if (!this.host.isLocal(dst) && !(dst.bytes[0] === 255 && dst.bytes[3] === 255)) return this.forward(dev, src, dst, datagram, h.ttl);
-    if (h.flagsFrag & 0x3fff) return this.host.drop('other', datagram, dev); // fragments: not modelled
-    this.deliver({ family: 4, src, dst, protocol: h.protocol, payload: datagram.subarray(h.ihl), ttl: h.ttl, tos: h.tos, dev, datagram });
+    const ttl = b[8]!;
+    if (!this.host.isLocal(dst) && !(dst.bytes[0] === 255 && dst.bytes[3] === 255)) return this.forward(dev, src, dst, datagram, ttl);
+    if (((b[6]! << 8) | b[7]!) & 0x3fff) return this.host.drop('other', datagram, dev); // fragments: not modelled
+    this.deliver({ family: 4, src, dst, protocol: b[9]!, payload: datagram.subarray(ihl), ttl, tos: b[1]!, dev, datagram });
   }
 
   /** ip_protocol_deliver_rcu(): ICMP, else the transport registered for the protocol, else

@@ -38,14 +38,18 @@ export function tcpEcnCreateRequest(child: TcpSock, syn: TcpSegment, ecn: number
   if (asks && ecn === INET_ECN_NOT_ECT && child.env.sysctl.tcpEcn !== 0) child.bits |= F_ECN_OK;
 }
 
+/** Where tcpEcnSend() puts the IP ECN field in its answer, above the TCP flags. */
+export const ECN_SHIFT = 16;
+
 /**
- * tcp_ecn_send() / tcp_ecn_make_synack(): the flags and IP ECN field of an outgoing segment.
- * A SYN-ACK accepts with ECE; new data is ECT(0) and carries the CWR a reduction queued; an
- * ACK or a retransmission is not ECT; ECE while the peer's CE is not yet answered by a CWR.
+ * tcp_ecn_send() / tcp_ecn_make_synack(): the flags and IP ECN field of an outgoing segment,
+ * as one number (flags | ecn << ECN_SHIFT: nothing to allocate per segment). A SYN-ACK
+ * accepts with ECE; new data is ECT(0) and carries the CWR a reduction queued; an ACK or a
+ * retransmission is not ECT; ECE while the peer's CE is not yet answered by a CWR.
  */
-export function tcpEcnSend(tp: TcpSock, flags: number, newData: boolean): { flags: number; ecn: number } {
-  if (!(tp.bits & F_ECN_OK)) return { flags, ecn: INET_ECN_NOT_ECT };
-  if (flags & TCP_SYN) return { flags: flags | (flags & 0x10 ? TCP_ECE : 0), ecn: INET_ECN_NOT_ECT };
+export function tcpEcnSend(tp: TcpSock, flags: number, newData: boolean): number {
+  if (!(tp.bits & F_ECN_OK)) return flags;
+  if (flags & TCP_SYN) return flags | (flags & 0x10 ? TCP_ECE : 0);
   let ecn = INET_ECN_NOT_ECT;
   if (newData) {
     ecn = INET_ECN_ECT_0;
@@ -55,7 +59,7 @@ export function tcpEcnSend(tp: TcpSock, flags: number, newData: boolean): { flag
     }
   }
   if (tp.bits & F_ECN_DEMAND_CWR) flags |= TCP_ECE;
-  return { flags, ecn };
+  return flags | (ecn << ECN_SHIFT);
 }
 
 /** tcp_ecn_check_ce(): data arrived; a CE mark asks for ECE on our ACKs (sent at once). */

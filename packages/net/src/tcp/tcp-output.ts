@@ -7,13 +7,12 @@
 import { TCP_STATE } from '../sock/state';
 import { BPF_SOCK_OPS, BPF_SOCK_OPS_CB } from '../bpf/sock-ops';
 import { SK_RST_REASON, traceRetransmit, traceTcpSendReset } from '../bpf/tracepoints';
-import type { TcpOptions } from '../wire/tcp';
-import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, buildTcp } from '../wire/tcp';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TcpOptsOut, buildTcpSegment } from '../wire/tcp';
 import type { TcpSock, TcpTx, TxSkb } from './tcp-sock';
 import { CA_RECOVERY, IPPROTO_TCP, NO_TX, SKB_RETRANS, SKB_RETRANS_OUT, TCP_INIT_CWND, sbufRead, skbAccount, skbMark, tcpInCwndReduction } from './tcp-sock';
 import { tcpEnterCwr, tcpScheduleLossProbe, tcpXmitRetransmitQueue } from './tcp-recovery';
 import { tcpRateSkbSent } from './tcp-rate';
-import { INET_ECN_MASK, tcpEcnSend, tcpEcnSendSyn } from './tcp-ecn';
+import { ECN_SHIFT, INET_ECN_MASK, tcpEcnSend, tcpEcnSendSyn } from './tcp-ecn';
 import { before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
 import { tcpCallBpf } from './tcp-sock-ops';
 import { JIFFY_NS, armRto, cancelDelack, tcpDecQuickackMode } from './tcp-timer';
@@ -136,56 +135,79 @@ export function tsAt(tp: TcpSock, t: number): number {
 /** enum sk_rst_reason of the next RST tcpTransmit() sends (set by whoever asks for it). */
 let rstReason: number = SK_RST_REASON.NOT_SPECIFIED;
 
-/** tcp_syn_options() / tcp_synack_options() / tcp_established_options(), in Linux's order. */
-function tcpOptions(tp: TcpSock, flags: number, syn: boolean): TcpOptions | undefined {
-  const sys = tp.env.sysctl;
+/** The options of the segment being built (tcpOptions() fills it for tcpTransmit(), which
+ * writes it into the segment at once: one for the stack, reused). */
+const OPTS = new TcpOptsOut();
+
+/** tcp_syn_options() / tcp_synack_options() / tcp_established_options(), in Linux's order,
+ * into OPTS: false when the segment has none. */
+function tcpOptions(tp: TcpSock, flags: number, syn: boolean): boolean {
+  const o = OPTS;
+  o.clear();
   if (syn) {
+    const sys = tp.env.sysctl;
     const request = !(flags & TCP_ACK);
     // A SYN offers what the sysctls allow; a SYN-ACK answers what the SYN offered.
     const ts = request ? sys.tcpTimestamps === 1 : tp.tsOk;
     const sack = request ? sys.tcpSack === 1 : tp.sackOk;
     const ws = request ? sys.tcpWindowScaling === 1 : tp.wscaleOk;
-    return {
-      mss: tp.advMss,
-      ...(sack ? { sackPermitted: true } : {}),
-      ...(ts ? { ts: [tsVal(tp) >>> 0, request ? 0 : tp.tsRecent >>> 0] as [number, number] } : {}),
-      ...(ws ? { wscale: tp.rcvWscale } : {}),
-    };
+    o.mss = tp.advMss;
+    o.sackPermitted = sack;
+    if (ts) {
+      o.ts = true;
+      o.tsVal = tsVal(tp);
+      o.tsEcr = request ? 0 : tp.tsRecent;
+    }
+    if (ws) o.wscale = tp.rcvWscale;
+    return true;
   }
-  const ts = tp.tsOk ? ([tsVal(tp) >>> 0, tp.tsRecent >>> 0] as [number, number]) : undefined;
+  if (tp.tsOk) {
+    o.ts = true;
+    o.tsVal = tsVal(tp);
+    o.tsEcr = tp.tsRecent;
+  }
   const r = tp.sackRx;
-  if (!r || !tp.sackOk || (!r.blocks.length && r.dsackStart === r.dsackEnd)) return ts ? { ts } : undefined;
+  if (!r || !tp.sackOk || (!r.blocks.length && r.dsackStart === r.dsackEnd)) return o.ts;
   // tcp_established_options(): as many blocks as the 40 bytes of options hold (3 beside
   // timestamps, 4 without), the D-SACK first; it is sent once (tcp_options_write).
-  const room = ts ? 3 : 4;
-  const sack: [number, number][] = [];
+  const room = o.ts ? 3 : 4;
+  const sack = o.sack;
+  let n = 0;
   if (r.dsackStart !== r.dsackEnd) {
-    sack.push([r.dsackStart >>> 0, r.dsackEnd >>> 0]);
+    sack[0] = r.dsackStart;
+    sack[1] = r.dsackEnd;
+    n = 1;
     r.dsackStart = r.dsackEnd = 0;
   }
-  for (let i = 0; i < r.blocks.length && sack.length < room; i += 2) sack.push([r.blocks[i]! >>> 0, r.blocks[i + 1]! >>> 0]);
-  return ts ? { ts, sack } : { sack };
+  for (let i = 0; i < r.blocks.length && n < room; i += 2, n++) {
+    sack[2 * n] = r.blocks[i]!;
+    sack[2 * n + 1] = r.blocks[i + 1]!;
+  }
+  o.nSack = n;
+  return true;
 }
 
 /** tcp_transmit_skb(): header, options and window, then IP; the ACK it carries is sent. */
-export function tcpTransmit(tp: TcpSock, s: { seq: number; ack: number; flags: number; data?: Uint8Array; syn?: boolean }): boolean {
+export function tcpTransmit(tp: TcpSock, seq: number, ack: number, flags: number, data: Uint8Array | undefined, syn: boolean): boolean {
+  const bareRst = (flags & TCP_RST) !== 0 && !(flags & TCP_ACK);
   // RFC 7323 2.2: the window of a SYN or SYN-ACK is never scaled.
-  const win = s.syn ? Math.min(tp.rcvWnd, 65535) : s.flags & TCP_RST && !(s.flags & TCP_ACK) ? 0 : tcpSelectWindow(tp);
+  const win = syn ? Math.min(tp.rcvWnd, 65535) : bareRst ? 0 : tcpSelectWindow(tp);
   // tcp_send_active_reset() sends the established options (timestamps); a bare RST to an
   // unacceptable segment none (tcp_v4_send_reset).
-  const options = s.flags & TCP_RST && !(s.flags & TCP_ACK) ? undefined : tcpOptions(tp, s.flags, !!s.syn);
+  const hasOptions = !bareRst && tcpOptions(tp, flags, syn);
   const src = tp.localWire;
   const dst = tp.remoteWire;
   // tcp_ecn_send(): ECT(0) on new data (with a queued CWR), ECE while the peer's CE waits.
-  const e = s.syn && !(s.flags & TCP_ACK) ? { flags: s.flags, ecn: 0 } : tcpEcnSend(tp, s.flags, !!s.data?.length && !before(s.seq, tp.sndNxt));
-  const seg = buildTcp(src.bytes, dst.bytes, { srcPort: tp.localPort, dstPort: tp.peer!.port, seq: s.seq >>> 0, ack: s.ack >>> 0, flags: e.flags, window: win, ...(options ? { options } : {}) }, s.data);
-  if (s.flags & TCP_RST) {
+  const e = syn && !(flags & TCP_ACK) ? flags : tcpEcnSend(tp, flags, data !== undefined && data.length > 0 && !before(seq, tp.sndNxt));
+  const seg = buildTcpSegment(src.bytes, dst.bytes, tp.localPort, tp.peer!.port, seq, ack, e & 0xff, win, hasOptions ? OPTS : undefined, data);
+  if (flags & TCP_RST) {
     traceTcpSendReset(tp.env.kernel, tp, seg, rstReason);
     rstReason = SK_RST_REASON.NOT_SPECIFIED;
   }
   tp.segsOut++;
-  if (s.flags & TCP_ACK) tcpEventAckSent(tp);
-  const rc = tp.env.ipOutput({ family: dst.family, src, dst, protocol: IPPROTO_TCP, payload: seg, ...(tp.options.ttl >= 0 ? { ttl: tp.options.ttl } : {}), tos: (tp.options.tos & ~INET_ECN_MASK) | e.ecn });
+  if (flags & TCP_ACK) tcpEventAckSent(tp);
+  const o = tp.options;
+  const rc = tp.env.ipOutput({ family: dst.family, src, dst, protocol: IPPROTO_TCP, payload: seg, ttl: o.ttl >= 0 ? o.ttl : undefined, tos: (o.tos & ~INET_ECN_MASK) | (e >>> ECN_SHIFT) });
   // __tcp_transmit_skb(): the device's queue refused it (NET_XMIT_DROP) — local
   // congestion: the window comes down (tcp_enter_cwr) and the segment counts as not sent.
   if (rc > 0) {
@@ -244,31 +266,31 @@ export function tcpSlowStartAfterIdleCheck(tp: TcpSock): void {
 /** A RST (with ACK) from the socket, with its reason for the tcp_send_reset trace point. */
 export function tcpSendActiveReset(tp: TcpSock, reason: number): void {
   rstReason = reason;
-  tcpTransmit(tp, { seq: tp.sndNxt, ack: tp.rcvNxt, flags: TCP_RST | TCP_ACK });
+  tcpTransmit(tp, tp.sndNxt, tp.rcvNxt, TCP_RST | TCP_ACK, undefined, false);
 }
 
 /** A bare RST at `seq` (an unacceptable ACK in SYN_SENT or SYN_RECV). */
 export function tcpSendRst(tp: TcpSock, seq: number): void {
-  tcpTransmit(tp, { seq, ack: 0, flags: TCP_RST });
+  tcpTransmit(tp, seq, 0, TCP_RST, undefined, false);
 }
 
 /** tcp_connect() / tcp_make_synack(): the SYN, or SYN-ACK. */
 export function tcpSendSyn(tp: TcpSock, ack: boolean): void {
   // tcp_ecn_send_syn() on the first SYN; a retransmitted one falls back (tcp_ecn_clear_syn).
   const ecn = !ack ? (tp.retries === 0 ? tcpEcnSendSyn(tp) : 0) : 0;
-  tcpTransmit(tp, { seq: tp.iss, ack: ack ? tp.rcvNxt : 0, flags: (ack ? TCP_SYN | TCP_ACK : TCP_SYN) | ecn, syn: true });
+  tcpTransmit(tp, tp.iss, ack ? tp.rcvNxt : 0, (ack ? TCP_SYN | TCP_ACK : TCP_SYN) | ecn, undefined, true);
   // The handshake gives the first RTT sample (not after a retransmission: Karn).
   if (tp.retries === 0) tp.rttSample = { seq: seqAdd(tp.iss, 1), at: tp.now };
 }
 
 /** tcp_send_ack() */
 export function tcpSendAck(tp: TcpSock): void {
-  tcpTransmit(tp, { seq: tp.sndNxt, ack: tp.rcvNxt, flags: TCP_ACK });
+  tcpTransmit(tp, tp.sndNxt, tp.rcvNxt, TCP_ACK, undefined, false);
 }
 
 /** tcp_xmit_probe_skb(sk, 0): a bare ACK at snd_una - 1 (zero-window and keepalive probes). */
 export function tcpXmitProbe(tp: TcpSock): void {
-  tcpTransmit(tp, { seq: seqAdd(tp.sndUna, -1), ack: tp.rcvNxt, flags: TCP_ACK });
+  tcpTransmit(tp, seqAdd(tp.sndUna, -1), tp.rcvNxt, TCP_ACK, undefined, false);
 }
 
 /** Segments: a length in whole MSS, rounded up (tcp_skb_pcount). */
@@ -541,7 +563,7 @@ function transmitChunk(tp: TcpSock, i: number, mss: number): number {
     if (last && skb.flags & TCP_FIN) flags |= TCP_FIN;
     const seq = seqAdd(skb.seq, from);
     const data = len > 0 ? sbufRead(tp, off + from, len) : undefined;
-    if (!tcpTransmit(tp, { seq, ack: tp.rcvNxt, flags, ...(data ? { data } : {}) })) break;
+    if (!tcpTransmit(tp, seq, tp.rcvNxt, flags, data, false)) break;
     // tcp_minshall_update(): the end of a small segment.
     if (len > 0 && len < mss) tp.sndSml = seqAdd(seq, len);
   }
@@ -652,7 +674,7 @@ export function tcpRetransmitHead(tp: TcpSock, reason: 'rto' | 'fast' | 'syn' | 
     if (whole && head.flags & TCP_PSH) flags |= TCP_PSH;
     if (whole && head.flags & TCP_FIN) flags |= TCP_FIN;
     if (length === 0 && !(flags & TCP_FIN)) return;
-    if (!tcpTransmit(tp, { seq: tp.sndUna, ack: tp.rcvNxt, flags, ...(length ? { data: sbufRead(tp, 0, length) } : {}) })) return;
+    if (!tcpTransmit(tp, tp.sndUna, tp.rcvNxt, flags, length ? sbufRead(tp, 0, length) : undefined, false)) return;
     head.sentAt = tp.now;
     head.flags |= SKB_RETRANS;
     tp.lastXmit = tp.now;

@@ -1,6 +1,8 @@
 // Ethernet II frames (IEEE 802.3): destination, source, EtherType, payload. No FCS (as
 // captures on Linux show frames). MAC addresses are 6-byte arrays.
 
+import { claimHeadroom } from './headroom';
+
 export const ETH_P_IP = 0x0800;
 export const ETH_P_ARP = 0x0806;
 export const ETH_P_IPV6 = 0x86dd;
@@ -44,6 +46,18 @@ export function parseEth(b: Uint8Array): EthFrame | undefined {
 
 export function buildEth(dst: Mac, src: Mac, type: number, payload: Uint8Array, pad = true): Uint8Array {
   const len = Math.max(ETH_HLEN + payload.length, pad ? ETH_ZLEN : 0);
+  // The header goes in the payload's headroom when it has some and no padding is due
+  // (headroom.ts).
+  if (len === ETH_HLEN + payload.length) {
+    const room = claimHeadroom(payload, ETH_HLEN);
+    if (room) {
+      room.set(dst, 0);
+      room.set(src, 6);
+      room[12] = type >> 8;
+      room[13] = type & 255;
+      return room;
+    }
+  }
   const out = new Uint8Array(len);
   out.set(dst, 0);
   out.set(src, 6);

@@ -1,5 +1,6 @@
 // IPv4 headers (RFC 791): parse and build, header checksum, no options on output.
 import { checksum } from './checksum';
+import { claimHeadroom, offerHeadroom } from './headroom';
 
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
@@ -61,23 +62,31 @@ export interface Ipv4Build {
 
 /** An IPv4 datagram: a 20-byte header with its checksum, then `payload`. */
 export function buildIpv4(h: Ipv4Build, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(20 + payload.length);
+  return buildIpv4Header(payload, h.src, h.dst, h.protocol, h.ttl ?? 64, h.tos ?? 0, h.id ?? 0, h.df !== false);
+}
+
+/** buildIpv4() with the fields as arguments: the header goes in the payload's headroom when
+ * it has some (headroom.ts), and the datagram offers Ethernet's in turn. */
+export function buildIpv4Header(payload: Uint8Array, src: Uint8Array, dst: Uint8Array, protocol: number, ttl: number, tos: number, id: number, df: boolean): Uint8Array {
+  const room = claimHeadroom(payload, 20);
+  const out = room ?? new Uint8Array(20 + payload.length);
   const len = out.length;
-  const id = h.id ?? 0;
   out[0] = 0x45;
-  out[1] = h.tos ?? 0;
+  out[1] = tos;
   out[2] = len >> 8;
   out[3] = len & 0xff;
   out[4] = id >> 8;
   out[5] = id & 0xff;
-  out[6] = h.df === false ? 0 : IP_DF >> 8;
-  out[8] = h.ttl ?? 64;
-  out[9] = h.protocol;
-  out.set(h.src, 12);
-  out.set(h.dst, 16);
+  out[6] = df ? IP_DF >> 8 : 0;
+  out[7] = 0;
+  out[8] = ttl;
+  out[9] = protocol;
+  out[10] = out[11] = 0;
+  out.set(src, 12);
+  out.set(dst, 16);
   const sum = checksum(out, 0, 20);
   out[10] = sum >> 8;
   out[11] = sum & 0xff;
-  out.set(payload, 20);
-  return out;
+  if (!room) out.set(payload, 20);
+  return room ? offerHeadroom(out) : out;
 }

@@ -1,6 +1,8 @@
 // IPv6 headers (RFC 8200): the fixed 40-byte header; extension headers are not generated
 // and, on input, only the common case (the transport header next) is handled.
 
+import { claimHeadroom, offerHeadroom } from './headroom';
+
 export interface Ipv6Header {
   trafficClass: number;
   flowLabel: number;
@@ -38,14 +40,20 @@ export interface Ipv6Build {
 }
 
 export function buildIpv6(h: Ipv6Build, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(40 + payload.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, ((6 << 28) | ((h.trafficClass ?? 0) << 20) | ((h.flowLabel ?? 0) & 0xfffff)) >>> 0);
-  v.setUint16(4, payload.length);
+  // The header goes in the payload's headroom when it has some (headroom.ts).
+  const room = claimHeadroom(payload, 40);
+  const out = room ?? new Uint8Array(40 + payload.length);
+  const w0 = ((6 << 28) | ((h.trafficClass ?? 0) << 20) | ((h.flowLabel ?? 0) & 0xfffff)) >>> 0;
+  out[0] = w0 >>> 24;
+  out[1] = (w0 >>> 16) & 0xff;
+  out[2] = (w0 >>> 8) & 0xff;
+  out[3] = w0 & 0xff;
+  out[4] = (payload.length >> 8) & 0xff;
+  out[5] = payload.length & 0xff;
   out[6] = h.nextHeader;
   out[7] = h.hopLimit ?? 64;
   out.set(h.src, 8);
   out.set(h.dst, 24);
-  out.set(payload, 40);
-  return out;
+  if (!room) out.set(payload, 40);
+  return room ? offerHeadroom(out) : out;
 }

@@ -2,6 +2,7 @@
 // SACK blocks, timestamps) and the pseudo-header checksum.
 import { finish, pseudoSum4, pseudoSum6, sumBytes } from './checksum';
 import { IPPROTO_TCP } from './ipv4';
+import { offerHeadroom } from './headroom';
 
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
@@ -78,10 +79,9 @@ function parseOptions(o: Uint8Array): TcpOptions | undefined {
     if (i + 1 >= o.length) return undefined;
     const len = o[i + 1]!;
     if (len < 2 || i + len > o.length) return undefined;
-    const v = new DataView(o.buffer, o.byteOffset + i, len);
     switch (kind) {
       case 2:
-        if (len === 4) out.mss = v.getUint16(2);
+        if (len === 4) out.mss = (o[i + 2]! << 8) | o[i + 3]!;
         break;
       case 3:
         if (len === 3) out.wscale = Math.min(14, o[i + 2]!);
@@ -91,10 +91,10 @@ function parseOptions(o: Uint8Array): TcpOptions | undefined {
         break;
       case 5:
         out.sack = [];
-        for (let j = 2; j + 8 <= len; j += 8) out.sack.push([v.getUint32(j), v.getUint32(j + 4)]);
+        for (let j = 2; j + 8 <= len; j += 8) out.sack.push([be32(o, i + j), be32(o, i + j + 4)]);
         break;
       case 8:
-        if (len === 10) out.ts = [v.getUint32(2), v.getUint32(6)];
+        if (len === 10) out.ts = [be32(o, i + 2), be32(o, i + 6)];
         break;
     }
     i += len;
@@ -170,6 +170,116 @@ function putU32(b: Uint8Array, at: number, x: number): void {
   b[at + 1] = (x >>> 16) & 0xff;
   b[at + 2] = (x >>> 8) & 0xff;
   b[at + 3] = x & 0xff;
+}
+
+/**
+ * The options of a segment the stack sends, as plain fields (no arrays or objects to make per
+ * segment): what TcpOptions says, laid out by the same rules (tcp_options_write). `mss` and
+ * `wscale` are -1 when absent; SACK blocks are `nSack` start/end pairs in `sack`.
+ */
+export class TcpOptsOut {
+  mss = -1;
+  wscale = -1;
+  sackPermitted = false;
+  ts = false;
+  tsVal = 0;
+  tsEcr = 0;
+  nSack = 0;
+  readonly sack: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
+
+  clear(): void {
+    this.mss = -1;
+    this.wscale = -1;
+    this.sackPermitted = false;
+    this.ts = false;
+    this.nSack = 0;
+  }
+}
+
+/** The bytes the options take (encodeOptions(...).length). */
+function optsLength(o: TcpOptsOut): number {
+  let n = 0;
+  if (o.mss >= 0) n += 4;
+  if (o.ts) n += 12;
+  else if (o.sackPermitted) n += 4;
+  if (o.wscale >= 0) n += 4;
+  if (o.nSack) n += 4 + 8 * o.nSack;
+  return (n + 3) & ~3;
+}
+
+/** encodeOptions() written in place at b[at…]. */
+function writeOpts(b: Uint8Array, at: number, o: TcpOptsOut, end: number): void {
+  if (o.mss >= 0) {
+    b[at] = 2;
+    b[at + 1] = 4;
+    b[at + 2] = o.mss >> 8;
+    b[at + 3] = o.mss & 255;
+    at += 4;
+  }
+  if (o.ts) {
+    if (o.sackPermitted) {
+      b[at] = 4;
+      b[at + 1] = 2;
+    } else b[at] = b[at + 1] = 1;
+    b[at + 2] = 8;
+    b[at + 3] = 10;
+    putU32(b, at + 4, o.tsVal);
+    putU32(b, at + 8, o.tsEcr);
+    at += 12;
+  } else if (o.sackPermitted) {
+    b[at] = b[at + 1] = 1;
+    b[at + 2] = 4;
+    b[at + 3] = 2;
+    at += 4;
+  }
+  if (o.wscale >= 0) {
+    b[at] = 1;
+    b[at + 1] = 3;
+    b[at + 2] = 3;
+    b[at + 3] = o.wscale;
+    at += 4;
+  }
+  if (o.nSack) {
+    b[at] = b[at + 1] = 1;
+    b[at + 2] = 5;
+    b[at + 3] = 2 + 8 * o.nSack;
+    at += 4;
+    for (let i = 0; i < 2 * o.nSack; i++, at += 4) putU32(b, at, o.sack[i]!);
+  }
+  while (at < end) b[at++] = 1;
+}
+
+/** Ethernet's header and IPv4's or IPv6's: the headroom of a segment for IP (headroom.ts). */
+const HEADROOM4 = 14 + 20;
+const HEADROOM6 = 14 + 40;
+
+/**
+ * buildTcp() for the stack's own segments: the same bytes, with the options from `o`
+ * (undefined: none), in a buffer with room in front for the IP and Ethernet headers,
+ * offered to the IP layer (offerHeadroom) so the frame is built around the segment.
+ */
+export function buildTcpSegment(src: Uint8Array, dst: Uint8Array, srcPort: number, dstPort: number, seq: number, ack: number, flags: number, window: number, o: TcpOptsOut | undefined, payload: Uint8Array | undefined): Uint8Array {
+  const optLen = o ? optsLength(o) : 0;
+  const hl = 20 + optLen;
+  const plen = payload ? payload.length : 0;
+  const room = src.length === 4 ? HEADROOM4 : HEADROOM6;
+  const out = new Uint8Array(room + hl + plen).subarray(room);
+  out[0] = srcPort >> 8;
+  out[1] = srcPort & 0xff;
+  out[2] = dstPort >> 8;
+  out[3] = dstPort & 0xff;
+  putU32(out, 4, seq);
+  putU32(out, 8, ack);
+  out[12] = (hl / 4) << 4;
+  out[13] = flags;
+  out[14] = window >> 8;
+  out[15] = window & 0xff;
+  if (optLen) writeOpts(out, 20, o!, hl);
+  if (plen) out.set(payload!, hl);
+  const sum = finish(sumBytes(out, pseudo(src, dst, out.length)));
+  out[16] = sum >> 8;
+  out[17] = sum & 0xff;
+  return offerHeadroom(out);
 }
 
 export function tcpChecksumOk(src: Uint8Array, dst: Uint8Array, seg: Uint8Array): boolean {
