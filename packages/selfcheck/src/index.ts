@@ -14,4 +14,6 @@ export type { Agreement, CheckProgram, Disagreement, SuiteRow, Verdict, Verifier
 export { BPF_F_RDONLY_PROG, GEN_KINDS, HELPER, Rand, generateKind, generateProgram, hasMayGoto } from './gen/programs';
 export type { GenKind, GenProgram, ProgType } from './gen/programs';
 export { generateTemplate } from './gen/templates';
+export { ctxProgramTypes, generateCtxProgram } from './gen/ctx-programs';
+export type { CtxProgram } from './gen/ctx-programs';
 export type { TemplateProgram } from './gen/templates';

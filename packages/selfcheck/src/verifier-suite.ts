@@ -11,6 +11,7 @@ import { verify } from '@bpfsim/verifier';
 import { readCorpus, readRandomSlice } from './data';
 import { errorLine } from './error-line';
 import type { ProbeResult } from './golden';
+import { ctxProgramTypes, generateCtxProgram } from './gen/ctx-programs';
 import { minimize } from './minimize';
 import { digest, randomPrograms } from './random';
 import { verifierTables } from './tables';
@@ -66,7 +67,8 @@ export interface Disagreement {
 export interface VerifierCheckOptions {
   /** Ask the host's kernel (root and bpf() needed); otherwise compare with the recordings. */
   live: boolean;
-  /** Random programs from the generator (and a quarter as many from the templates), live only. */
+  /** Random programs from the generator (and a quarter as many from the templates, and a
+   * tenth as many for each other program type, spread over its attach types), live only. */
   random: number;
   seed: number;
   /** Minimize each verdict disagreement (live only). Default true. */
@@ -197,6 +199,19 @@ export function checkVerifier(options: VerifierCheckOptions): VerifierCheck {
     return r;
   };
   for (const t of [BPF_PROG_TYPE.BPF_PROG_TYPE_SOCKET_FILTER, BPF_PROG_TYPE.BPF_PROG_TYPE_XDP]) rows.push(rowOf(t));
+  if (options.live) {
+    // Every other program type, across its attach types: ctx access, helpers, return codes.
+    const { progTypes, helpers } = verifierTables();
+    const perType = Math.ceil(options.random / 10);
+    const ids = helpers.map((h) => h.id);
+    for (const { desc, attachTypes } of ctxProgramTypes(progTypes)) {
+      for (let i = 0; i < perType; i++) {
+        const attachType = attachTypes[i % attachTypes.length]!;
+        const p = generateCtxProgram(desc, attachType, options.seed + i, ids);
+        randoms.push({ program: { ...p, maps: [] } });
+      }
+    }
+  }
   const kernelRandom = options.live ? askKernel(randoms.map((r) => r.program), (n) => progress(n, randoms.length, 'random: kernel')) : undefined;
   randoms.forEach(({ program, recorded, stale }, i) => {
     const r = rowOf(program.progType);
@@ -208,6 +223,8 @@ export function checkVerifier(options: VerifierCheckOptions): VerifierCheck {
     if (a !== 'agree') disagreements.push({ suite: r.suite, kind: a, program, kernel, bpfsim });
     if (i % 100 === 0) progress(i, randoms.length, 'random: bpfsim');
   });
+
+  for (const r of byType.values()) if (!rows.includes(r)) rows.push(r);
 
   // ---- minimize the verdict disagreements (live) ----
   if (options.live && options.minimize !== false) {

@@ -57,7 +57,7 @@ function describe(d: Disagreement): string {
   const b = d.minimized?.bpfsim ?? d.bpfsim;
   const what = d.kind === 'bpfsim-accepts' ? 'bpfsim accepts, the kernel refuses' : d.kind === 'bpfsim-refuses' ? 'bpfsim refuses, the kernel accepts' : 'same verdict, another message';
   const head = `${d.suite}: ${d.program.id}: ${what}${d.minimized ? ` (minimized from ${d.program.insns.length} to ${p.insns.length} instructions)` : ''}`;
-  return `${head}\n  kernel: ${verdictText(k)}\n  bpfsim: ${verdictText(b)}\n${disasmText(p.insns).replace(/^/gm, '    ')}`;
+  return `${head}\n  kernel: ${verdictText(k)}\n  bpfsim: ${verdictText(b)}\n${disasmText(p.insns).trimEnd().replace(/^/gm, '    ')}`;
 }
 
 /** A JSON line per disagreement: the program as a case of the recorded suites takes it. */

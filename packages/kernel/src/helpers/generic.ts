@@ -7,7 +7,7 @@ import type { ExecContext, Helper } from '@bpfsim/vm';
 import type { BpfMap } from '../maps/map';
 import type { BpfFuncProto } from './func-proto';
 import { helper } from './func-proto';
-import { runCtxOf } from './run-ctx';
+import { TraceRunCtx, runCtxOf } from './run-ctx';
 import { utf8Decode, utf8Encode } from '../utf8';
 
 /** The map behind a CONST_PTR_TO_MAP argument. */
@@ -196,6 +196,14 @@ export function formatPrintk(fmt: string, args: readonly bigint[], str: (addr: b
   return out;
 }
 
+/** bpf_get_attach_cookie(ctx): the cookie the program's link was made with (struct
+ * bpf_trace_run_ctx's bpf_cookie, bpf_get_attach_cookie_trace()/_tracing()); 0 for a run
+ * without one (a cgroup hook's, as bpf_cg_run_ctx's prog_item cookie is 0 without one). */
+const getAttachCookie: Helper = (run) => {
+  const c = runCtxOf(run);
+  run.retU64(c instanceof TraceRunCtx ? c.cookie : 0n);
+};
+
 /** The generic helpers with their prototypes. */
 export const GENERIC_HELPERS: readonly BpfFuncProto[] = [
   helper('map_lookup_elem', ['map', 'map_key'], 'map_value_or_null', mapLookupElem, { pktAccess: true }),
@@ -216,4 +224,5 @@ export const GENERIC_HELPERS: readonly BpfFuncProto[] = [
   helper('probe_read_kernel', ['mem_uninit', 'size_or_zero', 'any'], 'integer', probeRead, { gplOnly: true }),
   helper('probe_read_user', ['mem_uninit', 'size_or_zero', 'any'], 'integer', probeRead, { gplOnly: true }),
   helper('trace_printk', ['mem_ro', 'size'], 'integer', tracePrintk, { gplOnly: true }),
+  helper('get_attach_cookie', ['ctx'], 'integer', getAttachCookie),
 ];
