@@ -11,7 +11,38 @@
 // npm run fuzz -- loader [RUNS] [SEED]: damaged example objects only ever fail with the
 // loader's or the kernel's errors (packages/loader/test/fuzz.ts); every kind of failure is
 // listed with an input that shows it.
-import { spawnSync } from 'node:child_process';
+// npm run fuzz -- jit-interp [N] [SEED]: the JIT/interpreter differential outside Jest
+// (packages/vm/test/differential-fuzz.ts, bundled by esbuild): N programs (1,000,000 by
+// default, a fresh seed unless SEED gives one) in constant memory, a progress line on
+// stderr (programs done, rate, disagreements, ETA), every disagreeing program's seed on
+// stdout with its replay (BPFSIM_DIFF_PROGRAM=<seed> npx jest packages/vm/test/differential),
+// a summary line last, exit status 1 on any disagreement. In the background:
+// nohup npm run fuzz -- jit-interp 1000000 > jit-interp.log 2>&1 & (a SIGTERM or SIGINT
+// to the `node scripts/fuzz.mjs` process stops it with the summary of what ran so far).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+if (process.argv[2] === 'jit-interp') {
+  const runs = Number(process.argv[3] ?? 1_000_000);
+  const seed = Number(process.argv[4] ?? Math.floor(Math.random() * 2 ** 31));
+  if (!Number.isSafeInteger(runs) || runs < 1 || !Number.isSafeInteger(seed) || seed < 0) {
+    console.error('usage: npm run fuzz -- jit-interp [N] [SEED]  (N >= 1 programs, SEED >= 0)');
+    process.exit(2);
+  }
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const outfile = join(root, 'node_modules', '.cache', 'bpfsim', 'jit-interp-fuzz.cjs');
+  mkdirSync(dirname(outfile), { recursive: true });
+  const { build } = await import('esbuild');
+  await build({ entryPoints: [join(root, 'packages/vm/test/differential-fuzz.ts')], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: true, logLevel: 'warning' });
+  // Ctrl-C and kill are passed to the run, which stops with its summary line.
+  const child = spawn(process.execPath, ['--enable-source-maps', outfile, String(runs), String(seed)], { stdio: 'inherit' });
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+  const status = await new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  process.exit(status);
+}
+
 
 if (process.argv[2] === 'sk_msg') {
   // npm run fuzz -- sk_msg [RUNS] [SEED]: the SK_MSG no-loss property with many more cases.
