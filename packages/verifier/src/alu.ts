@@ -25,7 +25,7 @@ import {
 import type { Env } from './env';
 import { fail } from './env';
 import type { RegState } from './reg';
-import { BPF_ADD_CONST32, BPF_ADD_CONST64, addConstFlags, clearScalarId, cloneReg, isPktPointer, knownReg, regTypeStr, unknownReg } from './reg';
+import { BPF_ADD_CONST32, BPF_ADD_CONST64, addConstFlags, clearScalarId, cloneReg, isPktPointer, immOperand, immReg, knownReg, regTypeStr, unknownReg } from './reg';
 import { S64_MAX, S64_MIN, U64_MAX, asIntN, big } from './scalar/int';
 import {
   coerceRegToSizeSx,
@@ -141,7 +141,7 @@ export function checkAluOp(env: Env, insn: Insn): void {
       }
     } else {
       // r = imm: a known constant (sign-extended for ALU64, zero-extended for ALU).
-      regs[insn.dst] = knownReg(cls === BPF_ALU64 ? big(insn.imm) : big(insn.imm >>> 0));
+      regs[insn.dst] = immReg(cls === BPF_ALU64 ? insn.imm : insn.imm >>> 0);
     }
     return;
   }
@@ -204,13 +204,15 @@ function adjustRegMinMaxVals(env: Env, insn: Insn): void {
     // If dst is precise, src should be precise as well.
     if (dst.precise) markChainPrecision(env, insn.src);
   } else {
-    src = knownReg(big(insn.imm));
+    src = immOperand(insn.imm) as RegState;
     if (dst.type !== 'SCALAR_VALUE') {
       adjustPtrMinMaxVals(env, insn, dst, src);
       return;
     }
   }
-  const srcCopy = cloneReg(src);
+  // A copy only when src is dst (maybe_fork_scalars() may change dst); scalarAlu() copies
+  // the operand's bounds itself.
+  const srcCopy = src === dst ? cloneReg(src) : src;
   if ((op === BPF_AND || op === BPF_OR) && tnumIsConst(src.varOff)) maybeForkScalars(env, insn, dst);
   // alu32 links need dst's range before the operation zero-extends it.
   const dstUmax = dst.umax;

@@ -332,13 +332,16 @@ export function checkKfuncZeroCalls(env: Env): void {
 function noteFacts(env: Env, idx: number): void {
   const aux = env.aux[idx]!;
   aux.seen = true;
+  // Only registers every earlier path left in [0, 2^32) can stay in the mask.
+  const prev = aux.u32Regs ?? 0x3ff;
   let mask = 0;
   const regs = env.regs;
   for (let r = 0; r < 10; r++) {
+    if (!(prev & (1 << r))) continue;
     const reg = regs[r]!;
     if (reg.type === 'SCALAR_VALUE' && reg.umax <= 0xffffffffn) mask |= 1 << r;
   }
-  aux.u32Regs = (aux.u32Regs ?? 0x3ff) & mask;
+  aux.u32Regs = mask;
 }
 
 /** What the verifier proved about one instruction, for the JIT (VerifyResult.facts). */

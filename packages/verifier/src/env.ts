@@ -77,6 +77,20 @@ interface Pending {
   logPos: number;
 }
 
+/** One flag per instruction, as insn_aux_data's prune_point, jmp_point and force_checkpoint. */
+export class InsnFlags {
+  private readonly bits: Uint8Array;
+  constructor(n: number) {
+    this.bits = new Uint8Array(n);
+  }
+  add(i: number): void {
+    if (i >= 0 && i < this.bits.length) this.bits[i] = 1;
+  }
+  has(i: number): boolean {
+    return this.bits[i] === 1;
+  }
+}
+
 /** BPF_COMPLEXITY_LIMIT_JMP_SEQ: branches waiting at once. */
 export const BPF_COMPLEXITY_LIMIT_JMP_SEQ = 8192;
 /** BPF_COMPLEXITY_LIMIT_INSNS: instructions processed over all paths. */
@@ -97,15 +111,17 @@ export class Env {
   subprogs: Subprog[] = [];
   readonly aux: InsnAux[];
   /** Instructions where states are compared for pruning (jump targets and after calls). */
-  readonly prunePoints = new Set<number>();
-  /** Explored states at prune points, newest first. */
-  readonly explored = new Map<number, Checkpoint[]>();
+  readonly prunePoints: InsnFlags;
+  /** Explored states at prune points, newest first, by instruction (explored_states). */
+  explored: (Checkpoint[] | undefined)[];
+  /** States in those lists (explored_states_size). */
+  exploredStatesSize = 0;
   /** The history entry of the instruction being checked, once recorded (cur_hist_ent). */
   curHistEnt: HistEntry | undefined;
   /** Instructions reached other than by falling through (jmp points: history records them). */
-  readonly jmpPoints = new Set<number>();
+  readonly jmpPoints: InsnFlags;
   /** Instructions where a state is always stored (may_goto). */
-  readonly forceCheckpoints = new Set<number>();
+  readonly forceCheckpoints: InsnFlags;
   /** Each instruction's loop (strongly connected component), 0 when on none (compute_scc). */
   scc: Uint32Array = new Uint32Array(0);
   /** Loops being explored, by call chain (struct bpf_scc_visit). */
@@ -168,6 +184,10 @@ export class Env {
     this.privileged = options.privileged ?? true;
     this.gplCompatible = isGplCompatible(options.license ?? 'GPL');
     this.aux = insns.map(() => ({}));
+    this.explored = new Array(insns.length);
+    this.prunePoints = new InsnFlags(insns.length);
+    this.jmpPoints = new InsnFlags(insns.length);
+    this.forceCheckpoints = new InsnFlags(insns.length);
     const protos: (HelperProto | undefined)[] = [];
     for (const p of options.helpers) protos[p.id] = p;
     this.protos = protos;
@@ -257,9 +277,10 @@ export class Env {
   resetForPass(): void {
     // free_states() frees the lists but explored_states_size keeps counting them: peak_states
     // of a later pass starts from the earlier passes' states.
-    for (const l of this.explored.values()) this.statesOfEarlierPasses += l.length;
+    this.statesOfEarlierPasses += this.exploredStatesSize;
+    this.exploredStatesSize = 0;
     this.pending.length = 0;
-    this.explored.clear();
+    this.explored = new Array(this.insns.length);
     this.sccVisits.clear();
     this.markAllScratched();
   }

@@ -25,7 +25,7 @@ import { printInsnState } from './print';
 import { markChainPrecision, pushJmpHistory } from './precision';
 import { findPrevEntryFor, widenImpreciseScalars } from './prune';
 import type { RegState } from './reg';
-import { BPF_ADD_CONST, BPF_ADD_CONST32, addConstFlags, baseId, clearScalarId, cloneReg, isPktPointerAny, knownReg } from './reg';
+import { BPF_ADD_CONST, BPF_ADD_CONST32, addConstFlags, baseId, clearScalarId, cloneReg, immOperand, immReg, isPktPointerAny, knownReg } from './reg';
 import { flipOpcode, isBranchTaken, regBoundsSync, regSetMinMax, scalarAddConst, tnumIsConst, zext32To64 } from './scalar';
 import { isSpilledReg } from './state';
 import { checkRegArg } from './regs';
@@ -279,7 +279,7 @@ export function checkCondJmp(env: Env, insn: Insn, idx: number): number {
     if (!(isPktPointerAny(dst) && isPktPointerAny(src)) && src.type !== 'SCALAR_VALUE' && !env.privileged) fail('EACCES', `R${insn.src} pointer comparison prohibited`);
   } else {
     if (insn.src !== 0) fail('EINVAL', 'BPF_JMP/JMP32 uses reserved fields');
-    src = knownReg(big(insn.imm));
+    src = immOperand(insn.imm) as RegState;
   }
   // Comparisons of stack pointers are recorded, so backtracking does not follow them.
   const srcStack = BPF_SRC(insn.code) === BPF_X && src.type === 'PTR_TO_STACK';
@@ -317,7 +317,7 @@ export function checkCondJmp(env: Env, insn: Insn, idx: number): number {
       else regSetMinMax(otherRegs[insn.dst]!, otherRegs[insn.src]!, dst, src, op, is32);
     }
   } else if (dst.type === 'SCALAR_VALUE') {
-    regSetMinMax(otherRegs[insn.dst]!, knownReg(big(insn.imm)), dst, knownReg(big(insn.imm)), op, is32);
+    regSetMinMax(otherRegs[insn.dst]!, immReg(insn.imm), dst, immReg(insn.imm), op, is32);
   }
   if (BPF_SRC(insn.code) === BPF_X && src.type === 'SCALAR_VALUE' && src.id) {
     syncLinkedRegs(thisSt, regs[insn.src]!, linked);

@@ -26,7 +26,7 @@ import type { AuxPtrType, Env } from './env';
 import { fail } from './env';
 import type { CtxField } from './prog-type';
 import type { RegState, RegType } from './reg';
-import { clearScalarId, cloneReg, notInit, isPktPointer, knownReg, ptrReg, regTypeStr, unknownReg } from './reg';
+import { clearScalarId, cloneReg, notInit, immReg, isPktPointer, knownReg, ptrReg, regTypeStr, unknownReg } from './reg';
 import { S64_MIN, asIntN, big } from './scalar/int';
 import type { WalkResult } from './btf-walk';
 import { btfStructAccess } from './btf-walk';
@@ -250,7 +250,7 @@ function stackWriteFixed(env: Env, state: FuncState, off: number, size: number, 
     return spilled();
   }
   if (!valueReg && off % BPF_REG_SIZE === 0 && isSt && env.privileged) {
-    saveRegisterState(slot, knownReg(big(insn.imm)), size);
+    saveRegisterState(slot, immReg(insn.imm), size);
     return spilled();
   }
   if (valueReg && valueReg.type !== 'SCALAR_VALUE' && valueReg.type !== 'NOT_INIT') {

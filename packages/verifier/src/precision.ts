@@ -48,46 +48,64 @@ const REGMASK_ARGS = 0x3e;
 
 /** push_jmp_history(): record the current instruction in the path's history (once per
  * instruction: later calls for the same instruction merge into its entry). */
-export function pushJmpHistory(env: Env, extra: Omit<HistEntry, 'idx' | 'prevIdx'> = {}): void {
+export function pushJmpHistory(env: Env, extra?: Omit<HistEntry, 'idx' | 'prevIdx'>): void {
   if (env.curHistEnt) {
-    Object.assign(env.curHistEnt, extra);
+    if (extra) Object.assign(env.curHistEnt, extra);
     return;
   }
-  const e: HistEntry = { idx: env.insnIdx, prevIdx: env.prevInsnIdx, ...extra };
+  const e: HistEntry = extra ? { idx: env.insnIdx, prevIdx: env.prevInsnIdx, ...extra } : { idx: env.insnIdx, prevIdx: env.prevInsnIdx };
   env.cur.jmpHistory.push(e);
   env.curHistEnt = e;
 }
 
-/** struct backtrack_state: registers and stack slots that need precision, per frame. */
+/** struct backtrack_state: registers and stack slots that need precision, per frame
+ * (reg_masks[] and stack_masks[]; a frame's 64 slots as two 32-bit words, spi 0-31 and 32-63). */
 class Backtrack {
   frame = 0;
-  readonly regs = new Array<number>(MAX_CALL_FRAMES).fill(0);
-  readonly slots = new Array<bigint>(MAX_CALL_FRAMES).fill(0n);
+  readonly regs = new Int32Array(MAX_CALL_FRAMES);
+  readonly slotsLo = new Int32Array(MAX_CALL_FRAMES);
+  readonly slotsHi = new Int32Array(MAX_CALL_FRAMES);
+  /** The highest frame whose masks may be non-zero (frames above it are all zero). */
+  private top = MAX_CALL_FRAMES - 1;
   init(frame: number): void {
     this.frame = frame;
-    this.regs.fill(0);
-    this.slots.fill(0n);
+    for (let i = 0; i <= this.top; i++) {
+      this.regs[i] = 0;
+      this.slotsLo[i] = 0;
+      this.slotsHi[i] = 0;
+    }
+    this.top = frame;
   }
+  /** bt_empty() */
   empty(): boolean {
-    return this.regs.every((m) => m === 0) && this.slots.every((m) => m === 0n);
+    for (let i = 0; i <= this.top; i++) if (this.regs[i] !== 0 || this.slotsLo[i] !== 0 || this.slotsHi[i] !== 0) return false;
+    return true;
   }
   regSet(r: number, fr = this.frame): boolean {
     return (this.regs[fr]! & (1 << r)) !== 0;
   }
   setReg(r: number, fr = this.frame): void {
     this.regs[fr]! |= 1 << r;
+    if (fr > this.top) this.top = fr;
   }
   clearReg(r: number, fr = this.frame): void {
     this.regs[fr]! &= ~(1 << r);
   }
+  /** bt_frame_stack_mask() !== 0 */
+  hasSlots(fr = this.frame): boolean {
+    return this.slotsLo[fr] !== 0 || this.slotsHi[fr] !== 0;
+  }
   slotSet(spi: number, fr = this.frame): boolean {
-    return (this.slots[fr]! & (1n << BigInt(spi))) !== 0n;
+    return ((spi < 32 ? this.slotsLo[fr]! : this.slotsHi[fr]!) & (1 << (spi & 31))) !== 0;
   }
   setSlot(spi: number, fr = this.frame): void {
-    this.slots[fr]! |= 1n << BigInt(spi);
+    if (spi < 32) this.slotsLo[fr]! |= 1 << spi;
+    else this.slotsHi[fr]! |= 1 << (spi & 31);
+    if (fr > this.top) this.top = fr;
   }
   clearSlot(spi: number, fr = this.frame): void {
-    this.slots[fr]! &= ~(1n << BigInt(spi));
+    if (spi < 32) this.slotsLo[fr]! &= ~(1 << spi);
+    else this.slotsHi[fr]! &= ~(1 << (spi & 31));
   }
   /** bt_subprog_enter / bt_subprog_exit */
   enter(): void {
@@ -105,10 +123,13 @@ class Backtrack {
   }
   slotsStr(fr = this.frame): string {
     const out: string[] = [];
-    for (let i = 0; i < 64; i++) if (this.slots[fr]! & (1n << BigInt(i))) out.push(`${-(i + 1) * BPF_REG_SIZE}`);
+    for (let i = 0; i < 64; i++) if (this.slotSet(i, fr)) out.push(`${-(i + 1) * BPF_REG_SIZE}`);
     return out.join(',');
   }
 }
+
+/** env->bt: markChainPrecision() does not nest, so one backtrack state serves every call. */
+const btScratch = new Backtrack();
 
 /** Thrown by backtrackInsn for what it cannot follow (-ENOTSUPP): then every scalar is forced precise. */
 class NotSupported extends Error {}
@@ -168,7 +189,7 @@ function backtrackInsn(env: Env, idx: number, subseqIdx: number, hist: HistEntry
       }
       // A static subprogram's arguments belong to the caller's registers.
       if (bt.regs[bt.frame]! & ~REGMASK_ARGS) fail('EFAULT', `verifier bug: static subprog unexpected regs ${bt.regs[bt.frame]!.toString(16)}`);
-      if (bt.slots[bt.frame] !== 0n) fail('EFAULT', 'verifier bug: static subprog leftover stack slots');
+      if (bt.hasSlots()) fail('EFAULT', 'verifier bug: static subprog leftover stack slots');
       for (let r = 1; r <= 5; r++) {
         if (bt.regSet(r)) {
           bt.clearReg(r);
@@ -268,17 +289,24 @@ export interface PrecisionSeed {
  * some checkpoint gained a precision mark. */
 export function markChainPrecision(env: Env, seed: PrecisionSeed | number, start: VerifierState = env.cur): boolean {
   if (!env.privileged) return false;
-  const s: PrecisionSeed = typeof seed === 'number' ? { regno: seed } : seed;
-  const bt = new Backtrack();
+  const bt = btScratch;
   bt.init(start.curframe);
   let changed = false;
-  if (s.regno !== undefined && s.regno >= 0) {
-    const reg = start.frames[bt.frame]!.regs[s.regno]!;
-    if (reg.type !== 'SCALAR_VALUE') fail('EFAULT', 'verifier bug: backtracking misuse');
-    bt.setReg(s.regno);
+  if (typeof seed === 'number') {
+    if (seed >= 0) {
+      const reg = start.frames[bt.frame]!.regs[seed]!;
+      if (reg.type !== 'SCALAR_VALUE') fail('EFAULT', 'verifier bug: backtracking misuse');
+      bt.setReg(seed);
+    }
+  } else {
+    if (seed.regno !== undefined && seed.regno >= 0) {
+      const reg = start.frames[bt.frame]!.regs[seed.regno]!;
+      if (reg.type !== 'SCALAR_VALUE') fail('EFAULT', 'verifier bug: backtracking misuse');
+      bt.setReg(seed.regno);
+    }
+    for (const r of seed.regs ?? []) bt.setReg(r.regno, r.frameno);
+    for (const sl of seed.slots ?? []) bt.setSlot(sl.spi, sl.frameno);
   }
-  for (const r of s.regs ?? []) bt.setReg(r.regno, r.frameno);
-  for (const sl of s.slots ?? []) bt.setSlot(sl.spi, sl.frameno);
   if (bt.empty()) return false;
 
   let st: VerifierState = start;
@@ -294,7 +322,7 @@ export function markChainPrecision(env: Env, seed: PrecisionSeed | number, start
         // The entry of a global function verified on its own: R1-R5 are its arguments,
         // unknown scalars for any caller, so asking them precise ends here.
         const f0 = st.frames[0]!;
-        if (st.curframe === 0 && f0.subprogno > 0 && f0.callsite === -1 && bt.slots[0] === 0n && (bt.regs[0]! & ~REGMASK_ARGS) === 0) {
+        if (st.curframe === 0 && f0.subprogno > 0 && f0.callsite === -1 && !bt.hasSlots(0) && (bt.regs[0]! & ~REGMASK_ARGS) === 0) {
           for (let r = 1; r <= 5; r++) {
             if (!bt.regSet(r, 0)) continue;
             bt.clearReg(r, 0);
@@ -322,7 +350,7 @@ export function markChainPrecision(env: Env, seed: PrecisionSeed | number, start
       st = parent;
       for (let fr = bt.frame; fr >= 0; fr--) {
         const f = st.frames[fr]!;
-        for (let r = 0; r < 32; r++) {
+        for (let r = 0; r < 32 && bt.regs[fr] !== 0; r++) {
           if (!bt.regSet(r, fr)) continue;
           const reg = f.regs[r];
           if (!reg || reg.type !== 'SCALAR_VALUE' || reg.precise) bt.clearReg(r, fr);
@@ -331,7 +359,7 @@ export function markChainPrecision(env: Env, seed: PrecisionSeed | number, start
             changed = true;
           }
         }
-        for (let spi = 0; spi < 64; spi++) {
+        for (let spi = 0; spi < 64 && bt.hasSlots(fr); spi++) {
           if (!bt.slotSet(spi, fr)) continue;
           if (spi >= f.stack.length) fail('EFAULT', `verifier bug: stack slot ${spi}, total slots ${f.stack.length}`);
           const slot = f.stack[spi]!;

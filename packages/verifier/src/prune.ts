@@ -15,29 +15,40 @@ import { frameStateStr } from './log';
 import type { RegState } from './reg';
 import { addConstFlags, baseId, unknownReg } from './reg';
 import type { Checkpoint, FuncState, StackSlot, VerifierState } from './state';
-import { BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, cloneState, isSpilledReg } from './state';
+import { BPF_REG_SIZE, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, checkpointState, cloneState, isSpilledReg } from './state';
 import { markAllScalarsImprecise, markAllScalarsPreciseFrom, markChainPrecision, pushJmpHistory } from './precision';
 import type { Tnum } from './scalar/types';
 
 export type ExactLevel = 'NOT_EXACT' | 'EXACT' | 'RANGE_WITHIN';
 
-/** struct bpf_idmap: ids of the old state mapped to ids of the current one. */
+/** struct bpf_idmap: ids of the old state mapped to ids of the current one, as pairs
+ * (struct bpf_id_pair) searched in order; one scratch map is reset per comparison. */
 class IdMap {
-  private readonly map = new Map<number, number>();
+  private readonly olds: number[] = [];
+  private readonly curs: number[] = [];
+  /** Pairs in use (the first cnt of olds/curs). */
+  private cnt = 0;
   private tmp: number;
   constructor(idGen: number) {
     this.tmp = idGen;
+  }
+  /** reset_idmap_scratch() */
+  reset(idGen: number): this {
+    this.cnt = 0;
+    this.tmp = idGen;
+    return this;
   }
   /** check_ids() */
   check(oldId: number, curId: number): boolean {
     if (!!oldId !== !!curId) return false;
     if (oldId === 0) return true;
-    const seen = this.map.get(oldId);
-    if (seen === undefined) {
-      this.map.set(oldId, curId);
-      return true;
-    }
-    return seen === curId;
+    const olds = this.olds;
+    const n = this.cnt;
+    for (let i = 0; i < n; i++) if (olds[i] === oldId) return this.curs[i] === curId;
+    olds[n] = oldId;
+    this.curs[n] = curId;
+    this.cnt = n + 1;
+    return true;
   }
   /** check_scalar_ids(): an old scalar without an id relied on no link; a current one
    * without an id gets a fresh one, so two unlinked registers cannot pass for a linked
@@ -50,6 +61,9 @@ class IdMap {
     return true;
   }
 }
+
+/** env->idmap_scratch: verification is synchronous, so one map serves every comparison. */
+const idmapScratch = new IdMap(0);
 
 /** tnum_in(a, b): every value b may hold, a may hold too. */
 const tnumIn = (a: Tnum, b: Tnum): boolean => (b.mask & ~a.mask) === 0n && (b.value & ~a.mask) === a.value;
@@ -85,10 +99,9 @@ function sameHead(o: RegState, c: RegState): boolean {
   );
 }
 
-/** regs_exact() */
-function regsExact(o: RegState, c: RegState, idmap: IdMap): boolean {
+/** var_off and the bounds are the same. */
+function sameNumbers(o: RegState, c: RegState): boolean {
   return (
-    sameHead(o, c) &&
     o.varOff.value === c.varOff.value &&
     o.varOff.mask === c.varOff.mask &&
     o.smin === c.smin &&
@@ -98,7 +111,15 @@ function regsExact(o: RegState, c: RegState, idmap: IdMap): boolean {
     o.s32min === c.s32min &&
     o.s32max === c.s32max &&
     o.u32min === c.u32min &&
-    o.u32max === c.u32max &&
+    o.u32max === c.u32max
+  );
+}
+
+/** regs_exact() */
+function regsExact(o: RegState, c: RegState, idmap: IdMap): boolean {
+  return (
+    sameHead(o, c) &&
+    sameNumbers(o, c) &&
     o.frameno === c.frameno &&
     idmap.check(o.id, c.id) &&
     idmap.check(o.refObjId, c.refObjId)
@@ -194,7 +215,7 @@ const frameInsnIdx = (st: VerifierState, i: number): number => (i === st.curfram
 /** states_equal() */
 export function statesEqual(env: Env, old: VerifierState, cur: VerifierState, exact: ExactLevel): boolean {
   if (old.curframe !== cur.curframe) return false;
-  const idmap = new IdMap(env.idGen);
+  const idmap = idmapScratch.reset(env.idGen);
   if (!refsafe(old, cur, idmap)) return false;
   for (let i = 0; i <= old.curframe; i++) {
     const of = old.frames[i]!;
@@ -212,11 +233,13 @@ function statesMaybeLooping(old: VerifierState, cur: VerifierState): boolean {
   if (old.curframe !== cur.curframe) return false;
   const fo = old.frames[old.curframe]!.regs;
   const fc = cur.frames[cur.curframe]!.regs;
-  const idmap = new IdMap(0);
-  return fo.every((r, i) => {
+  // The fields before frameno compared as they are (memcmp): ids equal, not mapped.
+  for (let i = 0; i < fo.length; i++) {
+    const o = fo[i]!;
     const c = fc[i]!;
-    return regsExact(r, c, idmap) && r.id === c.id && r.refObjId === c.refObjId;
-  });
+    if (o.id !== c.id || o.refObjId !== c.refObjId || !sameNumbers(o, c) || !sameHead(o, c) || o.frameno !== c.frameno) return false;
+  }
+  return true;
 }
 
 /** is_state_visited(): true when an explored state covers this one (prune the path). */
@@ -225,9 +248,10 @@ export function isStateVisited(env: Env, insnIdx: number): boolean {
   const force = env.forceCheckpoints.has(insnIdx) || cur.jmpHistory.length > 40;
   let addNewState = force || (env.jmpsProcessed - env.prevJmpsProcessed >= 2 && env.insnProcessed - env.prevInsnProcessed >= 8);
   const mayGoto = env.forceCheckpoints.has(insnIdx);
-  const list = env.explored.get(insnIdx) ?? [];
+  let list = env.explored[insnIdx];
   let statesCnt = 0;
-  for (const sl of [...list]) {
+  for (let k = 0; list !== undefined && k < list.length; ) {
+    const sl = list[k]!;
     statesCnt++;
     let hit = false;
     let loop = false;
@@ -264,7 +288,10 @@ export function isStateVisited(env: Env, insnIdx: number): boolean {
     // miss: states that keep failing to match are dropped.
     if (addNewState) sl.missCnt++;
     const n = force && sl.branches > 0 ? 64 : 3;
-    if (sl.missCnt > sl.hitCnt * n + n) list.splice(list.indexOf(sl), 1);
+    if (sl.missCnt > sl.hitCnt * n + n) {
+      list.splice(k, 1);
+      env.exploredStatesSize--;
+    } else k++;
   }
   env.maxStatesPerInsn = Math.max(env.maxStatesPerInsn, statesCnt);
   if (!env.privileged && statesCnt > BPF_COMPLEXITY_LIMIT_STATES) return false;
@@ -274,15 +301,16 @@ export function isStateVisited(env: Env, insnIdx: number): boolean {
   env.prevInsnProcessed = env.insnProcessed;
   // Precision is demanded afresh below each checkpoint (mark_all_scalars_imprecise).
   if (env.privileged) markAllScalarsImprecise(cur);
-  const state = cloneState(cur);
+  const state = checkpointState(cur);
   state.insnIdx = insnIdx;
   const cp: Checkpoint = { state, branches: 1, hitCnt: 0, missCnt: 0 };
   cur.parent = cp;
   cur.firstInsnIdx = insnIdx;
   cur.jmpHistory = [];
   cur.dfsDepth = state.dfsDepth + 1;
+  if (list === undefined) list = env.explored[insnIdx] = [];
   list.unshift(cp);
-  env.explored.set(insnIdx, list);
+  env.exploredStatesSize++;
   updatePeakStates(env);
   maybeEnterScc(env, state);
   return false;
@@ -364,7 +392,7 @@ function propagateBackedges(env: Env, visit: SccVisit): void {
 
 /** update_peak_states() */
 function updatePeakStates(env: Env): void {
-  env.peakStates = Math.max(env.peakStates, env.statesOfEarlierPasses + countStates(env) + env.numBackedges);
+  env.peakStates = Math.max(env.peakStates, env.statesOfEarlierPasses + env.exploredStatesSize + env.numBackedges);
 }
 
 /** propagate_precision(): what the covering state needed precise, the current path needs too. */
@@ -391,7 +419,7 @@ function propagatePrecision(env: Env, old: VerifierState, cur: VerifierState): b
 
 /** find_prev_entry(): the checkpoint at this instruction on the path of `cur` (a loop). */
 export function findPrevEntryFor(env: Env, cur: VerifierState, insnIdx: number): VerifierState | undefined {
-  for (const sl of env.explored.get(insnIdx) ?? []) {
+  for (const sl of env.explored[insnIdx] ?? []) {
     const st = sl.state;
     if (st.insnIdx === insnIdx && sl.branches > 0 && sameCallsites(st, cur) && st.dfsDepth < cur.dfsDepth) return st;
   }
@@ -423,11 +451,6 @@ export function widenImpreciseScalars(old: VerifierState, cur: VerifierState, pr
   }
 }
 
-export function countStates(env: Env): number {
-  let n = 0;
-  for (const l of env.explored.values()) n += l.length;
-  return n;
-}
 
 /** update_branch_counts(): a path ended; checkpoints with no live descendants are complete. */
 export function updateBranchCounts(env: Env): void {

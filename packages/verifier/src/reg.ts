@@ -143,6 +143,42 @@ export function knownReg(v: bigint): RegState {
   return make('SCALAR_VALUE', v === 0n ? ZERO : knownScalar(v));
 }
 
+/** The numeric part of a known 32-bit immediate, by value: instructions name few constants
+ * and a BPF_K operand is made for each one checked (not from Linux, which builds the fake
+ * register on its stack). The bounds are immutable, so the registers share them. */
+const IMM_BOUNDS = new Map<number, ScalarBounds>();
+const IMM_BOUNDS_MAX = 4096;
+
+function immBounds(imm: number): ScalarBounds {
+  let b = IMM_BOUNDS.get(imm);
+  if (b === undefined) {
+    if (IMM_BOUNDS.size >= IMM_BOUNDS_MAX) IMM_BOUNDS.clear();
+    b = knownScalar(BigInt(imm));
+    Object.freeze(b.varOff);
+    IMM_BOUNDS.set(imm, Object.freeze(b));
+  }
+  return b;
+}
+
+/** A fresh register holding the sign-extended immediate `imm` (__mark_reg_known(reg, imm)). */
+export function immReg(imm: number): RegState {
+  return make('SCALAR_VALUE', immBounds(imm));
+}
+
+const IMM_OPERANDS = new Map<number, Readonly<RegState>>();
+
+/** The BPF_K operand of an ALU or jump instruction (the kernel's fake src register): shared
+ * and frozen, for code that only reads it. */
+export function immOperand(imm: number): Readonly<RegState> {
+  let r = IMM_OPERANDS.get(imm);
+  if (r === undefined) {
+    if (IMM_OPERANDS.size >= IMM_BOUNDS_MAX) IMM_OPERANDS.clear();
+    r = Object.freeze(immReg(imm));
+    IMM_OPERANDS.set(imm, r);
+  }
+  return r;
+}
+
 /** __mark_reg_known_zero() with a pointer type: a fresh pointer at offset 0. */
 export function ptrReg(type: RegType, extra: Partial<RegState> = {}): RegState {
   return Object.assign(make(type, ZERO), extra);

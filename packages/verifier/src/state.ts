@@ -101,6 +101,35 @@ export function cloneFrame(f: FuncState): FuncState {
   };
 }
 
+/** The register every checkpoint's uninitialised registers share: a checkpoint is only read
+ * and precision-marked (on scalars), never run on, so its NOT_INIT registers never change. */
+const CHECKPOINT_NOT_INIT: RegState = Object.freeze(notInit());
+
+const cloneCheckpointReg = (r: RegState): RegState => (r.type === 'NOT_INIT' ? CHECKPOINT_NOT_INIT : cloneReg(r));
+
+/** The copy of the current state is_state_visited() stores (copy_verifier_state() into
+ * new_sl->state); it takes over the path's jump history, which the current state restarts. */
+export function checkpointState(s: VerifierState): VerifierState {
+  return {
+    frames: s.frames.map((f) => ({
+      regs: f.regs.map(cloneCheckpointReg),
+      stack: f.stack.map(cloneSlot),
+      frameno: f.frameno,
+      callsite: f.callsite,
+      subprogno: f.subprogno,
+    })),
+    curframe: s.curframe,
+    refs: [...s.refs],
+    insnIdx: s.insnIdx,
+    parent: s.parent,
+    firstInsnIdx: s.firstInsnIdx,
+    lastInsnIdx: s.lastInsnIdx,
+    jmpHistory: s.jmpHistory,
+    mayGotoDepth: s.mayGotoDepth,
+    dfsDepth: s.dfsDepth,
+  };
+}
+
 export function cloneState(s: VerifierState): VerifierState {
   return {
     frames: s.frames.map(cloneFrame),

@@ -21,6 +21,7 @@ import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX, asIntN, asUintN, 
 import {
   cloneBounds,
   coerceRegToSize,
+  isSyncedConst,
   coerceRegToSizeSx,
   coerceSubregToSizeSx,
   copyBounds,
@@ -68,21 +69,31 @@ function wrapped(exact: bigint, bits: 32 | 64, signed: boolean): [bigint, boolea
 
 /** mirrors scalar32_min_max_add() */
 export function scalar32MinMaxAdd(dst: ScalarBounds, src: ScalarBounds): void {
-  const [smin, o1] = wrapped(dst.s32min + src.s32min, 32, true);
-  dst.s32min = smin;
+  // check_add_overflow() on s32 and u32, written out (this runs for every add).
+  const smin = asIntN(32, dst.s32min + src.s32min);
   // the kernel's `||` skips the second check once the first overflows
-  const [smax, o2] = o1 ? [dst.s32max, false] : wrapped(dst.s32max + src.s32max, 32, true);
-  dst.s32max = smax;
-  if (o1 || o2) {
+  const o1 = smin !== dst.s32min + src.s32min;
+  dst.s32min = smin;
+  if (!o1) {
+    const exact = dst.s32max + src.s32max;
+    const smax = asIntN(32, exact);
+    dst.s32max = smax;
+    if (smax !== exact) {
+      dst.s32min = S32_MIN;
+      dst.s32max = S32_MAX;
+    }
+  } else {
     dst.s32min = S32_MIN;
     dst.s32max = S32_MAX;
   }
   // Either every sum wraps or none does: then the wrapped ends are still a range.
-  const [umin, minOverflow] = wrapped(dst.u32min + src.u32min, 32, false);
-  const [umax, maxOverflow] = wrapped(dst.u32max + src.u32max, 32, false);
+  const uminExact = dst.u32min + src.u32min;
+  const umaxExact = dst.u32max + src.u32max;
+  const umin = asUintN(32, uminExact);
+  const umax = asUintN(32, umaxExact);
   dst.u32min = umin;
   dst.u32max = umax;
-  if (!minOverflow && maxOverflow) {
+  if (umin === uminExact && umax !== umaxExact) {
     dst.u32min = 0n;
     dst.u32max = U32_MAX;
   }
@@ -90,19 +101,28 @@ export function scalar32MinMaxAdd(dst: ScalarBounds, src: ScalarBounds): void {
 
 /** mirrors scalar_min_max_add() */
 export function scalarMinMaxAdd(dst: ScalarBounds, src: ScalarBounds): void {
-  const [smin, o1] = wrapped(dst.smin + src.smin, 64, true);
+  const sminExact = dst.smin + src.smin;
+  const smin = asIntN(64, sminExact);
   dst.smin = smin;
-  const [smax, o2] = o1 ? [dst.smax, false] : wrapped(dst.smax + src.smax, 64, true);
-  dst.smax = smax;
-  if (o1 || o2) {
+  if (smin === sminExact) {
+    const exact = dst.smax + src.smax;
+    const smax = asIntN(64, exact);
+    dst.smax = smax;
+    if (smax !== exact) {
+      dst.smin = S64_MIN;
+      dst.smax = S64_MAX;
+    }
+  } else {
     dst.smin = S64_MIN;
     dst.smax = S64_MAX;
   }
-  const [umin, minOverflow] = wrapped(dst.umin + src.umin, 64, false);
-  const [umax, maxOverflow] = wrapped(dst.umax + src.umax, 64, false);
+  const uminExact = dst.umin + src.umin;
+  const umaxExact = dst.umax + src.umax;
+  const umin = asUintN(64, uminExact);
+  const umax = asUintN(64, umaxExact);
   dst.umin = umin;
   dst.umax = umax;
-  if (!minOverflow && maxOverflow) {
+  if (umin === uminExact && umax !== umaxExact) {
     dst.umin = 0n;
     dst.umax = U64_MAX;
   }
@@ -112,20 +132,29 @@ export function scalarMinMaxAdd(dst: ScalarBounds, src: ScalarBounds): void {
 
 /** mirrors scalar32_min_max_sub() */
 export function scalar32MinMaxSub(dst: ScalarBounds, src: ScalarBounds): void {
-  const [smin, o1] = wrapped(dst.s32min - src.s32max, 32, true);
+  const sminExact = dst.s32min - src.s32max;
+  const smin = asIntN(32, sminExact);
   dst.s32min = smin;
-  const [smax, o2] = o1 ? [dst.s32max, false] : wrapped(dst.s32max - src.s32min, 32, true);
-  dst.s32max = smax;
-  if (o1 || o2) {
+  if (smin === sminExact) {
+    const exact = dst.s32max - src.s32min;
+    const smax = asIntN(32, exact);
+    dst.s32max = smax;
+    if (smax !== exact) {
+      dst.s32min = S32_MIN;
+      dst.s32max = S32_MAX;
+    }
+  } else {
     dst.s32min = S32_MIN;
     dst.s32max = S32_MAX;
   }
   // Either every difference underflows or none does: then the wrapped ends are a range.
-  const [umin, minUnderflow] = wrapped(dst.u32min - src.u32max, 32, false);
-  const [umax, maxUnderflow] = wrapped(dst.u32max - src.u32min, 32, false);
+  const uminExact = dst.u32min - src.u32max;
+  const umaxExact = dst.u32max - src.u32min;
+  const umin = asUintN(32, uminExact);
+  const umax = asUintN(32, umaxExact);
   dst.u32min = umin;
   dst.u32max = umax;
-  if (minUnderflow && !maxUnderflow) {
+  if (umin !== uminExact && umax === umaxExact) {
     dst.u32min = 0n;
     dst.u32max = U32_MAX;
   }
@@ -133,19 +162,28 @@ export function scalar32MinMaxSub(dst: ScalarBounds, src: ScalarBounds): void {
 
 /** mirrors scalar_min_max_sub() */
 export function scalarMinMaxSub(dst: ScalarBounds, src: ScalarBounds): void {
-  const [smin, o1] = wrapped(dst.smin - src.smax, 64, true);
+  const sminExact = dst.smin - src.smax;
+  const smin = asIntN(64, sminExact);
   dst.smin = smin;
-  const [smax, o2] = o1 ? [dst.smax, false] : wrapped(dst.smax - src.smin, 64, true);
-  dst.smax = smax;
-  if (o1 || o2) {
+  if (smin === sminExact) {
+    const exact = dst.smax - src.smin;
+    const smax = asIntN(64, exact);
+    dst.smax = smax;
+    if (smax !== exact) {
+      dst.smin = S64_MIN;
+      dst.smax = S64_MAX;
+    }
+  } else {
     dst.smin = S64_MIN;
     dst.smax = S64_MAX;
   }
-  const [umin, minUnderflow] = wrapped(dst.umin - src.umax, 64, false);
-  const [umax, maxUnderflow] = wrapped(dst.umax - src.umin, 64, false);
+  const uminExact = dst.umin - src.umax;
+  const umaxExact = dst.umax - src.umin;
+  const umin = asUintN(64, uminExact);
+  const umax = asUintN(64, umaxExact);
   dst.umin = umin;
   dst.umax = umax;
-  if (minUnderflow && !maxUnderflow) {
+  if (umin !== uminExact && umax === umaxExact) {
     dst.umin = 0n;
     dst.umax = U64_MAX;
   }
@@ -537,7 +575,8 @@ export function scalarAlu(
 ): string | undefined {
   void off; // sdiv/smod take the same (unknown-result) path as div/mod in 6.18
   if (op === BPF_END && end === undefined) throw new RangeError('scalarAlu: BPF_END needs the instruction\'s toLe and imm');
-  const s = cloneBounds(src);
+  // The operand's bounds as they were: a copy only when it is dst itself (rX op= rX).
+  const s = src === dst ? cloneBounds(src) : src;
   if (!isSafeToComputeDstRegRange(s, op, alu32)) {
     markUnknown(dst);
     return undefined;
@@ -545,6 +584,14 @@ export function scalarAlu(
   if (sanitize !== undefined && (op === BPF_ADD || op === BPF_SUB)) {
     const err = sanitize();
     if (err !== undefined) return err;
+  }
+  // Two synced constants: the sum or difference is a synced constant too. Each bound is the
+  // wrapped result or, where it overflowed, unbounded until reg_bounds_sync() takes it from
+  // the constant var_off (zero-extended for ALU32), so the result is that constant exactly.
+  if ((op === BPF_ADD || op === BPF_SUB) && isSyncedConst(dst) && isSyncedConst(s)) {
+    const v = op === BPF_ADD ? dst.varOff.value + s.varOff.value : dst.varOff.value - s.varOff.value;
+    markKnown(dst, alu32 ? asUintN(32, v) : v);
+    return undefined;
   }
   switch (op) {
     case BPF_ADD:

@@ -3,7 +3,7 @@
 // kernel/bpf/verifier.c does. Functions mutate their ScalarBounds argument in place, like
 // the kernel's reg state; fields are normalised exactly where the C types wrap or cast.
 import type { ScalarBounds, Tnum } from './types';
-import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX, asIntN, big, max, min, s32, s64, u32, u64 } from './int';
+import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, U64_MAX, asIntN, asUintN, big, max, min, s32, s64, u32, u64 } from './int';
 import {
   tnumCast,
   tnumClearSubreg,
@@ -278,8 +278,23 @@ export function regBoundOffset(b: ScalarBounds): void {
   b.varOff = tnumOr(tnumClearSubreg(var64), var32);
 }
 
+/** A known constant whose every bound already is that constant: a fixpoint of each step
+ * of reg_bounds_sync() (every max/min keeps it, tnum_step() finds no other member, the
+ * tnum intersections give it back), so syncing it changes nothing. */
+export function isSyncedConst(b: ScalarBounds): boolean {
+  const v = b.varOff.value;
+  if (b.varOff.mask !== 0n || b.umin !== v || b.umax !== v) return false;
+  const sv = asIntN(64, v);
+  if (b.smin !== sv || b.smax !== sv) return false;
+  const lo = asUintN(32, v);
+  if (b.u32min !== lo || b.u32max !== lo) return false;
+  const slo = asIntN(32, v);
+  return b.s32min === slo && b.s32max === slo;
+}
+
 /** mirrors reg_bounds_sync(): update, deduce three times, bound the offset, update. */
 export function regBoundsSync(b: ScalarBounds): void {
+  if (isSyncedConst(b)) return;
   updateBounds(b);
   regDeduceBounds(b);
   regDeduceBounds(b);
