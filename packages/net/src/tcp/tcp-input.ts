@@ -11,7 +11,7 @@ import type { IpAddr } from '../wire/addr';
 import type { TcpSegment } from '../wire/tcp';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../wire/tcp';
 import type { RcvSpace, SackRx, TcpSock } from './tcp-sock';
-import { CA_OPEN, F_ECN_OK, F_NOSPACE, F_SYNCOOKIE, NO_DATA, NO_SKBS, NO_TX, SKB_RETRANS, SKB_SACKED, TCP_INIT_CWND, TCP_MIN_MSS, TCP_MSS_DEFAULT, sbufConsume, skbAccount, tcpMssClamp } from './tcp-sock';
+import { CA_OPEN, F_ECN_OK, F_NOSPACE, F_SYNCOOKIE, NO_DATA, NO_SKBS, NO_TX, RxQueue, SKB_RETRANS, SKB_SACKED, TCP_INIT_CWND, TCP_MIN_MSS, TCP_MSS_DEFAULT, rbufAppend, sbufConsume, skbAccount, tcpMssClamp } from './tcp-sock';
 import { SKB_TRUESIZE_OVERHEAD } from './tcp';
 import { after, before, beforeEq, seqAdd, seqDiff } from './tcp-seq';
 import { tcpCallBpf, tcpInitCallbacks } from './tcp-sock-ops';
@@ -966,14 +966,16 @@ function deliver(tp: TcpSock, d: Uint8Array): void {
   if (!d.length) return;
   tp.rcvNxt = seqAdd(tp.rcvNxt, d.length);
   if (tp.shutRd) return;
-  if (tp.rq === NO_DATA) tp.rq = [];
+  if (tp.rq === NO_DATA) tp.rq = new RxQueue();
+  const q = tp.rq;
   // Coalesced into an unread tail with room for frags (MAX_SKB_FRAGS 17): kept as its own
   // entry here, charged only its bytes.
-  const tail = tp.rq[tp.rq.length - 1];
+  const tail = q.skbs[q.skbs.length - 1];
   const frags = tail ? tail.frags + 1 : 1;
   const coalesce = tail !== undefined && frags < MAX_SKB_FRAGS;
   const truesize = d.length + (coalesce ? 0 : RX_TRUESIZE_OVERHEAD);
-  tp.rq.push({ data: d.slice(), truesize, frags: coalesce ? frags : 1 });
+  rbufAppend(q, tp.rqBytes, d);
+  q.skbs.push({ len: d.length, truesize, frags: coalesce ? frags : 1 });
   tp.rmemAlloc += truesize;
   tp.rqBytes += d.length;
   tp.wake();

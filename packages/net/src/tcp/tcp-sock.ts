@@ -286,13 +286,24 @@ export class TcpTx {
 export const NO_SKBS: TxSkb[] = [];
 /** The send side of a connection that has queued nothing: every field at its default. */
 export const NO_TX: TcpTx = Object.freeze(new TcpTx(0)) as TcpTx;
-/** A received skb in the receive queue: its bytes not yet read, and its truesize (what it
- * costs the receive buffer until freed). */
+/** A received skb in the receive queue: how many of its bytes are not yet read, and its
+ * truesize (what it costs the receive buffer until freed). */
 export interface RxSkb {
-  data: Uint8Array;
+  len: number;
   truesize: number;
   /** Segments coalesced into the skb this entry belongs to, counting this one. */
   frags: number;
+}
+/**
+ * The receive queue: its skbs, and their unread bytes (TcpSock.rqBytes of them) in order in a
+ * ring from `head` — copied in as segments arrive, so no segment's buffer is kept and no
+ * buffer is made per segment (the ring grows in powers of two from 256 bytes, as the send
+ * buffer does).
+ */
+export class RxQueue {
+  readonly skbs: RxSkb[] = [];
+  buf: Uint8Array = EMPTY;
+  head = 0;
 }
 /** Receive-buffer autotuning state (tcp_sock's rcvq_space and rcv_rtt_est). */
 export interface RcvSpace {
@@ -320,7 +331,7 @@ export interface SackRx {
   compressedTimer: Timer | undefined;
 }
 /** The shared empty receive queue of a socket that has not received bytes (never pushed to). */
-export const NO_DATA: RxSkb[] = [];
+export const NO_DATA: RxQueue = Object.freeze(new RxQueue()) as RxQueue;
 
 export class TcpSock extends Sock {
   // ---- send side (snd_una … snd_nxt … end of sbuf); sequence numbers as int32 ----
@@ -354,7 +365,7 @@ export class TcpSock extends Sock {
    * to send once (duplicate_sack), made with the first out-of-order or duplicate segment. */
   sackRx: SackRx | undefined;
   /** The receive queue (made when the first bytes arrive): skbs of bytes not yet read. */
-  rq: RxSkb[] = NO_DATA;
+  rq: RxQueue = NO_DATA;
   rqBytes = 0;
   /** The peer's ISN + 1 (bytes_received counts from it). */
   irs = 0;
@@ -909,4 +920,30 @@ export function sbufConsume(tp: TcpSock, n: number): void {
   if (n <= 0) return;
   tp.sbufLen -= n;
   tp.sbufHead = tp.sbufLen === 0 ? 0 : (tp.sbufHead + n) % tp.sbuf.length;
+}
+
+/** Appends `d` to the receive queue's bytes (`queued` of them there already). */
+export function rbufAppend(q: RxQueue, queued: number, d: Uint8Array): void {
+  const need = queued + d.length;
+  if (need > q.buf.length) {
+    let size = Math.max(q.buf.length, 256);
+    while (size < need) size *= 2;
+    const b = new Uint8Array(size);
+    if (queued) rbufCopy(q, queued, b, 0);
+    q.buf = b;
+    q.head = 0;
+  }
+  const cap = q.buf.length;
+  const at = (q.head + queued) % cap;
+  const first = Math.min(d.length, cap - at);
+  q.buf.set(first === d.length ? d : d.subarray(0, first), at);
+  if (first < d.length) q.buf.set(d.subarray(first), 0);
+}
+
+/** Copies the first `n` queued bytes into `out` at `to` (nothing is consumed). */
+export function rbufCopy(q: RxQueue, n: number, out: Uint8Array, to: number): void {
+  const cap = q.buf.length;
+  const first = Math.min(n, cap - q.head);
+  out.set(q.buf.subarray(q.head, q.head + first), to);
+  if (first < n) out.set(q.buf.subarray(0, n - first), to + first);
 }

@@ -15,7 +15,7 @@ import type { TcpSock } from './tcp-sock';
 import type { TxSkb } from './tcp-sock';
 import { tcpRateCheckAppLimited } from './tcp-rate';
 import { reqskQueueRemoved } from './tcp-minisocks';
-import { F_ECN_OK, F_ECN_SEEN, F_NOSPACE, MAX_TCP_WINDOW, NO_SKBS, NO_TX, TCP_MIN_MSS, newTxSkb, sbufAppend } from './tcp-sock';
+import { F_ECN_OK, F_ECN_SEEN, F_NOSPACE, MAX_TCP_WINDOW, NO_SKBS, NO_TX, TCP_MIN_MSS, newTxSkb, rbufCopy, sbufAppend } from './tcp-sock';
 import { tcpCallBpf } from './tcp-sock-ops';
 import { NAGLE_OFF, NAGLE_PUSH, sendMss, tcpSendAck, tcpSendActiveReset, tcpSlowStartAfterIdleCheck, tcpWriteXmit } from './tcp-output';
 import { tcpCleanupRbuf, tcpMaxWindow, tcpRcvSpaceAdjust } from './tcp-input';
@@ -216,28 +216,27 @@ export function tcpRecvmsg(tp: TcpSock, maxBytes: number, flags: number): { data
   }
   const n = Math.min(maxBytes, tp.rqBytes);
   const out = new Uint8Array(n);
-  let at = 0;
-  let i = 0;
-  while (at < n) {
-    const c = tp.rq[i]!;
-    const k = Math.min(c.data.length, n - at);
-    out.set(c.data.subarray(0, k), at);
-    at += k;
-    if (flags & MSG_PEEK) {
-      i++;
-      continue;
+  const q = tp.rq;
+  rbufCopy(q, n, out, 0);
+  if (!(flags & MSG_PEEK)) {
+    q.head = tp.rqBytes === n ? 0 : (q.head + n) % q.buf.length;
+    let at = 0;
+    while (at < n) {
+      const c = q.skbs[0]!;
+      const k = Math.min(c.len, n - at);
+      at += k;
+      tp.rqBytes -= k;
+      tp.copiedSeq = seqAdd(tp.copiedSeq, k);
+      if (k === c.len) {
+        q.skbs.shift();
+        // skb freed: its truesize leaves the receive buffer.
+        tp.rmemAlloc -= c.truesize;
+      } else c.len -= k;
+      // tcp_recvmsg_locked() measures after each skb it copies from (the rest of the queue
+      // still counts as not read).
+      const next = q.skbs[0];
+      if (at === n || !next || next.frags === 1) tcpRcvSpaceAdjust(tp);
     }
-    tp.rqBytes -= k;
-    tp.copiedSeq = seqAdd(tp.copiedSeq, k);
-    if (k === c.data.length) {
-      tp.rq.shift();
-      // skb freed: its truesize leaves the receive buffer.
-      tp.rmemAlloc -= c.truesize;
-    } else c.data = c.data.subarray(k);
-    // tcp_recvmsg_locked() measures after each skb it copies from (the rest of the queue
-    // still counts as not read).
-    const next = tp.rq[0];
-    if (at === n || !next || next.frags === 1) tcpRcvSpaceAdjust(tp);
   }
   if (!(flags & MSG_PEEK)) tcpCleanupRbuf(tp, n);
   return { data: out };

@@ -30,3 +30,29 @@ export function pseudoSum4(src: Uint8Array, dst: Uint8Array, proto: number, leng
 export function pseudoSum6(src: Uint8Array, dst: Uint8Array, nextHeader: number, length: number): number {
   return sumBytes(src) + sumBytes(dst) + Math.floor(length / 0x10000) + (length & 0xffff) + nextHeader;
 }
+
+/** Whether this machine stores a 16-bit word low byte first (every JavaScript engine's
+ * host in practice; checked, with the byte loop as the fallback). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * sumBytes() for a checksum only: a running sum congruent to sumBytes()'s modulo 0xffff, so
+ * finish() of it (plus any other terms) is the same checksum (RFC 1071 §2: the sum is
+ * independent of byte order). Words are read in the machine's order, four at a time, and the
+ * folded sum swapped back, instead of two byte loads per word.
+ */
+export function sumBytesFast(b: Uint8Array, sum: number): number {
+  const len = b.length;
+  const off = b.byteOffset;
+  if (!LITTLE_ENDIAN || off & 1 || len < 64) return sumBytes(b, sum);
+  const n = len >> 1;
+  const w = new Uint16Array(b.buffer, off, n);
+  let s = 0;
+  let k = 0;
+  for (; k + 3 < n; k += 4) s += w[k]! + w[k + 1]! + w[k + 2]! + w[k + 3]!;
+  for (; k < n; k++) s += w[k]!;
+  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
+  sum += ((s & 0xff) << 8) | (s >> 8);
+  if (len & 1) sum += b[len - 1]! << 8;
+  return sum;
+}

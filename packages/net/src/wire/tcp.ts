@@ -1,6 +1,6 @@
 // TCP segments (RFC 9293): the header, its options (MSS, window scale, SACK-permitted,
 // SACK blocks, timestamps) and the pseudo-header checksum.
-import { finish, pseudoSum4, pseudoSum6, sumBytes } from './checksum';
+import { finish, pseudoSum4, pseudoSum6, sumBytes, sumBytesFast } from './checksum';
 import { IPPROTO_TCP } from './ipv4';
 import { offerHeadroom } from './headroom';
 
@@ -253,6 +253,27 @@ function writeOpts(b: Uint8Array, at: number, o: TcpOptsOut, end: number): void 
 const HEADROOM4 = 14 + 20;
 const HEADROOM6 = 14 + 40;
 
+/** Segments (but huge ones) are carved from shared slabs: nothing keeps a frame's bytes once
+ * it is delivered (the receiver copies data into its receive queue's ring, or its
+ * out-of-order queue), so a slab lives only while its frames are in flight (or in a capture),
+ * and one ArrayBuffer serves dozens of segments instead of one each. */
+const SLAB_SIZE = 65536;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabUsed = 0;
+
+/** A zeroed segment of `hl` bytes with `room` bytes of headroom before it, from the slab. */
+function slabSegment(room: number, hl: number): Uint8Array {
+  const need = room + hl;
+  if (slabUsed + need > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const at = slabUsed + room;
+  // Frames start 8-byte aligned, so the segment's words are too (sumBytesFast).
+  slabUsed = (slabUsed + need + 7) & ~7;
+  return new Uint8Array(slab, at, hl);
+}
+
 /**
  * buildTcp() for the stack's own segments: the same bytes, with the options from `o`
  * (undefined: none), in a buffer with room in front for the IP and Ethernet headers,
@@ -263,7 +284,7 @@ export function buildTcpSegment(src: Uint8Array, dst: Uint8Array, srcPort: numbe
   const hl = 20 + optLen;
   const plen = payload ? payload.length : 0;
   const room = src.length === 4 ? HEADROOM4 : HEADROOM6;
-  const out = new Uint8Array(room + hl + plen).subarray(room);
+  const out = room + hl + plen > SLAB_SIZE >> 2 ? new Uint8Array(room + hl + plen).subarray(room) : slabSegment(room, hl + plen);
   out[0] = srcPort >> 8;
   out[1] = srcPort & 0xff;
   out[2] = dstPort >> 8;
@@ -276,12 +297,12 @@ export function buildTcpSegment(src: Uint8Array, dst: Uint8Array, srcPort: numbe
   out[15] = window & 0xff;
   if (optLen) writeOpts(out, 20, o!, hl);
   if (plen) out.set(payload!, hl);
-  const sum = finish(sumBytes(out, pseudo(src, dst, out.length)));
+  const sum = finish(sumBytesFast(out, pseudo(src, dst, out.length)));
   out[16] = sum >> 8;
   out[17] = sum & 0xff;
   return offerHeadroom(out);
 }
 
 export function tcpChecksumOk(src: Uint8Array, dst: Uint8Array, seg: Uint8Array): boolean {
-  return finish(sumBytes(seg, pseudo(src, dst, seg.length))) === 0;
+  return finish(sumBytesFast(seg, pseudo(src, dst, seg.length))) === 0;
 }
