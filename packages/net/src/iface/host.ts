@@ -294,7 +294,7 @@ export class Host implements DeviceHost {
 
   drop(reason: DropReason, bytes: Uint8Array, dev?: NetDevice): void {
     traceKfreeSkb(this.kernel, reason, bytes, dev);
-    this.network.events.emit('drop', { time: this.network.sim.now, host: this.name, ...(dev ? { dev: dev.name } : {}), reason, bytes });
+    if (this.network.events.listenerCount('drop')) this.network.events.emit('drop', { time: this.network.sim.now, host: this.name, ...(dev ? { dev: dev.name } : {}), reason, bytes });
   }
 }
 

@@ -46,6 +46,8 @@ export interface TcpEnv {
   readonly kernel: Kernel;
   /** The observers' events (tcp:state, tcp:retransmit). */
   emit<K extends keyof NetEvents>(event: K, payload: Parameters<NetEvents[K]>[0]): void;
+  /** Whether anyone listens for `event`: asked before an event is built. */
+  observed(event: keyof NetEvents): boolean;
   /** tcp_call_bpf(): the cgroup's sock_ops programs, or -1 when none is attached. */
   sockOps(sk: TcpSock, op: number, args: readonly number[], info: () => TcpOpsInfo, setCbFlags: (f: number) => void): number;
   /** The host's name, for events. */

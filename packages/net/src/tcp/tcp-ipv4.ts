@@ -111,6 +111,9 @@ export class TcpProtocol implements TcpEnv {
   get hostName(): string {
     return this.host.name;
   }
+  observed(event: keyof NetEvents): boolean {
+    return this.host.network.events.listenerCount(event) > 0;
+  }
   emit<K extends keyof NetEvents>(event: K, payload: Parameters<NetEvents[K]>[0]): void {
     (this.host.network.events.emit as (e: K, p: Parameters<NetEvents[K]>[0]) => void)(event, payload);
   }

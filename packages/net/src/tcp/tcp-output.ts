@@ -493,7 +493,7 @@ export function splitSkb(tp: TcpSock, i: number, len: number): void {
   const skb = tp.wq[i]!;
   const sent = i < tp.sendHead;
   if (sent) skbAccount(tp.tx, skb, -1);
-  const rest: TxSkb = { ...skb, seq: seqAdd(skb.seq, len), len: skb.len - len, pcount: 0 };
+  const rest: TxSkb = { seq: seqAdd(skb.seq, len), len: skb.len - len, flags: skb.flags, pcount: 0, sentAt: skb.sentAt, txFirstTx: skb.txFirstTx, txDeliveredMstamp: skb.txDeliveredMstamp, txDelivered: skb.txDelivered, txAppLimited: skb.txAppLimited };
   rest.pcount = pcount(rest.len, sendMss(tp));
   skb.len = len;
   skb.flags &= ~(TCP_FIN | TCP_PSH);
@@ -649,7 +649,7 @@ export function tcpRetransmitSkb(tp: TcpSock, i: number, segs: number, reason: '
   tp.rttSample = undefined;
   traceRetransmit(tp);
   if (tp.cbFlags & BPF_SOCK_OPS_CB.RETRANS) tcpCallBpf(tp, BPF_SOCK_OPS.RETRANS_CB, skb.seq >>> 0, skb.pcount, 0);
-  tp.env.emit('tcp:retransmit', { time: tp.now, host: tp.env.hostName, socket: tp.describe(), seq: skb.seq >>> 0, length: skb.len, reason });
+  if (tp.env.observed('tcp:retransmit')) tp.env.emit('tcp:retransmit', { time: tp.now, host: tp.env.hostName, socket: tp.describe(), seq: skb.seq >>> 0, length: skb.len, reason });
   return true;
 }
 
@@ -686,5 +686,5 @@ export function tcpRetransmitHead(tp: TcpSock, reason: 'rto' | 'fast' | 'syn' | 
   traceRetransmit(tp);
   // tcp_retransmit_skb(): BPF_SOCK_OPS_RETRANS_CB (seq, segments, err).
   if (tp.cbFlags & BPF_SOCK_OPS_CB.RETRANS) tcpCallBpf(tp, BPF_SOCK_OPS.RETRANS_CB, tp.sndUna >>> 0, 1, 0);
-  tp.env.emit('tcp:retransmit', { time: tp.now, host: tp.env.hostName, socket: tp.describe(), seq: tp.sndUna >>> 0, length, reason });
+  if (tp.env.observed('tcp:retransmit')) tp.env.emit('tcp:retransmit', { time: tp.now, host: tp.env.hostName, socket: tp.describe(), seq: tp.sndUna >>> 0, length, reason });
 }

@@ -60,7 +60,7 @@ export function tcpSetState(tp: TcpSock, to: number): void {
     // __inet_listen_sk(): BPF_SOCK_OPS_TCP_LISTEN_CB.
     tcpCallBpf(tp, BPF_SOCK_OPS.TCP_LISTEN_CB);
   } else if (from === S.TCP_LISTEN) tp.env.unhashListener(tp);
-  tp.env.emit('tcp:state', { time: tp.env.now, host: tp.env.hostName, socket: tp.describe(), from: tcpStateName(from), to: tcpStateName(to) });
+  if (tp.env.observed('tcp:state')) tp.env.emit('tcp:state', { time: tp.env.now, host: tp.env.hostName, socket: tp.describe(), from: tcpStateName(from), to: tcpStateName(to) });
   tp.wake();
 }
 

@@ -25,8 +25,19 @@ function make(family: Family, bytes: Uint8Array): IpAddr {
 
 /** Parses "10.0.0.1" or "fd00::1"; throws a clear error otherwise. */
 export function parseAddr(text: string): IpAddr {
-  // (IPv4 from the cache: a connect() per connection to one server shares one address.)
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return addrFromBytes(Uint8Array.from(ipaddr.IPv4.parse(text).toByteArray()));
+  // (IPv4 from the cache: a connect() per connection to one server shares one address; the
+  // text seen before goes there without being parsed again.)
+  const known = v4Texts.get(text);
+  if (known !== undefined) {
+    const a = v4Cache.get(known);
+    if (a) return a;
+  }
+  if (ipaddr.IPv4.isValidFourPartDecimal(text)) {
+    const a = addrFromBytes(Uint8Array.from(ipaddr.IPv4.parse(text).toByteArray()));
+    if (v4Texts.size >= 4096) v4Texts.clear();
+    v4Texts.set(text, addrValue4(a));
+    return a;
+  }
   if (ipaddr.IPv6.isValid(text) && text.includes(':')) return make(6, Uint8Array.from(ipaddr.IPv6.parse(text).toByteArray()));
   throw new Error(`'${text}' is not an IPv4 or IPv6 address`);
 }
@@ -36,6 +47,8 @@ export function parseAddr(text: string): IpAddr {
  * so one object serves every packet. Bounded, so a scan of the address space cannot grow it
  * without limit. */
 const v4Cache = new Map<number, IpAddr>();
+/** IPv4 texts parseAddr() has seen, and their values (the key of v4Cache). */
+const v4Texts = new Map<string, number>();
 
 /** The IPv4 address at b[at, at + 4) (a received header's source or destination), from the
  * cache without a copy of the bytes. */
