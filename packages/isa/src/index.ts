@@ -21,3 +21,4 @@ export { ERRNO, SysError, errnoName } from './errno';
 export type { ErrnoCode } from './errno';
 export { formatKernelInsn } from './kernel-disasm';
 export type { KernelDisasmOptions } from './kernel-disasm';
+export { AF, SOCK, IPPROTO, SOL, SO, IP, IPV6, TCP, MSG, SHUT } from './socket';

@@ -35,6 +35,7 @@ export { BPF_SOCK, BPF_SOCK_SIZE, fillBpfSock, applyBpfSockWrites } from './bpf/
 export { BPF_SOCK_ADDR, BPF_SOCK_ADDR_SIZE, fillBpfSockAddr, readBpfSockAddr, readMsgSrc } from './bpf/bpf-sock-addr';
 export { getSocketCookie, getNetnsCookie } from './bpf/sock-helpers';
 export { SocketApi, inetBind, AF_UNSPEC, SOCK_NONBLOCK, MSG_PEEK, MSG_DONTWAIT, IP_UNPRIVILEGED_PORT_START, SO, IP, IPV6, BIND_FORCE_ADDRESS_NO_PORT, BIND_FROM_BPF, BIND_NO_CAP_NET_BIND_SERVICE, BIND_WITH_LOCK } from './sock/api';
+export type { WaitOptions } from './sock/api';
 export type { SockAddrIn, Linger } from './sock/api';
 export { PortTable, IP_LOCAL_PORT_RANGE, rcvSaddrEqual, ipv6Only } from './ports/port-table';
 export type { PortKind } from './ports/port-table';

@@ -18,7 +18,7 @@ export interface ScenarioDef {
 
 /** Declares a scenario (checks its shape so a bad module fails with a clear message). */
 export function scenario(def: ScenarioDef): ScenarioDef {
-  if (!def || typeof def.name !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(def.name)) throw new ScenarioError('E_SCENARIO', `a scenario needs a name of lowercase letters, digits and dashes (got ${JSON.stringify(def?.name)})`);
+  if (!def || typeof def.name !== 'string' || !/^[a-z0-9][a-z0-9_-]*$/.test(def.name)) throw new ScenarioError('E_SCENARIO', `a scenario needs a name of lowercase letters, digits, dashes and underscores (got ${JSON.stringify(def?.name)})`);
   if (typeof def.lesson !== 'string' || !def.lesson) throw new ScenarioError('E_SCENARIO', `scenario ${def.name} needs a one-line lesson`);
   if (typeof def.run !== 'function') throw new ScenarioError('E_SCENARIO', `scenario ${def.name} needs a run(w) function`);
   return def;

@@ -213,17 +213,20 @@ export class Proc {
     const a = sockaddr(addr);
     this.log('bind', `${fd}, ${typeof addr === 'string' ? addr : fmtIn(a)}`, () => this.api.bind(fd, a), () => '0');
   }
-  /** connect(): resolves when a TCP handshake completes (or at once for UDP). */
-  connect(fd: number, addr: string | { addr: string; port: number }): Promise<void> {
+  /** connect(): resolves when a TCP handshake completes (or at once for UDP). With
+   * `timeoutMs` (SO_SNDTIMEO), a handshake not done by then fails the call with EINPROGRESS
+   * and goes on. */
+  connect(fd: number, addr: string | { addr: string; port: number }, opts: WaitOpts = {}): Promise<void> {
     const a = sockaddr(addr);
-    return this.logAsync('connect', `${fd}, ${fmtIn(a)}`, () => this.api.connectAsync(fd, a), () => '0');
+    return this.logAsync('connect', `${fd}, ${fmtIn(a)}`, () => this.api.connectAsync(fd, a, waitNs(opts)), () => '0');
   }
   listen(fd: number, backlog = 128): void {
     this.log('listen', `${fd}, ${backlog}`, () => this.api.listen(fd, backlog), () => '0');
   }
-  /** accept(): resolves with the new fd when a connection arrives. */
-  accept(fd: number): Promise<number> {
-    return this.logAsync('accept', String(fd), () => this.api.acceptAsync(fd));
+  /** accept(): resolves with the new fd when a connection arrives; with `timeoutMs`
+   * (SO_RCVTIMEO), fails with EAGAIN when none came by then. */
+  accept(fd: number, opts: WaitOpts = {}): Promise<number> {
+    return this.logAsync('accept', String(fd), () => this.api.acceptAsync(fd, waitNs(opts)));
   }
   /** sendfile(2): `data` stands for the file's bytes. */
   sendfile(fd: number, data: string | Uint8Array): number {
@@ -232,9 +235,10 @@ export class Proc {
   }
   /** send(2) on a blocking socket: waits while the send buffer is full, until every byte is
    * taken (resolves with the length). */
-  async sendAll(fd: number, data: string | Uint8Array): Promise<number> {
+  async sendAll(fd: number, data: string | Uint8Array, opts: WaitOpts = {}): Promise<number> {
     const b = bytes(data);
-    return this.logAsync('send', `${fd}, ${b.length} bytes`, () => this.api.sendAsync(fd, b));
+    // With `timeoutMs` (SO_SNDTIMEO): what was taken by then, or EAGAIN if nothing was.
+    return this.logAsync('send', `${fd}, ${b.length} bytes`, () => this.api.sendAsync(fd, b, waitNs(opts)));
   }
   send(fd: number, data: string | Uint8Array): number {
     const b = bytes(data);
@@ -245,25 +249,51 @@ export class Proc {
     const a = sockaddr(to);
     return this.log('sendto', `${fd}, ${b.length} bytes, ${fmtIn(a)}`, () => this.api.sendto(fd, b, a));
   }
-  /** recv(): resolves with the next bytes (empty at end of stream). */
-  async recv(fd: number, max = 65536): Promise<Uint8Array> {
-    const r = await this.logAsync('recv', `${fd}, ${max}`, () => this.api.recvAsync(fd, max), (v) => `${v.data.length} bytes`);
+  /** recv(): resolves with the next bytes (empty at end of stream); with `timeoutMs`
+   * (SO_RCVTIMEO), fails with EAGAIN when nothing came by then. */
+  async recv(fd: number, max = 65536, opts: WaitOpts = {}): Promise<Uint8Array> {
+    const r = await this.logAsync('recv', `${fd}, ${max}`, () => this.api.recvAsync(fd, max, waitNs(opts)), (v) => `${v.data.length} bytes`);
     return r.data;
   }
   /** recv() decoded as UTF-8. */
-  async recvText(fd: number, max = 65536): Promise<string> {
-    return text(await this.recv(fd, max));
+  async recvText(fd: number, max = 65536, opts: WaitOpts = {}): Promise<string> {
+    return text(await this.recv(fd, max, opts));
   }
-  /** recvfrom(): resolves with the next datagram and who sent it ("10.0.0.1:5353"). */
-  async recvfrom(fd: number, max = 65536): Promise<{ data: Uint8Array; text: string; from: string }> {
-    const r = await this.logAsync('recvfrom', `${fd}, ${max}`, () => this.api.recvAsync(fd, max), (v) => `${v.data.length} bytes from ${v.from ? fmtSockAddr(v.from) : '?'}`);
-    return { data: r.data, text: text(r.data), from: r.from ? fmtSockAddr(r.from) : '' };
+  /** recvfrom(): resolves with the next datagram and who sent it: `from` as text
+   * ("10.0.0.1:5353") and `addr` structured ({ family, addr, port }); with `timeoutMs`, EAGAIN
+   * when none came by then. */
+  async recvfrom(fd: number, max = 65536, opts: WaitOpts = {}): Promise<{ data: Uint8Array; text: string; from: string; addr: SockName | undefined }> {
+    const r = await this.logAsync('recvfrom', `${fd}, ${max}`, () => this.api.recvAsync(fd, max, waitNs(opts)), (v) => `${v.data.length} bytes from ${v.from ? fmtSockAddr(v.from) : '?'}`);
+    return { data: r.data, text: text(r.data), from: r.from ? fmtSockAddr(r.from) : '', addr: r.from ? sockName(r.from) : undefined };
   }
+  /** getsockname() as text ("10.0.0.1:80", "[::1]:53"); sockname() gives it structured. */
   getsockname(fd: number): string {
     return this.log('getsockname', String(fd), () => fmtSockAddr(this.api.getsockname(fd)));
   }
+  /** getpeername() as text; peername() gives it structured. */
   getpeername(fd: number): string {
     return this.log('getpeername', String(fd), () => fmtSockAddr(this.api.getpeername(fd)));
+  }
+  /** getsockname(2) structured: { family: 4 | 6, addr: '10.0.0.1', port: 80 }. */
+  sockname(fd: number): SockName {
+    return this.log('getsockname', String(fd), () => sockName(this.api.getsockname(fd)), (v) => fmtName(v));
+  }
+  /** getpeername(2) structured. */
+  peername(fd: number): SockName {
+    return this.log('getpeername', String(fd), () => sockName(this.api.getpeername(fd)), (v) => fmtName(v));
+  }
+  /** accept(2) with an address buffer: the new fd and the peer's address, structured — the
+   * GETPEERNAME hook runs on it, as __sys_accept4() asks getname(peer) (accept() does not). */
+  acceptFrom(fd: number, opts: WaitOpts = {}): Promise<{ fd: number; peer: SockName }> {
+    return this.logAsync(
+      'accept',
+      `${fd}, &addr`,
+      async () => {
+        const r = await this.api.acceptFromAsync(fd, waitNs(opts));
+        return { fd: r.fd, peer: sockName(r.from) };
+      },
+      (v) => `${v.fd} (${fmtName(v.peer)})`,
+    );
   }
   /** setsockopt(2): an integer option, or TCP_CONGESTION (SOL_TCP 6, 13) by name ('cubic',
    * 'reno', 'bbr'). */
@@ -290,6 +320,30 @@ export class Proc {
     );
   }
 }
+
+/** How long a waiting call may wait: `timeoutMs` of virtual time (SO_RCVTIMEO/SO_SNDTIMEO);
+ * absent, until it can complete. */
+export interface WaitOpts {
+  timeoutMs?: number;
+}
+
+/** A socket address as the socket calls give it back. */
+export interface SockName {
+  family: 4 | 6;
+  /** '10.0.0.1', '::1' */
+  addr: string;
+  port: number;
+}
+
+function waitNs(opts: WaitOpts): { timeoutNs?: number } {
+  const t = opts.timeoutMs;
+  if (t === undefined) return {};
+  if (typeof t !== 'number' || !(t >= 0) || !Number.isFinite(t)) throw new ScenarioError('E_TIMEOUT', `timeoutMs must be a finite number of milliseconds >= 0, not ${String(t)}`);
+  return { timeoutNs: Math.round(t * MS) };
+}
+
+const sockName = (a: SockAddr): SockName => ({ family: a.family, addr: a.addr.text, port: a.port });
+const fmtName = (a: SockName): string => (a.family === 6 ? `[${a.addr}]:${a.port}` : `${a.addr}:${a.port}`);
 
 const fmtIn = (a: SockAddrIn): string => (a.family === 6 ? `[${String(a.addr)}]:${a.port ?? 0}` : `${String(a.addr)}:${a.port ?? 0}`);
 

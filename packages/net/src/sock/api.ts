@@ -4,7 +4,7 @@
 // process's fd table. Each call is synchronous: what would block fails with EAGAIN here,
 // and the awaitable forms (recvAsync) wait on the simulation's clock.
 import type { ErrnoCode } from '@bpfsim/isa';
-import { ERRNO, SysError, errnoName } from '@bpfsim/isa';
+import { AF, ERRNO, IP, IPV6, MSG, SO, SOCK, SOL, SysError, TCP, errnoName } from '@bpfsim/isa';
 import type { Process } from '@bpfsim/kernel';
 import type { Host } from '../iface/host';
 import { ipv6Only, setImpliedV6only } from '../ports/port-table';
@@ -16,19 +16,16 @@ import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, SOL_IP, SOL_IPV6, SOL_SOCKE
 import { TCP_STATE } from './state';
 import { NR, syscallsTraced, traceSysEnter, traceSysExit, userSockaddr } from '../bpf/tracepoints';
 
-export const AF_UNSPEC = 0;
-export const SOCK_NONBLOCK = 0o4000;
-export const MSG_PEEK = 2;
-export const MSG_DONTWAIT = 0x40;
+// The option and flag names are the uapi's (@bpfsim/isa's socket.ts), re-exported here.
+export { IP, IPV6, SO } from '@bpfsim/isa';
+export const AF_UNSPEC = AF.AF_UNSPEC;
+export const SOCK_NONBLOCK = SOCK.SOCK_NONBLOCK;
+export const MSG_PEEK = MSG.MSG_PEEK;
+export const MSG_DONTWAIT = MSG.MSG_DONTWAIT;
 /** sysctl net.ipv4.ip_unprivileged_port_start */
 export const IP_UNPRIVILEGED_PORT_START = 1024;
-
-/** Option names (include/uapi/asm-generic/socket.h, linux/in.h, linux/in6.h). */
-export const SO = { SO_REUSEADDR: 2, SO_TYPE: 3, SO_ERROR: 4, SO_SNDBUF: 7, SO_RCVBUF: 8, SO_KEEPALIVE: 9, SO_PRIORITY: 12, SO_LINGER: 13, SO_REUSEPORT: 15, SO_BINDTODEVICE: 25, SO_MARK: 36, SO_COOKIE: 57 } as const;
-export const IP = { IP_TOS: 1, IP_TTL: 2, IP_FREEBIND: 15, IP_BIND_ADDRESS_NO_PORT: 24 } as const;
-const SOL_TCP = 6;
-const TCP_CONGESTION = 13;
-export const IPV6 = { IPV6_UNICAST_HOPS: 16, IPV6_V6ONLY: 26, IPV6_FREEBIND: 78 } as const;
+const SOL_TCP = SOL.SOL_TCP;
+const TCP_CONGESTION = TCP.TCP_CONGESTION;
 /** __inet_bind() flags */
 export const BIND_FORCE_ADDRESS_NO_PORT = 1 << 0;
 export const BIND_WITH_LOCK = 1 << 1;
@@ -124,6 +121,36 @@ export function inetBind(host: Host, sk: Sock, uaddr: SockAddr, userFamily: numb
 }
 
 const errnoOf = (neg: number): ErrnoCode => errnoName(-neg) ?? 'EPERM';
+
+
+/** How long a waiting call waits (SO_RCVTIMEO / SO_SNDTIMEO, poll()'s timeout), in ns of
+ * virtual time; undefined or Infinity: until it can complete. */
+export interface WaitOptions {
+  timeoutNs?: number;
+}
+
+/**
+ * Waits on `sk` for `attempt` to succeed (true) — called now, then at every wake — with
+ * `options.timeoutNs` as sk_rcvtimeo/sk_sndtimeo: when it runs out first, `expire` settles
+ * the call (sock_intr_errno / -EAGAIN) and nothing is left waiting.
+ */
+function waitOn(sk: Sock, attempt: () => boolean, options: WaitOptions | undefined, expire: () => void): void {
+  if (attempt()) return;
+  const t = options?.timeoutNs;
+  if (t !== undefined && !(t >= 0)) throw new RangeError(`a timeout must be >= 0 ns, got ${t}`);
+  let timer: { cancel(): void } | undefined;
+  const off = sk.onWake(() => {
+    if (!attempt()) return;
+    off();
+    timer?.cancel();
+  });
+  if (t !== undefined && Number.isFinite(t)) {
+    timer = sk.host.network.sim.schedule(t, () => {
+      off();
+      expire();
+    });
+  }
+}
 
 /** A process's socket calls on a host. */
 export class SocketApi {
@@ -246,8 +273,11 @@ export class SocketApi {
     return !(sk.type === SOCK_STREAM && sk.state !== TCP_STATE.TCP_ESTABLISHED);
   }
 
-  /** connect() that resolves when the connection is established (rejects with its error). */
-  connectAsync(fd: number, addr: SockAddrIn): Promise<void> {
+  /** connect() that resolves when the connection is established (rejects with its error).
+   * With a timeout (SO_SNDTIMEO), a handshake still under way when it runs out rejects with
+   * EINPROGRESS, as inet_wait_for_connect() returning 0 leaves __inet_stream_connect() —
+   * the handshake goes on. */
+  connectAsync(fd: number, addr: SockAddrIn, options?: WaitOptions): Promise<void> {
     const sk = this.sock(fd);
     try {
       if (this.connectStart(fd, addr)) return Promise.resolve();
@@ -255,14 +285,19 @@ export class SocketApi {
       return Promise.reject(e);
     }
     return new Promise((resolve, reject) => {
-      const off = sk.onWake(() => {
-        if (sk.state === TCP_STATE.TCP_SYN_SENT) return;
-        off();
-        const e = sk.takeError();
-        if (e) reject(new SysError(e, 'connect failed'));
-        else if (sk.state === TCP_STATE.TCP_CLOSE) reject(new SysError('ECONNREFUSED', 'connect failed'));
-        else resolve();
-      });
+      waitOn(
+        sk,
+        () => {
+          if (sk.state === TCP_STATE.TCP_SYN_SENT) return false;
+          const e = sk.takeError();
+          if (e) reject(new SysError(e, 'connect failed'));
+          else if (sk.state === TCP_STATE.TCP_CLOSE) reject(new SysError('ECONNREFUSED', 'connect failed'));
+          else resolve();
+          return true;
+        },
+        options,
+        () => reject(new SysError('EINPROGRESS', 'the handshake did not complete within the timeout (it goes on)')),
+      );
     });
   }
 
@@ -309,8 +344,28 @@ export class SocketApi {
     }, (v) => v.fd);
   }
 
-  /** accept() that resolves with the new fd when a connection arrives. */
-  acceptAsync(fd: number): Promise<number> {
+  /** acceptFrom() that waits for a connection (with a timeout: EAGAIN when none came). */
+  acceptFromAsync(fd: number, options?: WaitOptions): Promise<{ fd: number; from: SockAddr }> {
+    const sk = this.sock(fd);
+    return new Promise((resolve, reject) => {
+      const attempt = (): boolean => {
+        try {
+          const nfd = this.acceptImpl(fd);
+          resolve({ fd: nfd, from: this.getpeernameImpl(nfd) });
+          return true;
+        } catch (e) {
+          if (e instanceof SysError && e.code === 'EAGAIN') return false;
+          reject(e);
+          return true;
+        }
+      };
+      waitOn(sk, attempt, options, () => reject(new SysError('EAGAIN', 'no connection arrived within the timeout')));
+    });
+  }
+
+  /** accept() that resolves with the new fd when a connection arrives; with a timeout
+   * (SO_RCVTIMEO on the listener, inet_csk_wait_for_connect()), EAGAIN when none came. */
+  acceptAsync(fd: number, options?: WaitOptions): Promise<number> {
     const sk = this.sock(fd);
     return new Promise((resolve, reject) => {
       const attempt = (): boolean => {
@@ -323,10 +378,7 @@ export class SocketApi {
           return true;
         }
       };
-      if (attempt()) return;
-      const off = sk.onWake(() => {
-        if (attempt()) off();
-      });
+      waitOn(sk, attempt, options, () => reject(new SysError('EAGAIN', 'no connection arrived within the timeout')));
     });
   }
 
@@ -338,7 +390,7 @@ export class SocketApi {
   /** send(2) on a blocking socket: every byte is taken, the call waiting while the send
    * buffer is full (sk_stream_wait_memory); resolves with the length, or rejects with the
    * error that ends it (EPIPE, ECONNRESET …) — the bytes taken before it stay sent. */
-  sendAsync(fd: number, data: Uint8Array): Promise<number> {
+  sendAsync(fd: number, data: Uint8Array, options?: WaitOptions): Promise<number> {
     const sk = this.sock(fd);
     let off = 0;
     return new Promise((resolve, reject) => {
@@ -353,10 +405,9 @@ export class SocketApi {
           return true;
         }
       };
-      if (attempt()) return;
-      const stop = sk.onWake(() => {
-        if (attempt()) stop();
-      });
+      // SO_SNDTIMEO running out: what was taken so far, or EAGAIN when nothing was
+      // (tcp_sendmsg_locked: copied ?: sk_stream_error(-EAGAIN)).
+      waitOn(sk, attempt, options, () => (off > 0 ? resolve(off) : reject(new SysError('EAGAIN', 'the send buffer stayed full for the whole timeout'))));
     });
   }
 
@@ -446,8 +497,9 @@ export class SocketApi {
     return this.sys(NR.recvmsg, () => [fd, 0, flags], () => this.recvfromImpl(fd, maxBytes, flags), (v) => v.data.length);
   }
 
-  /** recvfrom that waits: resolves when a datagram arrives (or rejects with the pending error). */
-  recvAsync(fd: number, maxBytes = 65536): Promise<{ data: Uint8Array; from?: SockAddr }> {
+  /** recvfrom that waits: resolves when data or a datagram arrives (or rejects with the
+   * pending error); with a timeout (SO_RCVTIMEO: sock_rcvtimeo()), EAGAIN when none came. */
+  recvAsync(fd: number, maxBytes = 65536, options?: WaitOptions): Promise<{ data: Uint8Array; from?: SockAddr }> {
     const sk = this.sock(fd);
     return new Promise((resolve, reject) => {
       const attempt = (): boolean => {
@@ -460,10 +512,7 @@ export class SocketApi {
           return true;
         }
       };
-      if (attempt()) return;
-      const off = sk.onWake(() => {
-        if (attempt()) off();
-      });
+      waitOn(sk, attempt, options, () => reject(new SysError('EAGAIN', 'nothing arrived within the timeout')));
     });
   }
 
