@@ -229,6 +229,7 @@ export function progLoad(kernel: Kernel, proc: Process, attr: ProgLoadAttr): num
     privileged: bpfCap,
     progTypes: kernel.progTypes.descriptors(),
     helpers: kernel.helpers.protos(),
+    nrCpuIds: kernel.cpus,
   });
 
   // bpf_vlog_finalize(): the log as the buffer holds it; ENOSPC when it did not fit.

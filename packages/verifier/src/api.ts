@@ -43,6 +43,9 @@ export interface VerifyOptions {
    * bpf_func_proto). A call of a helper the program type offers but that has no prototype
    * here is refused with ENOTSUPP. */
   helpers: readonly HelperProto[];
+  /** nr_cpu_ids of the machine (bpf_get_smp_processor_id() returns less); default 2, the
+   * reference machine's (and a Kernel's default cpus). */
+  nrCpuIds?: number;
   /** Source lines by instruction (struct bpf_line_info, strings resolved), sorted by insnOff:
    * the log shows `; <line> @ <file>:<n>` before the first instruction of each (verbose_linfo). */
   lineInfo?: readonly SourceLine[];

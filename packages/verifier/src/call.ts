@@ -11,7 +11,7 @@ import { checkHelperMemAccess, checkMemAccess, mapProgFlags, checkPacketAccess, 
 import type { RegState } from './reg';
 import { isPktPointer, notInit, ptrReg, regTypeStr, unknownReg } from './reg';
 import { S64_MAX, S64_MIN, asIntN, big } from './scalar/int';
-import { tnumIn, tnumIsConst, tnumRange } from './scalar';
+import { regBoundsSync, tnumIn, tnumIsConst, tnumRange } from './scalar';
 import { checkRegArg } from './regs';
 import { checkSubprogCall, subprogIsGlobal, subprogName } from './btf-func';
 import { markChainPrecision } from './precision';
@@ -35,6 +35,8 @@ interface CallMeta {
   releaseRegno: number;
   /** ringbuf_reserve's size, the size of the memory it returns. */
   memSize: number;
+  /** meta->msize_max_value: the largest value of the last size argument (check_mem_size_reg). */
+  msizeMax: bigint;
 }
 
 /** reg types each argument kind accepts (compatible_reg_types). */
@@ -188,6 +190,7 @@ function checkFuncArg(env: Env, i: number, fn: HelperProto, meta: CallMeta): voi
       const write = memArg === 'mem_uninit' || memArg === 'mem';
       const raw = memArg === 'mem_uninit';
       checkMemSize(env, regno, effective === 'size_or_zero', write ? 'write' : 'read', raw);
+      meta.msizeMax = reg.umax;
       if (raw && env.regs[regno - 1]!.type === 'PTR_TO_STACK' && tnumIsConst(reg.varOff)) {
         meta.rawRegno = regno - 1;
         meta.rawSize = Number(reg.umax);
@@ -387,7 +390,7 @@ export function checkHelperCall(env: Env, insn: Insn, idx: number): void {
   const fn = env.helperProto(id);
   if (!fn) fail('ENOTSUPP', `bpfsim does not model helper ${fname(id)}#${id} yet`);
   if (!env.gplCompatible && fn!.gplOnly) fail('EINVAL', 'cannot call GPL-restricted function from non-GPL compatible program');
-  const meta: CallMeta = { constMapKey: -1n, rawRegno: -1, rawSize: 0, refObjId: 0, releaseRegno: 0, memSize: 0 };
+  const meta: CallMeta = { constMapKey: -1n, rawRegno: -1, rawSize: 0, refObjId: 0, releaseRegno: 0, memSize: 0, msizeMax: 0n };
   for (let i = 0; i < 5; i++) checkFuncArg(env, i, fn!, meta);
   recordFuncMap(env, meta, id);
   recordFuncKey(env, meta, id);
@@ -409,6 +412,7 @@ export function checkHelperCall(env: Env, insn: Insn, idx: number): void {
   switch (fn!.ret) {
     case 'integer':
       r0 = unknownReg();
+      refineRetvalRange(env, id, meta, r0);
       break;
     case 'void':
       r0 = notInit();
@@ -447,6 +451,28 @@ export function checkHelperCall(env: Env, insn: Insn, idx: number): void {
   regs[0] = r0!;
   checkMapFuncCompat(env, meta.map, id);
   if (fn!.changesPktData) clearAllPktPointers(env);
+}
+
+/** The helpers whose result is at most their size argument, or a negative errno. */
+const SIZE_BOUNDED = new Set(['get_stack', 'get_task_stack', 'probe_read_str', 'probe_read_kernel_str', 'probe_read_user_str']);
+
+/**
+ * do_refine_retval_range(): what some helpers' results are known to lie in —
+ * bpf_get_smp_processor_id() in [0, nr_cpu_ids - 1]; the string reads and stack copies in
+ * [-MAX_ERRNO, the size argument's largest value].
+ */
+function refineRetvalRange(env: Env, id: number, meta: CallMeta, r0: RegState): void {
+  const name = BPF_FUNC_NAMES[id];
+  if (name === 'get_smp_processor_id') {
+    const max = BigInt(env.nrCpuIds - 1);
+    r0.umin = r0.u32min = r0.smin = r0.s32min = 0n;
+    r0.umax = r0.u32max = r0.smax = r0.s32max = max;
+    regBoundsSync(r0);
+  } else if (name !== undefined && SIZE_BOUNDED.has(name)) {
+    r0.smax = r0.s32max = meta.msizeMax;
+    r0.smin = r0.s32min = -4095n;
+    regBoundsSync(r0);
+  }
 }
 
 /** check_resource_leak(): references must be released before exit and tail calls. */

@@ -102,6 +102,8 @@ export class Env {
   readonly log: VerifierLog;
   readonly attachType: number;
   readonly privileged: boolean;
+  /** nr_cpu_ids (do_refine_retval_range: bpf_get_smp_processor_id's largest result). */
+  readonly nrCpuIds: number;
   readonly gplCompatible: boolean;
   cur!: VerifierState;
   insnIdx = 0;
@@ -182,6 +184,7 @@ export class Env {
     this.log = new VerifierLog(options.logLevel ?? 0);
     this.attachType = options.expectedAttachType ?? 0;
     this.privileged = options.privileged ?? true;
+    this.nrCpuIds = options.nrCpuIds ?? 2;
     this.gplCompatible = isGplCompatible(options.license ?? 'GPL');
     this.aux = insns.map(() => ({}));
     this.explored = new Array(insns.length);

@@ -494,4 +494,35 @@ export const HELPERS_CASES: CorpusCase[] = [
     call bpf_trace_printk
     r0 = 2
     exit`),
+  // do_refine_retval_range(): bpf_get_smp_processor_id() < nr_cpu_ids (2 here).
+  c('smp-processor-id-bounded-by-nr-cpus-ok', `
+    .map m type=array key_size=4 value_size=2 max_entries=1
+    call bpf_get_smp_processor_id
+    r6 = r0
+    *(u32 *)(r10 - 4) = 0
+    r2 = r10
+    r2 += -4
+    r1 = m ll
+    call bpf_map_lookup_elem
+    if r0 == 0 goto out
+    r0 += r6
+    r0 = *(u8 *)(r0 + 0)
+    out:
+    r0 = 2
+    exit`),
+  c('smp-processor-id-past-a-1-byte-value', `
+    .map m type=array key_size=4 value_size=1 max_entries=1
+    call bpf_get_smp_processor_id
+    r6 = r0
+    *(u32 *)(r10 - 4) = 0
+    r2 = r10
+    r2 += -4
+    r1 = m ll
+    call bpf_map_lookup_elem
+    if r0 == 0 goto out
+    r0 += r6
+    r0 = *(u8 *)(r0 + 0)
+    out:
+    r0 = 2
+    exit`),
 ];
