@@ -26,7 +26,7 @@ export interface HelperKernel {
 /** A program run as the kernel set it up: what every helper may read. */
 export class RunCtx {
   /** The CPU the program runs on (smp_processor_id()). */
-  readonly cpu: number;
+  cpu: number;
   /** struct bpf_cg_run_ctx while bpf_prog_run_array_cg() runs the program (get_retval,
    * set_retval); undefined outside a cgroup hook. */
   cgroup: CgRunCtx | undefined = undefined;
@@ -34,9 +34,17 @@ export class RunCtx {
   constructor(
     readonly kernel: HelperKernel,
     /** The task the program runs on behalf of; undefined in softirq context. */
-    readonly process: Process | undefined,
+    public process: Process | undefined,
   ) {
     this.cpu = kernel.cpu;
+  }
+
+  /** Made ready for another run on behalf of `process` (a caller that keeps one run context
+   * per nesting level reuses it: a hook's path allocates nothing). */
+  reuse(process: Process | undefined): void {
+    this.process = process;
+    this.cpu = this.kernel.cpu;
+    this.cgroup = undefined;
   }
 }
 

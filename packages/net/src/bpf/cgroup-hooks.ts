@@ -32,6 +32,10 @@ export class CgroupHooks implements NetHooks {
   private sockAddrCtx: Region | undefined;
   private sockCtx: Region | undefined;
   private sockOpsCtx: Region | undefined;
+  /** Run contexts by nesting depth, reused (a hook's helper may run another hook: bpf_bind
+   * runs the bind hooks), so a hook call allocates none. */
+  private readonly runCtxs: SockRunCtx[] = [];
+  private depth = 0;
 
   constructor(readonly host: Host) {}
 
@@ -43,7 +47,14 @@ export class CgroupHooks implements NetHooks {
   }
 
   private run(sk: Sock, attachType: number, ctx: Region, retFlags = false, runs?: HookRunEvent[]): CgroupHookResult {
-    return runCgroupHook(this.host.kernel, sk.cgroup, attachType, { ctx, runCtx: new SockRunCtx(sk, sk.owner), retFlags, runs });
+    const d = this.depth;
+    const runCtx = this.runCtxs[d]?.reuseFor(sk, sk.owner) ?? (this.runCtxs[d] = new SockRunCtx(sk, sk.owner));
+    this.depth = d + 1;
+    try {
+      return runCgroupHook(this.host.kernel, sk.cgroup, attachType, { ctx, runCtx, retFlags, runs });
+    } finally {
+      this.depth = d;
+    }
   }
 
   /** Whether anyone listens for 'hook' events (checked before any event work): then the

@@ -13,10 +13,17 @@ import type { Sock } from '../sock/sock';
  * hooks): the socket's host is the helpers' network namespace. */
 export class SockRunCtx extends RunCtx {
   constructor(
-    readonly sock: Sock,
+    public sock: Sock,
     process: Process | undefined,
   ) {
     super(sock.host.kernel, process);
+  }
+
+  /** Ready for a run for `sock` (a socket of the same host). */
+  reuseFor(sock: Sock, process: Process | undefined): this {
+    this.sock = sock;
+    this.reuse(process);
+    return this;
   }
 }
 
