@@ -72,7 +72,7 @@ export function registerSelfcheck(program: Command, io: Io, isTty: () => boolean
     .command('selfcheck')
     .description("compare bpfsim with this machine's kernel: the recorded suites and random programs, live where bpf() works")
     .option('--suite <name>', `which suite: ${[...SUITES, 'all'].join(', ')}`, 'all')
-    .option('--random <n>', 'random programs from the generator (and a quarter as many from the templates), live only', '2000')
+    .option('--random <n>', 'random socket filter and XDP programs (and a quarter as many from the templates, and a tenth as many for each other program type), live only', '2000')
     .option('--seed <s>', 'seed of the random programs', '1')
     .option('--json', 'print the results as one JSON document')
     .option('--keep <dir>', 'write each disagreement as a JSON line to DIR/selfcheck-disagreements.jsonl')
@@ -108,7 +108,7 @@ Examples:
       const header = live
         ? `bpfsim selfcheck: this machine's kernel ${os.release()} (live, bpf() as root) against bpfsim's verifier (profile 6.18)`
         : `bpfsim selfcheck: the recordings of ${recorded} (this machine's kernel cannot be asked: ${why}) against bpfsim's verifier (profile 6.18)`;
-      if (!flags.json) io.stdout(`${header}\n${live ? `random programs: ${random} from seed ${seed} (and ${Math.ceil(random / 4)} from the templates)` : 'random programs: the recorded slice'}\n\n`);
+      if (!flags.json) io.stdout(`${header}\n${live ? `random programs: ${random} from seed ${seed} (and ${Math.ceil(random / 4)} from the templates, ${Math.ceil(random / 10)} for each other program type)` : 'random programs: the recorded slice'}\n\n`);
       const tty = isTty() && !flags.json;
       let last = '';
       const progress = (done: number, total: number, what: string): void => {
